@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_conf: duetd's configuration file (INI, read with rte_cfgfile) and its
+ * validation. Every error names the file, section and key and says what is
+ * wrong. Runs once on the main thread before any worker starts; needs no
+ * EAL (tests call it directly). See config/duetd.conf for every key.
+ */
+#ifndef DUET_CONF_H
+#define DUET_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet_addr.h"
+
+#define DUET_CONF_MAX_PORTS 8	  /**< ethdev ports duetd serves */
+#define DUET_CONF_MAX_ADDRS 16	  /**< service addresses per port */
+#define DUET_CONF_MAX_WORKERS 64  /**< worker lcores */
+#define DUET_CONF_RELAY_ID_MAX 32 /**< relay id length */
+#define DUET_CONF_ERR_MAX 256	  /**< size of an error message buffer */
+
+/** One ethdev port: section [port <ethdev name>]. */
+struct duet_conf_port {
+	char name[64];				    /**< ethdev name, e.g. net_af_packet0 or 0000:01:00.0 */
+	struct duet_addr addrs[DUET_CONF_MAX_ADDRS]; /**< service addresses (port 0) */
+	unsigned int n_addrs;			    /**< count of addrs, >= 1 */
+	struct duet_addr gateway;		    /**< next-hop router, family NONE if unset */
+	uint16_t rx_desc;			    /**< rx ring size per queue */
+	uint16_t tx_desc;			    /**< tx ring size per queue */
+};
+
+/** Where Redis is and how to log in. */
+struct duet_conf_redis {
+	char unix_path[108];	     /**< unix socket path, or "" for TCP */
+	char host[256];		     /**< TCP host when unix_path is "" */
+	uint16_t port;		     /**< TCP port */
+	char user[64];		     /**< ACL user, "" for the default user */
+	char password[256];	     /**< password, "" for none */
+	uint32_t connect_timeout_ms; /**< connect and command timeout */
+};
+
+/** The whole configuration. */
+struct duet_conf {
+	char relay_id[DUET_CONF_RELAY_ID_MAX + 1]; /**< [relay] id: [A-Za-z0-9_-] */
+	unsigned int workers[DUET_CONF_MAX_WORKERS]; /**< [relay] workers: lcore ids */
+	unsigned int n_workers;
+	uint32_t max_pairs;	     /**< [relay] max_pairs */
+	uint32_t idle_timeout_ms;    /**< [relay] idle_timeout_ms, default per pair; 0 = never */
+	uint32_t relatch_silence_ms; /**< [relay] relatch_silence_ms */
+	uint32_t stats_interval_ms;  /**< [relay] stats_interval_ms */
+	uint32_t heartbeat_ttl_ms;   /**< [relay] heartbeat_ttl_ms */
+	uint32_t idle_poll_us;	     /**< [relay] idle_poll_us: sleep when rx is empty, 0 = busy poll */
+	uint16_t port_min;	     /**< [media] port_min */
+	uint16_t port_max;	     /**< [media] port_max */
+	struct duet_conf_redis redis; /**< [redis] */
+	struct duet_conf_port ports[DUET_CONF_MAX_PORTS]; /**< [port <name>] sections */
+	unsigned int n_ports;
+};
+
+/**
+ * Fill conf with defaults (no ports, no relay id).
+ */
+void duet_conf_defaults(struct duet_conf *conf);
+
+/**
+ * Load and validate a config file.
+ * @param err on failure, "<path>: [section] key: what is wrong"
+ * @return 0, -ENOENT (cannot read), or -EINVAL (invalid content).
+ */
+int duet_conf_load(const char *path, struct duet_conf *conf, char *err, size_t errlen);
+
+/**
+ * Which port serves endpoint ep: its IP must be a service address of a port
+ * and its UDP port inside [port_min, port_max].
+ * @return the port index, -ENOENT if the IP is no service address, -ERANGE if
+ *         the UDP port is outside the media range.
+ */
+int duet_conf_endpoint_port(const struct duet_conf *conf, const struct duet_addr *ep);
+
+/** Number of relay endpoints the config defines (addresses x port range). */
+uint64_t duet_conf_endpoint_count(const struct duet_conf *conf);
+
+/**
+ * The i-th endpoint (0 <= i < duet_conf_endpoint_count), in a stable order:
+ * ports, then addresses, then UDP ports ascending. @return 0 or -ERANGE.
+ */
+int duet_conf_endpoint_at(const struct duet_conf *conf, uint64_t i, struct duet_addr *ep);
+
+#endif /* DUET_CONF_H */

@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_pair: the control thread's side of the pairing table: create, put,
+ * delete, RCU reclaim and reads for stats. The control thread is the only
+ * caller of everything in this file; workers use duet_pair_fp.h.
+ *
+ * Deleting a pair removes both endpoint keys at once, so no new packet finds
+ * it, then queues the slot on an RCU defer queue. The slot and the hash's
+ * key positions are freed only when every worker has reported a quiescent
+ * state since, so a worker still holding a leg index from its lookup never
+ * sees the slot reused under it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "duet_pair.h"
+#include "duet_pair_fp.h"
+
+/* Control-only state of one pair slot. */
+struct duet_pair_ctl {
+	struct duet_pair_spec spec;
+	uint64_t created_ms;
+	struct duet_leg_counters base[2]; /* worker counters when the slot was taken */
+	uint8_t live;
+};
+
+/* What waits for a grace period: the slot and its two key positions. */
+struct pair_dq_entry {
+	uint32_t slot;
+	int32_t pos[2];
+	uint32_t reserved;
+};
+
+static const char *const mode_names[] = {
+	[DUET_MODE_PASSTHROUGH] = "passthrough",
+	[DUET_MODE_VERIFY] = "verify",
+	[DUET_MODE_REKEY] = "rekey",
+};
+
+const char *
+duet_pair_mode_name(unsigned int mode)
+{
+	return mode < RTE_DIM(mode_names) ? mode_names[mode] : NULL;
+}
+
+int
+duet_pair_mode_parse(const char *s, uint8_t *mode)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(mode_names); i++) {
+		if (s != NULL && strcmp(s, mode_names[i]) == 0) {
+			*mode = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void
+id_key(const char *id, char key[DUET_PAIR_ID_MAX])
+{
+	size_t n = strnlen(id, DUET_PAIR_ID_MAX);
+
+	/* Fixed-size, zero-padded key: no terminator needed at 64 bytes. */
+	memset(key, 0, DUET_PAIR_ID_MAX);
+	memcpy(key, id, n);
+}
+
+static void
+sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_counters *out)
+{
+	unsigned int w;
+
+	memset(out, 0, sizeof(*out));
+	for (w = 0; w < t->n_workers; w++) {
+		const struct duet_leg_counters *c = duet_pair_counters_at(t, w, leg_idx);
+
+		out->pkts += __atomic_load_n(&c->pkts, __ATOMIC_RELAXED);
+		out->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+		out->drop_src += __atomic_load_n(&c->drop_src, __ATOMIC_RELAXED);
+		out->drop_peer_unlatched +=
+			__atomic_load_n(&c->drop_peer_unlatched, __ATOMIC_RELAXED);
+	}
+}
+
+static void
+dq_free(void *p, void *e, unsigned int n)
+{
+	struct duet_pair_table *t = p;
+	const struct pair_dq_entry *ent = e;
+	unsigned int i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 2; k++)
+			if (ent[i].pos[k] >= 0)
+				rte_hash_free_key_with_position(t->ep_hash, ent[i].pos[k]);
+		memset(&t->legs[2 * ent[i].slot], 0, 2 * sizeof(struct duet_leg));
+		t->free_slots[t->n_free++] = ent[i].slot;
+	}
+}
+
+struct duet_pair_table *
+duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_workers,
+		       int socket_id)
+{
+	struct rte_rcu_qsbr_dq_parameters dqp;
+	struct rte_hash_parameters hp;
+	struct duet_pair_table *t;
+	char hname[RTE_HASH_NAMESIZE];
+	size_t qsz;
+	uint32_t i;
+
+	if (name == NULL || capacity == 0 || capacity > (1u << 24) || n_workers == 0 ||
+	    n_workers > RTE_MAX_LCORE) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	t = rte_zmalloc_socket("duet_pair_table", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
+	if (t == NULL)
+		goto err_nomem;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->capacity = capacity;
+	t->n_workers = n_workers;
+
+	t->legs = rte_zmalloc_socket("duet_legs", (size_t)capacity * 2 * sizeof(struct duet_leg),
+				     RTE_CACHE_LINE_SIZE, socket_id);
+	t->counters = rte_zmalloc_socket("duet_leg_counters",
+					 (size_t)n_workers * 2 * capacity *
+						 sizeof(struct duet_leg_counters),
+					 RTE_CACHE_LINE_SIZE, socket_id);
+	t->ctl = rte_zmalloc_socket("duet_pair_ctl", (size_t)capacity * sizeof(*t->ctl), 0,
+				    socket_id);
+	t->free_slots = rte_malloc_socket("duet_pair_free", (size_t)capacity * sizeof(uint32_t),
+					  0, socket_id);
+	if (t->legs == NULL || t->counters == NULL || t->ctl == NULL || t->free_slots == NULL)
+		goto err_free;
+	/* Hand out low slots first: pop from the end. */
+	for (i = 0; i < capacity; i++)
+		t->free_slots[i] = capacity - 1 - i;
+	t->n_free = capacity;
+
+	memset(&hp, 0, sizeof(hp));
+	snprintf(hname, sizeof(hname), "%s_ep", name);
+	hp.name = hname;
+	/* Room for every leg with slack, and an extendable bucket table so an
+	 * unlucky key distribution never refuses an insert. */
+	hp.entries = capacity * 2 + capacity / 2 + 64;
+	hp.key_len = sizeof(struct duet_addr);
+	hp.hash_func = rte_jhash;
+	hp.socket_id = socket_id;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	t->ep_hash = rte_hash_create(&hp);
+	if (t->ep_hash == NULL)
+		goto err_free;
+
+	snprintf(hname, sizeof(hname), "%s_id", name);
+	hp.name = hname;
+	hp.entries = capacity + 64;
+	hp.key_len = DUET_PAIR_ID_MAX;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	t->id_hash = rte_hash_create(&hp);
+	if (t->id_hash == NULL)
+		goto err_free;
+
+	qsz = rte_rcu_qsbr_get_memsize(n_workers);
+	t->qsbr = rte_zmalloc_socket("duet_pair_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->qsbr == NULL || rte_rcu_qsbr_init(t->qsbr, n_workers) != 0)
+		goto err_free;
+
+	memset(&dqp, 0, sizeof(dqp));
+	snprintf(hname, sizeof(hname), "%s_dq", name);
+	dqp.name = hname;
+	dqp.size = capacity;
+	dqp.esize = sizeof(struct pair_dq_entry);
+	dqp.trigger_reclaim_limit = 0;
+	dqp.max_reclaim_size = 256;
+	dqp.free_fn = dq_free;
+	dqp.p = t;
+	dqp.v = t->qsbr;
+	t->dq = rte_rcu_qsbr_dq_create(&dqp);
+	if (t->dq == NULL)
+		goto err_free;
+	return t;
+
+err_free:
+	{
+		int e = rte_errno != 0 ? rte_errno : ENOMEM;
+
+		duet_pair_table_free(t);
+		rte_errno = e;
+	}
+	return NULL;
+err_nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+duet_pair_table_free(struct duet_pair_table *t)
+{
+	if (t == NULL)
+		return;
+	if (t->dq != NULL)
+		rte_rcu_qsbr_dq_delete(t->dq);
+	rte_hash_free(t->ep_hash);
+	rte_hash_free(t->id_hash);
+	rte_free(t->qsbr);
+	rte_free(t->free_slots);
+	rte_free(t->ctl);
+	rte_free(t->counters);
+	rte_free(t->legs);
+	rte_free(t);
+}
+
+int
+duet_pair_worker_register(struct duet_pair_table *t, unsigned int widx)
+{
+	int rc;
+
+	if (widx >= t->n_workers)
+		return -EINVAL;
+	rc = rte_rcu_qsbr_thread_register(t->qsbr, widx);
+	if (rc != 0)
+		return -rte_errno;
+	rte_rcu_qsbr_thread_online(t->qsbr, widx);
+	return 0;
+}
+
+void
+duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx)
+{
+	if (widx >= t->n_workers)
+		return;
+	rte_rcu_qsbr_thread_offline(t->qsbr, widx);
+	rte_rcu_qsbr_thread_unregister(t->qsbr, widx);
+}
+
+static int
+check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
+{
+	size_t idlen = strnlen(s->id, sizeof(s->id));
+	unsigned int k;
+
+	if (idlen == 0 || idlen > DUET_PAIR_ID_MAX) {
+		snprintf(why, whylen, "pair id empty or longer than %d bytes", DUET_PAIR_ID_MAX);
+		return -EINVAL;
+	}
+	if (duet_pair_mode_name(s->mode) == NULL) {
+		snprintf(why, whylen, "unknown mode %u", s->mode);
+		return -EINVAL;
+	}
+	for (k = 0; k < 2; k++) {
+		if (s->ep[k].family == DUET_AF_NONE || s->ep[k].port == 0) {
+			snprintf(why, whylen, "leg %c has no endpoint", 'a' + k);
+			return -EINVAL;
+		}
+	}
+	if (duet_addr_equal(&s->ep[0], &s->ep[1])) {
+		snprintf(why, whylen, "legs a and b have the same endpoint");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Is ep owned by a pair other than self_slot (or any pair when self_slot < 0)? */
+static bool
+endpoint_taken(const struct duet_pair_table *t, const struct duet_addr *ep, int self_slot)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(t->ep_hash, ep, &data) < 0)
+		return false;
+	return self_slot < 0 || ((uint32_t)(uintptr_t)data >> 1) != (uint32_t)self_slot;
+}
+
+/* Set or clear a leg's pin from the control thread. Workers hold the write
+ * side for a few instructions at most, so waiting here is short. */
+static void
+leg_set_pin(struct duet_leg *l, const struct duet_addr *pin)
+{
+	uint32_t seq;
+
+	while (!duet_leg_write_try(l, &seq))
+		rte_pause();
+	if (pin->family != DUET_AF_NONE) {
+		if (!l->pinned || !duet_addr_equal(&l->client, pin)) {
+			l->client = *pin;
+			l->has_hop_mac = 0; /* learnt from the pinned client's first packet */
+		}
+		l->pinned = 1;
+		l->state = DUET_LEG_LATCHED;
+	} else {
+		l->pinned = 0; /* a latched client stays latched */
+	}
+	duet_leg_write_done(l, seq);
+}
+
+static int
+pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
+	 char *why, size_t whylen)
+{
+	char key[DUET_PAIR_ID_MAX];
+	struct duet_pair_ctl *c;
+	uint32_t slot;
+	unsigned int k;
+	int rc;
+
+	for (k = 0; k < 2; k++) {
+		if (endpoint_taken(t, &spec->ep[k], -1)) {
+			char ep[DUET_ADDR_STRLEN];
+
+			duet_addr_format(&spec->ep[k], ep, sizeof(ep));
+			snprintf(why, whylen, "endpoint %s of leg %c is used by another pair", ep,
+				 'a' + k);
+			return -EEXIST;
+		}
+	}
+	if (t->n_free == 0)
+		duet_pair_reclaim(t);
+	if (t->n_free == 0) {
+		snprintf(why, whylen, "pair table full (%" PRIu32 " pairs)", t->capacity);
+		return -ENOSPC;
+	}
+	slot = t->free_slots[--t->n_free];
+	c = &t->ctl[slot];
+	memset(c, 0, sizeof(*c));
+	c->spec = *spec;
+	c->created_ms = now_ms;
+	for (k = 0; k < 2; k++) {
+		struct duet_leg *l = &t->legs[2 * slot + k];
+
+		/* Not yet reachable by any worker: plain stores. */
+		memset(l, 0, sizeof(*l));
+		l->local = spec->ep[k];
+		l->port_idx = spec->port_idx[k];
+		l->mode = spec->mode;
+		if (spec->pin[k].family != DUET_AF_NONE) {
+			l->client = spec->pin[k];
+			l->pinned = 1;
+			l->state = DUET_LEG_LATCHED;
+		}
+		sum_counters(t, 2 * slot + k, &c->base[k]);
+	}
+	id_key(spec->id, key);
+	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
+	if (rc < 0)
+		goto err_slot;
+	/* Publishing the keys makes the legs visible; the hash's own release
+	 * ordering makes the stores above visible first. */
+	rc = rte_hash_add_key_data(t->ep_hash, &spec->ep[0], (void *)(uintptr_t)(2 * slot));
+	if (rc < 0)
+		goto err_id;
+	rc = rte_hash_add_key_data(t->ep_hash, &spec->ep[1], (void *)(uintptr_t)(2 * slot + 1));
+	if (rc < 0)
+		goto err_ep0;
+	c->live = 1;
+	t->n_live++;
+	return 0;
+
+err_ep0:
+	{
+		/* A worker may already have found leg a: the slot goes back
+		 * through the RCU queue, not straight to the free list. */
+		struct pair_dq_entry e = { .slot = slot, .pos = { -1, -1 } };
+
+		e.pos[0] = rte_hash_del_key(t->ep_hash, &spec->ep[0]);
+		rte_hash_del_key(t->id_hash, key);
+		if (rte_rcu_qsbr_dq_enqueue(t->dq, &e) != 0) {
+			rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
+			dq_free(t, &e, 1);
+		}
+		snprintf(why, whylen, "endpoint hash full");
+		return -ENOSPC;
+	}
+err_id:
+	rte_hash_del_key(t->id_hash, key);
+err_slot:
+	t->free_slots[t->n_free++] = slot;
+	snprintf(why, whylen, "endpoint hash full");
+	return -ENOSPC;
+}
+
+int
+duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
+	      char *why, size_t whylen)
+{
+	struct duet_pair_ctl *c;
+	unsigned int k;
+	int slot, rc;
+
+	rc = check_spec(spec, why, whylen);
+	if (rc != 0)
+		return rc;
+	slot = duet_pair_find(t, spec->id);
+	if (slot < 0)
+		return pair_add(t, spec, now_ms, why, whylen);
+
+	c = &t->ctl[slot];
+	if (duet_addr_equal(&c->spec.ep[0], &spec->ep[0]) &&
+	    duet_addr_equal(&c->spec.ep[1], &spec->ep[1]) && c->spec.mode == spec->mode) {
+		for (k = 0; k < 2; k++)
+			if (!duet_addr_equal(&c->spec.pin[k], &spec->pin[k]))
+				leg_set_pin(&t->legs[2 * slot + k], &spec->pin[k]);
+		c->spec = *spec;
+		return 1;
+	}
+	/* Other endpoints or mode: check the new endpoints before letting go of
+	 * the old pair, so a refused replacement leaves the call running. */
+	for (k = 0; k < 2; k++) {
+		if (endpoint_taken(t, &spec->ep[k], slot)) {
+			char ep[DUET_ADDR_STRLEN];
+
+			duet_addr_format(&spec->ep[k], ep, sizeof(ep));
+			snprintf(why, whylen, "endpoint %s of leg %c is used by another pair", ep,
+				 'a' + k);
+			return -EEXIST;
+		}
+	}
+	duet_pair_del(t, spec->id, now_ms, NULL);
+	rc = pair_add(t, spec, now_ms, why, whylen);
+	return rc == 0 ? 2 : rc;
+}
+
+int
+duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
+	      struct duet_pair_final *fin)
+{
+	struct pair_dq_entry e;
+	struct duet_pair_ctl *c;
+	char key[DUET_PAIR_ID_MAX];
+	unsigned int k;
+	int slot;
+
+	slot = duet_pair_find(t, id);
+	if (slot < 0)
+		return -ENOENT;
+	c = &t->ctl[slot];
+	memset(&e, 0, sizeof(e));
+	e.slot = (uint32_t)slot;
+	for (k = 0; k < 2; k++)
+		e.pos[k] = rte_hash_del_key(t->ep_hash, &c->spec.ep[k]);
+	if (fin != NULL) {
+		memset(fin, 0, sizeof(*fin));
+		for (k = 0; k < 2; k++)
+			duet_pair_counters(t, (uint32_t)slot, k, &fin->leg[k]);
+		fin->created_ms = c->created_ms;
+		fin->ended_ms = now_ms;
+	}
+	id_key(id, key);
+	rte_hash_del_key(t->id_hash, key);
+	c->live = 0;
+	t->n_live--;
+	/* The queue holds up to capacity entries and at most capacity slots are
+	 * ever pending, so this cannot fail for lack of room. */
+	if (rte_rcu_qsbr_dq_enqueue(t->dq, &e) != 0) {
+		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
+		dq_free(t, &e, 1);
+	}
+	return 0;
+}
+
+void
+duet_pair_reclaim(struct duet_pair_table *t)
+{
+	unsigned int freed, pending, avail;
+
+	rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, &freed, &pending, &avail);
+}
+
+uint32_t
+duet_pair_count(const struct duet_pair_table *t)
+{
+	return t->n_live;
+}
+
+int
+duet_pair_find(const struct duet_pair_table *t, const char *id)
+{
+	char key[DUET_PAIR_ID_MAX];
+	void *data;
+
+	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
+		return -ENOENT;
+	id_key(id, key);
+	if (rte_hash_lookup_data(t->id_hash, key, &data) < 0)
+		return -ENOENT;
+	return (int)(uintptr_t)data;
+}
+
+int
+duet_pair_find_endpoint(const struct duet_pair_table *t, const struct duet_addr *ep,
+			unsigned int *leg)
+{
+	void *data;
+	uint32_t idx;
+
+	if (rte_hash_lookup_data(t->ep_hash, ep, &data) < 0)
+		return -ENOENT;
+	idx = (uint32_t)(uintptr_t)data;
+	if (leg != NULL)
+		*leg = idx & 1;
+	return (int)(idx >> 1);
+}
+
+int
+duet_pair_next(const struct duet_pair_table *t, uint32_t *it)
+{
+	while (*it < t->capacity) {
+		uint32_t s = (*it)++;
+
+		if (t->ctl[s].live)
+			return (int)s;
+	}
+	return -ENOENT;
+}
+
+const struct duet_pair_spec *
+duet_pair_spec_of(const struct duet_pair_table *t, uint32_t slot)
+{
+	return &t->ctl[slot].spec;
+}
+
+uint64_t
+duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot)
+{
+	return t->ctl[slot].created_ms;
+}
+
+const struct duet_leg *
+duet_pair_leg(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
+{
+	return &t->legs[2 * slot + (leg & 1)];
+}
+
+void
+duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		   struct duet_leg_counters *out)
+{
+	const struct duet_leg_counters *b = &t->ctl[slot].base[leg & 1];
+
+	sum_counters(t, 2 * slot + (leg & 1), out);
+	out->pkts -= b->pkts;
+	out->bytes -= b->bytes;
+	out->drop_src -= b->drop_src;
+	out->drop_peer_unlatched -= b->drop_peer_unlatched;
+}
+
+bool
+duet_pair_leg_client(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		     struct duet_addr *client)
+{
+	struct duet_leg_view v;
+
+	if (!duet_leg_read(duet_pair_leg(t, slot, leg), &v) || v.state != DUET_LEG_LATCHED)
+		return false;
+	*client = v.client;
+	return true;
+}

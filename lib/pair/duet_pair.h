@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_pair: the pairing table. A pair is two legs; each leg is keyed by its
+ * relay endpoint (service IP + UDP port) in a lock-free rte_hash that worker
+ * lcores read. The control thread is the only writer of the table: it adds,
+ * updates and deletes pairs, and frees a pair's slot only after every worker
+ * has passed a quiescent state (rte_rcu_qsbr), so a worker never reads a
+ * leg that is being reused.
+ *
+ * Ownership of a leg's fields:
+ *  - local, port_idx, pinned, mode: written by the control thread while the
+ *    leg is unreachable (before its key is published, after RCU), or for
+ *    `pinned`/`client` under the leg's seqlock (see duet_pair_fp.h).
+ *  - client, hop_mac, state: written under the leg's seqlock by whichever
+ *    lcore latches the leg (a worker) or pins it (the control thread). The
+ *    seqlock writer side is a try-lock: a writer that finds it taken gives
+ *    up (workers) or retries later (control), so no lcore ever spins on
+ *    another, and readers never block.
+ *  - last_rx_tsc: relaxed atomic store by any worker that accepts a packet
+ *    from the leg's client; read by the control thread for idle timeouts.
+ *  - counters: one block per worker per leg, written only by that worker;
+ *    the control thread sums them.
+ * Functions in this header are for the control thread unless said otherwise.
+ */
+#ifndef DUET_PAIR_H
+#define DUET_PAIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "duet_addr.h"
+
+#define DUET_PAIR_ID_MAX 64 /**< longest pair id, in bytes */
+#define DUET_PAIR_REASON_MAX 160
+
+/** Security mode of a pair (field `mode`). */
+enum duet_pair_mode {
+	DUET_MODE_PASSTHROUGH = 0, /**< forward SRTP untouched */
+	DUET_MODE_VERIFY,	   /**< authenticate, forward unchanged (SRTP issue) */
+	DUET_MODE_REKEY,	   /**< decrypt and re-encrypt per leg (SRTP issue) */
+};
+
+/** A pair as the control plane describes it, after validation. */
+struct duet_pair_spec {
+	char id[DUET_PAIR_ID_MAX + 1]; /**< pair id, [A-Za-z0-9._:-], 1..64 */
+	uint8_t mode;		       /**< enum duet_pair_mode */
+	struct duet_addr ep[2];	       /**< relay endpoints of legs a (0) and b (1) */
+	struct duet_addr pin[2];       /**< pinned client address, or family NONE */
+	uint16_t port_idx[2];	       /**< index of the duet port each endpoint is on */
+	uint32_t idle_ms;	       /**< idle timeout, 0 = relay default */
+	uint64_t expires;	       /**< unix seconds when the pair ends, 0 = never */
+};
+
+/** Leg state as seen in stats. */
+enum duet_leg_state {
+	DUET_LEG_WAITING = 0, /**< no client address yet */
+	DUET_LEG_LATCHED,     /**< client address known (latched or pinned) */
+};
+
+/**
+ * One leg, shared with the workers. Exactly one cache line: everything a
+ * worker touches for a packet arriving at or leaving from this leg.
+ */
+struct duet_leg {
+	uint32_t seq;		 /**< seqlock sequence; odd while a writer is inside */
+	uint8_t state;		 /**< enum duet_leg_state (under seq) */
+	uint8_t pinned;		 /**< client is fixed by the control plane (under seq) */
+	uint16_t port_idx;	 /**< duet port of the endpoint (control, before publish) */
+	struct duet_addr local;	 /**< relay endpoint (control, before publish) */
+	struct duet_addr client; /**< latched or pinned client (under seq) */
+	uint8_t hop_mac[6];	 /**< next hop toward the client (under seq) */
+	uint8_t has_hop_mac;	 /**< hop_mac is valid (under seq) */
+	uint8_t mode;		 /**< enum duet_pair_mode (control, before publish) */
+	uint64_t last_rx_tsc;	 /**< TSC of last accepted packet from the client */
+} __attribute__((aligned(64)));
+
+/** Per-leg counters; one block per worker per leg (see duet_pair_counters). */
+struct duet_leg_counters {
+	uint64_t pkts;		     /**< packets accepted from the client and relayed */
+	uint64_t bytes;		     /**< their UDP payload bytes */
+	uint64_t drop_src;	     /**< dropped: source not the leg's client */
+	uint64_t drop_peer_unlatched; /**< dropped: the other leg had no client yet */
+};
+
+/** Final figures of an ended pair. */
+struct duet_pair_final {
+	struct duet_leg_counters leg[2]; /**< per leg, since the pair was created */
+	uint64_t created_ms;		 /**< unix ms when duetd created it */
+	uint64_t ended_ms;		 /**< unix ms when it ended */
+};
+
+struct duet_pair_table;
+
+/**
+ * Create an empty table for up to capacity pairs read by n_workers workers.
+ * @return the table, or NULL with rte_errno set. Control thread, after EAL init.
+ */
+struct duet_pair_table *duet_pair_table_create(const char *name, uint32_t capacity,
+					       unsigned int n_workers, int socket_id);
+
+/** Free the table. Workers must have stopped. NULL is a no-op. */
+void duet_pair_table_free(struct duet_pair_table *t);
+
+/**
+ * Register worker `widx` (0..n_workers-1) as an RCU reader and put it online.
+ * Called by that worker's lcore before its loop. @return 0 or -errno.
+ */
+int duet_pair_worker_register(struct duet_pair_table *t, unsigned int widx);
+
+/** Take worker widx offline (it stops blocking reclaim). Worker lcore. */
+void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
+
+/**
+ * Add or update the pair spec->id.
+ * A new id gets a free slot and both endpoint keys are published. An existing
+ * id with the same endpoints is updated in place (pins, mode, idle, expires):
+ * latched clients stay latched, counters continue. An existing id with other
+ * endpoints is replaced (old legs deleted, new ones added; counters restart).
+ * @param why on failure, a reason naming what was wrong
+ * @return 0 added, 1 updated in place, 2 replaced; -EEXIST an endpoint is used
+ *         by another pair; -ENOSPC table full; -EINVAL bad spec.
+ */
+int duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+		  uint64_t now_ms, char *why, size_t whylen);
+
+/**
+ * Delete pair `id`: its endpoints stop matching at once; its slot is reused
+ * after an RCU grace period. fin (may be NULL) gets the final counters.
+ * @return 0 or -ENOENT.
+ */
+int duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
+		  struct duet_pair_final *fin);
+
+/** Free slots whose grace period has passed. Call often on the control thread. */
+void duet_pair_reclaim(struct duet_pair_table *t);
+
+/** Number of live pairs. */
+uint32_t duet_pair_count(const struct duet_pair_table *t);
+
+/** Slot of pair id, or -ENOENT. */
+int duet_pair_find(const struct duet_pair_table *t, const char *id);
+
+/** Slot of the pair owning endpoint ep (leg in *leg), or -ENOENT. */
+int duet_pair_find_endpoint(const struct duet_pair_table *t, const struct duet_addr *ep,
+			    unsigned int *leg);
+
+/**
+ * Iterate over live pairs: start with *it = 0; returns the next live slot
+ * and advances *it, or -ENOENT at the end. The table must not change
+ * between calls except by deleting the slot just returned.
+ */
+int duet_pair_next(const struct duet_pair_table *t, uint32_t *it);
+
+/** The spec of live slot `slot` (control thread view). */
+const struct duet_pair_spec *duet_pair_spec_of(const struct duet_pair_table *t, uint32_t slot);
+
+/** Creation time (unix ms) of live slot `slot`. */
+uint64_t duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot);
+
+/** Leg `leg` (0 = a, 1 = b) of slot. Read-only for the control thread. */
+const struct duet_leg *duet_pair_leg(const struct duet_pair_table *t, uint32_t slot,
+				     unsigned int leg);
+
+/**
+ * Counters of one leg since the pair was created, summed over workers.
+ */
+void duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+			struct duet_leg_counters *out);
+
+/**
+ * Snapshot a leg's client address for the control thread (seqlock read).
+ * @return true and *client set when the leg has a client.
+ */
+bool duet_pair_leg_client(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+			  struct duet_addr *client);
+
+/** Mode name ("passthrough", ...), or NULL for an unknown value. */
+const char *duet_pair_mode_name(unsigned int mode);
+
+/** Parse a mode name. @return 0 or -EINVAL. */
+int duet_pair_mode_parse(const char *s, uint8_t *mode);
+
+#endif /* DUET_PAIR_H */

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_pair fast path: endpoint lookup, the leg seqlock and the latching
+ * state machine, inline for worker lcores. Nothing here allocates, locks,
+ * logs or makes a syscall. The table's layout is here (not hidden in the .c)
+ * only so that these functions can be inline; the control thread changes it
+ * exclusively through duet_pair.h.
+ *
+ * Leg seqlock: `seq` is even when the leg is stable and odd while a writer
+ * is inside. A writer enters with one compare-and-swap from even to odd and
+ * gives up if that fails (try-lock: a worker never waits for another lcore);
+ * readers copy the fields and retry if `seq` moved. This lets any worker
+ * latch a leg (RSS may spread one endpoint's traffic over several queues)
+ * while the workers that send toward the leg read its client lock-free.
+ */
+#ifndef DUET_PAIR_FP_H
+#define DUET_PAIR_FP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
+
+#include "duet_addr.h"
+#include "duet_pair.h"
+
+struct duet_pair_ctl;
+
+/** The table. Hot, read-mostly fields first. */
+struct duet_pair_table {
+	struct rte_hash *ep_hash;	      /**< endpoint -> leg index; LF readers */
+	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
+	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
+	struct rte_rcu_qsbr *qsbr;	      /**< one reader per worker */
+	uint32_t capacity;		      /**< pairs */
+	uint32_t n_workers;		      /**< RCU readers */
+	/* Control thread only below. */
+	struct rte_hash *id_hash;	      /**< pair id -> slot */
+	struct rte_rcu_qsbr_dq *dq;	      /**< deleted slots waiting for a grace period */
+	struct duet_pair_ctl *ctl;	      /**< per slot: spec, creation time, counter base */
+	uint32_t *free_slots;		      /**< stack of free slots */
+	uint32_t n_free;		      /**< entries in free_slots */
+	uint32_t n_live;		      /**< live pairs */
+	char name[32];			      /**< prefix of the DPDK object names */
+};
+
+/** A consistent copy of a leg's latch fields. */
+struct duet_leg_view {
+	uint8_t state;		 /**< enum duet_leg_state */
+	uint8_t pinned;		 /**< client is pinned */
+	uint8_t has_hop_mac;	 /**< hop_mac valid */
+	uint8_t hop_mac[6];	 /**< next hop toward the client */
+	struct duet_addr client; /**< the client, when state is LATCHED */
+};
+
+/** What a packet from `src` does to a leg. */
+enum duet_latch_verdict {
+	DUET_LATCH_ACCEPT = 0, /**< from the leg's client */
+	DUET_LATCH_NEW,	       /**< first packet: the leg latches to src */
+	DUET_LATCH_MOVED,      /**< client silent long enough: the leg re-latches to src */
+	DUET_LATCH_REJECT,     /**< not the client: drop */
+};
+
+/** Leg by index (pair slot * 2 + 0/1). Any thread. */
+static inline struct duet_leg *
+duet_pair_leg_at(const struct duet_pair_table *t, uint32_t leg_idx)
+{
+	return &t->legs[leg_idx];
+}
+
+/** This worker's counters of leg leg_idx. Worker widx only. */
+static inline struct duet_leg_counters *
+duet_pair_counters_at(const struct duet_pair_table *t, unsigned int widx, uint32_t leg_idx)
+{
+	return &t->counters[(size_t)widx * 2 * t->capacity + leg_idx];
+}
+
+/**
+ * Look up n (<= RTE_HASH_LOOKUP_BULK_MAX) endpoints. Sets bit i of the
+ * returned mask and leg_idx[i] for each endpoint found. Worker lcores.
+ */
+static inline uint64_t
+duet_pair_lookup_bulk(const struct duet_pair_table *t, const struct duet_addr **keys,
+		      uint32_t n, uint32_t *leg_idx)
+{
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hits = 0;
+	uint32_t i;
+
+	if (n == 0)
+		return 0;
+	if (rte_hash_lookup_bulk_data(t->ep_hash, (const void **)keys, n, &hits, data) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (hits & (1ULL << i))
+			leg_idx[i] = (uint32_t)(uintptr_t)data[i];
+	return hits;
+}
+
+/** Report a quiescent state for worker widx (no leg pointer held). */
+static inline void
+duet_pair_quiescent(struct duet_pair_table *t, unsigned int widx)
+{
+	rte_rcu_qsbr_quiescent(t->qsbr, widx);
+}
+
+/**
+ * Copy the leg's latch fields consistently. @return false only if a writer
+ * stayed inside for every retry (treat the leg as busy). Any thread.
+ */
+static inline bool
+duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
+{
+	unsigned int tries;
+	uint32_t s;
+
+	for (tries = 0; tries < 64; tries++) {
+		s = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
+		if (s & 1) {
+			rte_pause();
+			continue;
+		}
+		v->state = l->state;
+		v->pinned = l->pinned;
+		v->has_hop_mac = l->has_hop_mac;
+		memcpy(v->hop_mac, l->hop_mac, sizeof(v->hop_mac));
+		v->client = l->client;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&l->seq, __ATOMIC_RELAXED) == s)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * Try to enter the leg's write side. @return true with *seq set, or false
+ * when another writer is inside (the caller does not wait).
+ */
+static inline bool
+duet_leg_write_try(struct duet_leg *l, uint32_t *seq)
+{
+	uint32_t s = __atomic_load_n(&l->seq, __ATOMIC_RELAXED);
+
+	if (s & 1)
+		return false;
+	if (!__atomic_compare_exchange_n(&l->seq, &s, s + 1, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return false;
+	/* The odd sequence must be visible before any field store. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*seq = s;
+	return true;
+}
+
+/** Leave the write side entered with duet_leg_write_try(). */
+static inline void
+duet_leg_write_done(struct duet_leg *l, uint32_t seq)
+{
+	__atomic_store_n(&l->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/**
+ * The latching rule, as a pure function.
+ * - A waiting leg latches to the first source.
+ * - A packet from the leg's client is accepted.
+ * - A pinned leg rejects every other source.
+ * - A latched leg re-latches to a new source once its client has been
+ *   silent for `silence` TSC cycles; before that the new source is rejected.
+ *   In passthrough mode this is the hijack window: anyone who learns the
+ *   endpoint and sends after the client went silent takes the leg over.
+ */
+static inline enum duet_latch_verdict
+duet_latch_decide(const struct duet_leg_view *v, const struct duet_addr *src, uint64_t last_rx,
+		  uint64_t now, uint64_t silence)
+{
+	if (v->state != DUET_LEG_LATCHED)
+		return DUET_LATCH_NEW;
+	if (duet_addr_equal(&v->client, src))
+		return DUET_LATCH_ACCEPT;
+	if (v->pinned)
+		return DUET_LATCH_REJECT;
+	if (now - last_rx >= silence)
+		return DUET_LATCH_MOVED;
+	return DUET_LATCH_REJECT;
+}
+
+/**
+ * A packet from src (Ethernet source src_mac) arrived at leg l at TSC now:
+ * decide, and latch or re-latch the leg when the rule says so. On accept the
+ * leg's last_rx_tsc is updated and a changed next-hop MAC is learned.
+ * Worker lcores.
+ * @param view out: the leg as it is after this packet
+ * @return the verdict; DUET_LATCH_REJECT means drop.
+ */
+static inline enum duet_latch_verdict
+duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
+	    uint64_t now, uint64_t silence, struct duet_leg_view *view)
+{
+	uint64_t last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+	enum duet_latch_verdict d;
+	uint32_t seq;
+
+	if (!duet_leg_read(l, view))
+		return DUET_LATCH_REJECT;
+	d = duet_latch_decide(view, src, last, now, silence);
+	if (d == DUET_LATCH_REJECT)
+		return d;
+	if (d == DUET_LATCH_ACCEPT && view->has_hop_mac &&
+	    memcmp(view->hop_mac, src_mac, 6) == 0)
+		goto accepted;
+	if (!duet_leg_write_try(l, &seq))
+		/* Another lcore is latching this leg right now. A new client's
+		 * packet is dropped; the client's own packet still passes. */
+		return d == DUET_LATCH_ACCEPT ? d : DUET_LATCH_REJECT;
+	/* Decide again under the write side: another lcore may have latched
+	 * between our read and our entry. */
+	view->state = l->state;
+	view->pinned = l->pinned;
+	view->client = l->client;
+	last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+	d = duet_latch_decide(view, src, last, now, silence);
+	if (d != DUET_LATCH_REJECT) {
+		l->client = *src;
+		l->state = DUET_LEG_LATCHED;
+		memcpy(l->hop_mac, src_mac, 6);
+		l->has_hop_mac = 1;
+		view->client = *src;
+		view->state = DUET_LEG_LATCHED;
+		memcpy(view->hop_mac, src_mac, 6);
+		view->has_hop_mac = 1;
+	}
+	duet_leg_write_done(l, seq);
+	if (d == DUET_LATCH_REJECT)
+		return d;
+accepted:
+	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
+	return d;
+}
+
+#endif /* DUET_PAIR_FP_H */

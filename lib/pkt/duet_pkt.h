@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_pkt: Ethernet / VLAN / ARP / IPv4 / IPv6 / UDP / ICMP parsing over
+ * plain bytes. Parsers take (const uint8_t *p, size_t len, out) and return 0
+ * or a negative errno; on failure out->drop names the drop reason, so a
+ * worker counts it and tests and fuzzers need no EAL. Called on worker
+ * lcores (inline, through duet_pkt_fp.h) and in tests.
+ */
+#ifndef DUET_PKT_H
+#define DUET_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet_addr.h"
+#include "duet_stats.h"
+
+/** What a parsed frame is. */
+enum duet_pkt_kind {
+	DUET_PKT_UDP = 1,   /**< UDP datagram over IPv4 (IPv6 later) */
+	DUET_PKT_ARP,	    /**< ARP over Ethernet/IPv4 */
+	DUET_PKT_ICMP_ECHO, /**< ICMPv4 echo request */
+};
+
+/** Result of duet_pkt_parse(). Offsets are from the start of the frame. */
+struct duet_pkt_info {
+	uint8_t kind;	      /**< enum duet_pkt_kind, valid when parse returned 0 */
+	uint8_t drop;	      /**< enum duet_drop, valid when parse failed */
+	uint16_t l3_off;      /**< offset of the IP (or ARP) header */
+	uint16_t l4_off;      /**< offset of the UDP/ICMP header */
+	uint16_t l4_len;      /**< UDP length field (header + payload), or ICMP bytes */
+	uint16_t ip_total;    /**< IP total length (header + payload) */
+	uint8_t ttl;	      /**< IPv4 TTL / IPv6 hop limit */
+	uint8_t arp_op;	      /**< 1 request, 2 reply (host order), for DUET_PKT_ARP */
+	struct duet_addr src; /**< IP source and UDP source port (port 0 for ARP/ICMP) */
+	struct duet_addr dst; /**< IP destination and UDP destination port */
+	uint8_t src_mac[6];   /**< Ethernet source (ARP: sender hardware address) */
+};
+
+/**
+ * Parse one frame. IPv4 header checksum is verified here unless
+ * ip_cksum_good is non-zero (the NIC already checked it). Options are
+ * allowed (skipped); fragments, bad lengths and bad versions fail with
+ * the matching drop reason. IPv6 frames fail with DUET_DROP_IPV6 for now.
+ * ARP: src/dst hold sender/target protocol addresses (port 0).
+ *
+ * @param p frame bytes, starting at the Ethernet header
+ * @param len bytes available at p
+ * @param ip_cksum_good non-zero when the NIC validated the IPv4 checksum
+ * @param out filled on success; out->drop set on failure
+ * @return 0, or -EINVAL (malformed), -ENOTSUP (valid but not relayable:
+ *         other ethertype/protocol, VLAN, IPv6, fragment)
+ * Any thread.
+ */
+int duet_pkt_parse(const uint8_t *p, size_t len, int ip_cksum_good,
+		   struct duet_pkt_info *out);
+
+/** Internet checksum (RFC 1071) folded, not inverted, over len bytes. */
+uint16_t duet_pkt_cksum_raw(const void *buf, size_t len, uint32_t sum);
+
+/**
+ * Build an ARP request (broadcast) from smac/sip asking for tip. IPs are
+ * network order. buf must hold at least 60 bytes (frame padded to the
+ * Ethernet minimum).
+ * @return frame length (60). Control thread.
+ */
+size_t duet_pkt_build_arp_request(uint8_t *buf, const uint8_t smac[6], uint32_t sip_be,
+				  uint32_t tip_be);
+
+#endif /* DUET_PKT_H */
