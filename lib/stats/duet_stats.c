@@ -47,6 +47,7 @@ duet_stats_sum(const struct duet_lcore_stats *per_lcore, unsigned int n,
 		out->arp_replies += s->arp_replies;
 		out->icmp_replies += s->icmp_replies;
 		out->ctl_tx_pkts += s->ctl_tx_pkts;
+		out->arp_learned += s->arp_learned;
 		out->latched += s->latched;
 		out->relatched += s->relatched;
 		for (d = 0; d < DUET_DROP_MAX; d++)

@@ -26,6 +26,7 @@ struct duet_lcore_stats {
 	uint64_t arp_replies;		   /**< ARP replies sent for service addresses */
 	uint64_t icmp_replies;		   /**< ICMP echo replies sent */
 	uint64_t ctl_tx_pkts;		   /**< frames sent for the control thread (ARP requests) */
+	uint64_t arp_learned;		   /**< gateway ARP replies learnt */
 	uint64_t latched;		   /**< legs latched on a first packet */
 	uint64_t relatched;		   /**< legs re-latched after silence */
 	uint64_t drops[DUET_DROP_MAX];	   /**< drops by reason */

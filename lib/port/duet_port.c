@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_port: ethdev configuration for duetd. Main thread only, before the
+ * workers start and after they stop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "duet_port.h"
+
+#define MBUF_CACHE 256
+
+struct rte_mempool *
+duet_port_mempool_create(const char *name, unsigned int n_mbufs, int socket_id)
+{
+	return rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, socket_id);
+}
+
+int
+duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n_queues,
+		struct rte_mempool *mp, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf ec;
+	struct rte_ether_addr mac;
+	uint16_t pid, nrx, ntx, q;
+	unsigned int i;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	if (rte_eth_dev_get_port_by_name(cp->name, &pid) != 0) {
+		snprintf(err, errlen,
+			 "port %s: no such ethdev (give it with -a <pci> or --vdev on the EAL command line)",
+			 cp->name);
+		return -ENODEV;
+	}
+	p->port_id = pid;
+	p->n_queues = n_queues;
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: cannot read device info: %s", cp->name,
+			 strerror(-rc));
+		return rc;
+	}
+	if (n_queues > info.max_rx_queues || n_queues > info.max_tx_queues) {
+		snprintf(err, errlen,
+			 "port %s: %u workers need %u rx and tx queues, the device has %u rx, %u tx%s",
+			 cp->name, n_queues, n_queues, info.max_rx_queues, info.max_tx_queues,
+			 strncmp(cp->name, "net_af_packet", 13) == 0 ? " (set qpairs= in --vdev)" : "");
+		return -EINVAL;
+	}
+
+	memset(&ec, 0, sizeof(ec));
+	if (n_queues > 1) {
+		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		ec.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		p->ip_cksum_offload = 1;
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM) {
+		ec.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM;
+		p->rx_cksum = 1;
+	}
+	rc = rte_eth_dev_configure(pid, n_queues, n_queues, &ec);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: configure failed: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	nrx = cp->rx_desc;
+	ntx = cp->tx_desc;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: descriptor counts refused: %s", cp->name,
+			 strerror(-rc));
+		return rc;
+	}
+	for (q = 0; q < n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nrx, rte_eth_dev_socket_id(pid), NULL, mp);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(pid, q, ntx, rte_eth_dev_socket_id(pid), NULL);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: queue %u setup failed: %s", cp->name, q,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_macaddr_get(pid, &mac);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: no MAC address: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	memcpy(p->mac, mac.addr_bytes, 6);
+	for (i = 0; i < cp->n_addrs && i < DUET_CONF_MAX_ADDRS; i++) {
+		memcpy(&p->addrs_be[i], cp->addrs[i].ip, 4);
+		p->n_addrs++;
+	}
+	if (cp->gateway.family == DUET_AF_INET4)
+		memcpy(&p->gateway_be, cp->gateway.ip, 4);
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: start failed: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+void
+duet_port_close(struct duet_port *p)
+{
+	rte_eth_dev_stop(p->port_id);
+	rte_eth_dev_close(p->port_id);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_port: ethdev and mempool setup for the ports duetd serves, and the
+ * read-only view of a port that workers use (MAC, service addresses,
+ * offloads, the gateway's MAC). Set up by the main thread before workers
+ * start; afterwards workers only read it, except gateway_mac which a worker
+ * stores atomically when the gateway answers ARP.
+ */
+#ifndef DUET_PORT_H
+#define DUET_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "duet_conf.h"
+
+/** gateway_mac word: valid bit, MAC in the low 48 bits. */
+#define DUET_PORT_MAC_VALID (1ULL << 63)
+
+/** One served port. */
+struct duet_port {
+	uint16_t port_id;			  /**< ethdev port id */
+	uint16_t n_queues;			  /**< rx and tx queues, one per worker */
+	uint8_t mac[6];				  /**< the port's MAC */
+	uint8_t ip_cksum_offload;		  /**< NIC computes IPv4 header checksums */
+	uint8_t rx_cksum;			  /**< NIC reports rx checksum status */
+	uint32_t addrs_be[DUET_CONF_MAX_ADDRS];	  /**< IPv4 service addresses */
+	unsigned int n_addrs;			  /**< count of addrs_be */
+	uint32_t gateway_be;			  /**< gateway IPv4, 0 if none */
+	uint64_t gateway_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
+	char name[64];				  /**< ethdev name from the config */
+};
+
+/**
+ * Create the packet mempool. @return it, or NULL with rte_errno set.
+ * Main thread.
+ */
+struct rte_mempool *duet_port_mempool_create(const char *name, unsigned int n_mbufs,
+					     int socket_id);
+
+/**
+ * Find, configure and start ethdev cp->name with n_queues rx and tx queues
+ * (RSS over them when more than one), enabling IPv4 checksum offload where
+ * the device has it. Main thread, before workers start.
+ * @param err on failure, a message naming the port and the cause
+ * @return 0, -ENODEV (no such ethdev), or -errno from the ethdev layer.
+ */
+int duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n_queues,
+		    struct rte_mempool *mp, char *err, size_t errlen);
+
+/** Stop and close the port. Main thread, after workers stopped. */
+void duet_port_close(struct duet_port *p);
+
+/** True when ip_be is a service address of port p. Any thread. */
+static inline bool
+duet_port_owns(const struct duet_port *p, uint32_t ip_be)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_addrs; i++)
+		if (p->addrs_be[i] == ip_be)
+			return true;
+	return false;
+}
+
+/** Read the gateway MAC. @return true and mac set if known. Any thread. */
+static inline bool
+duet_port_gateway_mac(const struct duet_port *p, uint8_t mac[6])
+{
+	uint64_t w = __atomic_load_n(&p->gateway_mac, __ATOMIC_RELAXED);
+	unsigned int i;
+
+	if (!(w & DUET_PORT_MAC_VALID))
+		return false;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(w >> (8 * (5 - i)));
+	return true;
+}
+
+/** Store the gateway MAC (a worker that saw the gateway's ARP). */
+static inline void
+duet_port_set_gateway_mac(struct duet_port *p, const uint8_t mac[6])
+{
+	uint64_t w = DUET_PORT_MAC_VALID;
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		w |= (uint64_t)mac[i] << (8 * (5 - i));
+	__atomic_store_n(&p->gateway_mac, w, __ATOMIC_RELAXED);
+}
+
+#endif /* DUET_PORT_H */

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_worker: the worker lcore's loop around duet_worker_burst(), and the
+ * setup of its tx buffers (main thread, before launch). The loop: for each
+ * port, rx burst and handle; send frames queued by the control thread;
+ * report an RCU quiescent state; flush tx buffers on a TSC timer; sleep only
+ * when configured to and a whole round received nothing.
+ */
+#include <errno.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include "duet_worker.h"
+#include "duet_worker_fp.h"
+
+/* The tx buffer gave up on these frames: the queue is full. */
+static void
+tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
+{
+	struct duet_worker *w = userdata;
+
+	w->stats->drops[DUET_DROP_TX_FULL] += count;
+	rte_pktmbuf_free_bulk(unsent, count);
+}
+
+int
+duet_worker_init(struct duet_worker *w, int socket_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->n_ports; i++) {
+		w->txb[i] = rte_zmalloc_socket("duet_txb",
+					       RTE_ETH_TX_BUFFER_SIZE(DUET_WORKER_BURST), 0,
+					       socket_id);
+		if (w->txb[i] == NULL)
+			goto err_free;
+		rte_eth_tx_buffer_init(w->txb[i], DUET_WORKER_BURST);
+		rte_eth_tx_buffer_set_err_callback(w->txb[i], tx_unsent, w);
+	}
+	return 0;
+err_free:
+	duet_worker_fini(w);
+	return -ENOMEM;
+}
+
+void
+duet_worker_fini(struct duet_worker *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < DUET_CONF_MAX_PORTS; i++) {
+		rte_free(w->txb[i]);
+		w->txb[i] = NULL;
+	}
+}
+
+void
+duet_worker_flush(struct duet_worker *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->n_ports; i++)
+		rte_eth_tx_buffer_flush(w->ports[i].port_id, w->queue, w->txb[i]);
+}
+
+/* Send the frames the control thread queued for us. */
+static void
+drain_ctl(struct duet_worker *w)
+{
+	struct rte_mbuf *m[DUET_WORKER_BURST];
+	unsigned int n, i;
+
+	if (w->ctl_ring == NULL)
+		return;
+	n = rte_ring_dequeue_burst(w->ctl_ring, (void **)m, DUET_WORKER_BURST, NULL);
+	for (i = 0; i < n; i++) {
+		if (m[i]->port >= w->n_ports) {
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
+		w->stats->ctl_tx_pkts++;
+		duet_worker_tx(w, m[i]->port, m[i]);
+	}
+}
+
+int
+duet_worker_main(void *arg)
+{
+	struct duet_worker *w = arg;
+	struct rte_mbuf *pkts[DUET_WORKER_BURST];
+	uint64_t now, last_flush = 0;
+	unsigned int p;
+	uint16_t n, total;
+
+	if (duet_pair_worker_register(w->pairs, w->widx) != 0)
+		return -EINVAL;
+	while (!*w->quit) {
+		total = 0;
+		now = rte_rdtsc();
+		for (p = 0; p < w->n_ports; p++) {
+			n = rte_eth_rx_burst(w->ports[p].port_id, w->queue, pkts, DUET_WORKER_BURST);
+			if (n == 0)
+				continue;
+			total += n;
+			duet_worker_burst(w, p, pkts, n, now);
+		}
+		drain_ctl(w);
+		/* No leg pointer is held past this point. */
+		duet_pair_quiescent(w->pairs, w->widx);
+		if (total == 0 || now - last_flush >= w->drain_tsc) {
+			duet_worker_flush(w);
+			last_flush = now;
+		}
+		if (total == 0 && w->idle_poll_us != 0)
+			rte_delay_us_sleep(w->idle_poll_us);
+	}
+	duet_worker_flush(w);
+	duet_pair_worker_unregister(w->pairs, w->widx);
+	return 0;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_worker fast path: what a worker does with one received burst. Parse
+ * every frame, answer ARP/ICMP in place, look the UDP endpoints up in one
+ * bulk call, apply the latching rule to the receiving leg, read the peer leg,
+ * rewrite and buffer for transmit on the peer's port. Every frame ends in
+ * exactly one of: forwarded, answered, learnt, or a counted drop. Worker
+ * lcores only: no locks, allocation, syscalls or logs.
+ */
+#ifndef DUET_WORKER_FP_H
+#define DUET_WORKER_FP_H
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "duet_pair_fp.h"
+#include "duet_pkt.h"
+#include "duet_pkt_fp.h"
+#include "duet_worker.h"
+
+#define DUET_PREFETCH_AHEAD 3
+
+static inline void
+duet_worker_drop(struct duet_worker *w, struct rte_mbuf *m, enum duet_drop why)
+{
+	w->stats->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Queue m for transmit on port index out; a full queue is a counted drop
+ * (the tx buffer's error callback counts it). */
+static inline void
+duet_worker_tx(struct duet_worker *w, unsigned int out, struct rte_mbuf *m)
+{
+	rte_eth_tx_buffer(w->ports[out].port_id, w->queue, w->txb[out], m);
+}
+
+/* ARP: answer requests for our addresses, learn the gateway's MAC. */
+static inline void
+duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
+		const struct duet_pkt_info *pi)
+{
+	struct duet_port *port = &w->ports[in];
+	uint32_t sip, tip;
+
+	memcpy(&sip, pi->src.ip, 4);
+	memcpy(&tip, pi->dst.ip, 4);
+	if (port->gateway_be != 0 && sip == port->gateway_be && pi->arp_op == 2) {
+		duet_port_set_gateway_mac(port, pi->src_mac);
+		w->stats->arp_learned++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (pi->arp_op == 1 && duet_port_owns(port, tip)) {
+		if (port->gateway_be != 0 && sip == port->gateway_be)
+			duet_port_set_gateway_mac(port, pi->src_mac);
+		m->data_len = m->pkt_len = (uint32_t)duet_pkt_arp_to_reply(
+			rte_pktmbuf_mtod(m, uint8_t *), pi, port->mac);
+		w->stats->arp_replies++;
+		duet_worker_tx(w, in, m);
+		return;
+	}
+	duet_worker_drop(w, m, DUET_DROP_ARP_OTHER);
+}
+
+/*
+ * Relay one UDP packet that arrived at leg leg_idx: buffered for tx
+ * (returns 1) or dropped and counted here (returns 0).
+ */
+static inline uint16_t
+duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, const struct duet_pkt_info *pi,
+		  uint32_t leg_idx, uint64_t now)
+{
+	struct duet_pair_table *t = w->pairs;
+	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
+	struct duet_leg *peer = duet_pair_leg_at(t, leg_idx ^ 1);
+	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
+	struct duet_leg_view lv, pv;
+	enum duet_latch_verdict v;
+	const uint8_t *dmac;
+	uint8_t gw[6];
+	unsigned int out;
+
+	if (pi->ttl <= 1) {
+		duet_worker_drop(w, m, DUET_DROP_IP_TTL);
+		return 0;
+	}
+	v = duet_leg_rx(leg, &pi->src, pi->src_mac, now, w->silence_tsc, &lv);
+	if (v == DUET_LATCH_REJECT) {
+		lc->drop_src++;
+		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
+		return 0;
+	}
+	w->stats->latched += v == DUET_LATCH_NEW;
+	w->stats->relatched += v == DUET_LATCH_MOVED;
+	if (!duet_leg_read(peer, &pv) || pv.state != DUET_LEG_LATCHED) {
+		lc->drop_peer_unlatched++;
+		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
+		return 0;
+	}
+	out = peer->port_idx;
+	if (pv.has_hop_mac) {
+		dmac = pv.hop_mac;
+	} else if (duet_port_gateway_mac(&w->ports[out], gw)) {
+		dmac = gw;
+	} else {
+		duet_worker_drop(w, m, DUET_DROP_NO_NEXT_HOP);
+		return 0;
+	}
+	duet_pkt_rewrite_udp4(rte_pktmbuf_mtod(m, uint8_t *), pi, &peer->local, &pv.client,
+			      w->ports[out].mac, dmac, w->ports[out].ip_cksum_offload);
+	if (w->ports[out].ip_cksum_offload) {
+		m->l2_len = pi->l3_off;
+		m->l3_len = (uint16_t)(pi->l4_off - pi->l3_off);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	}
+	lc->pkts++;
+	lc->bytes += (uint64_t)(pi->l4_len - 8);
+	w->stats->fwd_pkts++;
+	w->stats->fwd_bytes += (uint64_t)(pi->l4_len - 8);
+	duet_worker_tx(w, out, m);
+	return 1;
+}
+
+/**
+ * Handle a burst received on port index `in`. Takes ownership of every
+ * mbuf. @return the number of frames relayed.
+ */
+static inline uint16_t
+duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts, uint16_t n,
+		  uint64_t now)
+{
+	struct duet_pkt_info info[DUET_WORKER_BURST];
+	const struct duet_addr *keys[DUET_WORKER_BURST];
+	struct rte_mbuf *udp[DUET_WORKER_BURST];
+	struct duet_pkt_info *uinfo[DUET_WORKER_BURST];
+	uint32_t leg_idx[DUET_WORKER_BURST];
+	struct duet_port *port = &w->ports[in];
+	uint16_t i, nu = 0, relayed = 0;
+	uint64_t hits;
+
+	w->stats->rx_pkts += n;
+	for (i = 0; i < n && i < DUET_PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct duet_pkt_info *pi = &info[i];
+		uint64_t ipck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+		uint32_t dst;
+
+		if (i + DUET_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DUET_PREFETCH_AHEAD], void *));
+		if (m->nb_segs > 1) {
+			duet_worker_drop(w, m, DUET_DROP_MULTI_SEG);
+			continue;
+		}
+		if (ipck == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+			duet_worker_drop(w, m, DUET_DROP_IP_CKSUM);
+			continue;
+		}
+		if (duet_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				   ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, pi) != 0) {
+			duet_worker_drop(w, m, (enum duet_drop)pi->drop);
+			continue;
+		}
+		if (pi->kind == DUET_PKT_ARP) {
+			duet_worker_arp(w, in, m, pi);
+			continue;
+		}
+		memcpy(&dst, pi->dst.ip, 4);
+		if (!duet_port_owns(port, dst)) {
+			duet_worker_drop(w, m, DUET_DROP_NOT_FOR_US);
+			continue;
+		}
+		if (pi->kind == DUET_PKT_ICMP_ECHO) {
+			duet_pkt_icmp_to_reply(rte_pktmbuf_mtod(m, uint8_t *), pi);
+			w->stats->icmp_replies++;
+			duet_worker_tx(w, in, m);
+			continue;
+		}
+		if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+			duet_worker_drop(w, m, DUET_DROP_UDP_CKSUM);
+			continue;
+		}
+		udp[nu] = m;
+		uinfo[nu] = pi;
+		keys[nu] = &pi->dst;
+		nu++;
+	}
+	hits = duet_pair_lookup_bulk(w->pairs, keys, nu, leg_idx);
+	for (i = 0; i < nu; i++) {
+		if (!(hits & (1ULL << i))) {
+			duet_worker_drop(w, udp[i], DUET_DROP_NO_ENDPOINT);
+			continue;
+		}
+		relayed += duet_worker_relay(w, udp[i], uinfo[i], leg_idx[i], now);
+	}
+	return relayed;
+}
+
+#endif /* DUET_WORKER_FP_H */
