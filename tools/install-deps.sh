@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential meson ninja-build pkg-config python3
+	build-essential make meson ninja-build pkg-config python3
 	dpdk dpdk-dev libdpdk-dev libsrtp2-dev libhiredis-dev libopus-dev libcriterion-dev
 	redis-server redis-tools
 	iproute2 ethtool iputils-ping procps jq tshark libcap2-bin
