@@ -1,0 +1,824 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/conf/duet_conf.c: every validation rule refuses its bad
+ * input with -EINVAL and a message naming the section and key, valid files
+ * load into the expected struct, and the endpoint helpers agree with each
+ * other. Each test writes its config to a mkstemp file; no EAL, one process
+ * per test (Criterion), so setenv() in one test does not leak into another.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "duet_conf.h"
+
+static char err[DUET_CONF_ERR_MAX];
+static char path[64];
+
+/* Write text to a fresh temp file, load it, remove it. */
+static int
+load_text(const char *text, struct duet_conf *conf)
+{
+	size_t len = strlen(text);
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/tmp/duet_conf_test_XXXXXX");
+	fd = mkstemp(path);
+	cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	memset(err, 0, sizeof(err));
+	ret = duet_conf_load(path, conf, err, sizeof(err));
+	unlink(path);
+	return ret;
+}
+
+/* The smallest valid file; variants replace, add or drop one key. */
+struct line {
+	const char *section;
+	const char *key;
+	const char *value;
+};
+
+static const struct line base[] = {
+	{"relay", "id", "r1"},
+	{"relay", "workers", "1"},
+	{"media", "port_min", "20000"},
+	{"media", "port_max", "20009"},
+	{"redis", "address", "127.0.0.1:6379"},
+	{"port net_af_packet0", "addresses", "192.0.2.1"},
+	{NULL, NULL, NULL},
+};
+
+/*
+ * Build the base file with section/key set to value: replaced if the base
+ * has it, added to that section (created at the end if new) otherwise,
+ * dropped if value is NULL.
+ */
+static void
+build_variant(char *buf, size_t len, const char *section, const char *key, const char *value)
+{
+	const char *cur = NULL;
+	bool placed = false;
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; base[i].section != NULL; i++) {
+		bool last_of_section =
+			base[i + 1].section == NULL || strcmp(base[i + 1].section, base[i].section) != 0;
+		bool match = section != NULL && strcmp(base[i].section, section) == 0;
+
+		if (cur == NULL || strcmp(cur, base[i].section) != 0) {
+			off += (size_t)snprintf(buf + off, len - off, "[%s]\n", base[i].section);
+			cur = base[i].section;
+		}
+		if (match && strcmp(base[i].key, key) == 0) {
+			placed = true;
+			if (value != NULL)
+				off += (size_t)snprintf(buf + off, len - off, "%s = %s\n", key, value);
+		} else {
+			off += (size_t)snprintf(buf + off, len - off, "%s = %s\n", base[i].key,
+						base[i].value);
+		}
+		if (match && last_of_section && !placed && value != NULL) {
+			off += (size_t)snprintf(buf + off, len - off, "%s = %s\n", key, value);
+			placed = true;
+		}
+	}
+	if (!placed && value != NULL)
+		snprintf(buf + off, len - off, "[%s]\n%s = %s\n", section, key, value);
+}
+
+static int
+load_variant(const char *section, const char *key, const char *value, struct duet_conf *conf)
+{
+	char text[4096];
+
+	build_variant(text, sizeof(text), section, key, value);
+	return load_text(text, conf);
+}
+
+/* Assert -EINVAL and a message "<path>: ..." that contains needle. */
+static void
+expect_invalid(int ret, const char *needle)
+{
+	cr_assert_eq(ret, -EINVAL, "expected -EINVAL, got %d (err '%s')", ret, err);
+	cr_assert(strncmp(err, path, strlen(path)) == 0 && strncmp(err + strlen(path), ": ", 2) == 0,
+		  "message does not start with the path: '%s'", err);
+	cr_assert(strstr(err, needle) != NULL, "message '%s' does not contain '%s'", err, needle);
+}
+
+static void
+expect_bad_value(const char *section, const char *key, const char *value, const char *needle)
+{
+	struct duet_conf conf;
+	char named[128];
+
+	snprintf(named, sizeof(named), "[%s] %s: ", section, key);
+	expect_invalid(load_variant(section, key, value, &conf), named);
+	cr_assert(strstr(err, needle) != NULL, "'%s' = '%s': message '%s' lacks '%s'", key,
+		  value, err, needle);
+}
+
+static void
+expect_ok_value(const char *section, const char *key, const char *value, struct duet_conf *conf)
+{
+	int ret = load_variant(section, key, value, conf);
+
+	cr_assert_eq(ret, 0, "'%s' = '%s' refused: %s", key, value, err);
+}
+
+static uint32_t
+ip4(const struct duet_addr *a)
+{
+	uint32_t v;
+
+	memcpy(&v, a->ip, 4);
+	return ntohl(v);
+}
+
+/* ---- valid files ---- */
+
+Test(conf, full_example_parses_into_expected_struct)
+{
+	static const char text[] =
+		"; every key set, none to its default\n"
+		"[relay]\n"
+		"id = relay-eu_1\n"
+		"workers = 1-3, 6\n"
+		"max_pairs = 100000\n"
+		"idle_timeout_ms = 0\n"
+		"relatch_silence_ms = 1500\n"
+		"stats_interval_ms = 500\n"
+		"heartbeat_ttl_ms = 3000\n"
+		"idle_poll_us = 50\n"
+		"\n"
+		"[media]\n"
+		"port_min = 30000   ; inline comment\n"
+		"port_max = 30099\n"
+		"[redis]\n"
+		"address = unix:/run/redis/redis.sock\n"
+		"user = duet\n"
+		"password = pa\\;ss\n"
+		"connect_timeout_ms = 250\n"
+		"[port net_af_packet0]\n"
+		"addresses = 192.0.2.1, 192.0.2.2\n"
+		"gateway = 192.0.2.254\n"
+		"rx_desc = 512\n"
+		"tx_desc = 2048\n"
+		"[port 0000:01:00.0]\n"
+		"addresses = 198.51.100.7\n";
+	struct duet_conf c;
+
+	cr_assert_eq(load_text(text, &c), 0, "%s", err);
+	cr_assert_str_eq(c.relay_id, "relay-eu_1");
+	cr_assert_eq(c.n_workers, 4);
+	cr_assert_eq(c.workers[0], 1);
+	cr_assert_eq(c.workers[1], 2);
+	cr_assert_eq(c.workers[2], 3);
+	cr_assert_eq(c.workers[3], 6);
+	cr_assert_eq(c.max_pairs, 100000);
+	cr_assert_eq(c.idle_timeout_ms, 0);
+	cr_assert_eq(c.relatch_silence_ms, 1500);
+	cr_assert_eq(c.stats_interval_ms, 500);
+	cr_assert_eq(c.heartbeat_ttl_ms, 3000);
+	cr_assert_eq(c.idle_poll_us, 50);
+	cr_assert_eq(c.port_min, 30000);
+	cr_assert_eq(c.port_max, 30099);
+	cr_assert_str_eq(c.redis.unix_path, "/run/redis/redis.sock");
+	cr_assert_str_eq(c.redis.host, "");
+	cr_assert_str_eq(c.redis.user, "duet");
+	cr_assert_str_eq(c.redis.password, "pa;ss");
+	cr_assert_eq(c.redis.connect_timeout_ms, 250);
+	cr_assert_eq(c.n_ports, 2);
+	cr_assert_str_eq(c.ports[0].name, "net_af_packet0");
+	cr_assert_eq(c.ports[0].n_addrs, 2);
+	cr_assert_eq(c.ports[0].addrs[0].family, DUET_AF_INET4);
+	cr_assert_eq(ip4(&c.ports[0].addrs[0]), 0xc0000201);
+	cr_assert_eq(ip4(&c.ports[0].addrs[1]), 0xc0000202);
+	cr_assert_eq(c.ports[0].addrs[1].port, 0);
+	cr_assert_eq(c.ports[0].gateway.family, DUET_AF_INET4);
+	cr_assert_eq(ip4(&c.ports[0].gateway), 0xc00002fe);
+	cr_assert_eq(c.ports[0].rx_desc, 512);
+	cr_assert_eq(c.ports[0].tx_desc, 2048);
+	cr_assert_str_eq(c.ports[1].name, "0000:01:00.0");
+	cr_assert_eq(c.ports[1].n_addrs, 1);
+	cr_assert_eq(ip4(&c.ports[1].addrs[0]), 0xc6336407);
+	cr_assert_eq(c.ports[1].gateway.family, DUET_AF_NONE);
+	cr_assert_eq(c.ports[1].rx_desc, 1024);
+}
+
+Test(conf, example_config_file_loads)
+{
+	struct duet_conf c;
+	int ret;
+
+	unsetenv("DUET_REDIS_PASSWORD");
+	ret = duet_conf_load(DUET_EXAMPLE_CONF, &c, err, sizeof(err));
+	cr_assert_eq(ret, 0, "%s", err);
+	cr_assert(c.n_ports >= 1);
+	cr_assert(c.n_workers >= 1);
+	cr_assert(duet_conf_endpoint_count(&c) > 0);
+}
+
+Test(conf, omitted_optional_keys_take_defaults)
+{
+	struct duet_conf c, d;
+
+	cr_assert_eq(load_variant(NULL, NULL, NULL, &c), 0, "%s", err);
+	duet_conf_defaults(&d);
+	cr_assert_eq(c.max_pairs, 65536);
+	cr_assert_eq(c.idle_timeout_ms, 60000);
+	cr_assert_eq(c.relatch_silence_ms, 2000);
+	cr_assert_eq(c.stats_interval_ms, 1000);
+	cr_assert_eq(c.heartbeat_ttl_ms, 5000);
+	cr_assert_eq(c.idle_poll_us, 0);
+	cr_assert_eq(c.redis.connect_timeout_ms, 1000);
+	cr_assert_eq(c.max_pairs, d.max_pairs);
+	cr_assert_eq(c.heartbeat_ttl_ms, d.heartbeat_ttl_ms);
+	cr_assert_str_eq(c.redis.user, "");
+	cr_assert_str_eq(c.redis.password, "");
+	cr_assert_eq(c.ports[0].rx_desc, 1024);
+	cr_assert_eq(c.ports[0].tx_desc, 1024);
+	cr_assert_eq(c.ports[0].gateway.family, DUET_AF_NONE);
+	cr_assert_eq(d.n_ports, 0);
+	cr_assert_str_eq(d.relay_id, "");
+}
+
+Test(conf, values_at_the_range_bounds_are_accepted)
+{
+	struct duet_conf c;
+
+	expect_ok_value("relay", "max_pairs", "1", &c);
+	expect_ok_value("relay", "max_pairs", "16777216", &c);
+	cr_assert_eq(c.max_pairs, 16777216);
+	expect_ok_value("relay", "idle_timeout_ms", "86400000", &c);
+	expect_ok_value("relay", "relatch_silence_ms", "0", &c);
+	expect_ok_value("relay", "relatch_silence_ms", "3600000", &c);
+	expect_ok_value("relay", "stats_interval_ms", "100", &c);
+	expect_ok_value("relay", "idle_poll_us", "100000", &c);
+	expect_ok_value("relay", "heartbeat_ttl_ms", "1001", &c);
+	expect_ok_value("redis", "connect_timeout_ms", "10", &c);
+	expect_ok_value("redis", "connect_timeout_ms", "60000", &c);
+	expect_ok_value("port net_af_packet0", "rx_desc", "64", &c);
+	expect_ok_value("port net_af_packet0", "tx_desc", "16384", &c);
+	cr_assert_eq(c.ports[0].tx_desc, 16384);
+	expect_ok_value("relay", "workers", "1023", &c);
+	cr_assert_eq(c.workers[0], 1023);
+}
+
+Test(conf, empty_user_password_and_gateway_mean_none)
+{
+	static const char text[] = "[relay]\nid = a\nworkers = 2\n"
+				   "[media]\nport_min = 1\nport_max = 1\n"
+				   "[redis]\naddress = localhost:6379\nuser =\npassword =\n"
+				   "[port p0]\naddresses = 192.0.2.9\ngateway =\n";
+	struct duet_conf c;
+
+	unsetenv("DUET_REDIS_PASSWORD");
+	cr_assert_eq(load_text(text, &c), 0, "%s", err);
+	cr_assert_str_eq(c.redis.user, "");
+	cr_assert_str_eq(c.redis.password, "");
+	cr_assert_eq(c.ports[0].gateway.family, DUET_AF_NONE);
+}
+
+/* ---- the file itself ---- */
+
+Test(conf, missing_file_is_enoent_and_says_cannot_read)
+{
+	struct duet_conf c;
+	int ret;
+
+	ret = duet_conf_load("/nonexistent/duetd.conf", &c, err, sizeof(err));
+	cr_assert_eq(ret, -ENOENT);
+	cr_assert(strstr(err, "/nonexistent/duetd.conf: cannot read") != NULL, "%s", err);
+}
+
+Test(conf, directory_is_enoent)
+{
+	struct duet_conf c;
+	int ret;
+
+	ret = duet_conf_load("/tmp", &c, err, sizeof(err));
+	cr_assert_eq(ret, -ENOENT, "got %d: %s", ret, err);
+	cr_assert(strstr(err, "cannot read") != NULL, "%s", err);
+}
+
+Test(conf, conf_is_untouched_when_the_file_is_invalid)
+{
+	struct duet_conf c, before;
+
+	memset(&c, 0x5a, sizeof(c));
+	before = c;
+	cr_assert_eq(load_variant("relay", "workers", "x", &c), -EINVAL);
+	cr_assert(memcmp(&c, &before, sizeof(c)) == 0);
+}
+
+Test(conf, null_error_buffer_is_allowed)
+{
+	struct duet_conf c;
+	char text[4096];
+
+	build_variant(text, sizeof(text), "relay", "workers", "x");
+	snprintf(path, sizeof(path), "/tmp/duet_conf_test_XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cr_assert_eq(duet_conf_load(path, &c, NULL, 0), -EINVAL);
+	unlink(path);
+}
+
+/* ---- syntax (the line scan) ---- */
+
+Test(conf, line_without_equals_is_refused_with_its_number)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("[relay]\nid = r1\nworkers 1\n", &c), "line 3: ");
+	cr_assert(strstr(err, "'workers 1'") != NULL, "%s", err);
+}
+
+Test(conf, key_outside_any_section_is_refused)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("id = r1\n[relay]\n", &c), "line 1: key outside any [section]");
+}
+
+Test(conf, section_header_without_bracket_is_refused)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("[relay\nid = r1\n", &c), "line 1: section header without ']'");
+}
+
+Test(conf, text_after_section_header_is_refused)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("[relay] id = r1\n", &c), "line 1: text after the section");
+}
+
+Test(conf, overlong_line_and_value_are_refused)
+{
+	struct duet_conf c;
+	char text[1024], big[400];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(text, sizeof(text), "[relay]\nid = %s\n", big);
+	expect_invalid(load_text(text, &c), "line 2: line longer than");
+
+	big[256] = '\0';
+	snprintf(text, sizeof(text), "[redis]\nuser = %s\n", big);
+	expect_invalid(load_text(text, &c), "line 2: user: value longer than 255");
+}
+
+/* ---- sections and keys ---- */
+
+Test(conf, unknown_section_is_refused)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_variant("relays", "id", "r1", &c), "[relays]: unknown section");
+}
+
+Test(conf, unknown_key_is_refused)
+{
+	expect_bad_value("relay", "wokers", "2", "unknown key");
+	expect_bad_value("port net_af_packet0", "gw", "192.0.2.254", "unknown key");
+}
+
+Test(conf, key_set_twice_is_refused)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("[relay]\nid = r1\nid = r2\n", &c), "[relay] id: set twice");
+}
+
+Test(conf, section_twice_is_refused)
+{
+	struct duet_conf c;
+	char text[4096];
+
+	build_variant(text, sizeof(text), NULL, NULL, NULL);
+	strcat(text, "[media]\nport_min = 1\n");
+	expect_invalid(load_text(text, &c), "[media]: section appears twice");
+}
+
+Test(conf, port_section_twice_is_refused)
+{
+	struct duet_conf c;
+
+	/* two spaces: a different section name to rte_cfgfile, the same port to us */
+	expect_invalid(load_variant("port  net_af_packet0", "addresses", "192.0.2.2", &c),
+		       "[port  net_af_packet0]: port net_af_packet0 has two sections");
+}
+
+Test(conf, port_section_needs_a_plain_ethdev_name)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_variant("port", "addresses", "192.0.2.5", &c),
+		       "[port]: missing ethdev name");
+	expect_invalid(load_variant("port net 1", "addresses", "192.0.2.5", &c),
+		       "[port net 1]: ethdev name must not contain spaces");
+}
+
+Test(conf, each_missing_required_key_is_named)
+{
+	struct duet_conf c;
+	char named[128];
+	int i;
+
+	for (i = 0; base[i].section != NULL; i++) {
+		snprintf(named, sizeof(named), "[%s] %s: required key is missing", base[i].section,
+			 base[i].key);
+		expect_invalid(load_variant(base[i].section, base[i].key, NULL, &c), named);
+	}
+}
+
+Test(conf, missing_section_names_its_required_key)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("[relay]\nid = r1\nworkers = 1\n"
+				 "[media]\nport_min = 1\nport_max = 2\n"
+				 "[port p]\naddresses = 192.0.2.1\n",
+				 &c),
+		       "[redis] address: required key is missing");
+}
+
+Test(conf, no_port_section_is_refused)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_text("[relay]\nid = r1\nworkers = 1\n"
+				 "[media]\nport_min = 1\nport_max = 2\n"
+				 "[redis]\naddress = h:1\n",
+				 &c),
+		       "at least one port section is required");
+}
+
+Test(conf, more_than_max_ports_is_refused)
+{
+	struct duet_conf c;
+	char text[4096];
+	size_t off;
+	int i;
+
+	build_variant(text, sizeof(text), NULL, NULL, NULL);
+	off = strlen(text);
+	for (i = 1; i < DUET_CONF_MAX_PORTS; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"[port p%d]\naddresses = 198.51.100.%d\n", i, i);
+	cr_assert_eq(load_text(text, &c), 0, "%s", err);
+	cr_assert_eq(c.n_ports, DUET_CONF_MAX_PORTS);
+	snprintf(text + off, sizeof(text) - off, "[port p99]\naddresses = 198.51.100.99\n");
+	expect_invalid(load_text(text, &c), "[port p99]: more than 8 port sections");
+}
+
+/* ---- numbers ---- */
+
+Test(conf, number_with_trailing_junk_is_refused)
+{
+	expect_bad_value("relay", "max_pairs", "100x", "trailing characters");
+	expect_bad_value("relay", "max_pairs", "10 0", "trailing characters");
+}
+
+Test(conf, negative_number_is_refused)
+{
+	expect_bad_value("relay", "idle_timeout_ms", "-1", "must not be negative");
+}
+
+Test(conf, overflowing_number_is_refused)
+{
+	expect_bad_value("relay", "max_pairs", "99999999999999999999999", "out of range");
+	expect_bad_value("relay", "max_pairs", "4294967297", "out of range");
+}
+
+Test(conf, number_out_of_range_is_refused)
+{
+	expect_bad_value("relay", "max_pairs", "0", "out of range 1..16777216");
+	expect_bad_value("relay", "max_pairs", "16777217", "out of range 1..16777216");
+	expect_bad_value("relay", "idle_timeout_ms", "86400001", "out of range");
+	expect_bad_value("relay", "relatch_silence_ms", "3600001", "out of range");
+	expect_bad_value("relay", "stats_interval_ms", "99", "out of range 100..3600000");
+	expect_bad_value("relay", "idle_poll_us", "100001", "out of range");
+	expect_bad_value("redis", "connect_timeout_ms", "9", "out of range 10..60000");
+	expect_bad_value("redis", "connect_timeout_ms", "60001", "out of range");
+}
+
+Test(conf, non_numeric_and_empty_numbers_are_refused)
+{
+	expect_bad_value("relay", "max_pairs", "lots", "not a decimal integer");
+	expect_bad_value("relay", "max_pairs", "+5", "not a decimal integer");
+	expect_bad_value("relay", "max_pairs", "0x10", "trailing characters");
+	expect_bad_value("relay", "max_pairs", "", "empty");
+}
+
+Test(conf, heartbeat_ttl_must_exceed_stats_interval)
+{
+	struct duet_conf c;
+
+	expect_bad_value("relay", "heartbeat_ttl_ms", "1000", "greater than stats_interval_ms");
+	/* the default ttl (5000) against a longer interval: the message says so */
+	expect_invalid(load_variant("relay", "stats_interval_ms", "5000", &c),
+		       "[relay] heartbeat_ttl_ms: ");
+	cr_assert(strstr(err, "the default") != NULL, "%s", err);
+}
+
+/* ---- [relay] id and workers ---- */
+
+Test(conf, relay_id_is_checked)
+{
+	expect_bad_value("relay", "id", "r 1", "only letters, digits");
+	expect_bad_value("relay", "id", "r.1", "only letters, digits");
+	expect_bad_value("relay", "id", "", "1..32 characters");
+	expect_bad_value("relay", "id", "abcdefghijklmnopqrstuvwxyz0123456", "1..32 characters");
+}
+
+Test(conf, workers_list_forms_parse)
+{
+	struct duet_conf c;
+
+	expect_ok_value("relay", "workers", "1,3,5", &c);
+	cr_assert_eq(c.n_workers, 3);
+	cr_assert_eq(c.workers[2], 5);
+	expect_ok_value("relay", "workers", "2-4 , 7", &c);
+	cr_assert_eq(c.n_workers, 4);
+	cr_assert_eq(c.workers[0], 2);
+	cr_assert_eq(c.workers[2], 4);
+	cr_assert_eq(c.workers[3], 7);
+	expect_ok_value("relay", "workers", "0-63", &c);
+	cr_assert_eq(c.n_workers, DUET_CONF_MAX_WORKERS);
+}
+
+Test(conf, workers_duplicate_is_refused)
+{
+	expect_bad_value("relay", "workers", "1,2,1", "lcore 1 listed twice");
+	expect_bad_value("relay", "workers", "1-3,2", "lcore 2 listed twice");
+}
+
+Test(conf, workers_lcore_id_must_be_below_1024)
+{
+	expect_bad_value("relay", "workers", "1024", "out of range 0..1023");
+	expect_bad_value("relay", "workers", "1-99999999999999999999", "out of range 0..1023");
+}
+
+Test(conf, workers_more_than_max_is_refused)
+{
+	expect_bad_value("relay", "workers", "0-64", "more than 64 workers");
+}
+
+Test(conf, workers_malformed_list_is_refused)
+{
+	expect_bad_value("relay", "workers", "3-1", "runs backwards");
+	expect_bad_value("relay", "workers", "1,,2", "not an lcore list");
+	expect_bad_value("relay", "workers", "1-", "range without an end");
+	expect_bad_value("relay", "workers", "1 2", "unexpected '2'");
+	expect_bad_value("relay", "workers", "1.5", "unexpected '.'");
+	expect_bad_value("relay", "workers", "-1", "not an lcore list");
+	expect_bad_value("relay", "workers", "", "empty");
+}
+
+/* ---- [media] ---- */
+
+Test(conf, port_max_below_port_min_is_refused)
+{
+	expect_bad_value("media", "port_max", "19999", "must be >= port_min (20000)");
+}
+
+Test(conf, media_ports_must_be_1_to_65535)
+{
+	expect_bad_value("media", "port_min", "0", "out of range 1..65535");
+	expect_bad_value("media", "port_max", "65536", "out of range 1..65535");
+}
+
+/* ---- [redis] ---- */
+
+Test(conf, redis_address_forms_parse)
+{
+	struct duet_conf c;
+
+	expect_ok_value("redis", "address", "unix:/run/redis/redis.sock", &c);
+	cr_assert_str_eq(c.redis.unix_path, "/run/redis/redis.sock");
+	cr_assert_str_eq(c.redis.host, "");
+	expect_ok_value("redis", "address", "192.0.2.50:6380", &c);
+	cr_assert_str_eq(c.redis.unix_path, "");
+	cr_assert_str_eq(c.redis.host, "192.0.2.50");
+	cr_assert_eq(c.redis.port, 6380);
+	expect_ok_value("redis", "address", "[2001:db8::1]:6379", &c);
+	cr_assert_str_eq(c.redis.host, "2001:db8::1");
+	cr_assert_eq(c.redis.port, 6379);
+	expect_ok_value("redis", "address", "redis-1.example.net:16379", &c);
+	cr_assert_str_eq(c.redis.host, "redis-1.example.net");
+	cr_assert_eq(c.redis.port, 16379);
+}
+
+Test(conf, bad_redis_address_is_refused)
+{
+	expect_bad_value("redis", "address", "127.0.0.1", "expected unix:/path, host:port");
+	expect_bad_value("redis", "address", "::1:6379", "needs brackets");
+	expect_bad_value("redis", "address", "[192.0.2.1]:6379", "not an IPv6 address");
+	expect_bad_value("redis", "address", "[::1]6379", "expected [IPv6]:port");
+	expect_bad_value("redis", "address", "host:0", "TCP port must be 1..65535");
+	expect_bad_value("redis", "address", "host:65536", "TCP port must be 1..65535");
+	expect_bad_value("redis", "address", "host:63x", "TCP port must be 1..65535");
+	expect_bad_value("redis", "address", "192.0.2.300:6379", "not a valid IPv4 address");
+	expect_bad_value("redis", "address", "bad host:6379", "not a valid host name");
+	expect_bad_value("redis", "address", ":6379", "host is empty");
+	expect_bad_value("redis", "address", "unix:run/redis.sock", "must be absolute");
+	expect_bad_value("redis", "address", "", "expected unix:/path");
+}
+
+Test(conf, redis_user_is_checked)
+{
+	expect_bad_value("redis", "user", "two words", "must not contain spaces");
+	expect_bad_value("redis", "user",
+			 "u123456789012345678901234567890123456789012345678901234567890123",
+			 "longer than 63");
+}
+
+Test(conf, password_from_environment_overrides_the_file)
+{
+	struct duet_conf c;
+
+	setenv("DUET_REDIS_PASSWORD", "from-env", 1);
+	expect_ok_value("redis", "password", "from-file", &c);
+	cr_assert_str_eq(c.redis.password, "from-env");
+	unsetenv("DUET_REDIS_PASSWORD");
+	expect_ok_value("redis", "password", "from-file", &c);
+	cr_assert_str_eq(c.redis.password, "from-file");
+	setenv("DUET_REDIS_PASSWORD", "", 1);
+	expect_ok_value("redis", "password", "from-file", &c);
+	cr_assert_str_eq(c.redis.password, "from-file", "an empty variable counts as unset");
+}
+
+Test(conf, password_never_appears_in_messages)
+{
+	struct duet_conf c;
+
+	unsetenv("DUET_REDIS_PASSWORD");
+	expect_bad_value("redis", "password", "s3cr3t word", "must not contain spaces");
+	cr_assert(strstr(err, "s3cr3t") == NULL, "%s", err);
+	expect_invalid(load_variant("redis", "password", "s3cr3t\\;x ; note", &c),
+		       "comment after an escaped");
+	cr_assert(strstr(err, "s3cr3t") == NULL, "%s", err);
+	expect_invalid(load_text("[redis]\npassword s3cr3t\n", &c), "line 2: expected");
+	cr_assert(strstr(err, "s3cr3t") == NULL, "%s", err);
+	expect_invalid(load_text("[relay]\npassword = s3cr3t\n", &c), "[relay] password: unknown");
+	cr_assert(strstr(err, "s3cr3t") == NULL, "%s", err);
+}
+
+/* ---- [port NAME] ---- */
+
+Test(conf, duplicate_address_in_a_port_is_refused)
+{
+	expect_bad_value("port net_af_packet0", "addresses", "192.0.2.1, 192.0.2.2, 192.0.2.1",
+			 "192.0.2.1 is listed twice");
+}
+
+Test(conf, duplicate_address_across_ports_is_refused)
+{
+	expect_bad_value("port net1", "addresses", "198.51.100.1, 192.0.2.1",
+			 "192.0.2.1 is already a service address of [port net_af_packet0]");
+}
+
+Test(conf, at_most_16_addresses_per_port)
+{
+	struct duet_conf c;
+	char list[512];
+	size_t off = 0;
+	int i;
+
+	for (i = 1; i <= DUET_CONF_MAX_ADDRS; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s203.0.113.%d",
+					i > 1 ? "," : "", i);
+	expect_ok_value("port net_af_packet0", "addresses", list, &c);
+	cr_assert_eq(c.ports[0].n_addrs, DUET_CONF_MAX_ADDRS);
+	cr_assert_eq(ip4(&c.ports[0].addrs[15]), 0xcb007110);
+	snprintf(list + off, sizeof(list) - off, ",203.0.113.99");
+	expect_bad_value("port net_af_packet0", "addresses", list, "more than 16 addresses");
+}
+
+Test(conf, address_that_is_not_an_ip_is_refused)
+{
+	expect_bad_value("port net_af_packet0", "addresses", "192.0.2.1, 192.0.2", "'192.0.2' is not an IP");
+	expect_bad_value("port net_af_packet0", "addresses", "192.0.2.1:5000", "is not an IP");
+	expect_bad_value("port net_af_packet0", "addresses", "192.0.2.1,", "empty entry");
+	expect_bad_value("port net_af_packet0", "addresses", "", "empty entry");
+}
+
+Test(conf, non_unicast_service_address_is_refused)
+{
+	expect_bad_value("port net_af_packet0", "addresses", "0.0.0.0", "not a usable unicast");
+	expect_bad_value("port net_af_packet0", "addresses", "127.0.0.1", "not a usable unicast");
+	expect_bad_value("port net_af_packet0", "addresses", "224.0.0.5", "not a usable unicast");
+	expect_bad_value("port net_af_packet0", "addresses", "255.255.255.255",
+			 "not a usable unicast");
+}
+
+Test(conf, ipv6_service_address_is_refused_for_now)
+{
+	expect_bad_value("port net_af_packet0", "addresses", "2001:db8::1",
+			 "IPv6 service addresses are not supported yet");
+}
+
+Test(conf, gateway_must_match_address_family)
+{
+	expect_bad_value("port net_af_packet0", "gateway", "2001:db8::fe",
+			 "must be the same address family as addresses");
+}
+
+Test(conf, bad_gateway_is_refused)
+{
+	expect_bad_value("port net_af_packet0", "gateway", "192.0.2.256", "not an IP address");
+	expect_bad_value("port net_af_packet0", "gateway", "224.0.0.1", "not a usable unicast");
+	expect_bad_value("port net_af_packet0", "gateway", "192.0.2.1", "is a service address");
+}
+
+Test(conf, descriptor_counts_must_be_powers_of_two_in_range)
+{
+	expect_bad_value("port net_af_packet0", "rx_desc", "1000", "must be a power of two");
+	expect_bad_value("port net_af_packet0", "tx_desc", "32", "out of range 64..16384");
+	expect_bad_value("port net_af_packet0", "tx_desc", "32768", "out of range 64..16384");
+}
+
+/* ---- endpoints ---- */
+
+static void
+two_port_conf(struct duet_conf *c)
+{
+	static const char text[] = "[relay]\nid = r1\nworkers = 1\n"
+				   "[media]\nport_min = 20000\nport_max = 20002\n"
+				   "[redis]\naddress = unix:/tmp/r.sock\n"
+				   "[port a]\naddresses = 192.0.2.1, 192.0.2.2\n"
+				   "[port b]\naddresses = 198.51.100.1\n";
+
+	cr_assert_eq(load_text(text, c), 0, "%s", err);
+}
+
+Test(conf, endpoint_port_finds_the_serving_port)
+{
+	struct duet_conf c;
+	struct duet_addr ep;
+
+	two_port_conf(&c);
+	duet_addr_set4(&ep, htonl(0xc6336401), htons(20001));
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), 1);
+	duet_addr_set4(&ep, htonl(0xc0000202), htons(20000));
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), 0);
+	duet_addr_set4(&ep, htonl(0xc0000202), htons(20003));
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ERANGE);
+	duet_addr_set4(&ep, htonl(0xc0000202), htons(19999));
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ERANGE);
+	duet_addr_set4(&ep, htonl(0xc0000203), htons(20000));
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ENOENT);
+}
+
+Test(conf, endpoint_enumeration_round_trips_with_endpoint_port)
+{
+	struct duet_conf c;
+	struct duet_addr ep, prev;
+	uint64_t i, n;
+
+	two_port_conf(&c);
+	n = duet_conf_endpoint_count(&c);
+	cr_assert_eq(n, 9);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(duet_conf_endpoint_at(&c, i, &ep), 0);
+		cr_assert_eq(duet_conf_endpoint_port(&c, &ep), i < 6 ? 0 : 1, "endpoint %lu",
+			     (unsigned long)i);
+		cr_assert_eq(ntohs(ep.port), 20000 + i % 3);
+		if (i > 0)
+			cr_assert(!duet_addr_equal(&ep, &prev));
+		prev = ep;
+	}
+	/* stable order: ports, then addresses, then UDP ports ascending */
+	cr_assert_eq(duet_conf_endpoint_at(&c, 3, &ep), 0);
+	cr_assert_eq(ip4(&ep), 0xc0000202);
+	cr_assert_eq(ntohs(ep.port), 20000);
+	cr_assert_eq(duet_conf_endpoint_at(&c, 8, &ep), 0);
+	cr_assert_eq(ip4(&ep), 0xc6336401);
+	cr_assert_eq(ntohs(ep.port), 20002);
+	cr_assert_eq(duet_conf_endpoint_at(&c, n, &ep), -ERANGE);
+}
+
+Test(conf, endpoint_count_is_zero_without_config)
+{
+	struct duet_conf c;
+	struct duet_addr ep;
+
+	duet_conf_defaults(&c);
+	cr_assert_eq(duet_conf_endpoint_count(&c), 0);
+	cr_assert_eq(duet_conf_endpoint_at(&c, 0, &ep), -ERANGE);
+}
