@@ -295,7 +295,7 @@ teardown(struct duetd *d)
 		duet_port_close(&d->ports[i]);
 	if (d->workers != NULL) {
 		for (i = 0; i < d->conf.n_workers; i++) {
-			struct rte_mbuf *m;
+			struct rte_mbuf *m = NULL;
 
 			duet_worker_fini(&d->workers[i]);
 			while (d->workers[i].ctl_ring != NULL &&
