@@ -23,13 +23,14 @@
 /**
  * An IP address and UDP port. 20 bytes, no padding holes, so it can be a
  * hash key compared with memcmp. IPv4 uses ip[0..3] and zeroes the rest.
+ * 4-byte aligned because hash functions read it as 32-bit words.
  */
 struct duet_addr {
 	uint8_t family;	  /**< DUET_AF_NONE, DUET_AF_INET4 or DUET_AF_INET6 */
 	uint8_t reserved; /**< always 0, so memcmp works */
 	uint16_t port;	  /**< UDP port, network byte order */
 	uint8_t ip[16];	  /**< address bytes, network order */
-};
+} __attribute__((aligned(4)));
 
 /**
  * Parse "a.b.c.d:port" or "[v6]:port". Port 1..65535 required.

@@ -76,6 +76,17 @@ id_key(const char *id, char key[DUET_PAIR_ID_MAX])
 	memcpy(key, id, n);
 }
 
+/* Pair ids are char arrays with no alignment; rte_jhash reads 32-bit words,
+ * so hash an aligned copy. */
+static uint32_t
+id_hash_func(const void *key, uint32_t key_len, uint32_t init_val)
+{
+	uint32_t words[DUET_PAIR_ID_MAX / 4];
+
+	memcpy(words, key, DUET_PAIR_ID_MAX);
+	return rte_jhash_32b(words, RTE_MIN(key_len, (uint32_t)DUET_PAIR_ID_MAX) / 4, init_val);
+}
+
 static void
 sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_counters *out)
 {
@@ -167,6 +178,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	hp.name = hname;
 	hp.entries = capacity + 64;
 	hp.key_len = DUET_PAIR_ID_MAX;
+	hp.hash_func = id_hash_func;
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	t->id_hash = rte_hash_create(&hp);
 	if (t->id_hash == NULL)
@@ -208,8 +220,15 @@ err_nomem:
 void
 duet_pair_table_free(struct duet_pair_table *t)
 {
+	unsigned int w;
+
 	if (t == NULL)
 		return;
+	/* Workers have stopped (the header requires it); take any still
+	 * registered offline so the defer queue can drain and be deleted. */
+	if (t->qsbr != NULL)
+		for (w = 0; w < t->n_workers; w++)
+			duet_pair_worker_unregister(t, w);
 	if (t->dq != NULL)
 		rte_rcu_qsbr_dq_delete(t->dq);
 	rte_hash_free(t->ep_hash);
@@ -264,6 +283,10 @@ check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
 			snprintf(why, whylen, "leg %c has no endpoint", 'a' + k);
 			return -EINVAL;
 		}
+		if (s->pin[k].family != DUET_AF_NONE && s->pin[k].port == 0) {
+			snprintf(why, whylen, "leg %c pinned client has no port", 'a' + k);
+			return -EINVAL;
+		}
 	}
 	if (duet_addr_equal(&s->ep[0], &s->ep[1])) {
 		snprintf(why, whylen, "legs a and b have the same endpoint");
@@ -293,7 +316,7 @@ leg_set_pin(struct duet_leg *l, const struct duet_addr *pin)
 	while (!duet_leg_write_try(l, &seq))
 		rte_pause();
 	if (pin->family != DUET_AF_NONE) {
-		if (!l->pinned || !duet_addr_equal(&l->client, pin)) {
+		if (l->state != DUET_LEG_LATCHED || !duet_addr_equal(&l->client, pin)) {
 			l->client = *pin;
 			l->has_hop_mac = 0; /* learnt from the pinned client's first packet */
 		}
@@ -425,6 +448,14 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 				 'a' + k);
 			return -EEXIST;
 		}
+	}
+	/* The old slot is only reusable after a grace period: a replacement
+	 * needs another free slot now, or the old pair must keep running. */
+	if (t->n_free == 0)
+		duet_pair_reclaim(t);
+	if (t->n_free == 0) {
+		snprintf(why, whylen, "pair table full (%" PRIu32 " pairs)", t->capacity);
+		return -ENOSPC;
 	}
 	duet_pair_del(t, spec->id, now_ms, NULL);
 	rc = pair_add(t, spec, now_ms, why, whylen);

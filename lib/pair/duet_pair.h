@@ -113,9 +113,11 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
 /**
  * Add or update the pair spec->id.
  * A new id gets a free slot and both endpoint keys are published. An existing
- * id with the same endpoints is updated in place (pins, mode, idle, expires):
- * latched clients stay latched, counters continue. An existing id with other
- * endpoints is replaced (old legs deleted, new ones added; counters restart).
+ * id with the same endpoints and mode is updated in place (pins, idle,
+ * expires): latched clients stay latched, counters continue. An existing id
+ * with other endpoints or another mode is replaced (old legs deleted, new
+ * ones added; latches and counters restart); a replacement that cannot get a
+ * slot is refused and the old pair keeps running.
  * @param why on failure, a reason naming what was wrong
  * @return 0 added, 1 updated in place, 2 replaced; -EEXIST an endpoint is used
  *         by another pair; -ENOSPC table full; -EINVAL bad spec.

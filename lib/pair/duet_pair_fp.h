@@ -182,7 +182,8 @@ duet_latch_decide(const struct duet_leg_view *v, const struct duet_addr *src, ui
 		return DUET_LATCH_ACCEPT;
 	if (v->pinned)
 		return DUET_LATCH_REJECT;
-	if (now - last_rx >= silence)
+	/* Signed: another lcore may have stored a time a little after ours. */
+	if ((int64_t)(now - last_rx) >= (int64_t)silence)
 		return DUET_LATCH_MOVED;
 	return DUET_LATCH_REJECT;
 }
@@ -211,10 +212,13 @@ duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_m
 	if (d == DUET_LATCH_ACCEPT && view->has_hop_mac &&
 	    memcmp(view->hop_mac, src_mac, 6) == 0)
 		goto accepted;
-	if (!duet_leg_write_try(l, &seq))
+	if (!duet_leg_write_try(l, &seq)) {
 		/* Another lcore is latching this leg right now. A new client's
 		 * packet is dropped; the client's own packet still passes. */
-		return d == DUET_LATCH_ACCEPT ? d : DUET_LATCH_REJECT;
+		if (d != DUET_LATCH_ACCEPT)
+			return DUET_LATCH_REJECT;
+		goto accepted;
+	}
 	/* Decide again under the write side: another lcore may have latched
 	 * between our read and our entry. */
 	view->state = l->state;
@@ -231,10 +235,12 @@ duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_m
 		view->state = DUET_LEG_LATCHED;
 		memcpy(view->hop_mac, src_mac, 6);
 		view->has_hop_mac = 1;
+		/* Inside the write side, so no lcore sees the new client with
+		 * the old client's time and moves the leg again. */
+		__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
 	}
 	duet_leg_write_done(l, seq);
-	if (d == DUET_LATCH_REJECT)
-		return d;
+	return d;
 accepted:
 	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
 	return d;

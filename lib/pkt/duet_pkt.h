@@ -27,9 +27,9 @@ struct duet_pkt_info {
 	uint8_t kind;	      /**< enum duet_pkt_kind, valid when parse returned 0 */
 	uint8_t drop;	      /**< enum duet_drop, valid when parse failed */
 	uint16_t l3_off;      /**< offset of the IP (or ARP) header */
-	uint16_t l4_off;      /**< offset of the UDP/ICMP header */
+	uint16_t l4_off;      /**< offset of the UDP/ICMP header (0 for ARP) */
 	uint16_t l4_len;      /**< UDP length field (header + payload), or ICMP bytes */
-	uint16_t ip_total;    /**< IP total length (header + payload) */
+	uint16_t ip_total;    /**< IP total length (header + payload), 0 for ARP */
 	uint8_t ttl;	      /**< IPv4 TTL / IPv6 hop limit */
 	uint8_t arp_op;	      /**< 1 request, 2 reply (host order), for DUET_PKT_ARP */
 	struct duet_addr src; /**< IP source and UDP source port (port 0 for ARP/ICMP) */
@@ -55,7 +55,11 @@ struct duet_pkt_info {
 int duet_pkt_parse(const uint8_t *p, size_t len, int ip_cksum_good,
 		   struct duet_pkt_info *out);
 
-/** Internet checksum (RFC 1071) folded, not inverted, over len bytes. */
+/**
+ * Internet checksum (RFC 1071) folded, not inverted, over len bytes, added
+ * to the partial sum `sum` (0 to start). Words are summed in host order, as
+ * RFC 1071 allows, so store the result with memcpy, not htons. Any thread.
+ */
 uint16_t duet_pkt_cksum_raw(const void *buf, size_t len, uint32_t sum);
 
 /**

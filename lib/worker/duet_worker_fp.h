@@ -56,8 +56,16 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 	if (pi->arp_op == 1 && duet_port_owns(port, tip)) {
 		if (port->gateway_be != 0 && sip == port->gateway_be)
 			duet_port_set_gateway_mac(port, pi->src_mac);
-		m->data_len = m->pkt_len = (uint32_t)duet_pkt_arp_to_reply(
-			rte_pktmbuf_mtod(m, uint8_t *), pi, port->mac);
+		uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+		size_t len = duet_pkt_arp_to_reply(f, pi, port->mac);
+
+		/* Pad to the Ethernet minimum ourselves: not every driver does. */
+		if (len < 60 && rte_pktmbuf_tailroom(m) + m->data_len >= 60) {
+			memset(f + len, 0, 60 - len);
+			len = 60;
+		}
+		m->data_len = (uint16_t)len;
+		m->pkt_len = (uint32_t)len;
 		w->stats->arp_replies++;
 		duet_worker_tx(w, in, m);
 		return;

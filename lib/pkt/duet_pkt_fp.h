@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_pkt fast path: in-place rewrites of frames that duet_pkt_parse()
+ * accepted, and the checksum arithmetic they share with the parser. Worker
+ * lcores only; no allocation, no syscalls, no logs.
+ *
+ * Byte order: 16-bit words are loaded and stored with memcpy in host order.
+ * The Internet checksum is the same whichever order the words are summed in
+ * (RFC 1071 section 2(B)), so no byte swapping is needed, and memcpy keeps
+ * loads from odd addresses legal (frames need not be 2-byte aligned).
+ */
+#ifndef DUET_PKT_FP_H
+#define DUET_PKT_FP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "duet_pkt.h"
+
+/* Offsets inside the headers the rewrites touch. */
+#define DUET_PKT_ETH_HLEN 14	 /**< Ethernet II header, no tag */
+#define DUET_PKT_ARP_LEN 28	 /**< ARP body for Ethernet/IPv4 */
+#define DUET_PKT_IP4_TTL 8	 /**< IPv4: TTL byte */
+#define DUET_PKT_IP4_CKSUM 10	 /**< IPv4: header checksum */
+#define DUET_PKT_IP4_SRC 12	 /**< IPv4: source address */
+#define DUET_PKT_IP4_DST 16	 /**< IPv4: destination address */
+#define DUET_PKT_UDP_CKSUM 6	 /**< UDP: checksum */
+#define DUET_PKT_ICMP_CKSUM 2	 /**< ICMP: checksum */
+#define DUET_PKT_ARP_OP 6	 /**< ARP: operation */
+#define DUET_PKT_ARP_SHA 8	 /**< ARP: sender hardware address */
+#define DUET_PKT_ARP_SPA 14	 /**< ARP: sender protocol address */
+#define DUET_PKT_ARP_THA 18	 /**< ARP: target hardware address */
+#define DUET_PKT_ARP_TPA 24	 /**< ARP: target protocol address */
+#define DUET_PKT_REPLY_TTL 64	 /**< TTL of frames duet originates */
+
+/** Load a 16-bit word in host order from any address. */
+static inline uint16_t
+duet_pkt_load16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/** Store a 16-bit word in host order at any address. */
+static inline void
+duet_pkt_store16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/**
+ * Add len bytes at p to a ones' complement partial sum, unfolded. An odd
+ * last byte counts as if followed by a zero byte. The 64-bit accumulator
+ * cannot overflow for any frame size.
+ */
+static inline uint64_t
+duet_pkt_sum(const uint8_t *p, size_t len, uint64_t sum)
+{
+	uint8_t last[2] = {0, 0};
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += duet_pkt_load16(p + i);
+	if (len & 1) {
+		last[0] = p[len - 1];
+		sum += duet_pkt_load16(last);
+	}
+	return sum;
+}
+
+/** Fold a partial sum to 16 bits (ones' complement), not inverted. */
+static inline uint16_t
+duet_pkt_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/** Compute and store the IPv4 header checksum over hlen bytes (options too). */
+static inline void
+duet_pkt_ip4_cksum_set(uint8_t *ip, size_t hlen)
+{
+	uint16_t c;
+
+	duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
+	c = (uint16_t)~duet_pkt_fold(duet_pkt_sum(ip, hlen, 0));
+	duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, c);
+}
+
+/**
+ * RFC 1624 eqn. 3: add to a partial sum the change of n bytes (n even)
+ * from before to after, as ~m + m' for each 16-bit word. Start the sum with
+ * ~HC and invert the fold to get HC'.
+ */
+static inline uint64_t
+duet_pkt_sum_change(uint64_t sum, const uint8_t *before, const uint8_t *after, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += 2) {
+		sum += (uint16_t)~duet_pkt_load16(before + i);
+		sum += duet_pkt_load16(after + i);
+	}
+	return sum;
+}
+
+/**
+ * Rewrite a parsed IPv4/UDP frame to leave from relay endpoint `from` toward
+ * client `to`: Ethernet src/dst set, IPv4 src/dst set, TTL decremented,
+ * IPv4 header checksum recomputed (left as zero when ip_cksum_offload is
+ * true: the NIC fills it), UDP ports set and the UDP checksum updated
+ * incrementally (RFC 1624) so a corrupted payload stays detectable end to
+ * end; a zero UDP checksum (none) stays zero. The caller has checked TTL > 1.
+ *
+ * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_UDP
+ * @param pi its parse result (l3_off, l4_off used; IPv4 options are kept)
+ * @param from relay endpoint the datagram now leaves from (IPv4)
+ * @param to client address it goes to (IPv4)
+ * @param smac our port's MAC
+ * @param dmac next hop's MAC
+ * @param ip_cksum_offload true when the NIC computes the IPv4 header checksum
+ * Worker lcores.
+ */
+static inline void
+duet_pkt_rewrite_udp4(uint8_t *frame, const struct duet_pkt_info *pi,
+		      const struct duet_addr *from, const struct duet_addr *to,
+		      const uint8_t smac[6], const uint8_t dmac[6], bool ip_cksum_offload)
+{
+	uint8_t *ip = frame + pi->l3_off;
+	uint8_t *udp = frame + pi->l4_off;
+	uint8_t was[12], now[12];
+	uint16_t hc;
+
+	memcpy(frame, dmac, 6);
+	memcpy(frame + 6, smac, 6);
+
+	/* Addresses (8 bytes) then ports (4 bytes): everything the UDP
+	 * checksum covers that changes. The TTL is outside its pseudo-header. */
+	memcpy(was, ip + DUET_PKT_IP4_SRC, 8);
+	memcpy(was + 8, udp, 4);
+	memcpy(now, from->ip, 4);
+	memcpy(now + 4, to->ip, 4);
+	memcpy(now + 8, &from->port, 2);
+	memcpy(now + 10, &to->port, 2);
+
+	memcpy(ip + DUET_PKT_IP4_SRC, now, 8);
+	ip[DUET_PKT_IP4_TTL]--;
+	if (ip_cksum_offload)
+		duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
+	else
+		duet_pkt_ip4_cksum_set(ip, (size_t)(pi->l4_off - pi->l3_off));
+
+	memcpy(udp, now + 8, 4);
+	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
+	/* Zero means the sender sent no checksum (RFC 768); keep it that way. */
+	if (hc != 0) {
+		hc = (uint16_t)~duet_pkt_fold(duet_pkt_sum_change((uint16_t)~hc, was, now, 12));
+		/* A computed zero is sent as all ones, since zero means "none". */
+		duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
+	}
+}
+
+/**
+ * Turn an ARP request for one of our addresses into the reply, in place,
+ * answering with mac: the requester becomes the target and the Ethernet
+ * destination, our address (the old target) the sender. The caller has
+ * checked that the target is one of its service addresses.
+ *
+ * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_ARP
+ * @param pi its parse result
+ * @param mac our port's MAC
+ * @return frame length to send (Ethernet + ARP, 42 bytes; bytes after it are
+ *         left as they were, the NIC pads short frames)
+ * Worker lcores.
+ */
+static inline size_t
+duet_pkt_arp_to_reply(uint8_t *frame, const struct duet_pkt_info *pi, const uint8_t mac[6])
+{
+	uint8_t *arp = frame + pi->l3_off;
+	uint8_t our_ip[4];
+
+	memcpy(our_ip, arp + DUET_PKT_ARP_TPA, 4);
+	memcpy(arp + DUET_PKT_ARP_THA, arp + DUET_PKT_ARP_SHA, 10); /* requester MAC + IP */
+	memcpy(arp + DUET_PKT_ARP_SHA, mac, 6);
+	memcpy(arp + DUET_PKT_ARP_SPA, our_ip, 4);
+	arp[DUET_PKT_ARP_OP] = 0;
+	arp[DUET_PKT_ARP_OP + 1] = 2;
+
+	memcpy(frame, arp + DUET_PKT_ARP_THA, 6);
+	memcpy(frame + 6, mac, 6);
+	return (size_t)pi->l3_off + DUET_PKT_ARP_LEN;
+}
+
+/**
+ * Turn an ICMPv4 echo request into the echo reply, in place: MACs and IPs
+ * swapped, type 0, ICMP checksum updated incrementally (a corrupted request
+ * gives a reply that is still detectably corrupt; a result of zero is sent
+ * as 0xffff), TTL reset to 64, IPv4 header checksum recomputed (options
+ * kept).
+ *
+ * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_ICMP_ECHO
+ * @param pi its parse result
+ * Worker lcores.
+ */
+static inline void
+duet_pkt_icmp_to_reply(uint8_t *frame, const struct duet_pkt_info *pi)
+{
+	uint8_t *ip = frame + pi->l3_off;
+	uint8_t *icmp = frame + pi->l4_off;
+	uint8_t tmp[6];
+	uint8_t old_type[2];
+	uint16_t hc;
+
+	memcpy(tmp, frame, 6);
+	memcpy(frame, frame + 6, 6);
+	memcpy(frame + 6, tmp, 6);
+
+	memcpy(tmp, ip + DUET_PKT_IP4_SRC, 4);
+	memcpy(ip + DUET_PKT_IP4_SRC, ip + DUET_PKT_IP4_DST, 4);
+	memcpy(ip + DUET_PKT_IP4_DST, tmp, 4);
+	ip[DUET_PKT_IP4_TTL] = DUET_PKT_REPLY_TTL;
+	duet_pkt_ip4_cksum_set(ip, (size_t)(pi->l4_off - pi->l3_off));
+
+	/* Type and code share one checksum word; only the type changes. */
+	memcpy(old_type, icmp, 2);
+	icmp[0] = 0;
+	hc = duet_pkt_load16(icmp + DUET_PKT_ICMP_CKSUM);
+	hc = (uint16_t)~duet_pkt_fold(duet_pkt_sum_change((uint16_t)~hc, old_type, icmp, 2));
+	/* Zero and all ones are the same sum, but zero only checks out when
+	 * some other word is non-zero: a reply of all zeros (id 0, seq 0, no
+	 * data) needs 0xffff. All ones checks out either way. */
+	duet_pkt_store16(icmp + DUET_PKT_ICMP_CKSUM, hc == 0 ? 0xffff : hc);
+}
+
+#endif /* DUET_PKT_FP_H */

@@ -1,0 +1,966 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/pair/duet_pair.c: the pairing table as the control
+ * thread sees it (put, delete, RCU reclaim, counters, iteration), plus one
+ * test with a reader pthread standing in for a worker lcore. Criterion runs
+ * each test in its own process; the .init fixture starts an EAL there with
+ * no hugepages, no shared files (--no-shconf: --in-memory
+ * needs real hugepages) and a file prefix of its own, so these
+ * tests run in parallel with each other and with other EAL tests.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memory.h>
+
+#include "duet_pair.h"
+#include "duet_pair_fp.h"
+
+#define SILENCE 100
+
+static const uint8_t mac_x[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+
+static struct duet_pair_table *t;
+
+/* "0@(cpus)": lcore 0 may run on every CPU this process may use, so the
+ * pthreads the tests start (which inherit its affinity) really run in
+ * parallel instead of sharing the first CPU. */
+static void
+lcore_arg(char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "0@(");
+	cpu_set_t cs;
+	int cpu;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(cs), &cs), 0);
+	for (cpu = 0; cpu < CPU_SETSIZE && cpu < RTE_MAX_LCORE && n + 8 < len; cpu++)
+		if (CPU_ISSET(cpu, &cs))
+			n += (size_t)snprintf(buf + n, len - n, "%s%d", buf[n - 1] == '(' ? "" : ",",
+					      cpu);
+	snprintf(buf + n, len - n, ")");
+}
+
+static void
+eal_up(void)
+{
+	char prefix[64], lcores[256];
+	char *argv[] = {
+		"test_duet_pair", "--no-huge",	 "-m",	    "128",	    "--no-pci",
+		"--no-shconf",	  "--no-telemetry", "--file-prefix", prefix,	    "--log-level",
+		"error",	  "--lcores",	 lcores,    NULL,
+	};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+
+	snprintf(prefix, sizeof(prefix), "pairtest_%ld", (long)getpid());
+	lcore_arg(lcores, sizeof(lcores));
+	cr_assert_geq(rte_eal_init(argc, argv), 0, "rte_eal_init: %s", rte_strerror(rte_errno));
+	t = NULL;
+}
+
+static void
+eal_down(void)
+{
+	duet_pair_table_free(t);
+	t = NULL;
+	rte_eal_cleanup();
+}
+
+TestSuite(pair, .init = eal_up, .fini = eal_down, .timeout = 120);
+
+static struct duet_addr
+ep4(uint8_t d, uint16_t port)
+{
+	struct duet_addr r;
+
+	duet_addr_set4(&r, htonl(0xc0000200u | d), htons(port)); /* 192.0.2.d */
+	return r;
+}
+
+static struct duet_addr
+client4(uint8_t d, uint16_t port)
+{
+	struct duet_addr r;
+
+	duet_addr_set4(&r, htonl(0xcb007100u | d), htons(port)); /* 203.0.113.d */
+	return r;
+}
+
+static struct duet_pair_spec
+make_spec(const char *id, struct duet_addr a, struct duet_addr b)
+{
+	struct duet_pair_spec s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	s.mode = DUET_MODE_PASSTHROUGH;
+	s.ep[0] = a;
+	s.ep[1] = b;
+	s.port_idx[0] = 0;
+	s.port_idx[1] = 1;
+	return s;
+}
+
+static int
+put(const struct duet_pair_spec *s, char *why)
+{
+	why[0] = '\0';
+	return duet_pair_put(t, s, 1000, why, DUET_PAIR_REASON_MAX);
+}
+
+static void
+make_table(uint32_t capacity, unsigned int n_workers)
+{
+	t = duet_pair_table_create("tp", capacity, n_workers, SOCKET_ID_ANY);
+	cr_assert_not_null(t, "table create: %s", rte_strerror(rte_errno));
+}
+
+/* Latch leg `leg` of slot to client c through the worker's rx path. */
+static void
+latch(uint32_t slot, unsigned int leg, const struct duet_addr *c)
+{
+	struct duet_leg_view v;
+
+	cr_assert_eq(duet_leg_rx(duet_pair_leg_at(t, 2 * slot + leg), c, mac_x, 1000, SILENCE, &v),
+		     DUET_LATCH_NEW);
+}
+
+Test(pair, create_refuses_bad_arguments)
+{
+	cr_assert_null(duet_pair_table_create("tp", 0, 1, SOCKET_ID_ANY));
+	cr_assert_eq(rte_errno, EINVAL);
+	cr_assert_null(duet_pair_table_create("tp", 4, 0, SOCKET_ID_ANY));
+	cr_assert_eq(rte_errno, EINVAL);
+	cr_assert_null(duet_pair_table_create(NULL, 4, 1, SOCKET_ID_ANY));
+	cr_assert_eq(rte_errno, EINVAL);
+	make_table(4, 1);
+	cr_assert_eq(duet_pair_count(t), 0);
+	cr_assert_eq(duet_pair_worker_register(t, 1), -EINVAL);
+	cr_assert_eq(duet_pair_worker_register(t, 0), 0);
+	duet_pair_worker_unregister(t, 0);
+}
+
+/*
+ * Free after the workers stopped, one of them without going offline (its
+ * lcore returned early) and a deleted pair still waiting for its grace
+ * period: the table must still release everything, names included, so a
+ * table of the same name can be made again.
+ */
+Test(pair, free_releases_the_table_even_with_a_worker_still_registered)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	make_table(4, 1);
+	cr_assert_eq(duet_pair_worker_register(t, 0), 0);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_del(t, "call", 2000, NULL), 0);
+	duet_pair_table_free(t);
+	t = duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY);
+	cr_expect_not_null(t, "a second table named tp: %s (the first one's defer queue leaked)",
+			   rte_strerror(rte_errno));
+}
+
+Test(pair, free_and_create_again_after_workers_go_offline)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	make_table(4, 1);
+	cr_assert_eq(duet_pair_worker_register(t, 0), 0);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_del(t, "call", 2000, NULL), 0);
+	duet_pair_worker_unregister(t, 0);
+	duet_pair_table_free(t);
+	t = NULL;
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+}
+
+Test(pair, put_adds_a_pair_found_by_id_and_by_both_endpoints)
+{
+	struct duet_pair_spec s = make_spec("call-1", ep4(1, 20000), ep4(1, 20002));
+	const struct duet_leg *la, *lb;
+	struct duet_addr cl;
+	char why[DUET_PAIR_REASON_MAX];
+	unsigned int leg = 9;
+	int slot;
+
+	make_table(16, 1);
+	s.mode = DUET_MODE_VERIFY;
+	s.idle_ms = 30000;
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_count(t), 1);
+	slot = duet_pair_find(t, "call-1");
+	cr_assert_geq(slot, 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], &leg), slot);
+	cr_assert_eq(leg, 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], &leg), slot);
+	cr_assert_eq(leg, 1);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), slot);
+	cr_assert_eq(duet_pair_find(t, "call-2"), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &(struct duet_addr){ 0 }, &leg), -ENOENT);
+
+	cr_assert_str_eq(duet_pair_spec_of(t, (uint32_t)slot)->id, "call-1");
+	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->idle_ms, 30000);
+	cr_assert_eq(duet_pair_created_ms(t, (uint32_t)slot), 1000);
+	la = duet_pair_leg(t, (uint32_t)slot, 0);
+	lb = duet_pair_leg(t, (uint32_t)slot, 1);
+	cr_assert_eq(la, duet_pair_leg_at(t, 2 * (uint32_t)slot));
+	cr_assert_eq(lb, duet_pair_leg_at(t, 2 * (uint32_t)slot + 1));
+	cr_assert(duet_addr_equal(&la->local, &s.ep[0]));
+	cr_assert(duet_addr_equal(&lb->local, &s.ep[1]));
+	cr_assert_eq(la->port_idx, 0);
+	cr_assert_eq(lb->port_idx, 1);
+	cr_assert_eq(la->mode, DUET_MODE_VERIFY);
+	cr_assert_eq(la->state, DUET_LEG_WAITING);
+	cr_assert_eq(la->pinned, 0);
+	cr_assert_not(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl));
+}
+
+Test(pair, put_with_a_pin_starts_the_leg_latched_and_pinned)
+{
+	struct duet_pair_spec s = make_spec("pinned", ep4(1, 20000), ep4(1, 20002));
+	struct duet_addr pin = client4(7, 5004), cl;
+	char why[DUET_PAIR_REASON_MAX];
+	const struct duet_leg *lb;
+	int slot;
+
+	make_table(4, 1);
+	s.pin[1] = pin;
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "pinned");
+	lb = duet_pair_leg(t, (uint32_t)slot, 1);
+	cr_assert_eq(lb->pinned, 1);
+	cr_assert_eq(lb->state, DUET_LEG_LATCHED);
+	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
+	cr_assert(duet_addr_equal(&cl, &pin));
+	cr_assert_not(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl));
+}
+
+Test(pair, lookup_bulk_finds_leg_indexes_and_misses_unknown_endpoints)
+{
+	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(2, 20002));
+	struct duet_addr unknown = ep4(3, 20000), other_port = ep4(1, 20004);
+	const struct duet_addr *keys[5] = { &s1.ep[0], &unknown, &s2.ep[1], &s1.ep[1],
+					    &other_port };
+	char why[DUET_PAIR_REASON_MAX];
+	uint32_t idx[5] = { 77, 77, 77, 77, 77 };
+	uint64_t hits;
+	int a, b;
+
+	make_table(16, 1);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	cr_assert_eq(put(&s2, why), 0, "%s", why);
+	a = duet_pair_find(t, "one");
+	b = duet_pair_find(t, "two");
+	cr_assert_neq(a, b);
+	hits = duet_pair_lookup_bulk(t, keys, 5, idx);
+	cr_assert_eq(hits, (1u << 0) | (1u << 2) | (1u << 3));
+	cr_assert_eq(idx[0], 2 * (uint32_t)a);
+	cr_assert_eq(idx[2], 2 * (uint32_t)b + 1);
+	cr_assert_eq(idx[3], 2 * (uint32_t)a + 1);
+	cr_assert(duet_addr_equal(&duet_pair_leg_at(t, idx[2])->local, &s2.ep[1]));
+	cr_assert_eq(duet_pair_lookup_bulk(t, keys, 0, idx), 0);
+}
+
+Test(pair, put_same_endpoints_updates_in_place_and_keeps_the_latched_client)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	struct duet_addr x = client4(5, 40000), cl;
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_leg_counters c;
+	int slot;
+
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "call");
+	latch((uint32_t)slot, 0, &x);
+	duet_pair_counters_at(t, 0, 2 * (uint32_t)slot)->pkts += 5;
+
+	s.idle_ms = 9000;
+	s.expires = 1700000000;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	cr_assert_eq(duet_pair_find(t, "call"), slot);
+	cr_assert_eq(duet_pair_count(t), 1);
+	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->idle_ms, 9000);
+	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->expires, 1700000000);
+	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl), "latched client lost");
+	cr_assert(duet_addr_equal(&cl, &x));
+	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 0)->has_hop_mac, 1);
+	duet_pair_counters(t, (uint32_t)slot, 0, &c);
+	cr_assert_eq(c.pkts, 5, "counters must continue across an update");
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), slot);
+}
+
+Test(pair, pin_change_through_put_pins_the_leg)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	struct duet_addr x = client4(5, 40000), pin = client4(6, 5004), cl;
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_leg_view v;
+	struct duet_leg *lb;
+	int slot;
+
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "call");
+	lb = duet_pair_leg_at(t, 2 * (uint32_t)slot + 1);
+	latch((uint32_t)slot, 1, &x);
+
+	s.pin[1] = pin;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	cr_assert_eq(lb->pinned, 1);
+	cr_assert_eq(lb->state, DUET_LEG_LATCHED);
+	cr_assert_eq(lb->has_hop_mac, 0, "the old client's hop MAC must not be used for the pin");
+	cr_assert_eq(lb->seq & 1, 0);
+	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
+	cr_assert(duet_addr_equal(&cl, &pin));
+	/* The previously latched client is now a stranger, silent or not. */
+	cr_assert_eq(duet_leg_rx(lb, &x, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_REJECT);
+	cr_assert_eq(duet_leg_rx(lb, &pin, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_ACCEPT);
+	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 0)->pinned, 0, "leg a was not asked to pin");
+
+	/* Unpinning keeps the client latched but lets it move again. */
+	memset(&s.pin[1], 0, sizeof(s.pin[1]));
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	cr_assert_eq(lb->pinned, 0);
+	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
+	cr_assert(duet_addr_equal(&cl, &pin));
+	cr_assert_eq(duet_leg_rx(lb, &x, mac_x, (1ULL << 40) + SILENCE, SILENCE, &v),
+		     DUET_LATCH_MOVED);
+}
+
+Test(pair, put_with_changed_endpoints_replaces_the_pair)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("call", ep4(1, 20004), ep4(1, 20006));
+	struct duet_pair_spec s3 = make_spec("call", ep4(1, 20004), ep4(1, 20008));
+	const struct duet_addr *keys[2] = { &s.ep[0], &s.ep[1] };
+	struct duet_addr x = client4(5, 40000);
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_leg_counters c;
+	struct duet_addr cl;
+	uint32_t idx[2];
+	unsigned int leg;
+	int slot, slot2;
+
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "call");
+	latch((uint32_t)slot, 0, &x);
+	duet_pair_counters_at(t, 0, 2 * (uint32_t)slot)->pkts += 3;
+
+	cr_assert_eq(put(&s2, why), 2, "%s", why);
+	cr_assert_eq(duet_pair_count(t), 1);
+	slot2 = duet_pair_find(t, "call");
+	cr_assert_geq(slot2, 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_lookup_bulk(t, keys, 2, idx), 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[0], &leg), slot2);
+	cr_assert_eq(leg, 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[1], &leg), slot2);
+	cr_assert_eq(leg, 1);
+	cr_assert(duet_addr_equal(&duet_pair_leg(t, (uint32_t)slot2, 0)->local, &s2.ep[0]));
+	cr_assert_not(duet_pair_leg_client(t, (uint32_t)slot2, 0, &cl), "new legs start waiting");
+	duet_pair_counters(t, (uint32_t)slot2, 0, &c);
+	cr_assert_eq(c.pkts, 0, "counters restart on replacement");
+
+	/* Keeping one endpoint and moving the other is a replacement too. */
+	cr_assert_eq(put(&s3, why), 2, "%s", why);
+	slot = duet_pair_find(t, "call");
+	cr_assert_eq(duet_pair_find_endpoint(t, &s3.ep[0], &leg), slot);
+	cr_assert_eq(leg, 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s3.ep[1], &leg), slot);
+	cr_assert_eq(leg, 1);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[1], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_count(t), 1);
+}
+
+/*
+ * The code treats a mode change as a replacement (legs are rebuilt with the
+ * new mode; latches and counters restart), because a leg's mode is written
+ * only before it is published.
+ */
+Test(pair, put_with_another_mode_rebuilds_the_legs_with_it)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+	int rc, slot;
+
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	s.mode = DUET_MODE_REKEY;
+	rc = put(&s, why);
+	cr_assert(rc == 1 || rc == 2, "rc %d: %s", rc, why);
+	slot = duet_pair_find(t, "call");
+	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 0)->mode, DUET_MODE_REKEY);
+	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 1)->mode, DUET_MODE_REKEY);
+	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->mode, DUET_MODE_REKEY);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), slot);
+}
+
+Test(pair, endpoint_of_another_pair_is_refused_with_its_name)
+{
+	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(1, 20002));
+	struct duet_pair_spec s3 = make_spec("three", ep4(3, 20000), ep4(3, 20002));
+	struct duet_pair_spec s1_moved = make_spec("one", ep4(3, 20002), ep4(9, 20000));
+	char why[DUET_PAIR_REASON_MAX];
+	int slot1;
+
+	make_table(8, 1);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	slot1 = duet_pair_find(t, "one");
+	cr_assert_eq(put(&s2, why), -EEXIST);
+	cr_assert_not_null(strstr(why, "192.0.2.1:20002"), "reason does not name the endpoint: %s",
+			   why);
+	cr_assert_not_null(strstr(why, "leg b"), "reason does not name the leg: %s", why);
+	cr_assert_eq(duet_pair_find(t, "two"), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[0], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s1.ep[1], NULL), slot1);
+	cr_assert_eq(duet_pair_count(t), 1);
+
+	/* A replacement onto someone else's endpoint is refused and leaves the
+	 * running pair as it was. */
+	cr_assert_eq(put(&s3, why), 0, "%s", why);
+	cr_assert_eq(put(&s1_moved, why), -EEXIST);
+	cr_assert_not_null(strstr(why, "192.0.2.3:20002"), "%s", why);
+	cr_assert_eq(duet_pair_find(t, "one"), slot1);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s1.ep[0], NULL), slot1);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s1.ep[1], NULL), slot1);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s1_moved.ep[1], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_count(t), 2);
+}
+
+Test(pair, bad_specs_are_refused_with_a_reason)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20000));
+	struct duet_pair_spec ok = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+	char id64[DUET_PAIR_ID_MAX + 1];
+
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_not_null(strstr(why, "same endpoint"), "%s", why);
+
+	s = ok;
+	s.id[0] = '\0';
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_gt(strlen(why), 0);
+
+	s = ok;
+	memset(s.id, 'x', sizeof(s.id)); /* 65 bytes, no terminator */
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_gt(strlen(why), 0);
+
+	s = ok;
+	s.mode = 7;
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_not_null(strstr(why, "mode"), "%s", why);
+
+	s = ok;
+	memset(&s.ep[1], 0, sizeof(s.ep[1]));
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_not_null(strstr(why, "leg b"), "%s", why);
+
+	s = ok;
+	s.ep[0].port = 0;
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_not_null(strstr(why, "leg a"), "%s", why);
+
+	cr_assert_eq(duet_pair_count(t), 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &ok.ep[0], NULL), -ENOENT);
+
+	/* The longest id is fine and found again. */
+	memset(id64, 'i', DUET_PAIR_ID_MAX);
+	id64[DUET_PAIR_ID_MAX] = '\0';
+	s = ok;
+	memcpy(s.id, id64, sizeof(id64));
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	cr_assert_geq(duet_pair_find(t, id64), 0);
+}
+
+Test(pair, full_table_refuses_until_a_delete_is_reclaimed)
+{
+	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(2, 20002));
+	struct duet_pair_spec s3 = make_spec("three", ep4(3, 20000), ep4(3, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	make_table(2, 1);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	cr_assert_eq(put(&s2, why), 0, "%s", why);
+	cr_assert_eq(put(&s3, why), -ENOSPC);
+	cr_assert_not_null(strstr(why, "full"), "%s", why);
+	cr_assert_eq(duet_pair_find(t, "three"), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s3.ep[0], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_count(t), 2);
+
+	cr_assert_eq(duet_pair_del(t, "one", 2000, NULL), 0);
+	duet_pair_reclaim(t);
+	cr_assert_eq(put(&s3, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_count(t), 2);
+	cr_assert_geq(duet_pair_find_endpoint(t, &s3.ep[1], NULL), 0);
+}
+
+Test(pair, delete_returns_final_counters_and_forgets_the_pair)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_pair_final fin;
+	uint32_t slot;
+
+	make_table(4, 2);
+	cr_assert_eq(duet_pair_put(t, &s, 1234, why, sizeof(why)), 0, "%s", why);
+	slot = (uint32_t)duet_pair_find(t, "call");
+	duet_pair_counters_at(t, 0, 2 * slot)->pkts = 10;
+	duet_pair_counters_at(t, 0, 2 * slot)->bytes = 1600;
+	duet_pair_counters_at(t, 1, 2 * slot)->pkts = 5;
+	duet_pair_counters_at(t, 1, 2 * slot)->bytes = 800;
+	duet_pair_counters_at(t, 1, 2 * slot + 1)->drop_src = 2;
+	duet_pair_counters_at(t, 0, 2 * slot + 1)->drop_peer_unlatched = 4;
+
+	memset(&fin, 0xff, sizeof(fin));
+	cr_assert_eq(duet_pair_del(t, "call", 5678, &fin), 0);
+	cr_assert_eq(fin.leg[0].pkts, 15);
+	cr_assert_eq(fin.leg[0].bytes, 2400);
+	cr_assert_eq(fin.leg[0].drop_src, 0);
+	cr_assert_eq(fin.leg[1].pkts, 0);
+	cr_assert_eq(fin.leg[1].drop_src, 2);
+	cr_assert_eq(fin.leg[1].drop_peer_unlatched, 4);
+	cr_assert_eq(fin.created_ms, 1234);
+	cr_assert_eq(fin.ended_ms, 5678);
+
+	cr_assert_eq(duet_pair_count(t), 0);
+	cr_assert_eq(duet_pair_find(t, "call"), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_del(t, "call", 6000, &fin), -ENOENT);
+	cr_assert_eq(duet_pair_del(t, "never", 6000, NULL), -ENOENT);
+
+	/* The same id can come back, with fresh figures. */
+	cr_assert_eq(duet_pair_put(t, &s, 7000, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(duet_pair_del(t, "call", 8000, &fin), 0);
+	cr_assert_eq(fin.leg[0].pkts, 0);
+	cr_assert_eq(fin.created_ms, 7000);
+}
+
+Test(pair, deleted_slot_is_not_reused_before_every_worker_is_quiescent)
+{
+	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(2, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+	const struct duet_leg *old;
+	int slot1, slot2;
+
+	make_table(2, 1);
+	/* This thread plays worker 0: online, holding whatever it looked up. */
+	cr_assert_eq(duet_pair_worker_register(t, 0), 0);
+	duet_pair_quiescent(t, 0);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	slot1 = duet_pair_find(t, "one");
+	old = duet_pair_leg_at(t, 2 * (uint32_t)slot1);
+	cr_assert_eq(duet_pair_del(t, "one", 2000, NULL), 0);
+	duet_pair_reclaim(t);
+	cr_assert_eq(put(&s2, why), 0, "%s", why);
+	slot2 = duet_pair_find(t, "two");
+	cr_assert_neq(slot2, slot1, "slot reused before the grace period");
+	/* A worker still holding leg a of the deleted pair reads it intact. */
+	cr_assert(duet_addr_equal(&old->local, &s1.ep[0]));
+
+	cr_assert_eq(duet_pair_del(t, "two", 2000, NULL), 0);
+	duet_pair_quiescent(t, 0);
+	duet_pair_reclaim(t);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	cr_assert_eq(put(&s2, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_count(t), 2);
+	duet_pair_worker_unregister(t, 0);
+}
+
+Test(pair, with_capacity_one_put_waits_for_the_grace_period)
+{
+	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(2, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	make_table(1, 1);
+	cr_assert_eq(duet_pair_worker_register(t, 0), 0);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_del(t, "one", 2000, NULL), 0);
+	duet_pair_reclaim(t);
+	cr_assert_eq(put(&s2, why), -ENOSPC, "the only slot was reused under a worker");
+	cr_assert_eq(duet_pair_count(t), 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[0], NULL), -ENOENT);
+
+	duet_pair_quiescent(t, 0);
+	duet_pair_reclaim(t);
+	cr_assert_eq(put(&s2, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_find(t, "two"), 0);
+
+	/* A worker that goes offline stops holding reclaim back. */
+	cr_assert_eq(duet_pair_del(t, "two", 3000, NULL), 0);
+	duet_pair_worker_unregister(t, 0);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+}
+
+/*
+ * Replacing a pair (new endpoints) on a full table while a worker has not
+ * yet passed a grace period: the old pair's slot cannot be reused yet, so
+ * the replacement cannot be built. duet_pair_put's own comment promises that
+ * "a refused replacement leaves the call running": either the replacement
+ * happens (2) or it is refused and the old pair still relays.
+ */
+Test(pair, refused_replacement_on_a_full_table_leaves_the_pair_running, .timeout = 20)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec moved = make_spec("call", ep4(1, 20004), ep4(1, 20006));
+	char why[DUET_PAIR_REASON_MAX];
+	int rc;
+
+	make_table(1, 1);
+	cr_assert_eq(duet_pair_worker_register(t, 0), 0);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	duet_pair_quiescent(t, 0);
+	rc = put(&moved, why);
+	if (rc == 2) {
+		cr_expect_eq(duet_pair_find_endpoint(t, &moved.ep[0], NULL), duet_pair_find(t, "call"));
+	} else {
+		cr_expect_lt(rc, 0);
+		cr_expect_geq(duet_pair_find(t, "call"), 0,
+			      "put returned %d (%s) and the pair is gone", rc, why);
+		cr_expect_geq(duet_pair_find_endpoint(t, &s.ep[0], NULL), 0,
+			      "the old endpoints stopped matching");
+		cr_expect_eq(duet_pair_count(t), 1);
+	}
+	duet_pair_worker_unregister(t, 0);
+}
+
+Test(pair, counters_sum_workers_and_a_reused_slot_starts_from_zero)
+{
+	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(2, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_leg_counters c;
+	uint32_t slot;
+
+	make_table(1, 2);
+	cr_assert_eq(put(&s1, why), 0, "%s", why);
+	slot = (uint32_t)duet_pair_find(t, "one");
+	duet_pair_counters_at(t, 0, 2 * slot)->pkts += 3;
+	duet_pair_counters_at(t, 1, 2 * slot)->pkts += 4;
+	duet_pair_counters_at(t, 1, 2 * slot)->bytes += 640;
+	duet_pair_counters_at(t, 0, 2 * slot + 1)->drop_src += 1;
+	duet_pair_counters(t, slot, 0, &c);
+	cr_assert_eq(c.pkts, 7);
+	cr_assert_eq(c.bytes, 640);
+	cr_assert_eq(c.drop_src, 0);
+	duet_pair_counters(t, slot, 1, &c);
+	cr_assert_eq(c.pkts, 0);
+	cr_assert_eq(c.drop_src, 1);
+	/* Worker blocks are separate memory: worker 1's leg is not worker 0's. */
+	cr_assert_neq(duet_pair_counters_at(t, 0, 2 * slot), duet_pair_counters_at(t, 1, 2 * slot));
+
+	cr_assert_eq(duet_pair_del(t, "one", 2000, NULL), 0);
+	duet_pair_reclaim(t);
+	cr_assert_eq(put(&s2, why), 0, "%s", why);
+	cr_assert_eq((uint32_t)duet_pair_find(t, "two"), slot, "capacity 1: the slot is reused");
+	duet_pair_counters(t, slot, 0, &c);
+	cr_assert_eq(c.pkts, 0, "new pair inherits %lu packets", (unsigned long)c.pkts);
+	cr_assert_eq(c.bytes, 0);
+	duet_pair_counters(t, slot, 1, &c);
+	cr_assert_eq(c.drop_src, 0);
+	duet_pair_counters_at(t, 1, 2 * slot)->pkts += 2;
+	duet_pair_counters(t, slot, 0, &c);
+	cr_assert_eq(c.pkts, 2);
+}
+
+Test(pair, next_iterates_exactly_the_live_pairs)
+{
+	char why[DUET_PAIR_REASON_MAX], id[16];
+	bool want[8] = { 0 }, seen[8] = { 0 };
+	uint32_t it = 0;
+	unsigned int i, n = 0;
+	int s;
+
+	make_table(8, 1);
+	cr_assert_eq(duet_pair_next(t, &it), -ENOENT);
+	for (i = 0; i < 6; i++) {
+		struct duet_pair_spec sp;
+
+		snprintf(id, sizeof(id), "p%u", i);
+		sp = make_spec(id, ep4((uint8_t)(10 + i), 20000), ep4((uint8_t)(10 + i), 20002));
+		cr_assert_eq(put(&sp, why), 0, "%s", why);
+	}
+	cr_assert_eq(duet_pair_del(t, "p1", 0, NULL), 0);
+	cr_assert_eq(duet_pair_del(t, "p4", 0, NULL), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "p%u", i);
+		s = duet_pair_find(t, id);
+		if (s >= 0)
+			want[s] = true;
+	}
+	it = 0;
+	while ((s = duet_pair_next(t, &it)) >= 0) {
+		cr_assert_lt(s, 8);
+		cr_assert_not(seen[s], "slot %d twice", s);
+		seen[s] = true;
+		n++;
+		cr_assert_eq(duet_pair_find(t, duet_pair_spec_of(t, (uint32_t)s)->id), s);
+	}
+	cr_assert_eq(n, 4);
+	cr_assert_eq(n, duet_pair_count(t));
+	cr_assert_arr_eq(seen, want, sizeof(seen));
+	cr_assert_eq(duet_pair_next(t, &it), -ENOENT);
+
+	/* Deleting the slot just returned is allowed while iterating. */
+	it = 0;
+	n = 0;
+	while ((s = duet_pair_next(t, &it)) >= 0) {
+		char victim[DUET_PAIR_ID_MAX + 1];
+
+		snprintf(victim, sizeof(victim), "%s", duet_pair_spec_of(t, (uint32_t)s)->id);
+		cr_assert_eq(duet_pair_del(t, victim, 0, NULL), 0);
+		n++;
+	}
+	cr_assert_eq(n, 4);
+	cr_assert_eq(duet_pair_count(t), 0);
+}
+
+Test(pair, mode_names_round_trip_and_unknown_names_are_refused)
+{
+	static const char *const bad[] = { "", "PASSTHROUGH", "pass", "rekey ", "verify\n", "4" };
+	unsigned int m, i;
+	uint8_t out;
+
+	for (m = DUET_MODE_PASSTHROUGH; m <= DUET_MODE_REKEY; m++) {
+		const char *n = duet_pair_mode_name(m);
+
+		cr_assert_not_null(n);
+		out = 0xee;
+		cr_assert_eq(duet_pair_mode_parse(n, &out), 0);
+		cr_assert_eq(out, m);
+	}
+	cr_assert_str_eq(duet_pair_mode_name(DUET_MODE_PASSTHROUGH), "passthrough");
+	cr_assert_str_eq(duet_pair_mode_name(DUET_MODE_VERIFY), "verify");
+	cr_assert_str_eq(duet_pair_mode_name(DUET_MODE_REKEY), "rekey");
+	cr_assert_null(duet_pair_mode_name(DUET_MODE_REKEY + 1));
+	cr_assert_null(duet_pair_mode_name(~0u));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		out = 0xee;
+		cr_assert_eq(duet_pair_mode_parse(bad[i], &out), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_eq(out, 0xee, "'%s' wrote the mode", bad[i]);
+	}
+	cr_assert_eq(duet_pair_mode_parse(NULL, &out), -EINVAL);
+}
+
+/*
+ * A reader pthread plays worker 0: bulk lookups of every endpoint the writer
+ * may use, reading (and latching) each leg found, then reporting quiescent.
+ * The main thread is the control thread: thousands of puts, replacements,
+ * pin changes and deletes, reclaiming as it goes. The reader must only ever
+ * find legs whose `local` is the key it looked up: a slot reused before the
+ * reader's quiescent state would show another endpoint.
+ */
+#define MT_PAIRS 24		      /* ids */
+#define MT_EPS (4 * MT_PAIRS)	      /* endpoints, each id moves among 4 */
+#define MT_OPS 30000u
+#define MT_CAP 32
+
+struct mt_ctx {
+	struct duet_addr eps[MT_EPS];
+	atomic_bool stop;
+	atomic_bool registered;
+	atomic_ulong loops; /* reader iterations, each ending in a quiescent state */
+	int reg_rc;
+	uint64_t lookups, hits, wrong_local, wrong_client, read_busy;
+	struct duet_addr first_key, first_local;
+};
+
+static void *
+mt_reader(void *p)
+{
+	struct mt_ctx *c = p;
+	const struct duet_addr *keys[32];
+	unsigned int key_no[32];
+	uint32_t idx[32];
+	uint64_t now = 1;
+	unsigned int base = 0, i;
+
+	c->reg_rc = duet_pair_worker_register(t, 0);
+	atomic_store(&c->registered, true);
+	if (c->reg_rc != 0)
+		return NULL;
+	while (!atomic_load(&c->stop)) {
+		uint64_t hits;
+
+		for (i = 0; i < 32; i++) {
+			key_no[i] = (base + i) % MT_EPS;
+			keys[i] = &c->eps[key_no[i]];
+		}
+		base = (base + 7) % MT_EPS;
+		hits = duet_pair_lookup_bulk(t, keys, 32, idx);
+		c->lookups += 32;
+		for (i = 0; i < 32; i++) {
+			struct duet_leg *l;
+			struct duet_leg_view v;
+			struct duet_addr src;
+
+			if (!(hits & (1ULL << i)))
+				continue;
+			c->hits++;
+			l = duet_pair_leg_at(t, idx[i]);
+			if (!duet_addr_equal(&l->local, keys[i])) {
+				if (c->wrong_local == 0) {
+					c->first_key = *keys[i];
+					c->first_local = l->local;
+				}
+				c->wrong_local++;
+			}
+			/* Latch with a source derived from the endpoint, then read it
+			 * back: whatever the control thread does, a latched client is
+			 * one of ours or the control thread's pin. */
+			src = *keys[i];
+			src.ip[0] = 203;
+			src.ip[1] = 0;
+			src.ip[2] = 113;
+			duet_leg_rx(l, &src, mac_x, now++, 1000, &v);
+			if (!duet_leg_read(l, &v)) {
+				c->read_busy++;
+			} else {
+				struct duet_addr pin = client4((uint8_t)(key_no[i] / 4), 5004);
+
+				if (v.state != DUET_LEG_LATCHED ||
+				    (!duet_addr_equal(&v.client, &src) &&
+				     !duet_addr_equal(&v.client, &pin)))
+					c->wrong_client++;
+			}
+		}
+		duet_pair_quiescent(t, 0);
+		atomic_fetch_add(&c->loops, 1);
+	}
+	duet_pair_worker_unregister(t, 0);
+	return NULL;
+}
+
+/* The control thread out of slots waits for the worker to pass a quiescent
+ * state, as duetd's would retry later: a descheduled reader must not turn
+ * the rest of the run into refusals. */
+static void
+mt_wait_reader(struct mt_ctx *c)
+{
+	unsigned long l0 = atomic_load(&c->loops);
+	unsigned int spins = 0;
+
+	while (atomic_load(&c->loops) < l0 + 2 && spins++ < 2000000)
+		sched_yield();
+}
+
+static void
+mt_run(void)
+{
+	static struct mt_ctx c;
+	char why[DUET_PAIR_REASON_MAX], id[16];
+	unsigned int n_put = 0, n_upd = 0, n_repl = 0, n_del = 0, n_full = 0, n_busy = 0;
+	uint32_t rnd = 12345, op;
+	char k1[DUET_ADDR_STRLEN], k2[DUET_ADDR_STRLEN];
+	pthread_t th;
+	unsigned int i;
+
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < MT_EPS; i++)
+		c.eps[i] = ep4((uint8_t)(1 + i / 8), (uint16_t)(30000 + 2 * (i % 8)));
+	make_table(MT_CAP, 1);
+	cr_assert_eq(pthread_create(&th, NULL, mt_reader, &c), 0);
+	while (!atomic_load(&c.registered))
+		rte_pause();
+	cr_assert_eq(c.reg_rc, 0);
+
+	for (op = 0; op < MT_OPS; op++) {
+		struct duet_pair_spec s;
+		unsigned int p, e;
+		int rc;
+
+		rnd = rnd * 1103515245u + 12345u;
+		p = (rnd >> 8) % MT_PAIRS;
+		e = (rnd >> 20) % 3; /* which endpoint pair of the id's four: 0-1, 1-2, 2-3 */
+		snprintf(id, sizeof(id), "mt%u", p);
+		if (((rnd >> 4) & 3) == 0) {
+			rc = duet_pair_del(t, id, op, NULL);
+			if (rc == 0)
+				n_del++;
+		} else {
+			s = make_spec(id, c.eps[4 * p + e], c.eps[4 * p + e + 1]);
+			if ((rnd >> 28) & 1)
+				s.pin[1] = client4((uint8_t)p, 5004);
+			rc = put(&s, why);
+			if (rc == 0)
+				n_put++;
+			else if (rc == 1)
+				n_upd++;
+			else if (rc == 2)
+				n_repl++;
+			else if (rc == -ENOSPC) {
+				n_full++;
+				mt_wait_reader(&c);
+			}
+			else if (rc == -EEXIST)
+				n_busy++;
+			else
+				cr_assert_fail("put %s: %d %s", id, rc, why);
+		}
+		if ((op & 7) == 0)
+			duet_pair_reclaim(t);
+	}
+	atomic_store(&c.stop, true);
+	pthread_join(th, NULL);
+
+	cr_log_info("ops %u: put %u update %u replace %u del %u full %u eexist %u; reader "
+		    "lookups %lu hits %lu busy %lu",
+		    MT_OPS, n_put, n_upd, n_repl, n_del, n_full, n_busy, (unsigned long)c.lookups,
+		    (unsigned long)c.hits, (unsigned long)c.read_busy);
+	duet_addr_format(&c.first_key, k1, sizeof(k1));
+	duet_addr_format(&c.first_local, k2, sizeof(k2));
+	cr_assert_eq(c.wrong_local, 0, "%lu legs found under another key (first: %s had %s)",
+		     (unsigned long)c.wrong_local, k1, k2);
+	cr_assert_eq(c.wrong_client, 0, "a leg held a client that is neither ours nor its pin");
+	cr_assert_eq(n_busy, 0, "each id has endpoints of its own");
+	cr_assert_gt(n_put, 100);
+	cr_assert_gt(n_repl, 100);
+	cr_assert_gt(n_del, 100);
+	cr_assert_gt(c.hits, 1000, "the reader must really have run alongside");
+	/* The table is still consistent: every live pair is found by its endpoints. */
+	{
+		uint32_t it = 0;
+		unsigned int live = 0;
+		int sl;
+
+		while ((sl = duet_pair_next(t, &it)) >= 0) {
+			const struct duet_pair_spec *sp = duet_pair_spec_of(t, (uint32_t)sl);
+			unsigned int leg;
+
+			cr_assert_eq(duet_pair_find_endpoint(t, &sp->ep[0], &leg), sl);
+			cr_assert_eq(leg, 0);
+			cr_assert_eq(duet_pair_find_endpoint(t, &sp->ep[1], &leg), sl);
+			cr_assert_eq(leg, 1);
+			live++;
+		}
+		cr_assert_eq(live, duet_pair_count(t));
+	}
+}
+
+Test(pair, worker_reading_while_control_churns_only_sees_its_own_keys, .timeout = 300)
+{
+	mt_run();
+}
