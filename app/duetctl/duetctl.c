@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duetctl: the operator's control-plane CLI for duet. It creates and deletes
+ * pairs through the contract's Lua scripts and reads back what duetd writes
+ * (pair stats, relay heartbeat, ended pairs), speaking only to Redis, never
+ * to duetd. This file holds main, the global options, the argument checks
+ * and the connection; the commands are in duetctl_write.c (create, delete) and
+ * duetctl_read.c (list, show, relay, ended). Single-threaded.
+ *
+ * Every argument is checked before Redis is touched: a wrong argument exits
+ * 2 with a message naming it, a Redis or script failure exits 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duetctl.h"
+
+#define DEFAULT_REDIS "127.0.0.1:6379"
+#define DEFAULT_TIMEOUT_MS 3000
+
+static const char usage_text[] =
+	"usage: duetctl [global options] <command> [args]\n"
+	"\n"
+	"Global options (environment variable in brackets):\n"
+	"  --redis ADDR        Redis: host:port, [v6]:port, unix:/path or /path\n"
+	"                      [DUET_REDIS] (default " DEFAULT_REDIS ")\n"
+	"  --relay R           relay id, as in duetd's [relay] id [DUET_RELAY] (required)\n"
+	"  --user U            Redis ACL user [DUET_REDIS_USER]\n"
+	"  --password P        Redis password [DUET_REDIS_PASSWORD]; prefer the\n"
+	"                      variable, command lines are visible to other users\n"
+	"  --timeout-ms N      connect and command timeout (default 3000)\n"
+	"  --json              JSON output\n"
+	"  --help              this text\n"
+	"\n"
+	"Commands:\n"
+	"  create [--id ID] [--mode passthrough] [--a-src IP:PORT] [--b-src IP:PORT]\n"
+	"         [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
+	"                      allocate two relay endpoints to a new pair; prints\n"
+	"                      \"ID a=EP b=EP\" (the id is random when not given)\n"
+	"  delete ID           end a pair and free its endpoints\n"
+	"  list                all pairs: id, endpoints, mode, state\n"
+	"  show ID             one pair's record and live stats\n"
+	"  relay               the relay's heartbeat (exit 1 if there is none)\n"
+	"  ended [--count N]   the last N ended pairs (default 10)\n"
+	"\n"
+	"Pair ids are 1..64 characters of [A-Za-z0-9._:-]; relay ids 1..32 of\n"
+	"[A-Za-z0-9_-]. Exit status: 0 ok, 1 Redis or script failure, 2 bad usage.\n";
+
+int
+duetctl_usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("duetctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'duetctl --help'.\n", stderr);
+	return DUETCTL_EXIT_USAGE;
+}
+
+int
+duetctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("duetctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return DUETCTL_EXIT_FAIL;
+}
+
+static bool
+valid_id(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr(extra, c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+bool
+duetctl_valid_pair_id(const char *s)
+{
+	return valid_id(s, DUETCTL_PAIR_ID_MAX, "._:-");
+}
+
+bool
+duetctl_valid_relay_id(const char *s)
+{
+	return valid_id(s, DUETCTL_RELAY_MAX, "_-");
+}
+
+int
+duetctl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -EINVAL;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	if (v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+duetctl_connect(struct duetctl *ctl)
+{
+	if (duet_redis_connect(&ctl->redis, &ctl->target) != 0)
+		return duetctl_fail("%s", ctl->redis.errstr);
+	return 0;
+}
+
+void
+duetctl_key(const struct duetctl *ctl, char *buf, const char *kind, const char *id)
+{
+	/* relay <= 32 and id <= 64 characters: always fits DUET_REDIS_KEY_MAX. */
+	if (duet_redis_key(buf, DUET_REDIS_KEY_MAX, ctl->relay, kind, id) != 0)
+		buf[0] = '\0';
+}
+
+int
+duetctl_parse_simple(struct duetctl *ctl, int argc, char **argv, const char *usage)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	/* glibc: optind 0 re-initialises getopt for this argv. Options may
+	 * follow the operand ("show ID --json"): getopt permutes. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ctl->json = true;
+			break;
+		case 'h':
+			fprintf(ctl->out, "usage: %s\n", usage);
+			return DUETCTL_EXIT_OK;
+		default:
+			return duetctl_usage_err("%s: unknown option '%s'", argv[0],
+						 argv[optind - 1]);
+		}
+	}
+	return -1;
+}
+
+int
+duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const char *usage,
+			 const char **id)
+{
+	int rc = duetctl_parse_simple(ctl, argc, argv, usage);
+
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return duetctl_usage_err("%s: missing pair ID", argv[0]);
+	if (optind + 1 < argc)
+		return duetctl_usage_err("%s: unexpected argument '%s'", argv[0], argv[optind + 1]);
+	if (!duetctl_valid_pair_id(argv[optind]))
+		return duetctl_usage_err("%s: pair ID '%s' is not 1..64 characters of "
+					 "[A-Za-z0-9._:-]",
+					 argv[0], argv[optind]);
+	*id = argv[optind];
+	return -1;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct duetctl *ctl, int argc, char **argv);
+} commands[] = {
+	{"create", duetctl_cmd_create}, {"delete", duetctl_cmd_delete},
+	{"list", duetctl_cmd_list},	{"show", duetctl_cmd_show},
+	{"relay", duetctl_cmd_relay},	{"ended", duetctl_cmd_ended},
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"redis", required_argument, NULL, 'r'},
+		{"relay", required_argument, NULL, 'R'},
+		{"user", required_argument, NULL, 'u'},
+		{"password", required_argument, NULL, 'p'},
+		{"timeout-ms", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct duetctl ctl;
+	char *out_buf = NULL;
+	size_t out_len = 0;
+	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
+	const char *cmd;
+	size_t i;
+	int c, rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.addr = getenv("DUET_REDIS");
+	ctl.relay = getenv("DUET_RELAY");
+	ctl.target.user = getenv("DUET_REDIS_USER");
+	ctl.target.password = getenv("DUET_REDIS_PASSWORD");
+
+	opterr = 0; /* our messages name the argument and exit 2 */
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			ctl.addr = optarg;
+			break;
+		case 'R':
+			ctl.relay = optarg;
+			break;
+		case 'u':
+			ctl.target.user = optarg;
+			break;
+		case 'p':
+			ctl.target.password = optarg;
+			break;
+		case 't':
+			if (duetctl_parse_u64(optarg, 1, 600000, &timeout_ms) != 0)
+				return duetctl_usage_err("--timeout-ms: '%s' is not a whole number "
+							 "of milliseconds in 1..600000",
+							 optarg);
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return DUETCTL_EXIT_OK;
+		case ':':
+			return duetctl_usage_err("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return duetctl_usage_err("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return duetctl_usage_err("no command given");
+	cmd = argv[optind];
+
+	if (ctl.addr == NULL || ctl.addr[0] == '\0')
+		ctl.addr = DEFAULT_REDIS;
+	if (duet_redis_parse_address(ctl.addr, ctl.addr_buf, sizeof(ctl.addr_buf), &ctl.target) !=
+	    0)
+		return duetctl_usage_err("--redis: '%s' is not host:port, [v6]:port, unix:/path "
+					 "or /path",
+					 ctl.addr);
+	ctl.target.timeout_ms = (uint32_t)timeout_ms;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		/* Checked after the command name so that "duetctl create
+		 * --help" works without a relay. */
+		if (ctl.relay == NULL || ctl.relay[0] == '\0') {
+			bool wants_help = false;
+			int k;
+
+			for (k = optind + 1; k < argc; k++)
+				if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+					wants_help = true;
+			if (!wants_help)
+				return duetctl_usage_err("no relay: give --relay R or set "
+							 "DUET_RELAY");
+			ctl.relay = "none";
+		}
+		if (!duetctl_valid_relay_id(ctl.relay))
+			return duetctl_usage_err("--relay: '%s' is not 1..32 characters of "
+						 "[A-Za-z0-9_-]",
+						 ctl.relay);
+		/* Output is held until the command succeeds, so a failure
+		 * half-way never leaves a truncated list or JSON document. */
+		ctl.out = open_memstream(&out_buf, &out_len);
+		if (ctl.out == NULL)
+			return duetctl_fail("out of memory");
+		rc = commands[i].run(&ctl, argc - optind, argv + optind);
+		duet_redis_close(&ctl.redis);
+		fclose(ctl.out);
+		if (rc == DUETCTL_EXIT_OK &&
+		    (fwrite(out_buf, 1, out_len, stdout) != out_len || fflush(stdout) != 0))
+			rc = duetctl_fail("cannot write the output");
+		free(out_buf);
+		return rc;
+	}
+	return duetctl_usage_err("unknown command '%s'", cmd);
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_redis: connecting to Redis (TCP or unix socket, with timeouts and
+ * AUTH), running single commands with uniform error reporting, and running
+ * the contract's Lua scripts by EVALSHA. Runs on duetd's control thread and
+ * in duetctl; never on a worker lcore. Every message names the address and
+ * the cause and never contains the password.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "duet_lua.h"
+#include "duet_redis.h"
+
+/* Used when the target leaves timeout_ms at 0: blocking forever on a dead
+ * Redis would stall duetd's control thread and hang duetctl. */
+#define DEFAULT_TIMEOUT_MS 2000
+
+static const struct {
+	const char *name;
+	const char *text;
+} scripts[DUET_SCRIPT_MAX] = {
+	[DUET_SCRIPT_PAIR_CREATE] = {"pair_create", duet_lua_pair_create},
+	[DUET_SCRIPT_PAIR_DELETE] = {"pair_delete", duet_lua_pair_delete},
+	[DUET_SCRIPT_ENDPOINTS_SEED] = {"endpoints_seed", duet_lua_endpoints_seed},
+};
+
+/*
+ * hiredis writes with write(2): to a server that went away that raises
+ * SIGPIPE, whose default action kills the process. A library should not
+ * change the process's signal dispositions, so SIGPIPE is blocked on this
+ * thread around each I/O and a SIGPIPE it caused is consumed before the
+ * mask is restored (the way libpq does it). The write then just fails with
+ * EPIPE and is reported like any lost connection.
+ */
+struct sigpipe_guard {
+	sigset_t old_mask;
+	bool was_pending;
+};
+
+static void
+sigpipe_block(struct sigpipe_guard *g)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old_mask);
+	sigpending(&pending);
+	g->was_pending = sigismember(&pending, SIGPIPE) == 1;
+}
+
+static void
+sigpipe_restore(const struct sigpipe_guard *g)
+{
+	static const struct timespec no_wait = {0, 0};
+	sigset_t set, pending;
+	int saved_errno = errno;
+
+	sigpending(&pending);
+	if (!g->was_pending && sigismember(&pending, SIGPIPE) == 1) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		sigtimedwait(&set, NULL, &no_wait);
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
+	errno = saved_errno;
+}
+
+static int
+copy_str(char *dst, size_t len, const char *src, size_t n)
+{
+	if (n >= len)
+		return -ENOSPC;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* A host name or address as typed: printable, no spaces. */
+static int
+check_host(const char *h, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (h[i] <= ' ' || h[i] >= 0x7f)
+			return -EINVAL;
+	return 0;
+}
+
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	/* strtoul would accept "+1", " 1" and "0x10"; be strict. */
+	if (s[0] == '\0' || strlen(s) > 5)
+		return -EINVAL;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+duet_redis_parse_address(const char *s, char *buf, size_t buflen, struct duet_redis_target *t)
+{
+	const char *host, *colon;
+	size_t hl;
+	uint16_t port;
+	int rc;
+
+	if (s == NULL || buf == NULL || t == NULL || s[0] == '\0')
+		return -EINVAL;
+
+	if (strncmp(s, "unix:", 5) == 0 || s[0] == '/') {
+		const char *path = s[0] == '/' ? s : s + 5;
+		size_t pl = strlen(path);
+
+		if (pl == 0 || pl >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return -EINVAL;
+		rc = copy_str(buf, buflen, path, pl);
+		if (rc != 0)
+			return rc;
+		t->unix_path = buf;
+		t->host = NULL;
+		t->port = 0;
+		return 0;
+	}
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		host = s + 1;
+		hl = (size_t)(close - host);
+		colon = close + 1;
+		/* Brackets are only for IPv6 literals. */
+		if (memchr(host, ':', hl) == NULL)
+			return -EINVAL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return -EINVAL;
+		host = s;
+		hl = (size_t)(colon - s);
+		if (memchr(host, ':', hl) != NULL)
+			return -EINVAL; /* an IPv6 literal needs brackets */
+	}
+	if (check_host(host, hl) != 0 || parse_port(colon + 1, &port) != 0)
+		return -EINVAL;
+	rc = copy_str(buf, buflen, host, hl);
+	if (rc != 0)
+		return rc;
+	t->unix_path = NULL;
+	t->host = buf;
+	t->port = port;
+	return 0;
+}
+
+static void
+set_err(struct duet_redis *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+set_err(struct duet_redis *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	r->err = err;
+	n = snprintf(r->errstr, sizeof(r->errstr), "redis %s: ", r->where);
+	if (n < 0 || (size_t)n >= sizeof(r->errstr))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->errstr + n, sizeof(r->errstr) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* hiredis keeps strerror() text; messages read better in lower case, as
+ * "connection refused" after the address. */
+static void
+set_err_cause(struct duet_redis *r, int err, const char *cause)
+{
+	char c[DUET_REDIS_ERRSTR_MAX];
+
+	snprintf(c, sizeof(c), "%s", cause[0] != '\0' ? cause : "unknown error");
+	if (c[0] >= 'A' && c[0] <= 'Z' && !(c[1] >= 'A' && c[1] <= 'Z'))
+		c[0] = (char)(c[0] - 'A' + 'a');
+	set_err(r, err, "%s", c);
+}
+
+static struct timeval
+timeout_tv(uint32_t ms)
+{
+	struct timeval tv;
+
+	if (ms == 0)
+		ms = DEFAULT_TIMEOUT_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (long)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* Map a failed hiredis context to our errno and message. saved_errno is
+ * errno right after the failing call; hiredis's errstr is compared too,
+ * since hiredis does not promise to keep errno. */
+static int
+context_error(struct duet_redis *r, const redisContext *c, int saved_errno)
+{
+	int err = -EIO;
+
+	if (c->err == REDIS_ERR_EOF) {
+		set_err(r, -EIO, "connection closed by the server");
+		return -EIO;
+	}
+	if (c->err == REDIS_ERR_IO) {
+		if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
+		    saved_errno == ETIMEDOUT || strcmp(c->errstr, strerror(EAGAIN)) == 0 ||
+		    strcmp(c->errstr, strerror(ETIMEDOUT)) == 0) {
+			set_err(r, -ETIMEDOUT, "timed out");
+			return -ETIMEDOUT;
+		}
+		if (saved_errno == ECONNREFUSED || saved_errno == ENOENT ||
+		    strcmp(c->errstr, strerror(ECONNREFUSED)) == 0 ||
+		    strcmp(c->errstr, strerror(ENOENT)) == 0)
+			err = -ECONNREFUSED;
+	}
+	set_err_cause(r, err, c->errstr);
+	return err;
+}
+
+void
+duet_redis_close(struct duet_redis *r)
+{
+	if (r == NULL || r->ctx == NULL)
+		return;
+	redisFree(r->ctx);
+	r->ctx = NULL;
+}
+
+redisReply *
+duet_redis_command(struct duet_redis *r, int argc, const char **argv, const size_t *argvlen)
+{
+	struct sigpipe_guard guard;
+	redisReply *reply;
+	int saved_errno;
+
+	if (r->ctx == NULL) {
+		set_err(r, -ENOTCONN, "not connected");
+		return NULL;
+	}
+	sigpipe_block(&guard);
+	errno = 0;
+	reply = redisCommandArgv(r->ctx, argc, argv, argvlen);
+	saved_errno = errno;
+	sigpipe_restore(&guard);
+	if (reply == NULL) {
+		/* After a transport error the context cannot be reused: the
+		 * reply stream may be out of step with our requests. */
+		context_error(r, r->ctx, saved_errno);
+		duet_redis_close(r);
+		return NULL;
+	}
+	r->err = 0;
+	return reply;
+}
+
+int
+duet_redis_append(struct duet_redis *r, int argc, const char **argv, const size_t *argvlen)
+{
+	if (r->ctx == NULL) {
+		set_err(r, -ENOTCONN, "not connected");
+		return -ENOTCONN;
+	}
+	/* Appending only formats into the output buffer; it fails only when
+	 * memory runs out. */
+	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
+		set_err(r, -ENOMEM, "out of memory queueing a command");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+redisReply *
+duet_redis_get_reply(struct duet_redis *r)
+{
+	struct sigpipe_guard guard;
+	void *reply = NULL;
+	int rc, saved_errno;
+
+	if (r->ctx == NULL) {
+		set_err(r, -ENOTCONN, "not connected");
+		return NULL;
+	}
+	sigpipe_block(&guard);
+	errno = 0;
+	rc = redisGetReply(r->ctx, &reply);
+	saved_errno = errno;
+	sigpipe_restore(&guard);
+	if (rc != REDIS_OK || reply == NULL) {
+		context_error(r, r->ctx, saved_errno);
+		duet_redis_close(r);
+		return NULL;
+	}
+	r->err = 0;
+	return reply;
+}
+
+static int
+authenticate(struct duet_redis *r, const struct duet_redis_target *t)
+{
+	const char *argv[3];
+	redisReply *reply;
+	int argc = 0;
+	bool has_user = t->user != NULL && t->user[0] != '\0';
+	bool has_pass = t->password != NULL && t->password[0] != '\0';
+
+	if (has_user || has_pass) {
+		argv[argc++] = "AUTH";
+		if (has_user)
+			argv[argc++] = t->user;
+		argv[argc++] = has_pass ? t->password : "";
+		reply = duet_redis_command(r, argc, argv, NULL);
+		if (reply == NULL)
+			return r->err;
+		if (reply->type == REDIS_REPLY_ERROR) {
+			/* The reply text is Redis's own (e.g. WRONGPASS ...):
+			 * it never echoes the password. */
+			if (has_user)
+				set_err(r, -EACCES, "authentication as user '%s' failed: %s",
+					t->user, reply->str);
+			else
+				set_err(r, -EACCES, "authentication failed: %s", reply->str);
+			freeReplyObject(reply);
+			return -EACCES;
+		}
+		freeReplyObject(reply);
+	}
+
+	/* PING proves this is a Redis that will serve us (no NOAUTH, not
+	 * LOADING) before the caller starts real work. */
+	argv[0] = "PING";
+	reply = duet_redis_command(r, 1, argv, NULL);
+	if (reply == NULL)
+		return r->err;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		int err = strncmp(reply->str, "NOAUTH", 6) == 0 ? -EACCES : -EIO;
+
+		if (err == -EACCES)
+			set_err(r, err, "authentication required but no password is configured");
+		else
+			set_err(r, err, "PING refused: %s", reply->str);
+		freeReplyObject(reply);
+		return err;
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+duet_redis_connect(struct duet_redis *r, const struct duet_redis_target *t)
+{
+	struct timeval tv;
+	redisContext *c;
+	int saved_errno, rc;
+	bool is_unix;
+
+	duet_redis_close(r);
+	r->err = 0;
+	r->errstr[0] = '\0';
+	if (t == NULL) {
+		snprintf(r->where, sizeof(r->where), "(none)");
+		set_err(r, -EINVAL, "no address");
+		return -EINVAL;
+	}
+	is_unix = t->unix_path != NULL && t->unix_path[0] != '\0';
+	if (is_unix)
+		snprintf(r->where, sizeof(r->where), "unix:%s", t->unix_path);
+	else if (t->host != NULL && strchr(t->host, ':') != NULL)
+		snprintf(r->where, sizeof(r->where), "[%s]:%u", t->host, t->port);
+	else
+		snprintf(r->where, sizeof(r->where), "%s:%u", t->host != NULL ? t->host : "",
+			 t->port);
+	if (!is_unix && (t->host == NULL || t->host[0] == '\0' || t->port == 0)) {
+		set_err(r, -EINVAL, "no host or port");
+		return -EINVAL;
+	}
+
+	tv = timeout_tv(t->timeout_ms);
+	errno = 0;
+	if (is_unix)
+		c = redisConnectUnixWithTimeout(t->unix_path, tv);
+	else
+		c = redisConnectWithTimeout(t->host, t->port, tv);
+	saved_errno = errno;
+	if (c == NULL) {
+		set_err(r, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	if (c->err != 0) {
+		rc = context_error(r, c, saved_errno);
+		redisFree(c);
+		return rc;
+	}
+	if (redisSetTimeout(c, tv) != REDIS_OK) {
+		set_err(r, -EIO, "cannot set the command timeout");
+		redisFree(c);
+		return -EIO;
+	}
+	r->ctx = c;
+
+	rc = authenticate(r, t);
+	if (rc != 0) {
+		duet_redis_close(r);
+		return rc;
+	}
+	return 0;
+}
+
+const char *
+duet_redis_script_text(enum duet_redis_script s)
+{
+	if ((unsigned int)s >= DUET_SCRIPT_MAX)
+		return NULL;
+	return scripts[s].text;
+}
+
+static int
+load_script(struct duet_redis *r, enum duet_redis_script s)
+{
+	const char *argv[3] = {"SCRIPT", "LOAD", scripts[s].text};
+	redisReply *reply;
+
+	reply = duet_redis_command(r, 3, argv, NULL);
+	if (reply == NULL)
+		return r->err;
+	if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+		set_err(r, -EPROTO, "SCRIPT LOAD %s failed: %s", scripts[s].name,
+			reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		freeReplyObject(reply);
+		return -EPROTO;
+	}
+	memcpy(r->sha[s], reply->str, 40);
+	r->sha[s][40] = '\0';
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+duet_redis_load_scripts(struct duet_redis *r)
+{
+	int s, rc;
+
+	for (s = 0; s < DUET_SCRIPT_MAX; s++) {
+		rc = load_script(r, (enum duet_redis_script)s);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+redisReply *
+duet_redis_script(struct duet_redis *r, enum duet_redis_script s, int nkeys, int argc,
+		  const char **argv)
+{
+	char nkeys_str[16];
+	const char **cmd;
+	redisReply *reply = NULL;
+	int attempt, i;
+
+	if ((unsigned int)s >= DUET_SCRIPT_MAX || nkeys < 0 || argc < nkeys ||
+	    (argc > 0 && argv == NULL)) {
+		set_err(r, -EINVAL, "bad script call");
+		return NULL;
+	}
+	cmd = malloc(sizeof(*cmd) * (size_t)(argc + 3));
+	if (cmd == NULL) {
+		set_err(r, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(nkeys_str, sizeof(nkeys_str), "%d", nkeys);
+	cmd[0] = "EVALSHA";
+	cmd[2] = nkeys_str;
+	for (i = 0; i < argc; i++)
+		cmd[i + 3] = argv[i];
+
+	/* The script cache is lost when Redis restarts or on SCRIPT FLUSH:
+	 * NOSCRIPT means load it again and retry once. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (r->sha[s][0] == '\0' && load_script(r, s) != 0)
+			break;
+		cmd[1] = r->sha[s];
+		reply = duet_redis_command(r, argc + 3, cmd, NULL);
+		if (reply == NULL || reply->type != REDIS_REPLY_ERROR ||
+		    strncmp(reply->str, "NOSCRIPT", 8) != 0 || attempt == 1)
+			break;
+		freeReplyObject(reply);
+		reply = NULL;
+		r->sha[s][0] = '\0';
+	}
+	free(cmd);
+	return reply;
+}
+
+int
+duet_redis_key(char *buf, size_t len, const char *relay, const char *kind, const char *id)
+{
+	int n;
+
+	if (buf == NULL || relay == NULL || relay[0] == '\0' || kind == NULL)
+		return -EINVAL;
+	n = snprintf(buf, len, "duet:{%s}:%s%s", relay, kind, id != NULL ? id : "");
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	return 0;
+}

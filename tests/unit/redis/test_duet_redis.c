@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/redis/duet_redis.c: address parsing and key names
+ * (pure), then connection, AUTH and the three contract Lua scripts against
+ * a real redis-server that each test starts on a unix socket in its own
+ * temporary directory and always stops (the .fini hook, plus
+ * PR_SET_PDEATHSIG in case the test process dies outright).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "duet_redis.h"
+
+#define RELAY "t1"
+#define MAXLEN "1000"
+
+/* ---------------------------------------------------------------------- */
+/* Pure: address parsing and key names                                    */
+
+Test(redis, parse_address_accepts_unix_tcp_and_bracketed_v6)
+{
+	struct duet_redis_target t;
+	char buf[256];
+
+	cr_assert_eq(duet_redis_parse_address("unix:/run/redis/redis.sock", buf, sizeof(buf), &t),
+		     0);
+	cr_assert_str_eq(t.unix_path, "/run/redis/redis.sock");
+	cr_assert_null(t.host);
+
+	cr_assert_eq(duet_redis_parse_address("/tmp/r.sock", buf, sizeof(buf), &t), 0);
+	cr_assert_str_eq(t.unix_path, "/tmp/r.sock");
+
+	cr_assert_eq(duet_redis_parse_address("127.0.0.1:6379", buf, sizeof(buf), &t), 0);
+	cr_assert_null(t.unix_path);
+	cr_assert_str_eq(t.host, "127.0.0.1");
+	cr_assert_eq(t.port, 6379);
+
+	cr_assert_eq(duet_redis_parse_address("redis.example:1", buf, sizeof(buf), &t), 0);
+	cr_assert_str_eq(t.host, "redis.example");
+	cr_assert_eq(t.port, 1);
+
+	cr_assert_eq(duet_redis_parse_address("[2001:db8::7]:65535", buf, sizeof(buf), &t), 0);
+	cr_assert_str_eq(t.host, "2001:db8::7");
+	cr_assert_eq(t.port, 65535);
+}
+
+Test(redis, parse_address_leaves_credentials_alone)
+{
+	struct duet_redis_target t = {.user = "u", .password = "p", .timeout_ms = 7};
+	char buf[64];
+
+	cr_assert_eq(duet_redis_parse_address("h:2", buf, sizeof(buf), &t), 0);
+	cr_assert_str_eq(t.user, "u");
+	cr_assert_str_eq(t.password, "p");
+	cr_assert_eq(t.timeout_ms, 7);
+}
+
+Test(redis, parse_address_refuses_malformed_input)
+{
+	static const char *const bad[] = {
+		"",	     "unix:",	 "host",	  "host:",	   ":6379",
+		"host:0",    "host:65536", "host:99999999", "host:12a",	   "host:+1",
+		"host: 1",   "::1:6379",   "[::1]",	  "[::1]6379",	   "[127.0.0.1]:1",
+		"[]:1",	     "ho st:1",	 "host:-1",	  "host:0x10",
+	};
+	struct duet_redis_target t;
+	char buf[256], longpath[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(duet_redis_parse_address(bad[i], buf, sizeof(buf), &t), -EINVAL,
+			     "'%s' should be refused", bad[i]);
+	cr_assert_eq(duet_redis_parse_address(NULL, buf, sizeof(buf), &t), -EINVAL);
+
+	/* sun_path holds 107 characters plus NUL. */
+	memset(longpath, 'x', sizeof(longpath));
+	longpath[0] = '/';
+	longpath[108] = '\0';
+	cr_assert_eq(duet_redis_parse_address(longpath, buf, sizeof(buf), &t), -EINVAL);
+	longpath[107] = '\0';
+	cr_assert_eq(duet_redis_parse_address(longpath, buf, sizeof(buf), &t), 0);
+
+	cr_assert_eq(duet_redis_parse_address("localhost:6379", buf, 9, &t), -ENOSPC);
+	cr_assert_eq(duet_redis_parse_address("localhost:6379", buf, 10, &t), 0);
+}
+
+Test(redis, key_formats_hash_tagged_contract_names)
+{
+	char buf[DUET_REDIS_KEY_MAX];
+
+	cr_assert_eq(duet_redis_key(buf, sizeof(buf), "r1", "pair:", "call-7"), 0);
+	cr_assert_str_eq(buf, "duet:{r1}:pair:call-7");
+	cr_assert_eq(duet_redis_key(buf, sizeof(buf), "r1", "events", NULL), 0);
+	cr_assert_str_eq(buf, "duet:{r1}:events");
+	cr_assert_eq(duet_redis_key(buf, sizeof(buf), "edge-2", "stats:", "x"), 0);
+	cr_assert_str_eq(buf, "duet:{edge-2}:stats:x");
+}
+
+Test(redis, key_refuses_overflow_and_missing_relay)
+{
+	char buf[DUET_REDIS_KEY_MAX];
+
+	/* "duet:{r1}:free" is 14 characters: 15 bytes needed. */
+	cr_assert_eq(duet_redis_key(buf, 14, "r1", "free", NULL), -ENOSPC);
+	cr_assert_eq(duet_redis_key(buf, 15, "r1", "free", NULL), 0);
+	cr_assert_eq(duet_redis_key(buf, sizeof(buf), "", "free", NULL), -EINVAL);
+	cr_assert_eq(duet_redis_key(buf, sizeof(buf), NULL, "free", NULL), -EINVAL);
+}
+
+Test(redis, connect_to_missing_socket_names_address_and_cause)
+{
+	struct duet_redis r;
+	struct duet_redis_target t = {.unix_path = "/nonexistent/duet-test.sock",
+				      .timeout_ms = 500};
+
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(duet_redis_connect(&r, &t), -ECONNREFUSED);
+	cr_assert_null(r.ctx);
+	cr_assert_str_eq(r.errstr, "redis unix:/nonexistent/duet-test.sock: no such file or "
+				   "directory");
+}
+
+Test(redis, command_without_connection_is_enotconn)
+{
+	struct duet_redis r;
+	const char *argv[1] = {"PING"};
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.where, sizeof(r.where), "h:1");
+	cr_assert_null(duet_redis_command(&r, 1, argv, NULL));
+	cr_assert_eq(r.err, -ENOTCONN);
+	cr_assert_str_eq(r.errstr, "redis h:1: not connected");
+}
+
+Test(redis, silent_server_times_out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct duet_redis_target t = {.timeout_ms = 200};
+	struct timespec t0, t1;
+	struct duet_redis r;
+	char dir[] = "/tmp/duet-redis-silent-XXXXXX";
+	int fd, rc;
+	long ms;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s.sock", dir);
+	/* Listening but never accepting: connect succeeds through the
+	 * backlog, then PING waits for a reply that never comes. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 4), 0);
+	t.unix_path = sa.sun_path;
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = duet_redis_connect(&r, &t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	cr_assert_eq(rc, -ETIMEDOUT, "rc %d: %s", rc, r.errstr);
+	cr_assert_null(r.ctx);
+	cr_assert_not_null(strstr(r.errstr, ": timed out"), "%s", r.errstr);
+	cr_assert_geq(ms, 150, "gave up after %ld ms, before the timeout", ms);
+	cr_assert_lt(ms, 2000, "took %ld ms for a 200 ms timeout", ms);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A private redis-server per test                                        */
+
+static struct {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+	char log[128];
+} srv;
+
+static void
+start_redis_with(const char *const *extra)
+{
+	const char *argv[32];
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int i = 0, k, status;
+
+	snprintf(srv.dir, sizeof(srv.dir), "/tmp/duet-redis-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(srv.dir));
+	snprintf(srv.sock, sizeof(srv.sock), "%s/redis.sock", srv.dir);
+	snprintf(srv.log, sizeof(srv.log), "%s/redis.log", srv.dir);
+	argv[i++] = "redis-server";
+	argv[i++] = "--port";
+	argv[i++] = "0";
+	argv[i++] = "--unixsocket";
+	argv[i++] = srv.sock;
+	argv[i++] = "--save";
+	argv[i++] = "";
+	argv[i++] = "--appendonly";
+	argv[i++] = "no";
+	argv[i++] = "--daemonize";
+	argv[i++] = "no";
+	argv[i++] = "--dir";
+	argv[i++] = srv.dir;
+	for (k = 0; extra != NULL && extra[k] != NULL && i < 31; k++)
+		argv[i++] = extra[k];
+	argv[i] = NULL;
+
+	srv.pid = fork();
+	cr_assert_neq(srv.pid, -1);
+	if (srv.pid == 0) {
+		FILE *log = fopen(srv.log, "w");
+
+		/* If the test process dies without .fini, take redis along. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (log != NULL) {
+			dup2(fileno(log), 1);
+			dup2(fileno(log), 2);
+		}
+		execvp("redis-server", (char *const *)argv);
+		_exit(127);
+	}
+	/* Ready when the socket accepts a PING; give it up to 5 s. */
+	for (k = 0; k < 500; k++) {
+		redisContext *c = redisConnectUnix(srv.sock);
+
+		if (c != NULL && c->err == 0) {
+			redisReply *rep = redisCommand(c, "PING");
+			bool ok = rep != NULL;
+
+			freeReplyObject(rep);
+			redisFree(c);
+			if (ok)
+				return;
+		} else if (c != NULL) {
+			redisFree(c);
+		}
+		if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
+			srv.pid = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+				cr_skip_test("redis-server is not installed");
+			cr_assert_fail("redis-server exited early, see %s", srv.log);
+		}
+		nanosleep(&ts, NULL);
+	}
+	cr_assert_fail("redis-server did not come up on %s", srv.sock);
+}
+
+static void
+start_redis(void)
+{
+	start_redis_with(NULL);
+}
+
+static void
+start_redis_auth(void)
+{
+	static const char *const extra[] = {"--requirepass", "s3cret-pw", NULL};
+
+	start_redis_with(extra);
+}
+
+static void
+stop_redis(void)
+{
+	struct dirent *e;
+	DIR *d;
+
+	if (srv.pid > 0) {
+		kill(srv.pid, SIGKILL);
+		waitpid(srv.pid, NULL, 0);
+		srv.pid = 0;
+	}
+	if (srv.dir[0] == '\0')
+		return;
+	d = opendir(srv.dir);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			unlinkat(dirfd(d), e->d_name, 0);
+		}
+		closedir(d);
+	}
+	rmdir(srv.dir);
+	srv.dir[0] = '\0';
+}
+
+static void
+connect_live(struct duet_redis *r)
+{
+	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 2000};
+
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(duet_redis_connect(r, &t), 0, "%s", r->errstr);
+}
+
+/* Run a command through hiredis's format API and render the reply as text:
+ * integers and strings as is, nil as "(nil)", arrays joined with ','. Test
+ * helper only; the returned buffer is valid until 8 more calls. */
+static void
+render(const redisReply *rep, char *out, size_t len)
+{
+	size_t i, n;
+
+	switch (rep->type) {
+	case REDIS_REPLY_INTEGER:
+		snprintf(out, len, "%lld", rep->integer);
+		break;
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+		snprintf(out, len, "%s", rep->str);
+		break;
+	case REDIS_REPLY_ERROR:
+		snprintf(out, len, "ERR:%s", rep->str);
+		break;
+	case REDIS_REPLY_NIL:
+		snprintf(out, len, "(nil)");
+		break;
+	case REDIS_REPLY_ARRAY:
+		out[0] = '\0';
+		for (i = 0; i < rep->elements; i++) {
+			n = strlen(out);
+			if (i > 0 && n + 1 < len)
+				out[n++] = ',';
+			render(rep->element[i], out + n, len - n);
+		}
+		break;
+	default:
+		snprintf(out, len, "?");
+	}
+}
+
+static const char *
+q(struct duet_redis *r, const char *fmt, ...)
+{
+	static char ring[8][8192];
+	static unsigned int next;
+	char *out = ring[next++ % 8];
+	redisReply *rep;
+	va_list ap;
+
+	va_start(ap, fmt);
+	rep = redisvCommand(r->ctx, fmt, ap);
+	va_end(ap);
+	cr_assert_not_null(rep, "redis command failed: %s", r->ctx->errstr);
+	render(rep, out, sizeof(ring[0]));
+	freeReplyObject(rep);
+	return out;
+}
+
+static char k_free[DUET_REDIS_KEY_MAX], k_alloc[DUET_REDIS_KEY_MAX], k_events[DUET_REDIS_KEY_MAX];
+
+static void
+keys_init(void)
+{
+	duet_redis_key(k_free, sizeof(k_free), RELAY, "free", NULL);
+	duet_redis_key(k_alloc, sizeof(k_alloc), RELAY, "alloc", NULL);
+	duet_redis_key(k_events, sizeof(k_events), RELAY, "events", NULL);
+}
+
+static const char *
+pair_key(const char *id)
+{
+	static char ring[4][DUET_REDIS_KEY_MAX];
+	static unsigned int next;
+	char *k = ring[next++ % 4];
+
+	duet_redis_key(k, DUET_REDIS_KEY_MAX, RELAY, "pair:", id);
+	return k;
+}
+
+/* pair_create.lua or pair_delete.lua with the contract's keys; fields are
+ * extra field/value strings for create, NULL-terminated. */
+static redisReply *
+run_pair_script(struct duet_redis *r, enum duet_redis_script s, const char *id, ...)
+{
+	const char *argv[32];
+	const char *f;
+	va_list ap;
+	int n = 0;
+
+	keys_init();
+	argv[n++] = k_free;
+	argv[n++] = k_alloc;
+	argv[n++] = pair_key(id);
+	argv[n++] = k_events;
+	argv[n++] = id;
+	argv[n++] = MAXLEN;
+	va_start(ap, id);
+	while ((f = va_arg(ap, const char *)) != NULL && n < 32)
+		argv[n++] = f;
+	va_end(ap);
+	return duet_redis_script(r, s, 4, n, argv);
+}
+
+static long long
+seed(struct duet_redis *r, int n, const char **eps)
+{
+	const char *argv[520];
+	redisReply *rep;
+	long long added;
+	int i;
+
+	cr_assert_leq(n, 512);
+	keys_init();
+	argv[0] = k_free;
+	argv[1] = k_alloc;
+	for (i = 0; i < n; i++)
+		argv[2 + i] = eps[i];
+	rep = duet_redis_script(r, DUET_SCRIPT_ENDPOINTS_SEED, 2, n + 2, argv);
+	cr_assert_not_null(rep, "%s", r->errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER, "seed reply type %d", rep->type);
+	added = rep->integer;
+	freeReplyObject(rep);
+	return added;
+}
+
+static const char *four_eps[] = {"192.0.2.1:10000", "192.0.2.1:10002", "192.0.2.1:10004",
+				 "[2001:db8::1]:10000"};
+
+static bool
+is_one_of_four(const char *ep)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(ep, four_eps[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Everything the scripts may touch, as one string, to prove "no change". */
+static const char *
+snapshot(struct duet_redis *r, const char *id)
+{
+	static char out[4][16384];
+	static unsigned int next;
+	char *s = out[next++ % 4];
+
+	snprintf(s, sizeof(out[0]), "free=%s|alloc=%s|pair=%s|xlen=%s",
+		 q(r, "SORT %s ALPHA", k_free), q(r, "HGETALL %s", k_alloc),
+		 q(r, "HGETALL %s", pair_key(id)), q(r, "XLEN %s", k_events));
+	return s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connection and AUTH                                                    */
+
+Test(redis, connect_with_password_and_refuse_wrong_one_without_echoing_it,
+     .init = start_redis_auth, .fini = stop_redis)
+{
+	struct duet_redis r;
+	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 2000};
+
+	memset(&r, 0, sizeof(r));
+	t.password = "wrong-pw-4711";
+	cr_assert_eq(duet_redis_connect(&r, &t), -EACCES);
+	cr_assert_null(r.ctx);
+	cr_assert_null(strstr(r.errstr, "wrong-pw-4711"), "password leaked: %s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, srv.sock), "address missing: %s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, "authentication failed"), "%s", r.errstr);
+
+	t.password = NULL;
+	cr_assert_eq(duet_redis_connect(&r, &t), -EACCES);
+	cr_assert_not_null(strstr(r.errstr, "authentication required"), "%s", r.errstr);
+
+	t.password = "s3cret-pw";
+	cr_assert_eq(duet_redis_connect(&r, &t), 0, "%s", r.errstr);
+	cr_assert_str_eq(q(&r, "PING"), "PONG");
+	duet_redis_close(&r);
+}
+
+Test(redis, connect_as_acl_user, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis admin, r;
+	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 2000};
+
+	connect_live(&admin);
+	cr_assert_str_eq(q(&admin, "ACL SETUSER ctl on >ctl-pw ~duet:* +@all"), "OK");
+
+	memset(&r, 0, sizeof(r));
+	t.user = "ctl";
+	t.password = "not-ctl-pw";
+	cr_assert_eq(duet_redis_connect(&r, &t), -EACCES);
+	cr_assert_not_null(strstr(r.errstr, "user 'ctl'"), "%s", r.errstr);
+	cr_assert_null(strstr(r.errstr, "not-ctl-pw"), "password leaked: %s", r.errstr);
+
+	t.password = "ctl-pw";
+	cr_assert_eq(duet_redis_connect(&r, &t), 0, "%s", r.errstr);
+	/* AUTH user password really logged in as ctl, not as default. */
+	cr_assert_str_eq(q(&r, "ACL WHOAMI"), "ctl");
+	duet_redis_close(&r);
+	duet_redis_close(&admin);
+}
+
+Test(redis, lost_connection_closes_context, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+	const char *argv[1] = {"PING"};
+
+	connect_live(&r);
+	kill(srv.pid, SIGKILL);
+	waitpid(srv.pid, NULL, 0);
+	srv.pid = 0;
+	cr_assert_null(duet_redis_command(&r, 1, argv, NULL));
+	cr_assert_null(r.ctx, "context must be dropped after a transport error");
+	cr_assert_eq(r.err, -EIO);
+	cr_assert_not_null(strstr(r.errstr, srv.sock), "%s", r.errstr);
+}
+
+Test(redis, script_is_reloaded_after_script_flush, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+
+	connect_live(&r);
+	cr_assert_eq(duet_redis_load_scripts(&r), 0, "%s", r.errstr);
+	cr_assert_eq(strlen(r.sha[DUET_SCRIPT_PAIR_CREATE]), 40);
+	cr_assert_eq(seed(&r, 2, four_eps), 2);
+	cr_assert_str_eq(q(&r, "SCRIPT FLUSH"), "OK");
+	/* The cached SHA is now unknown to Redis: NOSCRIPT, reload, retry. */
+	cr_assert_eq(seed(&r, 4, four_eps), 2);
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "4");
+	duet_redis_close(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* pair_create.lua                                                        */
+
+Test(redis, create_takes_two_distinct_free_endpoints, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	char a[64], b[64], entry[256];
+
+	connect_live(&r);
+	cr_assert_eq(seed(&r, 4, four_eps), 4);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "call-1", "a_src", "203.0.113.9:4000",
+			      "idle_ms", "5000", NULL);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "reply: %s", rep->str);
+	cr_assert_eq(rep->elements, 2);
+	snprintf(a, sizeof(a), "%s", rep->element[0]->str);
+	snprintf(b, sizeof(b), "%s", rep->element[1]->str);
+	freeReplyObject(rep);
+
+	cr_assert_str_neq(a, b);
+	cr_assert(is_one_of_four(a), "a=%s was never free", a);
+	cr_assert(is_one_of_four(b), "b=%s was never free", b);
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "2");
+	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, a), "0");
+	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, b), "0");
+	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, a), "call-1");
+	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, b), "call-1");
+	cr_assert_str_eq(q(&r, "HLEN %s", k_alloc), "2");
+
+	cr_assert_str_eq(q(&r, "HGET %s a", pair_key("call-1")), a);
+	cr_assert_str_eq(q(&r, "HGET %s b", pair_key("call-1")), b);
+	cr_assert_str_eq(q(&r, "HGET %s mode", pair_key("call-1")), "passthrough");
+	cr_assert_str_eq(q(&r, "HGET %s a_src", pair_key("call-1")), "203.0.113.9:4000");
+	cr_assert_str_eq(q(&r, "HGET %s idle_ms", pair_key("call-1")), "5000");
+
+	cr_assert_str_eq(q(&r, "XLEN %s", k_events), "1");
+	snprintf(entry, sizeof(entry), "%s", q(&r, "XRANGE %s - +", k_events));
+	cr_assert_not_null(strstr(entry, ",op,put,id,call-1"), "entry: %s", entry);
+	duet_redis_close(&r);
+}
+
+Test(redis, create_keeps_a_given_mode, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+
+	connect_live(&r);
+	seed(&r, 4, four_eps);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "m1", "mode", "verify", NULL);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(rep);
+	/* The script stores; duetd is the one that rejects unsupported modes. */
+	cr_assert_str_eq(q(&r, "HGET %s mode", pair_key("m1")), "verify");
+	duet_redis_close(&r);
+}
+
+Test(redis, create_of_existing_id_fails_exists_and_changes_nothing, .init = start_redis,
+     .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	char before[16384];
+
+	connect_live(&r);
+	seed(&r, 4, four_eps);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "dup", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(rep);
+	snprintf(before, sizeof(before), "%s", snapshot(&r, "dup"));
+
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "dup", "a_src", "203.0.113.1:1", NULL);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "EXISTS pair dup exists");
+	freeReplyObject(rep);
+	cr_assert_str_eq(snapshot(&r, "dup"), before);
+	duet_redis_close(&r);
+}
+
+Test(redis, create_with_fewer_than_two_free_fails_nofree_and_returns_them, .init = start_redis,
+     .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+
+	connect_live(&r);
+	/* Nothing free at all. */
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "n0", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "NOFREE fewer than 2 free endpoints");
+	freeReplyObject(rep);
+
+	/* One free: it is popped, then must go back. */
+	seed(&r, 1, four_eps);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "n1", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "NOFREE fewer than 2 free endpoints");
+	freeReplyObject(rep);
+	cr_assert_str_eq(q(&r, "SMEMBERS %s", k_free), four_eps[0]);
+	cr_assert_str_eq(q(&r, "HLEN %s", k_alloc), "0");
+	cr_assert_str_eq(q(&r, "EXISTS %s", pair_key("n1")), "0");
+	cr_assert_str_eq(q(&r, "XLEN %s", k_events), "0");
+	duet_redis_close(&r);
+}
+
+Test(redis, create_refuses_bad_arguments_and_changes_nothing, .init = start_redis,
+     .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	char before[16384];
+	const char *argv[7];
+
+	connect_live(&r);
+	seed(&r, 4, four_eps);
+	snprintf(before, sizeof(before), "%s", snapshot(&r, "x"));
+
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "x", "a_src", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert(strncmp(rep->str, "BADARG ", 7) == 0, "%s", rep->str);
+	freeReplyObject(rep);
+
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "x", "a", "192.0.2.9:1", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "BADARG field a is chosen by the script");
+	freeReplyObject(rep);
+
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "x y", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert(strncmp(rep->str, "BADARG pair id", 14) == 0, "%s", rep->str);
+	freeReplyObject(rep);
+
+	/* Key and id disagree. */
+	keys_init();
+	argv[0] = k_free;
+	argv[1] = k_alloc;
+	argv[2] = pair_key("other");
+	argv[3] = k_events;
+	argv[4] = "x";
+	argv[5] = MAXLEN;
+	rep = duet_redis_script(&r, DUET_SCRIPT_PAIR_CREATE, 4, 6, argv);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert(strncmp(rep->str, "BADARG KEYS[3]", 14) == 0, "%s", rep->str);
+	freeReplyObject(rep);
+
+	argv[2] = pair_key("x");
+	argv[5] = "0";
+	rep = duet_redis_script(&r, DUET_SCRIPT_PAIR_CREATE, 4, 6, argv);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert(strncmp(rep->str, "BADARG events max length", 24) == 0, "%s", rep->str);
+	freeReplyObject(rep);
+
+	cr_assert_str_eq(snapshot(&r, "x"), before);
+	duet_redis_close(&r);
+}
+
+Test(redis, create_never_hands_out_an_endpoint_alloc_says_is_taken, .init = start_redis,
+     .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	int leg;
+
+	connect_live(&r);
+	keys_init();
+	/* An inconsistent free set, as a control plane bypassing the scripts
+	 * could leave it: four_eps[0] is both free and owned by "old". With
+	 * one other free endpoint, both must be popped: the owned one is
+	 * dropped, the good one goes back, and the create fails. */
+	q(&r, "SADD %s %s %s", k_free, four_eps[0], four_eps[1]);
+	q(&r, "HSET %s %s old", k_alloc, four_eps[0]);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "fresh", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "NOFREE fewer than 2 free endpoints");
+	freeReplyObject(rep);
+	cr_assert_str_eq(q(&r, "SMEMBERS %s", k_free), four_eps[1]);
+	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, four_eps[0]), "old");
+
+	/* With enough good ones the owned endpoint is never in the reply. */
+	q(&r, "SADD %s %s %s", k_free, four_eps[0], four_eps[2]);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "fresh", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
+	for (leg = 0; leg < 2; leg++)
+		cr_assert_str_neq(rep->element[leg]->str, four_eps[0]);
+	freeReplyObject(rep);
+	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, four_eps[0]), "old");
+	duet_redis_close(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* pair_delete.lua                                                        */
+
+Test(redis, delete_frees_endpoints_and_appends_del, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	char last[256];
+
+	connect_live(&r);
+	seed(&r, 4, four_eps);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "d1", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(rep);
+
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "d1", NULL);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	cr_assert_eq(rep->integer, 1);
+	freeReplyObject(rep);
+
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "4");
+	cr_assert_str_eq(q(&r, "HLEN %s", k_alloc), "0");
+	cr_assert_str_eq(q(&r, "EXISTS %s", pair_key("d1")), "0");
+	cr_assert_str_eq(q(&r, "XLEN %s", k_events), "2");
+	snprintf(last, sizeof(last), "%s", q(&r, "XREVRANGE %s + - COUNT 1", k_events));
+	cr_assert_not_null(strstr(last, ",op,del,id,d1"), "last entry: %s", last);
+	duet_redis_close(&r);
+}
+
+Test(redis, delete_of_missing_id_returns_zero_and_appends_nothing, .init = start_redis,
+     .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	char before[16384];
+
+	connect_live(&r);
+	seed(&r, 4, four_eps);
+	snprintf(before, sizeof(before), "%s", snapshot(&r, "ghost"));
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "ghost", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	cr_assert_eq(rep->integer, 0);
+	freeReplyObject(rep);
+	cr_assert_str_eq(snapshot(&r, "ghost"), before);
+	cr_assert_str_eq(q(&r, "EXISTS %s", k_events), "0");
+	duet_redis_close(&r);
+}
+
+Test(redis, delete_leaves_endpoints_owned_by_another_pair, .init = start_redis,
+     .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+	char a[64];
+
+	connect_live(&r);
+	seed(&r, 4, four_eps);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "owner", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
+	snprintf(a, sizeof(a), "%s", rep->element[0]->str);
+	freeReplyObject(rep);
+	/* A hand-written record naming owner's endpoint. */
+	q(&r, "HSET %s a %s b 198.51.100.1:1 mode passthrough", pair_key("squatter"), a);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "squatter", NULL);
+	cr_assert_eq(rep->integer, 1);
+	freeReplyObject(rep);
+	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, a), "owner");
+	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, a), "0");
+	cr_assert_str_eq(q(&r, "SISMEMBER %s 198.51.100.1:1", k_free), "0");
+	duet_redis_close(&r);
+}
+
+Test(redis, delete_refuses_bad_id, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+	redisReply *rep;
+
+	connect_live(&r);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert(strncmp(rep->str, "BADARG pair id", 14) == 0, "%s", rep->str);
+	freeReplyObject(rep);
+	duet_redis_close(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* endpoints_seed.lua                                                     */
+
+Test(redis, seed_skips_allocated_endpoints, .init = start_redis, .fini = stop_redis)
+{
+	struct duet_redis r;
+
+	connect_live(&r);
+	keys_init();
+	q(&r, "HSET %s %s p1", k_alloc, four_eps[0]);
+	cr_assert_eq(seed(&r, 4, four_eps), 3);
+	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, four_eps[0]), "0");
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "3");
+	/* Seeding again adds nothing: idempotent across duetd restarts. */
+	cr_assert_eq(seed(&r, 4, four_eps), 0);
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "3");
+	duet_redis_close(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Concurrency                                                            */
+
+#define N_PROCS 4
+#define CREATES_PER_PROC 50
+#define N_EPS (2 * N_PROCS * CREATES_PER_PROC)
+
+static int
+create_worker(int proc, int out_fd)
+{
+	struct duet_redis r;
+	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 5000};
+	char id[32], line[160];
+	int i, n;
+
+	memset(&r, 0, sizeof(r));
+	if (duet_redis_connect(&r, &t) != 0)
+		return 2;
+	for (i = 0; i < CREATES_PER_PROC; i++) {
+		redisReply *rep;
+
+		snprintf(id, sizeof(id), "p%d-%d", proc, i);
+		rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, id, NULL);
+		if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+			return 3;
+		/* One short write per line: atomic on a pipe (< PIPE_BUF). */
+		n = snprintf(line, sizeof(line), "%s %s\n", rep->element[0]->str,
+			     rep->element[1]->str);
+		if (write(out_fd, line, (size_t)n) != n)
+			return 4;
+		freeReplyObject(rep);
+	}
+	duet_redis_close(&r);
+	return 0;
+}
+
+static int
+cmp_cstr(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+Test(redis, concurrent_creates_never_hand_out_an_endpoint_twice, .init = start_redis,
+     .fini = stop_redis, .timeout = 60)
+{
+	static char names[N_EPS][32];
+	static char got_buf[N_EPS][32];
+	const char *eps[N_EPS];
+	char *got[N_EPS];
+	char buf[N_EPS * 40 + 1], *line, *save = NULL;
+	struct duet_redis r;
+	pid_t pids[N_PROCS];
+	int fds[2], i, status;
+	size_t used = 0, n_got = 0;
+	ssize_t rd;
+
+	connect_live(&r);
+	for (i = 0; i < N_EPS; i++) {
+		snprintf(names[i], sizeof(names[i]), "192.0.2.%d:%d", 1 + i / 200,
+			 10000 + 2 * (i % 200));
+		eps[i] = names[i];
+	}
+	cr_assert_eq(seed(&r, N_EPS, eps), N_EPS);
+
+	cr_assert_eq(pipe(fds), 0);
+	for (i = 0; i < N_PROCS; i++) {
+		pids[i] = fork();
+		cr_assert_neq(pids[i], -1);
+		if (pids[i] == 0) {
+			close(fds[0]);
+			_exit(create_worker(i, fds[1]));
+		}
+	}
+	close(fds[1]);
+	while ((rd = read(fds[0], buf + used, sizeof(buf) - 1 - used)) > 0)
+		used += (size_t)rd;
+	close(fds[0]);
+	buf[used] = '\0';
+	for (i = 0; i < N_PROCS; i++) {
+		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "creator %d failed (status %d)", i, status);
+	}
+
+	for (line = strtok_r(buf, " \n", &save); line != NULL;
+	     line = strtok_r(NULL, " \n", &save)) {
+		cr_assert_lt(n_got, (size_t)N_EPS, "more endpoints than created");
+		snprintf(got_buf[n_got], sizeof(got_buf[0]), "%s", line);
+		got[n_got] = got_buf[n_got];
+		n_got++;
+	}
+	cr_assert_eq(n_got, (size_t)N_EPS, "creates handed out %zu endpoints", n_got);
+	qsort(got, n_got, sizeof(got[0]), cmp_cstr);
+	for (i = 1; i < N_EPS; i++)
+		cr_assert_str_neq(got[i - 1], got[i], "endpoint %s handed out twice", got[i]);
+
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "0");
+	cr_assert_eq(atoi(q(&r, "HLEN %s", k_alloc)), N_EPS);
+	cr_assert_eq(atoi(q(&r, "XLEN %s", k_events)), N_PROCS * CREATES_PER_PROC);
+	duet_redis_close(&r);
+}
