@@ -37,6 +37,7 @@ static const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  create [--id ID] [--mode passthrough] [--a-src IP:PORT] [--b-src IP:PORT]\n"
+	"         [--a-ip IP] [--b-ip IP]   (take that leg's endpoint on this relay address)\n"
 	"         [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
 	"                      allocate two relay endpoints to a new pair; prints\n"
 	"                      \"ID a=EP b=EP\" (the id is random when not given)\n"

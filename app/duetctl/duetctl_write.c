@@ -23,6 +23,8 @@ enum {
 	OPT_MODE,
 	OPT_A_SRC,
 	OPT_B_SRC,
+	OPT_A_IP,
+	OPT_B_IP,
 	OPT_IDLE_MS,
 	OPT_EXPIRES,
 	OPT_TTL,
@@ -32,7 +34,19 @@ enum {
 
 static const char create_usage[] =
 	"duetctl create [--id ID] [--mode passthrough] [--a-src IP:PORT] "
-	"[--b-src IP:PORT] [--idle-ms N] [--expires UNIX | --ttl SECONDS]";
+	"[--b-src IP:PORT] [--a-ip IP] [--b-ip IP] [--idle-ms N] [--expires UNIX | --ttl SECONDS]";
+
+/* Check a service address option (which relay address a leg's endpoint is
+ * taken on) and store its canonical text. */
+static int
+parse_ip(const char *opt, const char *arg, char *buf, size_t len)
+{
+	struct duet_addr a;
+
+	if (duet_addr_parse_ip(arg, &a) != 0 || duet_addr_format(&a, buf, len) != 0)
+		return duetctl_usage_err("%s: '%s' is not an IP address", opt, arg);
+	return 0;
+}
 
 /* Check a client address option and store its canonical text. */
 static int
@@ -86,6 +100,8 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		{"mode", required_argument, NULL, OPT_MODE},
 		{"a-src", required_argument, NULL, OPT_A_SRC},
 		{"b-src", required_argument, NULL, OPT_B_SRC},
+		{"a-ip", required_argument, NULL, OPT_A_IP},
+		{"b-ip", required_argument, NULL, OPT_B_IP},
 		{"idle-ms", required_argument, NULL, OPT_IDLE_MS},
 		{"expires", required_argument, NULL, OPT_EXPIRES},
 		{"ttl", required_argument, NULL, OPT_TTL},
@@ -95,8 +111,9 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	};
 	char id[DUETCTL_PAIR_ID_MAX + 1] = "", a_src[DUET_ADDR_STRLEN] = "";
 	char b_src[DUET_ADDR_STRLEN] = "", idle_str[24] = "", expires_str[24] = "";
+	char a_ip[DUET_ADDR_STRLEN] = "", b_ip[DUET_ADDR_STRLEN] = "";
 	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24];
-	const char *args[18];
+	const char *args[22];
 	const char *expires_arg = NULL, *ttl_arg = NULL;
 	uint64_t v, expires = 0;
 	redisReply *reply;
@@ -127,6 +144,14 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 			break;
 		case OPT_B_SRC:
 			if (parse_src("--b-src", optarg, b_src, sizeof(b_src)) != 0)
+				return DUETCTL_EXIT_USAGE;
+			break;
+		case OPT_A_IP:
+			if (parse_ip("--a-ip", optarg, a_ip, sizeof(a_ip)) != 0)
+				return DUETCTL_EXIT_USAGE;
+			break;
+		case OPT_B_IP:
+			if (parse_ip("--b-ip", optarg, b_ip, sizeof(b_ip)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_IDLE_MS:
@@ -194,6 +219,14 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		args[n++] = "b_src";
 		args[n++] = b_src;
 	}
+	if (a_ip[0] != '\0') {
+		args[n++] = "a_ip";
+		args[n++] = a_ip;
+	}
+	if (b_ip[0] != '\0') {
+		args[n++] = "b_ip";
+		args[n++] = b_ip;
+	}
 	if (idle_str[0] != '\0') {
 		args[n++] = "idle_ms";
 		args[n++] = idle_str;
@@ -210,7 +243,9 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	if (reply == NULL)
 		return duetctl_fail("create %s: %s", id, ctl->redis.errstr);
 	if (reply->type == REDIS_REPLY_ERROR) {
-		if (strncmp(reply->str, "NOFREE", 6) == 0)
+		if (strncmp(reply->str, "NOFREE no free endpoint on", 26) == 0)
+			rc = duetctl_fail("create %s: relay %s: %s", id, ctl->relay, reply->str + 7);
+		else if (strncmp(reply->str, "NOFREE", 6) == 0)
 			rc = duetctl_fail("create %s: relay %s has fewer than 2 free endpoints in "
 					  "%s (all in use, or duetd has not seeded them)",
 					  id, ctl->relay, keys[0]);
