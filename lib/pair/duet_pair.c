@@ -509,6 +509,12 @@ duet_pair_reclaim(struct duet_pair_table *t)
 }
 
 uint32_t
+duet_pair_capacity(const struct duet_pair_table *t)
+{
+	return t->capacity;
+}
+
+uint32_t
 duet_pair_count(const struct duet_pair_table *t)
 {
 	return t->n_live;

@@ -47,7 +47,7 @@ struct duet_pair_spec {
 	struct duet_addr ep[2];	       /**< relay endpoints of legs a (0) and b (1) */
 	struct duet_addr pin[2];       /**< pinned client address, or family NONE */
 	uint16_t port_idx[2];	       /**< index of the duet port each endpoint is on */
-	uint32_t idle_ms;	       /**< idle timeout, 0 = relay default */
+	uint32_t idle_ms;	       /**< idle timeout in ms, 0 = never (the contract parser fills in the relay default) */
 	uint64_t expires;	       /**< unix seconds when the pair ends, 0 = never */
 };
 
@@ -135,6 +135,9 @@ int duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 
 /** Free slots whose grace period has passed. Call often on the control thread. */
 void duet_pair_reclaim(struct duet_pair_table *t);
+
+/** Most pairs the table holds. Any thread. */
+uint32_t duet_pair_capacity(const struct duet_pair_table *t);
 
 /** Number of live pairs. */
 uint32_t duet_pair_count(const struct duet_pair_table *t);

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_contract: validation of the Redis contract's records (pair hashes,
+ * events stream entries, stream ids). Runs on duetd's control thread inside
+ * duet_sync; pure C so the unit tests and fuzz targets call it directly.
+ * Every refusal says which field is wrong and why, in words an operator
+ * reading the pair's stats hash can act on.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "duet_contract.h"
+
+#define QUOTE_MAX 48
+
+/* Fields this relay knows. Everything else is ignored (forward
+ * compatibility), but these may appear at most once. */
+enum field_kind {
+	F_A = 0,
+	F_B,
+	F_A_SRC,
+	F_B_SRC,
+	F_MODE,
+	F_IDLE_MS,
+	F_EXPIRES,
+	F_MAX
+};
+
+static const char *const field_names[F_MAX] = {
+	[F_A] = "a",
+	[F_B] = "b",
+	[F_A_SRC] = "a_src",
+	[F_B_SRC] = "b_src",
+	[F_MODE] = "mode",
+	[F_IDLE_MS] = "idle_ms",
+	[F_EXPIRES] = "expires",
+};
+
+static int
+refuse(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+const char *
+duet_contract_quote(const char *value, char *buf, size_t len)
+{
+	size_t i, o = 0, lim;
+
+	if (len == 0)
+		return buf;
+	if (value == NULL) {
+		snprintf(buf, len, "(null)");
+		return buf;
+	}
+	/* Leave room for "..." and the NUL. */
+	lim = len > 4 ? len - 4 : 0;
+	if (lim > QUOTE_MAX)
+		lim = QUOTE_MAX;
+	for (i = 0; value[i] != '\0' && o < lim; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (value[i] != '\0' && len >= 4) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+int
+duet_contract_check_id(const char *id, char *why, size_t whylen)
+{
+	char q[QUOTE_MAX + 4];
+	size_t i;
+
+	if (id == NULL || id[0] == '\0')
+		return refuse(why, whylen, "pair id is empty");
+	for (i = 0; id[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
+
+		if (i >= DUET_PAIR_ID_MAX)
+			return refuse(why, whylen, "pair id '%s' longer than %u characters",
+				      duet_contract_quote(id, q, sizeof(q)), DUET_PAIR_ID_MAX);
+		if (!ok)
+			return refuse(why, whylen,
+				      "pair id '%s' has a character outside [A-Za-z0-9._:-] at "
+				      "position %zu",
+				      duet_contract_quote(id, q, sizeof(q)), i + 1);
+	}
+	return 0;
+}
+
+/* Strict unsigned decimal: digits only, no sign, no blanks, no overflow. */
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s[0] == '\0')
+		return -EINVAL;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_endpoint(const char *name, const char *value, const struct duet_conf *conf,
+	       struct duet_addr *ep, uint16_t *port_idx, char *why, size_t whylen)
+{
+	char q[QUOTE_MAX + 4], text[DUET_ADDR_STRLEN];
+	int rc;
+
+	if (value == NULL)
+		return refuse(why, whylen, "missing field %s", name);
+	if (value[0] == '\0')
+		return refuse(why, whylen, "field %s is empty", name);
+	if (duet_addr_parse(value, ep) != 0)
+		return refuse(why, whylen, "field %s: '%s' is not an ip:port", name,
+			      duet_contract_quote(value, q, sizeof(q)));
+	rc = duet_conf_endpoint_port(conf, ep);
+	if (rc == -ERANGE)
+		return refuse(why, whylen, "field %s: port %u outside media range %u-%u", name,
+			      ntohs(ep->port), conf->port_min, conf->port_max);
+	if (rc < 0) {
+		if (duet_addr_format(ep, text, sizeof(text)) != 0)
+			snprintf(text, sizeof(text), "?");
+		return refuse(why, whylen,
+			      "field %s: endpoint %s is not a service address of this relay", name,
+			      text);
+	}
+	*port_idx = (uint16_t)rc;
+	return 0;
+}
+
+/* A client address that a relay could send to: not unspecified, multicast,
+ * broadcast or loopback. */
+static bool
+is_unicast(const struct duet_addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->family == DUET_AF_INET4) {
+		if (memcmp(a->ip, zero, 4) == 0)
+			return false;
+		if (a->ip[0] >= 224 || a->ip[0] == 127) /* multicast, class E, broadcast */
+			return false;
+		return true;
+	}
+	if (memcmp(a->ip, zero, 16) == 0 || a->ip[0] == 0xff) /* ::, multicast */
+		return false;
+	if (memcmp(a->ip, zero, 15) == 0 && a->ip[15] == 1) /* ::1 */
+		return false;
+	return true;
+}
+
+/* The reason never quotes the value: a pin is a client address. */
+static int
+parse_pin(const char *name, const char *value, const struct duet_conf *conf,
+	  const struct duet_addr *ep, const char *ep_name, struct duet_addr *pin, char *why,
+	  size_t whylen)
+{
+	memset(pin, 0, sizeof(*pin));
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	if (duet_addr_parse(value, pin) != 0)
+		return refuse(why, whylen, "field %s: value is not an ip:port", name);
+	if (pin->family != ep->family)
+		return refuse(why, whylen, "field %s: address family differs from endpoint %s",
+			      name, ep_name);
+	if (!is_unicast(pin))
+		return refuse(why, whylen, "field %s: not a unicast address", name);
+	/* Pinning a leg to the relay itself would loop packets through it.
+	 * Any answer but -ENOENT means the IP is one of ours. */
+	if (duet_conf_endpoint_port(conf, pin) != -ENOENT)
+		return refuse(why, whylen, "field %s: is a service address of this relay", name);
+	return 0;
+}
+
+static int
+parse_mode(const char *value, uint8_t *mode, char *why, size_t whylen)
+{
+	char q[QUOTE_MAX + 4], names[128];
+	const char *n;
+	size_t o = 0;
+	unsigned int m;
+
+	if (value == NULL)
+		return refuse(why, whylen, "missing field mode");
+	if (value[0] == '\0')
+		return refuse(why, whylen, "field mode is empty");
+	if (duet_pair_mode_parse(value, mode) != 0) {
+		names[0] = '\0';
+		for (m = 0; (n = duet_pair_mode_name(m)) != NULL && o < sizeof(names); m++) {
+			int w = snprintf(names + o, sizeof(names) - o, "%s%s", m ? ", " : "", n);
+
+			if (w < 0)
+				break;
+			o += (size_t)w;
+		}
+		return refuse(why, whylen, "mode '%s' unknown (%s)",
+			      duet_contract_quote(value, q, sizeof(q)), names);
+	}
+	/* verify and rekey are reserved for the SRTP work: accepting them now
+	 * would forward media unauthenticated while the control plane believes
+	 * otherwise. */
+	if (*mode != DUET_MODE_PASSTHROUGH)
+		return refuse(why, whylen, "mode '%s' not supported yet", value);
+	return 0;
+}
+
+int
+duet_contract_parse_pair(const char *id, const struct duet_contract_field *fields, size_t n,
+			 const struct duet_conf *conf, struct duet_pair_spec *out, char *why,
+			 size_t whylen)
+{
+	const char *val[F_MAX] = {NULL};
+	struct duet_pair_spec spec;
+	char q[QUOTE_MAX + 4];
+	uint64_t v = 0;
+	size_t i;
+	int k, rc;
+
+	if (conf == NULL || out == NULL || (fields == NULL && n > 0))
+		return refuse(why, whylen, "internal: no record or configuration");
+	rc = duet_contract_check_id(id, why, whylen);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (fields[i].name == NULL)
+			continue;
+		for (k = 0; k < F_MAX; k++) {
+			if (strcmp(fields[i].name, field_names[k]) != 0)
+				continue;
+			if (val[k] != NULL)
+				return refuse(why, whylen, "field %s given twice", field_names[k]);
+			val[k] = fields[i].value != NULL ? fields[i].value : "";
+			break;
+		}
+	}
+
+	memset(&spec, 0, sizeof(spec));
+	memcpy(spec.id, id, strlen(id) + 1);
+
+	rc = parse_endpoint("a", val[F_A], conf, &spec.ep[0], &spec.port_idx[0], why, whylen);
+	if (rc != 0)
+		return rc;
+	rc = parse_endpoint("b", val[F_B], conf, &spec.ep[1], &spec.port_idx[1], why, whylen);
+	if (rc != 0)
+		return rc;
+	if (duet_addr_equal(&spec.ep[0], &spec.ep[1]))
+		return refuse(why, whylen, "field a and b are the same endpoint");
+
+	rc = parse_pin("a_src", val[F_A_SRC], conf, &spec.ep[0], "a", &spec.pin[0], why, whylen);
+	if (rc != 0)
+		return rc;
+	rc = parse_pin("b_src", val[F_B_SRC], conf, &spec.ep[1], "b", &spec.pin[1], why, whylen);
+	if (rc != 0)
+		return rc;
+
+	rc = parse_mode(val[F_MODE], &spec.mode, why, whylen);
+	if (rc != 0)
+		return rc;
+
+	spec.idle_ms = conf->idle_timeout_ms;
+	if (val[F_IDLE_MS] != NULL && val[F_IDLE_MS][0] != '\0') {
+		rc = parse_u64(val[F_IDLE_MS], &v);
+		if (rc == -EINVAL)
+			return refuse(why, whylen, "field idle_ms: '%s' is not a number",
+				      duet_contract_quote(val[F_IDLE_MS], q, sizeof(q)));
+		if (rc != 0 || v > DUET_CONTRACT_IDLE_MS_MAX)
+			return refuse(why, whylen, "field idle_ms: '%s' above the maximum %u",
+				      duet_contract_quote(val[F_IDLE_MS], q, sizeof(q)),
+				      DUET_CONTRACT_IDLE_MS_MAX);
+		spec.idle_ms = (uint32_t)v;
+	}
+
+	if (val[F_EXPIRES] != NULL && val[F_EXPIRES][0] != '\0') {
+		rc = parse_u64(val[F_EXPIRES], &v);
+		if (rc == -EINVAL)
+			return refuse(why, whylen, "field expires: '%s' is not a number",
+				      duet_contract_quote(val[F_EXPIRES], q, sizeof(q)));
+		if (rc != 0 || v > DUET_CONTRACT_EXPIRES_MAX)
+			return refuse(why, whylen,
+				      "field expires: '%s' is not unix seconds (after year 9999; "
+				      "milliseconds?)",
+				      duet_contract_quote(val[F_EXPIRES], q, sizeof(q)));
+		spec.expires = v;
+	}
+
+	*out = spec;
+	return 0;
+}
+
+int
+duet_contract_parse_event(const struct duet_contract_field *fields, size_t n,
+			  enum duet_contract_op *op, char *id, char *why, size_t whylen)
+{
+	const char *op_s = NULL, *id_s = NULL;
+	char q[QUOTE_MAX + 4];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (fields[i].name == NULL || fields[i].value == NULL)
+			continue;
+		if (strcmp(fields[i].name, "op") == 0)
+			op_s = fields[i].value;
+		else if (strcmp(fields[i].name, "id") == 0)
+			id_s = fields[i].value;
+	}
+	if (op_s == NULL)
+		return refuse(why, whylen, "missing field op");
+	if (strcmp(op_s, "put") == 0)
+		*op = DUET_CONTRACT_OP_PUT;
+	else if (strcmp(op_s, "del") == 0)
+		*op = DUET_CONTRACT_OP_DEL;
+	else
+		return refuse(why, whylen, "op '%s' unknown (put, del)",
+			      duet_contract_quote(op_s, q, sizeof(q)));
+	if (id_s == NULL)
+		return refuse(why, whylen, "missing field id");
+	rc = duet_contract_check_id(id_s, why, whylen);
+	if (rc != 0)
+		return rc;
+	memcpy(id, id_s, strlen(id_s) + 1);
+	return 0;
+}
+
+int
+duet_contract_stream_id_parse(const char *s, struct duet_contract_stream_id *out)
+{
+	char ms[24];
+	const char *dash;
+	size_t len;
+
+	if (s == NULL || out == NULL)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	if (dash == NULL)
+		return -EINVAL;
+	len = (size_t)(dash - s);
+	if (len == 0 || len >= sizeof(ms))
+		return -EINVAL;
+	memcpy(ms, s, len);
+	ms[len] = '\0';
+	if (parse_u64(ms, &out->ms) != 0 || parse_u64(dash + 1, &out->seq) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+duet_contract_stream_id_cmp(const struct duet_contract_stream_id *x,
+			    const struct duet_contract_stream_id *y)
+{
+	if (x->ms != y->ms)
+		return x->ms < y->ms ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+bool
+duet_contract_stream_can_resume(const struct duet_contract_stream_info *info,
+				const struct duet_contract_stream_pos *pos, const char **why)
+{
+	static const struct duet_contract_stream_id zero;
+	const struct duet_contract_stream_id *last = &pos->id;
+	const char *w = NULL;
+	int c;
+
+	if (!info->exists) {
+		/* A follower that never saw a stream has nothing to miss. */
+		if (duet_contract_stream_id_cmp(last, &zero) != 0)
+			w = "events stream is gone";
+		goto out;
+	}
+	c = duet_contract_stream_id_cmp(&info->last_generated, last);
+	if (c < 0) {
+		w = "events stream is older than our position (Redis lost data)";
+		goto out;
+	}
+	if (c == 0)
+		goto out; /* nothing added since: nothing missed */
+	if (info->has_max_deleted && duet_contract_stream_id_cmp(&info->max_deleted, last) > 0) {
+		w = "events we had not read were deleted";
+		goto out;
+	}
+	/* Trimming only removes the oldest entries: while an entry at or
+	 * before our position remains, none after it was trimmed. */
+	if (info->has_first && duet_contract_stream_id_cmp(&info->first, last) <= 0)
+		goto out;
+	/* The head is past us, so every remaining entry is one we have not
+	 * read: all of them must still be there. */
+	if (info->has_entries_added && pos->has_added && info->entries_added >= pos->added &&
+	    info->length == info->entries_added - pos->added)
+		goto out;
+	w = "events we had not read were trimmed";
+out:
+	if (why != NULL)
+		*why = w;
+	return w == NULL;
+}

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_sync: connecting to Redis, loading the pairing table and following
+ * the events stream (docs/redis-contract.md, "duetd sync algorithm"). All of
+ * it runs on duetd's control thread inside duet_sync_poll(), one bounded
+ * step per call, so a large table or a slow Redis never holds the main
+ * lcore for long: seeding, pruning and the full load each advance by one
+ * chunk per poll.
+ *
+ * The phases: DOWN (waiting to reconnect) -> SEED (free endpoints) -> PRUNE
+ * (endpoints no longer configured) -> LOAD (SCAN + HGETALL, only when the
+ * stream cannot be resumed) -> FOLLOW (XREAD from the last applied id).
+ * Any transport error goes back to DOWN; the pair table keeps its pairs
+ * meanwhile, so forwarding never depends on Redis being up.
+ *
+ * This file holds the connection, the phases before the load and the
+ * object's life; duet_sync_apply.c reads records and events,
+ * duet_sync_writeback.c writes everything duetd reports.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+
+#include "duet_pair_fp.h"
+#include "duet_sync_priv.h"
+
+RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
+
+#define SEED_CHUNK 5000	  /* endpoints per endpoints_seed.lua call (contract limit) */
+#define OUTBOX_BUDGET 4096 /* writes sent per poll */
+
+void
+sync_link_down(struct duet_sync *s, const char *what)
+{
+	if (s->phase != PHASE_DOWN)
+		SYNC_LOG(WARNING, "lost Redis during %s: %s; forwarding goes on, reconnecting\n",
+			 what, s->r.errstr[0] != '\0' ? s->r.errstr : s->r.where);
+	duet_redis_close(&s->r);
+	s->phase = PHASE_DOWN;
+	/* Pairs left on the fresh list are still marked fresh: the next
+	 * stats round writes them. */
+	while (s->n_fresh > 0)
+		s->book[s->fresh[--s->n_fresh]].queued = 0;
+	s->wb_running = false;
+	s->next_connect_ms = s->now_ms + s->backoff_ms;
+	s->backoff_ms = s->backoff_ms * 2 > DUET_SYNC_BACKOFF_MAX_MS ? DUET_SYNC_BACKOFF_MAX_MS
+								     : s->backoff_ms * 2;
+}
+/* ---- phase: connect ---- */
+
+static void
+sync_connect(struct duet_sync *s)
+{
+	int rc;
+
+	rc = duet_redis_connect(&s->r, &s->target);
+	if (rc != 0) {
+		/* Log the first failure of an outage loudly, the retries quietly. */
+		if (s->backoff_ms == DUET_SYNC_BACKOFF_MIN_MS)
+			SYNC_LOG(WARNING, "cannot reach Redis: %s; retrying\n", s->r.errstr);
+		else
+			SYNC_LOG(DEBUG, "cannot reach Redis: %s\n", s->r.errstr);
+		s->phase = PHASE_DOWN;
+		sync_link_down(s, "connect");
+		return;
+	}
+	rc = duet_redis_load_scripts(&s->r);
+	if (rc != 0) {
+		if (s->r.ctx == NULL) {
+			s->phase = PHASE_SEED; /* so that the loss is logged */
+			sync_link_down(s, "script load");
+			return;
+		}
+		/* Following still works; seeding and idle deletes will report
+		 * their own failures. */
+		SYNC_LOG(ERR, "cannot load the contract scripts: %s\n", s->r.errstr);
+	}
+	s->connects++;
+	if (s->connects > 1)
+		SYNC_LOG(INFO, "reconnected to Redis at %s\n", s->r.where);
+	else
+		SYNC_LOG(INFO, "connected to Redis at %s\n", s->r.where);
+	s->seed_next = 0;
+	s->phase = PHASE_SEED;
+	/* Writes may have been lost with the old link, or Redis with its data. */
+	s->wb_force = true;
+}
+
+/* ---- phase: seed and prune the free set ---- */
+
+static void
+step_seed(struct duet_sync *s)
+{
+	uint64_t total = duet_conf_endpoint_count(s->conf);
+	unsigned int n = 0;
+	redisReply *r;
+	struct duet_addr ep;
+
+	while (s->seed_next + n < total && n < SEED_CHUNK) {
+		if (duet_conf_endpoint_at(s->conf, s->seed_next + n, &ep) != 0 ||
+		    duet_addr_format(&ep, s->seed_buf[n], DUET_ADDR_STRLEN) != 0)
+			break;
+		s->seed_argv[2 + n] = s->seed_buf[n];
+		n++;
+	}
+	if (n > 0) {
+		s->seed_argv[0] = s->key_free;
+		s->seed_argv[1] = s->key_alloc;
+		r = duet_redis_script(&s->r, DUET_SCRIPT_ENDPOINTS_SEED, 2, (int)n + 2, s->seed_argv);
+		if (r == NULL && s->r.ctx == NULL) {
+			sync_link_down(s, "endpoint seeding");
+			return;
+		}
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			SYNC_LOG(ERR, "seeding free endpoints failed: %s\n",
+				 r != NULL ? r->str : s->r.errstr);
+			freeReplyObject(r);
+			n = 0; /* give up seeding; pairs still load */
+			s->seed_next = total;
+		} else {
+			freeReplyObject(r);
+		}
+	}
+	s->seed_next += n;
+	if (n == 0 || s->seed_next >= total) {
+		snprintf(s->cursor, sizeof(s->cursor), "0");
+		s->phase = PHASE_PRUNE;
+	}
+}
+/* After (re)connecting: resume XREAD from our last id, or reload. */
+static void
+follow_or_load(struct duet_sync *s)
+{
+	const char *argv[3] = {"XINFO", "STREAM", s->key_events};
+	struct duet_contract_stream_info info;
+	const char *why = "first load";
+	redisReply *r;
+
+	r = duet_redis_command(&s->r, 3, argv, NULL);
+	if (r == NULL) {
+		sync_link_down(s, "XINFO");
+		return;
+	}
+	sync_parse_stream_info(r, &info);
+	freeReplyObject(r);
+	if (!s->need_load && duet_contract_stream_can_resume(&info, &s->pos, &why)) {
+		SYNC_LOG(INFO, "resuming the events stream after %s\n", s->last_id);
+		s->phase = PHASE_FOLLOW;
+		s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
+		return;
+	}
+	if (s->full_loads > 0 && why != NULL)
+		SYNC_LOG(INFO, "full resync: %s\n", why);
+	sync_load_start(s, &info);
+}
+static void
+step_prune(struct duet_sync *s)
+{
+	const char *argv[5] = {"SSCAN", s->key_free, s->cursor, "COUNT", SCAN_COUNT};
+	const char **srem = NULL;
+	size_t *lens = NULL;
+	redisReply *r, *members, *r2;
+	struct duet_addr ep;
+	size_t i, n = 2;
+
+	/* Queued writes go first: replaying a delete of an idle pair after a
+	 * reload would briefly bring the pair back. */
+	if (s->ob.len > 0) {
+		outbox_flush(s, OUTBOX_BUDGET);
+		return;
+	}
+	if (strcmp(s->cursor, "done") == 0) {
+		follow_or_load(s);
+		return;
+	}
+	r = duet_redis_command(&s->r, 5, argv, NULL);
+	if (r == NULL) {
+		sync_link_down(s, "SSCAN of free endpoints");
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || reply_cstr(r->element[0]) == NULL ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		SYNC_LOG(WARNING, "cannot prune free endpoints: %s\n",
+			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected SSCAN reply");
+		freeReplyObject(r);
+		snprintf(s->cursor, sizeof(s->cursor), "done");
+		return;
+	}
+	members = r->element[1];
+	srem = malloc((members->elements + 2) * sizeof(*srem));
+	lens = malloc((members->elements + 2) * sizeof(*lens));
+	if (srem == NULL || lens == NULL)
+		goto next; /* pruning is housekeeping: try again at the next connect */
+	srem[0] = "SREM";
+	lens[0] = 4;
+	srem[1] = s->key_free;
+	lens[1] = strlen(s->key_free);
+	for (i = 0; i < members->elements; i++) {
+		const redisReply *m = members->element[i];
+
+		if (m->type != REDIS_REPLY_STRING)
+			continue;
+		/* Not an endpoint of this relay (any more), or junk: stop
+		 * handing it out. */
+		if (reply_cstr(m) == NULL || duet_addr_parse(m->str, &ep) != 0 ||
+		    duet_conf_endpoint_port(s->conf, &ep) < 0) {
+			srem[n] = m->str;
+			lens[n] = m->len;
+			n++;
+		}
+	}
+	if (n > 2) {
+		r2 = duet_redis_command(&s->r, (int)n, srem, lens);
+		if (r2 == NULL) {
+			free(srem);
+			free(lens);
+			freeReplyObject(r);
+			sync_link_down(s, "pruning free endpoints");
+			return;
+		}
+		SYNC_LOG(INFO, "removed %zu endpoints that are not in the configuration from the "
+			       "free set\n",
+			 n - 2);
+		freeReplyObject(r2);
+	}
+next:
+	free(srem);
+	free(lens);
+	snprintf(s->cursor, sizeof(s->cursor), "%s", r->element[0]->str);
+	if (strcmp(s->cursor, "0") == 0)
+		snprintf(s->cursor, sizeof(s->cursor), "done");
+	freeReplyObject(r);
+}
+/* ---- lifecycle ---- */
+
+struct duet_sync *
+duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
+		 const struct duet_lcore_stats *lcore_stats, unsigned int n_workers)
+{
+	struct duet_sync *s;
+	const char *relay;
+
+	if (conf == NULL || t == NULL || (n_workers > 0 && lcore_stats == NULL) ||
+	    conf->relay_id[0] == '\0') {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		goto err_nomem;
+	s->conf = conf;
+	s->t = t;
+	s->lcore_stats = lcore_stats;
+	s->n_workers = n_workers;
+	/* Slots run from 0 to the table's capacity (duet_pair_next). */
+	s->capacity = duet_pair_capacity(t);
+	s->tsc_hz = rte_get_tsc_hz();
+	s->book = calloc(s->capacity, sizeof(*s->book));
+	s->fresh = calloc(s->capacity, sizeof(*s->fresh));
+	s->seed_buf = calloc(SEED_CHUNK, sizeof(*s->seed_buf));
+	s->seed_argv = calloc(SEED_CHUNK + 2, sizeof(*s->seed_argv));
+	s->retry = calloc(s->capacity, sizeof(*s->retry));
+	if (s->book == NULL || s->fresh == NULL || s->seed_buf == NULL || s->seed_argv == NULL ||
+	    s->retry == NULL || outbox_init(&s->ob) != 0)
+		goto err_free;
+
+	relay = conf->relay_id;
+	if (duet_redis_key(s->key_events, sizeof(s->key_events), relay, "events", NULL) != 0 ||
+	    duet_redis_key(s->key_ended, sizeof(s->key_ended), relay, "ended", NULL) != 0 ||
+	    duet_redis_key(s->key_free, sizeof(s->key_free), relay, "free", NULL) != 0 ||
+	    duet_redis_key(s->key_alloc, sizeof(s->key_alloc), relay, "alloc", NULL) != 0 ||
+	    duet_redis_key(s->key_relay, sizeof(s->key_relay), relay, "relay", NULL) != 0 ||
+	    duet_redis_key(s->key_pair_prefix, sizeof(s->key_pair_prefix), relay, "pair:", NULL) !=
+		    0 ||
+	    duet_redis_key(s->key_pair_match, sizeof(s->key_pair_match), relay, "pair:", "*") != 0)
+		goto err_inval;
+	s->pair_prefix_len = strlen(s->key_pair_prefix);
+
+	s->target.unix_path = conf->redis.unix_path;
+	s->target.host = conf->redis.host;
+	s->target.port = conf->redis.port;
+	s->target.user = conf->redis.user;
+	s->target.password = conf->redis.password;
+	s->target.timeout_ms = conf->redis.connect_timeout_ms;
+
+	snprintf(s->last_id, sizeof(s->last_id), "0-0");
+	s->need_load = true;
+	s->phase = PHASE_DOWN;
+	s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
+	return s;
+
+err_inval:
+	outbox_free(&s->ob);
+	free(s->retry);
+	free(s->seed_argv);
+	free(s->seed_buf);
+	free(s->fresh);
+	free(s->book);
+	free(s);
+	rte_errno = EINVAL;
+	return NULL;
+err_free:
+	outbox_free(&s->ob);
+	free(s->retry);
+	free(s->seed_argv);
+	free(s->seed_buf);
+	free(s->fresh);
+	free(s->book);
+	free(s);
+err_nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
+{
+	if (s == NULL)
+		return;
+	s->now_ms = now_ms;
+	s->now_tsc = rte_get_tsc_cycles();
+	if (s->started_ms == 0)
+		s->started_ms = now_ms;
+	duet_pair_reclaim(s->t);
+
+	if (s->phase == PHASE_DOWN && now_ms >= s->next_connect_ms)
+		sync_connect(s);
+	switch (s->phase) {
+	case PHASE_SEED:
+		step_seed(s);
+		break;
+	case PHASE_PRUNE:
+		step_prune(s);
+		break;
+	case PHASE_LOAD:
+		sync_step_load(s);
+		break;
+	case PHASE_FOLLOW:
+		sync_step_follow(s);
+		break;
+	case PHASE_DOWN:
+		break;
+	}
+
+	/* Idle and expiry run while Redis is away too: their writes wait. */
+	idle_expiry_check(s, now_ms);
+	if (s->phase != PHASE_DOWN)
+		outbox_flush(s, OUTBOX_BUDGET);
+	if (s->phase != PHASE_DOWN)
+		writeback_fresh(s, now_ms);
+	if (s->phase != PHASE_DOWN)
+		writeback_tick(s, now_ms);
+}
+
+void
+duet_sync_destroy(struct duet_sync *s)
+{
+	if (s == NULL)
+		return;
+	if (s->r.ctx != NULL)
+		outbox_flush(s, UINT32_MAX);
+	if (s->ob.len > 0)
+		SYNC_LOG(WARNING, "%" PRIu32 " writes to Redis lost at exit\n", s->ob.len);
+	duet_redis_close(&s->r);
+	outbox_free(&s->ob);
+	free(s->retry);
+	free(s->seed_argv);
+	free(s->seed_buf);
+	free(s->fresh);
+	free(s->book);
+	free(s);
+}
+
+bool
+duet_sync_connected(const struct duet_sync *s)
+{
+	return s != NULL && s->r.ctx != NULL && s->phase == PHASE_FOLLOW;
+}
+
+uint64_t
+duet_sync_reconnects(const struct duet_sync *s)
+{
+	return s != NULL && s->connects > 0 ? s->connects - 1 : 0;
+}
+
+uint64_t
+duet_sync_full_loads(const struct duet_sync *s)
+{
+	return s != NULL ? s->full_loads : 0;
+}
+
+const char *
+duet_sync_last_id(const struct duet_sync *s)
+{
+	return s != NULL ? s->last_id : "0-0";
+}
+
+uint64_t
+duet_sync_rejected(const struct duet_sync *s)
+{
+	return s != NULL ? s->rejected : 0;
+}
+
+uint32_t
+duet_sync_outbox_len(const struct duet_sync *s)
+{
+	return s != NULL ? s->ob.len : 0;
+}
+
+uint64_t
+duet_sync_outbox_dropped(const struct duet_sync *s)
+{
+	return s != NULL ? s->ob.dropped : 0;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_sync internals shared by duet_sync.c (connection, load, follow,
+ * apply) and duet_sync_writeback.c (outbox, stats, heartbeat, ended pairs,
+ * idle and expiry). Not installed; control thread only.
+ */
+#ifndef DUET_SYNC_PRIV_H
+#define DUET_SYNC_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_log.h>
+
+#include "duet_contract.h"
+#include "duet_pair.h"
+#include "duet_redis.h"
+#include "duet_stats.h"
+#include "duet_sync.h"
+
+extern int duet_sync_logtype;
+
+#define SYNC_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, duet_sync_logtype, "duet.sync: " __VA_ARGS__)
+
+/* ---- command builder: one Redis command as binary-safe arguments ---- */
+
+#define CMD_ARGS_MAX 160 /* the heartbeat is the longest: 72 today */
+#define CMD_STORE 4096
+
+/* Arguments are kept as offsets so a struct cmd can be copied. */
+struct cmd {
+	int argc;
+	bool overflow; /* an argument did not fit: do not send */
+	uint32_t off[CMD_ARGS_MAX];
+	uint32_t len[CMD_ARGS_MAX];
+	uint32_t used;
+	char store[CMD_STORE];
+};
+
+void cmd_init(struct cmd *c);
+void cmd_add(struct cmd *c, const char *s, size_t n);
+void cmd_str(struct cmd *c, const char *s);
+void cmd_u64(struct cmd *c, uint64_t v);
+/* Fill argv/argvlen (CMD_ARGS_MAX each) for hiredis. */
+void cmd_argv(const struct cmd *c, const char **argv, size_t *argvlen);
+
+/* ---- outbox: writes that must reach Redis even across a disconnect ---- */
+
+struct ob_entry;
+
+struct outbox {
+	struct ob_entry **ring;
+	uint32_t head;
+	uint32_t len;
+	uint64_t dropped;
+	bool overflow_logged;
+};
+
+/* ---- what sync remembers per pair slot ---- */
+
+/* Figures of one pair as written to its stats hash. */
+struct pair_figures {
+	struct duet_leg_counters leg[2];
+	uint64_t last_ms[2]; /* unix ms of the last packet from the leg's client, 0 = none */
+	uint8_t latched[2];
+};
+
+struct pair_book {
+	struct pair_figures written; /* what the stats hash holds */
+	uint32_t seen_gen;	     /* full load that last saw the record */
+	uint8_t fresh;		     /* stats hash not yet written for this pair */
+	uint8_t queued;		     /* on the fresh list */
+};
+
+enum sync_phase {
+	PHASE_DOWN = 0, /* not connected; reconnect at next_connect_ms */
+	PHASE_SEED,	/* seeding the free set, seed_next is the next endpoint */
+	PHASE_PRUNE,	/* removing unconfigured endpoints from the free set */
+	PHASE_LOAD,	/* full load: SCAN of pair hashes */
+	PHASE_FOLLOW,	/* following the events stream */
+};
+
+#define STREAM_ID_STRMAX 48
+
+struct duet_sync {
+	const struct duet_conf *conf;
+	struct duet_pair_table *t;
+	const struct duet_lcore_stats *lcore_stats;
+	unsigned int n_workers;
+	uint32_t capacity;
+	uint64_t tsc_hz;
+
+	struct duet_redis r;
+	struct duet_redis_target target;
+	enum sync_phase phase;
+	uint64_t now_ms;	/* of the running poll */
+	uint64_t now_tsc;	/* TSC read with now_ms */
+	bool need_load;		/* no full load yet, or one was interrupted */
+	uint64_t connects;	/* successful connections */
+	uint64_t next_connect_ms;
+	uint32_t backoff_ms;
+	uint64_t full_loads;
+	uint64_t rejected;
+
+	/* Contract keys. */
+	char key_events[DUET_REDIS_KEY_MAX];
+	char key_ended[DUET_REDIS_KEY_MAX];
+	char key_free[DUET_REDIS_KEY_MAX];
+	char key_alloc[DUET_REDIS_KEY_MAX];
+	char key_relay[DUET_REDIS_KEY_MAX];
+	char key_pair_prefix[DUET_REDIS_KEY_MAX];
+	char key_pair_match[DUET_REDIS_KEY_MAX];
+	size_t pair_prefix_len;
+
+	/* Events stream position: last entry applied, and the stream's last
+	 * id when the running full load started. */
+	char last_id[STREAM_ID_STRMAX];
+	struct duet_contract_stream_pos pos;
+	char load_id[STREAM_ID_STRMAX];
+	struct duet_contract_stream_pos load_pos;
+
+	/* Cursors of the phases. */
+	uint64_t seed_next;
+	char (*seed_buf)[DUET_ADDR_STRLEN]; /* one endpoints_seed.lua chunk */
+	const char **seed_argv;
+	char cursor[32];
+	uint32_t load_gen;		     /* number of the running or last full load */
+	uint64_t load_seen;		     /* records read by it */
+	uint64_t events_pause_until;	     /* after an XREAD error reply */
+	char (*retry)[DUET_PAIR_ID_MAX + 1]; /* ids the load deferred (endpoint conflict) */
+	uint32_t n_retry;
+	bool retry_final;		     /* the last retry pass: reject, do not defer */
+
+	struct pair_book *book;	   /* capacity entries, by slot */
+	uint32_t *fresh;	   /* slots whose stats hash is due now */
+	uint32_t n_fresh;
+
+	/* Periodic work. */
+	uint64_t started_ms;
+	uint64_t next_check_ms;	 /* idle and expiry */
+	uint64_t next_stats_ms;
+	bool wb_running;	 /* a stats round is under way */
+	bool wb_force;		 /* next round writes every pair (after a connect) */
+	bool wb_round_force;	 /* the running round does */
+	uint32_t wb_it;		 /* its iterator over the table */
+	struct duet_lcore_stats hb_prev;
+	uint64_t hb_prev_ms;
+
+	struct outbox ob;
+};
+
+#define SCAN_COUNT "1000" /* SCAN/SSCAN page size hint */
+
+/* ---- reply helpers ---- */
+
+static inline bool
+reply_is_str(const redisReply *r)
+{
+	return r != NULL && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+/* A binary-safe reply string as a C string, or NULL if it holds a NUL. */
+static inline const char *
+reply_cstr(const redisReply *r)
+{
+	if (!reply_is_str(r) || strlen(r->str) != r->len)
+		return NULL;
+	return r->str;
+}
+
+/* ---- duet_sync.c ---- */
+
+/* The connection failed: log once, close, schedule a reconnect. */
+void sync_link_down(struct duet_sync *s, const char *what);
+
+/* ---- duet_sync_apply.c ---- */
+
+/* XINFO STREAM reply (or error reply: no stream) into info. */
+void sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *info);
+/* Start a full load standing for the stream position info describes. */
+void sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *info);
+/* One SCAN page of the full load; finishes it on the last page. */
+void sync_step_load(struct duet_sync *s);
+/* One XINFO + XREAD round of following the events stream. */
+void sync_step_follow(struct duet_sync *s);
+
+/* ---- duet_sync_writeback.c ---- */
+
+int outbox_init(struct outbox *ob);
+void outbox_free(struct outbox *ob);
+/* Queue a command (script < DUET_SCRIPT_MAX: a script call with nkeys keys). */
+void outbox_push(struct duet_sync *s, const struct cmd *c, int script, int nkeys);
+/* Send queued writes; stops early if the link fails or the budget runs out. */
+void outbox_flush(struct duet_sync *s, unsigned int budget);
+
+/* Current figures of live slot. */
+void pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms,
+		       struct pair_figures *f);
+/* The pair ended (already deleted locally): queue its ended entry and final
+ * stats hash; pair_delete also queues pair_delete.lua. */
+void sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
+		     const struct duet_pair_final *fin, const struct pair_figures *f,
+		     const char *reason, bool pair_delete);
+/* Record `id` was refused: queue its stats hash (state rejected). */
+void sync_pair_rejected(struct duet_sync *s, const char *id, const char *why, uint64_t now_ms);
+/* A pair was added or replaced in slot: its stats hash starts over. */
+void sync_pair_fresh(struct duet_sync *s, uint32_t slot);
+/* Delete live pair `id` locally and report it ended with `reason`. */
+int sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const char *reason,
+		  bool pair_delete);
+
+/* Write the stats hashes of fresh pairs now. */
+void writeback_fresh(struct duet_sync *s, uint64_t now_ms);
+/* Stats round and heartbeat when due. */
+void writeback_tick(struct duet_sync *s, uint64_t now_ms);
+/* End idle and expired pairs when due. */
+void idle_expiry_check(struct duet_sync *s, uint64_t now_ms);
+
+#endif /* DUET_SYNC_PRIV_H */

@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/sync/duet_sync.c and duet_sync_writeback.c against a
+ * real redis-server (a private one per test, on a unix socket in a
+ * temporary directory, with AOF so it can be restarted with its data) and
+ * a real pair table on an EAL without hugepages. The test plays the control
+ * plane (hashes + events entries, or the contract's Lua scripts) and the
+ * workers (latching legs and bumping counters through duet_pair_fp.h).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <hiredis/hiredis.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "duet_pair_fp.h"
+#include "duet_redis.h"
+#include "duet_sync.h"
+
+#define R "duet:{t1}:"
+#define PIN_A "203.0.113.77"
+#define LATCH_B "198.51.100.55"
+
+static struct {
+	pid_t pid;
+	char dir[64];
+	char sock[96];
+	char log[128];
+} srv;
+
+static struct duet_conf conf;
+static struct duet_pair_table *t;
+static struct duet_lcore_stats lstats[1];
+static struct duet_sync *s;
+static redisContext *cp; /* the test's control-plane connection */
+static FILE *logf;
+static char log_path[128];
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- redis-server ---- */
+
+static void
+redis_start(void)
+{
+	const char *argv[] = {"redis-server", "--port", "0", "--unixsocket", srv.sock,
+			      "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+			      "--daemonize", "no", "--dir", srv.dir, NULL};
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int k, status;
+
+	srv.pid = fork();
+	cr_assert_neq(srv.pid, -1);
+	if (srv.pid == 0) {
+		FILE *log = fopen(srv.log, "a");
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (log != NULL) {
+			dup2(fileno(log), 1);
+			dup2(fileno(log), 2);
+		}
+		execvp("redis-server", (char *const *)argv);
+		_exit(127);
+	}
+	for (k = 0; k < 500; k++) {
+		redisContext *c = redisConnectUnix(srv.sock);
+
+		if (c != NULL && c->err == 0) {
+			redisReply *rep = redisCommand(c, "PING");
+			int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+
+			freeReplyObject(rep);
+			if (ok) {
+				redisFree(cp);
+				cp = c;
+				return;
+			}
+		}
+		redisFree(c);
+		if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
+			srv.pid = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+				cr_skip_test("redis-server is not installed");
+			cr_assert_fail("redis-server exited early, see %s", srv.log);
+		}
+		nanosleep(&ts, NULL);
+	}
+	cr_assert_fail("redis-server did not come up on %s", srv.sock);
+}
+
+/* SIGTERM: Redis writes its AOF and exits, as in a planned restart. */
+static void
+redis_stop(void)
+{
+	int status;
+
+	if (srv.pid <= 0)
+		return;
+	kill(srv.pid, SIGTERM);
+	waitpid(srv.pid, &status, 0);
+	srv.pid = 0;
+	redisFree(cp);
+	cp = NULL;
+}
+
+/* ---- fixture ---- */
+
+static void
+setup(void)
+{
+	char prefix[64];
+	char *argv[] = {"test_duet_sync", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+			"--no-telemetry", "--file-prefix", prefix,
+			/* rte_log drops anything above the global level first. */
+			"--log-level", "debug", "--log-level", "lib.*:error",
+			"--log-level", "duet.sync:debug", "--lcores", "0@(0-1)", NULL};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+
+	snprintf(srv.dir, sizeof(srv.dir), "/tmp/duet-sync-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(srv.dir));
+	snprintf(srv.sock, sizeof(srv.sock), "%s/redis.sock", srv.dir);
+	snprintf(srv.log, sizeof(srv.log), "%s/redis.log", srv.dir);
+	snprintf(log_path, sizeof(log_path), "%s/duet.log", srv.dir);
+
+	snprintf(prefix, sizeof(prefix), "synctest_%ld", (long)getpid());
+	cr_assert_geq(rte_eal_init(argc, argv), 0, "rte_eal_init: %s", rte_strerror(rte_errno));
+	/* Everything duet.sync logs lands here, to be searched for addresses. */
+	logf = fopen(log_path, "w+");
+	cr_assert_not_null(logf);
+	rte_openlog_stream(logf);
+
+	duet_conf_defaults(&conf);
+	snprintf(conf.relay_id, sizeof(conf.relay_id), "t1");
+	conf.port_min = 20000;
+	conf.port_max = 20009;
+	conf.idle_timeout_ms = 0;
+	conf.stats_interval_ms = 100;
+	conf.heartbeat_ttl_ms = 5000;
+	conf.n_ports = 1;
+	snprintf(conf.ports[0].name, sizeof(conf.ports[0].name), "net_af_packet0");
+	duet_addr_parse_ip("192.0.2.1", &conf.ports[0].addrs[0]);
+	duet_addr_parse_ip("192.0.2.2", &conf.ports[0].addrs[1]);
+	conf.ports[0].n_addrs = 2;
+	snprintf(conf.redis.unix_path, sizeof(conf.redis.unix_path), "%s", srv.sock);
+	conf.redis.connect_timeout_ms = 500;
+
+	t = duet_pair_table_create("synctest", 64, 1, SOCKET_ID_ANY);
+	cr_assert_not_null(t);
+	memset(lstats, 0, sizeof(lstats));
+	redis_start();
+}
+
+static void
+teardown(void)
+{
+	duet_sync_destroy(s);
+	s = NULL;
+	if (srv.pid > 0) {
+		kill(srv.pid, SIGKILL);
+		waitpid(srv.pid, NULL, 0);
+		srv.pid = 0;
+	}
+	redisFree(cp);
+	cp = NULL;
+	duet_pair_table_free(t);
+	t = NULL;
+	rte_openlog_stream(NULL);
+	if (logf != NULL && getenv("DUET_SYNC_TEST_LOG") != NULL) {
+		/* For debugging: what duet.sync said during the test. */
+		char line[512];
+
+		fflush(logf);
+		rewind(logf);
+		FILE *out = fopen(getenv("DUET_SYNC_TEST_LOG"), "a");
+
+		while (out != NULL && fgets(line, sizeof(line), logf) != NULL)
+			fputs(line, out);
+		if (out != NULL)
+			fclose(out);
+	}
+	if (logf != NULL)
+		fclose(logf);
+	logf = NULL;
+	if (srv.dir[0] != '\0') {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", srv.dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", srv.dir);
+	}
+	rte_eal_cleanup();
+}
+
+TestSuite(sync, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- helpers ---- */
+
+static redisReply *
+rc(const char *fmt, ...)
+{
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(cp, fmt, ap);
+	va_end(ap);
+	cr_assert_not_null(r, "redis command '%s' failed: %s", fmt, cp->errstr);
+	return r;
+}
+
+static long long
+rc_int(const char *fmt, ...)
+{
+	redisReply *r;
+	long long v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(cp, fmt, ap);
+	va_end(ap);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "'%s' gave type %d (%s)", fmt, r->type,
+		     r->type == REDIS_REPLY_ERROR ? r->str : "");
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+/* HGET into a static buffer; "" when missing. */
+static const char *
+hget(const char *key, const char *field)
+{
+	static char buf[4][512];
+	static int which;
+	char *out = buf[which++ % 4];
+	redisReply *r = rc("HGET %s %s", key, field);
+
+	snprintf(out, sizeof(buf[0]), "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
+	freeReplyObject(r);
+	return out;
+}
+
+/* Write pair hash `id` with the NULL-terminated field/value list, then
+ * append `op put`, as a control plane without the scripts would. */
+static void
+cp_put(const char *id, ...)
+{
+	const char *argv[40];
+	char key[128];
+	const char *f;
+	va_list ap;
+	int argc = 0;
+
+	snprintf(key, sizeof(key), R "pair:%s", id);
+	freeReplyObject(rc("DEL %s", key));
+	argv[argc++] = "HSET";
+	argv[argc++] = key;
+	va_start(ap, id);
+	while ((f = va_arg(ap, const char *)) != NULL && argc < 38) {
+		argv[argc++] = f;
+		argv[argc++] = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	freeReplyObject(redisCommandArgv(cp, argc, argv, NULL));
+	freeReplyObject(rc("XADD " R "events * op put id %s", id));
+}
+
+static void
+cp_del(const char *id)
+{
+	freeReplyObject(rc("DEL " R "pair:%s", id));
+	freeReplyObject(rc("XADD " R "events * op del id %s", id));
+}
+
+/* pair_create.lua, the way duetctl creates a pair; extra fields after id. */
+static redisReply *
+cp_create(const char *id, const char *f1, const char *v1)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), R "pair:%s", id);
+	if (f1 != NULL)
+		return rc("EVAL %s 4 " R "free " R "alloc %s " R "events %s 1000 %s %s",
+			  duet_redis_script_text(DUET_SCRIPT_PAIR_CREATE), key, id, f1, v1);
+	return rc("EVAL %s 4 " R "free " R "alloc %s " R "events %s 1000",
+		  duet_redis_script_text(DUET_SCRIPT_PAIR_CREATE), key, id);
+}
+
+static void
+sync_start(void)
+{
+	s = duet_sync_create(&conf, t, lstats, 1);
+	cr_assert_not_null(s);
+}
+
+#define POLL_UNTIL(cond, ms)                                                               \
+	do {                                                                               \
+		uint64_t end_ = mono_ms() + (ms);                                          \
+		while (!(cond)) {                                                          \
+			cr_assert_lt(mono_ms(), end_, "timed out waiting for: %s", #cond); \
+			duet_sync_poll(s, now_ms());                                       \
+		}                                                                          \
+	} while (0)
+
+static void
+poll_for(uint64_t ms)
+{
+	uint64_t end = mono_ms() + ms;
+
+	while (mono_ms() < end)
+		duet_sync_poll(s, now_ms());
+}
+
+static bool
+live(const char *id)
+{
+	return duet_pair_find(t, id) >= 0;
+}
+
+static struct duet_addr
+ep(const char *text)
+{
+	struct duet_addr a;
+
+	cr_assert_eq(duet_addr_parse(text, &a), 0, "%s", text);
+	return a;
+}
+
+/* The last entry of the ended stream with field id == `id`, its reason in
+ * `reason` (NULL if there is none). */
+static bool
+ended_entry(const char *id, char *reason, size_t len)
+{
+	redisReply *r = rc("XRANGE " R "ended - +");
+	bool found = false;
+	size_t i, j;
+
+	for (i = 0; i < r->elements; i++) {
+		redisReply *fv = r->element[i]->element[1];
+		const char *eid = NULL, *why = NULL;
+
+		for (j = 0; j + 1 < fv->elements; j += 2) {
+			if (strcmp(fv->element[j]->str, "id") == 0)
+				eid = fv->element[j + 1]->str;
+			if (strcmp(fv->element[j]->str, "reason") == 0)
+				why = fv->element[j + 1]->str;
+		}
+		if (eid != NULL && strcmp(eid, id) == 0) {
+			found = true;
+			snprintf(reason, len, "%s", why != NULL ? why : "");
+		}
+	}
+	freeReplyObject(r);
+	return found;
+}
+
+static bool
+ended_with(const char *id, const char *reason)
+{
+	char why[64];
+
+	return ended_entry(id, why, sizeof(why)) && strcmp(why, reason) == 0;
+}
+
+/* Act as worker 0: a packet from src reaches leg `leg` of pair id. */
+static void
+worker_rx(const char *id, unsigned int leg, const char *src, uint64_t bytes)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x42};
+	struct duet_leg_view view;
+	struct duet_addr a = ep(src);
+	int slot = duet_pair_find(t, id);
+	uint32_t li;
+	struct duet_leg_counters *c;
+
+	cr_assert_geq(slot, 0);
+	li = 2 * (uint32_t)slot + leg;
+	duet_leg_rx(duet_pair_leg_at(t, li), &a, mac, rte_get_tsc_cycles(), rte_get_tsc_hz(),
+		    &view);
+	c = duet_pair_counters_at(t, 0, li);
+	c->pkts++;
+	c->bytes += bytes;
+}
+
+/* ---- tests ---- */
+
+Test(sync, create_refuses_missing_arguments)
+{
+	cr_assert_null(duet_sync_create(NULL, t, lstats, 1));
+	cr_assert_eq(rte_errno, EINVAL);
+	cr_assert_null(duet_sync_create(&conf, NULL, lstats, 1));
+	cr_assert_null(duet_sync_create(&conf, t, NULL, 1));
+	conf.relay_id[0] = '\0';
+	cr_assert_null(duet_sync_create(&conf, t, lstats, 1));
+}
+
+Test(sync, loads_pairs_present_before_start_and_seeds_the_free_set)
+{
+	const struct duet_pair_spec *sp;
+	int slot;
+
+	cp_put("p1", "a", "192.0.2.1:20000", "b", "192.0.2.2:20001", "mode", "passthrough",
+	       NULL);
+	cp_put("p2", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       "idle_ms", "5000", NULL);
+	/* Stale members of the free set: no longer configured, or junk. */
+	freeReplyObject(rc("SADD " R "free 192.0.2.9:20000 192.0.2.1:30000 junk"));
+	freeReplyObject(rc("HSET " R "alloc 192.0.2.2:20009 someone"));
+	/* A key whose id breaks the contract: counted, not applied. */
+	freeReplyObject(rc("HSET %s a 192.0.2.1:20004 b 192.0.2.1:20005 mode passthrough",
+			   R "pair:has space"));
+	sync_start();
+	cr_assert(!duet_sync_connected(s));
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+
+	cr_assert_eq(duet_pair_count(t), 2);
+	slot = duet_pair_find(t, "p2");
+	cr_assert_geq(slot, 0);
+	sp = duet_pair_spec_of(t, (uint32_t)slot);
+	{
+		struct duet_addr a = ep("192.0.2.1:20002"), b = ep("192.0.2.1:20003");
+
+		cr_assert(duet_addr_equal(&sp->ep[0], &a));
+		cr_assert(duet_addr_equal(&sp->ep[1], &b));
+	}
+	cr_assert_eq(sp->idle_ms, 5000);
+	cr_assert_eq(duet_sync_full_loads(s), 1);
+	cr_assert_eq(duet_sync_rejected(s), 1);
+	/* 20 configured endpoints, one of them allocated: 19 free, the
+	 * unconfigured ones pruned. */
+	cr_assert_eq(rc_int("SCARD " R "free"), 19);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.9:20000"), 0);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:30000"), 0);
+	cr_assert_eq(rc_int("SISMEMBER " R "free junk"), 0);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.2:20009"), 0);
+	/* Loaded pairs get a stats hash right away. */
+	POLL_UNTIL(strcmp(hget(R "stats:p1", "state"), "waiting") == 0, 2000);
+}
+
+Test(sync, follows_put_update_and_del_events)
+{
+	struct duet_addr pin = ep("203.0.113.5:4000");
+	redisReply *r;
+	char why[64];
+	int slot;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cr_assert_eq(duet_pair_count(t), 0);
+
+	/* Created through pair_create.lua: endpoints come from the free set. */
+	r = cp_create("c1", NULL, NULL);
+	cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "");
+	freeReplyObject(r);
+	POLL_UNTIL(live("c1"), 2000);
+	cr_assert_eq(rc_int("SCARD " R "free"), 18);
+	slot = duet_pair_find(t, "c1");
+
+	/* An update in place (a pin) keeps the slot and the stats. */
+	freeReplyObject(rc("HSET " R "pair:c1 a_src 203.0.113.5:4000"));
+	freeReplyObject(rc("XADD " R "events * op put id c1"));
+	POLL_UNTIL(duet_pair_spec_of(t, (uint32_t)slot)->pin[0].family == DUET_AF_INET4, 2000);
+	cr_assert_eq(duet_pair_find(t, "c1"), slot);
+	cr_assert(duet_addr_equal(&duet_pair_spec_of(t, (uint32_t)slot)->pin[0], &pin));
+
+	/* A put whose hash is gone acts as a delete. */
+	freeReplyObject(cp_create("c2", NULL, NULL));
+	POLL_UNTIL(live("c2"), 2000);
+	freeReplyObject(rc("DEL " R "pair:c2"));
+	freeReplyObject(rc("XADD " R "events * op put id c2"));
+	POLL_UNTIL(!live("c2"), 2000);
+
+	/* op del: deleted locally, ended entry and final stats written. */
+	cp_del("c1");
+	POLL_UNTIL(!live("c1"), 2000);
+	POLL_UNTIL(ended_entry("c1", why, sizeof(why)), 2000);
+	cr_assert_str_eq(why, "deleted");
+	POLL_UNTIL(strcmp(hget(R "stats:c1", "state"), "ended") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:c1", "reason"), "deleted");
+	cr_assert_gt(rc_int("TTL " R "stats:c1"), 0);
+	cr_assert_eq(duet_pair_count(t), 0);
+
+	/* Junk entries are skipped and the stream position still moves. */
+	freeReplyObject(rc("XADD " R "events * op upsert id c9"));
+	freeReplyObject(rc("XADD " R "events * hello world"));
+	cp_put("c3", "a", "192.0.2.1:20005", "b", "192.0.2.1:20006", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("c3"), 2000);
+	r = rc("XREVRANGE " R "events + - COUNT 1");
+	cr_assert_str_eq(duet_sync_last_id(s), r->element[0]->element[0]->str);
+	freeReplyObject(r);
+}
+
+Test(sync, malformed_record_is_rejected_with_a_reason_while_a_valid_one_loads)
+{
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+
+	cp_put("bad", "a", "nope", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	cp_put("good", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(live("good"), 2000);
+	POLL_UNTIL(strcmp(hget(R "stats:bad", "state"), "rejected") == 0, 2000);
+	cr_assert(!live("bad"));
+	cr_assert_str_eq(hget(R "stats:bad", "reason"), "field a: 'nope' is not an ip:port");
+	cr_assert_gt(rc_int("TTL " R "stats:bad"), 0);
+	cr_assert_eq(duet_sync_rejected(s), 1);
+
+	/* Several faults: each named. */
+	cp_put("bad2", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "verify", NULL);
+	cp_put("bad3", "a", "192.0.2.1:19999", "b", "192.0.2.1:20005", "mode", "passthrough",
+	       NULL);
+	cp_put("bad4", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", NULL);
+	POLL_UNTIL(hget(R "stats:bad4", "reason")[0] != '\0', 2000);
+	cr_assert_str_eq(hget(R "stats:bad2", "reason"), "mode 'verify' not supported yet");
+	cr_assert_str_eq(hget(R "stats:bad3", "reason"),
+			 "field a: port 19999 outside media range 20000-20009");
+	cr_assert_str_eq(hget(R "stats:bad4", "reason"), "missing field mode");
+	cr_assert_eq(duet_pair_count(t), 1);
+
+	/* A later valid put replaces the rejection: no reason, no TTL. */
+	cp_put("bad", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("bad"), 2000);
+	POLL_UNTIL(strcmp(hget(R "stats:bad", "state"), "waiting") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:bad", "reason"), "");
+	cr_assert_eq(rc_int("TTL " R "stats:bad"), -1);
+}
+
+Test(sync, endpoint_used_by_another_pair_is_rejected)
+{
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+
+	cp_put("first", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       NULL);
+	cp_put("second", "a", "192.0.2.1:20002", "b", "192.0.2.1:20000", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(strcmp(hget(R "stats:second", "state"), "rejected") == 0, 2000);
+	cr_assert(live("first"));
+	cr_assert(!live("second"));
+	cr_assert_str_eq(hget(R "stats:second", "reason"),
+			 "endpoint 192.0.2.1:20000 of leg b is used by another pair");
+}
+
+Test(sync, live_pair_rewritten_invalid_is_ended_and_rejected)
+{
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+
+	cp_put("x", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("x"), 2000);
+	worker_rx("x", 0, "203.0.113.9:7000", 160);
+	cp_put("x", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "rekey", NULL);
+	POLL_UNTIL(!live("x"), 2000);
+	POLL_UNTIL(strcmp(hget(R "stats:x", "state"), "rejected") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:x", "reason"), "mode 'rekey' not supported yet");
+	cr_assert(ended_with("x", "replaced"));
+	/* Its endpoints are free for others at once. */
+	cp_put("y", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("y"), 2000);
+}
+
+Test(sync, new_endpoints_replace_the_pair_and_end_the_old_one)
+{
+	redisReply *r;
+	int n;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("m", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("m"), 2000);
+	worker_rx("m", 1, "203.0.113.9:7000", 100);
+	worker_rx("m", 1, "203.0.113.9:7000", 100);
+	cp_put("m", "a", "192.0.2.1:20004", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(ended_with("m", "replaced"), 2000);
+	cr_assert(live("m"));
+	{
+		struct duet_addr a = ep("192.0.2.1:20004");
+
+		cr_assert(duet_addr_equal(&duet_pair_spec_of(t, (uint32_t)duet_pair_find(t, "m"))
+						   ->ep[0],
+					  &a));
+	}
+	/* The ended entry carries the old incarnation's counters. */
+	r = rc("XRANGE " R "ended - +");
+	cr_assert_eq(r->elements, 1);
+	for (n = 0; n + 1 < (int)r->element[0]->element[1]->elements; n += 2) {
+		redisReply *fv = r->element[0]->element[1];
+
+		if (strcmp(fv->element[n]->str, "b_pkts") == 0)
+			cr_assert_str_eq(fv->element[n + 1]->str, "2");
+		if (strcmp(fv->element[n]->str, "b_bytes") == 0)
+			cr_assert_str_eq(fv->element[n + 1]->str, "200");
+	}
+	freeReplyObject(r);
+	/* And the new one starts over. */
+	POLL_UNTIL(strcmp(hget(R "stats:m", "state"), "waiting") == 0 &&
+			   strcmp(hget(R "stats:m", "b_pkts"), "0") == 0,
+		   2000);
+}
+
+Test(sync, resumes_after_a_redis_restart_without_resync_and_replays_queued_writes)
+{
+	sync_start();
+	cp_put("p1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cr_assert(live("p1"));
+	/* Idles out while Redis is away: its writes must wait in the outbox. */
+	cp_put("idler", "a", "192.0.2.2:20000", "b", "192.0.2.2:20001", "mode", "passthrough",
+	       "idle_ms", "600", NULL);
+	POLL_UNTIL(live("idler"), 2000);
+
+	redis_stop();
+	poll_for(300);
+	cr_assert(!duet_sync_connected(s));
+	cr_assert(live("p1"), "forwarding state survives the outage");
+	POLL_UNTIL(!live("idler"), 2000);
+	cr_assert_gt(duet_sync_outbox_len(s), 0);
+
+	redis_start();
+	/* A change made while duetd was away. */
+	cp_put("p2", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("p2") && duet_sync_connected(s), 8000);
+	POLL_UNTIL(duet_sync_outbox_len(s) == 0, 2000);
+	cr_assert_eq(duet_sync_full_loads(s), 1, "resumed, not reloaded");
+	cr_assert_eq(duet_sync_reconnects(s), 1);
+	cr_assert(live("p1"));
+	/* The queued writes reached Redis: ended entry, and pair_delete.lua
+	 * removed the hash. */
+	cr_assert(ended_with("idler", "idle"));
+	cr_assert_str_eq(hget(R "stats:idler", "state"), "ended");
+	cr_assert_eq(rc_int("EXISTS " R "pair:idler"), 0);
+	POLL_UNTIL(strcmp(hget(R "relay", "redis_reconnects"), "1") == 0, 2000);
+}
+
+Test(sync, trimmed_stream_triggers_a_full_resync)
+{
+	uint64_t created;
+	int slot;
+
+	cp_put("keep", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       NULL);
+	cp_put("gone", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       NULL);
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cr_assert_eq(duet_pair_count(t), 2);
+	slot = duet_pair_find(t, "keep");
+	created = duet_pair_created_ms(t, (uint32_t)slot);
+
+	/* Changes duetd has not read, then their entries trimmed away. */
+	cp_del("gone");
+	cp_put("new", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "passthrough",
+	       NULL);
+	freeReplyObject(rc("XTRIM " R "events MAXLEN 0"));
+	POLL_UNTIL(live("new"), 3000);
+	POLL_UNTIL(!live("gone"), 3000);
+	cr_assert_eq(duet_sync_full_loads(s), 2);
+	POLL_UNTIL(ended_with("gone", "deleted"), 2000);
+	/* An unchanged pair rides through the resync untouched. */
+	cr_assert_eq(duet_pair_find(t, "keep"), slot);
+	cr_assert_eq(duet_pair_created_ms(t, (uint32_t)slot), created);
+
+	/* And following goes on after it. */
+	cp_put("after", "a", "192.0.2.1:20006", "b", "192.0.2.1:20007", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(live("after"), 2000);
+	cr_assert_eq(duet_sync_full_loads(s), 2);
+}
+
+Test(sync, resync_gives_an_endpoint_to_its_new_owner_whatever_the_scan_order)
+{
+	sync_start();
+	cp_put("old", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       NULL);
+	cp_put("mover", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cr_assert_eq(duet_pair_count(t), 2);
+
+	/* Unseen by duetd: "old" is deleted and "new" takes one of its
+	 * endpoints; "mover" moves off 20002 and "taker" takes it. The scan
+	 * meets the new owners while the old ones still hold the endpoints. */
+	cp_del("old");
+	cp_put("new", "a", "192.0.2.1:20000", "b", "192.0.2.1:20004", "mode", "passthrough",
+	       NULL);
+	cp_put("mover", "a", "192.0.2.1:20005", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       NULL);
+	cp_put("taker", "a", "192.0.2.1:20002", "b", "192.0.2.1:20006", "mode", "passthrough",
+	       NULL);
+	freeReplyObject(rc("XTRIM " R "events MAXLEN 0"));
+	POLL_UNTIL(duet_sync_full_loads(s) == 2 && duet_sync_connected(s), 3000);
+	cr_assert(!live("old"));
+	cr_assert(live("new"));
+	cr_assert(live("mover"));
+	cr_assert(live("taker"));
+	cr_assert_eq(duet_sync_rejected(s), 0);
+	POLL_UNTIL(strcmp(hget(R "stats:taker", "state"), "waiting") == 0, 2000);
+
+	/* A real conflict is still refused at the end of the load. */
+	cp_put("dup", "a", "192.0.2.1:20000", "b", "192.0.2.1:20007", "mode", "passthrough",
+	       NULL);
+	freeReplyObject(rc("XTRIM " R "events MAXLEN 0"));
+	POLL_UNTIL(duet_sync_full_loads(s) == 3 && duet_sync_connected(s), 3000);
+	cr_assert(!live("dup"));
+	cr_assert(live("new"));
+	cr_assert_str_eq(hget(R "stats:dup", "reason"),
+			 "endpoint 192.0.2.1:20000 of leg a is used by another pair");
+}
+
+Test(sync, stream_deleted_while_following_triggers_a_full_resync)
+{
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("a1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("a1"), 2000);
+	/* FLUSHALL: Redis lost everything, the pair with it. */
+	freeReplyObject(rc("FLUSHALL"));
+	POLL_UNTIL(!live("a1"), 3000);
+	cr_assert_eq(duet_sync_full_loads(s), 2);
+}
+
+Test(sync, expired_pair_ends_and_frees_its_endpoints)
+{
+	char past[24];
+	redisReply *r;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cr_assert_eq(rc_int("SCARD " R "free"), 20);
+	snprintf(past, sizeof(past), "%llu", (unsigned long long)(now_ms() / 1000 - 1));
+	r = cp_create("exp", "expires", past);
+	cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+	cr_assert_eq(rc_int("SCARD " R "free"), 18);
+	POLL_UNTIL(ended_with("exp", "expired"), 3000);
+	cr_assert(!live("exp"));
+	POLL_UNTIL(rc_int("EXISTS " R "pair:exp") == 0, 2000);
+	cr_assert_eq(rc_int("SCARD " R "free"), 20, "pair_delete.lua gave the endpoints back");
+	cr_assert_eq(rc_int("HLEN " R "alloc"), 0);
+	POLL_UNTIL(strcmp(hget(R "stats:exp", "state"), "ended") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:exp", "reason"), "expired");
+
+	/* A future expiry does not end the pair early. */
+	snprintf(past, sizeof(past), "%llu", (unsigned long long)(now_ms() / 1000 + 3600));
+	freeReplyObject(cp_create("later", "expires", past));
+	POLL_UNTIL(live("later"), 2000);
+	poll_for(300);
+	cr_assert(live("later"));
+}
+
+Test(sync, idle_pair_ends_only_when_both_legs_are_silent)
+{
+	uint64_t end;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("talk", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       "idle_ms", "300", NULL);
+	cp_put("quiet", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       "idle_ms", "300", NULL);
+	cp_put("forever", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "passthrough",
+	       "idle_ms", "0", NULL);
+	POLL_UNTIL(live("talk") && live("quiet") && live("forever"), 2000);
+
+	/* Only leg b of "talk" hears anything, every 50 ms for 900 ms. */
+	end = mono_ms() + 900;
+	while (mono_ms() < end) {
+		worker_rx("talk", 1, "203.0.113.9:7000", 100);
+		poll_for(50);
+	}
+	cr_assert(!live("quiet"), "a pair that never received idles out from creation");
+	cr_assert(live("talk"), "one leg receiving keeps the pair alive");
+	cr_assert(live("forever"), "idle_ms 0 never idles out");
+	POLL_UNTIL(ended_with("quiet", "idle"), 2000);
+	POLL_UNTIL(!live("talk"), 2000);
+	POLL_UNTIL(ended_with("talk", "idle"), 2000);
+}
+
+Test(sync, stats_and_heartbeat_carry_figures_but_no_client_address)
+{
+	char b_last[32], *logtext;
+	redisReply *keys;
+	size_t i, j, loglen;
+	uint64_t t0;
+	long long pttl;
+	FILE *lf;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("st", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       "a_src", PIN_A ":4000", NULL);
+	POLL_UNTIL(live("st"), 2000);
+	POLL_UNTIL(strcmp(hget(R "stats:st", "state"), "waiting") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:st", "a_state"), "latched", "pinned leg");
+	cr_assert_str_eq(hget(R "stats:st", "b_state"), "waiting");
+
+	t0 = now_ms();
+	worker_rx("st", 1, LATCH_B ":5004", 172);
+	worker_rx("st", 1, LATCH_B ":5004", 172);
+	worker_rx("st", 0, PIN_A ":4000", 160);
+	lstats[0].rx_pkts = 1000;
+	lstats[0].fwd_pkts = 900;
+	lstats[0].fwd_bytes = 144000;
+	lstats[0].drops[DUET_DROP_TOO_SHORT] = 3;
+	lstats[0].drops[DUET_DROP_TX_FULL] = 4;
+	POLL_UNTIL(strcmp(hget(R "stats:st", "b_pkts"), "2") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:st", "state"), "active");
+	cr_assert_str_eq(hget(R "stats:st", "mode"), "passthrough");
+	cr_assert_str_eq(hget(R "stats:st", "b_bytes"), "344");
+	cr_assert_str_eq(hget(R "stats:st", "a_pkts"), "1");
+	cr_assert_str_eq(hget(R "stats:st", "b_state"), "latched");
+	cr_assert_str_eq(hget(R "stats:st", "a_drop_src"), "0");
+	cr_assert_str_eq(hget(R "stats:st", "b_drop_peer_unlatched"), "0");
+	snprintf(b_last, sizeof(b_last), "%s", hget(R "stats:st", "b_last_ms"));
+	cr_assert_geq(strtoull(b_last, NULL, 10), t0 - 50);
+	cr_assert_leq(strtoull(b_last, NULL, 10), now_ms() + 50);
+	cr_assert_neq(hget(R "stats:st", "created_ms")[0], '\0');
+	cr_assert_neq(hget(R "stats:st", "updated_ms")[0], '\0');
+
+	POLL_UNTIL(strcmp(hget(R "relay", "rx_pkts"), "1000") == 0, 2000);
+	cr_assert_str_eq(hget(R "relay", "version"), DUET_VERSION);
+	cr_assert_str_eq(hget(R "relay", "pairs"), "1");
+	cr_assert_str_eq(hget(R "relay", "workers"), "1");
+	cr_assert_str_eq(hget(R "relay", "fwd_pkts"), "900");
+	cr_assert_str_eq(hget(R "relay", "fwd_bytes"), "144000");
+	cr_assert_str_eq(hget(R "relay", "drops"), "7");
+	cr_assert_str_eq(hget(R "relay", "drop_too_short"), "3");
+	cr_assert_str_eq(hget(R "relay", "drop_tx_full"), "4");
+	for (i = 0; i < DUET_DROP_MAX; i++) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "drop_%s", duet_drop_name((enum duet_drop)i));
+		cr_assert_neq(hget(R "relay", f)[0], '\0', "heartbeat lacks %s", f);
+	}
+	cr_assert_neq(hget(R "relay", "rx_pps")[0], '\0');
+	cr_assert_neq(hget(R "relay", "started_ms")[0], '\0');
+	cr_assert_str_eq(hget(R "relay", "rejected"), "0");
+	pttl = rc_int("PTTL " R "relay");
+	cr_assert(pttl > 0 && pttl <= 5000, "PTTL %lld", pttl);
+
+	/* End the pair so the ended stream and final stats exist too. */
+	cp_del("st");
+	POLL_UNTIL(ended_with("st", "deleted"), 2000);
+
+	/* No value duetd wrote, and no line it logged, holds a client address.
+	 * (The pair hash holds the pin: the control plane wrote that.) */
+	keys = rc("KEYS duet:*");
+	cr_assert_gt(keys->elements, 3);
+	for (i = 0; i < keys->elements; i++) {
+		const char *k = keys->element[i]->str;
+		redisReply *v;
+
+		if (strncmp(k, R "pair:", strlen(R "pair:")) == 0)
+			continue;
+		v = rc("TYPE %s", k);
+		if (strcmp(v->str, "hash") == 0) {
+			freeReplyObject(v);
+			v = rc("HGETALL %s", k);
+			for (j = 0; j < v->elements; j++) {
+				cr_assert_null(strstr(v->element[j]->str, PIN_A), "%s", k);
+				cr_assert_null(strstr(v->element[j]->str, LATCH_B), "%s", k);
+			}
+		} else if (strcmp(v->str, "stream") == 0) {
+			freeReplyObject(v);
+			v = rc("XRANGE %s - +", k);
+			for (j = 0; j < v->elements; j++) {
+				redisReply *fv = v->element[j]->element[1];
+				size_t m;
+
+				for (m = 0; m < fv->elements; m++) {
+					cr_assert_null(strstr(fv->element[m]->str, PIN_A), "%s", k);
+					cr_assert_null(strstr(fv->element[m]->str, LATCH_B), "%s",
+						       k);
+				}
+			}
+		}
+		freeReplyObject(v);
+	}
+	freeReplyObject(keys);
+
+	fflush(logf);
+	lf = fopen(log_path, "r");
+	cr_assert_not_null(lf);
+	logtext = calloc(1, 1 << 20);
+	loglen = fread(logtext, 1, (1 << 20) - 1, lf);
+	fclose(lf);
+	cr_assert_gt(loglen, 0, "duet.sync logged nothing at all?");
+	cr_assert_not_null(strstr(logtext, "connected to Redis"));
+	cr_assert_null(strstr(logtext, PIN_A));
+	cr_assert_null(strstr(logtext, LATCH_B));
+	free(logtext);
+}
+
+Test(sync, unchanged_pairs_are_not_rewritten)
+{
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("u", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(strcmp(hget(R "stats:u", "state"), "waiting") == 0, 2000);
+	/* Remove the hash: with no traffic it must not come back. */
+	freeReplyObject(rc("DEL " R "stats:u"));
+	poll_for(400);
+	cr_assert_eq(rc_int("EXISTS " R "stats:u"), 0);
+	/* Traffic moves the figures: written at the next round. */
+	worker_rx("u", 0, "203.0.113.9:7000", 100);
+	POLL_UNTIL(strcmp(hget(R "stats:u", "a_pkts"), "1") == 0, 2000);
+}
