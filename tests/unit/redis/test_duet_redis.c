@@ -593,6 +593,51 @@ Test(redis, create_keeps_a_given_mode, .init = start_redis, .fini = stop_redis)
 	duet_redis_close(&r);
 }
 
+Test(redis, create_takes_each_leg_on_the_service_address_asked_for, .init = start_redis,
+     .fini = stop_redis)
+{
+	static const char *mixed[] = {"192.0.2.1:10000", "192.0.2.1:10002", "198.51.100.1:10000",
+				      "198.51.100.1:10002"};
+	struct duet_redis r;
+	redisReply *rep;
+	char before[16384];
+	int i;
+
+	connect_live(&r);
+	seed(&r, 4, mixed);
+	/* Twice, so a lucky random pick cannot pass for the hint working. */
+	for (i = 0; i < 2; i++) {
+		const char *id = i == 0 ? "h0" : "h1";
+
+		rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, id, "a_ip", "198.51.100.1",
+				      "b_ip", "192.0.2.1", NULL);
+		cr_assert_not_null(rep, "%s", r.errstr);
+		cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s",
+			     rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+		cr_assert_eq(strncmp(rep->element[0]->str, "198.51.100.1:", 13), 0, "a=%s",
+			     rep->element[0]->str);
+		cr_assert_eq(strncmp(rep->element[1]->str, "192.0.2.1:", 10), 0, "b=%s",
+			     rep->element[1]->str);
+		freeReplyObject(rep);
+		/* The hints are consumed, not stored in the pair hash. */
+		cr_assert_str_eq(q(&r, "HEXISTS %s a_ip", pair_key(id)), "0");
+	}
+	/* That address is used up: refused, nothing changed. */
+	seed(&r, 1, mixed);
+	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "0");
+	snprintf(before, sizeof(before), "%s", snapshot(&r, "h2"));
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "h2", "a_ip", "198.51.100.1", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "NOFREE no free endpoint on 198.51.100.1");
+	freeReplyObject(rep);
+	cr_assert_str_eq(snapshot(&r, "h2"), before);
+	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "h3", "a_ip", "1.2.3.x", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "BADARG field a_ip is not an IP address");
+	freeReplyObject(rep);
+	duet_redis_close(&r);
+}
+
 Test(redis, create_of_existing_id_fails_exists_and_changes_nothing, .init = start_redis,
      .fini = stop_redis)
 {
