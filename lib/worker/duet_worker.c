@@ -15,12 +15,58 @@
 #include "duet_worker.h"
 #include "duet_worker_fp.h"
 
-/* The tx buffer gave up on these frames: the queue is full. */
+/* UDP payload bytes of a relayed frame, as counted when it was queued. */
+static uint64_t
+relayed_payload(const struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	size_t l3 = 14;
+	uint16_t udp_len;
+
+	if (m->data_len < 14 + 20 + 8)
+		return 0;
+	l3 += (size_t)(f[14] & 0x0f) * 4;
+	if (m->data_len < l3 + 8)
+		return 0;
+	udp_len = (uint16_t)(f[l3 + 4] << 8 | f[l3 + 5]);
+	return udp_len >= 8 ? udp_len - 8u : 0;
+}
+
+/* The tx buffer gave up on these frames: the queue is full. Each was
+ * counted when queued; move it from that count to tx_full. */
 static void
 tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
 {
 	struct duet_worker *w = userdata;
+	uint16_t i;
 
+	for (i = 0; i < count; i++) {
+		struct rte_mbuf *m = unsent[i];
+		uint32_t tag = m->hash.usr;
+
+		switch (tag & 3) {
+		case DUET_TX_RELAY: {
+			struct duet_leg_counters *lc =
+				duet_pair_counters_at(w->pairs, w->widx, tag >> 2);
+			uint64_t bytes = relayed_payload(m);
+
+			w->stats->fwd_pkts--;
+			w->stats->fwd_bytes -= bytes;
+			lc->pkts--;
+			lc->bytes -= bytes;
+			break;
+		}
+		case DUET_TX_ARP:
+			w->stats->arp_replies--;
+			break;
+		case DUET_TX_ICMP:
+			w->stats->icmp_replies--;
+			break;
+		default:
+			w->stats->ctl_tx_pkts--;
+			break;
+		}
+	}
 	w->stats->drops[DUET_DROP_TX_FULL] += count;
 	rte_pktmbuf_free_bulk(unsent, count);
 }
@@ -81,7 +127,7 @@ drain_ctl(struct duet_worker *w)
 			continue;
 		}
 		w->stats->ctl_tx_pkts++;
-		duet_worker_tx(w, m[i]->port, m[i]);
+		duet_worker_tx(w, m[i]->port, m[i], DUET_TX_CTL);
 	}
 }
 

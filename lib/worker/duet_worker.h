@@ -52,7 +52,7 @@ void duet_worker_fini(struct duet_worker *w);
 /**
  * The lcore entry point (rte_eal_remote_launch): arg is a struct
  * duet_worker. Registers with the pair table's RCU, loops until *quit,
- * flushes, unregisters. @return 0.
+ * flushes, unregisters. @return 0, or -EINVAL if RCU registration failed.
  */
 int duet_worker_main(void *arg);
 

@@ -29,11 +29,25 @@ duet_worker_drop(struct duet_worker *w, struct rte_mbuf *m, enum duet_drop why)
 	rte_pktmbuf_free(m);
 }
 
-/* Queue m for transmit on port index out; a full queue is a counted drop
- * (the tx buffer's error callback counts it). */
+/*
+ * What a queued frame was counted as, kept in m->hash.usr until it leaves
+ * (rx no longer needs the RSS hash by then): if the tx queue refuses it,
+ * the tx buffer's error callback takes that count back and counts tx_full
+ * instead, so every frame is counted exactly once. Low 2 bits: kind; the
+ * rest: the leg index of a relayed frame.
+ */
+enum duet_tx_kind {
+	DUET_TX_CTL = 0,   /**< a control-thread frame (ctl_tx_pkts) */
+	DUET_TX_RELAY = 1, /**< a relayed media packet (fwd_pkts, leg pkts) */
+	DUET_TX_ARP = 2,   /**< an ARP reply (arp_replies) */
+	DUET_TX_ICMP = 3,  /**< an ICMP echo reply (icmp_replies) */
+};
+
+/* Queue m for transmit on port index out. */
 static inline void
-duet_worker_tx(struct duet_worker *w, unsigned int out, struct rte_mbuf *m)
+duet_worker_tx(struct duet_worker *w, unsigned int out, struct rte_mbuf *m, uint32_t tag)
 {
+	m->hash.usr = tag;
 	rte_eth_tx_buffer(w->ports[out].port_id, w->queue, w->txb[out], m);
 }
 
@@ -67,7 +81,7 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
 		w->stats->arp_replies++;
-		duet_worker_tx(w, in, m);
+		duet_worker_tx(w, in, m, DUET_TX_ARP);
 		return;
 	}
 	duet_worker_drop(w, m, DUET_DROP_ARP_OTHER);
@@ -128,13 +142,13 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, const struct duet_p
 	lc->bytes += (uint64_t)(pi->l4_len - 8);
 	w->stats->fwd_pkts++;
 	w->stats->fwd_bytes += (uint64_t)(pi->l4_len - 8);
-	duet_worker_tx(w, out, m);
+	duet_worker_tx(w, out, m, (leg_idx << 2) | DUET_TX_RELAY);
 	return 1;
 }
 
 /**
- * Handle a burst received on port index `in`. Takes ownership of every
- * mbuf. @return the number of frames relayed.
+ * Handle a burst of n <= DUET_WORKER_BURST frames received on port index
+ * `in`. Takes ownership of every mbuf. @return the number of frames relayed.
  */
 static inline uint16_t
 duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts, uint16_t n,
@@ -149,6 +163,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 	uint16_t i, nu = 0, relayed = 0;
 	uint64_t hits;
 
+	RTE_ASSERT(n <= DUET_WORKER_BURST);
 	w->stats->rx_pkts += n;
 	for (i = 0; i < n && i < DUET_PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -183,9 +198,14 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			continue;
 		}
 		if (pi->kind == DUET_PKT_ICMP_ECHO) {
-			duet_pkt_icmp_to_reply(rte_pktmbuf_mtod(m, uint8_t *), pi);
+			uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+
+			duet_pkt_icmp_to_reply(f, pi);
+			/* The request may have reached us flooded or broadcast: the
+			 * reply always leaves from our own MAC. */
+			memcpy(f + 6, port->mac, 6);
 			w->stats->icmp_replies++;
-			duet_worker_tx(w, in, m);
+			duet_worker_tx(w, in, m, DUET_TX_ICMP);
 			continue;
 		}
 		if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Test harness shared by the lib/worker unit tests: an EAL with two net_ring
+ * ports (a frame sent on a net_ring queue comes back on the same port's rx
+ * queue, so what a worker transmits is read back with rte_eth_rx_burst),
+ * the pair table and workers set up the way duetd's setup_dataplane() does,
+ * and frame builders and checkers written independently of lib/pkt, so that
+ * a rewrite bug cannot hide behind a shared checksum helper. Each Criterion
+ * test runs in its own process and calls one of the setup functions from
+ * its .init fixture; everything runs on the main lcore unless a test
+ * launches lcore 1 itself. Addresses in this harness are host order.
+ */
+#ifndef WORKER_HARNESS_H
+#define WORKER_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "duet_pair.h"
+#include "duet_pair_fp.h"
+#include "duet_port.h"
+#include "duet_stats.h"
+#include "duet_worker.h"
+#include "duet_worker_fp.h"
+
+/* IPv4 address from its four bytes, host order. */
+#define IP4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* The relay's side: two ports, one service address each. */
+#define SVC0 IP4(192, 0, 2, 1)
+#define SVC1 IP4(198, 51, 100, 1)
+#define GW0 IP4(192, 0, 2, 254)
+#define GW1 IP4(198, 51, 100, 254)
+#define EP_A_PORT 20000
+#define EP_B_PORT 20002
+
+/* The clients. C and D are strangers who learnt the endpoints. */
+#define CLI_A IP4(192, 0, 2, 10)
+#define CLI_A_PORT 4000
+#define CLI_B IP4(198, 51, 100, 10)
+#define CLI_B_PORT 5000
+#define CLI_C IP4(192, 0, 2, 66)
+#define CLI_C_PORT 6666
+#define CLI_D IP4(198, 51, 100, 77)
+#define CLI_D_PORT 7777
+
+/* Re-latch silence in TSC cycles; tests choose every `now` themselves. */
+#define SILENCE 1000u
+#define T0 (1ULL << 40)
+
+/* Offsets in the frames the builders make (no IPv4 options). */
+#define ETH_HLEN 14
+#define IP_OFF 14
+#define L4_OFF 34
+#define PAYLOAD_OFF 42
+
+#define MAX_WORKERS 2
+#define N_MBUFS 8191
+
+extern const uint8_t MAC_PORT0[6], MAC_PORT1[6];		   /* given to the ports */
+extern const uint8_t MAC_A[6], MAC_A2[6], MAC_B[6], MAC_C[6]; /* clients' next hops */
+extern const uint8_t MAC_GW1[6], MAC_BCAST[6];
+
+/* Everything a test process sets up, torn down by teardown(). */
+struct harness {
+	struct rte_mempool *mp;
+	struct duet_port ports[2];
+	struct duet_pair_table *pairs;
+	struct duet_lcore_stats *stats; /* one per worker */
+	struct duet_worker *workers;
+	unsigned int n_workers;
+	bool registered[MAX_WORKERS]; /* RCU-registered by the harness */
+	volatile bool quit;
+	bool eal_up;
+};
+
+extern struct harness H;
+
+/* A transport address, host order. */
+struct ep {
+	uint32_t ip;
+	uint16_t port;
+};
+
+/* The clients and the default pair's endpoints (see put_default_pair). */
+extern const struct ep cli_a, cli_b, cli_c, cli_d, ep_a, ep_b;
+
+/* EAL with n_lcores lcores, no hugepages, a file prefix of its own. */
+void eal_start(unsigned int n_lcores);
+/* A [port] section: one service address svc, gateway gw (0: none). */
+void conf_port(struct duet_conf_port *cp, const char *name, uint32_t svc, uint32_t gw);
+/* net_ring ports start with MAC 00:..:00; give one a MAC of its own. */
+void port_give_mac(const char *name, const uint8_t mac[6]);
+/* EAL with n_lcores, mempool, both ports, pair table, workers (not
+ * RCU-registered); gateways: GW0 and GW1 configured. */
+void dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores);
+void register_worker(unsigned int widx);
+
+/* Criterion .init fixtures, and the .fini that undoes any of them. */
+void one_worker(void);	  /* worker 0, registered; no gateways */
+void one_worker_gw(void); /* same, with gateways GW0 and GW1 */
+void two_workers(void);	  /* workers 0 and 1 on queues 0 and 1, not registered */
+void one_worker_on_lcore1(void); /* worker 0, not registered, lcore 1 free to run it */
+void teardown(void);
+
+/* Pair `id`: leg a = SVC0:ep_a_port (port 0), leg b = SVC1:ep_b_port
+ * (port 1), optional pins. @return its slot. */
+int put_pair(const char *id, uint16_t ep_a_port, uint16_t ep_b_port, const struct ep *pin_a,
+	     const struct ep *pin_b);
+int put_default_pair(void); /* "p1" on EP_A_PORT / EP_B_PORT, no pins */
+struct duet_leg_counters leg_counters(int slot, unsigned int leg);
+/* A leg's client, or {0, 0} when it has none. */
+struct ep leg_client(int slot, unsigned int leg);
+
+/* Internet checksum pieces: sum of big-endian words, and its fold. */
+uint32_t sum16(const uint8_t *p, size_t n, uint32_t s);
+uint16_t fold16(uint32_t s);
+void put16(uint8_t *p, uint16_t v);
+uint16_t get16(const uint8_t *p);
+void put32(uint8_t *p, uint32_t v);
+uint32_t get32(const uint8_t *p);
+void ip_cksum_fix(uint8_t *ip);
+bool ip_cksum_ok(const uint8_t *ip);
+uint32_t udp_sum(const uint8_t *ip);
+void udp_cksum_fix(uint8_t *ip);
+/* Non-zero UDP checksum, right over pseudo-header and datagram. */
+bool udp_cksum_ok(const uint8_t *ip);
+
+/* Frame builders; each returns the frame length. */
+size_t put_eth(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6], uint16_t etype);
+void put_ip4(uint8_t *ip, uint8_t proto, uint32_t src, uint32_t dst, uint8_t ttl,
+	     uint16_t l4_len);
+size_t build_udp(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], struct ep src,
+		 struct ep dst, uint8_t ttl, const void *payload, size_t plen);
+size_t build_arp(uint8_t *f, const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
+		 uint32_t spa, const uint8_t tha[6], uint32_t tpa);
+size_t build_echo(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], uint32_t src,
+		  uint32_t dst, uint16_t id, uint16_t seq, const void *data, size_t dlen);
+
+struct rte_mbuf *mbuf_of(const uint8_t *f, size_t len);
+uint64_t total_drops(const struct duet_lcore_stats *s);
+/* rx == fwd + arp replies + icmp replies + arp learnt + every drop. */
+void assert_accounting(const struct duet_lcore_stats *s);
+/* duet_worker_burst on worker widx, then flush, then assert_accounting. */
+uint16_t burst_on(unsigned int widx, unsigned int in, struct rte_mbuf **pkts, uint16_t n,
+		  uint64_t now);
+uint16_t send1(unsigned int in, const uint8_t *f, size_t len, uint64_t now);
+/* UDP from src (Ethernet source smac) to dst, received on port in. */
+uint16_t send_udp(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst,
+		  uint8_t ttl, const char *payload, uint64_t now);
+/* Read back what was transmitted on port/queue. @return count. */
+uint16_t rx_all(unsigned int port, uint16_t queue, struct rte_mbuf **out, uint16_t max);
+void rx_discard(unsigned int port, uint16_t queue);
+const uint8_t *data_of(const struct rte_mbuf *m);
+/* The 4 bytes of ip appear somewhere in the frame. */
+bool frame_mentions_ip(const struct rte_mbuf *m, uint32_t ip);
+
+/* m is the datagram `payload` relayed from `from` to `to`, Ethernet smac ->
+ * dmac, TTL ttl, checksums right, the rest of the IP header kept. */
+void assert_relayed(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
+		    struct ep from, struct ep to, uint8_t ttl, const void *payload, size_t plen);
+/* Worker 0 drops the frame for `why` and nothing else, and sends nothing. */
+void expect_drop(unsigned int in, const uint8_t *f, size_t len, uint64_t now, enum duet_drop why);
+/* Through worker 0: A on leg a (dropped, b waits), then B on leg b (relayed
+ * to A; read back and freed). Both ports' queue 0 are left empty. */
+void latch_both(int slot, uint64_t now);
+
+#endif /* WORKER_HARNESS_H */
