@@ -1,0 +1,710 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+#
+# lib.sh: the integration test harness, sourced by every
+# tests/integration/test_*.sh and by tools/demo.sh. It builds the test
+# topology (three network namespaces joined by veth pairs), runs a private
+# redis-server and duetd, writes pairs into Redis the way a control plane
+# does, runs udp_peer.py clients, reads duetd's stats back, and tears all
+# of it down in an EXIT trap, on success, failure or Ctrl-C. It runs in the
+# test's own shell (root, in the root network namespace); duetd and the
+# clients run inside the namespaces through `ip netns exec`.
+#
+# Topology (P is a short prefix unique to the run, so tests can run side by
+# side):
+#
+#   netns P-a                 netns P-relay (duetd)            netns P-b
+#   Pa0 192.0.2.10/24  <-veth->  Pr0 | net_af_packet0 192.0.2.1
+#       192.0.2.11/24            Pr1 | net_af_packet1 198.51.100.1 <-veth-> Pb0 198.51.100.10/24
+#                                                                              198.51.100.11/24
+#
+# Tests print TAP (ok / not ok lines, plan at the end); meson runs them with
+# protocol 'tap'. Environment: DUET_BUILD_ROOT (meson build dir, for the
+# binaries), DUETD and DUETCTL (explicit binaries), DUET_KEEP=1 (keep the
+# temp dir with logs), DUET_EAL_MEM (EAL memory options, default
+# "--no-huge -m 512").
+
+DUET_SRC_ROOT=${DUET_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+DUET_INTEG_DIR=$DUET_SRC_ROOT/tests/integration
+DUET_BUILD_ROOT=${DUET_BUILD_ROOT:-$DUET_SRC_ROOT/build}
+DUETD=${DUETD:-$DUET_BUILD_ROOT/app/duetd/duetd}
+DUETCTL=${DUETCTL:-$DUET_BUILD_ROOT/app/duetctl/duetctl}
+DUET_UDP_PEER=$DUET_INTEG_DIR/udp_peer.py
+DUET_EAL_MEM=${DUET_EAL_MEM:---no-huge -m 512}
+
+# Addresses of the topology (documentation ranges only).
+DUET_RELAY_IP_A=192.0.2.1
+DUET_RELAY_IP_B=198.51.100.1
+DUET_A_IP=192.0.2.10
+DUET_A_IP2=192.0.2.11
+DUET_B_IP=198.51.100.10
+DUET_B_IP2=198.51.100.11
+DUET_PORT_MIN=20000
+DUET_PORT_MAX=20099
+
+# Filled in by duet_topo_up and friends.
+DUET_P=
+DUET_TMP=
+NS_R='' NS_A='' NS_B=''
+IF_R0='' IF_R1='' IF_A='' IF_B=''
+DUET_NETNS=()
+DUET_BG_PIDS=()
+declare -A DUET_BG=()
+DUET_REDIS_PID=
+DUET_REDIS_SOCK=
+DUET_REDIS_DIR=
+DUETD_PID=
+DUETD_LOG=
+DUET_CONF=
+DUET_STATS_MS=200
+RELAY_ID=
+
+# ---------------------------------------------------------------------------
+# TAP reporting. Checks keep going after a failure so one run shows every
+# broken behaviour; duet_require stops the test when nothing after it could
+# mean anything.
+
+DUET_TAP=${DUET_TAP:-1}
+DUET_T_N=0
+DUET_T_FAIL=0
+DUET_SKIP_REASON=
+
+duet_diag() {
+	local line
+	while IFS= read -r line; do
+		if [[ $DUET_TAP == 1 ]]; then printf '# %s\n' "$line"; else printf '%s\n' "$line" >&2; fi
+	done <<<"$*"
+}
+
+duet_ok() {
+	DUET_T_N=$((DUET_T_N + 1))
+	printf 'ok %d - %s\n' "$DUET_T_N" "$1"
+}
+
+# duet_not_ok DESC [DIAGNOSTIC...]
+duet_not_ok() {
+	DUET_T_N=$((DUET_T_N + 1))
+	DUET_T_FAIL=$((DUET_T_FAIL + 1))
+	printf 'not ok %d - %s\n' "$DUET_T_N" "$1"
+	shift
+	[[ $# -gt 0 ]] && duet_diag "$*"
+	return 0
+}
+
+# duet_check DESC CMD...: pass when CMD exits 0.
+duet_check() {
+	local desc=$1
+	shift
+	if "$@"; then duet_ok "$desc"; return 0; fi
+	duet_not_ok "$desc" "command failed: $*"
+	return 1
+}
+
+# duet_check_eq DESC EXPECTED GOT
+duet_check_eq() {
+	if [[ "$2" == "$3" ]]; then duet_ok "$1"; return 0; fi
+	duet_not_ok "$1" "expected '$2', got '$3'"
+	return 1
+}
+
+# duet_check_ge DESC MIN GOT (integers; an empty GOT fails)
+duet_check_ge() {
+	if [[ "$3" =~ ^-?[0-9]+$ ]] && (($3 >= $2)); then duet_ok "$1"; return 0; fi
+	duet_not_ok "$1" "expected >= $2, got '$3'"
+	return 1
+}
+
+# duet_check_match DESC REGEX GOT
+duet_check_match() {
+	if [[ "$3" =~ $2 ]]; then duet_ok "$1"; return 0; fi
+	duet_not_ok "$1" "expected to match /$2/, got '$3'"
+	return 1
+}
+
+# duet_require DESC CMD...: like duet_check, but the test stops on failure.
+duet_require() {
+	duet_check "$@" || duet_bail "required step failed: $1"
+}
+
+duet_bail() {
+	if [[ $DUET_TAP == 1 ]]; then
+		printf 'Bail out! %s\n' "$*"
+	else
+		printf 'error: %s\n' "$*" >&2
+	fi
+	DUET_T_FAIL=$((DUET_T_FAIL + 1))
+	exit 1
+}
+
+# duet_skip REASON: the environment cannot run this test (not root, no
+# netns, a missing tool). Never used for a missing duetd or duetctl: that is
+# a build failure, not an environment one.
+duet_skip() {
+	DUET_SKIP_REASON=$*
+	exit 0
+}
+
+# ---------------------------------------------------------------------------
+# Setup and teardown.
+
+# duet_init: check the environment, make the temp dir, install the traps.
+# Every test and the demo calls this first.
+duet_init() {
+	trap duet_on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	[[ $(id -u) == 0 ]] || duet_skip "needs root (network namespaces)"
+	local tool
+	for tool in ip redis-server redis-cli python3; do
+		command -v "$tool" >/dev/null || duet_skip "needs $tool"
+	done
+	command -v ethtool >/dev/null || duet_skip "needs ethtool (apt-get install ethtool)"
+	DUET_TMP=$(mktemp -d /tmp/duet-it.XXXXXX) || duet_bail "cannot make a temp dir"
+}
+
+# duet_need_bins [duetd] [duetctl]: the binaries under test must exist.
+duet_need_bins() {
+	local b
+	for b in "$@"; do
+		case $b in
+		duetd) [[ -x $DUETD ]] || duet_bail "duetd not built: $DUETD (set DUET_BUILD_ROOT or DUETD)" ;;
+		duetctl) [[ -x $DUETCTL ]] || duet_bail "duetctl not built: $DUETCTL (set DUET_BUILD_ROOT or DUETCTL)" ;;
+		esac
+	done
+}
+
+duet_on_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	duet_teardown
+	if [[ -n $DUET_SKIP_REASON ]]; then
+		[[ $DUET_TAP == 1 ]] && printf '1..0 # SKIP %s\n' "$DUET_SKIP_REASON" ||
+			printf 'skipped: %s\n' "$DUET_SKIP_REASON" >&2
+		exit 0
+	fi
+	[[ $DUET_TAP == 1 ]] && printf '1..%d\n' "$DUET_T_N"
+	if ((DUET_T_FAIL > 0)); then
+		exit 1
+	fi
+	exit "$rc"
+}
+
+# duet_kill_pid PID [GRACE_SECONDS]: SIGTERM, then SIGKILL after the grace
+# time. Only ever our own children, by PID. Prints the exit status.
+duet_kill_pid() {
+	local pid=$1 grace=${2:-3} i rc
+	[[ -n $pid ]] || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < grace * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	echo "$rc"
+}
+
+duet_teardown() {
+	local pid ns failed=$DUET_T_FAIL
+	for pid in "${DUET_BG_PIDS[@]}"; do
+		duet_kill_pid "$pid" 2 >/dev/null
+	done
+	DUET_BG_PIDS=()
+	if [[ -n $DUETD_PID ]]; then
+		duet_kill_pid "$DUETD_PID" 10 >/dev/null
+		DUETD_PID=
+	fi
+	if [[ -n $DUET_REDIS_PID ]]; then
+		duet_kill_pid "$DUET_REDIS_PID" 5 >/dev/null
+		DUET_REDIS_PID=
+	fi
+	for ns in "${DUET_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	DUET_NETNS=()
+	[[ -n $DUET_P ]] && rm -rf "/var/run/dpdk/duet-$DUET_P"
+	if [[ -n $DUET_TMP && -d $DUET_TMP ]]; then
+		if ((failed > 0)) && [[ -n $DUETD_LOG && -s $DUETD_LOG ]]; then
+			duet_diag "last lines of duetd's log ($DUETD_LOG):"
+			duet_diag "$(tail -n 60 "$DUETD_LOG")"
+		fi
+		if [[ ${DUET_KEEP:-0} == 1 ]]; then
+			duet_diag "kept $DUET_TMP"
+		else
+			rm -rf "$DUET_TMP"
+		fi
+	fi
+}
+
+# duet_topo_up: namespaces, veths and addresses. Sets DUET_P, NS_*, IF_*.
+duet_topo_up() {
+	local i ns
+	for ((i = 0; i < 50; i++)); do
+		DUET_P=$(printf 'd%04x' $(((RANDOM ^ ($$ << 3) ^ (i << 11)) & 0xffff)))
+		ip netns list | grep -q "^$DUET_P-" || break
+	done
+	NS_R=$DUET_P-relay NS_A=$DUET_P-a NS_B=$DUET_P-b
+	IF_R0=${DUET_P}r0 IF_R1=${DUET_P}r1 IF_A=${DUET_P}a0 IF_B=${DUET_P}b0
+	RELAY_ID=${RELAY_ID:-it_$DUET_P}
+	for ns in "$NS_R" "$NS_A" "$NS_B"; do
+		ip netns add "$ns" || duet_bail "cannot create netns $ns"
+		DUET_NETNS+=("$ns")
+		ip -n "$ns" link set lo up
+		# IPv6 off before the veths exist, so no link-local address,
+		# router solicitation or MLD report ever reaches duetd.
+		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	done
+	ip link add "$IF_R0" netns "$NS_R" type veth peer name "$IF_A" netns "$NS_A" ||
+		duet_bail "cannot create veth $IF_R0/$IF_A"
+	ip link add "$IF_R1" netns "$NS_R" type veth peer name "$IF_B" netns "$NS_B" ||
+		duet_bail "cannot create veth $IF_R1/$IF_B"
+	ip -n "$NS_A" addr add "$DUET_A_IP/24" dev "$IF_A"
+	ip -n "$NS_A" addr add "$DUET_A_IP2/24" dev "$IF_A"
+	ip -n "$NS_B" addr add "$DUET_B_IP/24" dev "$IF_B"
+	ip -n "$NS_B" addr add "$DUET_B_IP2/24" dev "$IF_B"
+	# A kernel UDP socket on a veth leaves the checksum for an offload
+	# that never happens (CHECKSUM_PARTIAL); af_packet would hand duetd
+	# the unfinished sum. Checksum in software instead.
+	ip netns exec "$NS_A" ethtool -K "$IF_A" tx off >/dev/null 2>&1 ||
+		duet_bail "ethtool -K $IF_A tx off failed"
+	ip netns exec "$NS_B" ethtool -K "$IF_B" tx off >/dev/null 2>&1 ||
+		duet_bail "ethtool -K $IF_B tx off failed"
+	ip -n "$NS_R" link set "$IF_R0" up
+	ip -n "$NS_R" link set "$IF_R1" up
+	ip -n "$NS_A" link set "$IF_A" up
+	ip -n "$NS_B" link set "$IF_B" up
+}
+
+# ---------------------------------------------------------------------------
+# Redis (private server on a unix socket in the temp dir, root netns; unix
+# sockets work across network namespaces).
+
+rcli() {
+	redis-cli -s "$DUET_REDIS_SOCK" "$@"
+}
+
+duet_key() {
+	printf 'duet:{%s}:%s' "$RELAY_ID" "$1"
+}
+
+# duet_redis_start [DATA_DIR]: AOF on and fsync'ed on every write, so a
+# SIGKILL loses nothing that was acknowledged.
+duet_redis_start() {
+	DUET_REDIS_DIR=${1:-$DUET_TMP/redis}
+	DUET_REDIS_SOCK=$DUET_TMP/redis.sock
+	mkdir -p "$DUET_REDIS_DIR"
+	rm -f "$DUET_REDIS_SOCK"
+	redis-server --port 0 --unixsocket "$DUET_REDIS_SOCK" --unixsocketperm 700 \
+		--dir "$DUET_REDIS_DIR" --appendonly yes --appendfsync always --save '' \
+		--logfile "$DUET_TMP/redis.log" --daemonize no &
+	DUET_REDIS_PID=$!
+	duet_wait 10 duet_redis_up || duet_bail "redis-server did not start (see $DUET_TMP/redis.log)"
+}
+
+duet_redis_up() {
+	[[ -S $DUET_REDIS_SOCK ]] && [[ $(rcli PING 2>/dev/null) == PONG ]]
+}
+
+# duet_redis_kill: SIGKILL, as a crash would.
+duet_redis_kill() {
+	[[ -n $DUET_REDIS_PID ]] || return 0
+	kill -KILL "$DUET_REDIS_PID" 2>/dev/null
+	wait "$DUET_REDIS_PID" 2>/dev/null
+	DUET_REDIS_PID=
+}
+
+# ---------------------------------------------------------------------------
+# duetd.
+
+# duet_conf_write [key=value ...]: duetd's config for this topology; the
+# arguments override [relay] keys (idle_timeout_ms, relatch_silence_ms, ...)
+# or, as port0.KEY=value / port1.KEY=value, add keys to a [port] section
+# (port0.gateway=192.0.2.10).
+duet_conf_write() {
+	local -A relay=(
+		[id]=$RELAY_ID [workers]=1 [max_pairs]=1024 [idle_timeout_ms]=60000
+		[relatch_silence_ms]=1000 [stats_interval_ms]=$DUET_STATS_MS
+		[heartbeat_ttl_ms]=3000 [idle_poll_us]=20
+	)
+	local kv k port0='' port1=''
+	for kv in "$@"; do
+		case $kv in
+		port0.*) kv=${kv#port0.}; port0+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		port1.*) kv=${kv#port1.}; port1+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		*) relay[${kv%%=*}]=${kv#*=} ;;
+		esac
+	done
+	DUET_STATS_MS=${relay[stats_interval_ms]}
+	DUET_CONF=$DUET_TMP/duetd.conf
+	{
+		echo "; written by tests/integration/lib.sh"
+		echo "[relay]"
+		for k in id workers max_pairs idle_timeout_ms relatch_silence_ms \
+			stats_interval_ms heartbeat_ttl_ms idle_poll_us; do
+			echo "$k = ${relay[$k]}"
+		done
+		echo "[media]"
+		echo "port_min = $DUET_PORT_MIN"
+		echo "port_max = $DUET_PORT_MAX"
+		echo "[redis]"
+		echo "address = unix:$DUET_REDIS_SOCK"
+		echo "connect_timeout_ms = 500"
+		echo "[port net_af_packet0]"
+		echo "addresses = $DUET_RELAY_IP_A"
+		printf '%s' "$port0"
+		echo "[port net_af_packet1]"
+		echo "addresses = $DUET_RELAY_IP_B"
+		printf '%s' "$port1"
+	} >"$DUET_CONF"
+}
+
+# duetd_start [duetd args after -c CONF]: start duetd in the relay netns
+# and wait until it has published its heartbeat and answers ARP on both
+# ports. Returns 1 (with the log tail) if it did not come up.
+duetd_start() {
+	local before
+	DUETD_LOG=$DUET_TMP/duetd.log
+	before=$(rcli HGET "$(duet_key relay)" started_ms 2>/dev/null)
+	echo "=== duetd start $(date +%T.%N)" >>"$DUETD_LOG"
+	# shellcheck disable=SC2086 # DUET_EAL_MEM is a list of options
+	ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci \
+		--file-prefix "duet-$DUET_P" \
+		--vdev "net_af_packet0,iface=$IF_R0" --vdev "net_af_packet1,iface=$IF_R1" \
+		-- -c "$DUET_CONF" "$@" >>"$DUETD_LOG" 2>&1 &
+	DUETD_PID=$!
+	if ! duet_wait 30 duetd_published "$before"; then
+		duet_diag "duetd did not publish its relay hash within 30 s; log:"
+		duet_diag "$(tail -n 40 "$DUETD_LOG")"
+		return 1
+	fi
+	duet_wait 10 duet_ping_quiet "$NS_A" "$DUET_A_IP" "$DUET_RELAY_IP_A" ||
+		duet_diag "warning: duetd does not answer ping on $DUET_RELAY_IP_A yet"
+	duet_wait 10 duet_ping_quiet "$NS_B" "$DUET_B_IP" "$DUET_RELAY_IP_B" ||
+		duet_diag "warning: duetd does not answer ping on $DUET_RELAY_IP_B yet"
+	return 0
+}
+
+duetd_published() {
+	local now
+	kill -0 "$DUETD_PID" 2>/dev/null || return 2
+	now=$(rcli HGET "$(duet_key relay)" started_ms 2>/dev/null)
+	[[ -n $now && $now != "$1" ]]
+}
+
+duetd_alive() {
+	[[ -n $DUETD_PID ]] && kill -0 "$DUETD_PID" 2>/dev/null
+}
+
+# duetd_stop [SIGNAL]: stop duetd; DUETD_RC gets its exit status (0 is
+# expected), or "hung" if it did not exit within 15 s (then it is killed).
+# Not in a $(...) subshell: only this shell can wait for duetd.
+DUETD_RC=
+duetd_stop() {
+	local sig=${1:-TERM} i
+	DUETD_RC=none
+	[[ -n $DUETD_PID ]] || return 0
+	kill -"$sig" "$DUETD_PID" 2>/dev/null
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$DUETD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$DUETD_PID" 2>/dev/null; then
+		kill -KILL "$DUETD_PID" 2>/dev/null
+		wait "$DUETD_PID" 2>/dev/null
+		DUETD_PID=
+		DUETD_RC=hung
+		return 0
+	fi
+	wait "$DUETD_PID" 2>/dev/null
+	DUETD_RC=$?
+	DUETD_PID=
+	echo "=== duetd exited $DUETD_RC after SIG$sig" >>"$DUETD_LOG"
+}
+
+# duet_check_stop [SIGNAL]: stop duetd and check that it exited 0.
+duet_check_stop() {
+	local sig=${1:-TERM}
+	duetd_stop "$sig"
+	duet_check_eq "duetd exits 0 on SIG$sig" 0 "$DUETD_RC"
+}
+
+# duet_start_all [key=value ...]: the usual test start: topology, Redis,
+# config (with the overrides), duetd. Stops the test if any part fails.
+duet_start_all() {
+	duet_need_bins duetd
+	duet_topo_up
+	duet_redis_start
+	duet_conf_write "$@"
+	duetd_start || duet_bail "duetd did not start"
+}
+
+# ---------------------------------------------------------------------------
+# Pairs, written the way a control plane does: hash first, then the event.
+
+# duet_pair_put ID A_EP B_EP [FIELD VALUE ...]: a valid passthrough pair on
+# chosen endpoints (what pair_create.lua does, minus the random choice,
+# since a test needs leg a on port 0 and leg b on port 1).
+duet_pair_put() {
+	local id=$1 a=$2 b=$3
+	shift 3
+	rcli SREM "$(duet_key free)" "$a" "$b" >/dev/null
+	rcli HSET "$(duet_key alloc)" "$a" "$id" "$b" "$id" >/dev/null
+	rcli DEL "$(duet_key "pair:$id")" >/dev/null
+	rcli HSET "$(duet_key "pair:$id")" a "$a" b "$b" mode passthrough "$@" >/dev/null
+	duet_event put "$id"
+}
+
+# duet_pair_raw ID FIELD VALUE ...: any hash, valid or not, plus its event;
+# touches neither free nor alloc.
+duet_pair_raw() {
+	local id=$1
+	shift
+	rcli DEL "$(duet_key "pair:$id")" >/dev/null
+	rcli HSET "$(duet_key "pair:$id")" "$@" >/dev/null
+	duet_event put "$id"
+}
+
+# duet_pair_rm ID: what pair_delete.lua does.
+duet_pair_rm() {
+	local id=$1 key ep
+	key=$(duet_key "pair:$id")
+	for ep in $(rcli HMGET "$key" a b); do
+		if [[ $(rcli HGET "$(duet_key alloc)" "$ep") == "$id" ]]; then
+			rcli HDEL "$(duet_key alloc)" "$ep" >/dev/null
+			rcli SADD "$(duet_key free)" "$ep" >/dev/null
+		fi
+	done
+	rcli DEL "$key" >/dev/null
+	duet_event del "$id"
+}
+
+duet_event() {
+	rcli XADD "$(duet_key events)" MAXLEN '~' 10000 '*' op "$1" id "$2" >/dev/null
+}
+
+# duet_ep SIDE PORT: relay endpoint on port 0 (a) or port 1 (b).
+duet_ep() {
+	if [[ $1 == a ]]; then echo "$DUET_RELAY_IP_A:$2"; else echo "$DUET_RELAY_IP_B:$2"; fi
+}
+
+# duet_ctl ARGS...: duetctl against this run's Redis and relay.
+duet_ctl() {
+	"$DUETCTL" --redis "unix:$DUET_REDIS_SOCK" --relay "$RELAY_ID" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Reading duetd's output back.
+
+# duet_stat ID FIELD: a field of duet:{R}:stats:<id>.
+duet_stat() {
+	rcli HGET "$(duet_key "stats:$1")" "$2" 2>/dev/null
+}
+
+# duet_relay_stat FIELD: a field of duet:{R}:relay.
+duet_relay_stat() {
+	rcli HGET "$(duet_key relay)" "$1" 2>/dev/null
+}
+
+# duet_ended ID FIELD: FIELD of the last duet:{R}:ended entry for pair ID
+# (empty if there is none).
+duet_ended() {
+	rcli --json XRANGE "$(duet_key ended)" - + 2>/dev/null | python3 -c '
+import json, sys
+want, field = sys.argv[1], sys.argv[2]
+try:
+    entries = json.load(sys.stdin) or []
+except ValueError:
+    entries = []
+found = ""
+for entry in entries:
+    fields = entry[1]
+    if isinstance(fields, list):
+        fields = dict(zip(fields[::2], fields[1::2]))
+    if fields.get("id") == want:
+        found = fields.get(field, "")
+print(found)
+' "$1" "$2"
+}
+
+# duet_quiet CMD...: CMD with its standard output sent to standard error,
+# out of the TAP stream.
+duet_quiet() {
+	"$@" >&2
+}
+
+# duet_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+duet_wait() {
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	while true; do
+		"$@" && return 0
+		((SECONDS >= end)) && return 1
+		sleep 0.1
+	done
+}
+
+# Predicates for duet_wait.
+duet_stat_is() { [[ $(duet_stat "$1" "$2") == "$3" ]]; }
+duet_stat_ge() { local v; v=$(duet_stat "$1" "$2"); [[ $v =~ ^[0-9]+$ ]] && ((v >= $3)); }
+duet_relay_ge() { local v; v=$(duet_relay_stat "$1"); [[ $v =~ ^[0-9]+$ ]] && ((v >= $2)); }
+duet_ended_is() { [[ $(duet_ended "$1" "$2") == "$3" ]]; }
+
+# duet_settle: let duetd publish at least two more stats rounds, so a
+# counter read now includes everything sent before.
+duet_settle() {
+	sleep "$(awk -v ms="$DUET_STATS_MS" 'BEGIN { printf "%.3f", 2.5 * ms / 1000 }')"
+}
+
+# ---------------------------------------------------------------------------
+# Clients (udp_peer.py inside a namespace).
+
+duet_peer() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$DUET_UDP_PEER" "$@"
+}
+
+# duet_peer_bg NAME NS MODE ARGS...: run udp_peer in the background with
+# --json into $DUET_TMP/NAME.json; waits until its socket is bound.
+duet_peer_bg() {
+	local name=$1 ns=$2 mode=$3
+	shift 3
+	rm -f "$DUET_TMP/$name.ready" "$DUET_TMP/$name.json"
+	ip netns exec "$ns" python3 "$DUET_UDP_PEER" "$mode" --json \
+		--ready-file "$DUET_TMP/$name.ready" "$@" >"$DUET_TMP/$name.json" 2>"$DUET_TMP/$name.err" &
+	DUET_BG[$name]=$!
+	DUET_BG_PIDS+=($!)
+	duet_wait 10 test -e "$DUET_TMP/$name.ready" ||
+		duet_diag "peer $name not ready: $(cat "$DUET_TMP/$name.err")"
+}
+
+# duet_peer_wait NAME: wait for a background peer to finish; its exit status.
+duet_peer_wait() {
+	local pid=${DUET_BG[$1]}
+	wait "$pid"
+	local rc=$?
+	[[ $rc == 0 ]] || duet_diag "peer $1 exited $rc: $(cat "$DUET_TMP/$1.err")"
+	return $rc
+}
+
+# duet_json NAME EXPR: evaluate a Python expression over the peer report d
+# ($DUET_TMP/NAME.json, or a path).
+duet_json() {
+	local f=$1
+	[[ -f $f ]] || f=$DUET_TMP/$1.json
+	python3 -c '
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except (OSError, ValueError) as e:
+    print(f"<no report: {e}>")
+    sys.exit(1)
+v = eval(sys.argv[2], {}, {"d": d})
+print(json.dumps(v) if isinstance(v, (dict, list)) else v)
+' "$f" "$2"
+}
+
+# duet_talk_both NAME A_BIND AEP B_BIND BEP COUNT RATE [talk options]: both
+# clients of a pair talk at once, COUNT packets each at RATE, tagged
+# NAME-froma / NAME-fromb, each expecting the other's. They start sending
+# together (a go file), so neither misses the other's first packets for
+# having started late. Reports: NAME-a.json and NAME-b.json.
+duet_talk_both() {
+	local name=$1 abind=$2 aep=$3 bbind=$4 bep=$5 n=$6 rate=$7
+	shift 7
+	local go=$DUET_TMP/$name.go
+	rm -f "$go"
+	duet_peer_bg "$name-b" "$NS_B" talk --bind "$bbind" --to "$bep" --count "$n" --rate "$rate" \
+		--tag "$name-fromb" --expect-tag "$name-froma" --go-file "$go" "$@"
+	duet_peer_bg "$name-a" "$NS_A" talk --bind "$abind" --to "$aep" --count "$n" --rate "$rate" \
+		--tag "$name-froma" --expect-tag "$name-fromb" --go-file "$go" "$@"
+	touch "$go"
+}
+
+# duet_talk_wait NAME: wait for both clients of duet_talk_both.
+duet_talk_wait() {
+	duet_peer_wait "$1-a"
+	duet_peer_wait "$1-b"
+}
+
+# duet_listen NAME NS BIND [recv options]: a client that records everything
+# arriving at BIND until duet_listen_end NAME (at most 60 s), so "nothing
+# arrived" holds however slowly the senders started. Report: NAME.json.
+duet_listen() {
+	local name=$1 ns=$2 bind=$3
+	shift 3
+	rm -f "$DUET_TMP/$name.stop"
+	duet_peer_bg "$name" "$ns" recv --bind "$bind" --count 0 --timeout 60 \
+		--stop-file "$DUET_TMP/$name.stop" "$@"
+}
+
+duet_listen_end() {
+	touch "$DUET_TMP/$1.stop"
+	duet_peer_wait "$1"
+}
+
+# duet_go_file NAME: a fresh go file path for --go-file; duet_go NAME
+# starts every peer waiting on it.
+duet_go_file() {
+	rm -f "$DUET_TMP/$1.go"
+	echo "$DUET_TMP/$1.go"
+}
+
+duet_go() {
+	touch "$DUET_TMP/$1.go"
+}
+
+# duet_ping_quiet NS SRC DST: one echo answered within a second.
+duet_ping_quiet() {
+	duet_peer "$1" ping --bind "$2" --to "$3" --count 1 --wait 1 >/dev/null 2>&1
+}
+
+# duet_latch NAME A_BIND A_EP B_BIND B_EP: latch both legs of a pair. A
+# sends one packet (leg a latched, dropped peer_unlatched since b is not),
+# then B sends one, which must reach A. Afterwards both legs are latched and
+# each leg's drop_peer_unlatched is exactly 1 (leg a's).
+duet_latch() {
+	local name=$1 abind=$2 aep=$3 bbind=$4 bep=$5
+	duet_peer_bg "$name-latch" "$NS_A" talk --bind "$abind" --to "$aep" --count 1 \
+		--tag latch-a --expect 1 --expect-tag latch-b --linger 5 --timeout 6
+	# Leg a is latched once duetd has seen A's packet; stats show it.
+	duet_wait 3 duet_stat_is "$name" a_state latched ||
+		duet_diag "stats of $name do not show leg a latched; sending from B anyway"
+	duet_peer "$NS_B" send --bind "$bbind" --to "$bep" --count 1 --tag latch-b >/dev/null
+	duet_peer_wait "$name-latch"
+	[[ $(duet_json "$name-latch" 'd["recv"]["matched"]') == 1 ]]
+}
+
+# ---------------------------------------------------------------------------
+# Packet capture (tshark inside a namespace), for checksum and TTL checks.
+
+# duet_capture_start NAME NS IFACE FILTER COUNT SECONDS: capture in the
+# background into $DUET_TMP/NAME.pcap; returns once tshark is capturing.
+duet_capture_start() {
+	local name=$1 ns=$2 ifc=$3 filter=$4 count=$5 secs=$6
+	rm -f "$DUET_TMP/$name.pcap" "$DUET_TMP/$name.tshark"
+	ip netns exec "$ns" tshark -q -i "$ifc" -f "$filter" -c "$count" -a "duration:$secs" \
+		-w "$DUET_TMP/$name.pcap" 2>"$DUET_TMP/$name.tshark" &
+	DUET_BG[$name]=$!
+	DUET_BG_PIDS+=($!)
+	duet_wait 15 grep -q "Capturing on" "$DUET_TMP/$name.tshark" ||
+		duet_diag "tshark $name not capturing: $(cat "$DUET_TMP/$name.tshark")"
+}
+
+duet_capture_wait() {
+	wait "${DUET_BG[$1]}"
+}
+
+# duet_capture_fields NAME: one line per packet, tab separated: ip.src
+# udp.srcport ip.dst udp.dstport ip.ttl ip.checksum.status
+# udp.checksum.status (status 1 good, 0 bad, 2 not checked).
+duet_capture_fields() {
+	tshark -r "$DUET_TMP/$1.pcap" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+		-T fields -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e ip.ttl \
+		-e ip.checksum.status -e udp.checksum.status 2>/dev/null
+}

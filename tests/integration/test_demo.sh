@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# test_demo: tools/demo.sh, the README's first command, works: a short run
+# relays the call both ways with live counters and a summary, exits 0, and
+# leaves no namespace, process or temp dir behind; Ctrl-C (SIGINT) mid-run
+# stops it early, still with a summary and a full teardown.
+set -u
+source "$(dirname "$0")/lib.sh"
+duet_init
+duet_need_bins duetd duetctl
+demo=$DUET_SRC_ROOT/tools/demo.sh
+
+leftovers() { # what a demo run may have left: its namespaces, temp dirs
+	ip netns list | grep -E '^d[0-9a-f]{4}-(relay|a|b)' | grep -vxFf <(printf '%s\n' "${DUET_NETNS[@]:-none}")
+	find /tmp -maxdepth 1 -name 'duet-it.*' -newer "$DUET_TMP/start" ! -path "$DUET_TMP"
+}
+touch "$DUET_TMP/start"
+ns_before=$(leftovers | sort)
+
+# 1. A short run to the end.
+DUET_KEEP=0 DEMO_SECONDS=5 DEMO_RATE=50 timeout 90 "$demo" >"$DUET_TMP/demo.out" 2>"$DUET_TMP/demo.err"
+rc=$?
+out=$(cat "$DUET_TMP/demo.out")
+duet_check_eq "demo exits 0" 0 "$rc" || duet_diag "$(tail -n 30 "$DUET_TMP/demo.err")"
+duet_check_match "demo shows per-second counters" '\[ *[2-9]s\] state=active  a: latched pkts=[1-9]' "$out"
+duet_check_match "A->B: B received all 250 but the first (latching)" 'A -> B: A sent 250, B received (24[5-9]|250),' "$out"
+duet_check_match "B->A: A received all 250 but the first (latching)" 'B -> A: B sent 250, A received (24[5-9]|250),' "$out"
+duet_check_match "receivers saw relay endpoints only" 'from (192\.0\.2\.1|198\.51\.100\.1):2[0-9]{4}$' \
+	"$(grep 'A -> B' <<<"$out")"
+duet_check_match "pair deleted and listed as ended" 'reason=deleted' "$out"
+duet_check_match "duetd stopped cleanly" 'duetd stopped \(exit status 0\)' "$out"
+duet_check_eq "nothing left behind" "$ns_before" "$(leftovers | sort)"
+
+# 2. Ctrl-C after 4 s of a 60 s run. A background job of a script ignores
+# SIGINT; python restores the default before exec'ing the demo, as a
+# terminal's foreground job would have it.
+DUET_KEEP=0 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$demo" >"$DUET_TMP/demo2.out" 2>"$DUET_TMP/demo2.err" &
+pid=$!
+DUET_BG_PIDS+=("$pid")
+duet_wait 30 grep -Eq '^\[ *([4-9]|[1-9][0-9])s\]' "$DUET_TMP/demo2.out"
+t0=$SECONDS
+kill -INT "$pid"
+for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait "$pid"
+rc=$?
+out=$(cat "$DUET_TMP/demo2.out")
+duet_check "Ctrl-C ends the demo within 30 s" bash -c "(( $SECONDS - $t0 < 30 ))"
+duet_check_eq "demo exits 0 after Ctrl-C" 0 "$rc" || duet_diag "$(tail -n 30 "$DUET_TMP/demo2.err")"
+duet_check_match "summary still printed" 'A -> B: A sent [0-9]+, B received [0-9]+' "$out"
+duet_check_eq "nothing left behind after Ctrl-C" "$ns_before" "$(leftovers | sort)"

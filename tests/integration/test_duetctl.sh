@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_duetctl: duetctl against a private redis-server (no duetd, no
+# namespaces, so it does not need root): create, list, show, relay, ended
+# and delete in text and JSON (JSON parsed with python3), exit 2 with a
+# message naming the argument for every bad argument (Redis untouched),
+# exit 1 when Redis is unreachable or refuses the password. Prints TAP.
+set -u
+source "$(dirname "$0")/lib.sh"
+
+# duet_init minus the root and netns requirements this test does not have.
+trap duet_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+for tool in redis-server redis-cli python3; do
+	command -v "$tool" >/dev/null || duet_skip "needs $tool"
+done
+DUET_TMP=$(mktemp -d /tmp/duet-it.XXXXXX) || duet_bail "cannot make a temp dir"
+duet_need_bins duetctl
+RELAY_ID=r1
+duet_redis_start
+duetctl=$DUETCTL
+sock=$DUET_REDIS_SOCK
+tmp=$DUET_TMP
+
+R="duet:{r1}"
+rc() { rcli "$@"; }
+ctl() { duet_ctl "$@"; }
+# fail TEXT: a failed check, first line as its TAP description, all as diagnostic.
+fail() { duet_not_ok "$(head -n 1 <<<"$1")" "$1"; }
+ok() { duet_ok "$@"; }
+
+# run NAME EXPECTED_RC cmd...: runs cmd, keeps stdout in $out and stderr in $err.
+run() {
+	local name=$1 want=$2 got
+	shift 2
+	out=$("$@" 2>"$tmp/err")
+	got=$?
+	err=$(cat "$tmp/err")
+	if [ "$got" -ne "$want" ]; then
+		duet_not_ok "$name" "exit $got, expected $want"$'\n'"stdout: $out"$'\n'"stderr: $err"
+		return 1
+	fi
+	ok "$name"
+}
+
+# jcheck NAME PYEXPR: parse $out as JSON into d, and PYEXPR must be true.
+jcheck() {
+	if ! printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$2" 2>/dev/null; then
+		duet_not_ok "$1 (json)" "check '$2' failed on: $out"
+		return 1
+	fi
+	ok "$1 (json)"
+}
+
+# has NAME TEXT WHERE: WHERE ("$out" or "$err") contains TEXT.
+has() {
+	case "$3" in
+	*"$2"*) ok "$1 (has '$2')" ;;
+	*) duet_not_ok "$1 (has '$2')" "not found in: $3" ;;
+	esac
+}
+lacks() {
+	case "$3" in
+	*"$2"*) duet_not_ok "$1 (lacks '$2')" "found in: $3" ;;
+	*) ok "$1 (lacks '$2')" ;;
+	esac
+}
+
+# --- help and missing relay ---------------------------------------------
+run "help" 0 "$duetctl" --help && has "help" "usage: duetctl" "$out"
+run "create --help" 0 "$duetctl" create --help && has "create --help" "--a-src" "$out"
+run "no relay" 2 env -u DUET_RELAY "$duetctl" --redis "unix:$sock" list && has "no relay" "no relay" "$err"
+
+# --- create with nothing free -------------------------------------------
+run "create without free endpoints" 1 ctl create --id early
+has "create without free endpoints" "fewer than 2 free endpoints" "$err"
+[ "$(rc EXISTS "$R:pair:early")" = 0 ] && ok "no record left" || fail "record left behind"
+
+# --- seed the free set as duetd would -------------------------------------
+seeded="192.0.2.10:20000 192.0.2.10:20002 192.0.2.10:20004 192.0.2.10:20006 [2001:db8::10]:20000 [2001:db8::10]:20002"
+# shellcheck disable=SC2086
+rc SADD "$R:free" $seeded >/dev/null
+is_seeded() { case " $seeded " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# --- create ---------------------------------------------------------------
+now=$(date +%s)
+run "create call-1" 0 ctl create --id call-1 --a-src 203.0.113.5:4000 --idle-ms 1500 --ttl 60
+if [[ "$out" =~ ^call-1\ a=([^ ]+)\ b=([^ ]+)$ ]]; then
+	a1=${BASH_REMATCH[1]} b1=${BASH_REMATCH[2]}
+	ok "create output format"
+	is_seeded "$a1" && is_seeded "$b1" && [ "$a1" != "$b1" ] && ok "endpoints from the free set" ||
+		fail "endpoints $a1 $b1 not two distinct free ones"
+	[ "$(rc HGET "$R:alloc" "$a1")" = call-1 ] && ok "alloc a" || fail "alloc a"
+	[ "$(rc SISMEMBER "$R:free" "$b1")" = 0 ] && ok "b no longer free" || fail "b still free"
+else
+	fail "create output '$out' is not 'call-1 a=EP b=EP'"
+	a1=x b1=x
+fi
+[ "$(rc HGET "$R:pair:call-1" a_src)" = 203.0.113.5:4000 ] && ok "a_src stored" || fail "a_src"
+[ "$(rc HGET "$R:pair:call-1" idle_ms)" = 1500 ] && ok "idle_ms stored" || fail "idle_ms"
+[ "$(rc HGET "$R:pair:call-1" mode)" = passthrough ] && ok "mode stored" || fail "mode"
+exp=$(rc HGET "$R:pair:call-1" expires)
+[ "$exp" -ge $((now + 59)) ] && [ "$exp" -le $((now + 62)) ] && ok "expires = now + ttl" ||
+	fail "expires $exp, now $now"
+[ "$(rc XLEN "$R:events")" = 1 ] && ok "one event" || fail "events: $(rc XLEN "$R:events")"
+
+# Canonical form of an IPv6 pin.
+run "create v6 pin" 0 ctl create --id call-6 --b-src '[2001:DB8:0::5]:4000'
+[ "$(rc HGET "$R:pair:call-6" b_src)" = '[2001:db8::5]:4000' ] && ok "v6 pin canonical" ||
+	fail "b_src: $(rc HGET "$R:pair:call-6" b_src)"
+run "delete call-6" 0 ctl delete call-6
+
+run "create --json" 0 ctl --json create
+jcheck "create --json" 'len(d["id"]) == 16 and all(c in "0123456789abcdef" for c in d["id"]) and d["a"] != d["b"]'
+rid=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+run "create existing id" 1 ctl create --id call-1
+has "create existing id" "EXISTS" "$err"
+[ "$(rc HGET "$R:pair:call-1" a)" = "$a1" ] && ok "existing pair unchanged" || fail "existing pair changed"
+
+# --- list -----------------------------------------------------------------
+run "list" 0 ctl list
+has "list" "call-1" "$out"
+has "list" "$a1" "$out"
+has "list" "unknown" "$out"
+run "list --json" 0 ctl list --json
+jcheck "list --json" "len(d) == 2 and sorted(p['id'] for p in d) == sorted(['call-1', '$rid'])"
+rc HSET "$R:stats:call-1" state active a_state latched a_pkts 42 >/dev/null
+run "list --json with stats" 0 ctl --json list
+jcheck "list --json with stats" "[p['state'] for p in d if p['id'] == 'call-1'] == ['active'] and [p['a'] for p in d if p['id'] == 'call-1'] == ['$a1']"
+
+# --- show -----------------------------------------------------------------
+rc HSET "$R:pair:call-1" a_in "inline:SECRETKEYMATERIAL" >/dev/null
+run "show" 0 ctl show call-1
+has "show" "203.0.113.5:4000 (pinned)" "$out"
+has "show" "active" "$out"
+lacks "show" "SECRETKEYMATERIAL" "$out"
+run "show --json" 0 ctl show call-1 --json
+jcheck "show --json" "d['id'] == 'call-1' and d['pair']['a'] == '$a1' and d['pair']['a_src'] == '203.0.113.5:4000' and d['stats']['state'] == 'active' and d['stats']['a_pkts'] == '42'"
+lacks "show --json" "SECRETKEYMATERIAL" "$out"
+run "show without stats" 0 ctl --json show "$rid"
+jcheck "show without stats" "d['stats'] is None"
+run "show missing" 1 ctl show nope
+has "show missing" "no pair nope" "$err"
+
+# Hostile bytes in a record: JSON stays valid and exact, text gets no escapes.
+printf 'q"uo\\te\n\x01\x1b[31m\xc3\xa9' | redis-cli -s "$sock" -x HSET "$R:pair:call-1" note >/dev/null
+run "show --json escaping" 0 ctl --json show call-1
+jcheck "show --json escaping" "d['pair']['note'] == 'q\"uo\\\\te\\n\\x01\\x1b[31m\\u00e9'"
+run "show text escaping" 0 ctl show call-1
+lacks "show text escaping" $'\x1b' "$out"
+lacks "show text escaping" $'\x01' "$out"
+printf 'bad\xff\xfeutf8' | redis-cli -s "$sock" -x HSET "$R:pair:call-1" note >/dev/null
+run "show --json invalid utf-8" 0 ctl --json show call-1
+jcheck "show --json invalid utf-8" "d['pair']['note'] == 'bad\\ufffd\\ufffdutf8'"
+
+# --- relay ----------------------------------------------------------------
+run "relay without heartbeat" 1 ctl relay
+has "relay without heartbeat" "relay r1: no heartbeat (down or never started)" "$err"
+rc HSET "$R:relay" version 0.1.0 pairs 2 drops 0 >/dev/null
+run "relay" 0 ctl relay
+has "relay" "pairs" "$out"
+run "relay --json" 0 ctl relay --json
+jcheck "relay --json" "d['relay'] == 'r1' and d['heartbeat']['pairs'] == '2'"
+
+# --- ended ----------------------------------------------------------------
+run "ended empty" 0 ctl --json ended
+jcheck "ended empty" "d == []"
+rc XADD "$R:ended" '*' id old-1 reason idle >/dev/null
+rc XADD "$R:ended" '*' id old-2 reason deleted >/dev/null
+run "ended" 0 ctl ended
+[[ "$out" == *"id=old-1 reason=idle"*$'\n'*"id=old-2 reason=deleted"* ]] && ok "ended oldest first" || fail "ended order: $out"
+run "ended --count 1 --json" 0 ctl ended --count 1 --json
+jcheck "ended --count 1 --json" "len(d) == 1 and d[0]['id'] == 'old-2' and d[0]['reason'] == 'deleted' and '-' in d[0]['entry']"
+
+# --- bad arguments: exit 2, the argument named, Redis untouched ----------
+events_before=$(rc XLEN "$R:events")
+free_before=$(rc SCARD "$R:free")
+bad() {
+	local name=$1 want=$2
+	shift 2
+	run "bad: $name" 2 "$@" && has "bad: $name" "$want" "$err"
+}
+bad "--idle-ms text" "--idle-ms" ctl create --idle-ms 12x
+bad "--idle-ms too big" "--idle-ms" ctl create --idle-ms 86400001
+bad "--idle-ms sign" "--idle-ms" ctl create --idle-ms +5
+bad "--a-src no port" "--a-src" ctl create --a-src 203.0.113.5
+bad "--b-src port 0" "--b-src" ctl create --b-src 203.0.113.5:0
+bad "--b-src bare v6" "--b-src" ctl create --b-src 2001:db8::1:4000
+bad "--id charset" "--id" ctl create --id 'a b'
+bad "--id length" "--id" ctl create --id "$(printf 'x%.0s' $(seq 65))"
+bad "--mode verify" "mode 'verify' not supported yet" ctl create --mode verify
+bad "--mode unknown" "--mode" ctl create --mode fast
+bad "--ttl zero" "--ttl" ctl create --ttl 0
+bad "--expires past" "--expires" ctl create --expires 1000
+bad "--expires and --ttl" "--expires or --ttl" ctl create --expires 99999999999 --ttl 5
+bad "create operand" "unexpected argument" ctl create extra
+bad "create unknown option" "--colour" ctl create --colour
+bad "create missing value" "--id" ctl create --id
+bad "delete no id" "missing pair ID" ctl delete
+bad "delete two ids" "unexpected argument" ctl delete a b
+bad "delete bad id" "pair ID" ctl delete 'x/y'
+bad "show bad id" "pair ID" ctl show ''
+bad "ended --count 0" "--count" ctl ended --count 0
+bad "ended --count text" "--count" ctl ended --count ten
+bad "unknown command" "unknown command 'frobnicate'" ctl frobnicate
+bad "no command" "no command" ctl
+bad "unknown global option" "--verbose" ctl --verbose list
+bad "--redis garbage" "--redis" "$duetctl" --redis 'not an address' --relay r1 list
+bad "--redis port" "--redis" "$duetctl" --redis 'localhost:70000' --relay r1 list
+bad "--relay charset" "--relay" "$duetctl" --redis "unix:$sock" --relay 'r.1' list
+bad "--timeout-ms" "--timeout-ms" ctl --timeout-ms 0 list
+# Checked before connecting: an unreachable Redis still gives exit 2.
+bad "bad arg, no redis" "--idle-ms" "$duetctl" --redis "unix:$tmp/none.sock" --relay r1 create --idle-ms x
+[ "$(rc XLEN "$R:events")" = "$events_before" ] && [ "$(rc SCARD "$R:free")" = "$free_before" ] &&
+	ok "bad arguments left Redis untouched" || fail "bad arguments changed Redis"
+
+# --- environment ----------------------------------------------------------
+run "env DUET_REDIS and DUET_RELAY" 0 env DUET_REDIS="unix:$sock" DUET_RELAY=r1 "$duetctl" show call-1
+has "env DUET_REDIS and DUET_RELAY" "pair call-1 on relay r1" "$out"
+
+# --- delete ---------------------------------------------------------------
+run "delete" 0 ctl delete call-1
+[ "$out" = "deleted call-1" ] && ok "delete output" || fail "delete output: $out"
+[ "$(rc SISMEMBER "$R:free" "$a1")" = 1 ] && [ "$(rc SISMEMBER "$R:free" "$b1")" = 1 ] &&
+	ok "endpoints freed" || fail "endpoints not freed"
+[[ "$(rc XREVRANGE "$R:events" + - COUNT 1)" == *$'op\ndel\nid\ncall-1'* ]] && ok "del event" ||
+	fail "last event: $(rc XREVRANGE "$R:events" + - COUNT 1)"
+run "delete again" 1 ctl delete call-1
+has "delete again" "no pair call-1" "$err"
+run "delete --json" 0 ctl delete "$rid" --json
+jcheck "delete --json" "d == {'deleted': '$rid'}"
+run "list empty" 0 ctl --json list
+jcheck "list empty" "d == []"
+
+# --- unreachable Redis and AUTH: exit 1 with the address and cause -------
+run "unreachable unix" 1 "$duetctl" --redis "unix:$tmp/none.sock" --relay r1 list
+has "unreachable unix" "redis unix:$tmp/none.sock: no such file or directory" "$err"
+run "unreachable tcp" 1 "$duetctl" --redis 127.0.0.1:1 --relay r1 --timeout-ms 500 list
+has "unreachable tcp" "redis 127.0.0.1:1: connection refused" "$err"
+
+rc CONFIG SET requirepass 'good-pw' >/dev/null
+run "no password" 1 ctl list
+has "no password" "authentication required" "$err"
+run "wrong password" 1 ctl --password 'WRONG-pw-99' list
+has "wrong password" "authentication failed" "$err"
+lacks "wrong password" "WRONG-pw-99" "$err"
+run "password from env" 0 env DUET_REDIS_PASSWORD=good-pw "$duetctl" --redis "unix:$sock" --relay r1 list
+rc -a good-pw --no-auth-warning CONFIG SET requirepass '' >/dev/null

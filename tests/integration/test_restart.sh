@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# test_restart: Redis is the truth across duetd restarts. A pair created
+# while duetd is stopped is forwarded once it starts (full load); a pair
+# deleted while it was stopped is not; the free set is re-seeded with every
+# configured endpoint that is not allocated. duetd exits 0 on SIGTERM and
+# on SIGINT.
+set -u
+source "$(dirname "$0")/lib.sh"
+duet_init
+duet_start_all
+
+A=$DUET_A_IP:40060
+B=$DUET_B_IP:40060
+S1A=$(duet_ep a 20060) S1B=$(duet_ep b 20061)
+S2A=$(duet_ep a 20062) S2B=$(duet_ep b 20063)
+total=$(((DUET_PORT_MAX - DUET_PORT_MIN + 1) * 2))
+
+duet_check_eq "duetd seeded every configured endpoint into free" "$total" "$(rcli SCARD "$(duet_key free)")"
+
+duet_pair_put s1 "$S1A" "$S1B"
+duet_require "latch s1" duet_latch s1 "$A" "$S1A" "$B" "$S1B"
+
+duet_check_stop TERM
+duet_check "heartbeat lapses after stop" duet_wait 6 \
+	bash -c "[[ \$(redis-cli -s '$DUET_REDIS_SOCK' EXISTS '$(duet_key relay)') == 0 ]]"
+
+# While duetd is down: s1 goes, s2 comes.
+duet_pair_rm s1
+duet_pair_put s2 "$S2A" "$S2B"
+# An endpoint the config no longer has must be pruned from free on start.
+rcli SADD "$(duet_key free)" "$DUET_RELAY_IP_A:29999" 192.0.2.77:20000 >/dev/null
+
+duet_require "duetd starts again" duetd_start
+duet_require "s2, created while duetd was down, is loaded" duet_wait 5 duet_stat_is s2 state waiting
+duet_require "latch s2" duet_latch s2 "$A" "$S2A" "$B" "$S2B"
+duet_talk_both t "$A" "$S2A" "$B" "$S2B" 50 100
+duet_talk_wait t
+duet_check_eq "s2 forwards both ways" "50 50" \
+	"$(duet_json t-a 'd["recv"]["matched"]') $(duet_json t-b 'd["recv"]["matched"]')"
+
+duet_listen rb "$NS_B" "$B"
+duet_peer "$NS_A" send --bind "$A" --to "$S1A" --count 10 --rate 50 --tag s1 >/dev/null
+duet_listen_end rb
+duet_check_eq "s1, deleted while duetd was down, is not forwarded" 0 "$(duet_json rb 'd["recv"]["received"]')"
+duet_check "s1's packets counted as no_endpoint" duet_wait 3 duet_relay_ge drop_no_endpoint 10
+
+duet_check_eq "free re-seeded: all endpoints but s2's" $((total - 2)) "$(rcli SCARD "$(duet_key free)")"
+duet_check_eq "s2's endpoints are not free" "0 0" \
+	"$(rcli SISMEMBER "$(duet_key free)" "$S2A") $(rcli SISMEMBER "$(duet_key free)" "$S2B")"
+duet_check_eq "endpoints outside the config pruned from free" "0 0" \
+	"$(rcli SISMEMBER "$(duet_key free)" "$DUET_RELAY_IP_A:29999") $(rcli SISMEMBER "$(duet_key free)" 192.0.2.77:20000)"
+duet_check_eq "relay pairs = 1" 1 "$(duet_relay_stat pairs)"
+
+duet_check_stop INT

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# demo.sh: duet end to end on one machine, in about a minute. Two network
+# namespaces play the two clients of a call, a third runs duetd on
+# net_af_packet between them; a private redis-server holds the pairing
+# table; duetctl creates the pair; kernel UDP clients (udp_peer.py) send
+# paced RTP-shaped packets both ways through the relay while the live
+# counters (duetctl show / relay) are printed every second. Everything is
+# torn down at the end or on Ctrl-C. Builds nothing: run `make` first (the
+# Makefile's demo target does both).
+#
+# usage: sudo tools/demo.sh
+# environment: DEMO_SECONDS (default 60, 1..3600), DEMO_RATE (packets per
+# second each way, default 50, 1..2000), DUET_BUILD_ROOT (default build/),
+# DUETD, DUETCTL (explicit binaries).
+set -u
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export DUET_SOURCE_ROOT=$src
+DUET_TAP=0
+# shellcheck source=../tests/integration/lib.sh
+source "$src/tests/integration/lib.sh"
+
+DEMO_SECONDS=${DEMO_SECONDS:-60}
+DEMO_RATE=${DEMO_RATE:-50}
+if ! [[ $DEMO_SECONDS =~ ^[0-9]+$ ]] || ((DEMO_SECONDS < 1 || DEMO_SECONDS > 3600)); then
+	echo "demo: DEMO_SECONDS='$DEMO_SECONDS' is not a whole number of seconds in 1..3600" >&2
+	exit 2
+fi
+if ! [[ $DEMO_RATE =~ ^[0-9]+$ ]] || ((DEMO_RATE < 1 || DEMO_RATE > 2000)); then
+	echo "demo: DEMO_RATE='$DEMO_RATE' is not a packet rate in 1..2000" >&2
+	exit 2
+fi
+if [[ $(id -u) != 0 ]]; then
+	echo "demo: needs root for network namespaces; run: sudo $0" >&2
+	exit 1
+fi
+for b in "$DUETD" "$DUETCTL"; do
+	if [[ ! -x $b ]]; then
+		echo "demo: $b not found; build first (make), or set DUET_BUILD_ROOT" >&2
+		exit 1
+	fi
+done
+
+duet_init
+stop=0
+# First Ctrl-C: stop the traffic and print the summary; second: leave now.
+trap 'if ((stop)); then exit 130; fi; stop=1' INT
+trap 'stop=1' TERM
+
+say() { printf '%s\n' "$*"; }
+bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else say "$*"; fi; }
+
+RELAY_ID=demo
+bold "duet demo: a call relayed between two network namespaces for ${DEMO_SECONDS}s (Ctrl-C stops)"
+say "setting up namespaces, redis-server and duetd ..."
+duet_topo_up
+duet_redis_start
+duet_conf_write stats_interval_ms=1000 idle_timeout_ms=30000
+duetd_start || duet_bail "duetd did not start; its log: $DUETD_LOG"
+
+# duetctl picks two free endpoints at random among both service addresses;
+# the call needs one on each side, so try again until it gets that.
+id=call-1
+leg_for_a='' aep='' bep=''
+for ((try = 0; try < 30; try++)); do
+	out=$(duet_ctl --json create --id "$id") || duet_bail "duetctl create failed"
+	a=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["a"])' "$out")
+	b=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["b"])' "$out")
+	if [[ ${a%:*} == "$DUET_RELAY_IP_A" && ${b%:*} == "$DUET_RELAY_IP_B" ]]; then
+		leg_for_a=a aep=$a bep=$b
+		break
+	elif [[ ${b%:*} == "$DUET_RELAY_IP_A" && ${a%:*} == "$DUET_RELAY_IP_B" ]]; then
+		leg_for_a=b aep=$b bep=$a
+		break
+	fi
+	duet_ctl delete "$id" >/dev/null || duet_bail "duetctl delete failed"
+done
+[[ -n $leg_for_a ]] || duet_bail "duetctl never gave one endpoint per side in 30 tries"
+say "created with: duetctl --redis unix:$DUET_REDIS_SOCK --relay $RELAY_ID create --id $id"
+say "  $out"
+A=$DUET_A_IP:40000
+B=$DUET_B_IP:40000
+say ""
+say "  client A $A  (netns $NS_A)"
+say "     <-> relay $aep  [duetd, netns $NS_R]  $bep <->"
+say "  client B $B  (netns $NS_B)"
+say ""
+
+count=$((DEMO_SECONDS * DEMO_RATE))
+duet_talk_both demo "$A" "$aep" "$B" "$bep" "$count" "$DEMO_RATE" --linger 1 \
+	--timeout $((DEMO_SECONDS + 10))
+
+# One line per second when not on a terminal; a redrawn screen when on one.
+compact() {
+	duet_ctl --json show "$id" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin).get("stats") or {}
+except ValueError:
+    s = {}
+g = lambda k: s.get(k, "-")
+keys = ("state", "a_state", "a_pkts", "a_bytes", "b_state", "b_pkts", "b_bytes")
+print("state=%s  a: %s pkts=%s bytes=%s  b: %s pkts=%s bytes=%s" % tuple(g(k) for k in keys), end="")
+'
+	printf '  relay: fwd_pps=%s drops=%s\n' "$(duet_relay_stat fwd_pps)" "$(duet_relay_stat drops)"
+}
+
+start=$SECONDS
+while ((stop == 0)); do
+	sleep 1 &
+	wait $! 2>/dev/null
+	((stop)) && break
+	t=$((SECONDS - start))
+	if [[ -t 1 ]]; then
+		printf '\033[H\033[2J'
+		bold "duet demo: ${t}s of ${DEMO_SECONDS}s, $DEMO_RATE packets/s each way (Ctrl-C stops)"
+		say "A $A <-> $aep | relay | $bep <-> B $B"
+		say ""
+		say "\$ duetctl show $id"
+		duet_ctl show "$id"
+		say ""
+		say "\$ duetctl relay   (drop counters at 0 hidden)"
+		duet_ctl relay | awk '!($1 ~ /^drop_/ && $2 == "0")'
+	else
+		printf '[%3ds] ' "$t"
+		compact
+	fi
+	kill -0 "${DUET_BG[demo-a]}" 2>/dev/null || kill -0 "${DUET_BG[demo-b]}" 2>/dev/null || break
+done
+
+# Stop the clients (they print their reports on SIGTERM) and sum up.
+for p in demo-a demo-b; do
+	kill -TERM "${DUET_BG[$p]}" 2>/dev/null
+	wait "${DUET_BG[$p]}" 2>/dev/null
+done
+say ""
+bold "summary"
+sa=$(duet_json demo-a 'd["sent"]')
+sb=$(duet_json demo-b 'd["sent"]')
+ra=$(duet_json demo-a 'd["recv"]["matched"]')
+rb=$(duet_json demo-b 'd["recv"]["matched"]')
+say "  A -> B: A sent $sa, B received $rb, from $(duet_json demo-b '",".join(d["recv"]["sources"]) or "-"')"
+say "  B -> A: B sent $sb, A received $ra, from $(duet_json demo-a '",".join(d["recv"]["sources"]) or "-"')"
+say "  (a client's first packets are dropped until the other side has sent: latching)"
+if duet_ctl delete "$id" >/dev/null; then
+	duet_wait 5 duet_ended_is "$id" reason deleted
+	say "\$ duetctl delete $id; duetctl ended --count 1"
+	duet_ctl ended --count 1
+fi
+duetd_stop TERM
+rc=$DUETD_RC
+say "duetd stopped (exit status $rc); tearing down"
+if [[ $rc != 0 ]]; then
+	exit 1
+fi
