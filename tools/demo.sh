@@ -60,26 +60,13 @@ duet_redis_start
 duet_conf_write stats_interval_ms=1000 idle_timeout_ms=30000
 duetd_start || duet_bail "duetd did not start; its log: $DUETD_LOG"
 
-# duetctl picks two free endpoints at random among both service addresses;
-# the call needs one on each side, so try again until it gets that.
+# duetctl takes leg a's endpoint on port 0's address (the side where A
+# lives) and leg b's on port 1's.
 id=call-1
-leg_for_a='' aep='' bep=''
-for ((try = 0; try < 30; try++)); do
-	out=$(duet_ctl --json create --id "$id") || duet_bail "duetctl create failed"
-	a=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["a"])' "$out")
-	b=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["b"])' "$out")
-	if [[ ${a%:*} == "$DUET_RELAY_IP_A" && ${b%:*} == "$DUET_RELAY_IP_B" ]]; then
-		leg_for_a=a aep=$a bep=$b
-		break
-	elif [[ ${b%:*} == "$DUET_RELAY_IP_A" && ${a%:*} == "$DUET_RELAY_IP_B" ]]; then
-		leg_for_a=b aep=$b bep=$a
-		break
-	fi
-	duet_ctl delete "$id" >/dev/null || duet_bail "duetctl delete failed"
-done
-[[ -n $leg_for_a ]] || duet_bail "duetctl never gave one endpoint per side in 30 tries"
-say "created with: duetctl --redis unix:$DUET_REDIS_SOCK --relay $RELAY_ID create --id $id"
-say "  $out"
+duet_pair_create "$id"
+aep=$PAIR_A bep=$PAIR_B
+say "created with: duetctl --redis unix:$DUET_REDIS_SOCK --relay $RELAY_ID create --id $id --a-ip $DUET_RELAY_IP_A --b-ip $DUET_RELAY_IP_B"
+say "  a=$aep b=$bep"
 A=$DUET_A_IP:40000
 B=$DUET_B_IP:40000
 say ""
@@ -104,7 +91,24 @@ g = lambda k: s.get(k, "-")
 keys = ("state", "a_state", "a_pkts", "a_bytes", "b_state", "b_pkts", "b_bytes")
 print("state=%s  a: %s pkts=%s bytes=%s  b: %s pkts=%s bytes=%s" % tuple(g(k) for k in keys), end="")
 '
-	printf '  relay: fwd_pps=%s drops=%s\n' "$(duet_relay_stat fwd_pps)" "$(duet_relay_stat drops)"
+	printf '  relay: fwd_pps=%s drops=%s rss_kb=%s\n' "$(duet_relay_stat fwd_pps)" \
+		"$(duet_relay_stat drops)" "$(rss_kb)"
+}
+
+# duetd's resident memory in kB (VmRSS), and its history: the first sample
+# after warm-up (10 s) and the largest after it, to show that a long run
+# does not grow.
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$DUETD_PID/status" 2>/dev/null; }
+rss_warm='' rss_max=0 rss_last=''
+rss_sample() {
+	local t=$1 r
+	r=$(rss_kb)
+	[[ -n $r ]] || return 0
+	rss_last=$r
+	((t >= 10)) || return 0
+	[[ -n $rss_warm ]] || rss_warm=$r
+	((r > rss_max)) && rss_max=$r
+	return 0
 }
 
 start=$SECONDS
@@ -113,6 +117,7 @@ while ((stop == 0)); do
 	wait $! 2>/dev/null
 	((stop)) && break
 	t=$((SECONDS - start))
+	rss_sample "$t"
 	if [[ -t 1 ]]; then
 		printf '\033[H\033[2J'
 		bold "duet demo: ${t}s of ${DEMO_SECONDS}s, $DEMO_RATE packets/s each way (Ctrl-C stops)"
@@ -144,6 +149,11 @@ rb=$(duet_json demo-b 'd["recv"]["matched"]')
 say "  A -> B: A sent $sa, B received $rb, from $(duet_json demo-b '",".join(d["recv"]["sources"]) or "-"')"
 say "  B -> A: B sent $sb, A received $ra, from $(duet_json demo-a '",".join(d["recv"]["sources"]) or "-"')"
 say "  (a client's first packets are dropped until the other side has sent: latching)"
+if [[ -n $rss_warm ]]; then
+	say "  duetd memory (VmRSS): ${rss_warm} kB at 10 s, largest after that ${rss_max} kB, last ${rss_last} kB"
+fi
+say "\$ duetctl relay   (drop counters at 0 hidden)"
+duet_ctl relay | awk '!($1 ~ /^drop_/ && $2 == "0")'
 if duet_ctl delete "$id" >/dev/null; then
 	duet_wait 5 duet_ended_is "$id" reason deleted
 	say "\$ duetctl delete $id; duetctl ended --count 1"

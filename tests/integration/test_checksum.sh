@@ -12,10 +12,10 @@ duet_init
 command -v tshark >/dev/null || duet_skip "needs tshark (apt-get install tshark)"
 duet_start_all
 
-AEP=$(duet_ep a 20098) BEP=$(duet_ep b 20099)
 A=$DUET_A_IP:40098
 B=$DUET_B_IP:40098
-duet_pair_put c1 "$AEP" "$BEP"
+duet_pair_create c1
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch c1" duet_latch c1 "$A" "$AEP" "$B" "$BEP"
 
 # 100 + 51 + 49 packets each way: payloads of 172, 173 (odd) and 1400 bytes.

@@ -34,8 +34,9 @@ gone() {
 }
 
 # --- duetctl delete ------------------------------------------------------------
-AEP=$(duet_ep a 20050) BEP=$(duet_ep b 20051) A=$DUET_A_IP:40050
-duet_pair_put d1 "$AEP" "$BEP"
+A=$DUET_A_IP:40050
+duet_pair_create d1
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch d1" duet_latch d1 "$A" "$AEP" "$B" "$BEP"
 duet_check_eq "d1 forwards 20 each way" "20 20" "$(exchange d1 "$A" "$AEP" "$B" "$BEP" 20)"
 duet_settle
@@ -65,16 +66,18 @@ duet_check_eq "d1: endpoints back in free" "1 1" \
 	"$(rcli SISMEMBER "$(duet_key free)" "$AEP") $(rcli SISMEMBER "$(duet_key free)" "$BEP")"
 
 # --- a control plane's del event ---------------------------------------------------
-AEP=$(duet_ep a 20054) BEP=$(duet_ep b 20055) A=$DUET_A_IP:40054
-duet_pair_put r1 "$AEP" "$BEP"
+A=$DUET_A_IP:40054
+duet_pair_create r1
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch r1" duet_latch r1 "$A" "$AEP" "$B" "$BEP"
 duet_pair_rm r1
 duet_check "r1: ended with reason deleted after a del event" duet_wait 5 duet_ended_is r1 reason deleted
 duet_check_eq "r1: forwarding stopped" 0 "$(gone r1 "$A" "$AEP")"
 
 # --- idle -----------------------------------------------------------------------
-AEP=$(duet_ep a 20052) BEP=$(duet_ep b 20053) A=$DUET_A_IP:40052
-duet_pair_put i1 "$AEP" "$BEP" idle_ms 4000
+A=$DUET_A_IP:40052
+duet_pair_create i1 --idle-ms 4000
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch i1" duet_latch i1 "$A" "$AEP" "$B" "$BEP"
 duet_check_eq "i1 forwards 10 each way" "10 10" "$(exchange i1 "$A" "$AEP" "$B" "$BEP" 10)"
 duet_check "i1: ended with reason idle within 8 s of silence" duet_wait 8 duet_ended_is i1 reason idle
@@ -89,8 +92,9 @@ duet_check_eq "i1: endpoints back in free, not in alloc" "1 1 0" \
 duet_check_eq "i1: forwarding stopped" 0 "$(gone i1 "$A" "$AEP")"
 
 # --- traffic keeps an idle_ms pair alive ---------------------------------------------
-AEP=$(duet_ep a 20056) BEP=$(duet_ep b 20057) A=$DUET_A_IP:40056
-duet_pair_put i2 "$AEP" "$BEP" idle_ms 4000
+A=$DUET_A_IP:40056
+duet_pair_create i2 --idle-ms 4000
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch i2" duet_latch i2 "$A" "$AEP" "$B" "$BEP"
 duet_check_eq "i2: 10 s of traffic (idle_ms 4000) all forwarded" "200 200" \
 	"$(exchange i2 "$A" "$AEP" "$B" "$BEP" 200 20)"
@@ -98,8 +102,9 @@ duet_check_eq "i2: not ended while talking" "" "$(duet_ended i2 reason)"
 duet_check "i2: ends idle once quiet" duet_wait 8 duet_ended_is i2 reason idle
 
 # --- expires --------------------------------------------------------------------
-AEP=$(duet_ep a 20058) BEP=$(duet_ep b 20059) A=$DUET_A_IP:40058
-duet_pair_put e1 "$AEP" "$BEP" expires $(($(date +%s) + 3))
+A=$DUET_A_IP:40058
+duet_pair_create e1 --expires $(($(date +%s) + 3))
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch e1" duet_latch e1 "$A" "$AEP" "$B" "$BEP"
 duet_check "e1: ends with reason expired" duet_wait 8 duet_ended_is e1 reason expired
 duet_check "e1: duetd deleted the record" duet_wait 3 \

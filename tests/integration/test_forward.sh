@@ -12,13 +12,12 @@ source "$(dirname "$0")/lib.sh"
 duet_init
 duet_start_all
 
-AEP=$(duet_ep a 20010)
-BEP=$(duet_ep b 20011)
 A=$DUET_A_IP:40000
 B=$DUET_B_IP:40000
 N=300
 
-duet_pair_put f1 "$AEP" "$BEP"
+duet_pair_create f1
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "duetd reports pair f1 as waiting" duet_wait 5 duet_stat_is f1 state waiting
 duet_check_eq "f1: mode in stats" passthrough "$(duet_stat f1 mode)"
 duet_check_eq "f1: both legs waiting before any packet" "waiting waiting" \

@@ -14,11 +14,10 @@ source "$(dirname "$0")/lib.sh"
 duet_init
 duet_start_all
 
-AEP=$(duet_ep a 20040)
-BEP=$(duet_ep b 20041)
 A=$DUET_A_IP:40000
 B=$DUET_B_IP:40000
-duet_pair_put j1 "$AEP" "$BEP"
+duet_pair_create j1
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "duetd knows pair j1" duet_wait 5 duet_stat_is j1 state waiting
 duet_require "latch both legs of j1" duet_latch j1 "$A" "$AEP" "$B" "$BEP"
 

@@ -12,13 +12,12 @@ source "$(dirname "$0")/lib.sh"
 duet_init
 duet_start_all relatch_silence_ms=1000
 
-AEP=$(duet_ep a 20020)
-BEP=$(duet_ep b 20021)
 A=$DUET_A_IP:40000
 A2=$DUET_A_IP2:40002
 B=$DUET_B_IP:40000
 
-duet_pair_put l1 "$AEP" "$BEP"
+duet_pair_create l1
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "duetd knows pair l1" duet_wait 5 duet_stat_is l1 state waiting
 
 # 1. Leg b unlatched: A's packets latch leg a and are dropped.

@@ -12,12 +12,11 @@ source "$(dirname "$0")/lib.sh"
 duet_init
 duet_start_all relatch_silence_ms=1000
 
-AEP=$(duet_ep a 20030)
-BEP=$(duet_ep b 20031)
 A=$DUET_A_IP:40000
 B=$DUET_B_IP:40000
 
-duet_pair_put p1 "$AEP" "$BEP" a_src "$A"
+duet_pair_create p1 --a-src "$A"
+AEP=$PAIR_A BEP=$PAIR_B
 duet_require "duetd knows pair p1" duet_wait 5 duet_stat_is p1 a_state latched
 duet_check_eq "pinned leg latched from the start, leg b waiting" "latched waiting" \
 	"$(duet_stat p1 a_state) $(duet_stat p1 b_state)"
@@ -82,8 +81,8 @@ duet_check_stop TERM
 # gateway and sends there.
 duet_conf_write relatch_silence_ms=1000 "port0.gateway=$DUET_A_IP" "port1.gateway=$DUET_B_IP"
 duet_require "duetd restarts with gateways" duetd_start
-P2A=$(duet_ep a 20032) P2B=$(duet_ep b 20033)
-duet_pair_put p2 "$P2A" "$P2B" a_src "$DUET_A_IP2:40032"
+duet_pair_create p2 --a-src "$DUET_A_IP2:40032"
+P2A=$PAIR_A P2B=$PAIR_B
 duet_require "duetd knows pair p2" duet_wait 5 duet_stat_is p2 a_state latched
 sleep 1 # the gateway's ARP answer
 duet_peer_bg ra3 "$NS_A" recv --bind "$DUET_A_IP2:40032" --count 5 --timeout 20 --tag gw

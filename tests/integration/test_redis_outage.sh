@@ -15,15 +15,13 @@ duet_start_all
 
 B=$DUET_B_IP
 A=$DUET_A_IP
-O1A=$(duet_ep a 20070) O1B=$(duet_ep b 20071)
-O2A=$(duet_ep a 20072) O2B=$(duet_ep b 20073)
-O3A=$(duet_ep a 20074) O3B=$(duet_ep b 20075)
-O4A=$(duet_ep a 20076) O4B=$(duet_ep b 20077)
 O5A=$(duet_ep a 20078) O5B=$(duet_ep b 20079)
 N=1000 # 10 s at 100 packets/s each way
 
-duet_pair_put o1 "$O1A" "$O1B"
-duet_pair_put o2 "$O2A" "$O2B"
+duet_pair_create o1
+O1A=$PAIR_A O1B=$PAIR_B
+duet_pair_create o2
+O2A=$PAIR_A O2B=$PAIR_B
 duet_require "latch o1" duet_latch o1 "$A:40071" "$O1A" "$B:40071" "$O1B"
 duet_require "latch o2" duet_latch o2 "$A:40072" "$O2A" "$B:40072" "$O2B"
 reconnects0=$(duet_relay_stat redis_reconnects)
@@ -33,7 +31,8 @@ duet_talk_both c "$A:40071" "$O1A" "$B:40071" "$O1B" $N 100 --linger 3
 sleep 1
 # o3 never hears a client, so it idles out 2 s after its creation: while
 # Redis is down.
-duet_pair_put o3 "$O3A" "$O3B" idle_ms 2000
+duet_pair_create o3 --idle-ms 2000
+O3A=$PAIR_A O3B=$PAIR_B
 duet_check "o3 loaded" duet_wait 3 duet_stat_is o3 state waiting
 duet_redis_kill
 duet_diag "redis-server killed"
@@ -41,8 +40,9 @@ sleep 4 # o3 idles out meanwhile; duetd's reconnect backoff grows past a second
 duet_check "duetd still running with Redis down" duetd_alive
 duet_redis_start "$DUET_REDIS_DIR"
 # A control plane acts the moment Redis is back, before duetd has noticed.
-duet_pair_put o4 "$O4A" "$O4B"
-duet_pair_rm o2
+duet_pair_create o4
+O4A=$PAIR_A O4B=$PAIR_B
+duet_check "duetctl delete o2 while duetd is cut off" duet_quiet duet_ctl delete o2
 duet_diag "redis-server restarted; o4 created, o2 deleted"
 
 duet_talk_wait c

@@ -13,13 +13,12 @@ duet_start_all
 
 A=$DUET_A_IP:40060
 B=$DUET_B_IP:40060
-S1A=$(duet_ep a 20060) S1B=$(duet_ep b 20061)
-S2A=$(duet_ep a 20062) S2B=$(duet_ep b 20063)
 total=$(((DUET_PORT_MAX - DUET_PORT_MIN + 1) * 2))
 
 duet_check_eq "duetd seeded every configured endpoint into free" "$total" "$(rcli SCARD "$(duet_key free)")"
 
-duet_pair_put s1 "$S1A" "$S1B"
+duet_pair_create s1
+S1A=$PAIR_A S1B=$PAIR_B
 duet_require "latch s1" duet_latch s1 "$A" "$S1A" "$B" "$S1B"
 
 duet_check_stop TERM
@@ -27,8 +26,10 @@ duet_check "heartbeat lapses after stop" duet_wait 6 \
 	bash -c "[[ \$(redis-cli -s '$DUET_REDIS_SOCK' EXISTS '$(duet_key relay)') == 0 ]]"
 
 # While duetd is down: s1 goes, s2 comes.
-duet_pair_rm s1
-duet_pair_put s2 "$S2A" "$S2B"
+# s2 first, so it cannot be given the endpoints s1 frees.
+duet_pair_create s2
+S2A=$PAIR_A S2B=$PAIR_B
+duet_check "duetctl delete s1 with duetd down" duet_quiet duet_ctl delete s1
 # An endpoint the config no longer has must be pruned from free on start.
 rcli SADD "$(duet_key free)" "$DUET_RELAY_IP_A:29999" 192.0.2.77:20000 >/dev/null
 
