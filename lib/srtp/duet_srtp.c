@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libsrtp2 session setup and teardown (see duet_srtp.h). Slow path only:
+ * the control thread in duetd, setup code in duet-caller and the tests.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "duet_srtp.h"
+
+static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
+static srtp_err_status_t srtp_init_status;
+
+static void
+init_once(void)
+{
+	srtp_init_status = srtp_init();
+}
+
+int
+duet_srtp_init(void)
+{
+	pthread_once(&srtp_once, init_once);
+	return srtp_init_status == srtp_err_status_ok ? 0 : -EIO;
+}
+
+void
+duet_srtp_policy(const struct duet_sdes *k, enum duet_srtp_dir dir, srtp_policy_t *p)
+{
+	memset(p, 0, sizeof(*p));
+	switch (k->suite) {
+	case DUET_SRTP_AES_CM_128_HMAC_SHA1_80:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		break;
+	case DUET_SRTP_AES_CM_128_HMAC_SHA1_32:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		break;
+	case DUET_SRTP_AEAD_AES_128_GCM:
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
+		break;
+	case DUET_SRTP_AEAD_AES_256_GCM:
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtcp);
+		break;
+	default:
+		break;
+	}
+	p->ssrc.type = dir == DUET_SRTP_INBOUND ? ssrc_any_inbound : ssrc_any_outbound;
+	p->key = (unsigned char *)(uintptr_t)k->key;
+	p->window_size = DUET_SRTP_WINDOW;
+	/* An outbound session re-protects what a sender sent; a sender's own
+	 * retransmission of an index must not make protect fail. */
+	p->allow_repeat_tx = dir == DUET_SRTP_OUTBOUND;
+	p->next = NULL;
+}
+
+int
+duet_srtp_session_new(const struct duet_sdes *k, enum duet_srtp_dir dir, srtp_t *out)
+{
+	srtp_policy_t p;
+	srtp_err_status_t st;
+
+	*out = NULL;
+	if (duet_srtp_init() != 0)
+		return -EIO;
+	if (duet_srtp_suite_key_len(k->suite) == 0 || k->key_len != duet_srtp_suite_key_len(k->suite))
+		return -EINVAL;
+	duet_srtp_policy(k, dir, &p);
+	st = srtp_create(out, &p);
+	if (st == srtp_err_status_ok)
+		return 0;
+	*out = NULL;
+	return st == srtp_err_status_alloc_fail ? -ENOMEM : -EINVAL;
+}
+
+void
+duet_srtp_session_free(srtp_t s)
+{
+	if (s != NULL)
+		srtp_dealloc(s);
+}
