@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "duet_addr.h"
+#include "duet_sdes.h"
 #include "duetctl.h"
 
 #define IDLE_MS_MAX 86400000ULL
@@ -30,11 +31,22 @@ enum {
 	OPT_TTL,
 	OPT_JSON,
 	OPT_HELP,
+	OPT_SUITE,
+	OPT_A_IN,
+	OPT_A_OUT,
+	OPT_B_IN,
+	OPT_B_OUT,
 };
 
+static const char *const key_fields[4] = {"a_in", "a_out", "b_in", "b_out"};
+
 static const char create_usage[] =
-	"duetctl create [--id ID] [--mode passthrough] [--a-src IP:PORT] "
-	"[--b-src IP:PORT] [--a-ip IP] [--b-ip IP] [--idle-ms N] [--expires UNIX | --ttl SECONDS]";
+	"duetctl create [--id ID] [--mode passthrough|verify|rekey] [--suite SUITE]\n"
+	"       [--a-in SDES] [--a-out SDES] [--b-in SDES] [--b-out SDES]\n"
+	"       [--a-src IP:PORT] [--b-src IP:PORT] [--a-ip IP] [--b-ip IP]\n"
+	"       [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
+	"  verify needs a_in and b_in, rekey all four keys; keys not given are made\n"
+	"  at random in --suite (default AES_CM_128_HMAC_SHA1_80) and printed";
 
 /* Check a service address option (which relay address a leg's endpoint is
  * taken on) and store its canonical text. */
@@ -92,6 +104,45 @@ script_keys(const struct duetctl *ctl, const char *id, char keys[4][DUET_REDIS_K
 	duetctl_key(ctl, keys[3], "events", NULL);
 }
 
+static int create_report(struct duetctl *ctl, const char *id, const char *mode,
+			 redisReply *reply, const char *free_key,
+			 char key_text[4][DUET_SDES_TEXT_MAX]);
+
+/*
+ * The keys a mode takes (verify: a_in, b_in; rekey: all four), given or
+ * made at random, as SDES text in key_text (empty for a key the mode does
+ * not take). Wipes the parsed keys.
+ */
+static int
+create_keys(const char *mode, enum duet_srtp_suite suite, struct duet_sdes key[4],
+	    const bool given[4], char key_text[4][DUET_SDES_TEXT_MAX])
+{
+	bool verify = strcmp(mode, "verify") == 0, rekey = strcmp(mode, "rekey") == 0;
+	int rc = DUETCTL_EXIT_OK;
+	unsigned int k;
+
+	memset(key_text, 0, 4 * DUET_SDES_TEXT_MAX);
+	for (k = 0; k < 4 && rc == DUETCTL_EXIT_OK; k++) {
+		bool needed = rekey || (verify && (k == 0 || k == 2));
+
+		if (!needed) {
+			if (given[k])
+				rc = duetctl_usage_err("create: mode %s takes no %s key", mode,
+						       key_fields[k]);
+			continue;
+		}
+		if (!given[k] && duet_sdes_generate(suite, &key[k]) != 0)
+			rc = duetctl_fail("create: cannot make a random key");
+		else if (duet_sdes_format(&key[k], key_text[k], DUET_SDES_TEXT_MAX) != 0)
+			rc = duetctl_fail("create: cannot format a key");
+	}
+	for (k = 0; k < 4; k++)
+		duet_sdes_wipe(&key[k]);
+	if (rc != DUETCTL_EXIT_OK)
+		duet_secure_zero(key_text, 4 * DUET_SDES_TEXT_MAX);
+	return rc;
+}
+
 int
 duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 {
@@ -107,13 +158,23 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		{"ttl", required_argument, NULL, OPT_TTL},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"suite", required_argument, NULL, OPT_SUITE},
+		{"a-in", required_argument, NULL, OPT_A_IN},
+		{"a-out", required_argument, NULL, OPT_A_OUT},
+		{"b-in", required_argument, NULL, OPT_B_IN},
+		{"b-out", required_argument, NULL, OPT_B_OUT},
 		{NULL, 0, NULL, 0},
 	};
+	struct duet_sdes key[4];
+	char key_text[4][DUET_SDES_TEXT_MAX];
+	bool key_given[4] = {false, false, false, false};
+	enum duet_srtp_suite suite = DUET_SRTP_AES_CM_128_HMAC_SHA1_80;
+	const char *mode = "passthrough";
 	char id[DUETCTL_PAIR_ID_MAX + 1] = "", a_src[DUET_ADDR_STRLEN] = "";
 	char b_src[DUET_ADDR_STRLEN] = "", idle_str[24] = "", expires_str[24] = "";
 	char a_ip[DUET_ADDR_STRLEN] = "", b_ip[DUET_ADDR_STRLEN] = "";
 	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24];
-	const char *args[22];
+	const char *args[30];
 	const char *expires_arg = NULL, *ttl_arg = NULL;
 	uint64_t v, expires = 0;
 	redisReply *reply;
@@ -130,14 +191,34 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 			snprintf(id, sizeof(id), "%s", optarg);
 			break;
 		case OPT_MODE:
-			if (strcmp(optarg, "verify") == 0 || strcmp(optarg, "rekey") == 0)
-				return duetctl_usage_err("--mode: mode '%s' not supported yet",
+			if (strcmp(optarg, "passthrough") != 0 && strcmp(optarg, "verify") != 0 &&
+			    strcmp(optarg, "rekey") != 0)
+				return duetctl_usage_err("--mode: unknown mode '%s' (passthrough, "
+							 "verify, rekey)",
 							 optarg);
-			if (strcmp(optarg, "passthrough") != 0)
-				return duetctl_usage_err("--mode: unknown mode '%s' (passthrough "
-							 "is the one mode so far)",
+			mode = optarg;
+			break;
+		case OPT_SUITE:
+			if (duet_srtp_suite_parse(optarg, &suite) != 0)
+				return duetctl_usage_err("--suite: unknown suite '%s' "
+							 "(AES_CM_128_HMAC_SHA1_80, "
+							 "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, "
+							 "AEAD_AES_256_GCM)",
 							 optarg);
 			break;
+		case OPT_A_IN:
+		case OPT_A_OUT:
+		case OPT_B_IN:
+		case OPT_B_OUT: {
+			unsigned int k = (unsigned int)(c - OPT_A_IN);
+			const char *why = NULL;
+
+			/* The value is secret: the message never repeats it. */
+			if (duet_sdes_parse(optarg, &key[k], &why) != 0)
+				return duetctl_usage_err("--%s: %s", k == 0 ? "a-in" : k == 1 ? "a-out" : k == 2 ? "b-in" : "b-out", why);
+			key_given[k] = true;
+			break;
+		}
 		case OPT_A_SRC:
 			if (parse_src("--a-src", optarg, a_src, sizeof(a_src)) != 0)
 				return DUETCTL_EXIT_USAGE;
@@ -202,6 +283,9 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	if (id[0] == '\0' && (rc = random_id(id, sizeof(id))) != 0)
 		return duetctl_fail("create: cannot read /dev/urandom for an id: %s",
 				    strerror(-rc));
+	rc = create_keys(mode, suite, key, key_given, key_text);
+	if (rc != DUETCTL_EXIT_OK)
+		return rc;
 
 	script_keys(ctl, id, keys);
 	snprintf(maxlen, sizeof(maxlen), "%d", DUET_REDIS_EVENTS_MAXLEN);
@@ -210,7 +294,13 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	args[n++] = id;
 	args[n++] = maxlen;
 	args[n++] = "mode";
-	args[n++] = "passthrough";
+	args[n++] = mode;
+	for (unsigned int k = 0; k < 4; k++) {
+		if (key_text[k][0] != '\0') {
+			args[n++] = key_fields[k];
+			args[n++] = key_text[k];
+		}
+	}
 	if (a_src[0] != '\0') {
 		args[n++] = "a_src";
 		args[n++] = a_src;
@@ -237,9 +327,24 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		args[n++] = expires_str;
 	}
 
-	if (duetctl_connect(ctl) != 0)
+	if (duetctl_connect(ctl) != 0) {
+		duet_secure_zero(key_text, sizeof(key_text));
 		return DUETCTL_EXIT_FAIL;
+	}
 	reply = duet_redis_script(&ctl->redis, DUET_SCRIPT_PAIR_CREATE, 4, n, args);
+	rc = create_report(ctl, id, mode, reply, keys[0], key_text);
+	duet_secure_zero(key_text, sizeof(key_text));
+	return rc;
+}
+
+/* Print what pair_create.lua answered: the endpoints, and in a keyed mode
+ * the keys each client needs. Frees the reply. */
+static int
+create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply *reply,
+	      const char *free_key, char key_text[4][DUET_SDES_TEXT_MAX])
+{
+	int rc;
+
 	if (reply == NULL)
 		return duetctl_fail("create %s: %s", id, ctl->redis.errstr);
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -248,7 +353,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		else if (strncmp(reply->str, "NOFREE", 6) == 0)
 			rc = duetctl_fail("create %s: relay %s has fewer than 2 free endpoints in "
 					  "%s (all in use, or duetd has not seeded them)",
-					  id, ctl->relay, keys[0]);
+					  id, ctl->relay, free_key);
 		else
 			rc = duetctl_fail("create %s: %s", id, reply->str);
 		freeReplyObject(reply);
@@ -268,6 +373,10 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		duetctl_json_kv(&j, "id", id);
 		duetctl_json_kv(&j, "a", reply->element[0]->str);
 		duetctl_json_kv(&j, "b", reply->element[1]->str);
+		duetctl_json_kv(&j, "mode", mode);
+		for (unsigned int k = 0; k < 4; k++)
+			if (key_text[k][0] != '\0')
+				duetctl_json_kv(&j, key_fields[k], key_text[k]);
 		duetctl_json_close(&j, '}');
 		duetctl_json_end(&j);
 	} else {
@@ -275,6 +384,11 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		duetctl_print_text(ctl->out, reply->element[0]->str, reply->element[0]->len);
 		fputs(" b=", ctl->out);
 		duetctl_print_text(ctl->out, reply->element[1]->str, reply->element[1]->len);
+		if (strcmp(mode, "passthrough") != 0)
+			fprintf(ctl->out, " mode=%s", mode);
+		for (unsigned int k = 0; k < 4; k++)
+			if (key_text[k][0] != '\0')
+				fprintf(ctl->out, " %s=\"%s\"", key_fields[k], key_text[k]);
 		fputc('\n', ctl->out);
 	}
 	freeReplyObject(reply);

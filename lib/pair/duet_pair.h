@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "duet_addr.h"
+#include "duet_sdes.h"
 
 #define DUET_PAIR_ID_MAX 64 /**< longest pair id, in bytes */
 #define DUET_PAIR_REASON_MAX 160
@@ -36,9 +37,21 @@
 /** Security mode of a pair (field `mode`). */
 enum duet_pair_mode {
 	DUET_MODE_PASSTHROUGH = 0, /**< forward SRTP untouched */
-	DUET_MODE_VERIFY,	   /**< authenticate, forward unchanged (SRTP issue) */
-	DUET_MODE_REKEY,	   /**< decrypt and re-encrypt per leg (SRTP issue) */
+	DUET_MODE_VERIFY,	   /**< authenticate and replay-check, forward unchanged */
+	DUET_MODE_REKEY,	   /**< decrypt with the sender's key, encrypt with the receiver's */
 };
+
+/** The SRTP keys of a pair, as the contract names them. */
+enum duet_pair_key {
+	DUET_KEY_A_IN = 0, /**< what client a protects with (relay unprotects) */
+	DUET_KEY_A_OUT,	   /**< what the relay protects with toward a (rekey) */
+	DUET_KEY_B_IN,	   /**< what client b protects with */
+	DUET_KEY_B_OUT,	   /**< what the relay protects with toward b (rekey) */
+	DUET_KEY_COUNT,
+};
+
+/** Keep a sender's previous key this long after a rotation (ms). */
+#define DUET_PAIR_KEY_GRACE_MS 10000
 
 /** A pair as the control plane describes it, after validation. */
 struct duet_pair_spec {
@@ -49,6 +62,7 @@ struct duet_pair_spec {
 	uint16_t port_idx[2];	       /**< index of the duet port each endpoint is on */
 	uint32_t idle_ms;	       /**< idle timeout in ms, 0 = never (the contract parser fills in the relay default) */
 	uint64_t expires;	       /**< unix seconds when the pair ends, 0 = never */
+	struct duet_sdes key[DUET_KEY_COUNT]; /**< SRTP keys (key_len 0 = none); secret */
 };
 
 /** Leg state as seen in stats. */
@@ -80,6 +94,8 @@ struct duet_leg_counters {
 	uint64_t bytes;		     /**< their UDP payload bytes */
 	uint64_t drop_src;	     /**< dropped: source not the leg's client */
 	uint64_t drop_peer_unlatched; /**< dropped: the other leg had no client yet */
+	uint64_t drop_auth;	     /**< dropped: SRTP/SRTCP tag wrong (keyed modes) */
+	uint64_t drop_replay;	     /**< dropped: SRTP/SRTCP index replayed or too old */
 };
 
 /** Final figures of an ended pair. */
@@ -114,13 +130,16 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
  * Add or update the pair spec->id.
  * A new id gets a free slot and both endpoint keys are published. An existing
  * id with the same endpoints and mode is updated in place (pins, idle,
- * expires): latched clients stay latched, counters continue. An existing id
+ * expires, keys): latched clients stay latched, counters continue; a new
+ * sender key is used at once, the previous one is still accepted for
+ * DUET_PAIR_KEY_GRACE_MS (packets already on their way). An existing id
  * with other endpoints or another mode is replaced (old legs deleted, new
  * ones added; latches and counters restart); a replacement that cannot get a
  * slot is refused and the old pair keeps running.
  * @param why on failure, a reason naming what was wrong
  * @return 0 added, 1 updated in place, 2 replaced; -EEXIST an endpoint is used
- *         by another pair; -ENOSPC table full; -EINVAL bad spec.
+ *         by another pair; -ENOSPC table full; -EINVAL bad spec; -ENOMEM
+ *         no memory for SRTP sessions.
  */
 int duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 		  uint64_t now_ms, char *why, size_t whylen);

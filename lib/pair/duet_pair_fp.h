@@ -26,14 +26,29 @@
 
 #include "duet_addr.h"
 #include "duet_pair.h"
+#include "duet_srtp_fp.h"
 
 struct duet_pair_ctl;
+struct duet_pair_retire;
+
+/**
+ * SRTP state of a keyed pair (verify, rekey), allocated by the control
+ * thread for such pairs only, so passthrough pairs cost one pointer.
+ * dir[k] serves the packets arriving at leg k (see duet_srtp_fp.h for who
+ * may use it). The pointer in the table is set before the pair's endpoints
+ * are published and stays until the slot is reclaimed after RCU.
+ */
+struct duet_pair_crypto {
+	struct duet_srtp_ctx dir[2];	    /**< workers (under busy) */
+	struct duet_sdes key[DUET_KEY_COUNT]; /**< control thread only: the keys in use */
+};
 
 /** The table. Hot, read-mostly fields first. */
 struct duet_pair_table {
 	struct rte_hash *ep_hash;	      /**< endpoint -> leg index; LF readers */
 	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
 	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
+	struct duet_pair_crypto **crypto;     /**< per slot; NULL for passthrough pairs */
 	struct rte_rcu_qsbr *qsbr;	      /**< one reader per worker */
 	uint32_t capacity;		      /**< pairs */
 	uint32_t n_workers;		      /**< RCU readers */
@@ -41,6 +56,7 @@ struct duet_pair_table {
 	struct rte_hash *id_hash;	      /**< pair id -> slot */
 	struct rte_rcu_qsbr_dq *dq;	      /**< deleted slots waiting for a grace period */
 	struct duet_pair_ctl *ctl;	      /**< per slot: spec, creation time, counter base */
+	struct duet_pair_retire *retire;      /**< SRTP sessions waiting for a grace period */
 	uint32_t *free_slots;		      /**< stack of free slots */
 	uint32_t n_free;		      /**< entries in free_slots */
 	uint32_t n_live;		      /**< live pairs */
@@ -69,6 +85,16 @@ static inline struct duet_leg *
 duet_pair_leg_at(const struct duet_pair_table *t, uint32_t leg_idx)
 {
 	return &t->legs[leg_idx];
+}
+
+/** The SRTP context for packets arriving at leg leg_idx, or NULL when the
+ * pair is not keyed. Worker lcores (between quiescent states). */
+static inline struct duet_srtp_ctx *
+duet_pair_srtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
+{
+	struct duet_pair_crypto *c = __atomic_load_n(&t->crypto[leg_idx >> 1], __ATOMIC_ACQUIRE);
+
+	return c != NULL ? &c->dir[leg_idx & 1] : NULL;
 }
 
 /** This worker's counters of leg leg_idx. Worker widx only. */
@@ -186,6 +212,23 @@ duet_latch_decide(const struct duet_leg_view *v, const struct duet_addr *src, ui
 	if ((int64_t)(now - last_rx) >= (int64_t)silence)
 		return DUET_LATCH_MOVED;
 	return DUET_LATCH_REJECT;
+}
+
+/**
+ * What duet_leg_rx() would decide for a packet from src, without changing
+ * the leg: keyed modes ask this first and latch only once the packet has
+ * authenticated. Worker lcores.
+ */
+static inline enum duet_latch_verdict
+duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t now,
+	      uint64_t silence)
+{
+	struct duet_leg_view v;
+
+	if (!duet_leg_read(l, &v))
+		return DUET_LATCH_REJECT;
+	return duet_latch_decide(&v, src, __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED),
+				 now, silence);
 }
 
 /**

@@ -12,6 +12,7 @@
 #ifndef DUET_PKT_FP_H
 #define DUET_PKT_FP_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,8 @@
 #define DUET_PKT_IP4_CKSUM 10	 /**< IPv4: header checksum */
 #define DUET_PKT_IP4_SRC 12	 /**< IPv4: source address */
 #define DUET_PKT_IP4_DST 16	 /**< IPv4: destination address */
+#define DUET_PKT_IP4_TOTLEN 2	 /**< IPv4: total length */
+#define DUET_PKT_UDP_LEN 4	 /**< UDP: length */
 #define DUET_PKT_UDP_CKSUM 6	 /**< UDP: checksum */
 #define DUET_PKT_ICMP_CKSUM 2	 /**< ICMP: checksum */
 #define DUET_PKT_ARP_OP 6	 /**< ARP: operation */
@@ -163,6 +166,46 @@ duet_pkt_rewrite_udp4(uint8_t *frame, const struct duet_pkt_info *pi,
 		/* A computed zero is sent as all ones, since zero means "none". */
 		duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
 	}
+}
+
+/**
+ * Set a parsed IPv4/UDP frame's UDP length (header + payload) and the IP
+ * total length that follows from it, after the payload changed size (SRTP
+ * rekey: suites differ in tag length). Call before duet_pkt_rewrite_udp4(),
+ * which recomputes the IPv4 header checksum; pi is updated. Worker lcores.
+ */
+static inline void
+duet_pkt_udp4_resize(uint8_t *frame, struct duet_pkt_info *pi, uint16_t udp_len)
+{
+	uint16_t total = (uint16_t)(pi->l4_off - pi->l3_off + udp_len);
+
+	duet_pkt_store16(frame + pi->l3_off + DUET_PKT_IP4_TOTLEN, htons(total));
+	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_LEN, htons(udp_len));
+	pi->l4_len = udp_len;
+	pi->ip_total = total;
+}
+
+/**
+ * Compute the UDP checksum of an IPv4/UDP frame from scratch (pseudo-header,
+ * header, payload), for a payload the relay rewrote (SRTP rekey). Worker
+ * lcores.
+ */
+static inline void
+duet_pkt_udp4_cksum_full(uint8_t *frame, const struct duet_pkt_info *pi)
+{
+	const uint8_t *ip = frame + pi->l3_off;
+	uint8_t *udp = frame + pi->l4_off;
+	uint8_t pseudo[4] = {0, 17, 0, 0};
+	uint64_t sum;
+	uint16_t c;
+
+	duet_pkt_store16(pseudo + 2, htons(pi->l4_len));
+	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, 0);
+	sum = duet_pkt_sum(ip + DUET_PKT_IP4_SRC, 8, 0);
+	sum = duet_pkt_sum(pseudo, 4, sum);
+	sum = duet_pkt_sum(udp, pi->l4_len, sum);
+	c = (uint16_t)~duet_pkt_fold(sum);
+	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, c == 0 ? 0xffff : c);
 }
 
 /**

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "duet_sdes.h"
 
@@ -244,5 +245,31 @@ duet_sdes_format(const struct duet_sdes *k, char *buf, size_t len)
 	memcpy(buf, name, nl);
 	memcpy(buf + nl, " inline:", 8);
 	buf[nl + 8 + b64_encode(k->key, k->key_len, buf + nl + 8)] = '\0';
+	return 0;
+}
+
+int
+duet_sdes_generate(enum duet_srtp_suite s, struct duet_sdes *out)
+{
+	size_t got = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((unsigned int)s >= DUET_SRTP_SUITE_COUNT)
+		return -EINVAL;
+	out->suite = s;
+	out->key_len = (uint8_t)suites[s].key_len;
+	while (got < out->key_len) {
+		ssize_t n = getrandom(out->key + got, out->key_len - got, 0);
+
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			duet_sdes_wipe(out);
+			return -e;
+		}
+		got += (size_t)n;
+	}
 	return 0;
 }

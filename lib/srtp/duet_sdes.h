@@ -68,6 +68,12 @@ unsigned int duet_srtp_suite_key_len(enum duet_srtp_suite s);
 /** Authentication tag length the suite adds to each SRTP packet. */
 unsigned int duet_srtp_suite_tag_len(enum duet_srtp_suite s);
 
+/**
+ * Make a fresh random key for a suite (getrandom(2)).
+ * @return 0, -EINVAL for an unknown suite, or -errno from getrandom
+ */
+int duet_sdes_generate(enum duet_srtp_suite s, struct duet_sdes *out);
+
 /** Overwrite a key so the compiler cannot elide it. */
 void duet_sdes_wipe(struct duet_sdes *k);
 

@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "duet_srtp.h"
+#include "duet_srtp_fp.h"
 
 static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t srtp_init_status;
@@ -82,4 +84,49 @@ duet_srtp_session_free(srtp_t s)
 {
 	if (s != NULL)
 		srtp_dealloc(s);
+}
+
+struct duet_srtp_sess *
+duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verify_only)
+{
+	struct duet_srtp_sess *x;
+	srtp_err_status_t st;
+	srtp_policy_t p;
+
+	if (duet_srtp_init() != 0) {
+		errno = EIO;
+		return NULL;
+	}
+	if (duet_srtp_suite_key_len(k->suite) == 0 || k->key_len != duet_srtp_suite_key_len(k->suite)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return NULL;
+	duet_srtp_policy(k, dir, &p);
+	if (verify_only && dir == DUET_SRTP_INBOUND &&
+	    (k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_80 ||
+	     k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_32)) {
+		/* The HMAC covers the ciphertext: checking it needs no decryption. */
+		p.rtp.sec_serv = sec_serv_auth;
+		x->rtp_auth_only = 1;
+	}
+	x->suite = (uint8_t)k->suite;
+	st = srtp_create(&x->s, &p);
+	if (st != srtp_err_status_ok) {
+		free(x);
+		errno = st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	return x;
+}
+
+void
+duet_srtp_sess_free(struct duet_srtp_sess *x)
+{
+	if (x == NULL)
+		return;
+	srtp_dealloc(x->s);
+	free(x);
 }

@@ -48,6 +48,21 @@ int duet_srtp_session_new(const struct duet_sdes *k, enum duet_srtp_dir dir, srt
 /** Free a session (libsrtp2 wipes its keys). NULL is a no-op. */
 void duet_srtp_session_free(srtp_t s);
 
+struct duet_srtp_sess;
+
+/**
+ * Make a fast-path session (struct duet_srtp_sess, duet_srtp_fp.h).
+ * @param verify_only  inbound session for verify mode: for the AES-CM
+ *                     suites its RTP side only checks the tag and never
+ *                     decrypts (SRTCP and GCM still need to decrypt)
+ * @return the session, or NULL with errno set (EINVAL, ENOMEM). Slow path.
+ */
+struct duet_srtp_sess *duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir,
+					  bool verify_only);
+
+/** Free a fast-path session. NULL is a no-op. Slow path, after RCU. */
+void duet_srtp_sess_free(struct duet_srtp_sess *x);
+
 /** True when a libsrtp2 status is a replay (rather than an auth) failure. */
 static inline bool
 duet_srtp_is_replay(srtp_err_status_t st)

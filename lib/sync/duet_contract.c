@@ -28,6 +28,10 @@ enum field_kind {
 	F_MODE,
 	F_IDLE_MS,
 	F_EXPIRES,
+	F_A_IN,
+	F_A_OUT,
+	F_B_IN,
+	F_B_OUT,
 	F_MAX
 };
 
@@ -39,6 +43,10 @@ static const char *const field_names[F_MAX] = {
 	[F_MODE] = "mode",
 	[F_IDLE_MS] = "idle_ms",
 	[F_EXPIRES] = "expires",
+	[F_A_IN] = "a_in",
+	[F_A_OUT] = "a_out",
+	[F_B_IN] = "b_in",
+	[F_B_OUT] = "b_out",
 };
 
 static int
@@ -227,11 +235,44 @@ parse_mode(const char *value, uint8_t *mode, char *why, size_t whylen)
 		return refuse(why, whylen, "mode '%s' unknown (%s)",
 			      duet_contract_quote(value, q, sizeof(q)), names);
 	}
-	/* verify and rekey are reserved for the SRTP work: accepting them now
-	 * would forward media unauthenticated while the control plane believes
-	 * otherwise. */
-	if (*mode != DUET_MODE_PASSTHROUGH)
-		return refuse(why, whylen, "mode '%s' not supported yet", value);
+	return 0;
+}
+
+/*
+ * The SRTP key fields a mode takes: verify a_in and b_in (what each client
+ * sends with), rekey all four; passthrough none, so a relay in passthrough
+ * never holds a key. A key's value is never quoted back: it is secret.
+ */
+static int
+parse_keys(uint8_t mode, const char *const *val, struct duet_sdes *key, char *why,
+	   size_t whylen)
+{
+	static const int fields[DUET_KEY_COUNT] = {F_A_IN, F_A_OUT, F_B_IN, F_B_OUT};
+	const char *mode_name = duet_pair_mode_name(mode);
+	unsigned int k;
+
+	for (k = 0; k < DUET_KEY_COUNT; k++) {
+		const char *v = val[fields[k]];
+		const char *name = field_names[fields[k]];
+		bool needed = mode == DUET_MODE_REKEY ||
+			      (mode == DUET_MODE_VERIFY && (k == DUET_KEY_A_IN || k == DUET_KEY_B_IN));
+		const char *bad = NULL;
+
+		if (v != NULL && v[0] == '\0')
+			v = NULL;
+		if (v == NULL) {
+			if (needed)
+				return refuse(why, whylen, "mode %s needs field %s", mode_name, name);
+			continue;
+		}
+		if (!needed)
+			return refuse(why, whylen, "mode %s takes no field %s%s", mode_name, name,
+				      mode == DUET_MODE_PASSTHROUGH
+					      ? " (the relay must not hold end-to-end keys)"
+					      : "");
+		if (duet_sdes_parse(v, &key[k], &bad) != 0)
+			return refuse(why, whylen, "field %s: %s", name, bad);
+	}
 	return 0;
 }
 
@@ -314,7 +355,14 @@ duet_contract_parse_pair(const char *id, const struct duet_contract_field *field
 		spec.expires = v;
 	}
 
+	/* Keys last, so no other refusal leaves a parsed key on the stack. */
+	rc = parse_keys(spec.mode, val, spec.key, why, whylen);
+	if (rc != 0) {
+		duet_secure_zero(spec.key, sizeof(spec.key));
+		return rc;
+	}
 	*out = spec;
+	duet_secure_zero(spec.key, sizeof(spec.key));
 	return 0;
 }
 

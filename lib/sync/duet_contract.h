@@ -60,10 +60,12 @@ int duet_contract_check_id(const char *id, char *why, size_t whylen);
  * against the contract and the relay's configuration: endpoints `a` and `b`
  * must be distinct service addresses of this relay with the UDP port in the
  * media range; `a_src`/`b_src` (optional) must be unicast addresses of the
- * endpoint's family; `mode` must be a mode this relay supports;
- * `idle_ms` and `expires` must be unsigned decimal numbers in range.
- * Unknown fields and the reserved crypto fields are ignored; a field given
- * twice is refused. An absent or empty optional field is the same as absent.
+ * endpoint's family; `mode` must be passthrough, verify or rekey;
+ * `idle_ms` and `expires` must be unsigned decimal numbers in range; the
+ * SRTP key fields (`a_in`, `b_in` for verify; those and `a_out`, `b_out`
+ * for rekey; none for passthrough) must be SDES values (duet_sdes.h).
+ * Unknown fields are ignored; a field given twice is refused. out->key
+ * holds secrets: the caller wipes it (duet_secure_zero) when done. An absent or empty optional field is the same as absent.
  * out->idle_ms is the effective timeout: the relay's idle_timeout_ms when the
  * record has none; 0 means the pair never idles out.
  * out->port_idx[] is filled from duet_conf_endpoint_port().

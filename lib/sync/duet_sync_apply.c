@@ -65,28 +65,41 @@ apply_del(struct duet_sync *s, const char *id)
 		SYNC_LOG(DEBUG, "pair %s deleted\n", id);
 }
 
+static void apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spec);
+
 static void
 apply_put(struct duet_sync *s, const char *id, const struct duet_contract_field *f, size_t n)
 {
 	char why[DUET_CONTRACT_WHY_MAX];
-	struct duet_pair_spec spec, old_spec;
-	struct duet_pair_final fin;
-	struct pair_figures figs;
-	bool replacing = false;
-	int old_slot, slot, rc;
+	struct duet_pair_spec spec;
 
 	if (duet_contract_parse_pair(id, f, n, s->conf, &spec, why, sizeof(why)) != 0) {
 		reject(s, id, why);
 		return;
 	}
+	apply_spec(s, id, &spec);
+	/* SRTP keys: the table made its own sessions; no copy stays here. */
+	duet_secure_zero(spec.key, sizeof(spec.key));
+}
+
+static void
+apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spec)
+{
+	char why[DUET_CONTRACT_WHY_MAX];
+	struct duet_pair_spec old_spec;
+	struct duet_pair_final fin;
+	struct pair_figures figs;
+	bool replacing = false;
+	int old_slot, slot, rc;
+
 	old_slot = duet_pair_find(s->t, id);
 	if (old_slot >= 0) {
 		const struct duet_pair_spec *o = duet_pair_spec_of(s->t, (uint32_t)old_slot);
 
 		/* duet_pair_put replaces a pair whose endpoints or mode change;
 		 * its figures must be taken now for the ended entry. */
-		if (!duet_addr_equal(&o->ep[0], &spec.ep[0]) ||
-		    !duet_addr_equal(&o->ep[1], &spec.ep[1]) || o->mode != spec.mode) {
+		if (!duet_addr_equal(&o->ep[0], &spec->ep[0]) ||
+		    !duet_addr_equal(&o->ep[1], &spec->ep[1]) || o->mode != spec->mode) {
 			replacing = true;
 			old_spec = *o;
 			pair_figures_read(s, (uint32_t)old_slot, s->now_ms, &figs);
@@ -97,7 +110,7 @@ apply_put(struct duet_sync *s, const char *id, const struct duet_contract_field 
 			fin.ended_ms = s->now_ms;
 		}
 	}
-	rc = duet_pair_put(s->t, &spec, s->now_ms, why, sizeof(why));
+	rc = duet_pair_put(s->t, spec, s->now_ms, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == PHASE_LOAD && !s->retry_final &&
 	    s->n_retry < s->capacity) {
 		/* During a load the owner of the endpoint may be a pair that
@@ -127,6 +140,26 @@ apply_put(struct duet_sync *s, const char *id, const struct duet_contract_field 
 	}
 	if ((uint32_t)slot < s->capacity)
 		s->book[slot].seen_gen = s->load_gen;
+}
+
+/* Overwrite the values of SRTP key fields in a pair's HGETALL reply before
+ * hiredis frees it, so no key lingers in freed memory. */
+static void
+wipe_key_values(const redisReply *r)
+{
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || k->len != 4)
+			continue;
+		if (strcmp(k->str, "a_in") == 0 || strcmp(k->str, "b_in") == 0 ||
+		    strcmp(k->str, "a_out") == 0 || strcmp(k->str, "b_out") == 0)
+			duet_secure_zero(v->str, v->len);
+	}
 }
 
 /* Apply the reply to HGETALL of pair `id`. */
@@ -170,6 +203,7 @@ apply_record(struct duet_sync *s, const char *id, const redisReply *r)
 	}
 	apply_put(s, id, f, n);
 out:
+	wipe_key_values(r);
 	if (f != stack)
 		free(f);
 }

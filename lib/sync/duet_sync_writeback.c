@@ -359,6 +359,8 @@ stats_cmd(struct cmd *c, const char *key, const char *state, const char *reason,
 		LEG_FIELD("bytes", f->leg[k].bytes);
 		LEG_FIELD("drop_src", f->leg[k].drop_src);
 		LEG_FIELD("drop_peer_unlatched", f->leg[k].drop_peer_unlatched);
+		LEG_FIELD("drop_auth", f->leg[k].drop_auth);
+		LEG_FIELD("drop_replay", f->leg[k].drop_replay);
 		LEG_FIELD("last_ms", f->last_ms[k]);
 #undef LEG_FIELD
 	}
@@ -421,6 +423,14 @@ sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	cmd_u64(&c, fin->leg[0].drop_peer_unlatched);
 	cmd_str(&c, "b_drop_peer_unlatched");
 	cmd_u64(&c, fin->leg[1].drop_peer_unlatched);
+	cmd_str(&c, "a_drop_auth");
+	cmd_u64(&c, fin->leg[0].drop_auth);
+	cmd_str(&c, "b_drop_auth");
+	cmd_u64(&c, fin->leg[1].drop_auth);
+	cmd_str(&c, "a_drop_replay");
+	cmd_u64(&c, fin->leg[0].drop_replay);
+	cmd_str(&c, "b_drop_replay");
+	cmd_u64(&c, fin->leg[1].drop_replay);
 	outbox_push(s, &c, -1, 0);
 
 	if (stats_key(s, spec->id, key, sizeof(key)) == 0) {

@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
+#include "duet_srtp_fp.h"
 #include "duet_worker.h"
 #include "duet_worker_fp.h"
 
@@ -85,6 +86,10 @@ duet_worker_init(struct duet_worker *w, int socket_id)
 		rte_eth_tx_buffer_init(w->txb[i], DUET_WORKER_BURST);
 		rte_eth_tx_buffer_set_err_callback(w->txb[i], tx_unsent, w);
 	}
+	w->scratch = rte_zmalloc_socket("duet_srtp_scratch", DUET_SRTP_MAX_PKT, RTE_CACHE_LINE_SIZE,
+					socket_id);
+	if (w->scratch == NULL)
+		goto err_free;
 	return 0;
 err_free:
 	duet_worker_fini(w);
@@ -100,6 +105,8 @@ duet_worker_fini(struct duet_worker *w)
 		rte_free(w->txb[i]);
 		w->txb[i] = NULL;
 	}
+	rte_free(w->scratch);
+	w->scratch = NULL;
 }
 
 void

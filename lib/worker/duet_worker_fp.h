@@ -18,6 +18,7 @@
 #include "duet_pair_fp.h"
 #include "duet_pkt.h"
 #include "duet_pkt_fp.h"
+#include "duet_srtp_fp.h"
 #include "duet_worker.h"
 
 #define DUET_PREFETCH_AHEAD 3
@@ -88,35 +89,25 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 }
 
 /*
- * Relay one UDP packet that arrived at leg leg_idx: buffered for tx
- * (returns 1) or dropped and counted here (returns 0).
+ * Send a packet the leg accepted on to the peer leg's client: drop it if the
+ * peer has no client yet or no next-hop MAC is known, else rewrite it to
+ * leave from the peer's endpoint and queue it. new_len >= 0 is the payload's
+ * new length after SRTP rekey (lengths and the UDP checksum are then
+ * recomputed); -1 keeps the payload as it came. Returns like
+ * duet_worker_relay().
  */
 static inline uint16_t
-duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, const struct duet_pkt_info *pi,
-		  uint32_t leg_idx, uint64_t now)
+duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
+		    uint32_t leg_idx, struct duet_leg_counters *lc, int new_len)
 {
-	struct duet_pair_table *t = w->pairs;
-	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
-	struct duet_leg *peer = duet_pair_leg_at(t, leg_idx ^ 1);
-	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
-	struct duet_leg_view lv, pv;
-	enum duet_latch_verdict v;
+	struct duet_leg *peer = duet_pair_leg_at(w->pairs, leg_idx ^ 1);
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct duet_leg_view pv;
 	const uint8_t *dmac;
+	uint64_t bytes;
 	uint8_t gw[6];
 	unsigned int out;
 
-	if (pi->ttl <= 1) {
-		duet_worker_drop(w, m, DUET_DROP_IP_TTL);
-		return 0;
-	}
-	v = duet_leg_rx(leg, &pi->src, pi->src_mac, now, w->silence_tsc, &lv);
-	if (v == DUET_LATCH_REJECT) {
-		lc->drop_src++;
-		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
-		return 0;
-	}
-	w->stats->latched += v == DUET_LATCH_NEW;
-	w->stats->relatched += v == DUET_LATCH_MOVED;
 	if (!duet_leg_read(peer, &pv) || pv.state != DUET_LEG_LATCHED) {
 		lc->drop_peer_unlatched++;
 		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
@@ -131,19 +122,126 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, const struct duet_p
 		duet_worker_drop(w, m, DUET_DROP_NO_NEXT_HOP);
 		return 0;
 	}
-	duet_pkt_rewrite_udp4(rte_pktmbuf_mtod(m, uint8_t *), pi, &peer->local, &pv.client,
-			      w->ports[out].mac, dmac, w->ports[out].ip_cksum_offload);
+	if (new_len >= 0) {
+		m->data_len = (uint16_t)(pi->l4_off + 8 + new_len);
+		m->pkt_len = m->data_len;
+		duet_pkt_udp4_resize(frame, pi, (uint16_t)(new_len + 8));
+	}
+	duet_pkt_rewrite_udp4(frame, pi, &peer->local, &pv.client, w->ports[out].mac, dmac,
+			      w->ports[out].ip_cksum_offload);
+	if (new_len >= 0)
+		duet_pkt_udp4_cksum_full(frame, pi);
 	if (w->ports[out].ip_cksum_offload) {
 		m->l2_len = pi->l3_off;
 		m->l3_len = (uint16_t)(pi->l4_off - pi->l3_off);
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	}
+	bytes = (uint64_t)(pi->l4_len - 8);
 	lc->pkts++;
-	lc->bytes += (uint64_t)(pi->l4_len - 8);
+	lc->bytes += bytes;
 	w->stats->fwd_pkts++;
-	w->stats->fwd_bytes += (uint64_t)(pi->l4_len - 8);
+	w->stats->fwd_bytes += bytes;
 	duet_worker_tx(w, out, m, (leg_idx << 2) | DUET_TX_RELAY);
 	return 1;
+}
+
+/* Count a packet SRTP refused, per reason and (for the sender) per leg. */
+static inline void
+duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, struct duet_leg_counters *lc,
+		      enum duet_srtp_verdict sv)
+{
+	static const uint8_t reason[] = {
+		[DUET_SRTP_AUTH] = DUET_DROP_SRTP_AUTH,	    [DUET_SRTP_REPLAY] = DUET_DROP_SRTP_REPLAY,
+		[DUET_SRTP_BAD] = DUET_DROP_SRTP_BAD,	    [DUET_SRTP_BUSY] = DUET_DROP_SRTP_BUSY,
+		[DUET_SRTP_PROTECT] = DUET_DROP_SRTP_PROTECT, [DUET_SRTP_NO_KEY] = DUET_DROP_SRTP_NO_KEY,
+	};
+
+	if (sv == DUET_SRTP_REPLAY)
+		lc->drop_replay++;
+	else if (sv == DUET_SRTP_AUTH || sv == DUET_SRTP_BAD)
+		lc->drop_auth++;
+	duet_worker_drop(w, m, (enum duet_drop)reason[sv]);
+}
+
+/*
+ * Keyed modes (verify, rekey): the packet must authenticate with the
+ * sender's key before it may latch or re-latch the leg, so a spoofer
+ * without the key can neither take a leg nor disturb it. Verify leaves the
+ * packet as it came; rekey decrypts and re-encrypts it in place and sets
+ * *new_len to the payload's new length (suites differ in tag length).
+ * Returns false when the packet was dropped (and counted) here.
+ */
+static inline bool
+duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet_pkt_info *pi,
+		    uint32_t leg_idx, uint64_t now, int *new_len)
+{
+	struct duet_pair_table *t = w->pairs;
+	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
+	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
+	struct duet_srtp_ctx *sc = duet_pair_srtp_at(t, leg_idx);
+	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
+	int len = (int)pi->l4_len - 8;
+	enum duet_srtp_verdict sv;
+
+	/* A source the latch rule refuses anyway costs no crypto. */
+	if (duet_leg_peek(leg, &pi->src, now, w->silence_tsc) == DUET_LATCH_REJECT) {
+		lc->drop_src++;
+		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
+		return false;
+	}
+	if (sc == NULL) {
+		sv = DUET_SRTP_NO_KEY;
+	} else if (!duet_srtp_ctx_take(sc)) {
+		sv = DUET_SRTP_BUSY;
+	} else {
+		if (leg->mode == DUET_MODE_REKEY) {
+			int cap = (int)(rte_pktmbuf_tailroom(m) + m->data_len) - (pi->l4_off + 8);
+
+			sv = duet_srtp_rekey(sc, payload, &len, cap, w->scratch, now);
+			*new_len = len;
+		} else {
+			sv = duet_srtp_verify(sc, payload, len, w->scratch, now);
+		}
+		duet_srtp_ctx_give(sc);
+	}
+	if (sv == DUET_SRTP_OK)
+		return true;
+	duet_worker_srtp_drop(w, m, lc, sv);
+	return false;
+}
+
+/*
+ * Relay one UDP packet that arrived at leg leg_idx: buffered for tx
+ * (returns 1) or dropped and counted here (returns 0).
+ */
+static inline uint16_t
+duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
+		  uint32_t leg_idx, uint64_t now)
+{
+	struct duet_pair_table *t = w->pairs;
+	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
+	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
+	struct duet_leg_view lv;
+	enum duet_latch_verdict v;
+	int new_len = -1;
+
+	if (pi->ttl <= 1) {
+		duet_worker_drop(w, m, DUET_DROP_IP_TTL);
+		return 0;
+	}
+	if (leg->mode != DUET_MODE_PASSTHROUGH &&
+	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, &new_len))
+		return 0;
+	/* In keyed modes only an authentic packet gets here to (re-)latch. */
+	v = duet_leg_rx(leg, &pi->src, pi->src_mac, now, w->silence_tsc, &lv);
+	if (v == DUET_LATCH_REJECT) {
+		lc->drop_src++;
+		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
+		return 0;
+	}
+	w->stats->latched += v == DUET_LATCH_NEW;
+	w->stats->relatched += v == DUET_LATCH_MOVED;
+	return duet_worker_to_peer(w, m, pi, leg_idx, lc, new_len);
 }
 
 /**

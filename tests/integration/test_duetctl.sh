@@ -177,6 +177,21 @@ run "ended" 0 ctl ended
 run "ended --count 1 --json" 0 ctl ended --count 1 --json
 jcheck "ended --count 1 --json" "len(d) == 1 and d[0]['id'] == 'old-2' and d[0]['reason'] == 'deleted' and '-' in d[0]['entry']"
 
+# --- keyed modes: keys made, printed once, stored in the hash -------------
+K80="AES_CM_128_HMAC_SHA1_80 inline:$(head -c 30 /dev/urandom | base64 -w0)"
+run "create verify" 0 ctl --json create --id v-1 --mode verify --suite AEAD_AES_128_GCM
+jcheck "create verify" "d['mode'] == 'verify' and d['a_in'].startswith('AEAD_AES_128_GCM inline:') and d['b_in'] != d['a_in'] and 'a_out' not in d"
+[ "$(rc HGET "$R:pair:v-1" a_in)" = "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["a_in"])' "$out")" ] &&
+	ok "verify: a_in stored as printed" || fail "verify: a_in differs in the hash"
+[ "$(rc HGET "$R:pair:v-1" mode)" = verify ] && ok "verify: mode stored" || fail "verify: mode not stored"
+ctl delete v-1 >/dev/null
+run "create rekey with one key given" 0 ctl --json create --id k-1 --mode rekey --a-in "$K80"
+jcheck "create rekey with one key given" "d['mode'] == 'rekey' and d['a_in'] == '$K80' and len({d['a_in'], d['a_out'], d['b_in'], d['b_out']}) == 4"
+ctl delete k-1 >/dev/null
+run "create rekey text" 0 ctl create --id k-2 --mode rekey --suite AEAD_AES_256_GCM
+has "create rekey text" 'b_out="AEAD_AES_256_GCM inline:' "$out"
+ctl delete k-2 >/dev/null
+
 # --- bad arguments: exit 2, the argument named, Redis untouched ----------
 events_before=$(rc XLEN "$R:events")
 free_before=$(rc SCARD "$R:free")
@@ -193,7 +208,11 @@ bad "--b-src port 0" "--b-src" ctl create --b-src 203.0.113.5:0
 bad "--b-src bare v6" "--b-src" ctl create --b-src 2001:db8::1:4000
 bad "--id charset" "--id" ctl create --id 'a b'
 bad "--id length" "--id" ctl create --id "$(printf 'x%.0s' $(seq 65))"
-bad "--mode verify" "mode 'verify' not supported yet" ctl create --mode verify
+bad "--suite unknown" "--suite: unknown suite 'NULL_NULL'" ctl create --mode verify --suite NULL_NULL
+bad "--a-in short key" "--a-in: key || salt has the wrong length" ctl create --mode verify --a-in 'AES_CM_128_HMAC_SHA1_80 inline:c2VjcmV0LXZhbHVl'
+lacks "--a-in short key: value not echoed" "c2VjcmV0LXZhbHVl" "$err"
+bad "--b-out in verify" "mode verify takes no b_out key" ctl create --mode verify --b-out "$K80"
+bad "--a-in in passthrough" "mode passthrough takes no a_in key" ctl create --a-in "$K80"
 bad "--mode unknown" "--mode" ctl create --mode fast
 bad "--ttl zero" "--ttl" ctl create --ttl 0
 bad "--expires past" "--expires" ctl create --expires 1000

@@ -19,6 +19,7 @@
 
 #include <criterion/criterion.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_memory.h>
@@ -110,6 +111,24 @@ make_spec(const char *id, struct duet_addr a, struct duet_addr b)
 	return s;
 }
 
+/* Give s the keys its mode needs: distinct made-up bytes per key, seeded. */
+static void
+set_keys(struct duet_pair_spec *s, uint8_t seed)
+{
+	unsigned int k, i;
+
+	memset(s->key, 0, sizeof(s->key));
+	for (k = 0; k < DUET_KEY_COUNT; k++) {
+		if (s->mode == DUET_MODE_PASSTHROUGH ||
+		    (s->mode == DUET_MODE_VERIFY && (k == DUET_KEY_A_OUT || k == DUET_KEY_B_OUT)))
+			continue;
+		s->key[k].suite = DUET_SRTP_AES_CM_128_HMAC_SHA1_80;
+		s->key[k].key_len = 30;
+		for (i = 0; i < 30; i++)
+			s->key[k].key[i] = (uint8_t)(seed * 31 + k * 7 + i);
+	}
+}
+
 static int
 put(const struct duet_pair_spec *s, char *why)
 {
@@ -197,6 +216,7 @@ Test(pair, put_adds_a_pair_found_by_id_and_by_both_endpoints)
 
 	make_table(16, 1);
 	s.mode = DUET_MODE_VERIFY;
+	set_keys(&s, 1);
 	s.idle_ms = 30000;
 	cr_assert_eq(put(&s, why), 0, "%s", why);
 	cr_assert_eq(duet_pair_count(t), 1);
@@ -402,6 +422,7 @@ Test(pair, put_with_another_mode_rebuilds_the_legs_with_it)
 	make_table(4, 1);
 	cr_assert_eq(put(&s, why), 0, "%s", why);
 	s.mode = DUET_MODE_REKEY;
+	set_keys(&s, 2);
 	rc = put(&s, why);
 	cr_assert(rc == 1 || rc == 2, "rc %d: %s", rc, why);
 	slot = duet_pair_find(t, "call");
@@ -963,4 +984,129 @@ mt_run(void)
 Test(pair, worker_reading_while_control_churns_only_sees_its_own_keys, .timeout = 300)
 {
 	mt_run();
+}
+
+Test(pair, keyed_modes_refuse_a_missing_key_and_passthrough_refuses_any_key)
+{
+	struct duet_pair_spec s = make_spec("k", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	make_table(4, 1);
+	s.mode = DUET_MODE_VERIFY;
+	set_keys(&s, 1);
+	s.key[DUET_KEY_B_IN].key_len = 0;
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_str_eq(why, "mode verify needs key b_in");
+	set_keys(&s, 1);
+	s.key[DUET_KEY_A_OUT] = s.key[DUET_KEY_A_IN];
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_str_eq(why, "mode verify takes no key a_out");
+	s.mode = DUET_MODE_REKEY;
+	set_keys(&s, 1);
+	s.key[DUET_KEY_B_OUT].key_len = 0;
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_str_eq(why, "mode rekey needs key b_out");
+	s.mode = DUET_MODE_PASSTHROUGH;
+	set_keys(&s, 1);
+	s.key[DUET_KEY_A_IN] = s.key[DUET_KEY_A_OUT];
+	s.key[DUET_KEY_A_IN].suite = DUET_SRTP_AEAD_AES_128_GCM;
+	s.key[DUET_KEY_A_IN].key_len = 28;
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert_str_eq(why, "mode passthrough takes no key a_in");
+	cr_assert_eq(duet_pair_count(t), 0);
+}
+
+Test(pair, keyed_pair_gets_sessions_per_direction_and_the_spec_keeps_no_key)
+{
+	struct duet_pair_spec s = make_spec("k", ep4(1, 20000), ep4(1, 20002));
+	const struct duet_pair_spec *kept;
+	char why[DUET_PAIR_REASON_MAX];
+	static const uint8_t zero[sizeof(s.key)];
+	int slot;
+
+	make_table(4, 1);
+	s.mode = DUET_MODE_REKEY;
+	set_keys(&s, 3);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "k");
+	cr_assert_not_null(duet_pair_srtp_at(t, 2 * (uint32_t)slot));
+	for (unsigned int k = 0; k < 2; k++) {
+		struct duet_srtp_ctx *d = duet_pair_srtp_at(t, 2 * (uint32_t)slot + k);
+
+		cr_assert_not_null(d->in);
+		cr_assert_not_null(d->out);
+		cr_assert_null(d->in_prev);
+		cr_assert_eq(d->in->rtp_auth_only, 0, "rekey decrypts");
+	}
+	kept = duet_pair_spec_of(t, (uint32_t)slot);
+	cr_assert_eq(memcmp(kept->key, zero, sizeof(zero)), 0, "keys copied into the spec");
+
+	/* A passthrough pair has no SRTP state at all. */
+	struct duet_pair_spec p = make_spec("p", ep4(2, 20000), ep4(2, 20002));
+
+	cr_assert_eq(put(&p, why), 0, "%s", why);
+	cr_assert_null(duet_pair_srtp_at(t, 2 * (uint32_t)duet_pair_find(t, "p")));
+
+	/* Verify with AES-CM: the inbound RTP side only checks tags. */
+	struct duet_pair_spec v = make_spec("v", ep4(3, 20000), ep4(3, 20002));
+
+	v.mode = DUET_MODE_VERIFY;
+	set_keys(&v, 4);
+	cr_assert_eq(put(&v, why), 0, "%s", why);
+	struct duet_srtp_ctx *vd = duet_pair_srtp_at(t, 2 * (uint32_t)duet_pair_find(t, "v") + 1);
+
+	cr_assert_eq(vd->in->rtp_auth_only, 1);
+	cr_assert_null(vd->out);
+}
+
+Test(pair, key_rotation_swaps_in_place_and_keeps_the_old_sender_key_for_grace)
+{
+	struct duet_pair_spec s = make_spec("r", ep4(1, 20000), ep4(1, 20002));
+	struct duet_srtp_sess *a_in, *b_in, *a_out;
+	struct duet_srtp_ctx *da, *db;
+	char why[DUET_PAIR_REASON_MAX];
+	int slot;
+
+	make_table(4, 1);
+	s.mode = DUET_MODE_REKEY;
+	set_keys(&s, 5);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "r");
+	da = duet_pair_srtp_at(t, 2 * (uint32_t)slot);
+	db = duet_pair_srtp_at(t, 2 * (uint32_t)slot + 1);
+	a_in = da->in;
+	b_in = db->in;
+	a_out = db->out; /* packets toward a leave with a_out */
+
+	/* The same keys again: nothing moves. */
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	cr_assert_eq(da->in, a_in);
+	cr_assert_null(da->in_prev);
+
+	/* New a_in and a_out only. */
+	for (unsigned int i = 0; i < 30; i++) {
+		s.key[DUET_KEY_A_IN].key[i] ^= 0x5a;
+		s.key[DUET_KEY_A_OUT].key[i] ^= 0xa5;
+	}
+	cr_assert_eq(put(&s, why), 1, "in place: %s", why);
+	cr_assert_eq(duet_pair_find(t, "r"), slot);
+	cr_assert_neq(da->in, a_in);
+	cr_assert_eq(da->in_prev, a_in, "old sender key kept for the grace period");
+	cr_assert_gt(da->prev_until_tsc, rte_get_tsc_cycles());
+	cr_assert_eq(db->in, b_in, "b_in unchanged");
+	cr_assert_null(db->in_prev);
+	cr_assert_neq(db->out, a_out);
+
+	/* A bad new key leaves everything as it was. */
+	struct duet_srtp_sess *cur = da->in;
+
+	s.key[DUET_KEY_A_IN].key[0] ^= 1;
+	s.key[DUET_KEY_A_IN].key_len = 29;
+	cr_assert_lt(put(&s, why), 0);
+	cr_assert_eq(da->in, cur);
+
+	/* Deleting frees the SRTP state after the grace period. */
+	cr_assert_eq(duet_pair_del(t, "r", 2000, NULL), 0);
+	duet_pair_reclaim(t);
+	cr_assert_null(t->crypto[slot]);
 }

@@ -84,7 +84,7 @@ Test(contract, full_record_with_pins_idle_expires_and_extra_fields)
 		F("mode", "passthrough"),     F("a", "192.0.2.2:25000"),
 		F("b", "192.0.2.2:25001"),    F("a_src", "203.0.113.7:4000"),
 		F("b_src", "203.0.113.8:4002"), F("idle_ms", "0"),
-		F("expires", "1900000000"),   F("a_in", "AES_CM_128_HMAC_SHA1_80 inline:x"),
+		F("expires", "1900000000"),   F("a_note", "AES_CM_128_HMAC_SHA1_80 inline:x"),
 		F("future_field", "whatever"),
 	};
 	struct duet_addr p;
@@ -203,8 +203,8 @@ Test(contract, modes)
 					      F("b", "192.0.2.1:20001"), F("mode", "PASSTHROUGH")};
 
 	refused_with("x", foo, N(foo), "mode 'foo' unknown (passthrough, verify, rekey)");
-	refused_with("x", verify, N(verify), "mode 'verify' not supported yet");
-	refused_with("x", rekey, N(rekey), "mode 'rekey' not supported yet");
+	refused_with("x", verify, N(verify), "mode verify needs field a_in");
+	refused_with("x", rekey, N(rekey), "mode rekey needs field a_in");
 	refused_with("x", upper, N(upper), "mode 'PASSTHROUGH' unknown (passthrough, verify, rekey)");
 }
 
@@ -546,4 +546,59 @@ Test(contract, reload_when_the_stream_is_older_or_gone)
 	cr_assert_not(resume(&none, sid(105, 0), 6, &why));
 	cr_assert_str_eq(why, "events stream is gone");
 	cr_assert(resume(&none, sid(0, 0), 0, &why), "never saw a stream: nothing to miss");
+}
+
+#define K80 "AES_CM_128_HMAC_SHA1_80 inline:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB"
+#define KGCM "AEAD_AES_128_GCM inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="
+
+Test(contract, keyed_modes_take_exactly_their_key_fields)
+{
+	struct duet_contract_field verify[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:20001"),
+					       F("mode", "verify"), F("a_in", K80), F("b_in", KGCM)};
+	struct duet_contract_field rekey[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:20001"),
+					      F("mode", "rekey"),	   F("a_in", K80),
+					      F("a_out", KGCM),		   F("b_in", K80),
+					      F("b_out", K80)};
+	struct duet_contract_field rekey_nob[] = {F("a", "192.0.2.1:20000"),
+						  F("b", "192.0.2.1:20001"), F("mode", "rekey"),
+						  F("a_in", K80), F("a_out", K80), F("b_in", K80)};
+	struct duet_contract_field verify_out[] = {F("a", "192.0.2.1:20000"),
+						   F("b", "192.0.2.1:20001"), F("mode", "verify"),
+						   F("a_in", K80), F("b_in", K80), F("a_out", K80)};
+	struct duet_contract_field pass_key[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:20001"),
+						 F("mode", "passthrough"), F("a_in", K80)};
+	struct duet_contract_field bad_key[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:20001"),
+						F("mode", "verify"), F("a_in", K80),
+						F("b_in", "AES_CM_128_HMAC_SHA1_80 inline:c2VjcmV0")};
+	struct duet_contract_field bad_suite[] = {F("a", "192.0.2.1:20000"),
+						  F("b", "192.0.2.1:20001"), F("mode", "verify"),
+						  F("a_in", "NULL_HMAC inline:c2VjcmV0c2VjcmV0"),
+						  F("b_in", K80)};
+	struct duet_pair_spec spec;
+	char why[DUET_CONTRACT_WHY_MAX];
+
+	cr_assert_eq(duet_contract_parse_pair("v", verify, N(verify), &conf, &spec, why,
+					      sizeof(why)),
+		     0, "%s", why);
+	cr_assert_eq(spec.mode, DUET_MODE_VERIFY);
+	cr_assert_eq(spec.key[DUET_KEY_A_IN].suite, DUET_SRTP_AES_CM_128_HMAC_SHA1_80);
+	cr_assert_eq(spec.key[DUET_KEY_A_IN].key_len, 30);
+	cr_assert_eq(spec.key[DUET_KEY_B_IN].suite, DUET_SRTP_AEAD_AES_128_GCM);
+	cr_assert_eq(spec.key[DUET_KEY_B_IN].key[27], 27);
+	cr_assert_eq(spec.key[DUET_KEY_A_OUT].key_len, 0);
+	cr_assert_eq(duet_contract_parse_pair("r", rekey, N(rekey), &conf, &spec, why, sizeof(why)),
+		     0, "%s", why);
+	cr_assert_eq(spec.key[DUET_KEY_A_OUT].suite, DUET_SRTP_AEAD_AES_128_GCM);
+	cr_assert_eq(spec.key[DUET_KEY_B_OUT].key_len, 30);
+	duet_secure_zero(&spec, sizeof(spec));
+
+	refused_with("x", rekey_nob, N(rekey_nob), "mode rekey needs field b_out");
+	refused_with("x", verify_out, N(verify_out), "mode verify takes no field a_out");
+	refused_with("x", pass_key, N(pass_key),
+		     "mode passthrough takes no field a_in (the relay must not hold end-to-end keys)");
+	/* The reason never quotes the key. */
+	refused_with("x", bad_key, N(bad_key), "field b_in: key || salt has the wrong length for the suite");
+	refused_with("x", bad_suite, N(bad_suite),
+		     "field a_in: unknown crypto suite (AES_CM_128_HMAC_SHA1_80, "
+		     "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM)");
 }

@@ -541,7 +541,7 @@ Test(sync, malformed_record_is_rejected_with_a_reason_while_a_valid_one_loads)
 	       NULL);
 	cp_put("bad4", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", NULL);
 	POLL_UNTIL(hget(R "stats:bad4", "reason")[0] != '\0', 2000);
-	cr_assert_str_eq(hget(R "stats:bad2", "reason"), "mode 'verify' not supported yet");
+	cr_assert_str_eq(hget(R "stats:bad2", "reason"), "mode verify needs field a_in");
 	cr_assert_str_eq(hget(R "stats:bad3", "reason"),
 			 "field a: port 19999 outside media range 20000-20009");
 	cr_assert_str_eq(hget(R "stats:bad4", "reason"), "missing field mode");
@@ -582,7 +582,7 @@ Test(sync, live_pair_rewritten_invalid_is_ended_and_rejected)
 	cp_put("x", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "rekey", NULL);
 	POLL_UNTIL(!live("x"), 2000);
 	POLL_UNTIL(strcmp(hget(R "stats:x", "state"), "rejected") == 0, 2000);
-	cr_assert_str_eq(hget(R "stats:x", "reason"), "mode 'rekey' not supported yet");
+	cr_assert_str_eq(hget(R "stats:x", "reason"), "mode rekey needs field a_in");
 	cr_assert(ended_with("x", "replaced"));
 	/* Its endpoints are free for others at once. */
 	cp_put("y", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
