@@ -22,7 +22,7 @@ pkgs=(
 	dpdk dpdk-dev libdpdk-dev libsrtp2-dev libhiredis-dev libopus-dev libcriterion-dev
 	redis-server redis-tools
 	iproute2 ethtool iputils-ping procps jq tshark libcap2-bin
-	libssl-dev dpkg-dev
+	libssl-dev dpkg-dev ffmpeg
 )
 
 # libsrtp2_source: unpack Debian's libsrtp2 source package (fetched once
