@@ -54,9 +54,11 @@ duet_srtp_policy(const struct duet_sdes *k, enum duet_srtp_dir dir, srtp_policy_
 	p->ssrc.type = dir == DUET_SRTP_INBOUND ? ssrc_any_inbound : ssrc_any_outbound;
 	p->key = (unsigned char *)(uintptr_t)k->key;
 	p->window_size = DUET_SRTP_WINDOW;
-	/* An outbound session re-protects what a sender sent; a sender's own
-	 * retransmission of an index must not make protect fail. */
-	p->allow_repeat_tx = dir == DUET_SRTP_OUTBOUND;
+	/* Never protect one index twice: with two different payloads that
+	 * reuses a nonce (and, for GCM, gives the authentication key away).
+	 * The relay's inbound replay check already drops a repeated index;
+	 * across a key rotation (two inbound windows) protect refuses it. */
+	p->allow_repeat_tx = 0;
 	p->next = NULL;
 }
 
