@@ -39,16 +39,22 @@ duet_pair_raw m_idle a "$(duet_ep a 20090)" b "$(duet_ep b 20091)" mode passthro
 duet_pair_raw m_idlemax a "$(duet_ep a 20090)" b "$(duet_ep b 20091)" mode passthrough idle_ms 86400001
 duet_pair_raw m_src a "$(duet_ep a 20092)" b "$(duet_ep b 20093)" mode passthrough a_src nonsense
 duet_pair_raw m_expires a "$(duet_ep a 20094)" b "$(duet_ep b 20095)" mode passthrough expires soon
-# Reserved and unknown fields are no reason to refuse.
+# SRTP keys: a passthrough relay must hold none; a keyed mode needs valid ones.
+duet_pair_raw m_passkey a "$(duet_ep a 20098)" b "$(duet_ep b 20099)" mode passthrough \
+	a_in "AES_CM_128_HMAC_SHA1_80 inline:$(head -c 30 /dev/urandom | base64 -w0)"
+duet_pair_raw m_badkey a "$(duet_ep a 20098)" b "$(duet_ep b 20099)" mode verify \
+	a_in "AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQta2V5" b_in "AEAD_AES_128_GCM inline:!!"
+# Unknown fields are no reason to refuse.
 duet_pair_raw ok_extra a "$(duet_ep a 20096)" b "$(duet_ep b 20097)" mode passthrough \
-	a_in x b_out y future_field 1
+	note x future_field 1
 
 declare -A why=(
-	[m_mode]='mode' [m_verify]="^mode 'verify' not supported yet$" [m_nomode]='mode'
+	[m_mode]='mode' [m_verify]="^mode verify needs field a_in$" [m_nomode]='mode'
 	[m_range]='range|port' [m_notsvc]='service|address' [m_used]='use|g1|taken|owned'
 	[m_same]='same|use|twice|both' [m_nob]='\bb\b|missing|required' [m_emptyb]='\bb\b|empty|missing|required'
 	[m_badep]='address|endpoint|\ba\b' [m_idle]='idle_ms' [m_idlemax]='idle_ms'
 	[m_src]='a_src' [m_expires]='expires'
+	[m_passkey]='^mode passthrough takes no field a_in' [m_badkey]='^field a_in: key \|\| salt has the wrong length'
 )
 for id in $(printf '%s\n' "${!why[@]}" | sort); do
 	if duet_wait 5 duet_stat_is "$id" state rejected; then
@@ -57,7 +63,8 @@ for id in $(printf '%s\n' "${!why[@]}" | sort); do
 		duet_not_ok "$id rejected" "state '$(duet_stat "$id" state)' reason '$(duet_stat "$id" reason)'"
 	fi
 done
-duet_check "ok_extra (reserved and unknown fields) accepted" duet_wait 5 duet_stat_is ok_extra state waiting
+duet_check "m_badkey: the reason never quotes the key" bash -c "! grep -q c2hvcnQta2V5 <<<'$(duet_stat m_badkey reason)'"
+duet_check "ok_extra (unknown fields) accepted" duet_wait 5 duet_stat_is ok_extra state waiting
 duet_check "log names a rejected pair" grep -q "pair m_mode rejected: " "$DUETD_LOG"
 duet_check "relay counts the rejections" duet_wait 5 duet_relay_ge rejected $((rejected0 + ${#why[@]}))
 
