@@ -56,6 +56,8 @@ enum duet_srtp_verdict {
 #define DUET_SRTP_MAX_OVERHEAD (SRTP_MAX_TRAILER_LEN + 4)
 /** Largest packet the fast path handles (bigger ones are BAD). */
 #define DUET_SRTP_MAX_PKT 2048
+/** Size of the per-lcore scratch buffer the fast path needs (32-bit aligned). */
+#define DUET_SRTP_SCRATCH (DUET_SRTP_MAX_PKT + 64)
 
 /** Take the direction, or false when another lcore holds it. */
 static inline bool
@@ -110,11 +112,17 @@ duet_srtp_unprotect(const struct duet_srtp_sess *x, bool rtcp, uint8_t *p, int *
 	return duet_srtp_status(st);
 }
 
-/* The sender's current session, then (on an auth failure only) its previous
- * one while the rotation grace lasts. */
+/*
+ * Unprotect a copy of the packet in `scratch` with the sender's current
+ * session, then (on an auth failure only) with its previous one while the
+ * rotation grace lasts. libsrtp2 wants 32-bit aligned packets, and an
+ * mbuf's UDP payload sits 2 bytes off that (14 + 20 + 8 = 42): the scratch
+ * buffer is aligned, the mbuf is never touched here. On DUET_SRTP_OK *len
+ * is the plaintext length in scratch.
+ */
 static inline enum duet_srtp_verdict
-duet_srtp_unprotect_any(struct duet_srtp_ctx *d, bool rtcp, uint8_t *p, int *len,
-			const uint8_t *orig, uint64_t now_tsc)
+duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, uint8_t *scratch,
+	       uint64_t now_tsc)
 {
 	const struct duet_srtp_sess *in = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
 	const struct duet_srtp_sess *prev;
@@ -123,60 +131,58 @@ duet_srtp_unprotect_any(struct duet_srtp_ctx *d, bool rtcp, uint8_t *p, int *len
 
 	if (in == NULL)
 		return DUET_SRTP_NO_KEY;
-	v = duet_srtp_unprotect(in, rtcp, p, &l);
-	if (v != DUET_SRTP_AUTH)
-		goto out;
-	prev = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
-	if (prev == NULL || (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) >= 0)
-		goto out;
-	/* libsrtp2 leaves the bytes alone when the tag is wrong, but be sure:
-	 * start the second try from the original packet. */
-	if (orig != p)
-		memcpy(p, orig, (size_t)*len);
-	l = *len;
-	v = duet_srtp_unprotect(prev, rtcp, p, &l);
-out:
+	memcpy(scratch, p, (size_t)l);
+	v = duet_srtp_unprotect(in, rtcp, scratch, &l);
+	if (v == DUET_SRTP_AUTH) {
+		prev = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
+		if (prev != NULL &&
+		    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) < 0) {
+			l = *len;
+			memcpy(scratch, p, (size_t)l);
+			v = duet_srtp_unprotect(prev, rtcp, scratch, &l);
+		}
+	}
 	if (v == DUET_SRTP_OK)
 		*len = l;
 	return v;
 }
 
+/* Overwrite n bytes of scratch so no plaintext outlives the packet. */
+static inline void
+duet_srtp_wipe(uint8_t *scratch, int n)
+{
+	memset(scratch, 0, (size_t)n);
+	__asm__ __volatile__("" : : "r"(scratch) : "memory");
+}
+
 /**
  * Verify mode: authenticate the packet and check its replay window; the
- * packet itself is never changed. AES-CM RTP is checked in place with an
- * authentication-only session (no decryption at all); GCM RTP and every
- * SRTCP packet can only be checked by decrypting, which happens in
- * `scratch` (this lcore's, DUET_SRTP_MAX_PKT bytes) and is wiped at once.
- * The caller holds the direction (duet_srtp_ctx_take).
+ * packet itself is never changed. The check runs on an aligned copy in
+ * `scratch` (this lcore's, DUET_SRTP_SCRATCH bytes, 32-bit aligned): for
+ * AES-CM RTP with an authentication-only session (nothing is decrypted);
+ * GCM RTP and SRTCP can only be checked by decrypting, and the copy is
+ * wiped at once. The caller holds the direction (duet_srtp_ctx_take).
  */
 static inline enum duet_srtp_verdict
-duet_srtp_verify(struct duet_srtp_ctx *d, uint8_t *p, int len, uint8_t *scratch,
+duet_srtp_verify(struct duet_srtp_ctx *d, const uint8_t *p, int len, uint8_t *scratch,
 		 uint64_t now_tsc)
 {
-	const struct duet_srtp_sess *in = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
 	enum duet_srtp_verdict v;
-	bool rtcp;
 	int l = len;
 
 	if (len < 12 || len > DUET_SRTP_MAX_PKT)
 		return DUET_SRTP_BAD;
-	if (in == NULL)
-		return DUET_SRTP_NO_KEY;
-	rtcp = duet_srtp_is_rtcp(p);
-	if (!rtcp && in->rtp_auth_only && d->in_prev == NULL)
-		return duet_srtp_unprotect(in, false, p, &l);
-	memcpy(scratch, p, (size_t)len);
-	v = duet_srtp_unprotect_any(d, rtcp, scratch, &l, p, now_tsc);
-	memset(scratch, 0, (size_t)len);
-	__asm__ __volatile__("" : : "r"(scratch) : "memory");
+	v = duet_srtp_open(d, duet_srtp_is_rtcp(p), p, &l, scratch, now_tsc);
+	duet_srtp_wipe(scratch, len);
 	return v;
 }
 
 /**
  * Rekey mode: decrypt with the sender's key and encrypt with the
- * receiver's, in place. `cap` is the room at p (the new packet may be
- * longer: suites differ in tag length). On DUET_SRTP_OK *len is the new
- * length. The caller holds the direction.
+ * receiver's, through the aligned `scratch` copy, and write the result
+ * back at p. `cap` is the room at p (the new packet may be longer: suites
+ * differ in tag length). On DUET_SRTP_OK *len is the new length. The
+ * caller holds the direction.
  */
 static inline enum duet_srtp_verdict
 duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t *scratch,
@@ -186,35 +192,31 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 	enum duet_srtp_verdict v;
 	srtp_err_status_t st;
 	bool rtcp;
-	int l = *len;
+	int l = *len, orig = *len;
 
 	if (l < 12 || l > DUET_SRTP_MAX_PKT)
 		return DUET_SRTP_BAD;
 	if (out == NULL)
 		return DUET_SRTP_NO_KEY;
 	rtcp = duet_srtp_is_rtcp(p);
-	/* Keep the original for a second try with the previous key only when
-	 * one is in its grace period. */
-	if (__atomic_load_n(&d->in_prev, __ATOMIC_RELAXED) != NULL) {
-		memcpy(scratch, p, (size_t)l);
-		v = duet_srtp_unprotect_any(d, rtcp, p, &l, scratch, now_tsc);
-		memset(scratch, 0, (size_t)*len);
-	} else {
-		v = duet_srtp_unprotect_any(d, rtcp, p, &l, p, now_tsc);
-	}
+	v = duet_srtp_open(d, rtcp, p, &l, scratch, now_tsc);
 	if (v != DUET_SRTP_OK)
-		return v;
+		goto out;
 	if (l + DUET_SRTP_MAX_OVERHEAD > cap) {
-		memset(p, 0, (size_t)l); /* plaintext never lingers in an mbuf */
-		return DUET_SRTP_BAD;
+		v = DUET_SRTP_BAD;
+		goto out;
 	}
-	st = rtcp ? srtp_protect_rtcp(out->s, p, &l) : srtp_protect(out->s, p, &l);
+	st = rtcp ? srtp_protect_rtcp(out->s, scratch, &l) : srtp_protect(out->s, scratch, &l);
 	if (st != srtp_err_status_ok) {
-		memset(p, 0, (size_t)l);
-		return DUET_SRTP_PROTECT;
+		v = DUET_SRTP_PROTECT;
+		goto out;
 	}
+	memcpy(p, scratch, (size_t)l);
 	*len = l;
-	return DUET_SRTP_OK;
+out:
+	/* Plaintext and new packet both fit in what came plus the overhead. */
+	duet_srtp_wipe(scratch, orig + DUET_SRTP_MAX_OVERHEAD);
+	return v;
 }
 
 #endif /* DUET_SRTP_FP_H */

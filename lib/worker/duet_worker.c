@@ -86,7 +86,7 @@ duet_worker_init(struct duet_worker *w, int socket_id)
 		rte_eth_tx_buffer_init(w->txb[i], DUET_WORKER_BURST);
 		rte_eth_tx_buffer_set_err_callback(w->txb[i], tx_unsent, w);
 	}
-	w->scratch = rte_zmalloc_socket("duet_srtp_scratch", DUET_SRTP_MAX_PKT, RTE_CACHE_LINE_SIZE,
+	w->scratch = rte_zmalloc_socket("duet_srtp_scratch", DUET_SRTP_SCRATCH, RTE_CACHE_LINE_SIZE,
 					socket_id);
 	if (w->scratch == NULL)
 		goto err_free;

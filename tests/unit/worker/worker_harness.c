@@ -212,6 +212,9 @@ teardown(void)
 		duet_port_close(&H.ports[i]);
 	}
 	duet_pair_table_free(H.pairs);
+	for (i = 0; i < H.n_sessions; i++)
+		duet_srtp_session_free(H.sessions[i]);
+	H.n_sessions = 0;
 	rte_free(H.workers);
 	rte_free(H.stats);
 	rte_mempool_free(H.mp);
@@ -223,6 +226,19 @@ teardown(void)
 
 /* The pair every test uses: leg a = SVC0:20000 on port 0, leg b =
  * SVC1:20002 on port 1. pin_a / pin_b: pinned clients, or NULL. */
+void
+pair_spec(struct duet_pair_spec *s, const char *id, uint8_t mode, uint16_t ep_a_port,
+	  uint16_t ep_b_port)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->mode = mode;
+	duet_addr_set4(&s->ep[0], htonl(SVC0), htons(ep_a_port));
+	duet_addr_set4(&s->ep[1], htonl(SVC1), htons(ep_b_port));
+	s->port_idx[0] = 0;
+	s->port_idx[1] = 1;
+}
+
 int
 put_pair(const char *id, uint16_t ep_a_port, uint16_t ep_b_port, const struct ep *pin_a,
 	 const struct ep *pin_b)
@@ -231,13 +247,7 @@ put_pair(const char *id, uint16_t ep_a_port, uint16_t ep_b_port, const struct ep
 	char why[DUET_PAIR_REASON_MAX];
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	snprintf(s.id, sizeof(s.id), "%s", id);
-	s.mode = DUET_MODE_PASSTHROUGH;
-	duet_addr_set4(&s.ep[0], htonl(SVC0), htons(ep_a_port));
-	duet_addr_set4(&s.ep[1], htonl(SVC1), htons(ep_b_port));
-	s.port_idx[0] = 0;
-	s.port_idx[1] = 1;
+	pair_spec(&s, id, DUET_MODE_PASSTHROUGH, ep_a_port, ep_b_port);
 	if (pin_a != NULL)
 		duet_addr_set4(&s.pin[0], htonl(pin_a->ip), htons(pin_a->port));
 	if (pin_b != NULL)
@@ -254,6 +264,36 @@ int
 put_default_pair(void)
 {
 	return put_pair("p1", EP_A_PORT, EP_B_PORT, NULL, NULL);
+}
+
+void
+pair_spec_keys(struct duet_pair_spec *s, uint8_t mode, const struct duet_sdes *key)
+{
+	unsigned int k;
+
+	for (k = 0; k < DUET_KEY_COUNT; k++) {
+		memset(&s->key[k], 0, sizeof(s->key[k]));
+		if (mode == DUET_MODE_REKEY || k == DUET_KEY_A_IN || k == DUET_KEY_B_IN)
+			s->key[k] = key[k];
+	}
+}
+
+int
+put_keyed_pair(const char *id, uint8_t mode, const struct duet_sdes *key)
+{
+	struct duet_pair_spec s;
+	char why[DUET_PAIR_REASON_MAX];
+	int rc;
+
+	pair_spec(&s, id, mode, EP_A_PORT, EP_B_PORT);
+	pair_spec_keys(&s, mode, key);
+	why[0] = '\0';
+	rc = duet_pair_put(H.pairs, &s, 1, why, sizeof(why));
+	duet_secure_zero(s.key, sizeof(s.key));
+	cr_assert_eq(rc, 0, "pair put %s (%s): %d %s", id, duet_pair_mode_name(mode), rc, why);
+	rc = duet_pair_find(H.pairs, id);
+	cr_assert_geq(rc, 0);
+	return rc;
 }
 
 struct duet_leg_counters
@@ -539,6 +579,18 @@ send_udp(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst, u
 	return send1(in, f, len, now);
 }
 
+uint16_t
+send_bytes(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst,
+	   const void *payload, size_t len, uint64_t now)
+{
+	uint8_t f[1600];
+	size_t flen;
+
+	cr_assert_leq(len, sizeof(f) - PAYLOAD_OFF);
+	flen = build_udp(f, smac, in == 0 ? MAC_PORT0 : MAC_PORT1, src, dst, 64, payload, len);
+	return send1(in, f, flen, now);
+}
+
 /* Read back everything transmitted on port/queue. @return count. */
 uint16_t
 rx_all(unsigned int port, uint16_t queue, struct rte_mbuf **out, uint16_t max)
@@ -576,8 +628,8 @@ frame_mentions_ip(const struct rte_mbuf *m, uint32_t ip)
  * `from` to client `to`, with Ethernet smac -> dmac and TTL ttl, every
  * checksum right and the rest of the IP header as the sender made it. */
 void
-assert_relayed(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
-	       struct ep from, struct ep to, uint8_t ttl, const void *payload, size_t plen)
+assert_relayed_hdr(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
+		   struct ep from, struct ep to, uint8_t ttl, size_t plen)
 {
 	const uint8_t *f = data_of(m), *ip = f + IP_OFF;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
@@ -599,9 +651,19 @@ assert_relayed(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dm
 	cr_assert(ip_cksum_ok(ip), "IPv4 header checksum %04x wrong", get16(ip + 10));
 	cr_assert_eq(get16(udp), from.port, "UDP source port %u", get16(udp));
 	cr_assert_eq(get16(udp + 2), to.port, "UDP destination port %u", get16(udp + 2));
-	cr_assert_eq(get16(udp + 4), 8 + plen);
+	cr_assert_eq(get16(udp + 4), 8 + plen, "UDP length %u", get16(udp + 4));
+	cr_assert_eq(m->pkt_len, m->data_len, "mbuf pkt_len %u", m->pkt_len);
 	cr_assert(udp_cksum_ok(ip), "UDP checksum %04x wrong", get16(udp + 6));
-	cr_assert_arr_eq(udp + 8, payload, plen, "payload changed");
+}
+
+void
+assert_relayed(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
+	       struct ep from, struct ep to, uint8_t ttl, const void *payload, size_t plen)
+{
+	const uint8_t *ip = data_of(m) + IP_OFF;
+
+	assert_relayed_hdr(m, smac, dmac, from, to, ttl, plen);
+	cr_assert_arr_eq(ip + (ip[0] & 0x0f) * 4 + 8, payload, plen, "payload changed");
 }
 
 /* Send a frame that must be dropped for `why` and nothing else. */
@@ -636,4 +698,119 @@ latch_both(int slot, uint64_t now)
 	rte_pktmbuf_free_bulk(out, n);
 	cr_assert_eq(leg_client(slot, 0).ip, CLI_A);
 	cr_assert_eq(leg_client(slot, 1).ip, CLI_B);
+}
+
+/* ---- the clients' SRTP ------------------------------------------------------ */
+
+struct duet_sdes
+test_key(enum duet_srtp_suite suite, uint8_t seed)
+{
+	struct duet_sdes k;
+	unsigned int i;
+
+	memset(&k, 0, sizeof(k));
+	k.suite = suite;
+	k.key_len = (uint8_t)duet_srtp_suite_key_len(suite);
+	cr_assert_neq(k.key_len, 0, "suite %d", suite);
+	for (i = 0; i < k.key_len; i++)
+		k.key[i] = (uint8_t)(seed * 37 + i * 29 + 1);
+	return k;
+}
+
+srtp_t
+srtp_session(const struct duet_sdes *k, enum duet_srtp_dir dir)
+{
+	srtp_t s = NULL;
+	int rc;
+
+	cr_assert_lt(H.n_sessions, MAX_TEST_SESSIONS, "too many test sessions");
+	rc = duet_srtp_session_new(k, dir, &s);
+	cr_assert_eq(rc, 0, "session suite %d dir %d: %d", k->suite, dir, rc);
+	H.sessions[H.n_sessions++] = s;
+	return s;
+}
+
+size_t
+build_rtp(uint8_t *p, uint32_t ssrc, uint16_t seq, size_t plen)
+{
+	size_t i;
+
+	cr_assert_leq(RTP_HLEN + plen + SRTP_MAX_TRAILER_LEN + 4, SRTP_BUF_LEN);
+	p[0] = 0x80;
+	p[1] = RTP_PT_OPUS;
+	put16(p + 2, seq);
+	put32(p + 4, 960u * seq);
+	put32(p + 8, ssrc);
+	for (i = 0; i < plen; i++)
+		p[RTP_HLEN + i] = (uint8_t)(seq * 7 + i * 13 + 1);
+	return RTP_HLEN + plen;
+}
+
+size_t
+build_rtcp_sr(uint8_t *p, uint32_t ssrc, uint32_t n)
+{
+	p[0] = 0x80; /* V=2, no padding, no report blocks */
+	p[1] = 200;
+	put16(p + 2, RTCP_SR_LEN / 4 - 1);
+	put32(p + 4, ssrc);
+	put32(p + 8, 0xe0000000u + n); /* NTP seconds */
+	put32(p + 12, n * 1000u);      /* NTP fraction */
+	put32(p + 16, 960u * n);       /* RTP timestamp */
+	put32(p + 20, n);	       /* sender's packet count */
+	put32(p + 24, 100u * n);       /* sender's octet count */
+	return RTCP_SR_LEN;
+}
+
+/* libsrtp2 wants packets on a 32-bit boundary (srtp.h); the clients here
+ * always give it one, whatever buffer the caller has. */
+size_t
+srtp_seal(srtp_t s, uint8_t *p, size_t len)
+{
+	uint8_t buf[SRTP_BUF_LEN] __attribute__((aligned(16)));
+	int l = (int)len;
+	srtp_err_status_t st;
+
+	cr_assert_leq(len + SRTP_MAX_TRAILER_LEN + 4, SRTP_BUF_LEN);
+	memcpy(buf, p, len);
+	if (buf[1] >= 192 && buf[1] <= 223)
+		st = srtp_protect_rtcp(s, buf, &l);
+	else
+		st = srtp_protect(s, buf, &l);
+	cr_assert_eq(st, srtp_err_status_ok, "protect: %d", st);
+	cr_assert_leq((size_t)l, SRTP_BUF_LEN);
+	memcpy(p, buf, (size_t)l);
+	return (size_t)l;
+}
+
+size_t
+build_srtp(srtp_t s, uint32_t ssrc, uint16_t seq, size_t plen, uint8_t *out, uint8_t *plain)
+{
+	size_t len = build_rtp(out, ssrc, seq, plen);
+
+	if (plain != NULL)
+		memcpy(plain, out, len);
+	return srtp_seal(s, out, len);
+}
+
+srtp_err_status_t
+srtp_open_payload(srtp_t s, const struct rte_mbuf *m, uint8_t *out, size_t *len)
+{
+	uint8_t buf[SRTP_BUF_LEN] __attribute__((aligned(16)));
+	const uint8_t *ip = data_of(m) + IP_OFF;
+	const uint8_t *udp = ip + (ip[0] & 0x0f) * 4;
+	srtp_err_status_t st;
+	int l = (int)get16(udp + 4) - 8;
+
+	if (l < 2 || (size_t)l > SRTP_BUF_LEN)
+		return srtp_err_status_bad_param;
+	memcpy(buf, udp + 8, (size_t)l);
+	if (buf[1] >= 192 && buf[1] <= 223)
+		st = srtp_unprotect_rtcp(s, buf, &l);
+	else
+		st = srtp_unprotect(s, buf, &l);
+	if (st == srtp_err_status_ok) {
+		memcpy(out, buf, (size_t)l);
+		*len = (size_t)l;
+	}
+	return st;
 }

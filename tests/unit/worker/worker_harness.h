@@ -9,6 +9,10 @@
  * test runs in its own process and calls one of the setup functions from
  * its .init fixture; everything runs on the main lcore unless a test
  * launches lcore 1 itself. Addresses in this harness are host order.
+ * For the keyed modes (verify, rekey) it also makes keyed pairs and plays
+ * the clients' side of SRTP with libsrtp2 sessions of its own
+ * (duet_srtp_session_new), so what the relay does is checked against the
+ * library the phones use, not against the relay's own code.
  */
 #ifndef WORKER_HARNESS_H
 #define WORKER_HARNESS_H
@@ -22,6 +26,8 @@
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
 #include "duet_port.h"
+#include "duet_sdes.h"
+#include "duet_srtp.h"
 #include "duet_stats.h"
 #include "duet_worker.h"
 #include "duet_worker_fp.h"
@@ -60,6 +66,8 @@
 
 #define MAX_WORKERS 2
 #define N_MBUFS 8191
+/* libsrtp2 sessions a test may make through srtp_session(). */
+#define MAX_TEST_SESSIONS 32
 
 extern const uint8_t MAC_PORT0[6], MAC_PORT1[6];		   /* given to the ports */
 extern const uint8_t MAC_A[6], MAC_A2[6], MAC_B[6], MAC_C[6]; /* clients' next hops */
@@ -76,6 +84,8 @@ struct harness {
 	bool registered[MAX_WORKERS]; /* RCU-registered by the harness */
 	volatile bool quit;
 	bool eal_up;
+	srtp_t sessions[MAX_TEST_SESSIONS]; /* the clients' sessions, freed by teardown() */
+	unsigned int n_sessions;
 };
 
 extern struct harness H;
@@ -112,6 +122,16 @@ void teardown(void);
 int put_pair(const char *id, uint16_t ep_a_port, uint16_t ep_b_port, const struct ep *pin_a,
 	     const struct ep *pin_b);
 int put_default_pair(void); /* "p1" on EP_A_PORT / EP_B_PORT, no pins */
+/* A spec as put_pair() makes it (no pins, no keys), for tests that call
+ * duet_pair_put() themselves. */
+void pair_spec(struct duet_pair_spec *s, const char *id, uint8_t mode, uint16_t ep_a_port,
+	       uint16_t ep_b_port);
+/* Copy the keys mode needs from key[DUET_KEY_COUNT] (a_in, a_out, b_in,
+ * b_out) into s: a_in and b_in for verify, all four for rekey. */
+void pair_spec_keys(struct duet_pair_spec *s, uint8_t mode, const struct duet_sdes *key);
+/* Keyed pair `id` on EP_A_PORT / EP_B_PORT in mode verify or rekey, keys
+ * as pair_spec_keys() takes them. @return its slot. */
+int put_keyed_pair(const char *id, uint8_t mode, const struct duet_sdes *key);
 struct duet_leg_counters leg_counters(int slot, unsigned int leg);
 /* A leg's client, or {0, 0} when it has none. */
 struct ep leg_client(int slot, unsigned int leg);
@@ -152,6 +172,9 @@ uint16_t send1(unsigned int in, const uint8_t *f, size_t len, uint64_t now);
 /* UDP from src (Ethernet source smac) to dst, received on port in. */
 uint16_t send_udp(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst,
 		  uint8_t ttl, const char *payload, uint64_t now);
+/* The same with a binary payload of len bytes, TTL 64. */
+uint16_t send_bytes(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst,
+		    const void *payload, size_t len, uint64_t now);
 /* Read back what was transmitted on port/queue. @return count. */
 uint16_t rx_all(unsigned int port, uint16_t queue, struct rte_mbuf **out, uint16_t max);
 void rx_discard(unsigned int port, uint16_t queue);
@@ -163,10 +186,45 @@ bool frame_mentions_ip(const struct rte_mbuf *m, uint32_t ip);
  * dmac, TTL ttl, checksums right, the rest of the IP header kept. */
 void assert_relayed(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
 		    struct ep from, struct ep to, uint8_t ttl, const void *payload, size_t plen);
+/* assert_relayed() without the payload: a datagram of plen payload bytes
+ * whose lengths (frame, IP total, UDP) and checksums are right. */
+void assert_relayed_hdr(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
+			struct ep from, struct ep to, uint8_t ttl, size_t plen);
 /* Worker 0 drops the frame for `why` and nothing else, and sends nothing. */
 void expect_drop(unsigned int in, const uint8_t *f, size_t len, uint64_t now, enum duet_drop why);
 /* Through worker 0: A on leg a (dropped, b waits), then B on leg b (relayed
  * to A; read back and freed). Both ports' queue 0 are left empty. */
 void latch_both(int slot, uint64_t now);
+
+/* ---- the clients' SRTP ---------------------------------------------------- */
+
+#define RTP_HLEN 12
+#define RTP_PT_OPUS 111
+#define RTCP_SR_LEN 28
+/* Room for any test packet plus what protection appends. */
+#define SRTP_BUF_LEN (RTP_HLEN + 400 + SRTP_MAX_TRAILER_LEN + 4)
+
+/* A key of `suite` whose bytes follow from seed: same seed, same key. */
+struct duet_sdes test_key(enum duet_srtp_suite suite, uint8_t seed);
+/* A client-side libsrtp2 session for key k (duet_srtp_session_new), freed
+ * by teardown(). Test process, not for sharing between threads. */
+srtp_t srtp_session(const struct duet_sdes *k, enum duet_srtp_dir dir);
+/* Plain RTP: V=2, PT 111, seq, timestamp 960 * seq, ssrc, plen payload
+ * bytes that follow from seq. @return the length. */
+size_t build_rtp(uint8_t *p, uint32_t ssrc, uint16_t seq, size_t plen);
+/* Plain RTCP sender report (PT 200) of ssrc, 28 bytes, counters from n. */
+size_t build_rtcp_sr(uint8_t *p, uint32_t ssrc, uint32_t n);
+/* Protect p (len bytes, SRTP_BUF_LEN of room) in place with the OUTBOUND
+ * session s: srtp_protect_rtcp for PT 192..223, else srtp_protect.
+ * @return the protected length. */
+size_t srtp_seal(srtp_t s, uint8_t *p, size_t len);
+/* build_rtp() + srtp_seal(); the plaintext goes to plain when not NULL. */
+size_t build_srtp(srtp_t s, uint32_t ssrc, uint16_t seq, size_t plen, uint8_t *out,
+		  uint8_t *plain);
+/* Unprotect a copy of the relayed frame m's UDP payload with the INBOUND
+ * session s into out (SRTP_BUF_LEN). @return libsrtp2's status; *len the
+ * plaintext length on success. */
+srtp_err_status_t srtp_open_payload(srtp_t s, const struct rte_mbuf *m, uint8_t *out,
+				    size_t *len);
 
 #endif /* WORKER_HARNESS_H */
