@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet-caller's argument parsers: whole numbers, seconds with decimals,
+ * IP:PORT socket addresses, and the text form of an address for messages.
+ * Pure functions (no I/O), used by the main thread while reading the
+ * command line and Redis replies; unit-tested in tests/unit/rtp.
+ */
+#ifndef CALLER_PARSE_H
+#define CALLER_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/** Longest text of an address: "[" v6 "]:" port, NUL. */
+#define CALLER_ADDR_STRLEN 56
+
+/**
+ * A whole decimal number in min..max: digits only, no sign, no spaces, no
+ * leading zero (except "0" itself).
+ * @return 0 or -EINVAL
+ */
+int caller_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/**
+ * Seconds as a decimal with at most three decimals ("5", "0.5", "2.125"),
+ * turned into milliseconds in min_ms..max_ms.
+ * @return 0 or -EINVAL
+ */
+int caller_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *ms);
+
+/**
+ * "a.b.c.d:port" or "[v6]:port" into a socket address. Port 1..65535, or
+ * 0..65535 when allow_port0 (a bind address the kernel completes).
+ * @return 0 or -EINVAL
+ */
+int caller_parse_addr(const char *s, bool allow_port0, struct sockaddr_storage *out,
+		      socklen_t *len);
+
+/**
+ * An IP address without a port, in canonical text ("192.0.2.1",
+ * "2001:db8::1"), for the a_ip/b_ip hints of pair_create.lua.
+ * @return 0, -EINVAL, -ENOSPC if len is too small
+ */
+int caller_canonical_ip(const char *s, char *buf, size_t len);
+
+/** The port of a socket address (host order). */
+uint16_t caller_addr_port(const struct sockaddr_storage *a);
+
+/** Set the port of a socket address (host order). */
+void caller_addr_set_port(struct sockaddr_storage *a, uint16_t port);
+
+/** Format "ip:port" or "[v6]:port"; "?" if the family is unknown. Any length >= 2. */
+void caller_format_addr(const struct sockaddr_storage *a, char *buf, size_t len);
+
+#endif /* CALLER_PARSE_H */
