@@ -376,8 +376,10 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 				       (size_t)capacity * sizeof(*t->crypto), RTE_CACHE_LINE_SIZE,
 				       socket_id);
 	t->retire = calloc(1, sizeof(*t->retire));
+	t->rtp = rte_zmalloc_socket("duet_leg_rtp", (size_t)capacity * 2 * sizeof(*t->rtp),
+				    RTE_CACHE_LINE_SIZE, socket_id);
 	if (t->legs == NULL || t->counters == NULL || t->ctl == NULL || t->free_slots == NULL ||
-	    t->crypto == NULL || t->retire == NULL)
+	    t->crypto == NULL || t->retire == NULL || t->rtp == NULL)
 		goto err_free;
 	/* Hand out low slots first: pop from the end. */
 	for (i = 0; i < capacity; i++)
@@ -465,6 +467,7 @@ duet_pair_table_free(struct duet_pair_table *t)
 		free(t->retire);
 	}
 	rte_free(t->crypto);
+	rte_free(t->rtp);
 	rte_hash_free(t->ep_hash);
 	rte_hash_free(t->id_hash);
 	rte_free(t->qsbr);
@@ -622,6 +625,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 
 		/* Not yet reachable by any worker: plain stores. */
 		memset(l, 0, sizeof(*l));
+		memset(&t->rtp[2 * slot + k], 0, sizeof(t->rtp[0]));
 		l->local = spec->ep[k];
 		l->port_idx = spec->port_idx[k];
 		l->mode = spec->mode;
@@ -859,6 +863,13 @@ duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int 
 	out->drop_peer_unlatched -= b->drop_peer_unlatched;
 	out->drop_auth -= b->drop_auth;
 	out->drop_replay -= b->drop_replay;
+}
+
+void
+duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+	      struct duet_rtp_leg *out)
+{
+	duet_rtp_leg_read(&t->rtp[2 * slot + (leg & 1)], out);
 }
 
 bool

@@ -191,6 +191,12 @@ const struct duet_leg *duet_pair_leg(const struct duet_pair_table *t, uint32_t s
 void duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
 			struct duet_leg_counters *out);
 
+struct duet_rtp_leg;
+
+/** RTP loss/jitter of leg `leg` of slot as the workers measured it. */
+void duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		   struct duet_rtp_leg *out);
+
 /**
  * Snapshot a leg's client address for the control thread (seqlock read).
  * @return true and *client set when the leg has a client.

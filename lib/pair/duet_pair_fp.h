@@ -26,6 +26,7 @@
 
 #include "duet_addr.h"
 #include "duet_pair.h"
+#include "duet_rtp_leg_fp.h"
 #include "duet_srtp_fp.h"
 
 struct duet_pair_ctl;
@@ -49,6 +50,7 @@ struct duet_pair_table {
 	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
 	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
 	struct duet_pair_crypto **crypto;     /**< per slot; NULL for passthrough pairs */
+	struct duet_rtp_leg *rtp;	      /**< per leg: RTP loss/jitter, see duet_rtp_leg_fp.h */
 	struct rte_rcu_qsbr *qsbr;	      /**< one reader per worker */
 	uint32_t capacity;		      /**< pairs */
 	uint32_t n_workers;		      /**< RCU readers */
@@ -95,6 +97,13 @@ duet_pair_srtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
 	struct duet_pair_crypto *c = __atomic_load_n(&t->crypto[leg_idx >> 1], __ATOMIC_ACQUIRE);
 
 	return c != NULL ? &c->dir[leg_idx & 1] : NULL;
+}
+
+/** RTP receive statistics of leg leg_idx (packets from its client). */
+static inline struct duet_rtp_leg *
+duet_pair_rtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
+{
+	return &t->rtp[leg_idx];
 }
 
 /** This worker's counters of leg leg_idx. Worker widx only. */

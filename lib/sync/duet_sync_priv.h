@@ -15,6 +15,7 @@
 
 #include "duet_contract.h"
 #include "duet_pair.h"
+#include "duet_rtp_leg_fp.h"
 #include "duet_redis.h"
 #include "duet_stats.h"
 #include "duet_sync.h"
@@ -63,6 +64,7 @@ struct outbox {
 /* Figures of one pair as written to its stats hash. */
 struct pair_figures {
 	struct duet_leg_counters leg[2];
+	struct duet_rtp_leg rtp[2];	/* loss/jitter of each leg's stream */
 	uint64_t last_ms[2]; /* unix ms of the last packet from the leg's client, 0 = none */
 	uint8_t latched[2];
 };

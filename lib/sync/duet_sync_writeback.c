@@ -298,6 +298,7 @@ pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms,
 		uint64_t tsc = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
 
 		duet_pair_counters(s->t, slot, k, &f->leg[k]);
+		duet_pair_rtp(s->t, slot, k, &f->rtp[k]);
 		/* The address itself is read and dropped here: only whether
 		 * the leg has one leaves this function. */
 		f->latched[k] = duet_pair_leg_client(s->t, slot, k, &client) ? 1 : 0;
@@ -310,7 +311,7 @@ static bool
 figures_changed(const struct pair_figures *a, const struct pair_figures *b)
 {
 	return memcmp(a->leg, b->leg, sizeof(a->leg)) != 0 || a->latched[0] != b->latched[0] ||
-	       a->latched[1] != b->latched[1];
+	       a->latched[1] != b->latched[1] || memcmp(a->rtp, b->rtp, sizeof(a->rtp)) != 0;
 }
 
 static int
@@ -361,6 +362,10 @@ stats_cmd(struct cmd *c, const char *key, const char *state, const char *reason,
 		LEG_FIELD("drop_peer_unlatched", f->leg[k].drop_peer_unlatched);
 		LEG_FIELD("drop_auth", f->leg[k].drop_auth);
 		LEG_FIELD("drop_replay", f->leg[k].drop_replay);
+		LEG_FIELD("rtp_expected", duet_rtp_leg_expected(&f->rtp[k]));
+		LEG_FIELD("rtp_lost", duet_rtp_leg_lost(&f->rtp[k]));
+		LEG_FIELD("rtp_reordered", f->rtp[k].reordered);
+		LEG_FIELD("jitter_us", duet_rtp_leg_jitter_us(&f->rtp[k]));
 		LEG_FIELD("last_ms", f->last_ms[k]);
 #undef LEG_FIELD
 	}
@@ -431,6 +436,14 @@ sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	cmd_u64(&c, fin->leg[0].drop_replay);
 	cmd_str(&c, "b_drop_replay");
 	cmd_u64(&c, fin->leg[1].drop_replay);
+	cmd_str(&c, "a_rtp_lost");
+	cmd_u64(&c, duet_rtp_leg_lost(&fig.rtp[0]));
+	cmd_str(&c, "b_rtp_lost");
+	cmd_u64(&c, duet_rtp_leg_lost(&fig.rtp[1]));
+	cmd_str(&c, "a_jitter_us");
+	cmd_u64(&c, duet_rtp_leg_jitter_us(&fig.rtp[0]));
+	cmd_str(&c, "b_jitter_us");
+	cmd_u64(&c, duet_rtp_leg_jitter_us(&fig.rtp[1]));
 	outbox_push(s, &c, -1, 0);
 
 	if (stats_key(s, spec->id, key, sizeof(key)) == 0) {

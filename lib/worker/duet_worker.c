@@ -86,6 +86,7 @@ duet_worker_init(struct duet_worker *w, int socket_id)
 		rte_eth_tx_buffer_init(w->txb[i], DUET_WORKER_BURST);
 		rte_eth_tx_buffer_set_err_callback(w->txb[i], tx_unsent, w);
 	}
+	w->rtp_clock_mult = ((uint64_t)DUET_RTP_LEG_CLOCK << 32) / rte_get_tsc_hz();
 	w->scratch = rte_zmalloc_socket("duet_srtp_scratch", DUET_SRTP_SCRATCH, RTE_CACHE_LINE_SIZE,
 					socket_id);
 	if (w->scratch == NULL)

@@ -37,6 +37,7 @@ struct duet_worker {
 	uint64_t drain_tsc;		  /**< tx buffer flush period in TSC cycles */
 	uint32_t idle_poll_us;		  /**< sleep when a whole round received nothing */
 	volatile bool *quit;		  /**< set by the main thread to stop */
+	uint64_t rtp_clock_mult;	  /**< TSC to 48 kHz RTP clock, 32.32 fixed point */
 	uint8_t *scratch;		  /**< DUET_SRTP_SCRATCH bytes, aligned, for SRTP work; wiped after each use */
 	struct rte_eth_dev_tx_buffer *txb[DUET_CONF_MAX_PORTS]; /**< per out port */
 } __attribute__((aligned(64)));

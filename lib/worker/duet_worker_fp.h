@@ -211,6 +211,28 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 }
 
 /*
+ * Measure an accepted packet of the leg's client for the RTP statistics
+ * (loss, jitter). The RTP header is in the clear in every mode (and rekey
+ * keeps it), so this works in passthrough too; RTCP is not counted.
+ */
+static inline void
+duet_worker_rtp_stats(struct duet_worker *w, const struct rte_mbuf *m,
+		      const struct duet_pkt_info *pi, uint32_t leg_idx, uint64_t now)
+{
+	const uint8_t *r = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
+	uint32_t arrival, ts, ssrc;
+	uint16_t seq;
+
+	if (pi->l4_len < 8 + 12 || (r[0] >> 6) != 2 || (r[1] >= 192 && r[1] <= 223))
+		return;
+	seq = (uint16_t)(r[2] << 8 | r[3]);
+	ts = (uint32_t)r[4] << 24 | (uint32_t)r[5] << 16 | (uint32_t)r[6] << 8 | r[7];
+	ssrc = (uint32_t)r[8] << 24 | (uint32_t)r[9] << 16 | (uint32_t)r[10] << 8 | r[11];
+	arrival = (uint32_t)(((unsigned __int128)now * w->rtp_clock_mult) >> 32);
+	duet_rtp_leg_update(duet_pair_rtp_at(w->pairs, leg_idx), ssrc, seq, ts, arrival);
+}
+
+/*
  * Relay one UDP packet that arrived at leg leg_idx: buffered for tx
  * (returns 1) or dropped and counted here (returns 0).
  */
@@ -241,6 +263,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	}
 	w->stats->latched += v == DUET_LATCH_NEW;
 	w->stats->relatched += v == DUET_LATCH_MOVED;
+	duet_worker_rtp_stats(w, m, pi, leg_idx, now);
 	return duet_worker_to_peer(w, m, pi, leg_idx, lc, new_len);
 }
 

@@ -56,6 +56,11 @@ duet_check_eq "f1 b_pkts counts B's packets" $((N + 1)) "$(duet_stat f1 b_pkts)"
 duet_check_ge "f1 a_bytes at least the payload bytes" $((N * 172 + 50 * 1400)) "$(duet_stat f1 a_bytes)"
 duet_check_eq "f1 drop counters: peer_unlatched a=1 b=0, src a=0 b=0" "1 0 0 0" \
 	"$(duet_stat f1 a_drop_peer_unlatched) $(duet_stat f1 b_drop_peer_unlatched) $(duet_stat f1 a_drop_src) $(duet_stat f1 b_drop_src)"
+# RTP statistics the relay measures in passthrough (headers are clear text).
+duet_check_ge "f1 b_rtp_expected: B's stream of $N counted" $N "$(duet_stat f1 b_rtp_expected)"
+duet_check_eq "f1 rtp_lost 0 both legs (nothing lost on veths)" "0 0" \
+	"$(duet_stat f1 a_rtp_lost) $(duet_stat f1 b_rtp_lost)"
+duet_check_match "f1 a_jitter_us is a number" '^[0-9]+$' "$(duet_stat f1 a_jitter_us)"
 now_ms=$(($(date +%s%N) / 1000000))
 last=$(duet_stat f1 a_last_ms)
 duet_check "f1 a_last_ms is a recent unix ms time" \
