@@ -12,8 +12,10 @@
 #
 # usage: sudo tools/demo.sh
 # environment: DEMO_SECONDS (default 60, 1..3600), DEMO_RATE (packets per
-# second each way, default 50, 1..2000), DUET_BUILD_ROOT (default build/),
-# DUETD, DUETCTL (explicit binaries).
+# second each way, default 50, 1..2000), DEMO_MODE (unset: kernel UDP test
+# clients; passthrough, verify or rekey: a real Opus/SRTP call between two
+# duet-callers, keys made by duetctl), DEMO_SUITE (SRTP suite for the keys),
+# DUET_BUILD_ROOT (default build/), DUETD, DUETCTL, DUET_CALLER.
 set -u
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +26,20 @@ source "$src/tests/integration/lib.sh"
 
 DEMO_SECONDS=${DEMO_SECONDS:-60}
 DEMO_RATE=${DEMO_RATE:-50}
+DEMO_MODE=${DEMO_MODE:-}
+DEMO_SUITE=${DEMO_SUITE:-AES_CM_128_HMAC_SHA1_80}
+DUET_CALLER=${DUET_CALLER:-${DUET_BUILD_ROOT:-$src/build}/app/duet-caller/duet-caller}
+case $DEMO_MODE in
+'' | passthrough | verify | rekey) ;;
+*)
+	echo "demo: DEMO_MODE='$DEMO_MODE' is not passthrough, verify or rekey" >&2
+	exit 2
+	;;
+esac
+if [[ -n $DEMO_MODE && ! -x $DUET_CALLER ]]; then
+	echo "demo: $DUET_CALLER not found; build first (make)" >&2
+	exit 1
+fi
 if ! [[ $DEMO_SECONDS =~ ^[0-9]+$ ]] || ((DEMO_SECONDS < 1 || DEMO_SECONDS > 3600)); then
 	echo "demo: DEMO_SECONDS='$DEMO_SECONDS' is not a whole number of seconds in 1..3600" >&2
 	exit 2
@@ -63,10 +79,12 @@ duetd_start || duet_bail "duetd did not start; its log: $DUETD_LOG"
 # duetctl takes leg a's endpoint on port 0's address (the side where A
 # lives) and leg b's on port 1's.
 id=call-1
-duet_pair_create "$id"
+mode_args=()
+[[ -n $DEMO_MODE ]] && mode_args=(--mode "$DEMO_MODE" --suite "$DEMO_SUITE")
+duet_pair_create "$id" "${mode_args[@]}"
 aep=$PAIR_A bep=$PAIR_B
-say "created with: duetctl --redis unix:$DUET_REDIS_SOCK --relay $RELAY_ID create --id $id --a-ip $DUET_RELAY_IP_A --b-ip $DUET_RELAY_IP_B"
-say "  a=$aep b=$bep"
+say "created with: duetctl --redis unix:$DUET_REDIS_SOCK --relay $RELAY_ID create --id $id --a-ip $DUET_RELAY_IP_A --b-ip $DUET_RELAY_IP_B ${mode_args[*]}"
+say "  a=$aep b=$bep${DEMO_MODE:+ mode=$DEMO_MODE suite=$DEMO_SUITE (keys not shown)}"
 A=$DUET_A_IP:40000
 B=$DUET_B_IP:40000
 say ""
@@ -75,9 +93,35 @@ say "     <-> relay $aep  [duetd, netns $NS_R]  $bep <->"
 say "  client B $B  (netns $NS_B)"
 say ""
 
-count=$((DEMO_SECONDS * DEMO_RATE))
-duet_talk_both demo "$A" "$aep" "$B" "$bep" "$count" "$DEMO_RATE" --linger 1 \
-	--timeout $((DEMO_SECONDS + 10))
+if [[ -z $DEMO_MODE ]]; then
+	count=$((DEMO_SECONDS * DEMO_RATE))
+	duet_talk_both demo "$A" "$aep" "$B" "$bep" "$count" "$DEMO_RATE" --linger 1 \
+		--timeout $((DEMO_SECONDS + 10))
+else
+	# A real call: each leg's keys from the record duetctl wrote. In
+	# passthrough and verify the clients share keys end to end (a sends
+	# with a_in, b opens with a_in); in rekey each has its own with the
+	# relay (a opens with a_out).
+	pk() { rcli HGET "$(duet_key "pair:$id")" "$1"; }
+	case $DEMO_MODE in
+	passthrough)
+		# The relay holds no key: the callers' own, made here.
+		gen=$("$DUET_CALLER" --gen-keys passthrough --suite "$DEMO_SUITE" --json)
+		ka=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["a_in"])' "$gen")
+		kb=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["b_in"])' "$gen")
+		unset gen
+		keys=(--a-key-out "$ka" --a-key-in "$kb" --b-key-out "$kb" --b-key-in "$ka") ;;
+	verify) keys=(--a-key-out "$(pk a_in)" --a-key-in "$(pk b_in)" --b-key-out "$(pk b_in)" --b-key-in "$(pk a_in)") ;;
+	rekey) keys=(--a-key-out "$(pk a_in)" --a-key-in "$(pk a_out)" --b-key-out "$(pk b_in)" --b-key-in "$(pk b_out)") ;;
+	esac
+	"$DUET_CALLER" --a-netns "$NS_A" --b-netns "$NS_B" --a-bind "$A" --b-bind "$B" \
+		--a-relay "$aep" --b-relay "$bep" "${keys[@]}" --rate realtime \
+		--duration "$DEMO_SECONDS" >"$DUET_TMP/caller.out" 2>&1 &
+	DUET_BG[demo-a]=$!
+	DUET_BG[demo-b]=$!
+	DUET_BG_PIDS+=($!)
+	unset keys ka kb
+fi
 
 # One line per second when not on a terminal; a redrawn screen when on one.
 compact() {
@@ -142,6 +186,10 @@ for p in demo-a demo-b; do
 done
 say ""
 bold "summary"
+if [[ -n $DEMO_MODE ]]; then
+	say "duet-caller's report (a_to_b: what A sent and B received, through the relay):"
+	cat "$DUET_TMP/caller.out"
+else
 sa=$(duet_json demo-a 'd["sent"]')
 sb=$(duet_json demo-b 'd["sent"]')
 ra=$(duet_json demo-a 'd["recv"]["matched"]')
@@ -149,6 +197,7 @@ rb=$(duet_json demo-b 'd["recv"]["matched"]')
 say "  A -> B: A sent $sa, B received $rb, from $(duet_json demo-b '",".join(d["recv"]["sources"]) or "-"')"
 say "  B -> A: B sent $sb, A received $ra, from $(duet_json demo-a '",".join(d["recv"]["sources"]) or "-"')"
 say "  (a client's first packets are dropped until the other side has sent: latching)"
+fi
 if [[ -n $rss_warm ]]; then
 	say "  duetd memory (VmRSS): ${rss_warm} kB at 10 s, largest after that ${rss_max} kB, last ${rss_last} kB"
 fi
