@@ -11,12 +11,18 @@ duet_init
 duet_need_bins duetd duetctl
 demo=$DUET_SRC_ROOT/tools/demo.sh
 
-leftovers() { # what a demo run may have left: its namespaces, temp dirs
-	ip netns list | grep -E '^d[0-9a-f]{4}-(relay|a|b)' | grep -vxFf <(printf '%s\n' "${DUET_NETNS[@]:-none}")
-	find /tmp -maxdepth 1 -name 'duet-it.*' -newer "$DUET_TMP/start" ! -path "$DUET_TMP"
+# leftovers OUTPUT: what the demo run that printed OUTPUT left behind: its
+# own namespaces and temp dir (named in its output), so other runs going on
+# at the same time do not count.
+leftovers() {
+	local run dir
+	run=$(sed -n 's/.*(netns \([0-9a-f]*\)-a).*/\1/p' <<<"$1" | head -n 1)
+	dir=$(sed -n 's|.*--redis unix:\(/tmp/duet-it\.[A-Za-z0-9]*\)/redis.sock.*|\1|p' <<<"$1" | head -n 1)
+	[[ -n $run && -n $dir ]] || { echo "cannot tell the run's names from its output"; return; }
+	ip netns list | grep -E "^$run-(relay|a|b)( |\$)"
+	[[ -e $dir ]] && echo "$dir"
+	return 0
 }
-touch "$DUET_TMP/start"
-ns_before=$(leftovers | sort)
 
 # 1. A short run to the end.
 DUET_KEEP=0 DEMO_SECONDS=5 DEMO_RATE=50 timeout 90 "$demo" >"$DUET_TMP/demo.out" 2>"$DUET_TMP/demo.err"
@@ -30,7 +36,7 @@ duet_check_match "receivers saw relay endpoints only" 'from (192\.0\.2\.1|198\.5
 	"$(grep 'A -> B' <<<"$out")"
 duet_check_match "pair deleted and listed as ended" 'reason=deleted' "$out"
 duet_check_match "duetd stopped cleanly" 'duetd stopped \(exit status 0\)' "$out"
-duet_check_eq "nothing left behind" "$ns_before" "$(leftovers | sort)"
+duet_check_eq "nothing left behind" "" "$(leftovers "$out")"
 
 # 2. Ctrl-C after 4 s of a 60 s run. A background job of a script ignores
 # SIGINT; python restores the default before exec'ing the demo, as a
@@ -50,4 +56,4 @@ out=$(cat "$DUET_TMP/demo2.out")
 duet_check "Ctrl-C ends the demo within 30 s" bash -c "(( $SECONDS - $t0 < 30 ))"
 duet_check_eq "demo exits 0 after Ctrl-C" 0 "$rc" || duet_diag "$(tail -n 30 "$DUET_TMP/demo2.err")"
 duet_check_match "summary still printed" 'A -> B: A sent [0-9]+, B received [0-9]+' "$out"
-duet_check_eq "nothing left behind after Ctrl-C" "$ns_before" "$(leftovers | sort)"
+duet_check_eq "nothing left behind after Ctrl-C" "" "$(leftovers "$out")"
