@@ -3,7 +3,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build demo test test-unit test-integration test-asan clean
+.PHONY: all deps build demo test test-unit test-integration test-asan bench clean
 
 all: build
 
@@ -37,6 +37,10 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 test: build
 	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
 	$(MAKE) test-asan
+
+# Benchmarks (never part of test): BENCH=quick (default, < 10 min) or full.
+bench:
+	BENCH=$(or $(BENCH),quick) bash benchmarks/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -362,9 +362,10 @@ main(int argc, char **argv)
 		uint64_t now = now_ms();
 
 		duet_sync_poll(d.sync, now);
-		/* Connected, the poll waits on Redis; while it is away, pace the
-		 * loop instead of spinning on reconnect back-off checks. */
-		if (!duet_sync_connected(d.sync))
+		/* Following, the poll waits on Redis; seeding and loading run
+		 * flat out; while Redis is away, pace the loop instead of
+		 * spinning on reconnect back-off checks. */
+		if (!duet_sync_link_up(d.sync))
 			rte_delay_us_sleep(10000);
 		duet_pair_reclaim(d.pairs);
 		gateway_arp(&d, now);

@@ -85,10 +85,32 @@ sync_connect(struct duet_sync *s)
 		SYNC_LOG(INFO, "reconnected to Redis at %s\n", s->r.where);
 	else
 		SYNC_LOG(INFO, "connected to Redis at %s\n", s->r.where);
-	s->seed_next = 0;
-	s->phase = PHASE_SEED;
+	/* Queued writes first (step_prune flushes them), then the load or
+	 * the resume; seeding the free set waits until pairs forward. */
+	s->seed_pending = true;
+	s->seeding = false;
+	snprintf(s->cursor, sizeof(s->cursor), "done");
+	s->phase = PHASE_PRUNE;
 	/* Writes may have been lost with the old link, or Redis with its data. */
 	s->wb_force = true;
+}
+
+/*
+ * The table is current: follow the events stream, unless this link has not
+ * seeded the free set yet, which is done first (events that come meanwhile
+ * wait in the stream: none is lost).
+ */
+void
+sync_enter_follow(struct duet_sync *s)
+{
+	if (s->seed_pending) {
+		s->seed_pending = false;
+		s->seeding = true;
+		s->seed_next = 0;
+		s->phase = PHASE_SEED;
+		return;
+	}
+	s->phase = PHASE_FOLLOW;
 }
 
 /* ---- phase: seed and prune the free set ---- */
@@ -150,7 +172,7 @@ follow_or_load(struct duet_sync *s)
 	freeReplyObject(r);
 	if (!s->need_load && duet_contract_stream_can_resume(&info, &s->pos, &why)) {
 		SYNC_LOG(INFO, "resuming the events stream after %s\n", s->last_id);
-		s->phase = PHASE_FOLLOW;
+		sync_enter_follow(s);
 		s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
 		return;
 	}
@@ -175,7 +197,12 @@ step_prune(struct duet_sync *s)
 		return;
 	}
 	if (strcmp(s->cursor, "done") == 0) {
-		follow_or_load(s);
+		if (s->seeding) {
+			s->seeding = false;
+			s->phase = PHASE_FOLLOW;
+		} else {
+			follow_or_load(s);
+		}
 		return;
 	}
 	r = duet_redis_command(&s->r, 5, argv, NULL);
@@ -374,6 +401,12 @@ duet_sync_destroy(struct duet_sync *s)
 	free(s->fresh);
 	free(s->book);
 	free(s);
+}
+
+bool
+duet_sync_link_up(const struct duet_sync *s)
+{
+	return s != NULL && s->r.ctx != NULL && s->phase != PHASE_DOWN;
 }
 
 bool

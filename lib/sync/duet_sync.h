@@ -75,6 +75,13 @@ void duet_sync_destroy(struct duet_sync *s);
  */
 bool duet_sync_connected(const struct duet_sync *s);
 
+/**
+ * True while Redis is reachable, whatever the phase (seeding, loading,
+ * following). The control thread paces its loop only when this is false:
+ * a load must run at full speed, following blocks on Redis by itself.
+ */
+bool duet_sync_link_up(const struct duet_sync *s);
+
 /** Successful connections after the first one. */
 uint64_t duet_sync_reconnects(const struct duet_sync *s);
 

@@ -338,7 +338,7 @@ finish_load(struct duet_sync *s)
 	s->pos = s->load_pos;
 	s->need_load = false;
 	s->full_loads++;
-	s->phase = PHASE_FOLLOW;
+	sync_enter_follow(s);
 	s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
 	SYNC_LOG(INFO,
 		 "loaded %" PRIu32 " pairs from %" PRIu64 " records (%u gone since), following "
@@ -585,8 +585,10 @@ sync_step_follow(struct duet_sync *s)
 		SYNC_LOG(INFO, "full resync: %s\n", why);
 		freeReplyObject(rx);
 		s->need_load = true;
-		s->seed_next = 0;
-		s->phase = PHASE_SEED;
+		s->seed_pending = true;
+		s->seeding = false;
+		snprintf(s->cursor, sizeof(s->cursor), "done");
+		s->phase = PHASE_PRUNE;
 		return;
 	}
 	if (rx->type == REDIS_REPLY_ERROR) {

@@ -82,6 +82,8 @@ enum sync_phase {
 	PHASE_PRUNE,	/* removing unconfigured endpoints from the free set */
 	PHASE_LOAD,	/* full load: SCAN of pair hashes */
 	PHASE_FOLLOW,	/* following the events stream */
+	/* Order on a new link: outbox, then LOAD (or resume), then SEED and
+	 * PRUNE, then FOLLOW: pairs forward before the free set is tidied. */
 };
 
 #define STREAM_ID_STRMAX 48
@@ -100,6 +102,8 @@ struct duet_sync {
 	uint64_t now_ms;	/* of the running poll */
 	uint64_t now_tsc;	/* TSC read with now_ms */
 	bool need_load;		/* no full load yet, or one was interrupted */
+	bool seed_pending;	/* the free set is still to be seeded on this link */
+	bool seeding;		/* seeding after the load; prune ends in FOLLOW */
 	uint64_t connects;	/* successful connections */
 	uint64_t next_connect_ms;
 	uint32_t backoff_ms;
@@ -182,6 +186,7 @@ void sync_link_down(struct duet_sync *s, const char *what);
 /* XINFO STREAM reply (or error reply: no stream) into info. */
 void sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *info);
 /* Start a full load standing for the stream position info describes. */
+void sync_enter_follow(struct duet_sync *s);
 void sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *info);
 /* One SCAN page of the full load; finishes it on the last page. */
 void sync_step_load(struct duet_sync *s);

@@ -15,12 +15,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 
 #include "duet_pair_fp.h"
 #include "duet_sync_priv.h"
@@ -590,6 +592,26 @@ writeback_fresh(struct duet_sync *s, uint64_t now_ms)
 	drain_replies(s, n, "writing pair stats");
 }
 
+/* What the process holds, by its own accounting: DPDK's heaps (the pair
+ * table, hashes, mempools) and the C heap (libsrtp2 sessions, hiredis).
+ * For operators watching growth, and the memory benchmark. */
+static void
+mem_fields(struct cmd *c)
+{
+	struct rte_malloc_socket_stats st;
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t rte = 0;
+	unsigned int sock;
+
+	for (sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
+		if (rte_malloc_get_socket_stats((int)sock, &st) == 0)
+			rte += st.heap_allocsz_bytes;
+	cmd_str(c, "mem_dpdk_bytes");
+	cmd_u64(c, rte);
+	cmd_str(c, "mem_heap_bytes");
+	cmd_u64(c, (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd);
+}
+
 static void
 heartbeat(struct duet_sync *s, uint64_t now_ms)
 {
@@ -643,6 +665,7 @@ heartbeat(struct duet_sync *s, uint64_t now_ms)
 	cmd_u64(&c, duet_sync_reconnects(s));
 	cmd_str(&c, "rejected");
 	cmd_u64(&c, s->rejected);
+	mem_fields(&c);
 	if (cmd_append(s, &c, &n) < 0)
 		return;
 	/* The TTL is what tells the control plane this relay died; PEXPIRE 0

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# control/run.sh BUILD_DIR OUT_DIR quick|full: the control plane and memory
+# benchmarks (issue "Benchmarks", items 5 and 6).
+#  - load: N pairs already in Redis (written as a control plane writes
+#    them), duetd started: seconds until its heartbeat says all N are
+#    installed (the fast path reads the table the moment a pair is in it).
+#  - memory: bytes per pair from duetd's own accounting (heartbeat fields
+#    mem_dpdk_bytes + mem_heap_bytes: DPDK heaps and the C heap, where
+#    libsrtp2 sessions live), (with N pairs, max_pairs N) minus (no pair,
+#    max_pairs 1), divided by N: passthrough at 1,000,000, verify and rekey
+#    at 100,000.
+# duetd runs on two net_null ports (no traffic is needed here) with a
+# private redis-server on a unix socket. Writes OUT_DIR/control.csv.
+set -uo pipefail
+BUILD=$1 OUT=$2 SETTING=${3:-quick}
+here=$(cd "$(dirname "$0")" && pwd)
+DUETD=$BUILD/app/duetd/duetd
+RUNS=3
+[[ $SETTING == full ]] && RUNS=5
+TMP=$(mktemp -d /tmp/duet-bench-control.XXXXXX)
+SOCK=$TMP/redis.sock
+R=bench
+REDIS_PID='' DUETD_PID=''
+CSV=$OUT/control.csv
+
+cleanup() {
+	[[ -n $DUETD_PID ]] && kill -KILL "$DUETD_PID" 2>/dev/null
+	[[ -n $REDIS_PID ]] && kill -KILL "$REDIS_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+rcli() { redis-cli -s "$SOCK" "$@"; }
+
+redis_start() {
+	rm -f "$SOCK"
+	redis-server --port 0 --unixsocket "$SOCK" --dir "$TMP" --save '' --appendonly no \
+		--logfile "$TMP/redis.log" --daemonize no &
+	REDIS_PID=$!
+	for _ in $(seq 100); do [[ $(rcli PING 2>/dev/null) == PONG ]] && return 0; sleep 0.1; done
+	echo "redis-server did not start" >&2
+	exit 1
+}
+
+redis_stop() {
+	kill -KILL "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=''
+}
+
+# conf MAX_PAIRS: 16 service addresses per port, ports 1024..65535.
+conf() {
+	local a0='' a1='' i
+	for i in $(seq 1 16); do a0+="${a0:+, }192.0.2.$i"; a1+="${a1:+, }198.51.100.$i"; done
+	cat >"$TMP/duetd.conf" <<CONF
+[relay]
+id = $R
+workers = 1
+max_pairs = $1
+idle_timeout_ms = 0
+stats_interval_ms = 1000
+heartbeat_ttl_ms = 60000
+idle_poll_us = 100
+[media]
+port_min = 1024
+port_max = 65535
+[redis]
+address = unix:$SOCK
+connect_timeout_ms = 1000
+[port net_null0]
+addresses = $a0
+[port net_null1]
+addresses = $a1
+CONF
+}
+
+duetd_start() {
+	"$DUETD" -l 0,1 --no-huge -m 8192 --no-pci --file-prefix "bench-ctl-$$" --log-level=error \
+		--vdev net_null0 --vdev net_null1 -- -c "$TMP/duetd.conf" >>"$TMP/duetd.log" 2>&1 &
+	DUETD_PID=$!
+}
+
+duetd_stop() {
+	kill -TERM "$DUETD_PID" 2>/dev/null
+	for _ in $(seq 300); do kill -0 "$DUETD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$DUETD_PID" 2>/dev/null
+	wait "$DUETD_PID" 2>/dev/null
+	DUETD_PID=''
+}
+
+hb() { rcli HGET "duet:{$R}:relay" "$1" 2>/dev/null; }
+
+# wait_pairs N TIMEOUT_S: until the heartbeat says N pairs; prints seconds
+# since duetd started (0.01 s resolution), or nothing on timeout.
+wait_pairs() {
+	local n=$1 limit=$2 t0=$3 now
+	while :; do
+		now=$(date +%s.%N)
+		[[ $(hb pairs) == "$n" ]] && { awk -v a="$now" -v b="$t0" 'BEGIN {printf "%.2f\n", a - b}'; return 0; }
+		awk -v a="$now" -v b="$t0" -v l="$limit" 'BEGIN {exit !(a - b > l)}' && return 1
+		sleep 0.01
+	done
+}
+
+# mem_total: DPDK heaps + C heap from the heartbeat, once it is fresh.
+mem_total() {
+	local u0 d h
+	u0=$(hb updated_ms)
+	for _ in $(seq 50); do [[ $(hb updated_ms) != "$u0" ]] && break; sleep 0.1; done
+	d=$(hb mem_dpdk_bytes) h=$(hb mem_heap_bytes)
+	[[ -n $d && -n $h ]] && echo $((d + h))
+}
+
+echo "benchmark,variant,x,metric,value,unit,run" >"$CSV"
+row() { echo "control,$1,$2,$3,$4,$5,$6" >>"$CSV"; }
+
+# baseline: no pair, a table of one.
+baseline() {
+	redis_start
+	conf 1
+	duetd_start
+	wait_pairs 0 60 "$(date +%s.%N)" >/dev/null || { echo "baseline: duetd did not start" >&2; tail "$TMP/duetd.log" >&2; }
+	mem_total
+	duetd_stop
+	redis_stop
+}
+
+# one MODE N RUN: load N pairs of MODE into a fresh Redis, start duetd, time
+# the load, read its memory.
+one() {
+	local mode=$1 n=$2 run=$3 t0 secs mem
+	redis_start
+	python3 "$here/gen_pairs.py" "$R" "$n" "$mode" | rcli --pipe >/dev/null || echo "redis --pipe failed" >&2
+	conf "$n"
+	t0=$(date +%s.%N)
+	duetd_start
+	if secs=$(wait_pairs "$n" 600 "$t0"); then
+		[[ $mode == passthrough ]] && row load "$n" seconds_to_forwarding "$secs" s "$run"
+		mem=$(mem_total)
+		if [[ -n $mem && -n $BASE ]]; then
+			row "memory_$mode" "$n" bytes_per_pair $(((mem - BASE) / n)) B "$run"
+		fi
+		echo "$mode $n run $run: loaded in $secs s, memory $mem B (baseline $BASE B)"
+	else
+		echo "$mode $n run $run: not all pairs loaded in 600 s (pairs=$(hb pairs))" >&2
+		tail -n 20 "$TMP/duetd.log" >&2
+	fi
+	duetd_stop
+	redis_stop
+}
+
+BASE=$(baseline)
+echo "baseline memory: $BASE B"
+for run in $(seq 1 "$RUNS"); do
+	one passthrough 1000000 "$run"
+	one verify 100000 "$run"
+	one rekey 100000 "$run"
+done
+echo "wrote $CSV"
