@@ -11,6 +11,8 @@
 #    libsrtp2 sessions live), (with N pairs, max_pairs N) minus (no pair,
 #    max_pairs 1), divided by N: passthrough at 1,000,000, verify and rekey
 #    at 100,000.
+#  - create_to_forward: pair_create.lua call to the first packet forwarded
+#    for the new pair, p50/p99 (latency.sh, in network namespaces).
 # duetd runs on two net_null ports (no traffic is needed here) with a
 # private redis-server on a unix socket. Writes OUT_DIR/control.csv.
 set -uo pipefail
@@ -151,6 +153,11 @@ one() {
 	duetd_stop
 	redis_stop
 }
+
+# Create to first packet forwarded (sequential creates, up to 1,000/s).
+LAT_COUNT=300
+[[ $SETTING == full ]] && LAT_COUNT=2000
+bash "$here/latency.sh" "$BUILD" "$CSV" "$RUNS" "$LAT_COUNT" || echo "latency.sh failed" >&2
 
 BASE=$(baseline)
 echo "baseline memory: $BASE B"
