@@ -13,6 +13,8 @@
 #    at 100,000.
 #  - create_to_forward: pair_create.lua call to the first packet forwarded
 #    for the new pair, p50/p99 (latency.sh, in network namespaces).
+#  - churn: relayed packets/s with and without 10,000 pair changes/s
+#    (churn.sh, in network namespaces).
 # duetd runs on two net_null ports (no traffic is needed here) with a
 # private redis-server on a unix socket. Writes OUT_DIR/control.csv.
 set -uo pipefail
@@ -158,6 +160,10 @@ one() {
 LAT_COUNT=300
 [[ $SETTING == full ]] && LAT_COUNT=2000
 bash "$here/latency.sh" "$BUILD" "$CSV" "$RUNS" "$LAT_COUNT" || echo "latency.sh failed" >&2
+# Forwarding rate without and with 10,000 pair changes per second.
+CHURN_S=5
+[[ $SETTING == full ]] && CHURN_S=15
+bash "$here/churn.sh" "$BUILD" "$CSV" "$RUNS" "$CHURN_S" || echo "churn.sh failed" >&2
 
 BASE=$(baseline)
 echo "baseline memory: $BASE B"
