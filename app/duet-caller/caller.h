@@ -99,6 +99,10 @@ struct caller_opts {
 	struct duet_sdes key_out[2];		 /**< what the leg protects with */
 	struct duet_sdes key_in[2];		 /**< what the leg unprotects with */
 	bool key_out_set[2], key_in_set[2];
+	struct duet_sdes key_out2[2];		 /**< --*-key-out2: protects from rotate_after on */
+	struct duet_sdes key_in2[2];		 /**< --*-key-in2: tried when key_in fails */
+	bool key_out2_set[2], key_in2_set[2];
+	uint64_t rotate_after;			 /**< --rotate-after: first packet under key_out2 */
 	enum duet_srtp_suite suite;		 /**< for generated keys */
 	int gen_keys;				 /**< --gen-keys mode, or -1 */
 	/* Redis */
@@ -172,6 +176,7 @@ struct caller_tx {
 	uint64_t errors;       /**< send() failures other than a full buffer in max mode */
 	uint64_t late;	       /**< realtime: frames sent more than 2 ms after their time */
 	uint64_t protect_fail; /**< srtp_protect failures (should stay 0) */
+	uint64_t packets_key2; /**< of packets, protected with the second out key */
 	uint64_t icmp_refused; /**< ICMP port unreachable reported on the socket */
 	uint64_t rtcp;	       /**< SRTCP compound packets sent */
 	int last_errno;	       /**< the last send() error, for the summary */
@@ -180,6 +185,7 @@ struct caller_tx {
 /** What a leg received from its peer (through the relay). */
 struct caller_rx {
 	uint64_t rtp;		   /**< packets that unprotected and parsed as Opus RTP */
+	uint64_t rtp_key2;	   /**< of those, opened by the second in key only */
 	uint64_t unique;	   /**< of those, not duplicates */
 	uint64_t auth_fail;	   /**< srtp_unprotect: authentication failed */
 	uint64_t replay_fail;	   /**< srtp_unprotect: replayed or too old */
@@ -218,8 +224,10 @@ struct caller_leg {
 	struct sockaddr_storage relay;	   /**< where it sends */
 	socklen_t relay_len;
 	struct duet_sdes key_out, key_in;  /**< wiped once the sessions exist */
+	struct duet_sdes key_out2, key_in2; /**< second keys (key_len 0: none); wiped too */
 	enum duet_srtp_suite key_suite;	   /**< suite of key_out, kept for the report */
 	srtp_t tx, rx;			   /**< protect with key_out, unprotect with key_in */
+	srtp_t tx2, rx2;		   /**< the same with the second keys, or NULL */
 	const struct caller_track *track;  /**< what it sends */
 	/* sending */
 	uint32_t ssrc;

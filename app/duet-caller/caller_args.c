@@ -49,6 +49,11 @@ static const char usage_text[] =
 	"  --a-key-out SDES      what leg a protects with (the relay's a_in)\n"
 	"  --a-key-in SDES       what leg a unprotects with (the relay's a_out)\n"
 	"  --b-key-out, --b-key-in   the same for leg b\n"
+	"  --a-key-out2 SDES     a key rotation mid-call: leg a protects with this key\n"
+	"                        from packet --rotate-after N on (the relay's new a_in)\n"
+	"  --a-key-in2 SDES      leg a also accepts this key (tried when --a-key-in fails)\n"
+	"  --b-key-out2, --b-key-in2   the same for leg b\n"
+	"  --rotate-after N      first packet (0-based, per leg) sent with a --*-key-out2\n"
 	"  --suite S             suite of generated keys: AES_CM_128_HMAC_SHA1_80 (default),\n"
 	"                        AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM\n"
 	"  --gen-keys MODE       print random relay keys a_in a_out b_in b_out for\n"
@@ -105,6 +110,7 @@ static const char usage_text[] =
 enum {
 	OPT_LEG = 256, OPT_A_BIND, OPT_B_BIND, OPT_A_RELAY, OPT_B_RELAY, OPT_DIRECT,
 	OPT_A_NETNS, OPT_B_NETNS, OPT_A_KEY_OUT, OPT_A_KEY_IN, OPT_B_KEY_OUT, OPT_B_KEY_IN,
+	OPT_A_KEY_OUT2, OPT_A_KEY_IN2, OPT_B_KEY_OUT2, OPT_B_KEY_IN2, OPT_ROTATE_AFTER,
 	OPT_SUITE, OPT_GEN_KEYS, OPT_REDIS, OPT_RELAY, OPT_USER, OPT_PASSWORD, OPT_CREATE,
 	OPT_MODE, OPT_A_IP, OPT_B_IP, OPT_ID_PREFIX, OPT_REDIS_TIMEOUT, OPT_AUDIO, OPT_A_AUDIO,
 	OPT_B_AUDIO, OPT_SEED, OPT_BITRATE, OPT_DTX, OPT_COMPLEXITY, OPT_A_SSRC, OPT_B_SSRC,
@@ -126,6 +132,11 @@ static const struct option long_opts[] = {
 	{"a-key-in", required_argument, NULL, OPT_A_KEY_IN},
 	{"b-key-out", required_argument, NULL, OPT_B_KEY_OUT},
 	{"b-key-in", required_argument, NULL, OPT_B_KEY_IN},
+	{"a-key-out2", required_argument, NULL, OPT_A_KEY_OUT2},
+	{"a-key-in2", required_argument, NULL, OPT_A_KEY_IN2},
+	{"b-key-out2", required_argument, NULL, OPT_B_KEY_OUT2},
+	{"b-key-in2", required_argument, NULL, OPT_B_KEY_IN2},
+	{"rotate-after", required_argument, NULL, OPT_ROTATE_AFTER},
 	{"suite", required_argument, NULL, OPT_SUITE},
 	{"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
 	{"redis", required_argument, NULL, OPT_REDIS},
@@ -299,6 +310,8 @@ caller_opts_wipe(struct caller_opts *o)
 	for (i = 0; i < 2; i++) {
 		duet_sdes_wipe(&o->key_out[i]);
 		duet_sdes_wipe(&o->key_in[i]);
+		duet_sdes_wipe(&o->key_out2[i]);
+		duet_sdes_wipe(&o->key_in2[i]);
 	}
 }
 
@@ -380,11 +393,23 @@ static int
 check_combination(struct caller_opts *o, bool decode_set, bool timeout_set)
 {
 	bool both = o->leg_on[CALLER_A] && o->leg_on[CALLER_B];
-	bool any_key = false;
+	bool any_key = false, any_key2 = false, any_out2 = false;
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		any_key |= o->key_out_set[i] || o->key_in_set[i];
+		any_key2 |= o->key_out2_set[i] || o->key_in2_set[i];
+		any_out2 |= o->key_out2_set[i];
+	}
+	/* The second keys only make sense next to first keys given here:
+	 * generated or --create keys are not known to whoever rotates. */
+	if (any_key2 && !any_key)
+		return caller_usage_err("--*-key-out2/--*-key-in2 need the first keys "
+					"(--a-key-out, ...) too");
+	if (any_out2 && o->rotate_after == 0)
+		return caller_usage_err("--a-key-out2/--b-key-out2 need --rotate-after N");
+	if (!any_out2 && o->rotate_after != 0)
+		return caller_usage_err("--rotate-after needs --a-key-out2 or --b-key-out2");
 	if (o->direct && !both)
 		return caller_usage_err("--direct needs both legs (--leg both)");
 	if (o->direct && (o->relay_set[0] || o->relay_set[1]))
@@ -536,6 +561,21 @@ caller_args_parse(struct caller_opts *o, int argc, char **argv)
 			break;
 		case OPT_B_KEY_IN:
 			rc = key("--b-key-in", optarg, &o->key_in[1], &o->key_in_set[1]);
+			break;
+		case OPT_A_KEY_OUT2:
+			rc = key("--a-key-out2", optarg, &o->key_out2[0], &o->key_out2_set[0]);
+			break;
+		case OPT_A_KEY_IN2:
+			rc = key("--a-key-in2", optarg, &o->key_in2[0], &o->key_in2_set[0]);
+			break;
+		case OPT_B_KEY_OUT2:
+			rc = key("--b-key-out2", optarg, &o->key_out2[1], &o->key_out2_set[1]);
+			break;
+		case OPT_B_KEY_IN2:
+			rc = key("--b-key-in2", optarg, &o->key_in2[1], &o->key_in2_set[1]);
+			break;
+		case OPT_ROTATE_AFTER:
+			rc = num("--rotate-after", optarg, 1, UINT32_MAX, &o->rotate_after);
 			break;
 		case OPT_SUITE:
 			if (duet_srtp_suite_parse(optarg, &o->suite) != 0)

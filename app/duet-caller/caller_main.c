@@ -190,6 +190,10 @@ setup_calls(struct caller *c)
 			} else if (!o->create) {
 				l->key_out = o->key_out[leg];
 				l->key_in = o->key_in[leg];
+				if (o->key_out2_set[leg])
+					l->key_out2 = o->key_out2[leg];
+				if (o->key_in2_set[leg])
+					l->key_in2 = o->key_in2[leg];
 			}
 			l->key_suite = l->key_out.suite;
 			if (l->local) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * duet-caller's media path, run by the worker that owns the call: build,
- * protect (libsrtp2) and send an RTP packet from the leg's track; build
+ * protect (libsrtp2) and send an RTP packet from the leg's track (with the
+ * second out key from --rotate-after on, a key rotation mid-call); build
  * and send SRTCP compound packets (SR or RR with a report block, SDES
  * CNAME, BYE at the end); receive, demultiplex (RFC 5761), unprotect and
  * account RTP (lib/rtp stats: loss, reorder, duplicates, jitter; one-way
@@ -65,6 +66,7 @@ caller_send_packet(struct caller_worker *w, struct caller_leg *l, uint64_t now, 
 	uint8_t buf[DUET_RTP_HDR_LEN + CALLER_PAYLOAD_MAX + SRTP_MAX_TRAILER_LEN];
 	const struct caller_opts *o = &w->c->o;
 	uint64_t k = l->next_pkt, frame;
+	srtp_t tx = l->tx2 != NULL && k >= o->rotate_after ? l->tx2 : l->tx;
 	const uint8_t *payload;
 	uint16_t plen;
 	ssize_t n;
@@ -79,7 +81,7 @@ caller_send_packet(struct caller_worker *w, struct caller_leg *l, uint64_t now, 
 	memcpy(buf + DUET_RTP_HDR_LEN, payload, plen);
 	len = DUET_RTP_HDR_LEN + plen;
 	now = caller_now_ns();
-	if (srtp_protect(l->tx, buf, &len) != srtp_err_status_ok) {
+	if (srtp_protect(tx, buf, &len) != srtp_err_status_ok) {
 		/* Counted and lost like a failed send: packet k stays the
 		 * payload of its frame, whatever happens to it. */
 		l->tx_c.protect_fail++;
@@ -94,6 +96,7 @@ caller_send_packet(struct caller_worker *w, struct caller_leg *l, uint64_t now, 
 		l->tx_c.last_errno = errno;
 	} else if (n > 0) {
 		l->tx_c.packets++;
+		l->tx_c.packets_key2 += tx == l->tx2;
 		l->tx_c.bytes += (uint64_t)n;
 		l->tx_c.octets += plen;
 	}
@@ -115,10 +118,10 @@ caller_send_rtcp(struct caller_worker *w, struct caller_leg *l, uint64_t now, bo
 	struct duet_rtcp_sender_info si;
 	struct duet_rtcp_rb rb;
 	unsigned int n_rb = 0;
+	srtp_t tx = l->tx2 != NULL && l->next_pkt >= w->c->o.rotate_after ? l->tx2 : l->tx;
 	char cname[48];
 	int n, r, len;
 
-	(void)w;
 	now = caller_now_ns(); /* DLSR must not include the loop's own lag */
 	if (l->peer_seen) {
 		uint32_t dlsr = 0;
@@ -150,7 +153,7 @@ caller_send_rtcp(struct caller_worker *w, struct caller_leg *l, uint64_t now, bo
 	if (n <= 0 || r <= 0)
 		return;
 	len = n;
-	if (srtp_protect_rtcp(l->tx, buf, &len) != srtp_err_status_ok) {
+	if (srtp_protect_rtcp(tx, buf, &len) != srtp_err_status_ok) {
 		l->tx_c.protect_fail++;
 		return;
 	}
@@ -242,14 +245,48 @@ check_audio(struct caller_leg *l, const struct duet_rtp_hdr *h, const uint8_t *p
 	l->rx_c.samples += (uint64_t)n1;
 }
 
+/*
+ * Unprotect with the leg's in key and, when that fails and there is a
+ * second in key (a rotation: the peer or the relay may have moved on),
+ * with the second one. Any failure, not only an authentication failure:
+ * a session of another suite reads the SRTCP trailer at other offsets and
+ * may call the packet anything. When both fail, a replay from either
+ * session is the verdict (the other key cannot have made the packet),
+ * else the first key's. A GCM session may have written into the packet
+ * before it found the tag wrong, so the second try starts from a copy of
+ * the packet as it came. *second: the second key opened it.
+ */
+static srtp_err_status_t
+unprotect(const struct caller_leg *l, bool rtcp, uint8_t *buf, int *len, bool *second)
+{
+	uint8_t orig[CALLER_PKT_MAX + 64];
+	srtp_err_status_t st, st2;
+	int len0 = *len;
+
+	*second = false;
+	if (l->rx2 != NULL && (size_t)len0 <= sizeof(orig))
+		memcpy(orig, buf, (size_t)len0);
+	st = rtcp ? srtp_unprotect_rtcp(l->rx, buf, len) : srtp_unprotect(l->rx, buf, len);
+	if (st == srtp_err_status_ok || l->rx2 == NULL || (size_t)len0 > sizeof(orig))
+		return st;
+	memcpy(buf, orig, (size_t)len0);
+	*len = len0;
+	st2 = rtcp ? srtp_unprotect_rtcp(l->rx2, buf, len) : srtp_unprotect(l->rx2, buf, len);
+	*second = st2 == srtp_err_status_ok;
+	if (st2 == srtp_err_status_ok || duet_srtp_is_replay(st2))
+		return st2;
+	return st;
+}
+
 static void
 receive_rtp(struct caller_worker *w, struct caller_leg *l, uint8_t *buf, int len, uint64_t now)
 {
 	struct duet_rtp_hdr h;
 	srtp_err_status_t st;
+	bool second;
 	int res;
 
-	st = srtp_unprotect(l->rx, buf, &len);
+	st = unprotect(l, false, buf, &len, &second);
 	if (st != srtp_err_status_ok) {
 		if (duet_srtp_is_replay(st))
 			l->rx_c.replay_fail++;
@@ -271,6 +308,7 @@ receive_rtp(struct caller_worker *w, struct caller_leg *l, uint8_t *buf, int len
 	}
 	res = duet_rtp_stats_update(&l->rs, h.seq, h.ts, clock_units(now));
 	l->rx_c.rtp++;
+	l->rx_c.rtp_key2 += second;
 	if (res == DUET_RTP_SEQ_DUPLICATE)
 		return;
 	l->rx_c.unique++;
@@ -321,8 +359,9 @@ receive_rtcp(struct caller_leg *l, uint8_t *buf, int len, uint64_t now)
 	srtp_err_status_t st;
 	size_t off;
 	unsigned int i;
+	bool second;
 
-	st = srtp_unprotect_rtcp(l->rx, buf, &len);
+	st = unprotect(l, true, buf, &len, &second);
 	if (st != srtp_err_status_ok) {
 		if (duet_srtp_is_replay(st))
 			l->rx_c.srtcp_replay_fail++;

@@ -9,8 +9,9 @@
  * connected to the leg's relay endpoint (with --direct: the other leg's
  * bound address), which also filters out datagrams from anywhere else.
  * Sessions: the leg's two libsrtp2 sessions (protect with its out key,
- * unprotect with its in key; the keys are wiped right after) and, for
- * decoded calls, its two Opus decoders.
+ * unprotect with its in key; the keys are wiped right after), two more for
+ * the second keys of a mid-call rotation when given, and, for decoded
+ * calls, its two Opus decoders.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,11 +150,17 @@ caller_sessions_open(struct caller *c)
 			if (!l->local)
 				continue;
 			if (duet_srtp_session_new(&l->key_out, DUET_SRTP_OUTBOUND, &l->tx) != 0 ||
-			    duet_srtp_session_new(&l->key_in, DUET_SRTP_INBOUND, &l->rx) != 0)
+			    duet_srtp_session_new(&l->key_in, DUET_SRTP_INBOUND, &l->rx) != 0 ||
+			    (l->key_out2.key_len != 0 &&
+			     duet_srtp_session_new(&l->key_out2, DUET_SRTP_OUTBOUND, &l->tx2) != 0) ||
+			    (l->key_in2.key_len != 0 &&
+			     duet_srtp_session_new(&l->key_in2, DUET_SRTP_INBOUND, &l->rx2) != 0))
 				rc = caller_fail("leg %c of call %u: libsrtp2 refused the key", 'a' + leg,
 						 i);
 			duet_sdes_wipe(&l->key_out);
 			duet_sdes_wipe(&l->key_in);
+			duet_sdes_wipe(&l->key_out2);
+			duet_sdes_wipe(&l->key_in2);
 			if (rc != 0 || !l->decode)
 				continue;
 			l->dec = opus_decoder_create(CALLER_CLOCK, 1, &err);
@@ -184,7 +191,9 @@ caller_net_close(struct caller *c)
 			l->fd = -1;
 			duet_srtp_session_free(l->tx);
 			duet_srtp_session_free(l->rx);
-			l->tx = l->rx = NULL;
+			duet_srtp_session_free(l->tx2);
+			duet_srtp_session_free(l->rx2);
+			l->tx = l->rx = l->tx2 = l->rx2 = NULL;
 			if (l->dec != NULL)
 				opus_decoder_destroy(l->dec);
 			if (l->ref != NULL)
@@ -194,6 +203,8 @@ caller_net_close(struct caller *c)
 			l->sent_at = NULL;
 			duet_sdes_wipe(&l->key_out);
 			duet_sdes_wipe(&l->key_in);
+			duet_sdes_wipe(&l->key_out2);
+			duet_sdes_wipe(&l->key_in2);
 		}
 	}
 }

@@ -13,9 +13,9 @@
  *   skipped-no-reference|skipped-no-decode) audio_samples_compared
  *   throughput_pps(RTP received per second, both ways) calls_detail[]
  *   (--per-call), and a_to_b / b_to_a, each with:
- *     sent sent_bytes send_errors send_late srtp_protect_fail icmp_refused
- *     received lost(sent, never received) rfc3550_lost reordered duplicated
- *     seq_cycles jitter_ms{avg,max} delay_ms{min,avg,p50,p99,max}
+ *     sent sent_key2 sent_bytes send_errors send_late srtp_protect_fail
+ *     icmp_refused received received_key2 lost(sent, never received)
+ *     rfc3550_lost reordered duplicated seq_cycles jitter_ms{avg,max} delay_ms{min,avg,p50,p99,max}
  *     srtp_auth_fail srtp_replay_fail srtp_other_fail bad_rtp not_rtp
  *     rtcp_sent rtcp_received rtcp_sr_received rtcp_rr_received
  *     rtcp_bye_received rtcp_bad srtcp_auth_fail srtcp_replay_fail
@@ -79,6 +79,7 @@ combine(const struct verdicts *v)
 struct dir_sum {
 	bool tx_local, rx_local;
 	uint64_t sent, bytes, octets, send_errors, late, protect_fail, icmp_refused, rtcp_sent;
+	uint64_t sent_key2, received_key2;
 	uint64_t received, unique, lost, reordered, duplicated, cycles;
 	int64_t rfc_lost;
 	uint64_t auth_fail, replay_fail, other_fail, bad_rtp, not_rtp;
@@ -133,6 +134,7 @@ sum_direction(const struct caller *c, int d, struct dir_sum *s)
 
 		if (s->tx_local) {
 			s->sent += tx->tx_c.packets;
+			s->sent_key2 += tx->tx_c.packets_key2;
 			s->bytes += tx->tx_c.bytes;
 			s->octets += tx->tx_c.octets;
 			s->send_errors += tx->tx_c.errors;
@@ -154,6 +156,7 @@ sum_direction(const struct caller *c, int d, struct dir_sum *s)
 		if (!s->rx_local)
 			continue;
 		s->received += rx->rx_c.rtp;
+		s->received_key2 += rx->rx_c.rtp_key2;
 		s->unique += rx->rx_c.unique;
 		if (rx->peer != NULL)
 			s->lost += rx->peer->next_pkt > rx->rx_c.unique ?
@@ -261,12 +264,14 @@ json_direction(FILE *f, const struct dir_sum *s)
 
 	fputc('{', f);
 	json_u(f, "sent", tx, s->sent, true);
+	json_u(f, "sent_key2", tx, s->sent_key2, true);
 	json_u(f, "sent_bytes", tx, s->bytes, true);
 	json_u(f, "send_errors", tx, s->send_errors, true);
 	json_u(f, "send_late", tx, s->late, true);
 	json_u(f, "srtp_protect_fail", tx, s->protect_fail, true);
 	json_u(f, "icmp_refused", tx, s->icmp_refused, true);
 	json_u(f, "received", rx, s->received, true);
+	json_u(f, "received_key2", rx, s->received_key2, true);
 	json_u(f, "lost", both, s->lost, true);
 	fprintf(f, "\"rfc3550_lost\":");
 	if (rx)

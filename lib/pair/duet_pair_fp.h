@@ -80,6 +80,7 @@ enum duet_latch_verdict {
 	DUET_LATCH_NEW,	       /**< first packet: the leg latches to src */
 	DUET_LATCH_MOVED,      /**< client silent long enough: the leg re-latches to src */
 	DUET_LATCH_REJECT,     /**< not the client: drop */
+	DUET_LATCH_BUSY,       /**< another lcore is writing the leg and did not finish: drop */
 };
 
 /** Leg by index (pair slot * 2 + 0/1). Any thread. */
@@ -235,7 +236,7 @@ duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t no
 	struct duet_leg_view v;
 
 	if (!duet_leg_read(l, &v))
-		return DUET_LATCH_REJECT;
+		return DUET_LATCH_BUSY;
 	return duet_latch_decide(&v, src, __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED),
 				 now, silence);
 }
@@ -246,7 +247,9 @@ duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t no
  * leg's last_rx_tsc is updated and a changed next-hop MAC is learned.
  * Worker lcores.
  * @param view out: the leg as it is after this packet
- * @return the verdict; DUET_LATCH_REJECT means drop.
+ * @return the verdict; DUET_LATCH_REJECT (not the client) and DUET_LATCH_BUSY
+ *         (another lcore held the leg's write side throughout: only when
+ *         that lcore was descheduled inside it) mean drop.
  */
 static inline enum duet_latch_verdict
 duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
@@ -257,7 +260,7 @@ duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_m
 	uint32_t seq;
 
 	if (!duet_leg_read(l, view))
-		return DUET_LATCH_REJECT;
+		return DUET_LATCH_BUSY;
 	d = duet_latch_decide(view, src, last, now, silence);
 	if (d == DUET_LATCH_REJECT)
 		return d;
@@ -265,8 +268,9 @@ duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_m
 	    memcmp(view->hop_mac, src_mac, 6) == 0)
 		goto accepted;
 	if (!duet_leg_write_try(l, &seq)) {
-		/* Another lcore is latching this leg right now. A new client's
-		 * packet is dropped; the client's own packet still passes. */
+		/* Another lcore is latching this leg right now: that source
+		 * wins, this one is refused like any other stranger. The
+		 * client's own packet still passes. */
 		if (d != DUET_LATCH_ACCEPT)
 			return DUET_LATCH_REJECT;
 		goto accepted;

@@ -133,13 +133,20 @@ duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, u
 		return DUET_SRTP_NO_KEY;
 	memcpy(scratch, p, (size_t)l);
 	v = duet_srtp_unprotect(in, rtcp, scratch, &l);
-	if (v == DUET_SRTP_AUTH) {
+	/* Any failure may be an old-key packet: with another suite the new
+	 * session may call it malformed (SRTCP's E bit is elsewhere), and
+	 * its replay check runs before authentication. */
+	if (v != DUET_SRTP_OK) {
 		prev = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
 		if (prev != NULL &&
 		    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) < 0) {
+			enum duet_srtp_verdict pv;
+
 			l = *len;
 			memcpy(scratch, p, (size_t)l);
-			v = duet_srtp_unprotect(prev, rtcp, scratch, &l);
+			pv = duet_srtp_unprotect(prev, rtcp, scratch, &l);
+			if (pv == DUET_SRTP_OK || pv == DUET_SRTP_REPLAY)
+				v = pv;
 		}
 	}
 	if (v == DUET_SRTP_OK)

@@ -108,7 +108,11 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 	uint8_t gw[6];
 	unsigned int out;
 
-	if (!duet_leg_read(peer, &pv) || pv.state != DUET_LEG_LATCHED) {
+	if (!duet_leg_read(peer, &pv)) {
+		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
+		return 0;
+	}
+	if (pv.state != DUET_LEG_LATCHED) {
 		lc->drop_peer_unlatched++;
 		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
 		return 0;
@@ -184,10 +188,16 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 	enum duet_srtp_verdict sv;
 
 	/* A source the latch rule refuses anyway costs no crypto. */
-	if (duet_leg_peek(leg, &pi->src, now, w->silence_tsc) == DUET_LATCH_REJECT) {
+	switch (duet_leg_peek(leg, &pi->src, now, w->silence_tsc)) {
+	case DUET_LATCH_REJECT:
 		lc->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
 		return false;
+	case DUET_LATCH_BUSY:
+		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
+		return false;
+	default:
+		break;
 	}
 	if (sc == NULL) {
 		sv = DUET_SRTP_NO_KEY;
@@ -259,6 +269,10 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	if (v == DUET_LATCH_REJECT) {
 		lc->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
+		return 0;
+	}
+	if (v == DUET_LATCH_BUSY) {
+		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
 		return 0;
 	}
 	w->stats->latched += v == DUET_LATCH_NEW;

@@ -5,8 +5,8 @@
 # two legs in network namespaces <run>-a and <run>-b joined by a veth on
 # 192.0.2.0/24 when run as root, on loopback otherwise). It checks realtime
 # pacing with the audio check, --rate max, every SRTP suite, wrong keys, a
-# sequence number wrap (and libsrtp's ROC) at --rate max, many calls, one leg
-# per process, --create through a private redis-server (when installed), and
+# key rotation mid-call (--rotate-after), a sequence number wrap (and
+# libsrtp's ROC) at --rate max, many calls, one leg per process, --create through a private redis-server (when installed), and
 # the refusal of bad arguments. Prints TAP; exit 0 when every check passed.
 #
 #   bash tests/integration/test_caller.sh [BUILD_DIR]
@@ -159,6 +159,21 @@ run right_keys 0 "${WIRE[@]}" --duration 1 --require-audio-check \
 	--a-key-out "$a_in" --a-key-in "$a_out" --b-key-out "$b_in" --b-key-in "$b_out"
 expect "$TMP/right_keys.json" "keys given on the command line: audio pass" 'j["audio_check"] == "pass"'
 
+# 5b. A key rotation mid-call: from packet 100 on each leg protects with its
+# second key (another suite); the receivers take both keys.
+eval "$("$B" --gen-keys passthrough)"
+K1=(--a-key-out "$a_in" --a-key-in "$a_out" --b-key-out "$b_in" --b-key-in "$b_out")
+eval "$("$B" --gen-keys passthrough --suite AEAD_AES_128_GCM)"
+run rotate 0 "${WIRE[@]}" "${K1[@]}" --a-key-out2 "$a_in" --a-key-in2 "$a_out" \
+	--b-key-out2 "$b_in" --b-key-in2 "$b_out" --rotate-after 100 --packets 300 --rate max \
+	--require-audio-check
+expect "$TMP/rotate.json" "rotation mid-call: 200 of 300 packets under the second key, nothing lost" \
+	'all(j[d]["sent_key2"] == j[d]["received_key2"] == 200 and j[d]["lost"] == 0 and j[d]["rtcp_received"] == j[d]["rtcp_sent"] for d in ("a_to_b", "b_to_a"))'
+run rotate_no_in2 3 "${WIRE[@]}" "${K1[@]}" --a-key-out2 "$a_in" --rotate-after 100 \
+	--packets 300 --rate max --drain-ms 300 --require-audio-check
+expect "$TMP/rotate_no_in2.json" "rotation mid-call: a receiver without the second key fails on it" \
+	'j["a_to_b"]["srtp_auth_fail"] == 200 and j["a_to_b"]["received"] == 100 and j["b_to_a"]["sent_key2"] == 0'
+
 # 6. Sequence wrap at --rate max: 65000 + 2000 crosses 65535 -> 0; libsrtp
 # must roll its ROC over on both sides and decoding must go on.
 run seq_wrap 0 "${WIRE[@]}" --seq-start 65000 --packets 2000 --rate max --require-audio-check
@@ -247,6 +262,9 @@ bad 2 "--a-relay" --a-relay 192.0.2.1 --b-relay 192.0.2.1:1
 bad 2 "--audio" --direct --audio "$TMP/missing.wav"
 bad 2 "--audio" --direct --audio "$TMP/float.wav"
 bad 2 "--seq-start" --direct --seq-start 65536
+bad 2 "--rotate-after" --direct --rotate-after 5
+bad 2 "--a-key-out2" --direct --a-key-out "$a_in" --a-key-in "$a_out" --b-key-out "$b_in" \
+	--b-key-in "$b_out" --a-key-out2 "$a_in"
 bad 2 "--relay" --create --relay 'no spaces'
 bad 1 "--redis" --create --relay r1 --redis 127.0.0.1:1
 bad 1 "--a-bind" --direct --a-bind 203.0.113.7:4000 --b-bind 127.0.0.1:0

@@ -247,8 +247,9 @@ Test(pair_fp, write_try_fails_while_another_writer_is_inside)
 	cr_assert_not(duet_leg_write_try(&l, &s2));
 	/* Readers give up rather than read a half-written leg... */
 	cr_assert_not(duet_leg_read(&l, &v));
-	/* ...and a new source cannot latch meanwhile. */
-	cr_assert_eq(duet_leg_rx(&l, &x, mac_x, 1000, SILENCE, &v), DUET_LATCH_REJECT);
+	/* ...and a new source cannot latch meanwhile: busy, not rejected. */
+	cr_assert_eq(duet_leg_rx(&l, &x, mac_x, 1000, SILENCE, &v), DUET_LATCH_BUSY);
+	cr_assert_eq(duet_leg_peek(&l, &x, 1000, SILENCE), DUET_LATCH_BUSY);
 	cr_assert_eq(l.state, DUET_LEG_WAITING);
 	cr_assert_eq(l.last_rx_tsc, 0);
 	duet_leg_write_done(&l, s1);
@@ -347,7 +348,7 @@ flip_writer_main(void *p)
 				0, &v);
 		if (d == DUET_LATCH_MOVED || d == DUET_LATCH_NEW)
 			c->moved[w->id]++;
-		else if (d == DUET_LATCH_REJECT)
+		else if (d == DUET_LATCH_REJECT || d == DUET_LATCH_BUSY)
 			c->refused[w->id]++;
 		if (i + 1 >= FLIPS_MIN && (i & 1023) == 0 &&
 		    atomic_load_explicit(&c->reads_while_flipping, memory_order_relaxed) >=
