@@ -1,0 +1,803 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_fastpath: what one packet costs in duet's worker pipeline, with no
+ * NIC in the way (issue "Benchmarks", item 1). One process, one thread: the
+ * EAL main lcore plays worker 0, on two net_ring ports, as duetd's
+ * setup_dataplane() builds it. For each mode (passthrough; verify and rekey
+ * for each SRTP suite) a pair table grows in steps to P live pairs (the
+ * --pairs / --keyed-pairs lists), both legs of every pair latched; at each
+ * step, R runs of N packets: bursts of 32 Opus 20 ms frames (RTP payload
+ * 60..160 bytes; SRTP-protected by the clients' keys in keyed modes) to
+ * uniformly random pairs, alternately leg a (port 0) and leg b (port 1),
+ * handed to duet_worker_burst() as rx would hand them.
+ *
+ * Timed per burst with rte_rdtsc(): duet_worker_burst() plus the tx flush
+ * (frames go into the peer port's net_ring), and apart from it the drain
+ * (rx of that ring, free of the mbufs), which a NIC's tx completion would
+ * do. Building frames and SRTP protection are done before or between the
+ * timed parts. A burst that took more than OUTLIER times the median (the
+ * thread was preempted: this machine may be shared) is left out and
+ * counted. Every timed packet must have been relayed, or the program exits
+ * 1. Under callgrind each measurement is dumped to a file of its own.
+ *
+ * Output: CSV rows on stdout, `benchmark,variant,pairs,metric,value,unit,run`;
+ * the machine line and progress on stderr. After each run, --between runs
+ * a shell command (the run script's testpmd window) with the same stdout.
+ * Usage: --help; benchmarks/fastpath/run.sh runs it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_version.h>
+
+/* Under callgrind, each measurement's counts go to a file of their own. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_DUMP_STATS_AT
+#define CALLGRIND_DUMP_STATS_AT(label) ((void)(label))
+#define CALLGRIND_ZERO_STATS ((void)0)
+#endif
+
+#include "duet_pair.h"
+#include "duet_pair_fp.h"
+#include "duet_port.h"
+#include "duet_sdes.h"
+#include "duet_srtp.h"
+#include "duet_stats.h"
+#include "duet_worker.h"
+#include "duet_worker_fp.h"
+#include "fastpath_traffic.h"
+
+#define BURST DUET_WORKER_BURST
+#define N_MBUFS 8191
+#define MAX_LIST 8
+#define die fp_die
+
+_Static_assert(BURST == FP_BURST, "the traffic's bursts are duet's rx bursts");
+
+struct opts {
+	uint32_t pairs[MAX_LIST], n_pairs;
+	uint32_t keyed_pairs[MAX_LIST], n_keyed_pairs;
+	bool mode_on[3];
+	bool suite_on[DUET_SRTP_SUITE_COUNT];
+	uint64_t plain_pkts, keyed_pkts;
+	unsigned int runs;    /* repetitions of each measurement */
+	const char *between;  /* shell command run after each repetition */
+	int cpu;
+	unsigned int mem_mb;
+	bool hugepages; /* --in-memory on hugepages, else --no-huge */
+	uint64_t seed;
+};
+
+/* Everything the benchmark sets up: the relay's side once per process,
+ * the table and its clients once per mode/suite. */
+struct bench {
+	struct rte_mempool *mp;
+	struct duet_port ports[2];
+	struct duet_lcore_stats *stats;
+	struct duet_worker *w;
+	double ns_per_tsc;
+	struct duet_pair_table *pairs;
+	uint32_t n_live;
+	uint8_t mode;
+	struct duet_sdes key[DUET_KEY_COUNT];
+	struct fp_traffic traffic;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void
+eal_start(const struct opts *o)
+{
+	static char prefix[64], lcores[32], mem[16];
+	char *argv[] = { "bench_fastpath", o->hugepages ? "--in-memory" : "--no-huge", "-m", mem,
+			 "--no-pci", "--no-telemetry",
+			 "--file-prefix", prefix, "--lcores", lcores, "--vdev", "net_ring0",
+			 "--vdev", "net_ring1", "--log-level", "*:error", NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	cpu_set_t set;
+	int cpu = o->cpu, c;
+
+	if (cpu < 0) {
+		/* The last CPU we may use: away from CPU 0's interrupts. */
+		if (sched_getaffinity(0, sizeof(set), &set) != 0)
+			die("sched_getaffinity: %s", strerror(errno));
+		for (c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				cpu = c;
+	}
+	snprintf(mem, sizeof(mem), "%u", o->mem_mb);
+	snprintf(lcores, sizeof(lcores), "0@%d", cpu);
+	snprintf(prefix, sizeof(prefix), "bench_fp_%d", (int)getpid());
+	if (rte_eal_init(argc, argv) < 0)
+		die("EAL init: %s", rte_strerror(rte_errno));
+}
+
+static void
+port_start(struct bench *b, unsigned int i)
+{
+	const char *name = i == 0 ? "net_ring0" : "net_ring1";
+	struct duet_conf_port cp;
+	struct rte_ether_addr a;
+	char err[256];
+	uint16_t pid;
+	unsigned int k;
+	int rc;
+
+	if (rte_eth_dev_get_port_by_name(name, &pid) != 0)
+		die("no ethdev %s", name);
+	memcpy(a.addr_bytes, fp_mac_port[i], 6);
+	if (rte_eth_dev_mac_addr_add(pid, &a, 0) != 0)
+		die("%s: cannot set MAC", name);
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.name, sizeof(cp.name), "%s", name);
+	for (k = 0; k < FP_SVC_ADDRS; k++)
+		duet_addr_set4(&cp.addrs[k], htonl(fp_svc_ip(i, k)), 0);
+	cp.n_addrs = FP_SVC_ADDRS;
+	cp.rx_desc = 1024;
+	cp.tx_desc = 1024;
+	err[0] = '\0';
+	rc = duet_port_setup(&b->ports[i], &cp, 1, b->mp, err, sizeof(err));
+	if (rc != 0)
+		die("port setup %s: %d %s", name, rc, err);
+}
+
+static void
+dataplane_start(struct bench *b)
+{
+	struct duet_worker *w;
+
+	b->mp = duet_port_mempool_create("fp_mbuf", N_MBUFS, (int)rte_socket_id());
+	if (b->mp == NULL)
+		die("mempool: %s", rte_strerror(rte_errno));
+	port_start(b, 0);
+	port_start(b, 1);
+	b->stats = rte_zmalloc("fp_stats", sizeof(*b->stats), RTE_CACHE_LINE_SIZE);
+	b->w = rte_zmalloc("fp_worker", sizeof(*b->w), RTE_CACHE_LINE_SIZE);
+	if (b->stats == NULL || b->w == NULL)
+		die("no memory for the worker");
+	w = b->w;
+	w->stats = b->stats;
+	w->ports = b->ports;
+	w->n_ports = 2;
+	w->widx = 0;
+	w->queue = 0;
+	/* duetd's defaults: relatch_silence_ms 2000, a 100 us tx drain. */
+	w->silence_tsc = rte_get_tsc_hz() / 1000 * 2000;
+	w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
+	w->ctl_ring = NULL;
+	if (duet_worker_init(w, (int)rte_socket_id()) != 0)
+		die("worker init: no memory");
+	b->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+}
+
+/* A key of `suite` whose bytes follow from seed. */
+static struct duet_sdes
+bench_key(enum duet_srtp_suite suite, uint8_t seed)
+{
+	struct duet_sdes k;
+	unsigned int i;
+
+	memset(&k, 0, sizeof(k));
+	k.suite = suite;
+	k.key_len = (uint8_t)duet_srtp_suite_key_len(suite);
+	for (i = 0; i < k.key_len && i < sizeof(k.key); i++)
+		k.key[i] = (uint8_t)(seed * 37 + i * 29 + 1);
+	return k;
+}
+
+/* A table for up to capacity pairs in mode/suite; no pair in it yet. */
+static void
+table_open(struct bench *b, uint8_t mode, enum duet_srtp_suite suite, uint32_t capacity)
+{
+	unsigned int k;
+
+	b->pairs = duet_pair_table_create("fp_pairs", capacity, 1, (int)rte_socket_id());
+	if (b->pairs == NULL)
+		die("pair table of %" PRIu32 ": %s", capacity, rte_strerror(rte_errno));
+	b->w->pairs = b->pairs;
+	if (duet_pair_worker_register(b->pairs, 0) != 0)
+		die("RCU register");
+	b->n_live = 0;
+	b->mode = mode;
+	if (mode == DUET_MODE_PASSTHROUGH) {
+		fp_traffic_open(&b->traffic, capacity, NULL, NULL);
+		return;
+	}
+	for (k = 0; k < DUET_KEY_COUNT; k++)
+		b->key[k] = bench_key(suite, (uint8_t)(k + 1));
+	fp_traffic_open(&b->traffic, capacity, &b->key[DUET_KEY_A_IN], &b->key[DUET_KEY_B_IN]);
+}
+
+static void
+table_close(struct bench *b)
+{
+	duet_pair_worker_unregister(b->pairs, 0);
+	duet_pair_table_free(b->pairs);
+	b->pairs = NULL;
+	b->w->pairs = NULL;
+	fp_traffic_close(&b->traffic);
+	duet_secure_zero(b->key, sizeof(b->key));
+}
+
+static struct rte_mbuf *
+mbuf_frame(struct bench *b, uint32_t pair, unsigned int leg, const uint8_t *l7, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(b->mp);
+	uint16_t flen;
+
+	if (m == NULL)
+		die("mbuf pool empty");
+	flen = fp_frame_build(rte_pktmbuf_mtod(m, uint8_t *), pair, leg, l7, len);
+	m->data_len = flen;
+	m->pkt_len = flen;
+	return m;
+}
+
+/* rx and free whatever the ports transmitted. */
+static void
+drain_all(struct bench *b)
+{
+	struct rte_mbuf *m[BURST];
+	unsigned int p;
+	uint16_t n;
+
+	for (p = 0; p < 2; p++)
+		while ((n = rte_eth_rx_burst(b->ports[p].port_id, 0, m, BURST)) != 0)
+			rte_pktmbuf_free_bulk(m, n);
+}
+
+static uint64_t
+drops_total(const struct duet_lcore_stats *s)
+{
+	uint64_t t = 0;
+	unsigned int i;
+
+	for (i = 0; i < DUET_DROP_MAX; i++)
+		t += s->drops[i];
+	return t;
+}
+
+static void
+drops_print(const struct duet_lcore_stats *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < DUET_DROP_MAX; i++)
+		if (s->drops[i] != 0)
+			fprintf(stderr, "  drop %s: %" PRIu64 "\n", duet_drop_name(i), s->drops[i]);
+}
+
+/* ---- growing the table ------------------------------------------------------ */
+
+/* Add pairs n_live .. p-1 and latch both legs of each: one packet from a's
+ * client (latches a; dropped, b has no client yet), then one from b's
+ * (latches b, relayed to a). In the keyed modes these packets are SRTP and
+ * also start each direction's libsrtp2 stream. Not timed. */
+static void
+table_grow(struct bench *b, uint32_t p)
+{
+	struct duet_pair_spec s;
+	char why[DUET_PAIR_REASON_MAX];
+	struct rte_mbuf *burst[BURST];
+	uint8_t pkt[FP_PKT_MAX] __attribute__((aligned(16)));
+	uint32_t i, first = b->n_live;
+	unsigned int leg, k, n;
+	uint64_t latched0 = b->stats->latched, fwd0 = b->stats->fwd_pkts;
+	uint64_t drops0 = drops_total(b->stats);
+	int rc;
+
+	for (i = first; i < p; i++) {
+		memset(&s, 0, sizeof(s));
+		snprintf(s.id, sizeof(s.id), "call-%" PRIu32, i);
+		s.mode = b->mode;
+		for (leg = 0; leg < 2; leg++) {
+			duet_addr_set4(&s.ep[leg], htonl(fp_svc_ip(leg, i)), htons(fp_ep_port(i)));
+			s.port_idx[leg] = (uint16_t)leg;
+		}
+		if (b->mode != DUET_MODE_PASSTHROUGH)
+			for (k = 0; k < DUET_KEY_COUNT; k++)
+				if (b->mode == DUET_MODE_REKEY || k == DUET_KEY_A_IN ||
+				    k == DUET_KEY_B_IN)
+					s.key[k] = b->key[k];
+		why[0] = '\0';
+		rc = duet_pair_put(b->pairs, &s, 1, why, sizeof(why));
+		if (rc != 0)
+			die("pair put %s: %d %s", s.id, rc, why);
+	}
+	for (leg = 0; leg < 2; leg++) {
+		for (i = first; i < p; i += n) {
+			for (n = 0; n < BURST && i + n < p; n++) {
+				uint32_t pair = i + n;
+				uint16_t len = fp_packet_next(&b->traffic, pkt, pair, leg, 100);
+
+				burst[n] = mbuf_frame(b, pair, leg, pkt, len);
+			}
+			duet_worker_burst(b->w, leg, burst, (uint16_t)n, rte_rdtsc());
+			duet_worker_flush(b->w);
+			drain_all(b);
+			duet_pair_quiescent(b->pairs, 0);
+		}
+	}
+	b->n_live = p;
+	if (b->stats->latched - latched0 != 2ull * (p - first) ||
+	    b->stats->fwd_pkts - fwd0 != p - first ||
+	    drops_total(b->stats) - drops0 != p - first) {
+		fprintf(stderr, "latching %" PRIu32 " new pairs: latched %" PRIu64
+			", relayed %" PRIu64 "\n", p - first, b->stats->latched - latched0,
+			b->stats->fwd_pkts - fwd0);
+		drops_print(b->stats);
+		die("pairs did not latch as expected");
+	}
+}
+
+/* ---- the measured loop ------------------------------------------------------- */
+
+/* The timed work for one burst, kept out of line (and out of GCC's clones)
+ * so that callgrind can count its instructions: --toggle-collect=bench_fp_burst. */
+__attribute__((noipa)) uint16_t
+bench_fp_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts, uint16_t n,
+	       uint64_t now)
+{
+	uint16_t r = duet_worker_burst(w, in, pkts, n, now);
+
+	duet_worker_flush(w);
+	return r;
+}
+
+/* The drain: what a NIC's tx completion would do (rx of the net_ring the
+ * frames went to, and freeing them). Timed apart. */
+__attribute__((noipa)) uint16_t
+bench_fp_drain(uint16_t port_id)
+{
+	struct rte_mbuf *m[BURST];
+	uint16_t n = rte_eth_rx_burst(port_id, 0, m, BURST);
+
+	rte_pktmbuf_free_bulk(m, n);
+	return n;
+}
+
+/* Per-burst TSC samples of one measurement: fp (duet_worker_burst + tx
+ * flush) and drain (rx of the tx ring + free). */
+struct samples {
+	uint32_t *fp, *drain;
+	uint64_t n; /* bursts */
+};
+
+/* A mean over bursts that leaves out the ones another task preempted
+ * (this machine may be shared): a burst that took more than OUTLIER times
+ * the median is not duet's work. */
+#define OUTLIER 8
+
+struct stat {
+	double mean;	    /* TSC cycles per burst, outliers left out */
+	uint64_t outliers;  /* bursts left out */
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct stat
+stat_of(const uint32_t *v, uint64_t n)
+{
+	uint32_t *sorted = malloc(n * sizeof(*sorted));
+	struct stat st = { 0, 0 };
+	uint64_t i, kept = 0, sum = 0;
+	uint64_t limit;
+
+	if (sorted == NULL)
+		die("no memory");
+	memcpy(sorted, v, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+	limit = (uint64_t)sorted[n / 2] * OUTLIER;
+	for (i = 0; i < n; i++) {
+		if (v[i] > limit) {
+			st.outliers++;
+			continue;
+		}
+		sum += v[i];
+		kept++;
+	}
+	st.mean = (double)sum / (double)kept;
+	free(sorted);
+	return st;
+}
+
+struct result {
+	uint64_t pkts;
+	struct stat fp, drain; /* per burst */
+};
+
+/* One measurement: n packets over the first p pairs of the table. */
+static struct result
+measure(struct bench *b, uint32_t p, uint64_t n)
+{
+	struct fp_desc *d = fp_schedule(&b->traffic, p, n);
+	struct rte_mbuf *pkts[BURST];
+	uint8_t pkt[FP_PKT_MAX];
+	struct samples sm = { malloc(n / BURST * 4), malloc(n / BURST * 4), n / BURST };
+	struct result r;
+	uint64_t i, t0, t1, t2;
+	unsigned int j;
+
+	if (sm.fp == NULL || sm.drain == NULL)
+		die("no memory");
+
+	memset(b->stats, 0, sizeof(*b->stats));
+	for (i = 0; i < n; i += BURST) {
+		unsigned int leg = fp_leg_of(i);
+
+		/* What rx would hand the worker: fresh mbufs, frames written
+		 * (cache-warm, as after a NIC's DMA into the LLC). */
+		if (rte_pktmbuf_alloc_bulk(b->mp, pkts, BURST) != 0)
+			die("mbuf pool empty");
+		for (j = 0; j < BURST; j++) {
+			const uint8_t *l7 = fp_payload(&b->traffic, d, i + j, pkt);
+			uint16_t flen = fp_frame_build(rte_pktmbuf_mtod(pkts[j], uint8_t *),
+						       d[i + j].pair, leg, l7, d[i + j].len);
+
+			pkts[j]->data_len = flen;
+			pkts[j]->pkt_len = flen;
+		}
+		t0 = rte_rdtsc();
+		bench_fp_burst(b->w, leg, pkts, BURST, t0);
+		t1 = rte_rdtsc();
+		bench_fp_drain(b->ports[leg ^ 1].port_id);
+		t2 = rte_rdtsc();
+		duet_pair_quiescent(b->pairs, 0);
+		sm.fp[i / BURST] = (uint32_t)RTE_MIN(t1 - t0, (uint64_t)UINT32_MAX);
+		sm.drain[i / BURST] = (uint32_t)RTE_MIN(t2 - t1, (uint64_t)UINT32_MAX);
+	}
+	r.pkts = n;
+	r.fp = stat_of(sm.fp, sm.n);
+	r.drain = stat_of(sm.drain, sm.n);
+	free(sm.fp);
+	free(sm.drain);
+	if (b->stats->rx_pkts != n || b->stats->fwd_pkts != n || drops_total(b->stats) != 0) {
+		fprintf(stderr, "measured %" PRIu64 " packets: rx %" PRIu64 ", relayed %" PRIu64 "\n",
+			n, b->stats->rx_pkts, b->stats->fwd_pkts);
+		drops_print(b->stats);
+		die("not every timed packet was relayed: the figures would be wrong");
+	}
+	drain_all(b);
+	fp_schedule_free(&b->traffic, d);
+	return r;
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static void
+row(const char *variant, uint32_t pairs, const char *metric, double v, const char *unit,
+    unsigned int run)
+{
+	printf("fastpath,%s,%" PRIu32 ",%s,%.3f,%s,%u\n", variant, pairs, metric, v, unit, run);
+}
+
+static void
+report(const struct bench *b, const char *variant, uint32_t p, const struct result *r,
+       unsigned int run)
+{
+	double cyc = r->fp.mean / BURST;
+	double dcyc = r->drain.mean / BURST;
+	double ns = cyc * b->ns_per_tsc, dns = dcyc * b->ns_per_tsc;
+
+	row(variant, p, "ns_per_pkt", ns, "ns", run);
+	row(variant, p, "cycles_per_pkt", cyc, "tsc_cycles", run);
+	row(variant, p, "mpps", 1e3 / ns, "Mpps", run);
+	row(variant, p, "drain_ns_per_pkt", dns, "ns", run);
+	row(variant, p, "drain_cycles_per_pkt", dcyc, "tsc_cycles", run);
+	row(variant, p, "ns_per_pkt_with_drain", ns + dns, "ns", run);
+	row(variant, p, "packets", (double)r->pkts, "packets", run);
+	row(variant, p, "outlier_bursts", (double)(r->fp.outliers + r->drain.outliers), "bursts",
+	    run);
+	fflush(stdout);
+	fprintf(stderr,
+		"  %-40s P=%-8" PRIu32 " %8.1f ns/pkt %8.1f cyc/pkt %7.2f Mpps  drain %5.1f ns/pkt"
+		"  (%" PRIu64 "+%" PRIu64 " of %" PRIu64 " bursts left out)\n",
+		variant, p, ns, cyc, 1e3 / ns, dns, r->fp.outliers, r->drain.outliers,
+		r->pkts / BURST);
+}
+
+extern char **environ;
+
+/* Run the --between command (the run script's anchor, dpdk-testpmd) with
+ * our stdout, so its rows land in order between ours. */
+static void
+between(const struct opts *o)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)(uintptr_t)o->between, NULL };
+	pid_t pid;
+	int st;
+
+	if (o->between == NULL)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0) {
+		fprintf(stderr, "bench_fastpath: cannot run --between: %s\n", strerror(errno));
+		return;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fprintf(stderr, "bench_fastpath: --between command failed (status %d)\n", st);
+}
+
+static void
+run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_suite suite)
+{
+	const uint32_t *list = mode == DUET_MODE_PASSTHROUGH ? o->pairs : o->keyed_pairs;
+	uint32_t n_list = mode == DUET_MODE_PASSTHROUGH ? o->n_pairs : o->n_keyed_pairs;
+	uint64_t n = mode == DUET_MODE_PASSTHROUGH ? o->plain_pkts : o->keyed_pkts;
+	uint32_t cap = 0, k;
+	char variant[80];
+	double t;
+
+	if (n_list == 0)
+		return;
+	if (mode == DUET_MODE_PASSTHROUGH)
+		snprintf(variant, sizeof(variant), "passthrough");
+	else
+		snprintf(variant, sizeof(variant), "%s-%s", duet_pair_mode_name(mode),
+			 duet_srtp_suite_name(suite));
+	for (k = 0; k < n_list; k++)
+		cap = list[k] > cap ? list[k] : cap;
+	table_open(b, mode, suite, cap);
+	for (k = 0; k < n_list; k++) {
+		unsigned int run;
+
+		t = now_s();
+		table_grow(b, list[k]);
+		fprintf(stderr, "  %s: %" PRIu32 " live pairs (capacity %" PRIu32
+			"), set-up %.2f s\n", variant, list[k], cap, now_s() - t);
+		for (run = 1; run <= o->runs; run++) {
+			char label[128];
+			struct result r;
+
+			CALLGRIND_ZERO_STATS;
+			r = measure(b, list[k], n);
+			snprintf(label, sizeof(label), "%s P=%" PRIu32 " run=%u packets=%" PRIu64,
+				 variant, list[k], run, r.pkts);
+			CALLGRIND_DUMP_STATS_AT(label);
+			report(b, variant, list[k], &r, run);
+			between(o);
+		}
+	}
+	table_close(b);
+}
+
+static void
+machine_line(const struct opts *o)
+{
+	char model[256] = "unknown", line[512];
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "model name", 10) == 0) {
+				char *c = strchr(line, ':');
+
+				if (c != NULL) {
+					snprintf(model, sizeof(model), "%s", c + 2);
+					model[strcspn(model, "\n")] = '\0';
+				}
+				break;
+			}
+		fclose(f);
+	}
+	uname(&u);
+	f = fopen("/proc/loadavg", "r");
+	if (f == NULL || fgets(line, sizeof(line), f) == NULL)
+		snprintf(line, sizeof(line), "?");
+	if (f != NULL)
+		fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	fprintf(stderr,
+		"machine: %s; %ld cpus online; lcore on cpu %d; tsc %.3f GHz; kernel %s; %s; %s; "
+		"EAL %s; load average %s; packets per run %" PRIu64 " (passthrough), %" PRIu64
+		" (keyed)\n",
+		model, sysconf(_SC_NPROCESSORS_ONLN), sched_getcpu(),
+		(double)rte_get_tsc_hz() / 1e9, u.release, rte_version(), srtp_get_version_string(),
+		o->hugepages ? "on hugepages (--in-memory)" : "--no-huge", line, o->plain_pkts,
+		o->keyed_pkts);
+}
+
+/* ---- options ------------------------------------------------------------------- */
+
+static uint32_t
+parse_list(const char *s, uint32_t *out, const char *what)
+{
+	uint32_t n = 0;
+	char *end;
+
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || v == 0 || v > FP_MAX_PAIRS || n == MAX_LIST)
+			die("%s: want up to %d counts in 1..%u, comma separated", what, MAX_LIST,
+			    FP_MAX_PAIRS);
+		if (n > 0 && v <= out[n - 1])
+			die("%s: counts must grow", what);
+		out[n++] = (uint32_t)v;
+		if (*end == '\0')
+			return n;
+		if (*end != ',')
+			die("%s: bad list", what);
+		s = end + 1;
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: bench_fastpath [--quick|--full] [--runs R] [--between CMD] [--pairs LIST]\n"
+		"         [--keyed-pairs LIST] [--modes passthrough,verify,rekey] [--suites LIST]\n"
+		"         [--packets N] [--keyed-packets N] [--cpu C] [--mem MB] [--hugepages]\n"
+		"         [--seed S]\n"
+		"  CSV on stdout: benchmark,variant,pairs,metric,value,unit,run\n"
+		"  --between CMD: /bin/sh -c CMD after each run of each measurement (the anchor)\n");
+	exit(2);
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "quick", no_argument, NULL, 'q' },	    { "full", no_argument, NULL, 'f' },
+		{ "runs", required_argument, NULL, 'r' },   { "pairs", required_argument, NULL, 'p' },
+		{ "between", required_argument, NULL, 'b' },
+		{ "keyed-pairs", required_argument, NULL, 'k' },
+		{ "modes", required_argument, NULL, 'm' },  { "suites", required_argument, NULL, 's' },
+		{ "packets", required_argument, NULL, 'n' },
+		{ "keyed-packets", required_argument, NULL, 'N' },
+		{ "cpu", required_argument, NULL, 'c' },    { "mem", required_argument, NULL, 'M' },
+		{ "seed", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
+		{ "hugepages", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const uint32_t def_pairs[] = { 1, 10000, 100000, 1000000 };
+	static const uint32_t def_keyed[] = { 1, 10000, 100000 };
+	uint64_t plain = 0, keyed = 0;
+	bool full = false;
+	char *tok, *save, buf[256];
+	unsigned int i;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->pairs, def_pairs, sizeof(def_pairs));
+	o->n_pairs = 4;
+	memcpy(o->keyed_pairs, def_keyed, sizeof(def_keyed));
+	o->n_keyed_pairs = 3;
+	for (i = 0; i < 3; i++)
+		o->mode_on[i] = true;
+	for (i = 0; i < DUET_SRTP_SUITE_COUNT; i++)
+		o->suite_on[i] = true;
+	o->runs = 0;
+	o->cpu = -1;
+	o->mem_mb = 2048;
+	o->seed = 0x5eed;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q': full = false; break;
+		case 'f': full = true; break;
+		case 'r': o->runs = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'b': o->between = optarg; break;
+		case 'p': o->n_pairs = parse_list(optarg, o->pairs, "--pairs"); break;
+		case 'k': o->n_keyed_pairs = parse_list(optarg, o->keyed_pairs, "--keyed-pairs"); break;
+		case 'n': plain = strtoull(optarg, NULL, 10); break;
+		case 'N': keyed = strtoull(optarg, NULL, 10); break;
+		case 'c': o->cpu = atoi(optarg); break;
+		case 'H': o->hugepages = true; break;
+		case 'M': o->mem_mb = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
+		case 'm':
+		case 's':
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			if (c == 'm')
+				memset(o->mode_on, 0, sizeof(o->mode_on));
+			else
+				memset(o->suite_on, 0, sizeof(o->suite_on));
+			for (tok = strtok_r(buf, ",", &save); tok != NULL;
+			     tok = strtok_r(NULL, ",", &save)) {
+				uint8_t mode;
+				enum duet_srtp_suite suite;
+
+				if (c == 'm' && duet_pair_mode_parse(tok, &mode) == 0)
+					o->mode_on[mode] = true;
+				else if (c == 's' && duet_srtp_suite_parse(tok, &suite) == 0)
+					o->suite_on[suite] = true;
+				else
+					die("unknown %s '%s'", c == 'm' ? "mode" : "suite", tok);
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (o->runs == 0)
+		o->runs = full ? 7 : 5;
+	o->plain_pkts = plain != 0 ? plain : full ? 1u << 21 : 1u << 19;
+	o->keyed_pkts = keyed != 0 ? keyed : full ? 24576 : 8192;
+	o->plain_pkts = (o->plain_pkts + BURST - 1) / BURST * BURST;
+	o->keyed_pkts = (o->keyed_pkts + BURST - 1) / BURST * BURST;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct bench b;
+	unsigned int s;
+	double t;
+
+	parse_opts(argc, argv, &o);
+	memset(&b, 0, sizeof(b));
+	fp_traffic_seed(&b.traffic, o.seed);
+	t = now_s();
+	eal_start(&o);
+	if (duet_srtp_init() != 0)
+		die("libsrtp2 init");
+	dataplane_start(&b);
+	machine_line(&o);
+	fprintf(stderr, "EAL and ports up in %.2f s; %u runs of each measurement\n", now_s() - t,
+		o.runs);
+	if (o.mode_on[DUET_MODE_PASSTHROUGH])
+		run_mode(&b, &o, DUET_MODE_PASSTHROUGH, 0);
+	for (s = 0; s < DUET_SRTP_SUITE_COUNT; s++) {
+		if (!o.suite_on[s])
+			continue;
+		if (o.mode_on[DUET_MODE_VERIFY])
+			run_mode(&b, &o, DUET_MODE_VERIFY, (enum duet_srtp_suite)s);
+		if (o.mode_on[DUET_MODE_REKEY])
+			run_mode(&b, &o, DUET_MODE_REKEY, (enum duet_srtp_suite)s);
+	}
+	fprintf(stderr, "done in %.2f s\n", now_s() - t);
+	duet_worker_fini(b.w);
+	duet_port_close(&b.ports[0]);
+	duet_port_close(&b.ports[1]);
+	rte_mempool_free(b.mp);
+	rte_eal_cleanup();
+	return 0;
+}
