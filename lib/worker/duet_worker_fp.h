@@ -353,6 +353,16 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		nu++;
 	}
 	hits = duet_pair_lookup_bulk(w->pairs, keys, nu, leg_idx);
+	/* With many pairs every leg is a cache miss: ask for all of this
+	 * burst's lines at once so the misses overlap instead of queueing. */
+	for (i = 0; i < nu; i++) {
+		if (!(hits & (1ULL << i)))
+			continue;
+		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i]));
+		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i] ^ 1));
+		rte_prefetch0(duet_pair_counters_at(w->pairs, w->widx, leg_idx[i]));
+		rte_prefetch0(duet_pair_rtp_at(w->pairs, leg_idx[i]));
+	}
 	for (i = 0; i < nu; i++) {
 		if (!(hits & (1ULL << i))) {
 			duet_worker_drop(w, udp[i], DUET_DROP_NO_ENDPOINT);
