@@ -52,8 +52,9 @@ enum duet_srtp_verdict {
 	DUET_SRTP_NO_KEY,   /**< no session (should not happen in a keyed mode) */
 };
 
-/** Most bytes SRTP/SRTCP protection adds (tag + SRTCP index). */
-#define DUET_SRTP_MAX_OVERHEAD (SRTP_MAX_TRAILER_LEN + 4)
+/** Most bytes SRTP/SRTCP protection adds: a 16-byte GCM tag and the 4-byte
+ * SRTCP index (duet never uses an MKI, which SRTP_MAX_TRAILER_LEN allows). */
+#define DUET_SRTP_MAX_OVERHEAD (16 + 4)
 /** Largest packet the fast path handles (bigger ones are BAD). */
 #define DUET_SRTP_MAX_PKT 2048
 /** Size of the per-lcore scratch buffer the fast path needs (32-bit aligned). */
