@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# benchmarks/memif/run.sh: duetd against dpdk-testpmd on a real DPDK port.
+# Two processes joined by net_memif: bench_gen (this folder's DPDK traffic
+# generator, the memif client, on CPU GEN_CPU) and the device under test
+# (the memif server, on CPU DUT_CPU): duetd in passthrough, or
+# dpdk-testpmd --forward-mode=5tswap, which swaps MACs, IPs and UDP ports
+# and sends every frame straight back: the ceiling of a DPDK forwarder on
+# this port. Both DUTs get the same core, the same memif and the same
+# frames (IPv4/UDP RTP, PAYLOAD bytes of UDP payload, round robin over both
+# legs of P pairs). For each P and each of R repetitions, duetd and testpmd
+# are measured one after the other (order alternating), so every
+# duet/testpmd ratio comes from the same minute:
+#
+#   - zero-loss rate: binary search on the offered rate (bench_gen)
+#   - forwarding rate with loss, at the generator's own maximum offer
+#   - round-trip latency through the DUT at 10 %, 50 % and 90 % of the
+#     zero-loss rate: p50, p99, p99.9, max (TSC stamps in the payload)
+#   - duetd's CPU time over the run (/proc/PID/stat), so packets per
+#     CPU-second = zero-loss rate / cores used (1.0: it busy-polls)
+#
+# The DUT's two EAL threads (main/control and the forwarding lcore) share
+# DUT_CPU: EAL --lcores 0@DUT_CPU,1@DUT_CPU, duetd config workers = 1.
+# duetd's control thread blocks on Redis (XREAD BLOCK 50) and wakes to
+# publish stats once a second; testpmd's main thread sleeps.
+#
+# usage: run.sh BUILD_DIR OUT_DIR quick|full
+#   BUILD_DIR  meson build (release) with app/duetd/duetd and
+#              benchmarks/memif/bench_gen (pairs are made with the control
+#              plane's own config/lua/pair_create.lua, as duetctl does)
+#   OUT_DIR    gets memif.csv (benchmark,variant,x,metric,value,unit,run),
+#              memif.log (commands and every tool's output) and a summary
+# Environment: REPS (5 quick, 7 full), PAIRS ("1000" quick, "1 1000 10000"
+#   full), GEN_CPU (0), DUT_CPU (1), PAYLOAD (172), HUGE (auto; 0: plain
+#   pages), GEN_ZC (1: zero-copy generator when on hugepages), DUET_STATS_MS
+#   (duetd's stats_interval_ms, 1000), QUIET_WAIT (5: seconds to wait before each repetition for the
+#   load of other processes to fall below QUIET_MAX, 15 %; the load seen is
+#   recorded as background_busy_pct), RETRIES (1: a repetition in which the
+#   DUT or the generator got less than 0.9 of its core is run again, at most
+#   this often; the flag `contended` says if the last try still was),
+#   DUET_BENCH_KEEP=1 keeps the temp dir.
+# Root is needed (DPDK, /var/run/dpdk). Quick mode takes about 1.5 minutes.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 BUILD_DIR OUT_DIR quick|full" >&2
+	exit 2
+}
+[[ $# == 3 ]] || usage
+BUILD=$(cd "$1" && pwd) || usage
+mkdir -p "$2"
+OUT=$(cd "$2" && pwd)
+MODE=$3
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+case $MODE in
+quick)
+	REPS=${REPS:-5} PAIRS=${PAIRS:-1000} TRIAL_MS=200 STEPS=9 LAT_MS=300 GEN_TIMEOUT=40
+	;;
+full)
+	REPS=${REPS:-7} PAIRS=${PAIRS:-"1 1000 10000"} TRIAL_MS=1000 STEPS=12 LAT_MS=2000
+	GEN_TIMEOUT=120
+	;;
+*) usage ;;
+esac
+GEN_CPU=${GEN_CPU:-0}
+DUT_CPU=${DUT_CPU:-1}
+PAYLOAD=${PAYLOAD:-172}
+DUETD=$BUILD/app/duetd/duetd
+GEN=$BUILD/benchmarks/memif/bench_gen
+TESTPMD=$(command -v dpdk-testpmd || true)
+CSV=$OUT/memif.csv
+LOG=$OUT/memif.log
+SUMMARY=$OUT/memif.summary.txt
+GEN_MAC=02:00:00:00:00:01
+DUT_MAC=02:00:00:00:00:02
+IP_A=10.0.0.1
+IP_B=10.0.0.2
+# EAL memory: 2 MiB hugepages when enough are free (benchmarks/bench.sh
+# reserves 1 GiB), else plain pages. Both DUTs and the generator get the
+# same kind, so the comparison holds either way; HUGE=0 forces plain pages.
+hp_free_mb=$(awk '/^HugePages_Free/ { f = $2 } /^Hugepagesize/ { s = $2 }
+	END { print int(f * s / 1024) }' /proc/meminfo)
+# With hugepages the generator's memif is zero-copy (its mbufs are the
+# ring's buffers; needs memory it can share, one file per segment list), so
+# it copies once per frame where the DUT, the memif server, copies twice:
+# more headroom for the generator. GEN_ZC=0 turns that off.
+if [[ ${HUGE:-auto} != 0 ]] && ((hp_free_mb >= 640)) && grep -q hugetlbfs /proc/mounts; then
+	EAL_MEM=(--in-memory -m 256)
+	HUGEPAGES=1
+else
+	EAL_MEM=(--no-huge -m 512)
+	HUGEPAGES=0
+fi
+GEN_MEM=("${EAL_MEM[@]}")
+GEN_VDEV_ZC=''
+if ((HUGEPAGES == 1)) && [[ ${GEN_ZC:-1} != 0 ]]; then
+	GEN_MEM+=(--single-file-segments)
+	GEN_VDEV_ZC=,zero-copy=yes
+fi
+DUET_STATS_MS=${DUET_STATS_MS:-1000}
+
+die() {
+	echo "memif: $*" >&2
+	exit 1
+}
+[[ $(id -u) == 0 ]] || die "needs root (DPDK)"
+[[ -x $DUETD ]] || die "no duetd at $DUETD (meson setup BUILD -Dbuildtype=release)"
+[[ -x $GEN ]] || die "no bench_gen at $GEN: the build needs subdir('benchmarks/memif')"
+[[ -n $TESTPMD ]] || die "no dpdk-testpmd (apt-get install dpdk)"
+for t in redis-server redis-cli taskset python3; do
+	command -v "$t" >/dev/null || die "needs $t"
+done
+
+TMP=$(mktemp -d /tmp/duet-memif.XXXXXX)
+PREFIX=dm$$
+REDIS_PID='' DUT_PID=''
+SOCK=$TMP/memif.sock
+RSOCK=$TMP/redis.sock
+
+# stop PID: SIGTERM, SIGKILL after 5 s; only our own children, by PID.
+stop() {
+	local pid=$1 i
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	stop "$DUT_PID"
+	stop "$REDIS_PID"
+	rm -rf /var/run/dpdk/"$PREFIX"-*
+	if [[ ${DUET_BENCH_KEEP:-0} == 1 ]]; then echo "memif: kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "$*" >>"$LOG"; }
+rcli() { redis-cli -s "$RSOCK" "$@"; }
+row() { echo "$1,$2,$3,$4,$5,$6,$7" >>"$CSV"; }
+
+# busy_pct SECONDS: percent of all CPUs busy over SECONDS, from /proc/stat:
+# load from processes that are not ours, taken before each measurement.
+busy_pct() {
+	local a b
+	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	sleep "$1"
+	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y);
+		d = y[2] - x[2]; printf "%.1f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'
+}
+
+# quiet_busy: wait (at most QUIET_WAIT seconds) until the machine's load
+# from others is below QUIET_MAX percent; prints the last sample.
+quiet_busy() {
+	local end=$((SECONDS + ${QUIET_WAIT:-5})) b
+	while :; do
+		b=$(busy_pct 0.5)
+		if awk -v b="$b" -v m="${QUIET_MAX:-15}" 'BEGIN { exit !(b < m) }' || ((SECONDS >= end)); then
+			echo "$b"
+			return 0
+		fi
+		sleep 1
+	done
+}
+
+# cpu_ticks PID: utime + stime of the process (all threads), clock ticks.
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	until "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+: >"$LOG"
+echo "benchmark,variant,x,metric,value,unit,run" >"$CSV"
+log "# memif benchmark $(date -u +%FT%TZ) mode=$MODE reps=$REPS pairs='$PAIRS' payload=$PAYLOAD"
+log "# $(grep -m1 'model name' /proc/cpuinfo) ; $(nproc) cpus ; gen cpu $GEN_CPU, dut cpu $DUT_CPU"
+log "# duet $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'); $("$TESTPMD" -v 2>&1 | grep -m1 -o 'DPDK [0-9.]*' || true); EAL memory: ${EAL_MEM[*]}; generator: ${GEN_MEM[*]} $GEN_VDEV_ZC; duetd stats every $DUET_STATS_MS ms"
+
+taskset -c "$GEN_CPU" redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 \
+	--dir "$TMP" --save '' --appendonly no --logfile "$TMP/redis.log" --daemonize no &
+REDIS_PID=$!
+wait_for 10 test -S "$RSOCK" || die "redis-server did not start"
+wait_for 5 bash -c "[[ \$(redis-cli -s '$RSOCK' PING 2>/dev/null) == PONG ]]" ||
+	die "redis-server does not answer"
+
+# conf_write FILE RELAY P STATS_MS: duetd's config for one memif port with
+# two service addresses (leg a's and leg b's), endpoints for P pairs and
+# some spare.
+conf_write() {
+	local file=$1 relay=$2 p=$3 stats_ms=$4 ports
+	ports=$((p + 64))
+	cat >"$file" <<-EOF
+		; written by benchmarks/memif/run.sh
+		[relay]
+		id = $relay
+		workers = 1
+		max_pairs = $((p + 64))
+		idle_timeout_ms = 0
+		relatch_silence_ms = 2000
+		stats_interval_ms = $stats_ms
+		heartbeat_ttl_ms = $((stats_ms * 5))
+		idle_poll_us = 0
+		[media]
+		port_min = 20000
+		port_max = $((20000 + ports - 1))
+		[redis]
+		address = unix:$RSOCK
+		connect_timeout_ms = 1000
+		[port net_memif0]
+		addresses = $IP_A, $IP_B
+	EOF
+}
+
+memif_vdev() {
+	echo "net_memif0,role=server,socket=$SOCK,socket-abstract=no,mac=$DUT_MAC"
+}
+
+# duetd_start CONF P: duetd as the memif server, on DUT_CPU; returns once it
+# has loaded P pairs from Redis (its log says so).
+duetd_start() {
+	local conf=$1 p=$2 dlog
+	DUETD_N=$((${DUETD_N:-0} + 1))
+	dlog=$TMP/duetd-$DUETD_N.log
+	rm -f "$SOCK"
+	log "\$ $DUETD --lcores 0@$DUT_CPU,1@$DUT_CPU ${EAL_MEM[*]} --file-prefix $PREFIX-duet --no-pci --vdev $(memif_vdev) -- -c $(basename "$conf")"
+	"$DUETD" --lcores "0@$DUT_CPU,1@$DUT_CPU" "${EAL_MEM[@]}" --file-prefix "$PREFIX-duet" \
+		--no-pci --vdev "$(memif_vdev)" -- -c "$conf" >"$dlog" 2>&1 &
+	DUT_PID=$!
+	duetd_ready() {
+		kill -0 "$DUT_PID" 2>/dev/null || return 2
+		grep -q "loaded $p pairs from" "$dlog"
+	}
+	wait_for 60 duetd_ready || {
+		tail -n 20 "$dlog" >&2
+		die "duetd did not come up with $p pairs"
+	}
+}
+
+testpmd_start() {
+	local cmd=("$TESTPMD" --lcores "0@$DUT_CPU,1@$DUT_CPU" "${EAL_MEM[@]}" --file-prefix "$PREFIX-tp"
+		--no-pci --vdev "$(memif_vdev)" -- --forward-mode=5tswap --auto-start
+		--disable-link-check --stats-period 3600 --total-num-mbufs=16384)
+	rm -f "$SOCK"
+	log "\$ ${cmd[*]}"
+	# Line-buffered, so the start line shows while it runs.
+	stdbuf -oL "${cmd[@]}" >"$TMP/testpmd.log" 2>&1 &
+	DUT_PID=$!
+	wait_for 30 grep -q 'packet forwarding - ports=' "$TMP/testpmd.log" || {
+		tail -n 20 "$TMP/testpmd.log" >&2
+		die "testpmd did not start forwarding"
+	}
+}
+
+# pairs_create RELAY P FILE: P passthrough pairs through pair_create.lua
+# (the control plane's script, as duetctl runs it), leg a on IP_A and leg b
+# on IP_B; FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
+pairs_create() {
+	local relay=$1 p=$2 file=$3 sha i
+	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/config/lua/pair_create.lua")")
+	for ((i = 1; i <= p; i++)); do
+		echo "EVALSHA $sha 4 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:bm$i duet:{$relay}:events bm$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
+	done | rcli | paste -d' ' - - >"$file"
+	[[ $(grep -c "^$IP_A:[0-9]* $IP_B:[0-9]*\$" "$file") == "$p" ]] ||
+		die "pair_create.lua did not give $p pairs: $(grep -v "^$IP_A" "$file" | head -n 3)"
+}
+
+# gen_run DUT_KIND PAIRS_FILE OUTFILE [SAMPLES_NAME]: one bench_gen run
+# against the DUT; with SAMPLES_NAME, latency samples go to OUT_DIR for the
+# report's CDF (latency_NAME_<pct>pct_samples.txt).
+gen_run() {
+	local kind=$1 pairs=$2 out=$3 samples=${4:-}
+	# shellcheck disable=SC2054 # commas inside the --vdev value
+	local cmd=("$GEN" --lcores "0@$GEN_CPU" "${GEN_MEM[@]}" --file-prefix "$PREFIX-gen" --no-pci
+		--log-level=notice
+		--vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no,mac=$GEN_MAC$GEN_VDEV_ZC"
+		-- --pairs "$pairs" --dut "$kind" --dut-mac "$DUT_MAC" --payload "$PAYLOAD"
+		--trial-ms "$TRIAL_MS" --steps "$STEPS" --lat-ms "$LAT_MS" --lat-pcts 10,50,90
+		--timeout "$GEN_TIMEOUT")
+	[[ -n $samples ]] && cmd+=(--samples-dir "$OUT" --samples-name "$samples")
+	log "\$ ${cmd[*]}"
+	timeout -k 5 $((GEN_TIMEOUT + 15)) "${cmd[@]}" >"$out" 2>"$out.err" || {
+		cat "$out.err" >>"$LOG"
+		cat "$out" >>"$LOG"
+		return 1
+	}
+	cat "$out.err" "$out" >>"$LOG"
+}
+
+# field FILE LINE_PREFIX KEY: value of KEY=... on the first line starting
+# with LINE_PREFIX.
+field() {
+	awk -v pre="$2" -v key="$3" 'index($0, pre) == 1 {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) { print kv[2]; exit } } }' "$1"
+}
+
+# measure KIND P REP RELAY: start the DUT, run the generator, stop the DUT,
+# append the rows to REP_ROWS; MEASURED gets the zero-loss rate, CONTENDED
+# is set to 1 when the DUT or the generator did not have its core to itself.
+MEASURED='' CONTENDED=0 REP_ROWS=''
+rrow() { echo "$1,$2,$3,$4,$5,$6,$7" >>"$REP_ROWS"; }
+measure() {
+	local kind=$1 p=$2 rep=$3 relay=$4 variant lvariant out t0 t1 c0 c1 util zl gcpu
+	out=$TMP/gen-$kind-$p-$rep.txt
+	if [[ $kind == duet ]]; then
+		variant=duet_passthrough lvariant=duet
+		duetd_start "$TMP/duetd-$relay.conf" "$p"
+	else
+		variant=testpmd_5tswap lvariant=testpmd
+		testpmd_start
+	fi
+	c0=$(cpu_ticks "$DUT_PID")
+	t0=$(date +%s.%N)
+	if ! gen_run "$([[ $kind == duet ]] && echo duet || echo swap)" "$TMP/pairs-$p.txt" "$out" \
+		"$([[ $rep == 1 ]] && echo "$lvariant")"; then
+		stop "$DUT_PID"
+		DUT_PID=''
+		die "bench_gen failed against $kind (see $LOG)"
+	fi
+	c1=$(cpu_ticks "$DUT_PID")
+	t1=$(date +%s.%N)
+	stop "$DUT_PID"
+	DUT_PID=''
+	[[ $kind == duet ]] && cat "$TMP/duetd-$DUETD_N.log" >>"$LOG"
+	util=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / hz / (b - a) }')
+	zl=$(field "$out" result zero_loss_mpps)
+	gcpu=$(field "$out" result gen_cpu_cores)
+	# Both processes busy-poll: less than 0.9 of a core each means another
+	# process took their CPU and the figures are not the DUT's.
+	awk -v u="$util" -v g="$gcpu" 'BEGIN { exit !(u < 0.9 || g < 0.9) }' && CONTENDED=1
+	rrow memif "$variant" "$p" mpps_zero_loss "$zl" Mpps "$rep"
+	rrow memif "$variant" "$p" mpps_max_fwd "$(field "$out" result max_fwd_mpps)" Mpps "$rep"
+	rrow memif "$variant" "$p" gen_max_mpps "$(field "$out" result gen_max_mpps)" Mpps "$rep"
+	rrow memif "$variant" "$p" gen_limited "$(field "$out" result gen_limited)" flag "$rep"
+	rrow memif "$variant" "$p" dut_cpu_cores "$util" cores "$rep"
+	rrow memif "$variant" "$p" gen_cpu_cores "$gcpu" cores "$rep"
+	if [[ $kind == duet ]]; then
+		# Busy polling: the core is spent whatever the load; packets per
+		# CPU-second is the zero-loss rate over the cores duetd used.
+		rrow memif "$variant" "$p" pkts_per_cpu_s \
+			"$(awk -v z="$zl" -v u="$util" 'BEGIN { printf "%.0f", (u > 0 ? z * 1e6 / u : 0) }')" \
+			pkts/cpu-s "$rep"
+	fi
+	local pct
+	for pct in 10 50 90; do
+		local pre="latency pct=$pct " k
+		grep -q "^$pre" "$out" || continue
+		rrow latency "$lvariant" "${pct}pct" offered_mpps "$(field "$out" "$pre" offered_mpps)" Mpps "$rep"
+		for k in p50_us p99_us p999_us max_us; do
+			rrow latency "$lvariant" "${pct}pct" "$k" "$(field "$out" "$pre" "$k")" us "$rep"
+		done
+		rrow latency "$lvariant" "${pct}pct" lost "$(field "$out" "$pre" lost)" pkts "$rep"
+	done
+	MEASURED=$zl
+}
+
+RETRIES=${RETRIES:-1}
+for p in $PAIRS; do
+	relay=bm$p
+	conf_write "$TMP/duetd-$relay.conf" "$relay" "$p" "$DUET_STATS_MS"
+	conf_write "$TMP/duetd-$relay-seed.conf" "$relay" "$p" 200
+	# A first duetd seeds the free endpoints; pairs are created while it
+	# runs (its heartbeat counts them); every later duetd loads them from
+	# Redis at start.
+	duetd_start "$TMP/duetd-$relay-seed.conf" 0
+	pairs_create "$relay" "$p" "$TMP/pairs-$p.txt"
+	wait_for 20 bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$relay}:relay' pairs) == $p ]]" ||
+		die "duetd did not install $p pairs"
+	stop "$DUT_PID"
+	DUT_PID=''
+	for ((rep = 1; rep <= REPS; rep++)); do
+		# A repetition whose DUT or generator lost its core to another
+		# process is run again (at most RETRIES times); the last try counts.
+		for ((try = 0; try <= RETRIES; try++)); do
+			REP_ROWS=$TMP/rows-$p-$rep
+			: >"$REP_ROWS"
+			CONTENDED=0
+			bg=$(quiet_busy)
+			if ((rep % 2 == 1)); then order="duet testpmd"; else order="testpmd duet"; fi
+			declare -A zl=() mf=()
+			for kind in $order; do
+				measure "$kind" "$p" "$rep" "$relay"
+				zl[$kind]=$MEASURED
+				mf[$kind]=$(awk -F, '$4 == "mpps_max_fwd" { v = $5 } END { print v }' "$REP_ROWS")
+			done
+			echo "memif: pairs=$p rep=$rep try=$try duet=${zl[duet]} Mpps testpmd=${zl[testpmd]} Mpps (background busy ${bg}%, contended $CONTENDED)" >&2
+			((CONTENDED == 0)) && break
+		done
+		cat "$REP_ROWS" >>"$CSV"
+		row memif env "$p" background_busy_pct "$bg" '%' "$rep"
+		row memif env "$p" contended "$CONTENDED" flag "$rep"
+		row memif env "$p" hugepages "$HUGEPAGES" flag "$rep"
+		row memif ratio_duet_testpmd "$p" zero_loss_ratio \
+			"$(awk -v a="${zl[duet]}" -v b="${zl[testpmd]}" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')" ratio "$rep"
+		row memif ratio_duet_testpmd "$p" max_fwd_ratio \
+			"$(awk -v a="${mf[duet]}" -v b="${mf[testpmd]}" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')" ratio "$rep"
+		unset zl mf
+	done
+done
+
+# Median, min and max of every figure over the repetitions.
+python3 - "$CSV" >"$SUMMARY" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+groups = {}
+for r in rows:
+    try:
+        v = float(r["value"])
+    except ValueError:
+        continue
+    groups.setdefault((r["benchmark"], r["variant"], r["x"], r["metric"], r["unit"]), []).append(v)
+print(f"{'benchmark':10} {'variant':20} {'x':>6} {'metric':18} {'median':>12} {'min':>12} {'max':>12} unit n")
+for (b, v, x, m, u), vals in groups.items():
+    print(f"{b:10} {v:20} {x:>6} {m:18} {statistics.median(vals):12.4g} {min(vals):12.4g} {max(vals):12.4g} {u} {len(vals)}")
+EOF
+cat "$SUMMARY"
+echo "memif: wrote $CSV" >&2

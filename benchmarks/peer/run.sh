@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# benchmarks/peer/run.sh: what a media relay on kernel sockets costs per
+# packet, for comparison with duet. Two forwarders, each pinned to FWD_CPU,
+# carry the same RTP load (N calls, both directions, PAYLOAD bytes of UDP
+# payload) on loopback from udp_gen (pinned to GEN_CPU):
+#
+#   rtpengine        Debian's rtpengine-daemon in the foreground with a
+#                    private command line: interface 127.0.0.1, no kernel
+#                    forwarding (--table=-1), one worker thread; the calls
+#                    are set up through its ng protocol (ng_client.py:
+#                    offer + answer per call).
+#   plain_forwarder  fwd_plain: recvmmsg/sendmmsg between the two sockets of
+#                    each call, nothing else: the kernel-socket ceiling.
+#
+# For each repetition both are measured one after the other (order
+# alternating), at two offered rates: x=0, as fast as udp_gen can send
+# (the forwarder at or near saturation: its best packets per CPU-second),
+# and x=<kpps>, the rate N real calls make (50 packets/s per leg). Packets
+# per CPU-second = packets udp_gen got back / CPU seconds the forwarder
+# process (all its threads, user + system) used over the run, from
+# /proc/PID/stat. The harness sets duet's figure (memif run: its core is
+# busy-polling, so zero-loss pps per core) against these.
+#
+# usage: run.sh BUILD_DIR OUT_DIR quick|full
+#   BUILD_DIR  meson build with benchmarks/peer/{udp_gen,fwd_plain}
+#   OUT_DIR    gets peer.csv (benchmark,variant,x,metric,value,unit,run),
+#              peer.log and peer.summary.txt
+# Environment: REPS (5 quick, 7 full), CALLS (1000, at most 3000),
+#   GEN_CPU (0), FWD_CPU (1), PAYLOAD (172), QUIET_WAIT and QUIET_MAX (as in
+#   benchmarks/memif/run.sh), DUET_BENCH_KEEP=1.
+# Needs rtpengine (bash benchmarks/peer/deps.sh). Quick mode: about a minute.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 BUILD_DIR OUT_DIR quick|full" >&2
+	exit 2
+}
+[[ $# == 3 ]] || usage
+BUILD=$(cd "$1" && pwd) || usage
+mkdir -p "$2"
+OUT=$(cd "$2" && pwd)
+MODE=$3
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+case $MODE in
+quick) REPS=${REPS:-5} RUN_S=1.5 ;;
+full) REPS=${REPS:-7} RUN_S=5 ;;
+*) usage ;;
+esac
+CALLS=${CALLS:-1000}
+GEN_CPU=${GEN_CPU:-0}
+FWD_CPU=${FWD_CPU:-1}
+PAYLOAD=${PAYLOAD:-172}
+REAL_PPS=$((CALLS * 2 * 50))
+RATES="0 $REAL_PPS"
+GEN=$BUILD/benchmarks/peer/udp_gen
+PLAIN=$BUILD/benchmarks/peer/fwd_plain
+NG=$HERE/ng_client.py
+CSV=$OUT/peer.csv
+LOG=$OUT/peer.log
+SUMMARY=$OUT/peer.summary.txt
+# Ports on 127.0.0.1: fwd_plain's legs, rtpengine's media range, clients.
+PLAIN_BASE=20000
+RTP_MIN=30000
+RTP_MAX=$((RTP_MIN + 4 * CALLS + 999))
+CLIENT_BASE=50000
+NG_PORT=$((26000 + $$ % 3000))
+
+die() {
+	echo "peer: $*" >&2
+	exit 1
+}
+if ! [[ $CALLS =~ ^[0-9]+$ ]] || ((CALLS < 1 || CALLS > 3000)); then
+	die "CALLS must be 1..3000 (got '$CALLS')"
+fi
+[[ -x $GEN && -x $PLAIN ]] || die "no udp_gen/fwd_plain in $BUILD/benchmarks/peer: the build needs benchmarks/peer"
+command -v rtpengine >/dev/null || die "no rtpengine: run bash benchmarks/peer/deps.sh"
+for t in taskset python3; do
+	command -v "$t" >/dev/null || die "needs $t"
+done
+
+TMP=$(mktemp -d /tmp/duet-peer.XXXXXX)
+RTP_PID='' PLAIN_PID=''
+
+stop() {
+	local pid=$1 i
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	stop "$RTP_PID"
+	stop "$PLAIN_PID"
+	if [[ ${DUET_BENCH_KEEP:-0} == 1 ]]; then echo "peer: kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "$*" >>"$LOG"; }
+row() { echo "$1,$2,$3,$4,$5,$6,$7" >>"$CSV"; }
+
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+busy_pct() {
+	local a b
+	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	sleep "$1"
+	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y);
+		d = y[2] - x[2]; printf "%.1f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'
+}
+
+# quiet_busy: wait (at most QUIET_WAIT seconds) until the machine's load
+# from others is below QUIET_MAX percent; prints the last sample.
+quiet_busy() {
+	local end=$((SECONDS + ${QUIET_WAIT:-5})) b
+	while :; do
+		b=$(busy_pct 0.5)
+		if awk -v b="$b" -v m="${QUIET_MAX:-15}" 'BEGIN { exit !(b < m) }' || ((SECONDS >= end)); then
+			echo "$b"
+			return 0
+		fi
+		sleep 1
+	done
+}
+
+field() {
+	awk -v key="$2" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "=");
+		if (kv[1] == key) { print kv[2]; exit } } }' "$1"
+}
+
+: >"$LOG"
+echo "benchmark,variant,x,metric,value,unit,run" >"$CSV"
+log "# peer benchmark $(date -u +%FT%TZ) mode=$MODE reps=$REPS calls=$CALLS payload=$PAYLOAD"
+log "# $(grep -m1 'model name' /proc/cpuinfo) ; $(nproc) cpus ; gen cpu $GEN_CPU, forwarder cpu $FWD_CPU ; $(uname -r)"
+log "# rtpengine $(rtpengine --version 2>&1 | head -n 1)"
+
+# rtpengine: foreground, no config file, loopback only, userspace.
+rtp_cmd=(taskset -c "$FWD_CPU" rtpengine --foreground --log-stderr --config-file=none
+	--interface=127.0.0.1 --listen-ng="127.0.0.1:$NG_PORT" --port-min="$RTP_MIN"
+	--port-max="$RTP_MAX" --table=-1 --num-threads=1 --log-level=4 --timeout=3600
+	--silent-timeout=3600 --delete-delay=0 --pidfile="$TMP/rtpengine.pid")
+log "\$ ${rtp_cmd[*]}"
+"${rtp_cmd[@]}" >"$TMP/rtpengine.log" 2>&1 &
+RTP_PID=$!
+python3 "$NG" --ng "127.0.0.1:$NG_PORT" ping --wait 10 || {
+	tail -n 20 "$TMP/rtpengine.log" >&2
+	die "rtpengine did not answer on its ng port"
+}
+log "\$ $NG --ng 127.0.0.1:$NG_PORT setup --calls $CALLS --client-base $CLIENT_BASE --out targets-rtpengine.txt"
+python3 "$NG" --ng "127.0.0.1:$NG_PORT" setup --calls "$CALLS" --client-base "$CLIENT_BASE" \
+	--out "$TMP/targets-rtpengine.txt" 2>>"$LOG" || die "ng setup of $CALLS calls failed (see $LOG)"
+
+plain_cmd=(taskset -c "$FWD_CPU" "$PLAIN" --calls "$CALLS" --port-base "$PLAIN_BASE" --timeout 3600)
+log "\$ ${plain_cmd[*]}"
+"${plain_cmd[@]}" >"$TMP/fwd_plain.out" 2>"$TMP/fwd_plain.err" &
+PLAIN_PID=$!
+for ((i = 0; i < CALLS; i++)); do
+	echo "$((PLAIN_BASE + 2 * i)) $((PLAIN_BASE + 2 * i + 1))"
+done >"$TMP/targets-plain_forwarder.txt"
+sleep 0.3
+kill -0 "$PLAIN_PID" 2>/dev/null || die "fwd_plain did not start: $(cat "$TMP/fwd_plain.err")"
+
+# measure VARIANT RATE REP: one udp_gen run through the forwarder.
+measure() {
+	local variant=$1 rate=$2 rep=$3 pid out c0 c1 t0 t1 cpu_s wall rx
+	[[ $variant == rtpengine ]] && pid=$RTP_PID || pid=$PLAIN_PID
+	out=$TMP/gen-$variant-$rate-$rep.txt
+	local cmd=(taskset -c "$GEN_CPU" "$GEN" --targets "$TMP/targets-$variant.txt"
+		--client-base "$CLIENT_BASE" --rate "$rate" --seconds "$RUN_S" --payload "$PAYLOAD"
+		--timeout 60)
+	log "\$ ${cmd[*]}"
+	c0=$(cpu_ticks "$pid")
+	t0=$(date +%s.%N)
+	timeout -k 5 70 "${cmd[@]}" >"$out" 2>>"$LOG" || die "udp_gen failed through $variant (see $LOG)"
+	c1=$(cpu_ticks "$pid")
+	t1=$(date +%s.%N)
+	kill -0 "$pid" 2>/dev/null || die "$variant died during the run"
+	cat "$out" >>"$LOG"
+	cpu_s=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", c / hz }')
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	rx=$(field "$out" rx)
+	local x=$((rate / 1000))
+	row peer "$variant" "$x" pkts_per_cpu_s \
+		"$(awk -v r="$rx" -v c="$cpu_s" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')" pkts/cpu-s "$rep"
+	row peer "$variant" "$x" fwd_kpps "$(awk -v v="$(field "$out" rx_pps)" 'BEGIN { printf "%.1f", v / 1000 }')" kpps "$rep"
+	row peer "$variant" "$x" offered_kpps "$(awk -v v="$(field "$out" offered_pps)" 'BEGIN { printf "%.1f", v / 1000 }')" kpps "$rep"
+	row peer "$variant" "$x" loss_pct "$(awk -v s="$(field "$out" sent)" -v l="$(field "$out" lost)" 'BEGIN { printf "%.3f", (s > 0 ? 100 * l / s : 0) }')" '%' "$rep"
+	row peer "$variant" "$x" fwd_cpu_cores "$(awk -v c="$cpu_s" -v w="$wall" 'BEGIN { printf "%.3f", c / w }')" cores "$rep"
+	row peer "$variant" "$x" gen_cpu_cores "$(awk -v c="$(field "$out" gen_cpu_s)" -v w="$wall" 'BEGIN { printf "%.3f", c / w }')" cores "$rep"
+	if ((rate > 0)); then
+		row peer "$variant" "$x" p50_us "$(field "$out" p50_us)" us "$rep"
+		row peer "$variant" "$x" p99_us "$(field "$out" p99_us)" us "$rep"
+	fi
+	echo "peer: rep=$rep $variant offered=$(field "$out" offered_pps) pps rx=$rx in $(field "$out" secs) s, forwarder cpu $cpu_s s over $wall s" >&2
+}
+
+for ((rep = 1; rep <= REPS; rep++)); do
+	row peer env 0 background_busy_pct "$(quiet_busy)" "%" "$rep"
+	if ((rep % 2 == 1)); then order="rtpengine plain_forwarder"; else order="plain_forwarder rtpengine"; fi
+	for rate in $RATES; do
+		for v in $order; do
+			measure "$v" "$rate" "$rep"
+		done
+		x=$((rate / 1000))
+		r=$(awk -F, -v x="$x" -v rep="$rep" '$3 == x && $4 == "pkts_per_cpu_s" && $7 == rep { v[$2] = $5 }
+			END { printf "%.3f", (v["rtpengine"] > 0 ? v["plain_forwarder"] / v["rtpengine"] : 0) }' "$CSV")
+		row peer ratio_plain_rtpengine "$x" pkts_per_cpu_ratio "$r" ratio "$rep"
+	done
+done
+
+python3 "$NG" --ng "127.0.0.1:$NG_PORT" delete --calls "$CALLS" 2>>"$LOG" || true
+python3 - "$CSV" >"$SUMMARY" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+groups = {}
+for r in rows:
+    try:
+        v = float(r["value"])
+    except ValueError:
+        continue
+    groups.setdefault((r["benchmark"], r["variant"], r["x"], r["metric"], r["unit"]), []).append(v)
+print(f"{'benchmark':10} {'variant':22} {'x':>6} {'metric':18} {'median':>12} {'min':>12} {'max':>12} unit n")
+for (b, v, x, m, u), vals in groups.items():
+    print(f"{b:10} {v:22} {x:>6} {m:18} {statistics.median(vals):12.4g} {min(vals):12.4g} {max(vals):12.4g} {u} {len(vals)}")
+EOF
+cat "$SUMMARY"
+echo "peer: wrote $CSV" >&2
