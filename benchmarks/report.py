@@ -215,6 +215,13 @@ def plots():
                        ("plain recvmmsg forwarder", ("peer", "plain_forwarder", "0")),
                        ("rtpengine (userspace)", ("peer", "rtpengine", "0"))):
         v = med(fig(key[0], key[1], key[2], "pkts_per_cpu_s"))
+        if v is None:
+            # A busy-polling DUT: zero-loss packets per second over the
+            # cores it used, both measured in the same reps.
+            mpps = med(fig(key[0], key[1], key[2], "mpps_zero_loss"))
+            cores = med(fig(key[0], key[1], key[2], "dut_cpu_cores"))
+            if mpps is not None and cores:
+                v = mpps * 1e6 / cores
         if v is not None:
             bars.append((label, v))
     if bars:
