@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 
-OUT = sys.argv[1]
+OUT = os.path.abspath(sys.argv[1])
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
