@@ -18,8 +18,14 @@
 
 #define SVC_IP_A 0xc0000201u /* 192.0.2.1 + pair % FP_SVC_ADDRS (leg a, port 0) */
 #define SVC_IP_B 0xc6336401u /* 198.51.100.1 + ... (leg b, port 1) */
-#define CLI_IP_A 0x0a000001u /* 10.0.0.1 + pair */
-#define CLI_IP_B 0xac100001u /* 172.16.0.1 + pair: room for FP_MAX_PAIRS */
+/* Clients, from the documentation range too: 203.0.113.1..250, 250 pairs
+ * per address, told apart by UDP port (leg a even, leg b odd), so that
+ * FP_MAX_PAIRS clients fit under port 65536. */
+#define CLI_IP 0xcb007101u /* 203.0.113.1 */
+#define CLI_ADDRS 250u
+#define CLI_PORT_BASE 1024u
+_Static_assert(CLI_PORT_BASE + (FP_MAX_PAIRS / CLI_ADDRS) * 2 + 1 <= 65535u,
+	       "FP_MAX_PAIRS clients do not fit in the client ports");
 #define RTP_HLEN 12
 #define OPUS_MIN 60  /* Opus 20 ms payload bytes, low bitrate */
 #define OPUS_MAX 160 /* and high */
@@ -192,9 +198,9 @@ fp_frame_build(uint8_t *f, uint32_t pair, unsigned int leg, const uint8_t *l7, u
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
 	ip->hdr_checksum = 0;
-	ip->src_addr = htonl((leg == 0 ? CLI_IP_A : CLI_IP_B) + pair);
+	ip->src_addr = htonl(CLI_IP + pair % CLI_ADDRS);
 	ip->dst_addr = htonl(fp_svc_ip(leg, pair));
-	udp->src_port = htons(leg == 0 ? 40000 : 50000);
+	udp->src_port = htons((uint16_t)(CLI_PORT_BASE + (pair / CLI_ADDRS) * 2 + leg));
 	udp->dst_port = htons(fp_ep_port(pair));
 	udp->dgram_len = htons((uint16_t)(8 + len));
 	udp->dgram_cksum = 0;

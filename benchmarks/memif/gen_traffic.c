@@ -29,14 +29,15 @@ volatile sig_atomic_t gen_quit;
  * Streams and frames.
  */
 
-/* Client of leg x of pair i: 10.1.0.0/16 for leg a, 10.2.0.0/16 for leg b;
- * past 65000 pairs the addresses repeat with another UDP port. */
+/* Client of leg x of pair i, from the documentation range 203.0.113.0/24:
+ * 250 pairs per address (.1 to .250), told apart by UDP port, leg a even
+ * and leg b odd; 250 x 32,256 pairs fit under port 65536. */
 static void
 client_addr(uint32_t i, int leg_b, struct duet_addr *out)
 {
-	uint32_t ip = (10u << 24) | ((leg_b ? 2u : 1u) << 16) | (i % 65000u + 1);
+	uint32_t ip = 0xcb007100u + i % 250u + 1; /* 203.0.113.1 + i % 250 */
 
-	duet_addr_set4(out, htonl(ip), htons((uint16_t)(40000 + (i / 65000u) * 2 + leg_b)));
+	duet_addr_set4(out, htonl(ip), htons((uint16_t)(1024u + (i / 250u) * 2 + (leg_b ? 1 : 0))));
 }
 
 /* Template of stream s: client `from` to endpoint `to`. */

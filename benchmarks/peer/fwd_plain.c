@@ -12,7 +12,7 @@
  * It runs until SIGTERM/SIGINT or --timeout, then prints its counters on
  * stdout as one `key=value` line.
  *
- * usage: fwd_plain --calls N --port-base PORT [--bind IP] [--timeout S]
+ * usage: fwd_plain --calls N --port-base PORT --bind IP [--timeout S]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,7 +45,7 @@ static struct {
 	unsigned int port_base;
 	const char *bind_ip;
 	unsigned int timeout_s;
-} opt = { 0, 0, "127.0.0.1", 3600 };
+} opt = { 0, 0, NULL, 3600 };
 
 static struct leg *legs;
 static volatile sig_atomic_t quit;
@@ -92,9 +92,10 @@ parse_args(int argc, char **argv)
 		else
 			opt.timeout_s = (unsigned int)v;
 	}
-	if (optind < argc || opt.calls == 0 || opt.port_base == 0 || 2 * opt.calls > MAX_LEGS ||
+	if (optind < argc || opt.calls == 0 || opt.port_base == 0 || opt.bind_ip == NULL ||
+	    2 * opt.calls > MAX_LEGS ||
 	    opt.port_base + 2 * opt.calls - 1 > 65535) {
-		fprintf(stderr, "usage: fwd_plain --calls N --port-base PORT [--bind IP] [--timeout S]\n"
+		fprintf(stderr, "usage: fwd_plain --calls N --port-base PORT --bind IP [--timeout S]\n"
 				"  2N ports from PORT on, below 65536\n");
 		return -EINVAL;
 	}

@@ -12,11 +12,12 @@ to. Media then flows A -> rtpengine -> B and back, in userspace when
 rtpengine runs without its kernel module (--table=-1).
 
 Client ports match udp_gen: A of call i on client_base + 4i, B on
-client_base + 4i + 2, all on 127.0.0.1.
+client_base + 4i + 2, all on rtpengine's own address, the IP of --ng
+(run.sh: 198.51.100.1 on the loopback of a private network namespace).
 
-    ng_client.py --ng 127.0.0.1:PORT ping [--wait S]
-    ng_client.py --ng 127.0.0.1:PORT setup --calls N --client-base PORT --out FILE
-    ng_client.py --ng 127.0.0.1:PORT delete --calls N
+    ng_client.py --ng IP:PORT ping [--wait S]
+    ng_client.py --ng IP:PORT setup --calls N --client-base PORT --out FILE
+    ng_client.py --ng IP:PORT delete --calls N
 
 `setup` writes one line per call, 'A_TARGET_PORT B_TARGET_PORT', for
 udp_gen --targets. Requests go out in windows of up to 64 in flight and are
@@ -134,11 +135,11 @@ class Ng:
         return replies
 
 
-def sdp(port, session):
+def sdp(ip, port, session):
     return ("v=0\r\n"
-            f"o=- {session} 1 IN IP4 127.0.0.1\r\n"
+            f"o=- {session} 1 IN IP4 {ip}\r\n"
             "s=duet-bench\r\n"
-            "c=IN IP4 127.0.0.1\r\n"
+            f"c=IN IP4 {ip}\r\n"
             "t=0 0\r\n"
             f"m=audio {port} RTP/AVP 111\r\n"
             "a=rtpmap:111 opus/48000/2\r\n"
@@ -161,12 +162,12 @@ FLAGS = {"ICE": "remove", "replace": ["origin", "session-connection"],
 def cmd_setup(ng, args):
     calls = range(args.calls)
     offers = [dict(FLAGS, command="offer", **{"call-id": f"bench-{i}", "from-tag": f"a{i}",
-                                              "sdp": sdp(args.client_base + 4 * i, i)})
+                                              "sdp": sdp(ng.addr[0], args.client_base + 4 * i, i)})
               for i in calls]
     b_ports = [media_port(r, f"offer of call bench-{i}") for i, r in zip(calls, ng.many(offers))]
     answers = [dict(FLAGS, command="answer", **{"call-id": f"bench-{i}", "from-tag": f"a{i}",
                                                 "to-tag": f"b{i}",
-                                                "sdp": sdp(args.client_base + 4 * i + 2, i)})
+                                                "sdp": sdp(ng.addr[0], args.client_base + 4 * i + 2, i)})
                for i in calls]
     a_ports = [media_port(r, f"answer of call bench-{i}") for i, r in zip(calls, ng.many(answers))]
     with open(args.out, "w") as f:

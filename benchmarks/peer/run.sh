@@ -4,10 +4,13 @@
 # benchmarks/peer/run.sh: what a media relay on kernel sockets costs per
 # packet, for comparison with duet. Two forwarders, each pinned to FWD_CPU,
 # carry the same RTP load (N calls, both directions, PAYLOAD bytes of UDP
-# payload) on loopback from udp_gen (pinned to GEN_CPU):
+# payload) from udp_gen (pinned to GEN_CPU). Everything runs in a private
+# network namespace made for the run and deleted after it, on one address
+# from the documentation range, 198.51.100.1 on that namespace's loopback:
+# no packet can leave it.
 #
 #   rtpengine        Debian's rtpengine-daemon in the foreground with a
-#                    private command line: interface 127.0.0.1, no kernel
+#                    private command line: interface 198.51.100.1, no kernel
 #                    forwarding (--table=-1), one worker thread; the calls
 #                    are set up through its ng protocol (ng_client.py:
 #                    offer + answer per call).
@@ -61,7 +64,9 @@ NG=$HERE/ng_client.py
 CSV=$OUT/peer.csv
 LOG=$OUT/peer.log
 SUMMARY=$OUT/peer.summary.txt
-# Ports on 127.0.0.1: fwd_plain's legs, rtpengine's media range, clients.
+# The one address, in the private namespace, and its ports: fwd_plain's
+# legs, rtpengine's media range, clients.
+ADDR=198.51.100.1
 PLAIN_BASE=20000
 RTP_MIN=30000
 RTP_MAX=$((RTP_MIN + 4 * CALLS + 999))
@@ -74,6 +79,18 @@ die() {
 }
 if ! [[ $CALLS =~ ^[0-9]+$ ]] || ((CALLS < 1 || CALLS > 3000)); then
 	die "CALLS must be 1..3000 (got '$CALLS')"
+fi
+[[ $(id -u) == 0 ]] || die "needs root (a network namespace of its own)"
+# Run the rest in a namespace of our own: made here, deleted on any exit.
+if [[ -z ${PEER_NETNS:-} ]]; then
+	ns=duet-peer-$$
+	ip netns add "$ns" || die "cannot create network namespace $ns"
+	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+	ip -n "$ns" link set lo up && ip -n "$ns" addr add "$ADDR/32" dev lo ||
+		die "cannot set up $ADDR on the loopback of $ns"
+	rc=0
+	ip netns exec "$ns" env PEER_NETNS="$ns" bash "${BASH_SOURCE[0]}" "$@" || rc=$?
+	exit "$rc"
 fi
 [[ -x $GEN && -x $PLAIN ]] || die "no udp_gen/fwd_plain in $BUILD/benchmarks/peer: the build needs benchmarks/peer"
 command -v rtpengine >/dev/null || die "no rtpengine: run bash benchmarks/peer/deps.sh"
@@ -145,23 +162,24 @@ log "# peer benchmark $(date -u +%FT%TZ) mode=$MODE reps=$REPS calls=$CALLS payl
 log "# $(grep -m1 'model name' /proc/cpuinfo) ; $(nproc) cpus ; gen cpu $GEN_CPU, forwarder cpu $FWD_CPU ; $(uname -r)"
 log "# rtpengine $(rtpengine --version 2>&1 | head -n 1)"
 
-# rtpengine: foreground, no config file, loopback only, userspace.
+# rtpengine: foreground, no config file, one address, userspace.
 rtp_cmd=(taskset -c "$FWD_CPU" rtpengine --foreground --log-stderr --config-file=none
-	--interface=127.0.0.1 --listen-ng="127.0.0.1:$NG_PORT" --port-min="$RTP_MIN"
+	--interface="$ADDR" --listen-ng="$ADDR:$NG_PORT" --port-min="$RTP_MIN"
 	--port-max="$RTP_MAX" --table=-1 --num-threads=1 --log-level=4 --timeout=3600
 	--silent-timeout=3600 --delete-delay=0 --pidfile="$TMP/rtpengine.pid")
 log "\$ ${rtp_cmd[*]}"
 "${rtp_cmd[@]}" >"$TMP/rtpengine.log" 2>&1 &
 RTP_PID=$!
-python3 "$NG" --ng "127.0.0.1:$NG_PORT" ping --wait 10 || {
+python3 "$NG" --ng "$ADDR:$NG_PORT" ping --wait 10 || {
 	tail -n 20 "$TMP/rtpengine.log" >&2
 	die "rtpengine did not answer on its ng port"
 }
-log "\$ $NG --ng 127.0.0.1:$NG_PORT setup --calls $CALLS --client-base $CLIENT_BASE --out targets-rtpengine.txt"
-python3 "$NG" --ng "127.0.0.1:$NG_PORT" setup --calls "$CALLS" --client-base "$CLIENT_BASE" \
+log "\$ $NG --ng $ADDR:$NG_PORT setup --calls $CALLS --client-base $CLIENT_BASE --out targets-rtpengine.txt"
+python3 "$NG" --ng "$ADDR:$NG_PORT" setup --calls "$CALLS" --client-base "$CLIENT_BASE" \
 	--out "$TMP/targets-rtpengine.txt" 2>>"$LOG" || die "ng setup of $CALLS calls failed (see $LOG)"
 
-plain_cmd=(taskset -c "$FWD_CPU" "$PLAIN" --calls "$CALLS" --port-base "$PLAIN_BASE" --timeout 3600)
+plain_cmd=(taskset -c "$FWD_CPU" "$PLAIN" --calls "$CALLS" --port-base "$PLAIN_BASE" --bind "$ADDR"
+	--timeout 3600)
 log "\$ ${plain_cmd[*]}"
 "${plain_cmd[@]}" >"$TMP/fwd_plain.out" 2>"$TMP/fwd_plain.err" &
 PLAIN_PID=$!
@@ -176,7 +194,7 @@ measure() {
 	local variant=$1 rate=$2 rep=$3 pid out c0 c1 t0 t1 cpu_s wall rx
 	[[ $variant == rtpengine ]] && pid=$RTP_PID || pid=$PLAIN_PID
 	out=$TMP/gen-$variant-$rate-$rep.txt
-	local cmd=(taskset -c "$GEN_CPU" "$GEN" --targets "$TMP/targets-$variant.txt"
+	local cmd=(taskset -c "$GEN_CPU" "$GEN" --ip "$ADDR" --targets "$TMP/targets-$variant.txt"
 		--client-base "$CLIENT_BASE" --rate "$rate" --seconds "$RUN_S" --payload "$PAYLOAD"
 		--timeout 60)
 	log "\$ ${cmd[*]}"
@@ -219,7 +237,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
-python3 "$NG" --ng "127.0.0.1:$NG_PORT" delete --calls "$CALLS" 2>>"$LOG" || true
+python3 "$NG" --ng "$ADDR:$NG_PORT" delete --calls "$CALLS" 2>>"$LOG" || true
 python3 - "$CSV" >"$SUMMARY" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))

@@ -2,8 +2,10 @@
 /*
  * udp_gen: the kernel-socket RTP generator of the peer benchmark
  * (benchmarks/peer/run.sh). It plays both clients of N calls through a
- * UDP media relay on loopback (rtpengine or fwd_plain): client A of call i
- * sends from 127.0.0.1:(client_base + 4i) to the relay port A talks to,
+ * UDP media relay on the same host (rtpengine or fwd_plain, all on one
+ * address IP: run.sh puts it on the loopback of a private network
+ * namespace): client A of call i sends from IP:(client_base + 4i) to the
+ * relay port A talks to,
  * client B from client_base + 4i + 2 to B's relay port, and each receives
  * what the other sent (ports 4 apart leave each client's RTCP port, +1,
  * free, as SDP implies). One thread, non-blocking sockets, sendmmsg and
@@ -21,8 +23,8 @@
  * and received rates, latency percentiles, its own CPU time (whole run,
  * socket setup and latch included). Progress on stderr.
  *
- * usage: udp_gen --targets FILE --client-base PORT [--rate PPS] [--seconds S]
- *                [--payload N] [--batch K] [--timeout S]
+ * usage: udp_gen --ip IP --targets FILE --client-base PORT [--rate PPS]
+ *                [--seconds S] [--payload N] [--batch K] [--timeout S]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,6 +73,7 @@ struct client {
 };
 
 static struct {
+	struct in_addr ip;
 	const char *targets;
 	unsigned int client_base;
 	double rate;
@@ -78,7 +81,7 @@ static struct {
 	unsigned int payload;
 	unsigned int batch;
 	unsigned int timeout_s;
-} opt = { NULL, 0, 0.0, 2.0, 172, 4, 60 };
+} opt = { { 0 }, NULL, 0, 0.0, 2.0, 172, 4, 60 };
 
 static struct client *clients;
 static unsigned int n_clients;
@@ -106,8 +109,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: udp_gen --targets FILE --client-base PORT [options]\n"
-		"  --targets FILE      one call per line: 'A_RELAY_PORT B_RELAY_PORT' on 127.0.0.1\n"
+		"usage: udp_gen --ip IP --targets FILE --client-base PORT [options]\n"
+		"  --ip IP             the IPv4 address of the clients and the relay\n"
+		"  --targets FILE      one call per line: 'A_RELAY_PORT B_RELAY_PORT' on IP\n"
 		"  --client-base PORT  client A of call i binds PORT+4i, client B PORT+4i+2\n"
 		"  --rate PPS          total packets per second, both directions (0: max)\n"
 		"  --seconds S         length of the run (2)\n"
@@ -135,6 +139,7 @@ static int
 parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "ip", required_argument, NULL, 'i' },
 		{ "targets", required_argument, NULL, 't' },
 		{ "client-base", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -150,6 +155,12 @@ parse_args(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			if (inet_pton(AF_INET, optarg, &opt.ip) != 1 || opt.ip.s_addr == 0) {
+				fprintf(stderr, "udp_gen: --ip: '%s' is not an IPv4 address\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 't':
 			opt.targets = optarg;
 			break;
@@ -189,7 +200,7 @@ parse_args(int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc || opt.targets == NULL || opt.client_base == 0) {
+	if (optind < argc || opt.targets == NULL || opt.client_base == 0 || opt.ip.s_addr == 0) {
 		usage();
 		return -EINVAL;
 	}
@@ -206,18 +217,19 @@ client_open(struct client *cl, unsigned int port, unsigned int to_port, int ep)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr = opt.ip;
 	a.sin_port = htons((uint16_t)port);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		int err = -errno;
 
-		fprintf(stderr, "udp_gen: bind 127.0.0.1:%u: %s\n", port, strerror(errno));
+		fprintf(stderr, "udp_gen: bind %s:%u: %s\n", inet_ntoa(opt.ip), port,
+			strerror(errno));
 		close(fd);
 		return err;
 	}
 	cl->fd = fd;
 	cl->to.sin_family = AF_INET;
-	cl->to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cl->to.sin_addr = opt.ip;
 	cl->to.sin_port = htons((uint16_t)to_port);
 	ev.data.u32 = (uint32_t)(cl - clients);
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# test_duetctl: duetctl against a private redis-server (no duetd, no
-# namespaces, so it does not need root): create, list, show, relay, ended
+# test_duetctl: duetctl against a private redis-server (no duetd; one
+# network namespace of its own, for the unreachable TCP address): create, list, show, relay, ended
 # and delete in text and JSON (JSON parsed with python3), exit 2 with a
 # message naming the argument for every bad argument (Redis untouched),
 # exit 1 when Redis is unreachable or refuses the password. Prints TAP.
 set -u
 source "$(dirname "$0")/lib.sh"
 
-# duet_init minus the root and netns requirements this test does not have.
+# duet_init minus the veth topology this test does not need.
 trap duet_on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 for tool in redis-server redis-cli python3; do
-	command -v "$tool" >/dev/null || duet_skip "needs $tool"
+	command -v "$tool" >/dev/null || duet_bail "needs $tool"
 done
 DUET_TMP=$(mktemp -d /tmp/duet-it.XXXXXX) || duet_bail "cannot make a temp dir"
 duet_need_bins duetctl
@@ -259,8 +259,16 @@ jcheck "list empty" "d == []"
 # --- unreachable Redis and AUTH: exit 1 with the address and cause -------
 run "unreachable unix" 1 "$duetctl" --redis "unix:$tmp/none.sock" --relay r1 list
 has "unreachable unix" "redis unix:$tmp/none.sock: no such file or directory" "$err"
-run "unreachable tcp" 1 "$duetctl" --redis 127.0.0.1:1 --relay r1 --timeout-ms 500 list
-has "unreachable tcp" "redis 127.0.0.1:1: connection refused" "$err"
+# A TCP address nobody listens on, inside a namespace of our own, so the
+# connection attempt never leaves it: 192.0.2.1 on that namespace's lo.
+[[ $(id -u) == 0 ]] || duet_bail "needs root (a network namespace of its own)"
+ns=duetctl-$$
+ip netns add "$ns" || duet_bail "cannot create netns $ns"
+DUET_NETNS+=("$ns")
+ip -n "$ns" link set lo up && ip -n "$ns" addr add 192.0.2.1/32 dev lo ||
+	duet_bail "cannot put 192.0.2.1 on the loopback of $ns"
+run "unreachable tcp" 1 ip netns exec "$ns" "$duetctl" --redis 192.0.2.1:1 --relay r1 --timeout-ms 500 list
+has "unreachable tcp" "redis 192.0.2.1:1: connection refused" "$err"
 
 rc CONFIG SET requirepass 'good-pw' >/dev/null
 run "no password" 1 ctl list
