@@ -9,7 +9,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 duet_init
-command -v tshark >/dev/null || duet_skip "needs tshark (apt-get install tshark)"
+command -v tshark >/dev/null || duet_bail "needs tshark (apt-get install tshark)"
 duet_start_all
 
 A=$DUET_A_IP:40098

@@ -11,7 +11,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 duet_init
-command -v tshark >/dev/null || duet_skip "needs tshark (apt-get install tshark)"
+command -v tshark >/dev/null || duet_bail "needs tshark (apt-get install tshark)"
 RELAY_ID=harness
 duet_topo_up
 duet_redis_start
