@@ -39,7 +39,8 @@
 #   recorded as background_busy_pct), RETRIES (1: a repetition in which the
 #   DUT or the generator got less than 0.9 of its core is run again, at most
 #   this often; the flag `contended` says if the last try still was),
-#   DUET_BENCH_KEEP=1 keeps the temp dir.
+#   DUET_BENCH_KEEP=1 keeps the temp dir; LAT_PAIRS (1000: the one pair
+#   count, out of PAIRS, at which latency is measured).
 # Root is needed (DPDK, /var/run/dpdk). Quick mode takes about 1.5 minutes.
 set -euo pipefail
 
@@ -75,8 +76,8 @@ LOG=$OUT/memif.log
 SUMMARY=$OUT/memif.summary.txt
 GEN_MAC=02:00:00:00:00:01
 DUT_MAC=02:00:00:00:00:02
-IP_A=10.0.0.1
-IP_B=10.0.0.2
+IP_A=192.0.2.1
+IP_B=198.51.100.1
 # EAL memory: 2 MiB hugepages when enough are free (benchmarks/bench.sh
 # reserves 1 GiB), else plain pages. Both DUTs and the generator get the
 # same kind, so the comparison holds either way; HUGE=0 forces plain pages.
@@ -100,12 +101,15 @@ if ((HUGEPAGES == 1)) && [[ ${GEN_ZC:-1} != 0 ]]; then
 	GEN_VDEV_ZC=,zero-copy=yes
 fi
 DUET_STATS_MS=${DUET_STATS_MS:-1000}
+# The pair count the latency is measured at (the report's goal is at it).
+LAT_PAIRS=${LAT_PAIRS:-1000}
 
 die() {
 	echo "memif: $*" >&2
 	exit 1
 }
 [[ $(id -u) == 0 ]] || die "needs root (DPDK)"
+[[ " $PAIRS " == *" $LAT_PAIRS "* ]] || die "PAIRS '$PAIRS' lacks LAT_PAIRS $LAT_PAIRS"
 [[ -x $DUETD ]] || die "no duetd at $DUETD (meson setup BUILD -Dbuildtype=release)"
 [[ -x $GEN ]] || die "no bench_gen at $GEN: the build needs subdir('benchmarks/memif')"
 [[ -n $TESTPMD ]] || die "no dpdk-testpmd (apt-get install dpdk)"
@@ -283,13 +287,13 @@ pairs_create() {
 # against the DUT; with SAMPLES_NAME, latency samples go to OUT_DIR for the
 # report's CDF (latency_NAME_<pct>pct_samples.txt).
 gen_run() {
-	local kind=$1 pairs=$2 out=$3 samples=${4:-}
+	local kind=$1 pairs=$2 out=$3 samples=${4:-} lat_ms=${5:-$LAT_MS}
 	# shellcheck disable=SC2054 # commas inside the --vdev value
 	local cmd=("$GEN" --lcores "0@$GEN_CPU" "${GEN_MEM[@]}" --file-prefix "$PREFIX-gen" --no-pci
 		--log-level=notice
 		--vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no,mac=$GEN_MAC$GEN_VDEV_ZC"
 		-- --pairs "$pairs" --dut "$kind" --dut-mac "$DUT_MAC" --payload "$PAYLOAD"
-		--trial-ms "$TRIAL_MS" --steps "$STEPS" --lat-ms "$LAT_MS" --lat-pcts 10,50,90
+		--trial-ms "$TRIAL_MS" --steps "$STEPS" --lat-ms "$lat_ms" --lat-pcts 10,50,90
 		--timeout "$GEN_TIMEOUT")
 	[[ -n $samples ]] && cmd+=(--samples-dir "$OUT" --samples-name "$samples")
 	log "\$ ${cmd[*]}"
@@ -325,8 +329,15 @@ measure() {
 	fi
 	c0=$(cpu_ticks "$DUT_PID")
 	t0=$(date +%s.%N)
+	# Latency (and the CDF's samples, from the first repetition) at
+	# LAT_PAIRS only, so every latency figure is of one table size.
+	local lat_ms=0 samples=''
+	if [[ $p == "$LAT_PAIRS" ]]; then
+		lat_ms=$LAT_MS
+		[[ $rep == 1 ]] && samples=$lvariant
+	fi
 	if ! gen_run "$([[ $kind == duet ]] && echo duet || echo swap)" "$TMP/pairs-$p.txt" "$out" \
-		"$([[ $rep == 1 ]] && echo "$lvariant")"; then
+		"$samples" "$lat_ms"; then
 		stop "$DUT_PID"
 		DUT_PID=''
 		die "bench_gen failed against $kind (see $LOG)"
