@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "caller.h"
+#include "duet_parse.h"
 
 #define DEFAULT_DURATION_MS 10000
 #define DEFAULT_TIMEOUT_EXTRA_MS 10000
@@ -320,7 +321,7 @@ caller_opts_wipe(struct caller_opts *o)
 static int
 num(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
 {
-	if (caller_parse_u64(arg, min, max, out) != 0)
+	if (duet_parse_u64(arg, min, max, out) != 0)
 		return caller_usage_err("%s: '%s' is not a whole number in %llu..%llu", opt, arg,
 					(unsigned long long)min, (unsigned long long)max);
 	return -1;

@@ -9,30 +9,7 @@
 #include <string.h>
 
 #include "caller_parse.h"
-
-int
-caller_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -EINVAL;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		d = (unsigned int)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	if (v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+#include "duet_parse.h"
 
 int
 caller_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *ms)
@@ -50,7 +27,7 @@ caller_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *
 		return -EINVAL;
 	memcpy(whole, s, n);
 	whole[n] = '\0';
-	if (caller_parse_u64(whole, 0, UINT64_MAX / 1000 - 1, &sec) != 0)
+	if (duet_parse_u64(whole, 0, UINT64_MAX / 1000 - 1, &sec) != 0)
 		return -EINVAL;
 	if (dot != NULL) {
 		const char *f = dot + 1;
@@ -115,7 +92,7 @@ caller_parse_addr(const char *s, bool allow_port0, struct sockaddr_storage *out,
 		a4->sin_family = AF_INET;
 		*len = sizeof(*a4);
 	}
-	if (caller_parse_u64(port_s, allow_port0 ? 0 : 1, 65535, &port) != 0) {
+	if (duet_parse_u64(port_s, allow_port0 ? 0 : 1, 65535, &port) != 0) {
 		memset(out, 0, sizeof(*out));
 		return -EINVAL;
 	}

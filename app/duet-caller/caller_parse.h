@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet-caller's argument parsers: whole numbers, seconds with decimals,
- * IP:PORT socket addresses, and the text form of an address for messages.
+ * duet-caller's argument parsers: seconds with decimals, IP:PORT socket
+ * addresses, and the text form of an address for messages. Whole numbers
+ * are lib/addr's duet_parse_u64, shared with duetctl and duetd.
  * Pure functions (no I/O), used by the main thread while reading the
  * command line and Redis replies; unit-tested in tests/unit/rtp.
  */
@@ -15,13 +16,6 @@
 
 /** Longest text of an address: "[" v6 "]:" port, NUL. */
 #define CALLER_ADDR_STRLEN 56
-
-/**
- * A whole decimal number in min..max: digits only, no sign, no spaces, no
- * leading zero (except "0" itself).
- * @return 0 or -EINVAL
- */
-int caller_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /**
  * Seconds as a decimal with at most three decimals ("5", "0.5", "2.125"),

@@ -10,12 +10,12 @@
  * Every argument is checked before Redis is touched: a wrong argument exits
  * 2 with a message naming it, a Redis or script failure exits 1.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet_parse.h"
 #include "duetctl.h"
 
 #define DEFAULT_REDIS "127.0.0.1:6379"
@@ -105,30 +105,6 @@ bool
 duetctl_valid_relay_id(const char *s)
 {
 	return valid_id(s, DUETCTL_RELAY_MAX, "_-");
-}
-
-int
-duetctl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -EINVAL;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		d = (unsigned int)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	if (v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 int
@@ -248,7 +224,7 @@ main(int argc, char **argv)
 			ctl.target.password = optarg;
 			break;
 		case 't':
-			if (duetctl_parse_u64(optarg, 1, 600000, &timeout_ms) != 0)
+			if (duet_parse_u64(optarg, 1, 600000, &timeout_ms) != 0)
 				return duetctl_usage_err("--timeout-ms: '%s' is not a whole number "
 							 "of milliseconds in 1..600000",
 							 optarg);

@@ -52,12 +52,6 @@ bool duetctl_valid_pair_id(const char *s);
 bool duetctl_valid_relay_id(const char *s);
 
 /**
- * Parse a whole decimal number in [min, max]: digits only, no sign, no
- * spaces, no leading zeros except "0" itself. @return 0 or -EINVAL.
- */
-int duetctl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-
-/**
  * Connect to Redis (after every argument has been checked).
  * @return 0, or DUETCTL_EXIT_FAIL after printing why.
  */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet_parse.h"
 #include "duetctl.h"
 
 #define ENDED_COUNT_MAX 100000ULL
@@ -488,7 +489,7 @@ duetctl_cmd_ended(struct duetctl *ctl, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_COUNT:
-			if (duetctl_parse_u64(optarg, 1, ENDED_COUNT_MAX, &count) != 0)
+			if (duet_parse_u64(optarg, 1, ENDED_COUNT_MAX, &count) != 0)
 				return duetctl_usage_err("--count: '%s' is not a whole number in "
 							 "1..%llu",
 							 optarg, ENDED_COUNT_MAX);

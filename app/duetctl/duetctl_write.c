@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "duet_addr.h"
+#include "duet_parse.h"
 #include "duet_sdes.h"
 #include "duetctl.h"
 
@@ -236,7 +237,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_IDLE_MS:
-			if (duetctl_parse_u64(optarg, 0, IDLE_MS_MAX, &v) != 0)
+			if (duet_parse_u64(optarg, 0, IDLE_MS_MAX, &v) != 0)
 				return duetctl_usage_err("--idle-ms: '%s' is not a whole number of "
 							 "milliseconds in 0..%llu (0 = never)",
 							 optarg, IDLE_MS_MAX);
@@ -266,7 +267,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	if (expires_arg != NULL && ttl_arg != NULL)
 		return duetctl_usage_err("create: give --expires or --ttl, not both");
 	if (expires_arg != NULL) {
-		if (duetctl_parse_u64(expires_arg, 0, UINT32_MAX * 100ULL, &expires) != 0)
+		if (duet_parse_u64(expires_arg, 0, UINT32_MAX * 100ULL, &expires) != 0)
 			return duetctl_usage_err("--expires: '%s' is not a time in unix seconds "
 						 "(0 = never)",
 						 expires_arg);
@@ -274,7 +275,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 			return duetctl_usage_err("--expires: %s is in the past", expires_arg);
 	}
 	if (ttl_arg != NULL) {
-		if (duetctl_parse_u64(ttl_arg, 1, TTL_MAX, &v) != 0)
+		if (duet_parse_u64(ttl_arg, 1, TTL_MAX, &v) != 0)
 			return duetctl_usage_err("--ttl: '%s' is not a whole number of seconds in "
 						 "1..%llu",
 						 ttl_arg, TTL_MAX);

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "duet_contract.h"
+#include "duet_parse.h"
 
 #define QUOTE_MAX 48
 
@@ -115,27 +116,22 @@ duet_contract_check_id(const char *id, char *why, size_t whylen)
 	return 0;
 }
 
-/* Strict unsigned decimal: digits only, no sign, no blanks, no overflow. */
+/* A number in a Redis record or stream id: decimal digits only, no sign, no
+ * blanks. Unlike duetctl's options, leading zeros are accepted ("0300"):
+ * records that load today must keep loading. -EINVAL when it is not digits,
+ * -ERANGE when it does not fit 64 bits, so the refusal can say which. */
 static int
-parse_u64(const char *s, uint64_t *out)
+parse_record_u64(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i;
+	size_t n = strspn(s, "0123456789");
 
-	if (s[0] == '\0')
+	if (n == 0 || s[n] != '\0')
 		return -EINVAL;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		d = (unsigned int)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
+	/* duet_parse_u64 refuses leading zeros; they change no value here. */
+	while (s[0] == '0' && s[1] != '\0')
+		s++;
+	/* All digits, so the only refusal left is overflow. */
+	return duet_parse_u64(s, 0, UINT64_MAX, out) == 0 ? 0 : -ERANGE;
 }
 
 static int
@@ -331,7 +327,7 @@ duet_contract_parse_pair(const char *id, const struct duet_contract_field *field
 
 	spec.idle_ms = conf->idle_timeout_ms;
 	if (val[F_IDLE_MS] != NULL && val[F_IDLE_MS][0] != '\0') {
-		rc = parse_u64(val[F_IDLE_MS], &v);
+		rc = parse_record_u64(val[F_IDLE_MS], &v);
 		if (rc == -EINVAL)
 			return refuse(why, whylen, "field idle_ms: '%s' is not a number",
 				      duet_contract_quote(val[F_IDLE_MS], q, sizeof(q)));
@@ -343,7 +339,7 @@ duet_contract_parse_pair(const char *id, const struct duet_contract_field *field
 	}
 
 	if (val[F_EXPIRES] != NULL && val[F_EXPIRES][0] != '\0') {
-		rc = parse_u64(val[F_EXPIRES], &v);
+		rc = parse_record_u64(val[F_EXPIRES], &v);
 		if (rc == -EINVAL)
 			return refuse(why, whylen, "field expires: '%s' is not a number",
 				      duet_contract_quote(val[F_EXPIRES], q, sizeof(q)));
@@ -418,7 +414,7 @@ duet_contract_stream_id_parse(const char *s, struct duet_contract_stream_id *out
 		return -EINVAL;
 	memcpy(ms, s, len);
 	ms[len] = '\0';
-	if (parse_u64(ms, &out->ms) != 0 || parse_u64(dash + 1, &out->seq) != 0)
+	if (parse_record_u64(ms, &out->ms) != 0 || parse_record_u64(dash + 1, &out->seq) != 0)
 		return -EINVAL;
 	return 0;
 }

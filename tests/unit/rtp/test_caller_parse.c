@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of app/duet-caller/caller_parse.c: the whole-number,
- * seconds and address parsers behind duet-caller's options.
+ * Unit tests of app/duet-caller/caller_parse.c: the seconds and address
+ * parsers behind duet-caller's options. Whole numbers are duet_parse_u64,
+ * tested in tests/unit/addr/test_duet_parse.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,34 +11,6 @@
 #include <criterion/criterion.h>
 
 #include "caller_parse.h"
-
-Test(caller_parse, whole_numbers_in_range)
-{
-	uint64_t v = 7;
-
-	cr_assert_eq(caller_parse_u64("0", 0, 10, &v), 0);
-	cr_assert_eq(v, 0);
-	cr_assert_eq(caller_parse_u64("65535", 0, 65535, &v), 0);
-	cr_assert_eq(v, 65535);
-	cr_assert_eq(caller_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
-	cr_assert_eq(v, UINT64_MAX);
-}
-
-Test(caller_parse, refuses_anything_but_plain_digits)
-{
-	static const char *const bad[] = { "", "01", "-1", "+1", " 1", "1 ", "1a", "0x10", "1.0",
-					   "18446744073709551616" };
-	uint64_t v = 7;
-	unsigned int i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect_eq(caller_parse_u64(bad[i], 0, UINT64_MAX, &v), -EINVAL, "accepted '%s'",
-			     bad[i]);
-	cr_assert_eq(caller_parse_u64("65536", 0, 65535, &v), -EINVAL, "above max");
-	cr_assert_eq(caller_parse_u64("0", 1, 10, &v), -EINVAL, "below min");
-	cr_assert_eq(caller_parse_u64(NULL, 0, 10, &v), -EINVAL);
-	cr_assert_eq(v, 7, "left alone on error");
-}
 
 Test(caller_parse, seconds_with_up_to_three_decimals)
 {
