@@ -378,7 +378,7 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	idle_expiry_check(s, now_ms);
 	if (s->phase != PHASE_DOWN)
 		outbox_flush(s, OUTBOX_BUDGET);
-	if (s->phase != PHASE_DOWN)
+	if (s->phase != PHASE_DOWN && s->phase != PHASE_LOAD)
 		writeback_fresh(s, now_ms);
 	if (s->phase != PHASE_DOWN)
 		writeback_tick(s, now_ms);

@@ -340,6 +340,9 @@ finish_load(struct duet_sync *s)
 	s->full_loads++;
 	sync_enter_follow(s);
 	s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
+	/* Say at once that the table is complete: the next poll writes the
+	 * heartbeat (pairs) and starts a stats round. */
+	s->next_stats_ms = 0;
 	SYNC_LOG(INFO,
 		 "loaded %" PRIu32 " pairs from %" PRIu64 " records (%u gone since), following "
 		 "events after %s\n",

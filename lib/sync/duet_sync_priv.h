@@ -145,7 +145,9 @@ struct duet_sync {
 
 	/* Periodic work. */
 	uint64_t started_ms;
-	uint64_t next_check_ms;	 /* idle and expiry */
+	uint64_t next_check_ms;	 /* idle and expiry: next round */
+	bool check_running;	 /* an idle and expiry round is under way */
+	uint32_t check_it;	 /* its iterator over the table */
 	uint64_t next_stats_ms;
 	bool wb_running;	 /* a stats round is under way */
 	bool wb_force;		 /* next round writes every pair (after a connect) */
@@ -218,7 +220,8 @@ void sync_pair_fresh(struct duet_sync *s, uint32_t slot);
 int sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const char *reason,
 		  bool pair_delete);
 
-/* Write the stats hashes of fresh pairs now. */
+/* Write the stats hashes of fresh pairs, up to a bounded number per call
+ * (the rest on later polls; none while a full load runs). */
 void writeback_fresh(struct duet_sync *s, uint64_t now_ms);
 /* Stats round and heartbeat when due. */
 void writeback_tick(struct duet_sync *s, uint64_t now_ms);

@@ -33,7 +33,11 @@
 
 #define PIPELINE_MAX 512       /* commands in flight in one round trip */
 #define STATS_SLOTS_PER_POLL 8192 /* table slots a stats round visits per poll */
-#define CHECK_INTERVAL_MS 100  /* idle and expiry */
+#define FRESH_PER_POLL 4096	  /* fresh pairs' stats hashes written per poll */
+#define CHECK_SLOTS_PER_POLL 16384 /* table slots an idle/expiry round visits per poll */
+#define CHECK_INTERVAL_MS 100  /* idle and expiry: rounds at least this far apart */
+#define CHECK_INTERVAL_MAX_MS 1000 /* ... and at most this far apart */
+#define CHECK_PAIRS_PER_MS 1000	   /* a round's period grows 1 ms per this many pairs */
 
 /* ---- command builder ---- */
 
@@ -566,11 +570,12 @@ append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned 
 void
 writeback_fresh(struct duet_sync *s, uint64_t now_ms)
 {
-	unsigned int n = 0;
-	uint32_t i;
+	unsigned int n = 0, done = 0;
 
-	for (i = 0; i < s->n_fresh; i++) {
-		uint32_t slot = s->fresh[i];
+	/* Newest first; a table loaded from Redis is written over many polls
+	 * so that following events is never held up behind it. */
+	while (s->n_fresh > 0 && done < FRESH_PER_POLL) {
+		uint32_t slot = s->fresh[--s->n_fresh];
 		const struct duet_pair_spec *spec;
 
 		s->book[slot].queued = 0;
@@ -580,6 +585,7 @@ writeback_fresh(struct duet_sync *s, uint64_t now_ms)
 		spec = duet_pair_spec_of(s->t, slot);
 		if (duet_pair_find(s->t, spec->id) != (int)slot)
 			continue;
+		done++;
 		if (append_pair_stats(s, slot, now_ms, &n) < 0)
 			return;
 		if (n >= PIPELINE_MAX) {
@@ -588,7 +594,6 @@ writeback_fresh(struct duet_sync *s, uint64_t now_ms)
 			n = 0;
 		}
 	}
-	s->n_fresh = 0;
 	drain_replies(s, n, "writing pair stats");
 }
 
@@ -720,6 +725,15 @@ writeback_tick(struct duet_sync *s, uint64_t now_ms)
 {
 	uint32_t interval = s->conf->stats_interval_ms > 0 ? s->conf->stats_interval_ms : 1000;
 
+	/* While a full load runs only the heartbeat is written: the pairs'
+	 * stats hashes wait until the table is complete and forwarding. */
+	if (s->phase == PHASE_LOAD) {
+		if (now_ms >= s->next_stats_ms) {
+			s->next_stats_ms = now_ms + interval;
+			heartbeat(s, now_ms);
+		}
+		return;
+	}
 	if (!s->wb_running && now_ms >= s->next_stats_ms) {
 		s->next_stats_ms = now_ms + interval;
 		s->wb_running = true;
@@ -765,18 +779,38 @@ void
 idle_expiry_check(struct duet_sync *s, uint64_t now_ms)
 {
 	char id[DUET_PAIR_ID_MAX + 1];
-	uint64_t now_tsc;
-	uint32_t it = 0;
+	uint32_t visited = 0;
+	uint64_t now_tsc, period;
 	int slot;
 
-	if (now_ms < s->next_check_ms)
-		return;
-	s->next_check_ms = now_ms + CHECK_INTERVAL_MS;
+	/* A round every CHECK_INTERVAL_MS or more, a bounded slice of the
+	 * table per poll, so a million pairs never stall the control thread. */
+	if (!s->check_running) {
+		if (now_ms < s->next_check_ms)
+			return;
+		/* A round reads two legs per pair, mostly cache misses: rounds
+		 * grow further apart with the table, so that they cost the
+		 * control thread about the same share at any size (100 ms up
+		 * to 100,000 pairs, 1 s from 1,000,000). */
+		period = duet_pair_count(s->t) / CHECK_PAIRS_PER_MS;
+		period = RTE_MAX(period, (uint64_t)CHECK_INTERVAL_MS);
+		s->next_check_ms = now_ms + RTE_MIN(period, (uint64_t)CHECK_INTERVAL_MAX_MS);
+		s->check_running = true;
+		s->check_it = 0;
+	}
 	now_tsc = rte_get_tsc_cycles();
-	while ((slot = duet_pair_next(s->t, &it)) >= 0) {
-		const struct duet_pair_spec *spec = duet_pair_spec_of(s->t, (uint32_t)slot);
+	while (visited < CHECK_SLOTS_PER_POLL) {
+		uint32_t before = s->check_it;
+		const struct duet_pair_spec *spec;
 		const char *reason = NULL;
 
+		slot = duet_pair_next(s->t, &s->check_it);
+		visited += s->check_it - before;
+		if (slot < 0) {
+			s->check_running = false;
+			break;
+		}
+		spec = duet_pair_spec_of(s->t, (uint32_t)slot);
 		if (spec->expires != 0 && now_ms / 1000 >= spec->expires)
 			reason = "expired";
 		else if (spec->idle_ms != 0 &&
