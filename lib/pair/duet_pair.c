@@ -32,7 +32,6 @@
 struct duet_pair_ctl {
 	struct duet_pair_spec spec;
 	uint64_t created_ms;
-	struct duet_leg_counters base[2]; /* worker counters when the slot was taken */
 	uint8_t live;
 };
 
@@ -589,7 +588,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 	struct duet_pair_crypto *crypto;
 	struct duet_pair_ctl *c;
 	uint32_t slot;
-	unsigned int k;
+	unsigned int k, w;
 	int rc;
 
 	for (k = 0; k < 2; k++) {
@@ -634,7 +633,13 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 			l->pinned = 1;
 			l->state = DUET_LEG_LATCHED;
 		}
-		sum_counters(t, 2 * slot + k, &c->base[k]);
+		/* Every worker's counters of the leg start from zero. The slot
+		 * came back through the RCU queue, so no worker still counts
+		 * for the old pair, and publishing the endpoint (below) orders
+		 * these stores before any worker's next one. */
+		for (w = 0; w < t->n_workers; w++)
+			memset(duet_pair_counters_at(t, w, 2 * slot + k), 0,
+			       sizeof(struct duet_leg_counters));
 	}
 	id_key(spec->id, key);
 	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
@@ -854,15 +859,7 @@ void
 duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
 		   struct duet_leg_counters *out)
 {
-	const struct duet_leg_counters *b = &t->ctl[slot].base[leg & 1];
-
 	sum_counters(t, 2 * slot + (leg & 1), out);
-	out->pkts -= b->pkts;
-	out->bytes -= b->bytes;
-	out->drop_src -= b->drop_src;
-	out->drop_peer_unlatched -= b->drop_peer_unlatched;
-	out->drop_auth -= b->drop_auth;
-	out->drop_replay -= b->drop_replay;
 }
 
 void

@@ -70,7 +70,7 @@ struct pair_figures {
 };
 
 struct pair_book {
-	struct pair_figures written; /* what the stats hash holds */
+	uint64_t written;	     /* fingerprint of what the stats hash holds */
 	uint32_t seen_gen;	     /* full load that last saw the record */
 	uint8_t fresh;		     /* stats hash not yet written for this pair */
 	uint8_t queued;		     /* on the fresh list */
