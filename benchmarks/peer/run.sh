@@ -18,7 +18,12 @@
 #                    each call, nothing else: the kernel-socket ceiling.
 #
 # For each repetition both are measured one after the other (order
-# alternating), at two offered rates: x=0, as fast as udp_gen can send
+# alternating), rtpengine restarted with its calls set up afresh before each
+# of its runs: overloaded for a few seconds it gives up on its sockets
+# ("UDP receive queue exceeded 5 times: discarding packet") and forwards
+# nothing after, which would leak into the next run. The runs at x=0 last
+# 1.5 s in both settings for the same reason; the paced runs RUN_S. The
+# overload messages of each run are counted (rtpengine_overload_msgs), at two offered rates: x=0, as fast as udp_gen can send
 # (the forwarder at or near saturation: its best packets per CPU-second),
 # and x=<kpps>, the rate N real calls make (50 packets/s per leg). Packets
 # per CPU-second = packets udp_gen got back / CPU seconds the forwarder
@@ -162,21 +167,27 @@ log "# peer benchmark $(date -u +%FT%TZ) mode=$MODE reps=$REPS calls=$CALLS payl
 log "# $(grep -m1 'model name' /proc/cpuinfo) ; $(nproc) cpus ; gen cpu $GEN_CPU, forwarder cpu $FWD_CPU ; $(uname -r)"
 log "# rtpengine $(rtpengine --version 2>&1 | head -n 1)"
 
-# rtpengine: foreground, no config file, one address, userspace.
+# rtpengine: foreground, no config file, one address, userspace; started
+# (with its calls) before each of its runs by rtp_restart.
 rtp_cmd=(taskset -c "$FWD_CPU" rtpengine --foreground --log-stderr --config-file=none
 	--interface="$ADDR" --listen-ng="$ADDR:$NG_PORT" --port-min="$RTP_MIN"
 	--port-max="$RTP_MAX" --table=-1 --num-threads=1 --log-level=4 --timeout=3600
 	--silent-timeout=3600 --delete-delay=0 --pidfile="$TMP/rtpengine.pid")
-log "\$ ${rtp_cmd[*]}"
-"${rtp_cmd[@]}" >"$TMP/rtpengine.log" 2>&1 &
-RTP_PID=$!
-python3 "$NG" --ng "$ADDR:$NG_PORT" ping --wait 10 || {
-	tail -n 20 "$TMP/rtpengine.log" >&2
-	die "rtpengine did not answer on its ng port"
+rtp_restart() {
+	stop "$RTP_PID"
+	RTP_PID=''
+	log "\$ ${rtp_cmd[*]}"
+	"${rtp_cmd[@]}" >"$TMP/rtpengine.log" 2>&1 &
+	RTP_PID=$!
+	python3 "$NG" --ng "$ADDR:$NG_PORT" ping --wait 10 || {
+		tail -n 20 "$TMP/rtpengine.log" >&2
+		die "rtpengine did not answer on its ng port"
+	}
+	log "\$ $NG --ng $ADDR:$NG_PORT setup --calls $CALLS --client-base $CLIENT_BASE --out targets-rtpengine.txt"
+	python3 "$NG" --ng "$ADDR:$NG_PORT" setup --calls "$CALLS" --client-base "$CLIENT_BASE" \
+		--out "$TMP/targets-rtpengine.txt" 2>>"$LOG" ||
+		die "ng setup of $CALLS calls failed (see $LOG)"
 }
-log "\$ $NG --ng $ADDR:$NG_PORT setup --calls $CALLS --client-base $CLIENT_BASE --out targets-rtpengine.txt"
-python3 "$NG" --ng "$ADDR:$NG_PORT" setup --calls "$CALLS" --client-base "$CLIENT_BASE" \
-	--out "$TMP/targets-rtpengine.txt" 2>>"$LOG" || die "ng setup of $CALLS calls failed (see $LOG)"
 
 plain_cmd=(taskset -c "$FWD_CPU" "$PLAIN" --calls "$CALLS" --port-base "$PLAIN_BASE" --bind "$ADDR"
 	--timeout 3600)
@@ -191,11 +202,13 @@ kill -0 "$PLAIN_PID" 2>/dev/null || die "fwd_plain did not start: $(cat "$TMP/fw
 
 # measure VARIANT RATE REP: one udp_gen run through the forwarder.
 measure() {
-	local variant=$1 rate=$2 rep=$3 pid out c0 c1 t0 t1 cpu_s wall rx
+	local variant=$1 rate=$2 rep=$3 pid out c0 c1 t0 t1 cpu_s wall rx secs=$RUN_S
+	((rate == 0)) && secs=1.5
+	[[ $variant == rtpengine ]] && rtp_restart
 	[[ $variant == rtpengine ]] && pid=$RTP_PID || pid=$PLAIN_PID
 	out=$TMP/gen-$variant-$rate-$rep.txt
 	local cmd=(taskset -c "$GEN_CPU" "$GEN" --ip "$ADDR" --targets "$TMP/targets-$variant.txt"
-		--client-base "$CLIENT_BASE" --rate "$rate" --seconds "$RUN_S" --payload "$PAYLOAD"
+		--client-base "$CLIENT_BASE" --rate "$rate" --seconds "$secs" --payload "$PAYLOAD"
 		--timeout 60)
 	log "\$ ${cmd[*]}"
 	c0=$(cpu_ticks "$pid")
@@ -216,6 +229,8 @@ measure() {
 	row peer "$variant" "$x" loss_pct "$(awk -v s="$(field "$out" sent)" -v l="$(field "$out" lost)" 'BEGIN { printf "%.3f", (s > 0 ? 100 * l / s : 0) }')" '%' "$rep"
 	row peer "$variant" "$x" fwd_cpu_cores "$(awk -v c="$cpu_s" -v w="$wall" 'BEGIN { printf "%.3f", c / w }')" cores "$rep"
 	row peer "$variant" "$x" gen_cpu_cores "$(awk -v c="$(field "$out" gen_cpu_s)" -v w="$wall" 'BEGIN { printf "%.3f", c / w }')" cores "$rep"
+	[[ $variant == rtpengine ]] && row peer "$variant" "$x" rtpengine_overload_msgs \
+		"$(grep -c 'receive queue' "$TMP/rtpengine.log" || true)" msgs "$rep"
 	if ((rate > 0)); then
 		row peer "$variant" "$x" p50_us "$(field "$out" p50_us)" us "$rep"
 		row peer "$variant" "$x" p99_us "$(field "$out" p99_us)" us "$rep"
