@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,24 @@ check_workers(const struct duet_conf *conf)
 		}
 	}
 	return 0;
+}
+
+/* The first worker lcore whose CPUs overlap the main lcore's, or -1. Then
+ * the control thread and that busy-polling worker take turns on one CPU. */
+static int
+worker_sharing_main_cpu(const struct duet_conf *conf)
+{
+	rte_cpuset_t main_set = rte_lcore_cpuset(rte_get_main_lcore());
+	unsigned int i;
+
+	for (i = 0; i < conf->n_workers; i++) {
+		rte_cpuset_t w = rte_lcore_cpuset(conf->workers[i]), both;
+
+		CPU_AND(&both, &main_set, &w);
+		if (CPU_COUNT(&both) > 0)
+			return (int)conf->workers[i];
+	}
+	return -1;
 }
 
 static int
@@ -318,7 +337,7 @@ main(int argc, char **argv)
 	char err[DUET_CONF_ERR_MAX];
 	uint64_t next_print = 0;
 	unsigned int i;
-	int n, rc, status = 1;
+	int n, rc, shared, status = 1;
 
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
@@ -358,6 +377,19 @@ main(int argc, char **argv)
 	}
 	LOG(INFO, "relay %s running: %u port(s), %u worker(s), up to %u pairs\n",
 	    d.conf.relay_id, d.n_ports, d.conf.n_workers, d.conf.max_pairs);
+	shared = worker_sharing_main_cpu(&d.conf);
+	if (shared >= 0) {
+		/* Each time the control thread wakes (a Redis reply) it
+		 * preempts the worker, and a burst of work fills the rx ring:
+		 * short slices, and the worker gets the CPU for a whole
+		 * millisecond between two of them. */
+		LOG(WARNING,
+		    "the control thread shares a CPU with worker lcore %d: it works in short "
+		    "slices, 1 ms apart (stats rounds and loads take longer); give it a CPU of "
+		    "its own (EAL -l/--lcores) for full rate\n",
+		    shared);
+		duet_sync_set_short_slices(d.sync, true);
+	}
 	while (!quit) {
 		uint64_t now = now_ms();
 
@@ -373,6 +405,8 @@ main(int argc, char **argv)
 			print_stats(&d);
 			next_print = now + d.print_stats_ms;
 		}
+		if (shared >= 0)
+			rte_delay_us_sleep(1000);
 	}
 	LOG(INFO, "stopping\n");
 	rte_eal_mp_wait_lcore();

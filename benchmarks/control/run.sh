@@ -37,7 +37,7 @@ cleanup() {
 	[[ -n $DUETD_PID ]] && kill -KILL "$DUETD_PID" 2>/dev/null
 	[[ -n $REDIS_PID ]] && kill -KILL "$REDIS_PID" 2>/dev/null
 	wait 2>/dev/null
-	rm -rf "$TMP"
+	rm -rf "$TMP" "/var/run/dpdk/bench-ctl-$$"
 }
 trap cleanup EXIT
 

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ eal_start(const struct opts *o)
 {
 	static char prefix[64], lcores[32], mem[16];
 	char *argv[] = { "bench_fastpath", o->hugepages ? "--in-memory" : "--no-huge", "-m", mem,
-			 "--no-pci", "--no-telemetry",
+			 "--no-pci", "--no-telemetry", "--no-shconf",
 			 "--file-prefix", prefix, "--lcores", lcores, "--vdev", "net_ring0",
 			 "--vdev", "net_ring1", "--log-level", "*:error", NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
@@ -767,6 +768,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 int
 main(int argc, char **argv)
 {
+	char rundir[PATH_MAX];
 	struct opts o;
 	struct bench b;
 	unsigned int s;
@@ -798,6 +800,9 @@ main(int argc, char **argv)
 	duet_port_close(&b.ports[0]);
 	duet_port_close(&b.ports[1]);
 	rte_mempool_free(b.mp);
+	/* --no-shconf leaves only the empty runtime directory: remove it. */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(rundir);
 	return 0;
 }

@@ -73,6 +73,7 @@ cmd_start() {
 		--vdev net_ring1 --log-level '*:error' -- -i --forward-mode=5tswap --nb-cores=1 \
 		--txpkts="$pkt_len" --total-num-mbufs=8192 <"$dir/in" >"$dir/out" 2>&1 &
 	echo $! >"$dir/pid"
+	echo "fastpath-testpmd-$$" >"$dir/prefix"
 	# Keep the fifo open for writing (else testpmd reads end-of-file)
 	# with a sleeper holding it; commands are appended by `window`.
 	sleep "$limit" >"$dir/in" &
@@ -138,7 +139,9 @@ cmd_stop() {
 	kill "$pid" 2>/dev/null
 	[[ -f $dir/holder ]] && kill "$(cat "$dir/holder")" 2>/dev/null
 	wait 2>/dev/null
-	rm -f "$dir/pid" "$dir/holder" "$dir/worker" "$dir/in"
+	# DPDK leaves its runtime directory behind: ours, by the name we gave.
+	[[ -s $dir/prefix ]] && rm -rf "/var/run/dpdk/$(cat "$dir/prefix")"
+	rm -f "$dir/pid" "$dir/holder" "$dir/worker" "$dir/in" "$dir/prefix"
 }
 
 case ${1:-} in

@@ -33,6 +33,7 @@ RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
 
 #define SEED_CHUNK 5000	  /* endpoints per endpoints_seed.lua call (contract limit) */
 #define OUTBOX_BUDGET 4096 /* writes sent per poll */
+#define OUTBOX_BUDGET_SHORT 64 /* ... with short slices */
 
 void
 sync_link_down(struct duet_sync *s, const char *what)
@@ -377,7 +378,7 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	/* Idle and expiry run while Redis is away too: their writes wait. */
 	idle_expiry_check(s, now_ms);
 	if (s->phase != PHASE_DOWN)
-		outbox_flush(s, OUTBOX_BUDGET);
+		outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
 	if (s->phase != PHASE_DOWN && s->phase != PHASE_LOAD)
 		writeback_fresh(s, now_ms);
 	if (s->phase != PHASE_DOWN)
@@ -401,6 +402,13 @@ duet_sync_destroy(struct duet_sync *s)
 	free(s->fresh);
 	free(s->book);
 	free(s);
+}
+
+void
+duet_sync_set_short_slices(struct duet_sync *s, bool on)
+{
+	if (s != NULL)
+		s->short_slices = on;
 }
 
 bool

@@ -70,6 +70,16 @@ void duet_sync_poll(struct duet_sync *s, uint64_t now_ms);
 void duet_sync_destroy(struct duet_sync *s);
 
 /**
+ * Short slices: every duet_sync_poll() then does only a few tens of
+ * microseconds of periodic work (stats hashes, idle and expiry checks,
+ * queued writes), so a control thread that shares its CPU with a
+ * busy-polling worker can yield between polls instead of holding the
+ * worker off the CPU for milliseconds. The work is the same, spread over
+ * more polls. Off by default. Control thread.
+ */
+void duet_sync_set_short_slices(struct duet_sync *s, bool on);
+
+/**
  * True while connected and following the events stream: the table is as
  * current as Redis. False while disconnected and during a (re)load.
  */

@@ -147,6 +147,7 @@ struct duet_sync {
 	uint64_t started_ms;
 	uint64_t next_check_ms;	 /* idle and expiry: next round */
 	bool check_running;	 /* an idle and expiry round is under way */
+	bool short_slices;	 /* sharing a CPU with a worker: little work per poll */
 	uint32_t check_it;	 /* its iterator over the table */
 	uint64_t next_stats_ms;
 	bool wb_running;	 /* a stats round is under way */

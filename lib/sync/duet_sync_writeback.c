@@ -35,6 +35,12 @@
 #define STATS_SLOTS_PER_POLL 8192 /* table slots a stats round visits per poll */
 #define FRESH_PER_POLL 4096	  /* fresh pairs' stats hashes written per poll */
 #define CHECK_SLOTS_PER_POLL 16384 /* table slots an idle/expiry round visits per poll */
+/* The same with short slices (duet_sync_set_short_slices): each poll is
+ * tens of microseconds of work, and the caller yields the CPU between. */
+#define SHORT_STATS_SLOTS 512
+#define SHORT_STATS_WRITES 16
+#define SHORT_FRESH 16
+#define SHORT_CHECK_SLOTS 2048
 #define CHECK_INTERVAL_MS 100  /* idle and expiry: rounds at least this far apart */
 #define CHECK_INTERVAL_MAX_MS 1000 /* ... and at most this far apart */
 #define CHECK_PAIRS_PER_MS 1000	   /* a round's period grows 1 ms per this many pairs */
@@ -601,11 +607,11 @@ append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned 
 void
 writeback_fresh(struct duet_sync *s, uint64_t now_ms)
 {
-	unsigned int n = 0, done = 0;
+	unsigned int n = 0, done = 0, budget = s->short_slices ? SHORT_FRESH : FRESH_PER_POLL;
 
 	/* Newest first; a table loaded from Redis is written over many polls
 	 * so that following events is never held up behind it. */
-	while (s->n_fresh > 0 && done < FRESH_PER_POLL) {
+	while (s->n_fresh > 0 && done < budget) {
 		uint32_t slot = s->fresh[--s->n_fresh];
 		const struct duet_pair_spec *spec;
 
@@ -720,11 +726,13 @@ heartbeat(struct duet_sync *s, uint64_t now_ms)
 static void
 stats_round_step(struct duet_sync *s, uint64_t now_ms)
 {
-	unsigned int n = 0, visited = 0;
+	unsigned int n = 0, visited = 0, written = 0;
+	unsigned int max_visit = s->short_slices ? SHORT_STATS_SLOTS : STATS_SLOTS_PER_POLL;
+	unsigned int max_write = s->short_slices ? SHORT_STATS_WRITES : UINT32_MAX;
 	struct pair_figures f;
 	int slot;
 
-	while (visited < STATS_SLOTS_PER_POLL) {
+	while (visited < max_visit && written < max_write) {
 		uint32_t before = s->wb_it;
 
 		slot = duet_pair_next(s->t, &s->wb_it);
@@ -742,6 +750,7 @@ stats_round_step(struct duet_sync *s, uint64_t now_ms)
 		}
 		if (append_pair_stats(s, (uint32_t)slot, now_ms, &n) < 0)
 			return;
+		written++;
 		if (n >= PIPELINE_MAX) {
 			if (drain_replies(s, n, "writing pair stats") < 0)
 				return;
@@ -810,7 +819,7 @@ void
 idle_expiry_check(struct duet_sync *s, uint64_t now_ms)
 {
 	char id[DUET_PAIR_ID_MAX + 1];
-	uint32_t visited = 0;
+	uint32_t visited = 0, budget = s->short_slices ? SHORT_CHECK_SLOTS : CHECK_SLOTS_PER_POLL;
 	uint64_t now_tsc, period;
 	int slot;
 
@@ -830,7 +839,7 @@ idle_expiry_check(struct duet_sync *s, uint64_t now_ms)
 		s->check_it = 0;
 	}
 	now_tsc = rte_get_tsc_cycles();
-	while (visited < CHECK_SLOTS_PER_POLL) {
+	while (visited < budget) {
 		uint32_t before = s->check_it;
 		const struct duet_pair_spec *spec;
 		const char *reason = NULL;

@@ -26,6 +26,7 @@
 
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
+#include "../eal_rundir.h"
 
 #define SILENCE 100
 
@@ -65,6 +66,7 @@ eal_up(void)
 	snprintf(prefix, sizeof(prefix), "pairtest_%ld", (long)getpid());
 	lcore_arg(lcores, sizeof(lcores));
 	cr_assert_geq(rte_eal_init(argc, argv), 0, "rte_eal_init: %s", rte_strerror(rte_errno));
+	test_eal_rundir_remove_at_exit();
 	t = NULL;
 }
 

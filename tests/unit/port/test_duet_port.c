@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 
 #include "duet_port.h"
+#include "../eal_rundir.h"
 
 #define IP4(a, b, c, d) \
 	htonl((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -49,6 +50,7 @@ eal_start(void)
 	snprintf(lcores, sizeof(lcores), "0@%u", c);
 	snprintf(prefix, sizeof(prefix), "duet_pt_%d", (int)getpid());
 	cr_assert_geq(rte_eal_init(argc, argv), 0, "EAL init: %s", rte_strerror(rte_errno));
+	test_eal_rundir_remove_at_exit();
 	eal_up = true;
 	mp = duet_port_mempool_create("pt_mbuf", 2047, (int)rte_socket_id());
 	cr_assert_not_null(mp, "mempool: %s", rte_strerror(rte_errno));

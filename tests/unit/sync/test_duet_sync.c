@@ -30,6 +30,7 @@
 #include "duet_pair_fp.h"
 #include "duet_redis.h"
 #include "duet_sync.h"
+#include "../eal_rundir.h"
 
 #define R "duet:{t1}:"
 #define PIN_A "203.0.113.77"
@@ -154,6 +155,7 @@ setup(void)
 
 	snprintf(prefix, sizeof(prefix), "synctest_%ld", (long)getpid());
 	cr_assert_geq(rte_eal_init(argc, argv), 0, "rte_eal_init: %s", rte_strerror(rte_errno));
+	test_eal_rundir_remove_at_exit();
 	/* Everything duet.sync logs lands here, to be searched for addresses. */
 	logf = fopen(log_path, "w+");
 	cr_assert_not_null(logf);
@@ -804,6 +806,35 @@ Test(sync, idle_pair_ends_only_when_both_legs_are_silent)
 	POLL_UNTIL(ended_with("quiet", "idle"), 2000);
 	POLL_UNTIL(!live("talk"), 2000);
 	POLL_UNTIL(ended_with("talk", "idle"), 2000);
+}
+
+Test(sync, short_slices_still_write_every_stats_hash_and_end_idle_pairs)
+{
+	char id[16], a[32], b[32];
+	int i;
+
+	sync_start();
+	duet_sync_set_short_slices(s, true);
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	/* All ten pairs the endpoints allow; the last one idles out. */
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "sl%d", i);
+		snprintf(a, sizeof(a), "192.0.2.1:%d", 20000 + i);
+		snprintf(b, sizeof(b), "192.0.2.2:%d", 20000 + i);
+		cp_put(id, "a", a, "b", b, "mode", "passthrough", "idle_ms", i == 9 ? "300" : "0",
+		       NULL);
+	}
+	for (i = 0; i < 9; i++) {
+		snprintf(id, sizeof(id), "sl%d", i);
+		POLL_UNTIL(live(id), 2000);
+		snprintf(a, sizeof(a), R "stats:%s", id);
+		POLL_UNTIL(strcmp(hget(a, "state"), "waiting") == 0, 2000);
+	}
+	/* Rounds still get through the table: new figures reach the hash. */
+	worker_rx("sl4", 1, "203.0.113.9:7000", 100);
+	POLL_UNTIL(strcmp(hget(R "stats:sl4", "b_pkts"), "1") == 0, 3000);
+	POLL_UNTIL(ended_with("sl9", "idle"), 3000);
+	cr_assert(live("sl0"), "idle_ms 0 stays");
 }
 
 Test(sync, stats_and_heartbeat_carry_figures_but_no_client_address)

@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "worker_harness.h"
+#include "../eal_rundir.h"
 
 const uint8_t MAC_PORT0[6] = { 0x02, 0xd0, 0x00, 0x00, 0x00, 0x00 };
 const uint8_t MAC_PORT1[6] = { 0x02, 0xd0, 0x00, 0x00, 0x00, 0x01 };
@@ -68,6 +69,7 @@ eal_start(unsigned int n_lcores)
 		snprintf(lcores, sizeof(lcores), "0@%u", cpu[0]);
 	snprintf(prefix, sizeof(prefix), "duet_wt_%d", (int)getpid());
 	cr_assert_geq(rte_eal_init(argc, argv), 0, "EAL init: %s", rte_strerror(rte_errno));
+	test_eal_rundir_remove_at_exit();
 	H.eal_up = true;
 }
 
