@@ -54,6 +54,8 @@ mkdir -p "$2"
 OUT=$(cd "$2" && pwd)
 MODE=$3
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$SRC/benchmarks/lib.sh"
 
 case $MODE in
 quick)
@@ -123,19 +125,6 @@ REDIS_PID='' DUT_PID=''
 SOCK=$TMP/memif.sock
 RSOCK=$TMP/redis.sock
 
-# stop PID: SIGTERM, SIGKILL after 5 s; only our own children, by PID.
-stop() {
-	local pid=$1 i
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	stop "$DUT_PID"
 	stop "$REDIS_PID"
@@ -148,36 +137,6 @@ trap 'exit 130' INT TERM
 log() { echo "$*" >>"$LOG"; }
 rcli() { redis-cli -s "$RSOCK" "$@"; }
 row() { echo "$1,$2,$3,$4,$5,$6,$7" >>"$CSV"; }
-
-# busy_pct SECONDS: percent of all CPUs busy over SECONDS, from /proc/stat:
-# load from processes that are not ours, taken before each measurement.
-busy_pct() {
-	local a b
-	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
-	sleep "$1"
-	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y);
-		d = y[2] - x[2]; printf "%.1f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'
-}
-
-# quiet_busy: wait (at most QUIET_WAIT seconds) until the machine's load
-# from others is below QUIET_MAX percent; prints the last sample.
-quiet_busy() {
-	local end=$((SECONDS + ${QUIET_WAIT:-5})) b
-	while :; do
-		b=$(busy_pct 0.5)
-		if awk -v b="$b" -v m="${QUIET_MAX:-15}" 'BEGIN { exit !(b < m) }' || ((SECONDS >= end)); then
-			echo "$b"
-			return 0
-		fi
-		sleep 1
-	done
-}
-
-# cpu_ticks PID: utime + stime of the process (all threads), clock ticks.
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 
 wait_for() {
 	local secs=$1 end
@@ -193,7 +152,7 @@ wait_for() {
 echo "benchmark,variant,x,metric,value,unit,run" >"$CSV"
 log "# memif benchmark $(date -u +%FT%TZ) mode=$MODE reps=$REPS pairs='$PAIRS' payload=$PAYLOAD"
 log "# $(grep -m1 'model name' /proc/cpuinfo) ; $(nproc) cpus ; gen cpu $GEN_CPU, dut cpu $DUT_CPU"
-log "# duet $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'); $("$TESTPMD" -v 2>&1 | grep -m1 -o 'DPDK [0-9.]*' || true); EAL memory: ${EAL_MEM[*]}; generator: ${GEN_MEM[*]} $GEN_VDEV_ZC; duetd stats every $DUET_STATS_MS ms"
+log "# duet $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'); DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'); EAL memory: ${EAL_MEM[*]}; generator: ${GEN_MEM[*]} $GEN_VDEV_ZC; duetd stats every $DUET_STATS_MS ms"
 
 taskset -c "$GEN_CPU" redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 \
 	--dir "$TMP" --save '' --appendonly no --logfile "$TMP/redis.log" --daemonize no &

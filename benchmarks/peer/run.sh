@@ -51,6 +51,8 @@ mkdir -p "$2"
 OUT=$(cd "$2" && pwd)
 MODE=$3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
 
 case $MODE in
 quick) REPS=${REPS:-5} RUN_S=1.5 ;;
@@ -106,18 +108,6 @@ done
 TMP=$(mktemp -d /tmp/duet-peer.XXXXXX)
 RTP_PID='' PLAIN_PID=''
 
-stop() {
-	local pid=$1 i
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	stop "$RTP_PID"
 	stop "$PLAIN_PID"
@@ -128,33 +118,6 @@ trap 'exit 130' INT TERM
 
 log() { echo "$*" >>"$LOG"; }
 row() { echo "$1,$2,$3,$4,$5,$6,$7" >>"$CSV"; }
-
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-
-busy_pct() {
-	local a b
-	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
-	sleep "$1"
-	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y);
-		d = y[2] - x[2]; printf "%.1f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'
-}
-
-# quiet_busy: wait (at most QUIET_WAIT seconds) until the machine's load
-# from others is below QUIET_MAX percent; prints the last sample.
-quiet_busy() {
-	local end=$((SECONDS + ${QUIET_WAIT:-5})) b
-	while :; do
-		b=$(busy_pct 0.5)
-		if awk -v b="$b" -v m="${QUIET_MAX:-15}" 'BEGIN { exit !(b < m) }' || ((SECONDS >= end)); then
-			echo "$b"
-			return 0
-		fi
-		sleep 1
-	done
-}
 
 field() {
 	awk -v key="$2" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "=");
