@@ -5,7 +5,8 @@
  * (pair stats, relay heartbeat, ended pairs), speaking only to Redis, never
  * to duetd. This file holds main, the global options, the argument checks
  * and the connection; the commands are in duetctl_write.c (create, delete) and
- * duetctl_read.c (list, show, relay, ended). Single-threaded.
+ * duetctl_read.c (list, show, relay, ended), SRTP key input in duetctl_keys.c.
+ * Single-threaded.
  *
  * Every argument is checked before Redis is touched: a wrong argument exits
  * 2 with a message naming it, a Redis or script failure exits 1.
@@ -38,11 +39,13 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  create [--id ID] [--mode passthrough|verify|rekey] [--a-src IP:PORT] [--b-src IP:PORT]\n"
 	"         [--a-ip IP] [--b-ip IP]   (take that leg's endpoint on this relay address)\n"
-	"         [--suite SUITE] [--a-in SDES] [--a-out SDES] [--b-in SDES] [--b-out SDES]\n"
+	"         [--suite SUITE] [--keys-file FILE|-]   (lines 'a_in SDES', ... b_out)\n"
 	"         [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
+	"         [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N]\n"
 	"                      allocate two relay endpoints to a new pair; prints\n"
 	"                      \"ID a=EP b=EP\" (the id is random when not given), and in\n"
-	"                      verify/rekey the keys (given, or made in --suite)\n"
+	"                      verify/rekey the keys (given, or made in --suite);\n"
+	"                      see 'duetctl create --help'\n"
 	"  delete ID           end a pair and free its endpoints\n"
 	"  list                all pairs: id, endpoints, mode, state\n"
 	"  show ID             one pair's record and live stats\n"

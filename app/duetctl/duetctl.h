@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "duet_redis.h"
+#include "duet_sdes.h"
 
 /** Exit codes: success, runtime failure (Redis, script error), bad usage. */
 #define DUETCTL_EXIT_OK 0
@@ -85,6 +86,50 @@ int duetctl_parse_simple(struct duetctl *ctl, int argc, char **argv, const char 
  */
 int duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const char *usage,
 			     const char **id);
+
+/** @name SRTP keys (duetctl_keys.c) @{ */
+
+/** Number of SRTP key fields in a pair record. */
+#define DUETCTL_KEY_COUNT 4
+
+/** The key fields of a pair record in duet_pair's DUET_KEY_* order:
+ * a_in, a_out, b_in, b_out. */
+extern const char *const duetctl_key_fields[DUETCTL_KEY_COUNT];
+
+/**
+ * Which key field a name is.
+ * @param name field name, len bytes (need not be NUL-terminated)
+ * @return its index in duetctl_key_fields, or -1 for any other field.
+ */
+int duetctl_key_index(const char *name, size_t len);
+
+/** Room for where a key came from: a path cut at 256 bytes, ":LINE". */
+#define DUETCTL_KEY_WHERE_MAX 280
+
+/** The keys given to create, by index in duetctl_key_fields. Secret. */
+struct duetctl_keys {
+	struct duet_sdes key[DUETCTL_KEY_COUNT];		/**< parsed keys; secret */
+	bool given[DUETCTL_KEY_COUNT];				/**< key k was given */
+	char where[DUETCTL_KEY_COUNT][DUETCTL_KEY_WHERE_MAX];	/**< "--a-in" or "FILE:LINE" */
+};
+
+/**
+ * Read keys from a keys file into ks: one "name value" line per key
+ * (names a_in, a_out, b_in, b_out; value an SDES crypto attribute value),
+ * blank lines and lines starting with '#' ignored, lines of at most 255
+ * characters. Refuses an unknown name, a key given twice (in the file or
+ * already in ks), a bad value, an over-long line and a file with no key,
+ * with a message naming the file and line that never quotes a value.
+ * Buffers that held the file are wiped.
+ * @param path the file, or "-" for standard input
+ * @return 0, or DUETCTL_EXIT_USAGE after the message.
+ */
+int duetctl_keys_read_file(struct duetctl_keys *ks, const char *path);
+
+/** Wipe the parsed keys in ks. */
+void duetctl_keys_wipe(struct duetctl_keys *ks);
+
+/** @} */
 
 /** Minimal streaming JSON writer; strings are escaped and kept valid UTF-8. */
 struct duetctl_json {

@@ -238,14 +238,6 @@ sorted_fields(const redisReply *r, size_t *n)
 	return f;
 }
 
-/* SDES key material is reserved in these fields: never print it. */
-static bool
-is_secret_field(const char *name)
-{
-	return strcmp(name, "a_in") == 0 || strcmp(name, "a_out") == 0 ||
-	       strcmp(name, "b_in") == 0 || strcmp(name, "b_out") == 0;
-}
-
 static bool
 is_pin_field(const char *name)
 {
@@ -266,7 +258,8 @@ print_hash(struct duetctl *ctl, struct duetctl_json *j, const struct field *f, s
 		for (i = 0; i < n; i++) {
 			const char *name = f[i].name->str;
 			bool is_first = first != NULL && strcmp(name, first) == 0;
-			bool secret = is_secret_field(name);
+			/* SDES key material: never printed. */
+			bool secret = duetctl_key_index(name, f[i].name->len) >= 0;
 
 			if ((pass == 0) != is_first)
 				continue;

@@ -19,6 +19,13 @@
 
 #define IDLE_MS_MAX 86400000ULL
 #define TTL_MAX (10ULL * 365 * 86400) /* ten years: anything longer is a typo */
+/* Limits of the record's optional policer fields (docs/redis-contract.md). */
+#define MAX_PPS_MAX 10000000ULL
+#define MAX_KBPS_MAX 100000000ULL
+/* Script arguments: 4 keys, id, maxlen, then field/value pairs: mode, four
+ * SRTP keys, a_src, b_src, a_ip, b_ip, idle_ms, expires, relatch, max_pps,
+ * max_kbps (15 pairs). */
+#define CREATE_ARGS_MAX (6 + 2 * 15)
 
 enum {
 	OPT_ID = 256,
@@ -33,21 +40,52 @@ enum {
 	OPT_JSON,
 	OPT_HELP,
 	OPT_SUITE,
-	OPT_A_IN,
+	OPT_A_IN, /* the four key options in duetctl_key_fields order */
 	OPT_A_OUT,
 	OPT_B_IN,
 	OPT_B_OUT,
+	OPT_KEYS_FILE,
+	OPT_RELATCH,
+	OPT_MAX_PPS,
+	OPT_MAX_KBPS,
 };
-
-static const char *const key_fields[4] = {"a_in", "a_out", "b_in", "b_out"};
 
 static const char create_usage[] =
 	"duetctl create [--id ID] [--mode passthrough|verify|rekey] [--suite SUITE]\n"
-	"       [--a-in SDES] [--a-out SDES] [--b-in SDES] [--b-out SDES]\n"
-	"       [--a-src IP:PORT] [--b-src IP:PORT] [--a-ip IP] [--b-ip IP]\n"
+	"       [--keys-file FILE|-] [--a-src IP:PORT] [--b-src IP:PORT] [--a-ip IP] [--b-ip IP]\n"
 	"       [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
+	"       [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N]\n"
 	"  verify needs a_in and b_in, rekey all four keys; keys not given are made\n"
-	"  at random in --suite (default AES_CM_128_HMAC_SHA1_80) and printed";
+	"  at random in --suite (default AES_CM_128_HMAC_SHA1_80) and printed.\n"
+	"  --keys-file reads keys from FILE (- = standard input), one per line:\n"
+	"    a_in AES_CM_128_HMAC_SHA1_80 inline:BASE64\n"
+	"  with names a_in, a_out, b_in, b_out; blank lines and # comments allowed.\n"
+	"  --a-in/--a-out/--b-in/--b-out SDES still work but put the key on the\n"
+	"  command line, where other users can read it: duetctl warns.\n"
+	"  --relatch, --max-pps (packets/s, 0..10000000, 0 = no policer) and\n"
+	"  --max-kbps (kbit/s of UDP payload, 0..100000000, 0 = no limit) override\n"
+	"  the relay's defaults for this pair";
+
+static const char *const modes[] = {"passthrough", "verify", "rekey", NULL};
+static const char *const relatch_policies[] = {"ssrc", "any", "never", NULL};
+
+/* What create was asked for, every argument checked. */
+struct create_args {
+	char id[DUETCTL_PAIR_ID_MAX + 1];
+	const char *mode;
+	enum duet_srtp_suite suite;
+	struct duetctl_keys keys; /* secret: wiped by duetctl_cmd_create */
+	const char *keys_file;
+	char a_src[DUET_ADDR_STRLEN];
+	char b_src[DUET_ADDR_STRLEN];
+	char a_ip[DUET_ADDR_STRLEN];
+	char b_ip[DUET_ADDR_STRLEN];
+	char idle_ms[24];
+	uint64_t expires;
+	const char *relatch;
+	char max_pps[24];
+	char max_kbps[24];
+};
 
 /* Check a service address option (which relay address a leg's endpoint is
  * taken on) and store its canonical text. */
@@ -71,6 +109,67 @@ parse_src(const char *opt, const char *arg, char *buf, size_t len)
 		return duetctl_usage_err("%s: '%s' is not IP:PORT or [IPv6]:PORT with a port "
 					 "in 1..65535",
 					 opt, arg);
+	return 0;
+}
+
+/* Check that arg is one of words (NULL-terminated); the refusal lists them. */
+static int
+parse_word(const char *opt, const char *what, const char *arg, const char *const *words)
+{
+	char list[128] = "";
+	size_t o = 0;
+	unsigned int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(arg, words[i]) == 0)
+			return 0;
+	for (i = 0; words[i] != NULL && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i > 0 ? ", " : "",
+				      words[i]);
+	return duetctl_usage_err("%s: unknown %s '%s' (%s)", opt, what, arg, list);
+}
+
+/* Check a whole-number option in 0..max and store its canonical text;
+ * unit says what it counts and what 0 means. */
+static int
+parse_count(const char *opt, const char *arg, uint64_t max, const char *unit, char *buf,
+	    size_t len)
+{
+	uint64_t v;
+
+	if (duet_parse_u64(arg, 0, max, &v) != 0)
+		return duetctl_usage_err("%s: '%s' is not a whole number in 0..%llu (%s)", opt,
+					 arg, (unsigned long long)max, unit);
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+/* An SRTP key given on the command line (--a-in etc.): parsed, then its
+ * text cleared from argv, which shortens but cannot close the time it is
+ * readable in /proc/PID/cmdline; hence the warning. */
+static int
+parse_key_option(struct duetctl_keys *ks, unsigned int k, char *arg)
+{
+	static const char *const opt[DUETCTL_KEY_COUNT] = {"--a-in", "--a-out", "--b-in",
+							   "--b-out"};
+	const char *why = NULL;
+	bool again = ks->given[k];
+	int rc;
+
+	fprintf(stderr,
+		"duetctl: warning: %s puts an SRTP key on the command line, where other "
+		"users can read it (ps, /proc/PID/cmdline); use --keys-file FILE or "
+		"--keys-file -\n",
+		opt[k]);
+	rc = again ? -EEXIST : duet_sdes_parse(arg, &ks->key[k], &why);
+	duet_secure_zero(arg, strlen(arg));
+	if (again)
+		return duetctl_usage_err("%s given twice", opt[k]);
+	/* The value is secret: the message never repeats it. */
+	if (rc != 0)
+		return duetctl_usage_err("%s: %s", opt[k], why);
+	ks->given[k] = true;
+	snprintf(ks->where[k], sizeof(ks->where[k]), "%s", opt[k]);
 	return 0;
 }
 
@@ -107,7 +206,7 @@ script_keys(const struct duetctl *ctl, const char *id, char keys[4][DUET_REDIS_K
 
 static int create_report(struct duetctl *ctl, const char *id, const char *mode,
 			 redisReply *reply, const char *free_key,
-			 char key_text[4][DUET_SDES_TEXT_MAX]);
+			 char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX]);
 
 /*
  * The keys a mode takes (verify: a_in, b_in; rekey: all four), given or
@@ -115,37 +214,37 @@ static int create_report(struct duetctl *ctl, const char *id, const char *mode,
  * not take). Wipes the parsed keys.
  */
 static int
-create_keys(const char *mode, enum duet_srtp_suite suite, struct duet_sdes key[4],
-	    const bool given[4], char key_text[4][DUET_SDES_TEXT_MAX])
+create_keys(const char *mode, enum duet_srtp_suite suite, struct duetctl_keys *ks,
+	    char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX])
 {
 	bool verify = strcmp(mode, "verify") == 0, rekey = strcmp(mode, "rekey") == 0;
 	int rc = DUETCTL_EXIT_OK;
 	unsigned int k;
 
-	memset(key_text, 0, 4 * DUET_SDES_TEXT_MAX);
-	for (k = 0; k < 4 && rc == DUETCTL_EXIT_OK; k++) {
+	memset(key_text, 0, DUETCTL_KEY_COUNT * DUET_SDES_TEXT_MAX);
+	for (k = 0; k < DUETCTL_KEY_COUNT && rc == DUETCTL_EXIT_OK; k++) {
 		bool needed = rekey || (verify && (k == 0 || k == 2));
 
 		if (!needed) {
-			if (given[k])
-				rc = duetctl_usage_err("create: mode %s takes no %s key", mode,
-						       key_fields[k]);
+			if (ks->given[k])
+				rc = duetctl_usage_err("create: mode %s takes no %s key (%s)", mode,
+						       duetctl_key_fields[k], ks->where[k]);
 			continue;
 		}
-		if (!given[k] && duet_sdes_generate(suite, &key[k]) != 0)
+		if (!ks->given[k] && duet_sdes_generate(suite, &ks->key[k]) != 0)
 			rc = duetctl_fail("create: cannot make a random key");
-		else if (duet_sdes_format(&key[k], key_text[k], DUET_SDES_TEXT_MAX) != 0)
+		else if (duet_sdes_format(&ks->key[k], key_text[k], DUET_SDES_TEXT_MAX) != 0)
 			rc = duetctl_fail("create: cannot format a key");
 	}
-	for (k = 0; k < 4; k++)
-		duet_sdes_wipe(&key[k]);
+	duetctl_keys_wipe(ks);
 	if (rc != DUETCTL_EXIT_OK)
-		duet_secure_zero(key_text, 4 * DUET_SDES_TEXT_MAX);
+		duet_secure_zero(key_text, DUETCTL_KEY_COUNT * DUET_SDES_TEXT_MAX);
 	return rc;
 }
 
-int
-duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
+/* Parse create's options into a. @return -1 to go on, or an exit code. */
+static int
+create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 {
 	static const struct option opts[] = {
 		{"id", required_argument, NULL, OPT_ID},
@@ -164,23 +263,18 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		{"a-out", required_argument, NULL, OPT_A_OUT},
 		{"b-in", required_argument, NULL, OPT_B_IN},
 		{"b-out", required_argument, NULL, OPT_B_OUT},
+		{"keys-file", required_argument, NULL, OPT_KEYS_FILE},
+		{"relatch", required_argument, NULL, OPT_RELATCH},
+		{"max-pps", required_argument, NULL, OPT_MAX_PPS},
+		{"max-kbps", required_argument, NULL, OPT_MAX_KBPS},
 		{NULL, 0, NULL, 0},
 	};
-	struct duet_sdes key[4];
-	char key_text[4][DUET_SDES_TEXT_MAX];
-	bool key_given[4] = {false, false, false, false};
-	enum duet_srtp_suite suite = DUET_SRTP_AES_CM_128_HMAC_SHA1_80;
-	const char *mode = "passthrough";
-	char id[DUETCTL_PAIR_ID_MAX + 1] = "", a_src[DUET_ADDR_STRLEN] = "";
-	char b_src[DUET_ADDR_STRLEN] = "", idle_str[24] = "", expires_str[24] = "";
-	char a_ip[DUET_ADDR_STRLEN] = "", b_ip[DUET_ADDR_STRLEN] = "";
-	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24];
-	const char *args[30];
 	const char *expires_arg = NULL, *ttl_arg = NULL;
-	uint64_t v, expires = 0;
-	redisReply *reply;
-	int c, n = 0, rc;
+	uint64_t v;
+	int c, rc;
 
+	a->mode = "passthrough";
+	a->suite = DUET_SRTP_AES_CM_128_HMAC_SHA1_80;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
@@ -189,18 +283,15 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 				return duetctl_usage_err("--id: '%s' is not 1..64 characters of "
 							 "[A-Za-z0-9._:-]",
 							 optarg);
-			snprintf(id, sizeof(id), "%s", optarg);
+			snprintf(a->id, sizeof(a->id), "%s", optarg);
 			break;
 		case OPT_MODE:
-			if (strcmp(optarg, "passthrough") != 0 && strcmp(optarg, "verify") != 0 &&
-			    strcmp(optarg, "rekey") != 0)
-				return duetctl_usage_err("--mode: unknown mode '%s' (passthrough, "
-							 "verify, rekey)",
-							 optarg);
-			mode = optarg;
+			if (parse_word("--mode", "mode", optarg, modes) != 0)
+				return DUETCTL_EXIT_USAGE;
+			a->mode = optarg;
 			break;
 		case OPT_SUITE:
-			if (duet_srtp_suite_parse(optarg, &suite) != 0)
+			if (duet_srtp_suite_parse(optarg, &a->suite) != 0)
 				return duetctl_usage_err("--suite: unknown suite '%s' "
 							 "(AES_CM_128_HMAC_SHA1_80, "
 							 "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, "
@@ -210,44 +301,59 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		case OPT_A_IN:
 		case OPT_A_OUT:
 		case OPT_B_IN:
-		case OPT_B_OUT: {
-			unsigned int k = (unsigned int)(c - OPT_A_IN);
-			const char *why = NULL;
-
-			/* The value is secret: the message never repeats it. */
-			if (duet_sdes_parse(optarg, &key[k], &why) != 0)
-				return duetctl_usage_err("--%s: %s", k == 0 ? "a-in" : k == 1 ? "a-out" : k == 2 ? "b-in" : "b-out", why);
-			key_given[k] = true;
+		case OPT_B_OUT:
+			rc = parse_key_option(&a->keys, (unsigned int)(c - OPT_A_IN), optarg);
+			if (rc != 0)
+				return rc;
 			break;
-		}
+		case OPT_KEYS_FILE:
+			if (a->keys_file != NULL)
+				return duetctl_usage_err("--keys-file given twice");
+			a->keys_file = optarg;
+			break;
 		case OPT_A_SRC:
-			if (parse_src("--a-src", optarg, a_src, sizeof(a_src)) != 0)
+			if (parse_src("--a-src", optarg, a->a_src, sizeof(a->a_src)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_B_SRC:
-			if (parse_src("--b-src", optarg, b_src, sizeof(b_src)) != 0)
+			if (parse_src("--b-src", optarg, a->b_src, sizeof(a->b_src)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_A_IP:
-			if (parse_ip("--a-ip", optarg, a_ip, sizeof(a_ip)) != 0)
+			if (parse_ip("--a-ip", optarg, a->a_ip, sizeof(a->a_ip)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_B_IP:
-			if (parse_ip("--b-ip", optarg, b_ip, sizeof(b_ip)) != 0)
+			if (parse_ip("--b-ip", optarg, a->b_ip, sizeof(a->b_ip)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_IDLE_MS:
-			if (duet_parse_u64(optarg, 0, IDLE_MS_MAX, &v) != 0)
-				return duetctl_usage_err("--idle-ms: '%s' is not a whole number of "
-							 "milliseconds in 0..%llu (0 = never)",
-							 optarg, IDLE_MS_MAX);
-			snprintf(idle_str, sizeof(idle_str), "%llu", (unsigned long long)v);
+			if (parse_count("--idle-ms", optarg, IDLE_MS_MAX, "milliseconds, 0 = never",
+					a->idle_ms, sizeof(a->idle_ms)) != 0)
+				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_EXPIRES:
 			expires_arg = optarg;
 			break;
 		case OPT_TTL:
 			ttl_arg = optarg;
+			break;
+		case OPT_RELATCH:
+			if (parse_word("--relatch", "policy", optarg, relatch_policies) != 0)
+				return DUETCTL_EXIT_USAGE;
+			a->relatch = optarg;
+			break;
+		case OPT_MAX_PPS:
+			if (parse_count("--max-pps", optarg, MAX_PPS_MAX,
+					"packets/s, 0 = no policer", a->max_pps,
+					sizeof(a->max_pps)) != 0)
+				return DUETCTL_EXIT_USAGE;
+			break;
+		case OPT_MAX_KBPS:
+			if (parse_count("--max-kbps", optarg, MAX_KBPS_MAX,
+					"kbit/s of UDP payload, 0 = no limit", a->max_kbps,
+					sizeof(a->max_kbps)) != 0)
+				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_JSON:
 			ctl->json = true;
@@ -267,11 +373,11 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	if (expires_arg != NULL && ttl_arg != NULL)
 		return duetctl_usage_err("create: give --expires or --ttl, not both");
 	if (expires_arg != NULL) {
-		if (duet_parse_u64(expires_arg, 0, UINT32_MAX * 100ULL, &expires) != 0)
+		if (duet_parse_u64(expires_arg, 0, UINT32_MAX * 100ULL, &a->expires) != 0)
 			return duetctl_usage_err("--expires: '%s' is not a time in unix seconds "
 						 "(0 = never)",
 						 expires_arg);
-		if (expires != 0 && expires <= (uint64_t)time(NULL))
+		if (a->expires != 0 && a->expires <= (uint64_t)time(NULL))
 			return duetctl_usage_err("--expires: %s is in the past", expires_arg);
 	}
 	if (ttl_arg != NULL) {
@@ -279,61 +385,77 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 			return duetctl_usage_err("--ttl: '%s' is not a whole number of seconds in "
 						 "1..%llu",
 						 ttl_arg, TTL_MAX);
-		expires = (uint64_t)time(NULL) + v;
+		a->expires = (uint64_t)time(NULL) + v;
 	}
-	if (id[0] == '\0' && (rc = random_id(id, sizeof(id))) != 0)
+	/* Read last, so a key given both ways is refused whatever the order. */
+	if (a->keys_file != NULL && duetctl_keys_read_file(&a->keys, a->keys_file) != 0)
+		return DUETCTL_EXIT_USAGE;
+	return -1;
+}
+
+/* Append field/value to the script arguments when value is set. */
+static void
+add_field(const char **args, int *n, const char *field, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	args[(*n)++] = field;
+	args[(*n)++] = value;
+}
+
+int
+duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
+{
+	char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX];
+	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24], expires_str[24] = "";
+	const char *args[CREATE_ARGS_MAX];
+	struct create_args a;
+	redisReply *reply;
+	unsigned int k;
+	int n = 0, rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = create_parse(ctl, argc, argv, &a);
+	if (rc >= 0) {
+		duetctl_keys_wipe(&a.keys);
+		return rc;
+	}
+	if (a.id[0] == '\0' && (rc = random_id(a.id, sizeof(a.id))) != 0) {
+		duetctl_keys_wipe(&a.keys);
 		return duetctl_fail("create: cannot read /dev/urandom for an id: %s",
 				    strerror(-rc));
-	rc = create_keys(mode, suite, key, key_given, key_text);
+	}
+	rc = create_keys(a.mode, a.suite, &a.keys, key_text);
 	if (rc != DUETCTL_EXIT_OK)
 		return rc;
 
-	script_keys(ctl, id, keys);
+	script_keys(ctl, a.id, keys);
 	snprintf(maxlen, sizeof(maxlen), "%d", DUET_REDIS_EVENTS_MAXLEN);
 	for (n = 0; n < 4; n++)
 		args[n] = keys[n];
-	args[n++] = id;
+	args[n++] = a.id;
 	args[n++] = maxlen;
-	args[n++] = "mode";
-	args[n++] = mode;
-	for (unsigned int k = 0; k < 4; k++) {
-		if (key_text[k][0] != '\0') {
-			args[n++] = key_fields[k];
-			args[n++] = key_text[k];
-		}
-	}
-	if (a_src[0] != '\0') {
-		args[n++] = "a_src";
-		args[n++] = a_src;
-	}
-	if (b_src[0] != '\0') {
-		args[n++] = "b_src";
-		args[n++] = b_src;
-	}
-	if (a_ip[0] != '\0') {
-		args[n++] = "a_ip";
-		args[n++] = a_ip;
-	}
-	if (b_ip[0] != '\0') {
-		args[n++] = "b_ip";
-		args[n++] = b_ip;
-	}
-	if (idle_str[0] != '\0') {
-		args[n++] = "idle_ms";
-		args[n++] = idle_str;
-	}
-	if (expires != 0) {
-		snprintf(expires_str, sizeof(expires_str), "%llu", (unsigned long long)expires);
-		args[n++] = "expires";
-		args[n++] = expires_str;
-	}
+	add_field(args, &n, "mode", a.mode);
+	for (k = 0; k < DUETCTL_KEY_COUNT; k++)
+		add_field(args, &n, duetctl_key_fields[k], key_text[k]);
+	add_field(args, &n, "a_src", a.a_src);
+	add_field(args, &n, "b_src", a.b_src);
+	add_field(args, &n, "a_ip", a.a_ip);
+	add_field(args, &n, "b_ip", a.b_ip);
+	add_field(args, &n, "idle_ms", a.idle_ms);
+	if (a.expires != 0)
+		snprintf(expires_str, sizeof(expires_str), "%llu", (unsigned long long)a.expires);
+	add_field(args, &n, "expires", expires_str);
+	add_field(args, &n, "relatch", a.relatch);
+	add_field(args, &n, "max_pps", a.max_pps);
+	add_field(args, &n, "max_kbps", a.max_kbps);
 
 	if (duetctl_connect(ctl) != 0) {
 		duet_secure_zero(key_text, sizeof(key_text));
 		return DUETCTL_EXIT_FAIL;
 	}
 	reply = duet_redis_script(&ctl->redis, DUET_SCRIPT_PAIR_CREATE, 4, n, args);
-	rc = create_report(ctl, id, mode, reply, keys[0], key_text);
+	rc = create_report(ctl, a.id, a.mode, reply, keys[0], key_text);
 	duet_secure_zero(key_text, sizeof(key_text));
 	return rc;
 }
@@ -342,7 +464,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
  * the keys each client needs. Frees the reply. */
 static int
 create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply *reply,
-	      const char *free_key, char key_text[4][DUET_SDES_TEXT_MAX])
+	      const char *free_key, char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX])
 {
 	int rc;
 
@@ -375,9 +497,9 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 		duetctl_json_kv(&j, "a", reply->element[0]->str);
 		duetctl_json_kv(&j, "b", reply->element[1]->str);
 		duetctl_json_kv(&j, "mode", mode);
-		for (unsigned int k = 0; k < 4; k++)
+		for (unsigned int k = 0; k < DUETCTL_KEY_COUNT; k++)
 			if (key_text[k][0] != '\0')
-				duetctl_json_kv(&j, key_fields[k], key_text[k]);
+				duetctl_json_kv(&j, duetctl_key_fields[k], key_text[k]);
 		duetctl_json_close(&j, '}');
 		duetctl_json_end(&j);
 	} else {
@@ -387,9 +509,9 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 		duetctl_print_text(ctl->out, reply->element[1]->str, reply->element[1]->len);
 		if (strcmp(mode, "passthrough") != 0)
 			fprintf(ctl->out, " mode=%s", mode);
-		for (unsigned int k = 0; k < 4; k++)
+		for (unsigned int k = 0; k < DUETCTL_KEY_COUNT; k++)
 			if (key_text[k][0] != '\0')
-				fprintf(ctl->out, " %s=\"%s\"", key_fields[k], key_text[k]);
+				fprintf(ctl->out, " %s=\"%s\"", duetctl_key_fields[k], key_text[k]);
 		fputc('\n', ctl->out);
 	}
 	freeReplyObject(reply);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -31,6 +32,7 @@
 #include "duet_conf.h"
 #include "duet_pair.h"
 #include "duet_pkt.h"
+#include "duet_police.h"
 #include "duet_port.h"
 #include "duet_stats.h"
 #include "duet_sync.h"
@@ -42,6 +44,7 @@ RTE_LOG_REGISTER_DEFAULT(duetd_logtype, INFO);
 #define CTL_RING_SIZE 256
 #define ARP_RETRY_MS 1000
 #define ARP_REFRESH_MS 60000
+#define ARP_WINDOW_MS 1000 /* a gateway reply is learnt this long after our request */
 
 static volatile bool quit;
 
@@ -60,6 +63,8 @@ struct duetd {
 	struct duet_pair_table *pairs;
 	struct duet_worker *workers;
 	struct duet_lcore_stats *stats;
+	struct duet_police_budget *budgets; /* [DUET_BUDGET_MAX], shared by workers */
+	bool allow_core_dumps;
 	struct duet_sync *sync;
 	uint64_t print_stats_ms;
 	uint64_t next_arp_ms[DUET_CONF_MAX_PORTS];
@@ -78,9 +83,11 @@ static void
 usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [EAL args] -- -c FILE [--print-stats-ms N]\n"
+		"usage: %s [EAL args] -- -c FILE [--print-stats-ms N] [--allow-core-dumps]\n"
 		"  -c, --config FILE       duetd config (see config/duetd.conf)\n"
 		"  --print-stats-ms N      print a counters line every N ms (0: off)\n"
+		"  --allow-core-dumps      let the process dump core (off by default: a core\n"
+		"                          would hold SRTP keys and the Redis password)\n"
 		"  -h, --help              this text\n"
 		"EAL args are DPDK's usual ones, e.g. -l 0,1 -a 0000:01:00.0 or\n"
 		"--vdev net_af_packet0,iface=eth1. The main lcore runs the control thread;\n"
@@ -89,11 +96,12 @@ usage(const char *prog)
 }
 
 static int
-parse_args(int argc, char **argv, const char **config, uint64_t *print_ms)
+parse_args(int argc, char **argv, const char **config, uint64_t *print_ms, bool *core_dumps)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "print-stats-ms", required_argument, NULL, 'p' },
+		{ "allow-core-dumps", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,6 +122,9 @@ parse_args(int argc, char **argv, const char **config, uint64_t *print_ms)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		case 'D':
+			*core_dumps = true;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -218,10 +229,20 @@ setup_dataplane(struct duetd *d)
 			       RTE_CACHE_LINE_SIZE);
 	d->workers = rte_zmalloc("duet_workers", conf->n_workers * sizeof(*d->workers),
 				 RTE_CACHE_LINE_SIZE);
-	if (d->stats == NULL || d->workers == NULL) {
+	d->budgets = rte_zmalloc("duet_budgets", DUET_BUDGET_MAX * sizeof(*d->budgets),
+				 RTE_CACHE_LINE_SIZE);
+	if (d->stats == NULL || d->workers == NULL || d->budgets == NULL) {
 		fprintf(stderr, "duetd: out of memory for workers\n");
 		return -ENOMEM;
 	}
+	duet_police_budget_init(&d->budgets[DUET_BUDGET_NO_PAIR], rte_get_tsc_hz(),
+				conf->security.budget_no_pair_pps, rte_get_tsc_cycles());
+	duet_police_budget_init(&d->budgets[DUET_BUDGET_UNLATCHED], rte_get_tsc_hz(),
+				conf->security.budget_unlatched_pps, rte_get_tsc_cycles());
+	duet_police_budget_init(&d->budgets[DUET_BUDGET_ICMP], rte_get_tsc_hz(),
+				conf->security.budget_icmp_pps, rte_get_tsc_cycles());
+	duet_police_budget_init(&d->budgets[DUET_BUDGET_ARP], rte_get_tsc_hz(),
+				conf->security.budget_arp_pps, rte_get_tsc_cycles());
 	for (i = 0; i < conf->n_workers; i++) {
 		struct duet_worker *w = &d->workers[i];
 		char name[RTE_RING_NAMESIZE];
@@ -237,6 +258,13 @@ setup_dataplane(struct duetd *d)
 		w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
 		w->idle_poll_us = conf->idle_poll_us;
 		w->quit = &quit;
+		w->policy = &conf->policy;
+		w->budgets = d->budgets;
+		w->police_tau = duet_police_tau(rte_get_tsc_hz(), conf->security.police_burst_ms);
+		w->srtp_max_ssrc = conf->security.srtp_max_ssrc;
+		w->egress.ttl = (uint8_t)conf->ttl;
+		w->egress.keep_dscp = conf->dscp == DUET_CONF_DSCP_KEEP;
+		w->egress.tos = w->egress.keep_dscp ? 0 : (uint8_t)(conf->dscp << 2);
 		w->ctl_ring = rte_ring_create(name, CTL_RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->ctl_ring == NULL || duet_worker_init(w, (int)rte_socket_id()) != 0) {
@@ -269,8 +297,12 @@ gateway_arp(struct duetd *d, uint64_t now)
 		m->data_len = m->pkt_len = (uint32_t)duet_pkt_build_arp_request(
 			rte_pktmbuf_mtod(m, uint8_t *), p->mac, p->addrs_be[0], p->gateway_be);
 		m->port = (uint16_t)i;
-		if (rte_ring_enqueue(d->workers[0].ctl_ring, m) != 0)
+		if (rte_ring_enqueue(d->workers[0].ctl_ring, m) != 0) {
 			rte_pktmbuf_free(m);
+			continue;
+		}
+		/* Only a reply inside this window teaches the gateway's MAC. */
+		duet_port_arp_asked(p, rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * ARP_WINDOW_MS);
 	}
 }
 
@@ -326,6 +358,7 @@ teardown(struct duetd *d)
 	duet_pair_table_free(d->pairs);
 	rte_free(d->workers);
 	rte_free(d->stats);
+	rte_free(d->budgets);
 	rte_mempool_free(d->mp);
 }
 
@@ -339,6 +372,11 @@ main(int argc, char **argv)
 	unsigned int i;
 	int n, rc, shared, status = 1;
 
+	/* A core dump would hold SRTP keys and the Redis password: none
+	 * unless --allow-core-dumps (this also keeps non-root users from
+	 * attaching a debugger). Before anything secret is read. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fprintf(stderr, "duetd: cannot turn core dumps off: %s\n", strerror(errno));
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "duetd: EAL init failed: %s\n", rte_strerror(rte_errno));
@@ -347,8 +385,10 @@ main(int argc, char **argv)
 	argc -= n;
 	argv += n;
 	argv[0] = (char *)"duetd";
-	if (parse_args(argc, argv, &config, &d.print_stats_ms) != 0)
+	if (parse_args(argc, argv, &config, &d.print_stats_ms, &d.allow_core_dumps) != 0)
 		goto out_eal;
+	if (d.allow_core_dumps && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+		fprintf(stderr, "duetd: --allow-core-dumps: %s\n", strerror(errno));
 	rc = duet_conf_load(config, &d.conf, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "duetd: %s\n", err);

@@ -592,6 +592,88 @@ parse_desc(struct ctx *ctx, const char *sec, const char *key, const char *val, u
 	return 0;
 }
 
+/* "46", or "keep" for the caller's own DSCP. */
+static int
+parse_dscp(struct ctx *ctx, const char *sec, const char *key, const char *val, uint32_t *out)
+{
+	uint64_t v;
+	int ret;
+
+	if (strcmp(val, "keep") == 0) {
+		*out = DUET_CONF_DSCP_KEEP;
+		return 0;
+	}
+	if (*val != '\0' && !isdigit((unsigned char)*val))
+		return fail(ctx, sec, key, val, "expected a DSCP 0..63 or keep");
+	ret = parse_uint(ctx, sec, key, val, 0, 63, &v);
+	if (ret == 0)
+		*out = (uint32_t)v;
+	return ret;
+}
+
+/*
+ * "192.0.2.0/24, 203.0.113.7": CIDR prefixes for the source policy, each
+ * listed once. allowed_peers entries are exceptions to denied_peers, so
+ * each must lie inside a denied_peers entry (the section's keys are read
+ * in file order: denied_peers first).
+ */
+static int
+parse_peers(struct ctx *ctx, const char *sec, const char *key, const char *val,
+	    struct duet_policy *pol, bool allow)
+{
+	char item[DUET_POLICY_CIDR_STRLEN];
+	const char *p = val, *end, *bad = NULL;
+	struct duet_cidr c;
+	unsigned int i, n_list;
+	const struct duet_cidr *list;
+	bool inside;
+	size_t n;
+
+	if (*val == '\0')
+		return 0; /* none */
+	for (;;) {
+		p = skip_spaces(p);
+		end = strchr(p, ',');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			return fail(ctx, sec, key, val, "empty entry; expected CIDR prefixes "
+				    "(192.0.2.0/24) separated by commas");
+		if (n >= sizeof(item))
+			return fail(ctx, sec, key, val, "'%.*s...' is not a CIDR prefix", 20, p);
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (duet_cidr_parse(item, &c, &bad) != 0)
+			return fail(ctx, sec, key, val, "'%s' is not a CIDR prefix: %s", item, bad);
+		list = allow ? pol->allowed : pol->denied;
+		n_list = allow ? pol->n_allowed : pol->n_denied;
+		for (i = 0; i < n_list; i++)
+			if (memcmp(&list[i], &c, sizeof(c)) == 0)
+				return fail(ctx, sec, key, val, "%s is listed twice", item);
+		if (allow) {
+			struct duet_addr first = {.family = c.family};
+
+			memcpy(first.ip, c.ip, sizeof(first.ip));
+			inside = false;
+			for (i = 0; i < pol->n_denied && !inside; i++)
+				inside = pol->denied[i].len <= c.len &&
+					 duet_cidr_match(&pol->denied[i], &first);
+			if (!inside)
+				return fail(ctx, sec, key, val,
+					    "%s is inside no denied_peers entry (allowed_peers "
+					    "only makes exceptions to denied_peers; write "
+					    "denied_peers first)", item);
+		}
+		if (duet_policy_add_cidr(pol, &c, allow) != 0)
+			return fail(ctx, sec, key, val, "more than %d entries",
+				    DUET_POLICY_MAX_CIDRS);
+		if (end == NULL)
+			return 0;
+		p = end + 1;
+	}
+}
+
 /* ---- keys of each section ---- */
 
 enum key_type {
@@ -606,6 +688,10 @@ enum key_type {
 	KEY_GATEWAY,
 	KEY_RX_DESC,
 	KEY_TX_DESC,
+	KEY_RELATCH,
+	KEY_DSCP,
+	KEY_DENIED_PEERS,
+	KEY_ALLOWED_PEERS,
 };
 
 struct key_def {
@@ -627,12 +713,32 @@ static const struct key_def relay_keys[] = {
 	{"stats_interval_ms", KEY_U32, false, 100, 3600000, CONF_OFF(stats_interval_ms)},
 	{"heartbeat_ttl_ms", KEY_U32, false, 1, 86400000, CONF_OFF(heartbeat_ttl_ms)},
 	{"idle_poll_us", KEY_U32, false, 0, 100000, CONF_OFF(idle_poll_us)},
+	{"relatch", KEY_RELATCH, false, 0, 0, 0},
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
 static const struct key_def media_keys[] = {
 	{"port_min", KEY_U16, true, 1, 65535, CONF_OFF(port_min)},
 	{"port_max", KEY_U16, true, 1, 65535, CONF_OFF(port_max)},
+	{"ttl", KEY_U32, false, 1, 255, CONF_OFF(ttl)},
+	{"dscp", KEY_DSCP, false, 0, 0, 0},
+	{NULL, KEY_U32, false, 0, 0, 0},
+};
+
+#define SEC_OFF(field) offsetof(struct duet_conf, security.field)
+
+static const struct key_def security_keys[] = {
+	{"denied_peers", KEY_DENIED_PEERS, false, 0, 0, 0},
+	{"allowed_peers", KEY_ALLOWED_PEERS, false, 0, 0, 0},
+	{"max_pps", KEY_U32, false, 0, 10000000, SEC_OFF(max_pps)},
+	{"max_kbps", KEY_U32, false, 0, 100000000, SEC_OFF(max_kbps)},
+	{"police_burst_ms", KEY_U32, false, 1, 10000, SEC_OFF(police_burst_ms)},
+	{"budget_no_pair_pps", KEY_U32, false, 0, 10000000, SEC_OFF(budget_no_pair_pps)},
+	{"budget_unlatched_pps", KEY_U32, false, 0, 10000000, SEC_OFF(budget_unlatched_pps)},
+	{"budget_icmp_pps", KEY_U32, false, 0, 1000000, SEC_OFF(budget_icmp_pps)},
+	{"budget_arp_pps", KEY_U32, false, 0, 1000000, SEC_OFF(budget_arp_pps)},
+	/* 16 is DUET_SRTP_MAX_SSRC, the size of the fast path's SSRC table. */
+	{"srtp_max_ssrc", KEY_U32, false, 1, 16, SEC_OFF(srtp_max_ssrc)},
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
@@ -652,7 +758,7 @@ static const struct key_def port_keys[] = {
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
-#define MAX_SECTION_KEYS 8
+#define MAX_SECTION_KEYS 16
 
 /* Which keys each single-instance section has seen; all start false. */
 struct section_seen {
@@ -704,6 +810,16 @@ set_key(struct ctx *ctx, const char *sec, const struct key_def *k, const char *v
 		return parse_desc(ctx, sec, k->name, val, &port->rx_desc);
 	case KEY_TX_DESC:
 		return parse_desc(ctx, sec, k->name, val, &port->tx_desc);
+	case KEY_RELATCH:
+		if (duet_relatch_parse(val, &conf->relatch) != 0)
+			return fail(ctx, sec, k->name, val, "expected ssrc, any or never");
+		return 0;
+	case KEY_DSCP:
+		return parse_dscp(ctx, sec, k->name, val, &conf->dscp);
+	case KEY_DENIED_PEERS:
+	case KEY_ALLOWED_PEERS:
+		return parse_peers(ctx, sec, k->name, val, &conf->policy,
+				   k->type == KEY_ALLOWED_PEERS);
 	}
 	return fail(ctx, sec, k->name, NULL, "internal error: unhandled key type");
 }
@@ -853,6 +969,20 @@ check_whole(struct ctx *ctx, const struct duet_conf *conf, const bool *relay_see
 	return 0;
 }
 
+/* Every service address joins the source policy: the relay never sends to
+ * itself. */
+static int
+add_own_addresses(struct ctx *ctx, struct duet_conf *conf)
+{
+	unsigned int p, i;
+
+	for (p = 0; p < conf->n_ports; p++)
+		for (i = 0; i < conf->ports[p].n_addrs; i++)
+			if (duet_policy_add_own(&conf->policy, &conf->ports[p].addrs[i]) != 0)
+				return fail(ctx, "port", NULL, NULL, "too many service addresses");
+	return 0;
+}
+
 /* DUET_REDIS_PASSWORD, when set and not empty, wins over the file. */
 static int
 apply_password_env(struct ctx *ctx, struct duet_conf *conf)
@@ -876,7 +1006,7 @@ apply_password_env(struct ctx *ctx, struct duet_conf *conf)
 static int
 load_sections(struct ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *conf)
 {
-	struct section_seen relay = {0}, media = {0}, redis = {0};
+	struct section_seen relay = {0}, media = {0}, redis = {0}, security = {0};
 	struct rte_cfgfile_entry *entries = NULL;
 	char sec[CFG_NAME_LEN];
 	int n_sections, s, n, ret = 0;
@@ -906,13 +1036,16 @@ load_sections(struct ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *conf)
 		} else if (strcmp(sec, "redis") == 0) {
 			single = &redis;
 			keys = redis_keys;
+		} else if (strcmp(sec, "security") == 0) {
+			single = &security;
+			keys = security_keys;
 		} else if (strncmp(sec, PORT_PREFIX, strlen(PORT_PREFIX)) == 0) {
 			ret = load_port(ctx, sec, entries, n, conf);
 			continue;
 		} else {
 			ret = fail(ctx, sec, NULL, NULL,
-				   "unknown section; expected relay, media, redis or "
-				   "port <ethdev name>");
+				   "unknown section; expected relay, media, redis, "
+				   "security or port <ethdev name>");
 			break;
 		}
 		if (single->present) {
@@ -932,6 +1065,8 @@ load_sections(struct ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *conf)
 		ret = check_required(ctx, "redis", redis_keys, redis.keys);
 	if (ret == 0)
 		ret = check_whole(ctx, conf, relay.keys);
+	if (ret == 0)
+		ret = add_own_addresses(ctx, conf);
 	return ret;
 }
 
@@ -945,6 +1080,18 @@ duet_conf_defaults(struct duet_conf *conf)
 	conf->stats_interval_ms = 1000;
 	conf->heartbeat_ttl_ms = 5000;
 	conf->idle_poll_us = 0;
+	conf->relatch = DUET_RELATCH_SSRC;
+	conf->ttl = 64;
+	conf->dscp = 46; /* EF, RFC 3246: what voice is marked with */
+	conf->security.max_pps = 500;
+	conf->security.max_kbps = 1000;
+	conf->security.police_burst_ms = 200;
+	conf->security.budget_no_pair_pps = 20000;
+	conf->security.budget_unlatched_pps = 20000;
+	conf->security.budget_icmp_pps = 100;
+	conf->security.budget_arp_pps = 100;
+	conf->security.srtp_max_ssrc = 4;
+	duet_policy_init(&conf->policy);
 	conf->redis.connect_timeout_ms = 1000;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "duet_addr.h"
+#include "duet_policy.h"
 
 #define DUET_CONF_MAX_PORTS 8	  /**< ethdev ports duetd serves */
 #define DUET_CONF_MAX_ADDRS 16	  /**< service addresses per port */
@@ -39,6 +40,21 @@ struct duet_conf_redis {
 	uint32_t connect_timeout_ms; /**< connect and command timeout */
 };
 
+/** DSCP value meaning "keep the caller's DSCP" ([media] dscp = keep). */
+#define DUET_CONF_DSCP_KEEP 255u
+
+/** Section [security]: what strangers may do to the relay and through it. */
+struct duet_conf_security {
+	uint32_t max_pps;	       /**< per-leg policer, packets/s; 0 = no packet limit */
+	uint32_t max_kbps;	       /**< per-leg policer, kbit/s of IP packets; 0 = no byte limit */
+	uint32_t police_burst_ms;      /**< policer burst allowance, ms at the rate */
+	uint32_t budget_no_pair_pps;   /**< relay-wide: packets/s to endpoints with no pair */
+	uint32_t budget_unlatched_pps; /**< relay-wide: packets/s to legs with no client yet */
+	uint32_t budget_icmp_pps;      /**< relay-wide: ICMP echo replies/s */
+	uint32_t budget_arp_pps;       /**< relay-wide: ARP replies/s */
+	uint32_t srtp_max_ssrc;	       /**< SRTP streams per direction (verify, rekey) */
+};
+
 /** The whole configuration. */
 struct duet_conf {
 	char relay_id[DUET_CONF_RELAY_ID_MAX + 1]; /**< [relay] id: [A-Za-z0-9_-] */
@@ -47,11 +63,17 @@ struct duet_conf {
 	uint32_t max_pairs;	     /**< [relay] max_pairs */
 	uint32_t idle_timeout_ms;    /**< [relay] idle_timeout_ms, default per pair; 0 = never */
 	uint32_t relatch_silence_ms; /**< [relay] relatch_silence_ms */
+	uint8_t relatch;	     /**< [relay] relatch: enum duet_relatch */
 	uint32_t stats_interval_ms;  /**< [relay] stats_interval_ms */
 	uint32_t heartbeat_ttl_ms;   /**< [relay] heartbeat_ttl_ms */
 	uint32_t idle_poll_us;	     /**< [relay] idle_poll_us: sleep when rx is empty, 0 = busy poll */
 	uint16_t port_min;	     /**< [media] port_min */
 	uint16_t port_max;	     /**< [media] port_max */
+	uint32_t ttl;		     /**< [media] ttl: TTL of relayed packets, 1..255 */
+	uint32_t dscp;		     /**< [media] dscp: 0..63, or DUET_CONF_DSCP_KEEP */
+	struct duet_conf_security security; /**< [security] */
+	struct duet_policy policy;   /**< source policy: built-in classes, every service
+					  address, [security] denied_peers/allowed_peers */
 	struct duet_conf_redis redis; /**< [redis] */
 	struct duet_conf_port ports[DUET_CONF_MAX_PORTS]; /**< [port <name>] sections */
 	unsigned int n_ports;

@@ -117,6 +117,7 @@ sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_
 			__atomic_load_n(&c->drop_peer_unlatched, __ATOMIC_RELAXED);
 		out->drop_auth += __atomic_load_n(&c->drop_auth, __ATOMIC_RELAXED);
 		out->drop_replay += __atomic_load_n(&c->drop_replay, __ATOMIC_RELAXED);
+		out->drop_policed += __atomic_load_n(&c->drop_policed, __ATOMIC_RELAXED);
 	}
 }
 
@@ -375,10 +376,10 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 				       (size_t)capacity * sizeof(*t->crypto), RTE_CACHE_LINE_SIZE,
 				       socket_id);
 	t->retire = calloc(1, sizeof(*t->retire));
-	t->rtp = rte_zmalloc_socket("duet_leg_rtp", (size_t)capacity * 2 * sizeof(*t->rtp),
-				    RTE_CACHE_LINE_SIZE, socket_id);
+	t->rx = rte_zmalloc_socket("duet_leg_rx", (size_t)capacity * 2 * sizeof(*t->rx),
+				   RTE_CACHE_LINE_SIZE, socket_id);
 	if (t->legs == NULL || t->counters == NULL || t->ctl == NULL || t->free_slots == NULL ||
-	    t->crypto == NULL || t->retire == NULL || t->rtp == NULL)
+	    t->crypto == NULL || t->retire == NULL || t->rx == NULL)
 		goto err_free;
 	/* Hand out low slots first: pop from the end. */
 	for (i = 0; i < capacity; i++)
@@ -466,7 +467,7 @@ duet_pair_table_free(struct duet_pair_table *t)
 		free(t->retire);
 	}
 	rte_free(t->crypto);
-	rte_free(t->rtp);
+	rte_free(t->rx);
 	rte_hash_free(t->ep_hash);
 	rte_hash_free(t->id_hash);
 	rte_free(t->qsbr);
@@ -512,6 +513,10 @@ check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
 	}
 	if (duet_pair_mode_name(s->mode) == NULL) {
 		snprintf(why, whylen, "unknown mode %u", s->mode);
+		return -EINVAL;
+	}
+	if (duet_relatch_name(s->relatch) == NULL) {
+		snprintf(why, whylen, "unknown relatch policy %u", s->relatch);
 		return -EINVAL;
 	}
 	for (k = 0; k < 2; k++) {
@@ -580,6 +585,32 @@ leg_set_pin(struct duet_leg *l, const struct duet_addr *pin)
 	duet_leg_write_done(l, seq);
 }
 
+/* A leg's receive line for a new pair; not yet reachable: plain stores. A
+ * full bucket to start with: a TAT of 0 is in the past of any TSC below
+ * 2^63 (a century of uptime at 3 GHz). */
+static void
+rx_init(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
+{
+	memset(rx, 0, sizeof(*rx));
+	duet_police_rate_set(&rx->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
+	rx->relatch = spec->relatch;
+}
+
+/* A record changed limits or policy in place: workers read these fields
+ * while the leg is live, one relaxed word at a time. A packet between two
+ * stores is policed by the old packet cost and the new byte cost, or the
+ * reverse: both are limits the control plane asked for. */
+static void
+rx_update(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
+{
+	struct duet_police_rate r;
+
+	duet_police_rate_set(&r, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
+	__atomic_store_n(&rx->rate.pkt_cost, r.pkt_cost, __ATOMIC_RELAXED);
+	__atomic_store_n(&rx->rate.byte_cost_q16, r.byte_cost_q16, __ATOMIC_RELAXED);
+	__atomic_store_n(&rx->relatch, spec->relatch, __ATOMIC_RELAXED);
+}
+
 static int
 pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
 	 char *why, size_t whylen)
@@ -624,7 +655,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 
 		/* Not yet reachable by any worker: plain stores. */
 		memset(l, 0, sizeof(*l));
-		memset(&t->rtp[2 * slot + k], 0, sizeof(t->rtp[0]));
+		rx_init(&t->rx[2 * slot + k], spec);
 		l->local = spec->ep[k];
 		l->port_idx = spec->port_idx[k];
 		l->mode = spec->mode;
@@ -705,9 +736,11 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 			if (rc != 0)
 				return rc;
 		}
-		for (k = 0; k < 2; k++)
+		for (k = 0; k < 2; k++) {
 			if (!duet_addr_equal(&c->spec.pin[k], &spec->pin[k]))
 				leg_set_pin(&t->legs[2 * slot + k], &spec->pin[k]);
+			rx_update(&t->rx[2 * slot + k], spec);
+		}
 		c->spec = *spec;
 		duet_secure_zero(c->spec.key, sizeof(c->spec.key));
 		return 1;
@@ -866,7 +899,7 @@ void
 duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
 	      struct duet_rtp_leg *out)
 {
-	duet_rtp_leg_read(&t->rtp[2 * slot + (leg & 1)], out);
+	duet_rtp_leg_read(&t->rx[2 * slot + (leg & 1)].rtp, out);
 }
 
 bool

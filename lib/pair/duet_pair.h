@@ -62,6 +62,9 @@ struct duet_pair_spec {
 	uint16_t port_idx[2];	       /**< index of the duet port each endpoint is on */
 	uint32_t idle_ms;	       /**< idle timeout in ms, 0 = never (the contract parser fills in the relay default) */
 	uint64_t expires;	       /**< unix seconds when the pair ends, 0 = never */
+	uint8_t relatch;	       /**< enum duet_relatch (passthrough re-latch policy) */
+	uint32_t max_pps;	       /**< per-leg policer, packets/s, 0 = no packet limit */
+	uint32_t max_kbps;	       /**< per-leg policer, kbit/s of IP packets, 0 = no byte limit */
 	struct duet_sdes key[DUET_KEY_COUNT]; /**< SRTP keys (key_len 0 = none); secret */
 };
 
@@ -96,6 +99,7 @@ struct duet_leg_counters {
 	uint64_t drop_peer_unlatched; /**< dropped: the other leg had no client yet */
 	uint64_t drop_auth;	     /**< dropped: SRTP/SRTCP tag wrong (keyed modes) */
 	uint64_t drop_replay;	     /**< dropped: SRTP/SRTCP index replayed or too old */
+	uint64_t drop_policed;	     /**< dropped: over the leg's policer */
 };
 
 /** Final figures of an ended pair. */

@@ -26,6 +26,8 @@
 
 #include "duet_addr.h"
 #include "duet_pair.h"
+#include "duet_police.h"
+#include "duet_policy.h"
 #include "duet_rtp_leg_fp.h"
 #include "duet_srtp_fp.h"
 
@@ -44,13 +46,35 @@ struct duet_pair_crypto {
 	struct duet_sdes key[DUET_KEY_COUNT]; /**< control thread only: the keys in use */
 };
 
+/**
+ * A leg's receive line: what a packet from the leg's client needs besides
+ * the latch, in one cache line of its own, prefetched with the leg.
+ * - rtp: the RTP statistics (see duet_rtp_leg_fp.h for who writes them);
+ * - police_tat: the leg's policer bucket, CAS by any worker;
+ * - rate, relatch: the pair's limits and re-latch policy, written by the
+ *   control thread (before publish, or with relaxed atomic stores when the
+ *   record changes in place), read by workers;
+ * - ssrc: the SSRC of the client's last accepted packet (passthrough),
+ *   relaxed stores by the worker that accepted it; the `ssrc` re-latch
+ *   policy asks a new source for it.
+ */
+struct duet_leg_rx {
+	struct duet_rtp_leg rtp;      /**< 32 B: RTP loss and jitter */
+	uint64_t police_tat;	      /**< policer bucket (duet_police_fp.h) */
+	struct duet_police_rate rate; /**< max_pps / max_kbps as TSC costs */
+	uint32_t ssrc;		      /**< client's last SSRC (valid when has_ssrc) */
+	uint8_t has_ssrc;	      /**< ssrc was seen */
+	uint8_t relatch;	      /**< enum duet_relatch */
+	uint8_t reserved[2];
+} __attribute__((aligned(64)));
+
 /** The table. Hot, read-mostly fields first. */
 struct duet_pair_table {
 	struct rte_hash *ep_hash;	      /**< endpoint -> leg index; LF readers */
 	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
 	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
 	struct duet_pair_crypto **crypto;     /**< per slot; NULL for passthrough pairs */
-	struct duet_rtp_leg *rtp;	      /**< per leg: RTP loss/jitter, see duet_rtp_leg_fp.h */
+	struct duet_leg_rx *rx;		      /**< per leg: receive line (RTP stats, policer) */
 	struct rte_rcu_qsbr *qsbr;	      /**< one reader per worker */
 	uint32_t capacity;		      /**< pairs */
 	uint32_t n_workers;		      /**< RCU readers */
@@ -100,11 +124,18 @@ duet_pair_srtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
 	return c != NULL ? &c->dir[leg_idx & 1] : NULL;
 }
 
+/** Receive line of leg leg_idx (RTP statistics, policer, re-latch state). */
+static inline struct duet_leg_rx *
+duet_pair_rx_at(const struct duet_pair_table *t, uint32_t leg_idx)
+{
+	return &t->rx[leg_idx];
+}
+
 /** RTP receive statistics of leg leg_idx (packets from its client). */
 static inline struct duet_rtp_leg *
 duet_pair_rtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
 {
-	return &t->rtp[leg_idx];
+	return &t->rx[leg_idx].rtp;
 }
 
 /** This worker's counters of leg leg_idx. Worker widx only. */
@@ -242,27 +273,61 @@ duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t no
 }
 
 /**
- * A packet from src (Ethernet source src_mac) arrived at leg l at TSC now:
- * decide, and latch or re-latch the leg when the rule says so. On accept the
- * leg's last_rx_tsc is updated and a changed next-hop MAC is learned.
- * Worker lcores.
- * @param view out: the leg as it is after this packet
+ * The `ssrc` and `never` re-latch policies, on top of duet_latch_decide():
+ * may a packet with SSRC ssrc (has_ssrc false: none, not RTP) that the rule
+ * would let move the leg really move it? Worker lcores.
+ */
+static inline bool
+duet_relatch_allows(const struct duet_leg_rx *rx, bool has_ssrc, uint32_t ssrc)
+{
+	switch (rx->relatch) {
+	case DUET_RELATCH_ANY:
+		return true;
+	case DUET_RELATCH_NEVER:
+		return false;
+	default:
+		/* A phone that moved keeps its SSRC; a stranger does not know it. */
+		return has_ssrc && __atomic_load_n(&rx->has_ssrc, __ATOMIC_RELAXED) &&
+		       __atomic_load_n(&rx->ssrc, __ATOMIC_RELAXED) == ssrc;
+	}
+}
+
+/** Remember the SSRC of a packet the leg accepted from its client. */
+static inline void
+duet_leg_rx_note_ssrc(struct duet_leg_rx *rx, uint32_t ssrc)
+{
+	if (__atomic_load_n(&rx->ssrc, __ATOMIC_RELAXED) != ssrc ||
+	    !__atomic_load_n(&rx->has_ssrc, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&rx->ssrc, ssrc, __ATOMIC_RELAXED);
+		__atomic_store_n(&rx->has_ssrc, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/**
+ * Act on a verdict that duet_latch_decide() gave for a packet from src
+ * (Ethernet source src_mac) on leg l at TSC now, against the view `view`
+ * read with duet_leg_read(): latch or re-latch the leg when the rule says
+ * so, or note the client's packet. On accept the leg's last_rx_tsc is
+ * updated and a changed next-hop MAC is learned. The rule is decided again
+ * under the leg's write side, since another lcore may have changed the leg
+ * since the view was read. Worker lcores.
+ * @param may_move false: the caller checked this packet only as the leg's
+ *        client, so a verdict that would now latch or re-latch it is a
+ *        DUET_LATCH_REJECT instead
+ * @param view in: the leg as read; out: the leg as it is after this packet
  * @return the verdict; DUET_LATCH_REJECT (not the client) and DUET_LATCH_BUSY
  *         (another lcore held the leg's write side throughout: only when
  *         that lcore was descheduled inside it) mean drop.
  */
 static inline enum duet_latch_verdict
-duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
-	    uint64_t now, uint64_t silence, struct duet_leg_view *view)
+duet_leg_commit(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
+		uint64_t now, uint64_t silence, bool may_move, enum duet_latch_verdict d,
+		struct duet_leg_view *view)
 {
-	uint64_t last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
-	enum duet_latch_verdict d;
+	uint64_t last;
 	uint32_t seq;
 
-	if (!duet_leg_read(l, view))
-		return DUET_LATCH_BUSY;
-	d = duet_latch_decide(view, src, last, now, silence);
-	if (d == DUET_LATCH_REJECT)
+	if (d == DUET_LATCH_REJECT || d == DUET_LATCH_BUSY)
 		return d;
 	if (d == DUET_LATCH_ACCEPT && view->has_hop_mac &&
 	    memcmp(view->hop_mac, src_mac, 6) == 0)
@@ -282,6 +347,8 @@ duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_m
 	view->client = l->client;
 	last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
 	d = duet_latch_decide(view, src, last, now, silence);
+	if (!may_move && d != DUET_LATCH_ACCEPT)
+		d = DUET_LATCH_REJECT;
 	if (d != DUET_LATCH_REJECT) {
 		l->client = *src;
 		l->state = DUET_LEG_LATCHED;
@@ -300,6 +367,26 @@ duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_m
 accepted:
 	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
 	return d;
+}
+
+/**
+ * A packet from src (Ethernet source src_mac) arrived at leg l at TSC now:
+ * read the leg, decide, and latch or re-latch it when the rule says so
+ * (duet_leg_commit()). Worker lcores.
+ * @param view out: the leg as it is after this packet
+ * @return the verdict, as duet_leg_commit()
+ */
+static inline enum duet_latch_verdict
+duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
+	    uint64_t now, uint64_t silence, struct duet_leg_view *view)
+{
+	uint64_t last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+	enum duet_latch_verdict d;
+
+	if (!duet_leg_read(l, view))
+		return DUET_LATCH_BUSY;
+	d = duet_latch_decide(view, src, last, now, silence);
+	return duet_leg_commit(l, src, src_mac, now, silence, true, d, view);
 }
 
 #endif /* DUET_PAIR_FP_H */

@@ -112,51 +112,88 @@ duet_pkt_sum_change(uint64_t sum, const uint8_t *before, const uint8_t *after, s
 	return sum;
 }
 
+/** The relay's own IPv4 header fields for relayed packets ([media] ttl, dscp). */
+struct duet_pkt_egress {
+	uint8_t ttl;	   /**< TTL of every relayed packet */
+	uint8_t tos;	   /**< DSCP << 2, ECN 0 */
+	uint8_t keep_dscp; /**< non-zero: the caller's DSCP instead of tos (ECN still 0) */
+};
+
+/** IPv4 flags and fragment offset of relayed packets: DF, offset 0. */
+#define DUET_PKT_IP4_DF 0x4000u
+
 /**
- * Rewrite a parsed IPv4/UDP frame to leave from relay endpoint `from` toward
- * client `to`: Ethernet src/dst set, IPv4 src/dst set, TTL decremented,
- * IPv4 header checksum recomputed (left as zero when ip_cksum_offload is
- * true: the NIC fills it), UDP ports set and the UDP checksum updated
- * incrementally (RFC 1624) so a corrupted payload stays detectable end to
- * end; a zero UDP checksum (none) stays zero. The caller has checked TTL > 1.
+ * Rewrite a parsed IPv4/UDP frame to leave from relay endpoint `from`
+ * toward client `to`, with a header of the relay's own, so the far side
+ * learns nothing about the sender's host or path: a fresh 20-byte IPv4
+ * header (IP options dropped) with the relay's TTL and DSCP, ECN 0, IP ID 0
+ * and DF set (an atomic datagram, RFC 6864: its ID means nothing, and a
+ * constant ID tells nothing about the relay's traffic), the total length
+ * taken from the UDP length (bytes past the IP total length are not part
+ * of the packet any more), and a fresh Ethernet header. The IPv4 checksum is
+ * computed (left zero when ip_cksum_offload: the NIC fills it); the UDP
+ * checksum is updated incrementally (RFC 1624) for the new addresses and
+ * ports only, so a corrupted payload stays detectable end to end, and a
+ * zero UDP checksum (none) stays zero.
+ *
+ * The new frame starts `shift` bytes into the old one (the IP options'
+ * length): the caller drops that many bytes from the front and trims the
+ * frame to DUET_PKT_ETH_HLEN + 20 + pi->l4_len bytes. pi is updated to the
+ * new frame (l3_off, l4_off, ip_total).
  *
  * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_UDP
- * @param pi its parse result (l3_off, l4_off used; IPv4 options are kept)
+ * @param pi its parse result
  * @param from relay endpoint the datagram now leaves from (IPv4)
  * @param to client address it goes to (IPv4)
  * @param smac our port's MAC
  * @param dmac next hop's MAC
+ * @param eg the relay's TTL and DSCP
  * @param ip_cksum_offload true when the NIC computes the IPv4 header checksum
+ * @return shift, the bytes to drop from the front of the frame
  * Worker lcores.
  */
-static inline void
-duet_pkt_rewrite_udp4(uint8_t *frame, const struct duet_pkt_info *pi,
-		      const struct duet_addr *from, const struct duet_addr *to,
-		      const uint8_t smac[6], const uint8_t dmac[6], bool ip_cksum_offload)
+static inline uint16_t
+duet_pkt_rewrite_udp4(uint8_t *frame, struct duet_pkt_info *pi, const struct duet_addr *from,
+		      const struct duet_addr *to, const uint8_t smac[6], const uint8_t dmac[6],
+		      const struct duet_pkt_egress *eg, bool ip_cksum_offload)
 {
-	uint8_t *ip = frame + pi->l3_off;
+	uint16_t shift = (uint16_t)(pi->l4_off - 20 - DUET_PKT_ETH_HLEN);
 	uint8_t *udp = frame + pi->l4_off;
+	uint8_t *ip = udp - 20;
+	uint8_t *eth = ip - DUET_PKT_ETH_HLEN;
 	uint8_t was[12], now[12];
-	uint16_t hc;
-
-	memcpy(frame, dmac, 6);
-	memcpy(frame + 6, smac, 6);
+	uint8_t tos = eg->tos;
+	uint16_t hc, total = (uint16_t)(20 + pi->l4_len);
 
 	/* Addresses (8 bytes) then ports (4 bytes): everything the UDP
-	 * checksum covers that changes. The TTL is outside its pseudo-header. */
-	memcpy(was, ip + DUET_PKT_IP4_SRC, 8);
+	 * checksum covers that changes. Read before the new header (which
+	 * may overlap the old one) is written. */
+	memcpy(was, frame + pi->l3_off + DUET_PKT_IP4_SRC, 8);
 	memcpy(was + 8, udp, 4);
+	if (eg->keep_dscp)
+		tos = (uint8_t)(frame[pi->l3_off + 1] & 0xfc);
 	memcpy(now, from->ip, 4);
 	memcpy(now + 4, to->ip, 4);
 	memcpy(now + 8, &from->port, 2);
 	memcpy(now + 10, &to->port, 2);
 
+	ip[0] = 0x45;
+	ip[1] = tos;
+	duet_pkt_store16(ip + DUET_PKT_IP4_TOTLEN, htons(total));
+	duet_pkt_store16(ip + 4, 0);				  /* ID */
+	duet_pkt_store16(ip + 6, htons(DUET_PKT_IP4_DF));	  /* flags, offset */
+	ip[DUET_PKT_IP4_TTL] = eg->ttl;
+	ip[9] = 17;
 	memcpy(ip + DUET_PKT_IP4_SRC, now, 8);
-	ip[DUET_PKT_IP4_TTL]--;
 	if (ip_cksum_offload)
 		duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
 	else
-		duet_pkt_ip4_cksum_set(ip, (size_t)(pi->l4_off - pi->l3_off));
+		duet_pkt_ip4_cksum_set(ip, 20);
+
+	memcpy(eth, dmac, 6);
+	memcpy(eth + 6, smac, 6);
+	eth[12] = 0x08;
+	eth[13] = 0x00;
 
 	memcpy(udp, now + 8, 4);
 	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
@@ -166,23 +203,23 @@ duet_pkt_rewrite_udp4(uint8_t *frame, const struct duet_pkt_info *pi,
 		/* A computed zero is sent as all ones, since zero means "none". */
 		duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
 	}
+	pi->l3_off = DUET_PKT_ETH_HLEN;
+	pi->l4_off = DUET_PKT_ETH_HLEN + 20;
+	pi->ip_total = total;
+	return shift;
 }
 
 /**
- * Set a parsed IPv4/UDP frame's UDP length (header + payload) and the IP
- * total length that follows from it, after the payload changed size (SRTP
- * rekey: suites differ in tag length). Call before duet_pkt_rewrite_udp4(),
- * which recomputes the IPv4 header checksum; pi is updated. Worker lcores.
+ * Set a parsed IPv4/UDP frame's UDP length (header + payload) after the
+ * payload changed size (SRTP rekey: suites differ in tag length). Call
+ * before duet_pkt_rewrite_udp4(), which writes the IP total length from it;
+ * pi is updated. Worker lcores.
  */
 static inline void
 duet_pkt_udp4_resize(uint8_t *frame, struct duet_pkt_info *pi, uint16_t udp_len)
 {
-	uint16_t total = (uint16_t)(pi->l4_off - pi->l3_off + udp_len);
-
-	duet_pkt_store16(frame + pi->l3_off + DUET_PKT_IP4_TOTLEN, htons(total));
 	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_LEN, htons(udp_len));
 	pi->l4_len = udp_len;
-	pi->ip_total = total;
 }
 
 /**

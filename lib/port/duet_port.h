@@ -31,6 +31,7 @@ struct duet_port {
 	unsigned int n_addrs;			  /**< count of addrs_be */
 	uint32_t gateway_be;			  /**< gateway IPv4, 0 if none */
 	uint64_t gateway_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
+	uint64_t arp_wait_tsc;			  /**< a gateway reply is learnt until this TSC, 0 = none asked */
 	char name[64];				  /**< ethdev name from the config */
 };
 
@@ -78,6 +79,30 @@ duet_port_gateway_mac(const struct duet_port *p, uint8_t mac[6])
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(w >> (8 * (5 - i)));
 	return true;
+}
+
+/** Open the window for the gateway's ARP reply: the control thread sent a
+ * request and a reply is learnt until TSC `until`. */
+static inline void
+duet_port_arp_asked(struct duet_port *p, uint64_t until)
+{
+	__atomic_store_n(&p->arp_wait_tsc, until, __ATOMIC_RELEASE);
+}
+
+/**
+ * A worker got an ARP reply from the gateway at TSC now: take the window if
+ * one is open, so one request teaches one reply and a second (spoofed)
+ * answer to the same request moves nothing. @return true to learn it.
+ */
+static inline bool
+duet_port_arp_answered(struct duet_port *p, uint64_t now)
+{
+	uint64_t until = __atomic_load_n(&p->arp_wait_tsc, __ATOMIC_ACQUIRE);
+
+	if (until == 0 || (int64_t)(now - until) > 0)
+		return false;
+	return __atomic_compare_exchange_n(&p->arp_wait_tsc, &until, 0, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
 }
 
 /** Store the gateway MAC (a worker that saw the gateway's ARP). */

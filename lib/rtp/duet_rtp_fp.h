@@ -71,6 +71,36 @@ duet_rtp_demux(const uint8_t *p, size_t len)
 }
 
 /**
+ * Is this datagram plausibly RTP or RTCP version 2, SRTP and SRTCP
+ * included, by what travels in the clear? At least 12 bytes (an RTP fixed
+ * header; RTCP's header, SSRC and SRTCP index need as much), version 2,
+ * then for RTP the CSRC list fits, and for RTCP (RFC 5761 demultiplexing)
+ * the first packet's length field fits. This is evidence, not proof: it
+ * keeps empty datagrams, STUN, DTLS and junk from latching a leg.
+ * @param ssrc out: the sender's SSRC (RTP: bytes 8..11, RTCP: 4..7)
+ * @return DUET_RTP_KIND_RTP, DUET_RTP_KIND_RTCP, or DUET_RTP_KIND_OTHER
+ */
+static inline enum duet_rtp_kind
+duet_rtp_plausible(const uint8_t *p, size_t len, uint32_t *ssrc)
+{
+	enum duet_rtp_kind k;
+
+	if (len < DUET_RTP_HDR_LEN)
+		return DUET_RTP_KIND_OTHER;
+	k = duet_rtp_demux(p, len);
+	if (k == DUET_RTP_KIND_RTP) {
+		if (DUET_RTP_HDR_LEN + 4u * (p[0] & 0x0fu) > len)
+			return DUET_RTP_KIND_OTHER;
+		*ssrc = duet_rtp_be32(p + 8);
+	} else if (k == DUET_RTP_KIND_RTCP) {
+		if (((size_t)duet_rtp_be16(p + 2) + 1u) * 4u > len)
+			return DUET_RTP_KIND_OTHER;
+		*ssrc = duet_rtp_be32(p + 4);
+	}
+	return k;
+}
+
+/**
  * Parse the clear-text part of an RTP header: fixed header, CSRC list and
  * header extension. Padding is not read (in SRTP it is encrypted), so
  * payload_len runs to the end of the packet and pad_len is 0.

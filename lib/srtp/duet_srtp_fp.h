@@ -18,6 +18,8 @@
 #ifndef DUET_SRTP_FP_H
 #define DUET_SRTP_FP_H
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -31,14 +33,28 @@ struct duet_srtp_sess {
 	uint8_t suite;		/**< enum duet_srtp_suite */
 };
 
+/** Most SRTP streams (SSRCs) one direction may hold ([security] srtp_max_ssrc). */
+#define DUET_SRTP_MAX_SSRC 16
+
+/** An SSRC a direction has a libsrtp2 stream for, and when it last authenticated. */
+struct duet_srtp_ssrc {
+	uint64_t last_tsc; /**< TSC of its last authentic packet */
+	uint32_t ssrc;	   /**< host order */
+	uint32_t reserved;
+};
+
 /** One direction of a pair: packets arriving at one leg. */
 struct duet_srtp_ctx {
 	uint32_t busy;			/**< owner flag, see the file comment */
-	uint32_t reserved;
+	uint16_t n_ssrc;		/**< entries in ssrcs (owner only) */
+	uint16_t reserved;
 	struct duet_srtp_sess *in;	/**< sender's key (`<leg>_in`): verify and rekey */
 	struct duet_srtp_sess *in_prev; /**< sender's previous key, until prev_until_tsc */
 	struct duet_srtp_sess *out;	/**< receiver's key (`<peer>_out`): rekey */
 	uint64_t prev_until_tsc;	/**< in_prev is tried until this TSC */
+	/** The SSRCs libsrtp2 holds streams for (owner only): the cap on them
+	 * is what bounds a keyed pair's memory under an SSRC sweep. */
+	struct duet_srtp_ssrc ssrcs[DUET_SRTP_MAX_SSRC];
 } __attribute__((aligned(64)));
 
 /** What happened to a packet. */
@@ -50,7 +66,11 @@ enum duet_srtp_verdict {
 	DUET_SRTP_BUSY,	    /**< another lcore holds the direction */
 	DUET_SRTP_PROTECT,  /**< re-protect failed (rekey) */
 	DUET_SRTP_NO_KEY,   /**< no session (should not happen in a keyed mode) */
+	DUET_SRTP_SSRC_LIMIT, /**< a new SSRC, and every stream slot is taken by a live one */
 };
+
+/** duet_srtp_admit(): a new SSRC with room for it. */
+#define DUET_SRTP_ADMIT_NEW (-1)
 
 /** Most bytes SRTP/SRTCP protection adds: a 16-byte GCM tag and the 4-byte
  * SRTCP index (duet never uses an MKI, which SRTP_MAX_TRAILER_LEN allows). */
@@ -98,6 +118,96 @@ duet_srtp_status(srtp_err_status_t st)
 	if (st == srtp_err_status_auth_fail || st == srtp_err_status_cipher_fail)
 		return DUET_SRTP_AUTH;
 	return DUET_SRTP_BAD;
+}
+
+/* Drop a stream from a session, if it has one for the SSRC. */
+static inline void
+duet_srtp_sess_drop_stream(struct duet_srtp_sess *x, uint32_t ssrc)
+{
+	if (x != NULL)
+		(void)srtp_remove_stream(x->s, htonl(ssrc));
+}
+
+/* The SSRC a packet carries (RTP: bytes 8..11, RTCP: 4..7); len >= 12. */
+static inline uint32_t
+duet_srtp_ssrc_of(const uint8_t *p)
+{
+	const uint8_t *sp = duet_srtp_is_rtcp(p) ? p + 4 : p + 8;
+
+	return (uint32_t)sp[0] << 24 | (uint32_t)sp[1] << 16 | (uint32_t)sp[2] << 8 | sp[3];
+}
+
+/**
+ * The SSRC cap, before any crypto: may this packet's SSRC use (or get) a
+ * libsrtp2 stream in this direction? A known SSRC may. A new one may while
+ * fewer than max streams exist; when all are taken, it may only if the
+ * stream silent the longest has been silent for more than `silence` TSC
+ * cycles, and that stream (*victim) is removed once the new packet has
+ * authenticated (duet_srtp_admitted()): a sender without the key evicts
+ * nothing and, since libsrtp2 only makes a stream for an authentic
+ * packet, fills nothing either. The caller holds the direction.
+ * @param victim out: the entry to remove after authentication, or -1
+ * @return the SSRC's index, DUET_SRTP_ADMIT_NEW, or -ENOSPC (refuse:
+ *         DUET_SRTP_SSRC_LIMIT). Packets too short to carry an SSRC get
+ *         DUET_SRTP_ADMIT_NEW: verify and rekey refuse them as DUET_SRTP_BAD.
+ */
+static inline int
+duet_srtp_admit(const struct duet_srtp_ctx *d, const uint8_t *p, int len, unsigned int max,
+		uint64_t now, uint64_t silence, int *victim)
+{
+	unsigned int i, oldest = 0;
+	uint32_t ssrc;
+
+	*victim = -1;
+	if (len < 12)
+		return DUET_SRTP_ADMIT_NEW;
+	ssrc = duet_srtp_ssrc_of(p);
+	for (i = 0; i < d->n_ssrc; i++) {
+		if (d->ssrcs[i].ssrc == ssrc)
+			return (int)i;
+		if ((int64_t)(d->ssrcs[i].last_tsc - d->ssrcs[oldest].last_tsc) < 0)
+			oldest = i;
+	}
+	if (max > DUET_SRTP_MAX_SSRC)
+		max = DUET_SRTP_MAX_SSRC;
+	if (d->n_ssrc < max)
+		return DUET_SRTP_ADMIT_NEW;
+	if (d->n_ssrc == 0 || (int64_t)(now - d->ssrcs[oldest].last_tsc) <= (int64_t)silence)
+		return -ENOSPC;
+	*victim = (int)oldest;
+	return DUET_SRTP_ADMIT_NEW;
+}
+
+/**
+ * After an authentic packet: note its SSRC's time, or record the new SSRC,
+ * first removing the silent stream duet_srtp_admit() chose from every
+ * session of the direction (libsrtp2 frees it here: rare, a full table and
+ * a silent stream, and libsrtp2 allocates for a new SSRC on this path
+ * anyway). The caller holds the direction.
+ * @param removed incremented for each stream removed
+ */
+static inline void
+duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *p, int len,
+		   uint64_t now, uint64_t *removed)
+{
+	if (idx >= 0) {
+		d->ssrcs[idx].last_tsc = now;
+		return;
+	}
+	if (victim >= 0 && victim < d->n_ssrc) {
+		uint32_t old = d->ssrcs[victim].ssrc;
+
+		duet_srtp_sess_drop_stream(d->in, old);
+		duet_srtp_sess_drop_stream(d->in_prev, old);
+		duet_srtp_sess_drop_stream(d->out, old);
+		d->ssrcs[victim] = d->ssrcs[--d->n_ssrc];
+		(*removed)++;
+	}
+	if (len < 12 || d->n_ssrc >= DUET_SRTP_MAX_SSRC)
+		return;
+	d->ssrcs[d->n_ssrc].ssrc = duet_srtp_ssrc_of(p);
+	d->ssrcs[d->n_ssrc].last_tsc = now;
+	d->n_ssrc++;
 }
 
 /* Unprotect p in place with session x; len updated on success. */

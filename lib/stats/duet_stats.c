@@ -50,6 +50,7 @@ duet_stats_sum(const struct duet_lcore_stats *per_lcore, unsigned int n,
 		out->arp_learned += s->arp_learned;
 		out->latched += s->latched;
 		out->relatched += s->relatched;
+		out->srtp_streams_removed += s->srtp_streams_removed;
 		for (d = 0; d < DUET_DROP_MAX; d++)
 			out->drops[d] += s->drops[d];
 	}

@@ -29,6 +29,7 @@ struct duet_lcore_stats {
 	uint64_t arp_learned;		   /**< gateway ARP replies learnt */
 	uint64_t latched;		   /**< legs latched on a first packet */
 	uint64_t relatched;		   /**< legs re-latched after silence */
+	uint64_t srtp_streams_removed;	   /**< silent SRTP streams removed for a new SSRC */
 	uint64_t drops[DUET_DROP_MAX];	   /**< drops by reason */
 } __attribute__((aligned(64)));
 

@@ -11,11 +11,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <inttypes.h>
 
 #include <arpa/inet.h>
 
 #include "duet_contract.h"
 #include "duet_parse.h"
+#include "duet_policy_fp.h"
 
 #define QUOTE_MAX 48
 
@@ -33,6 +35,9 @@ enum field_kind {
 	F_A_OUT,
 	F_B_IN,
 	F_B_OUT,
+	F_RELATCH,
+	F_MAX_PPS,
+	F_MAX_KBPS,
 	F_MAX
 };
 
@@ -48,6 +53,9 @@ static const char *const field_names[F_MAX] = {
 	[F_A_OUT] = "a_out",
 	[F_B_IN] = "b_in",
 	[F_B_OUT] = "b_out",
+	[F_RELATCH] = "relatch",
+	[F_MAX_PPS] = "max_pps",
+	[F_MAX_KBPS] = "max_kbps",
 };
 
 static int
@@ -204,6 +212,15 @@ parse_pin(const char *name, const char *value, const struct duet_conf *conf,
 	 * Any answer but -ENOENT means the IP is one of ours. */
 	if (duet_conf_endpoint_port(conf, pin) != -ENOENT)
 		return refuse(why, whylen, "field %s: is a service address of this relay", name);
+	/* The same rule as for every latched source (duet_policy_fp.h). The
+	 * reason names the class, never the address. */
+	if (duet_policy_check(&conf->policy, pin) != DUET_POLICY_OK) {
+		char cls[96];
+
+		duet_policy_explain(&conf->policy, pin, cls, sizeof(cls));
+		return refuse(why, whylen, "field %s: refused by the source policy (%s)", name,
+			      cls);
+	}
 	return 0;
 }
 
@@ -269,6 +286,29 @@ parse_keys(uint8_t mode, const char *const *val, struct duet_sdes *key, char *wh
 		if (duet_sdes_parse(v, &key[k], &bad) != 0)
 			return refuse(why, whylen, "field %s: %s", name, bad);
 	}
+	return 0;
+}
+
+/* An optional policer limit: absent or empty keeps *out (the relay's
+ * default); 0 means no limit of that kind. */
+static int
+parse_limit(const char *name, const char *value, uint32_t max, uint32_t *out, char *why,
+	    size_t whylen)
+{
+	char q[QUOTE_MAX + 4];
+	uint64_t v;
+	int rc;
+
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	rc = parse_record_u64(value, &v);
+	if (rc == -EINVAL)
+		return refuse(why, whylen, "field %s: '%s' is not a number", name,
+			      duet_contract_quote(value, q, sizeof(q)));
+	if (rc != 0 || v > max)
+		return refuse(why, whylen, "field %s: '%s' above the maximum %" PRIu32, name,
+			      duet_contract_quote(value, q, sizeof(q)), max);
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -350,6 +390,22 @@ duet_contract_parse_pair(const char *id, const struct duet_contract_field *field
 				      duet_contract_quote(val[F_EXPIRES], q, sizeof(q)));
 		spec.expires = v;
 	}
+
+	spec.relatch = conf->relatch;
+	if (val[F_RELATCH] != NULL && val[F_RELATCH][0] != '\0' &&
+	    duet_relatch_parse(val[F_RELATCH], &spec.relatch) != 0)
+		return refuse(why, whylen, "field relatch: '%s' unknown (ssrc, any, never)",
+			      duet_contract_quote(val[F_RELATCH], q, sizeof(q)));
+	spec.max_pps = conf->security.max_pps;
+	rc = parse_limit("max_pps", val[F_MAX_PPS], DUET_CONTRACT_MAX_PPS_MAX, &spec.max_pps, why,
+			 whylen);
+	if (rc != 0)
+		return rc;
+	spec.max_kbps = conf->security.max_kbps;
+	rc = parse_limit("max_kbps", val[F_MAX_KBPS], DUET_CONTRACT_MAX_KBPS_MAX, &spec.max_kbps,
+			 why, whylen);
+	if (rc != 0)
+		return rc;
 
 	/* Keys last, so no other refusal leaves a parsed key on the stack. */
 	rc = parse_keys(spec.mode, val, spec.key, why, whylen);

@@ -27,6 +27,12 @@
 /** Largest idle_ms a pair may ask for (one day). */
 #define DUET_CONTRACT_IDLE_MS_MAX 86400000u
 
+/** Largest max_pps a pair may ask for (as [security] max_pps). */
+#define DUET_CONTRACT_MAX_PPS_MAX 10000000u
+
+/** Largest max_kbps a pair may ask for (as [security] max_kbps). */
+#define DUET_CONTRACT_MAX_KBPS_MAX 100000000u
+
 /** Largest expires accepted: 9999-12-31T23:59:59Z in unix seconds. */
 #define DUET_CONTRACT_EXPIRES_MAX 253402300799ull
 
@@ -61,7 +67,10 @@ int duet_contract_check_id(const char *id, char *why, size_t whylen);
  * must be distinct service addresses of this relay with the UDP port in the
  * media range; `a_src`/`b_src` (optional) must be unicast addresses of the
  * endpoint's family; `mode` must be passthrough, verify or rekey;
- * `idle_ms` and `expires` must be unsigned decimal numbers in range; the
+ * `idle_ms` and `expires` must be unsigned decimal numbers in range;
+ * `relatch` (ssrc | any | never), `max_pps` and `max_kbps` (optional,
+ * 0 = no limit; absent = the relay's [relay]/[security] default); a pin
+ * must pass the source policy (duet_policy_fp.h); the
  * SRTP key fields (`a_in`, `b_in` for verify; those and `a_out`, `b_out`
  * for rekey; none for passthrough) must be SDES values (duet_sdes.h).
  * Unknown fields are ignored; a field given twice is refused. out->key

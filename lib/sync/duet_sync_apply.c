@@ -142,22 +142,39 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 		s->book[slot].seen_gen = s->load_gen;
 }
 
-/* Overwrite the values of SRTP key fields in a pair's HGETALL reply before
- * hiredis frees it, so no key lingers in freed memory. */
-static void
-wipe_key_values(const redisReply *r)
+/* The record fields that hold SRTP keys, by duet_pair's key index. */
+static const char *const key_fields[DUET_KEY_COUNT] = {
+	[DUET_KEY_A_IN] = "a_in",
+	[DUET_KEY_A_OUT] = "a_out",
+	[DUET_KEY_B_IN] = "b_in",
+	[DUET_KEY_B_OUT] = "b_out",
+};
+
+/* Compared as counted bytes: a field name from Redis may hold a NUL. */
+static bool
+is_key_field(const redisReply *name)
+{
+	unsigned int k;
+
+	for (k = 0; k < DUET_KEY_COUNT; k++)
+		if (name->len == strlen(key_fields[k]) &&
+		    memcmp(name->str, key_fields[k], name->len) == 0)
+			return true;
+	return false;
+}
+
+void
+sync_wipe_key_values(const redisReply *r)
 {
 	size_t i;
 
-	if (r->type != REDIS_REPLY_ARRAY)
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 		return;
 	for (i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
 
-		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || k->len != 4)
-			continue;
-		if (strcmp(k->str, "a_in") == 0 || strcmp(k->str, "b_in") == 0 ||
-		    strcmp(k->str, "a_out") == 0 || strcmp(k->str, "b_out") == 0)
+		if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+		    is_key_field(k))
 			duet_secure_zero(v->str, v->len);
 	}
 }
@@ -203,7 +220,7 @@ apply_record(struct duet_sync *s, const char *id, const redisReply *r)
 	}
 	apply_put(s, id, f, n);
 out:
-	wipe_key_values(r);
+	sync_wipe_key_values(r);
 	if (f != stack)
 		free(f);
 }

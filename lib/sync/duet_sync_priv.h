@@ -195,6 +195,11 @@ void sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info
 void sync_step_load(struct duet_sync *s);
 /* One XINFO + XREAD round of following the events stream. */
 void sync_step_follow(struct duet_sync *s);
+/* Overwrite, in place, the value of every SRTP key field (a_in, a_out,
+ * b_in, b_out) of a pair's HGETALL reply, so no key lingers in the memory
+ * hiredis frees; other values are left as they are. Anything but an array
+ * reply is left alone. */
+void sync_wipe_key_values(const redisReply *r);
 
 /* ---- duet_sync_writeback.c ---- */
 

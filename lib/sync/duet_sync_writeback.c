@@ -405,6 +405,7 @@ stats_cmd(struct cmd *c, const char *key, const char *state, const char *reason,
 		LEG_FIELD("drop_peer_unlatched", f->leg[k].drop_peer_unlatched);
 		LEG_FIELD("drop_auth", f->leg[k].drop_auth);
 		LEG_FIELD("drop_replay", f->leg[k].drop_replay);
+		LEG_FIELD("drop_policed", f->leg[k].drop_policed);
 		LEG_FIELD("rtp_expected", duet_rtp_leg_expected(&f->rtp[k]));
 		LEG_FIELD("rtp_lost", duet_rtp_leg_lost(&f->rtp[k]));
 		LEG_FIELD("rtp_reordered", f->rtp[k].reordered);
@@ -479,6 +480,10 @@ sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	cmd_u64(&c, fin->leg[0].drop_replay);
 	cmd_str(&c, "b_drop_replay");
 	cmd_u64(&c, fin->leg[1].drop_replay);
+	cmd_str(&c, "a_drop_policed");
+	cmd_u64(&c, fin->leg[0].drop_policed);
+	cmd_str(&c, "b_drop_policed");
+	cmd_u64(&c, fin->leg[1].drop_policed);
 	cmd_str(&c, "a_rtp_lost");
 	cmd_u64(&c, duet_rtp_leg_lost(&fig.rtp[0]));
 	cmd_str(&c, "b_rtp_lost");
@@ -696,6 +701,18 @@ heartbeat(struct duet_sync *s, uint64_t now_ms)
 	cmd_u64(&c, rx_pps);
 	cmd_str(&c, "fwd_pps");
 	cmd_u64(&c, fwd_pps);
+	cmd_str(&c, "arp_replies");
+	cmd_u64(&c, sum.arp_replies);
+	cmd_str(&c, "arp_learned");
+	cmd_u64(&c, sum.arp_learned);
+	cmd_str(&c, "icmp_replies");
+	cmd_u64(&c, sum.icmp_replies);
+	cmd_str(&c, "latched");
+	cmd_u64(&c, sum.latched);
+	cmd_str(&c, "relatched");
+	cmd_u64(&c, sum.relatched);
+	cmd_str(&c, "srtp_streams_removed");
+	cmd_u64(&c, sum.srtp_streams_removed);
 	cmd_str(&c, "drops");
 	cmd_u64(&c, duet_stats_total_drops(&sum));
 	for (d = 0; d < DUET_DROP_MAX; d++) {

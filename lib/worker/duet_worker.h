@@ -19,10 +19,22 @@
 
 #include "duet_conf.h"
 #include "duet_pair.h"
+#include "duet_pkt_fp.h"
+#include "duet_police.h"
+#include "duet_policy.h"
 #include "duet_port.h"
 #include "duet_stats.h"
 
 #define DUET_WORKER_BURST 32 /**< rx/tx burst size */
+
+/** The relay-wide budgets ([security] budget_*_pps), shared by all workers. */
+enum duet_budget {
+	DUET_BUDGET_NO_PAIR = 0, /**< packets to endpoints with no pair */
+	DUET_BUDGET_UNLATCHED,	 /**< packets that would latch or re-latch a leg */
+	DUET_BUDGET_ICMP,	 /**< ICMP echo replies */
+	DUET_BUDGET_ARP,	 /**< ARP replies */
+	DUET_BUDGET_MAX,
+};
 
 /** One worker lcore's context. */
 struct duet_worker {
@@ -39,6 +51,11 @@ struct duet_worker {
 	volatile bool *quit;		  /**< set by the main thread to stop */
 	uint64_t rtp_clock_mult;	  /**< TSC to 48 kHz RTP clock, 32.32 fixed point */
 	uint8_t *scratch;		  /**< DUET_SRTP_SCRATCH bytes, aligned, for SRTP work; wiped after each use */
+	const struct duet_policy *policy; /**< source policy (read-only, from the config) */
+	struct duet_police_budget *budgets; /**< [DUET_BUDGET_MAX], shared by all workers */
+	uint64_t police_tau;		  /**< per-leg policer burst allowance, TSC cycles */
+	uint32_t srtp_max_ssrc;		  /**< SRTP streams per direction */
+	struct duet_pkt_egress egress;	  /**< TTL and DSCP of relayed packets */
 	struct rte_eth_dev_tx_buffer *txb[DUET_CONF_MAX_PORTS]; /**< per out port */
 } __attribute__((aligned(64)));
 

@@ -18,6 +18,9 @@
 #include "duet_pair_fp.h"
 #include "duet_pkt.h"
 #include "duet_pkt_fp.h"
+#include "duet_police_fp.h"
+#include "duet_policy_fp.h"
+#include "duet_rtp_fp.h"
 #include "duet_srtp_fp.h"
 #include "duet_worker.h"
 
@@ -52,28 +55,53 @@ duet_worker_tx(struct duet_worker *w, unsigned int out, struct rte_mbuf *m, uint
 	rte_eth_tx_buffer(w->ports[out].port_id, w->queue, w->txb[out], m);
 }
 
-/* ARP: answer requests for our addresses, learn the gateway's MAC. */
+/* Charge one packet to a relay-wide budget. */
+static inline bool
+duet_worker_budget(struct duet_worker *w, enum duet_budget b, uint64_t now)
+{
+	return duet_police_budget_take(&w->budgets[b], now);
+}
+
+/*
+ * ARP: answer requests for our addresses (under the relay-wide ARP budget),
+ * and learn the gateway's MAC only from a reply to a request the control
+ * thread sent, inside its window (duet_port_arp_answered). Anything else
+ * that claims the gateway's address moves nothing and is counted.
+ */
 static inline void
 duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
-		const struct duet_pkt_info *pi)
+		const struct duet_pkt_info *pi, uint64_t now)
 {
 	struct duet_port *port = &w->ports[in];
+	bool for_us;
 	uint32_t sip, tip;
 
 	memcpy(&sip, pi->src.ip, 4);
 	memcpy(&tip, pi->dst.ip, 4);
-	if (port->gateway_be != 0 && sip == port->gateway_be && pi->arp_op == 2) {
-		duet_port_set_gateway_mac(port, pi->src_mac);
-		w->stats->arp_learned++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	if (pi->arp_op == 1 && duet_port_owns(port, tip)) {
-		if (port->gateway_be != 0 && sip == port->gateway_be)
+	for_us = duet_port_owns(port, tip);
+	if (port->gateway_be != 0 && sip == port->gateway_be) {
+		if (pi->arp_op == 2 && for_us && duet_port_arp_answered(port, now)) {
 			duet_port_set_gateway_mac(port, pi->src_mac);
+			w->stats->arp_learned++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		/* A request from the gateway for our address is answered
+		 * below, but teaches nothing: anyone can send one. */
+		if (pi->arp_op != 1 || !for_us) {
+			duet_worker_drop(w, m, DUET_DROP_ARP_UNSOLICITED);
+			return;
+		}
+	}
+	if (pi->arp_op == 1 && for_us) {
 		uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-		size_t len = duet_pkt_arp_to_reply(f, pi, port->mac);
+		size_t len;
 
+		if (!duet_worker_budget(w, DUET_BUDGET_ARP, now)) {
+			duet_worker_drop(w, m, DUET_DROP_BUDGET_ARP);
+			return;
+		}
+		len = duet_pkt_arp_to_reply(f, pi, port->mac);
 		/* Pad to the Ethernet minimum ourselves: not every driver does. */
 		if (len < 60 && rte_pktmbuf_tailroom(m) + m->data_len >= 60) {
 			memset(f + len, 0, 60 - len);
@@ -106,6 +134,7 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 	const uint8_t *dmac;
 	uint64_t bytes;
 	uint8_t gw[6];
+	uint16_t shift;
 	unsigned int out;
 
 	if (!duet_leg_read(peer, &pv)) {
@@ -126,15 +155,18 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 		duet_worker_drop(w, m, DUET_DROP_NO_NEXT_HOP);
 		return 0;
 	}
-	if (new_len >= 0) {
-		m->data_len = (uint16_t)(pi->l4_off + 8 + new_len);
-		m->pkt_len = m->data_len;
-		duet_pkt_udp4_resize(frame, pi, (uint16_t)(new_len + 8));
-	}
-	duet_pkt_rewrite_udp4(frame, pi, &peer->local, &pv.client, w->ports[out].mac, dmac,
-			      w->ports[out].ip_cksum_offload);
 	if (new_len >= 0)
-		duet_pkt_udp4_cksum_full(frame, pi);
+		duet_pkt_udp4_resize(frame, pi, (uint16_t)(new_len + 8));
+	shift = duet_pkt_rewrite_udp4(frame, pi, &peer->local, &pv.client, w->ports[out].mac,
+				      dmac, &w->egress, w->ports[out].ip_cksum_offload);
+	/* IP options gone from the front, bytes past the datagram from the
+	 * end: the frame is exactly Ethernet + 20 + UDP. */
+	if (shift != 0)
+		rte_pktmbuf_adj(m, shift);
+	m->data_len = (uint16_t)(pi->l4_off + pi->l4_len);
+	m->pkt_len = m->data_len;
+	if (new_len >= 0)
+		duet_pkt_udp4_cksum_full(rte_pktmbuf_mtod(m, uint8_t *), pi);
 	if (w->ports[out].ip_cksum_offload) {
 		m->l2_len = pi->l3_off;
 		m->l3_len = (uint16_t)(pi->l4_off - pi->l3_off);
@@ -158,6 +190,7 @@ duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, struct duet_leg
 		[DUET_SRTP_AUTH] = DUET_DROP_SRTP_AUTH,	    [DUET_SRTP_REPLAY] = DUET_DROP_SRTP_REPLAY,
 		[DUET_SRTP_BAD] = DUET_DROP_SRTP_BAD,	    [DUET_SRTP_BUSY] = DUET_DROP_SRTP_BUSY,
 		[DUET_SRTP_PROTECT] = DUET_DROP_SRTP_PROTECT, [DUET_SRTP_NO_KEY] = DUET_DROP_SRTP_NO_KEY,
+		[DUET_SRTP_SSRC_LIMIT] = DUET_DROP_SRTP_SSRC_LIMIT,
 	};
 
 	if (sv == DUET_SRTP_REPLAY)
@@ -170,10 +203,13 @@ duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, struct duet_leg
 /*
  * Keyed modes (verify, rekey): the packet must authenticate with the
  * sender's key before it may latch or re-latch the leg, so a spoofer
- * without the key can neither take a leg nor disturb it. Verify leaves the
- * packet as it came; rekey decrypts and re-encrypts it in place and sets
- * *new_len to the payload's new length (suites differ in tag length).
- * Returns false when the packet was dropped (and counted) here.
+ * without the key can neither take a leg nor disturb it (the caller has
+ * applied the latch rule and the policer already, so a refused source
+ * costs no crypto). A new SSRC past the direction's cap is refused before
+ * any crypto. Verify leaves the packet as it came; rekey decrypts and
+ * re-encrypts it in place and sets *new_len to the payload's new length
+ * (suites differ in tag length). Returns false when the packet was dropped
+ * (and counted) here.
  */
 static inline bool
 duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet_pkt_info *pi,
@@ -186,31 +222,30 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
 	int len = (int)pi->l4_len - 8;
 	enum duet_srtp_verdict sv;
+	int idx, victim;
 
-	/* A source the latch rule refuses anyway costs no crypto. */
-	switch (duet_leg_peek(leg, &pi->src, now, w->silence_tsc)) {
-	case DUET_LATCH_REJECT:
-		lc->drop_src++;
-		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
-		return false;
-	case DUET_LATCH_BUSY:
-		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
-		return false;
-	default:
-		break;
-	}
 	if (sc == NULL) {
 		sv = DUET_SRTP_NO_KEY;
 	} else if (!duet_srtp_ctx_take(sc)) {
 		sv = DUET_SRTP_BUSY;
 	} else {
-		if (leg->mode == DUET_MODE_REKEY) {
-			int cap = (int)(rte_pktmbuf_tailroom(m) + m->data_len) - (pi->l4_off + 8);
-
-			sv = duet_srtp_rekey(sc, payload, &len, cap, w->scratch, now);
-			*new_len = len;
+		idx = duet_srtp_admit(sc, payload, len, w->srtp_max_ssrc, now, w->silence_tsc,
+				      &victim);
+		if (idx == -ENOSPC) {
+			sv = DUET_SRTP_SSRC_LIMIT;
 		} else {
-			sv = duet_srtp_verify(sc, payload, len, w->scratch, now);
+			if (leg->mode == DUET_MODE_REKEY) {
+				int cap = (int)(rte_pktmbuf_tailroom(m) + m->data_len) -
+					  (pi->l4_off + 8);
+
+				sv = duet_srtp_rekey(sc, payload, &len, cap, w->scratch, now);
+				*new_len = len;
+			} else {
+				sv = duet_srtp_verify(sc, payload, len, w->scratch, now);
+			}
+			if (sv == DUET_SRTP_OK)
+				duet_srtp_admitted(sc, idx, victim, payload, len, now,
+						   &w->stats->srtp_streams_removed);
 		}
 		duet_srtp_ctx_give(sc);
 	}
@@ -243,8 +278,37 @@ duet_worker_rtp_stats(struct duet_worker *w, const struct rte_mbuf *m,
 }
 
 /*
+ * The checks a packet must pass before it may latch (NEW) or re-latch
+ * (MOVED) a leg, in order of cost: the relay-wide budget for such packets,
+ * the source policy, and in passthrough the evidence (plausible RTP/RTCP)
+ * and the re-latch policy. Keyed modes need authentication on top (done
+ * later). Returns the drop reason, or DUET_DROP_MAX to go on.
+ */
+static inline enum duet_drop
+duet_worker_may_latch(struct duet_worker *w, const struct duet_leg *leg,
+		      const struct duet_leg_rx *rx, const struct duet_pkt_info *pi,
+		      enum duet_latch_verdict v, enum duet_rtp_kind kind, uint32_t ssrc,
+		      uint64_t now)
+{
+	if (!duet_worker_budget(w, DUET_BUDGET_UNLATCHED, now))
+		return DUET_DROP_BUDGET_UNLATCHED;
+	if (duet_policy_check(w->policy, &pi->src) != DUET_POLICY_OK)
+		return DUET_DROP_SRC_DENIED;
+	if (leg->mode != DUET_MODE_PASSTHROUGH)
+		return DUET_DROP_MAX;
+	if (kind == DUET_RTP_KIND_OTHER)
+		return DUET_DROP_NOT_RTP;
+	if (v == DUET_LATCH_MOVED && !duet_relatch_allows(rx, true, ssrc))
+		return DUET_DROP_SRC_REJECTED;
+	return DUET_DROP_MAX;
+}
+
+/*
  * Relay one UDP packet that arrived at leg leg_idx: buffered for tx
- * (returns 1) or dropped and counted here (returns 0).
+ * (returns 1) or dropped and counted here (returns 0). The order keeps a
+ * stranger cheap: the latch rule first (a source that is not the client
+ * and may not take the leg costs one leg read), then what a latch needs
+ * (duet_worker_may_latch), then the leg's policer, and only then SRTP.
  */
 static inline uint16_t
 duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
@@ -252,31 +316,68 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
+	struct duet_leg_rx *rx = duet_pair_rx_at(t, leg_idx);
 	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
+	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
+	uint64_t last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
 	struct duet_leg_view lv;
-	enum duet_latch_verdict v;
+	enum duet_latch_verdict v, d;
+	enum duet_rtp_kind kind;
+	enum duet_drop why;
+	uint32_t ssrc = 0;
 	int new_len = -1;
 
 	if (pi->ttl <= 1) {
 		duet_worker_drop(w, m, DUET_DROP_IP_TTL);
 		return 0;
 	}
-	if (leg->mode != DUET_MODE_PASSTHROUGH &&
-	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, &new_len))
+	if (!duet_leg_read(leg, &lv)) {
+		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
 		return 0;
-	/* In keyed modes only an authentic packet gets here to (re-)latch. */
-	v = duet_leg_rx(leg, &pi->src, pi->src_mac, now, w->silence_tsc, &lv);
+	}
+	v = duet_latch_decide(&lv, &pi->src, last, now, w->silence_tsc);
 	if (v == DUET_LATCH_REJECT) {
 		lc->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
 		return 0;
 	}
-	if (v == DUET_LATCH_BUSY) {
+	kind = duet_rtp_plausible(payload, (size_t)pi->l4_len - 8, &ssrc);
+	if (v != DUET_LATCH_ACCEPT) {
+		why = duet_worker_may_latch(w, leg, rx, pi, v, kind, ssrc, now);
+		if (why != DUET_DROP_MAX) {
+			if (why == DUET_DROP_SRC_REJECTED)
+				lc->drop_src++;
+			duet_worker_drop(w, m, why);
+			return 0;
+		}
+	}
+	if (!duet_police_take(&rx->police_tat, duet_police_cost(&rx->rate, pi->ip_total),
+			      w->police_tau, now)) {
+		lc->drop_policed++;
+		duet_worker_drop(w, m, DUET_DROP_POLICED);
+		return 0;
+	}
+	if (leg->mode != DUET_MODE_PASSTHROUGH &&
+	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, &new_len))
+		return 0;
+	/* In keyed modes only an authentic packet gets here to (re-)latch. A
+	 * packet checked only as the client may not latch if the leg changed
+	 * meanwhile. */
+	d = duet_leg_commit(leg, &pi->src, pi->src_mac, now, w->silence_tsc,
+			    v != DUET_LATCH_ACCEPT, v, &lv);
+	if (d == DUET_LATCH_REJECT) {
+		lc->drop_src++;
+		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
+		return 0;
+	}
+	if (d == DUET_LATCH_BUSY) {
 		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
 		return 0;
 	}
-	w->stats->latched += v == DUET_LATCH_NEW;
-	w->stats->relatched += v == DUET_LATCH_MOVED;
+	w->stats->latched += d == DUET_LATCH_NEW;
+	w->stats->relatched += d == DUET_LATCH_MOVED;
+	if (kind != DUET_RTP_KIND_OTHER)
+		duet_leg_rx_note_ssrc(rx, ssrc);
 	duet_worker_rtp_stats(w, m, pi, leg_idx, now);
 	return duet_worker_to_peer(w, m, pi, leg_idx, lc, new_len);
 }
@@ -324,7 +425,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			continue;
 		}
 		if (pi->kind == DUET_PKT_ARP) {
-			duet_worker_arp(w, in, m, pi);
+			duet_worker_arp(w, in, m, pi, now);
 			continue;
 		}
 		memcpy(&dst, pi->dst.ip, 4);
@@ -335,6 +436,14 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		if (pi->kind == DUET_PKT_ICMP_ECHO) {
 			uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 
+			if (duet_policy_check_ip(w->policy, &pi->src) != DUET_POLICY_OK) {
+				duet_worker_drop(w, m, DUET_DROP_SRC_DENIED);
+				continue;
+			}
+			if (!duet_worker_budget(w, DUET_BUDGET_ICMP, now)) {
+				duet_worker_drop(w, m, DUET_DROP_BUDGET_ICMP);
+				continue;
+			}
 			duet_pkt_icmp_to_reply(f, pi);
 			/* The request may have reached us flooded or broadcast: the
 			 * reply always leaves from our own MAC. */
@@ -361,11 +470,14 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i]));
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i] ^ 1));
 		rte_prefetch0(duet_pair_counters_at(w->pairs, w->widx, leg_idx[i]));
-		rte_prefetch0(duet_pair_rtp_at(w->pairs, leg_idx[i]));
+		rte_prefetch0(duet_pair_rx_at(w->pairs, leg_idx[i]));
 	}
 	for (i = 0; i < nu; i++) {
 		if (!(hits & (1ULL << i))) {
-			duet_worker_drop(w, udp[i], DUET_DROP_NO_ENDPOINT);
+			duet_worker_drop(w, udp[i],
+					 duet_worker_budget(w, DUET_BUDGET_NO_PAIR, now)
+						 ? DUET_DROP_NO_ENDPOINT
+						 : DUET_DROP_BUDGET_NO_PAIR);
 			continue;
 		}
 		relayed += duet_worker_relay(w, udp[i], uinfo[i], leg_idx[i], now);

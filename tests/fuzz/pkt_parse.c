@@ -4,8 +4,10 @@
  * string is a frame; the target parses it, checks that what the parser
  * claims holds (offsets inside the frame, lengths consistent), then runs the
  * matching rewrite on a copy and checks the result parses back as expected
- * and that the rewrite neither hides nor invents checksum errors. A broken
- * claim aborts, which libFuzzer and the replay driver report as a failure.
+ * (a relayed UDP frame: the relay's own 20-byte IPv4 header, cut to the
+ * datagram) and that the rewrite neither hides nor invents checksum errors.
+ * A broken claim aborts, which libFuzzer and the replay driver report as a
+ * failure.
  *
  * Built two ways (tests/fuzz/meson.build): with clang's -fsanitize=fuzzer as
  * a libFuzzer target (DUET_FUZZ_LIBFUZZER), and always as fuzz_pkt_replay, a
@@ -76,43 +78,72 @@ dup_frame(const uint8_t *data, size_t size)
 static void
 check_udp(const uint8_t *data, size_t size, const struct duet_pkt_info *pi)
 {
-	struct duet_pkt_info again;
+	struct duet_pkt_info rw = *pi, again;
+	struct duet_pkt_egress eg;
 	struct duet_addr from, to;
-	uint8_t *f;
-	int had_cksum, was_ok;
+	const uint8_t *ip, *udp;
+	uint8_t *f, *nf, tos;
+	int had_cksum, was_ok, offload = data[0] & 1;
+	uint16_t shift;
+	size_t opts, nlen;
 
 	CHECK(pi->l4_off - pi->l3_off >= 20 && pi->l4_off - pi->l3_off <= 60);
 	CHECK(pi->l4_len >= 8 && pi->l4_len == pi->ip_total - (pi->l4_off - pi->l3_off));
 	CHECK((size_t)pi->l4_off + pi->l4_len <= size);
-	/* The caller drops TTL <= 1 before rewriting. */
-	if (pi->ttl <= 1)
-		return;
+	opts = (size_t)(pi->l4_off - pi->l3_off) - 20u;
 
 	f = dup_frame(data, size);
 	had_cksum = duet_pkt_load16(f + pi->l4_off + DUET_PKT_UDP_CKSUM) != 0;
 	was_ok = udp_cksum_ok(f, pi);
-	/* Addresses from the input, so the fuzzer varies them too. */
+	/* Addresses and egress settings from the input, so the fuzzer varies
+	 * them too; the egress ones span [media] ttl 1..255, dscp 0..63 or keep. */
 	duet_addr_set4(&from, 0x0100a8c0u ^ (uint32_t)size, (uint16_t)(size * 7));
 	duet_addr_set4(&to, (uint32_t)data[size - 1] * 0x01010101u, (uint16_t)(data[size / 2] + 1));
-	duet_pkt_rewrite_udp4(f, pi, &from, &to, relay_mac, next_hop_mac, data[0] & 1);
+	eg.ttl = (uint8_t)(1 + data[size / 3] % 255);
+	eg.tos = (uint8_t)((data[size / 4] & 0x3f) << 2);
+	eg.keep_dscp = (data[0] & 2) != 0;
+	shift = duet_pkt_rewrite_udp4(f, &rw, &from, &to, relay_mac, next_hop_mac, &eg, offload);
 
-	CHECK(duet_pkt_parse(f, size, data[0] & 1, &again) == 0);
-	CHECK(again.kind == DUET_PKT_UDP && again.ttl == pi->ttl - 1);
+	/* The new frame: the options' length in, Ethernet + 20 + UDP long,
+	 * inside the old buffer, and rw says so. */
+	CHECK(shift == opts);
+	nlen = (size_t)DUET_PKT_ETH_HLEN + 20u + pi->l4_len;
+	CHECK(shift + nlen <= size);
+	CHECK(rw.l3_off == DUET_PKT_ETH_HLEN && rw.l4_off == DUET_PKT_ETH_HLEN + 20);
+	CHECK(rw.l4_len == pi->l4_len && rw.ip_total == 20 + pi->l4_len);
+	nf = f + shift;
+	ip = nf + DUET_PKT_ETH_HLEN;
+	udp = ip + 20;
+
+	/* Cut to exactly that length it parses back as UDP, header checked. */
+	CHECK(duet_pkt_parse(nf, nlen, offload, &again) == 0);
+	CHECK(again.kind == DUET_PKT_UDP && again.ttl == eg.ttl);
+	CHECK(again.l4_off == rw.l4_off && again.l4_len == pi->l4_len);
+	CHECK(again.ip_total == rw.ip_total);
 	CHECK(duet_addr_equal(&again.src, &from) && duet_addr_equal(&again.dst, &to));
-	CHECK(again.l4_off == pi->l4_off && again.l4_len == pi->l4_len);
-	CHECK(memcmp(f, next_hop_mac, 6) == 0 && memcmp(f + 6, relay_mac, 6) == 0);
-	if (had_cksum)
-		CHECK(udp_cksum_ok(f, pi) == was_ok);
+	CHECK(memcmp(nf, next_hop_mac, 6) == 0 && memcmp(nf + 6, relay_mac, 6) == 0);
+	CHECK(nf[12] == 0x08 && nf[13] == 0x00);
+	/* The relay's header: IHL 5, its DSCP (or the caller's) with ECN 0,
+	 * ID 0, DF, checksum right (or zero for the NIC to fill). */
+	tos = eg.keep_dscp ? (uint8_t)(data[pi->l3_off + 1] & 0xfc) : eg.tos;
+	CHECK(ip[0] == 0x45 && ip[1] == tos);
+	CHECK(ip[4] == 0 && ip[5] == 0 && ip[6] == 0x40 && ip[7] == 0);
+	CHECK(ip[DUET_PKT_IP4_TTL] == eg.ttl && ip[9] == 17);
+	if (offload)
+		CHECK(duet_pkt_load16(ip + DUET_PKT_IP4_CKSUM) == 0);
 	else
-		CHECK(duet_pkt_load16(f + pi->l4_off + DUET_PKT_UDP_CKSUM) == 0);
-	/* Nothing else changes: IP version to protocol, options, UDP length,
-	 * payload and padding. */
-	CHECK(memcmp(f + pi->l3_off, data + pi->l3_off, DUET_PKT_IP4_TTL) == 0);
-	CHECK(f[pi->l3_off + 9] == data[pi->l3_off + 9]);
-	CHECK(memcmp(f + pi->l3_off + 20, data + pi->l3_off + 20, pi->l4_off - pi->l3_off - 20u) ==
-	      0);
-	CHECK(memcmp(f + pi->l4_off + 4, data + pi->l4_off + 4, 2) == 0);
-	CHECK(memcmp(f + pi->l4_off + 8, data + pi->l4_off + 8, size - pi->l4_off - 8u) == 0);
+		CHECK(sum_be(ip, 20, 0) == 0xffff);
+	/* A checksum stays as right or wrong as it was, and never becomes
+	 * zero ("none"); no checksum stays none. */
+	if (had_cksum)
+		CHECK(udp_cksum_ok(nf, &rw) == was_ok &&
+		      duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM) != 0);
+	else
+		CHECK(duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM) == 0);
+	/* The datagram is the one that came in but for its ports: UDP length
+	 * and payload unchanged. */
+	CHECK(memcmp(udp + 4, data + pi->l4_off + 4, 2) == 0);
+	CHECK(memcmp(udp + 8, data + pi->l4_off + 8, pi->l4_len - 8u) == 0);
 	free(f);
 }
 
@@ -207,7 +238,7 @@ static const struct seed seeds[] = {
 	SEED(udp_plain),   SEED(udp_opts),	 SEED(udp_padded), SEED(udp_nocksum),
 	SEED(arp_request), SEED(arp_reply),	 SEED(arp_gw_request), SEED(icmp_echo),
 	SEED(icmp_echo_reply), SEED(ipv6_udp), SEED(udp_vlan),
-	SEED(icmp_echo_zero),
+	SEED(icmp_echo_zero), SEED(udp_unusual_ip),
 };
 
 /* Every reason duet_pkt_parse() gives; the built-in corpus must reach all. */

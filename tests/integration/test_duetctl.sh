@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # test_duetctl: duetctl against a private redis-server (no duetd; one
 # network namespace of its own, for the unreachable TCP address): create, list, show, relay, ended
-# and delete in text and JSON (JSON parsed with python3), exit 2 with a
-# message naming the argument for every bad argument (Redis untouched),
-# exit 1 when Redis is unreachable or refuses the password. Prints TAP.
+# and delete in text and JSON (JSON parsed with python3), SRTP keys from a
+# keys file or stdin (--keys-file) and the old key flags' warning, the
+# optional record fields relatch, max_pps and max_kbps, exit 2 with a
+# message naming the argument for every bad argument (Redis untouched; a
+# bad keys file named with its line and no key text), exit 1 when Redis is
+# unreachable or refuses the password. Prints TAP.
 set -u
 source "$(dirname "$0")/lib.sh"
 
@@ -187,10 +190,69 @@ jcheck "create verify" "d['mode'] == 'verify' and d['a_in'].startswith('AEAD_AES
 ctl delete v-1 >/dev/null
 run "create rekey with one key given" 0 ctl --json create --id k-1 --mode rekey --a-in "$K80"
 jcheck "create rekey with one key given" "d['mode'] == 'rekey' and d['a_in'] == '$K80' and len({d['a_in'], d['a_out'], d['b_in'], d['b_out']}) == 4"
+has "old key flag warns" "warning: --a-in puts an SRTP key on the command line, where other users can read it" "$err"
+lacks "old key flag warning" "${K80#*inline:}" "$err"
 ctl delete k-1 >/dev/null
 run "create rekey text" 0 ctl create --id k-2 --mode rekey --suite AEAD_AES_256_GCM
 has "create rekey text" 'b_out="AEAD_AES_256_GCM inline:' "$out"
 ctl delete k-2 >/dev/null
+
+# --- keys from a keys file or stdin: never on the command line -------------
+# key SUITE BYTES: a fresh SDES value.
+key() { printf '%s inline:%s' "$1" "$(head -c "$2" /dev/urandom | base64 -w0)"; }
+KA_IN=$(key AES_CM_128_HMAC_SHA1_80 30) KA_OUT=$(key AES_CM_128_HMAC_SHA1_32 30)
+KB_IN=$(key AEAD_AES_128_GCM 28) KB_OUT=$(key AEAD_AES_256_GCM 44)
+keys=$tmp/keys.txt
+printf '# pair kf-1\n\na_in %s\n  a_out\t%s  \n# b leg\nb_in %s\r\nb_out %s' \
+	"$KA_IN" "$KA_OUT" "$KB_IN" "$KB_OUT" >"$keys"
+# same_keys ID NAME=VALUE...: the pair hash holds exactly these key values.
+same_keys() {
+	local id=$1 kv got
+	shift
+	for kv in "$@"; do
+		got=$(rc HGET "$R:pair:$id" "${kv%%=*}")
+		[ "$got" = "${kv#*=}" ] || { echo "${kv%%=*} in the hash differs"; return 1; }
+	done
+}
+run "create --keys-file" 0 ctl --json create --id kf-1 --mode rekey --keys-file "$keys"
+lacks "create --keys-file: no warning" "warning" "$err"
+jcheck "create --keys-file" "d['a_in'] == '$KA_IN' and d['a_out'] == '$KA_OUT' and d['b_in'] == '$KB_IN' and d['b_out'] == '$KB_OUT'"
+why=$(same_keys kf-1 a_in="$KA_IN" a_out="$KA_OUT" b_in="$KB_IN" b_out="$KB_OUT") &&
+	ok "--keys-file: the four keys read back from Redis" || fail "--keys-file: $why"
+[ "$(rc HGET "$R:pair:kf-1" mode)" = rekey ] && ok "--keys-file: mode stored" || fail "--keys-file: mode"
+ctl delete kf-1 >/dev/null
+
+printf 'b_in %s\na_in %s\n' "$KB_IN" "$KA_IN" >"$tmp/verify.txt"
+run "create --keys-file - (stdin)" 0 ctl create --id kf-2 --mode verify --keys-file - <"$tmp/verify.txt"
+has "create --keys-file - (stdin)" "a_in=\"$KA_IN\"" "$out"
+why=$(same_keys kf-2 a_in="$KA_IN" b_in="$KB_IN") &&
+	ok "--keys-file -: keys read back from Redis" || fail "--keys-file -: $why"
+[ "$(rc HEXISTS "$R:pair:kf-2" a_out)" = 0 ] && ok "--keys-file -: verify stores no a_out" ||
+	fail "--keys-file -: a_out stored in verify"
+ctl delete kf-2 >/dev/null
+
+# Keys missing from the file are made at random, as without a file.
+printf 'a_in %s\n' "$KA_IN" >"$tmp/one.txt"
+run "create --keys-file with one key" 0 ctl --json create --id kf-3 --mode verify --keys-file "$tmp/one.txt"
+jcheck "create --keys-file with one key" "d['a_in'] == '$KA_IN' and d['b_in'].startswith('AES_CM_128_HMAC_SHA1_80 inline:') and d['b_in'] != d['a_in']"
+ctl delete kf-3 >/dev/null
+
+# --- optional record fields: relatch, max_pps, max_kbps --------------------
+run "create --relatch --max-pps --max-kbps" 0 ctl create --id pol-1 --relatch any --max-pps 500 --max-kbps 0
+[ "$(rc HGET "$R:pair:pol-1" relatch)" = any ] && ok "relatch stored" || fail "relatch: $(rc HGET "$R:pair:pol-1" relatch)"
+[ "$(rc HGET "$R:pair:pol-1" max_pps)" = 500 ] && ok "max_pps stored" || fail "max_pps: $(rc HGET "$R:pair:pol-1" max_pps)"
+[ "$(rc HGET "$R:pair:pol-1" max_kbps)" = 0 ] && ok "max_kbps 0 stored" || fail "max_kbps: $(rc HGET "$R:pair:pol-1" max_kbps)"
+run "show policer fields" 0 ctl --json show pol-1
+jcheck "show policer fields" "d['pair']['relatch'] == 'any' and d['pair']['max_pps'] == '500' and d['pair']['max_kbps'] == '0'"
+ctl delete pol-1 >/dev/null
+run "create --relatch never --max-kbps max" 0 ctl create --id pol-2 --relatch never --max-kbps 100000000 --max-pps 10000000
+[ "$(rc HMGET "$R:pair:pol-2" relatch max_pps max_kbps | tr '\n' ' ')" = "never 10000000 100000000 " ] &&
+	ok "relatch never and the largest rates stored" || fail "pol-2: $(rc HGETALL "$R:pair:pol-2" | tr '\n' ' ')"
+ctl delete pol-2 >/dev/null
+run "create without policer options" 0 ctl create --id pol-3
+[ "$(rc HEXISTS "$R:pair:pol-3" relatch)$(rc HEXISTS "$R:pair:pol-3" max_pps)$(rc HEXISTS "$R:pair:pol-3" max_kbps)" = 000 ] &&
+	ok "no policer options: no fields (relay defaults)" || fail "pol-3: $(rc HGETALL "$R:pair:pol-3" | tr '\n' ' ')"
+ctl delete pol-3 >/dev/null
 
 # --- bad arguments: exit 2, the argument named, Redis untouched ----------
 events_before=$(rc XLEN "$R:events")
@@ -226,6 +288,47 @@ bad "delete bad id" "pair ID" ctl delete 'x/y'
 bad "show bad id" "pair ID" ctl show ''
 bad "ended --count 0" "--count" ctl ended --count 0
 bad "ended --count text" "--count" ctl ended --count ten
+bad "--relatch unknown" "--relatch: unknown policy 'sometimes' (ssrc, any, never)" ctl create --relatch sometimes
+bad "--relatch empty" "--relatch" ctl create --relatch ''
+bad "--relatch case" "--relatch" ctl create --relatch SSRC
+bad "--max-pps too big" "--max-pps: '10000001' is not a whole number in 0..10000000" ctl create --max-pps 10000001
+bad "--max-pps sign" "--max-pps" ctl create --max-pps -1
+bad "--max-pps leading zero" "--max-pps" ctl create --max-pps 050
+bad "--max-pps empty" "--max-pps" ctl create --max-pps ''
+bad "--max-kbps too big" "--max-kbps: '100000001' is not a whole number in 0..100000000" ctl create --max-kbps 100000001
+bad "--max-kbps exponent" "--max-kbps" ctl create --max-kbps 1e3
+bad "--max-kbps blank" "--max-kbps" ctl create --max-kbps ' 5'
+# Bad keys files: refused naming file and line, never quoting a key.
+kf=$tmp/bad-keys.txt
+KA_B64=${KA_IN#*inline:} KB_B64=${KB_IN#*inline:}
+# badkeys NAME WANT CONTENT [create args...]: CONTENT in $kf, then create --keys-file $kf.
+badkeys() {
+	local name=$1 want=$2
+	printf '%b' "$3" >"$kf"
+	shift 3
+	bad "keys file: $name" "$want" ctl create --mode rekey --keys-file "$kf" "$@"
+	lacks "keys file: $name: no key text" "$KA_B64" "$err"
+	lacks "keys file: $name: no key text" "$KB_B64" "$err"
+}
+badkeys "unknown name" "$kf:3: unknown key name 'c_in'" "a_in $KA_IN\n# ok\nc_in $KB_IN\n"
+badkeys "name missing" "$kf:2: line does not start with a key name" "\n$KA_IN\n"
+badkeys "name in upper case" "$kf:1: line does not start with a key name" "A_IN $KA_IN\n"
+badkeys "duplicate" "$kf:4: a_in given twice (first $kf:1)" "a_in $KA_IN\nb_in $KB_IN\n\na_in $KB_IN\n"
+badkeys "wrong key length" "$kf:2: a_out: key || salt has the wrong length" \
+	"a_in $KA_IN\na_out AES_CM_128_HMAC_SHA1_80 inline:$KB_B64\n"
+badkeys "over-long line" "$kf:2: line longer than 255 characters" \
+	"a_in $KA_IN\nb_in $KB_IN $(printf 'x%.0s' $(seq 250))\n"
+badkeys "no value" "$kf:1: b_out has no value" "b_out   \n"
+badkeys "no key at all" "$kf: no key in it" "# nothing here\n\n"
+badkeys "key also given as a flag" "$kf:1: a_in given twice (first --a-in)" "a_in $KB_IN\n" --a-in "$KA_IN"
+badkeys "key the mode does not take" "mode passthrough takes no b_out key ($kf:1)" "b_out $KB_IN\n" --mode passthrough
+badkeys "given twice" "--keys-file given twice" "a_in $KA_IN\n" --keys-file "$kf"
+printf 'a_in %s\nz %s\n' "$KA_IN" "$KB_IN" >"$kf"
+bad "keys file on stdin: unknown name" "stdin:2: unknown key name 'z'" ctl create --mode verify --keys-file - <"$kf"
+lacks "keys file on stdin: no key text" "$KB_B64" "$err"
+bad "keys file missing" "--keys-file: cannot open $tmp/none.txt" ctl create --mode verify --keys-file "$tmp/none.txt"
+bad "keys file is a directory" "--keys-file: cannot read $tmp" ctl create --mode verify --keys-file "$tmp"
+bad "keys file empty stdin" "stdin: no key in it" ctl create --mode verify --keys-file - </dev/null
 bad "unknown command" "unknown command 'frobnicate'" ctl frobnicate
 bad "no command" "no command" ctl
 bad "unknown global option" "--verbose" ctl --verbose list

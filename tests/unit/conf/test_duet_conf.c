@@ -17,6 +17,7 @@
 #include <criterion/criterion.h>
 
 #include "duet_conf.h"
+#include "duet_policy_fp.h"
 
 static char err[DUET_CONF_ERR_MAX];
 static char path[64];
@@ -821,4 +822,104 @@ Test(conf, endpoint_count_is_zero_without_config)
 	duet_conf_defaults(&c);
 	cr_assert_eq(duet_conf_endpoint_count(&c), 0);
 	cr_assert_eq(duet_conf_endpoint_at(&c, 0, &ep), -ERANGE);
+}
+
+/* ---- issue 8: [security], [relay] relatch, [media] ttl and dscp ---- */
+
+Test(conf, security_defaults_are_sized_for_voice)
+{
+	struct duet_conf c;
+	struct duet_addr a;
+
+	cr_assert_eq(load_variant(NULL, NULL, NULL, &c), 0, "%s", err);
+	cr_assert_eq(c.relatch, DUET_RELATCH_SSRC);
+	cr_assert_eq(c.ttl, 64);
+	cr_assert_eq(c.dscp, 46);
+	cr_assert_eq(c.security.max_pps, 500);
+	cr_assert_eq(c.security.max_kbps, 1000);
+	cr_assert_eq(c.security.police_burst_ms, 200);
+	cr_assert_eq(c.security.budget_icmp_pps, 100);
+	cr_assert_eq(c.security.budget_arp_pps, 100);
+	cr_assert_eq(c.security.srtp_max_ssrc, 4);
+	cr_assert_eq(c.policy.n_denied, 0);
+	/* The service address joined the source policy. */
+	cr_assert_eq(c.policy.n_own, 1);
+	cr_assert_eq(duet_addr_parse("192.0.2.1:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OWN);
+}
+
+Test(conf, security_section_values_load)
+{
+	struct duet_conf c;
+	char text[2048];
+	struct duet_addr a;
+
+	build_variant(text, sizeof(text), "security", "denied_peers",
+		      "203.0.113.0/24, 198.51.100.128/25");
+	strcat(text, "allowed_peers = 203.0.113.64/26\nmax_pps = 0\nmax_kbps = 2000\n"
+		     "police_burst_ms = 500\nbudget_no_pair_pps = 1\nbudget_unlatched_pps = 2\n"
+		     "budget_icmp_pps = 0\nbudget_arp_pps = 3\nsrtp_max_ssrc = 16\n");
+	cr_assert_eq(load_text(text, &c), 0, "%s", err);
+	cr_assert_eq(c.policy.n_denied, 2);
+	cr_assert_eq(c.policy.n_allowed, 1);
+	cr_assert_eq(c.security.max_pps, 0);
+	cr_assert_eq(c.security.max_kbps, 2000);
+	cr_assert_eq(c.security.police_burst_ms, 500);
+	cr_assert_eq(c.security.budget_no_pair_pps, 1);
+	cr_assert_eq(c.security.budget_unlatched_pps, 2);
+	cr_assert_eq(c.security.budget_icmp_pps, 0);
+	cr_assert_eq(c.security.budget_arp_pps, 3);
+	cr_assert_eq(c.security.srtp_max_ssrc, 16);
+	cr_assert_eq(duet_addr_parse("203.0.113.5:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_DENIED);
+	cr_assert_eq(duet_addr_parse("203.0.113.70:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OK);
+}
+
+Test(conf, malformed_cidrs_are_refused_naming_the_entry)
+{
+	expect_bad_value("security", "denied_peers", "203.0.113.0/24, 10.0.0.0/33",
+			 "'10.0.0.0/33' is not a CIDR prefix: prefix length above 32");
+	expect_bad_value("security", "denied_peers", "203.0.113.1/24",
+			 "host bits set past the prefix length");
+	expect_bad_value("security", "denied_peers", "203.0.113.0/24,,198.51.100.0/24",
+			 "empty entry");
+	expect_bad_value("security", "denied_peers", "evil.example/24", "not a CIDR prefix");
+	expect_bad_value("security", "denied_peers", "203.0.113.0/24, 203.0.113.0/24",
+			 "listed twice");
+	expect_bad_value("security", "allowed_peers", "203.0.113.0/24",
+			 "inside no denied_peers entry");
+}
+
+Test(conf, security_numbers_are_range_checked)
+{
+	expect_bad_value("security", "srtp_max_ssrc", "0", "out of range 1..16");
+	expect_bad_value("security", "srtp_max_ssrc", "17", "out of range 1..16");
+	expect_bad_value("security", "police_burst_ms", "0", "out of range");
+	expect_bad_value("security", "max_pps", "-5", "must not be negative");
+	expect_bad_value("security", "max_kbps", "1000k", "trailing characters");
+	expect_bad_value("security", "budget_icmp_pps", "1000001", "out of range");
+	expect_bad_value("security", "max_ppps", "5", "unknown key");
+}
+
+Test(conf, relatch_ttl_and_dscp_are_checked)
+{
+	struct duet_conf c;
+
+	expect_ok_value("relay", "relatch", "never", &c);
+	cr_assert_eq(c.relatch, DUET_RELATCH_NEVER);
+	expect_ok_value("relay", "relatch", "any", &c);
+	cr_assert_eq(c.relatch, DUET_RELATCH_ANY);
+	expect_bad_value("relay", "relatch", "sometimes", "expected ssrc, any or never");
+	expect_ok_value("media", "ttl", "255", &c);
+	cr_assert_eq(c.ttl, 255);
+	expect_bad_value("media", "ttl", "0", "out of range 1..255");
+	expect_bad_value("media", "ttl", "256", "out of range 1..255");
+	expect_ok_value("media", "dscp", "keep", &c);
+	cr_assert_eq(c.dscp, DUET_CONF_DSCP_KEEP);
+	expect_ok_value("media", "dscp", "0", &c);
+	cr_assert_eq(c.dscp, 0);
+	expect_bad_value("media", "dscp", "64", "out of range 0..63");
+	expect_bad_value("media", "dscp", "EF", "expected a DSCP 0..63 or keep");
+	expect_bad_value("media", "dscp", "", "empty");
 }

@@ -43,9 +43,9 @@ def eth(dst, src, etype, payload, pad=True):
     return f
 
 
-def ipv4(src, dst, proto, l4, ttl=64, ident=0x1234, flags=0x4000, opts=b""):
+def ipv4(src, dst, proto, l4, ttl=64, ident=0x1234, flags=0x4000, opts=b"", tos=0xB8):
     ihl = 5 + len(opts) // 4
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0xB8, ihl * 4 + len(l4), ident, flags,
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, tos, ihl * 4 + len(l4), ident, flags,
                       ttl, proto, 0, ip4(src), ip4(dst)) + opts
     hdr = hdr[:10] + struct.pack("!H", cksum(hdr)) + hdr[12:]
     return hdr + l4
@@ -79,19 +79,36 @@ GW_MAC = "02:00:00:00:00:bb"
 CLIENT_MAC = "02:00:00:00:00:02"
 RTP = bytes.fromhex("80 00 04 d2 00 01 e2 40 de ad be ef".replace(" ", "")) + bytes(range(20))
 ROUTER_ALERT = bytes.fromhex("94040000")
+# Router alert, three NOPs and an end of list: 8 bytes of options.
+LONG_OPTS = ROUTER_ALERT + bytes.fromhex("01010100")
+
+# The relay's own header fields on relayed frames ([media] ttl and dscp),
+# chosen unlike every input's (TTL 64 or 2, TOS 0xb8 or 0xbb, ID 0x1234 or
+# 0xbeef), so a field carried over from the input shows in a byte compare.
+EGRESS_TTL = 57
+EGRESS_DSCP = 34  # AF41
+EGRESS_TOS = EGRESS_DSCP << 2
 
 
-def udp_frame(payload, opts=b"", ttl=64, with_cksum=True, src="198.51.100.10", dst="203.0.113.5",
-              sport=40000, dport=30000, smac=CLIENT_MAC, dmac=PORT_MAC):
-    u = udp(src, dst, sport, dport, payload, with_cksum)
-    return eth(dmac, smac, 0x0800, ipv4(src, dst, 17, u, ttl=ttl, opts=opts))
+def udp_frame(payload, opts=b"", ttl=64, with_cksum=True, tos=0xB8, ident=0x1234, flags=0x4000):
+    u = udp("198.51.100.10", "203.0.113.5", 40000, 30000, payload, with_cksum)
+    return eth(PORT_MAC, CLIENT_MAC, 0x0800,
+               ipv4("198.51.100.10", "203.0.113.5", 17, u, ttl=ttl, ident=ident, flags=flags,
+                    opts=opts, tos=tos))
 
 
-def relayed(payload, opts=b"", ttl=64, with_cksum=True):
-    # What the rewrite must produce: same datagram, new addresses, TTL-1,
-    # every checksum recomputed from scratch.
-    return udp_frame(payload, opts, ttl - 1, with_cksum, src="192.0.2.1", dst="198.51.100.20",
-                     sport=20002, dport=5004, smac=PORT_MAC, dmac=GW_MAC)
+def relayed(payload, with_cksum=True, tos=EGRESS_TOS):
+    # What the rewrite must produce, whatever the input's IP header held:
+    # the same UDP payload with new addresses and ports, under the relay's
+    # own 20-byte header (no options; egress TOS and TTL, ID 0, DF, total
+    # length 20 + UDP length) and a fresh Ethernet header. The frame ends
+    # where the datagram does: no Ethernet padding (the NIC pads). Every
+    # checksum computed from scratch.
+    u = udp("192.0.2.1", "198.51.100.20", 20002, 5004, payload, with_cksum)
+    return eth(GW_MAC, PORT_MAC, 0x0800,
+               ipv4("192.0.2.1", "198.51.100.20", 17, u, ttl=EGRESS_TTL, ident=0, flags=0x4000,
+                    tos=tos),
+               pad=False)
 
 
 def build():
@@ -99,11 +116,17 @@ def build():
     fx.append(("udp_plain", udp_frame(RTP)))
     fx.append(("udp_plain_relayed", relayed(RTP)))
     fx.append(("udp_opts", udp_frame(RTP, ROUTER_ALERT)))
-    fx.append(("udp_opts_relayed", relayed(RTP, ROUTER_ALERT)))
+    fx.append(("udp_opts_relayed", relayed(RTP)))
     fx.append(("udp_padded", udp_frame(b"\x01\x02\x03\x04\x05")))
     fx.append(("udp_padded_relayed", relayed(b"\x01\x02\x03\x04\x05")))
     fx.append(("udp_nocksum", udp_frame(RTP, with_cksum=False)))
     fx.append(("udp_nocksum_relayed", relayed(RTP, with_cksum=False)))
+    # Everything the relay must not pass on: TTL 2, EF with ECN CE (0xbb),
+    # ID 0xbeef, DF clear, 8 bytes of options. Relayed it is udp_plain_relayed;
+    # with [media] dscp = keep, the caller's DSCP (EF) with ECN cleared.
+    fx.append(("udp_unusual_ip", udp_frame(RTP, LONG_OPTS, ttl=2, tos=0xBB, ident=0xBEEF,
+                                           flags=0)))
+    fx.append(("udp_unusual_ip_relayed_keep", relayed(RTP, tos=0xB8)))
 
     fx.append(("arp_request", eth("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:fe", 0x0806,
                                   arp(1, "02:00:00:00:00:fe", "192.0.2.254", "00:00:00:00:00:00",
@@ -162,6 +185,10 @@ def write_header(path, frames):
            "#define PKT_FIXTURES_H",
            "",
            "#include <stdint.h>",
+           "",
+           "/* The relay's TTL and TOS (DSCP << 2) the *_relayed frames carry. */",
+           "#define FX_EGRESS_TTL %d" % EGRESS_TTL,
+           "#define FX_EGRESS_TOS 0x%02x" % EGRESS_TOS,
            ""]
     for name, data in frames:
         out.append("static const uint8_t fx_%s[%d] = {" % (name, len(data)))

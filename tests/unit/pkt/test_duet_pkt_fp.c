@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of lib/pkt/duet_pkt_fp.h: the in-place rewrites, byte-exact
- * against known frames (pkt_fixtures.h, checked with tshark), and the
- * incremental UDP and ICMP checksums against a full recomputation over many
- * seeded random packets. Plain test process, no EAL.
+ * against known frames (pkt_fixtures.h, checked with tshark), the relayed
+ * frame's own IPv4 header (options stripped, the relay's TTL and DSCP, ID 0,
+ * DF, length from the UDP length) against a reference model built from
+ * scratch, and the incremental UDP and ICMP checksums against a full
+ * recomputation over many seeded random packets. Plain test process, no EAL.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,12 +18,24 @@
 #include "pkt_ref.h"
 
 #define ROUNDS 4000
+#define IP 14	      /* IPv4 header offset, in the input and the relayed frame */
+#define UDP (IP + 20) /* UDP header offset in a relayed frame */
 
 static const uint8_t port_mac[6] = {2, 0, 0, 0, 0, 0xaa};
 static const uint8_t gw_mac[6] = {2, 0, 0, 0, 0, 0xbb};
+/* The relay's header fields the *_relayed fixtures were generated with. */
+static const struct duet_pkt_egress fx_egress = {.ttl = FX_EGRESS_TTL, .tos = FX_EGRESS_TOS};
 
 static uint8_t frame[1600];
+static uint8_t orig[1600]; /* the input as it was: the rewrite overwrites frame */
 static uint8_t want[1600];
+
+/* A relayed frame: where it starts in frame[] and how long it is. */
+struct relayed {
+	uint8_t *p;	/* frame + shift */
+	size_t len;	/* Ethernet + 20 + UDP length */
+	uint16_t shift; /* what the rewrite returned */
+};
 
 static void
 addr4(struct duet_addr *a, const char *ip, uint16_t port)
@@ -41,19 +55,53 @@ load(const uint8_t *fx, size_t len, int kind, struct duet_pkt_info *pi)
 	return len;
 }
 
-/* Relay a fixture the way the tests' fixtures expect: out of leg B's
- * endpoint 192.0.2.1:20002 to its client 198.51.100.20:5004. */
-static size_t
-relay_fixture(const uint8_t *fx, size_t len, bool offload)
+/*
+ * Rewrite the UDP frame in frame[] that parsed as *pi, and check what the
+ * rewrite tells its caller: the new frame starts the options' length in
+ * (shift), and pi now describes it (IHL 5, same UDP length).
+ */
+static struct relayed
+rewrite(struct duet_pkt_info *pi, const struct duet_addr *from, const struct duet_addr *to,
+	const struct duet_pkt_egress *eg, bool offload)
+{
+	unsigned int opts = pi->l4_off - pi->l3_off - 20u;
+	unsigned int ulen = pi->l4_len;
+	struct relayed r;
+
+	r.shift = duet_pkt_rewrite_udp4(frame, pi, from, to, port_mac, gw_mac, eg, offload);
+	cr_assert_eq(r.shift, opts, "shift %u, want the options' %u bytes", r.shift, opts);
+	cr_assert_eq(pi->l3_off, IP);
+	cr_assert_eq(pi->l4_off, UDP);
+	cr_assert_eq(pi->l4_len, ulen);
+	cr_assert_eq(pi->ip_total, 20 + ulen);
+	r.p = frame + r.shift;
+	r.len = (size_t)pi->l4_off + pi->l4_len;
+	return r;
+}
+
+/* Relay the UDP frame of len bytes in frame[] the way the fixtures expect:
+ * out of leg B's endpoint 192.0.2.1:20002 to its client 198.51.100.20:5004.
+ * The input is kept in orig[]. */
+static struct relayed
+relay_loaded(size_t len, const struct duet_pkt_egress *eg, bool offload)
 {
 	struct duet_pkt_info pi;
 	struct duet_addr from, to;
 
-	load(fx, len, DUET_PKT_UDP, &pi);
+	cr_assert_eq(duet_pkt_parse(frame, len, 0, &pi), 0, "frame refused: %s",
+		     duet_drop_name((enum duet_drop)pi.drop));
+	cr_assert_eq(pi.kind, DUET_PKT_UDP);
+	memcpy(orig, frame, len);
 	addr4(&from, "192.0.2.1", 20002);
 	addr4(&to, "198.51.100.20", 5004);
-	duet_pkt_rewrite_udp4(frame, &pi, &from, &to, port_mac, gw_mac, offload);
-	return len;
+	return rewrite(&pi, &from, &to, eg, offload);
+}
+
+static struct relayed
+relay_fixture(const uint8_t *fx, size_t len, const struct duet_pkt_egress *eg, bool offload)
+{
+	memcpy(frame, fx, len);
+	return relay_loaded(len, eg, offload);
 }
 
 static void
@@ -67,48 +115,65 @@ assert_bytes(const uint8_t *got, const uint8_t *exp, size_t len)
 
 Test(pkt_fp, rewrite_udp4_matches_known_frame)
 {
-	size_t len = relay_fixture(fx_udp_plain, sizeof(fx_udp_plain), false);
+	struct relayed r = relay_fixture(fx_udp_plain, sizeof(fx_udp_plain), &fx_egress, false);
 
-	cr_assert_eq(len, sizeof(fx_udp_plain_relayed));
-	assert_bytes(frame, fx_udp_plain_relayed, len);
+	cr_assert_eq(r.shift, 0);
+	cr_assert_eq(r.len, sizeof(fx_udp_plain_relayed));
+	assert_bytes(r.p, fx_udp_plain_relayed, r.len);
 }
 
-Test(pkt_fp, rewrite_udp4_keeps_ip_options)
+Test(pkt_fp, rewrite_udp4_strips_ip_options)
 {
-	size_t len = relay_fixture(fx_udp_opts, sizeof(fx_udp_opts), false);
+	struct relayed r = relay_fixture(fx_udp_opts, sizeof(fx_udp_opts), &fx_egress, false);
+	struct duet_pkt_info pi;
 
-	assert_bytes(frame, fx_udp_opts_relayed, len);
+	cr_assert_eq(r.shift, 4, "the router alert option is 4 bytes");
+	cr_assert_eq(r.len, sizeof(fx_udp_opts) - 4);
+	cr_assert_eq(r.len, sizeof(fx_udp_opts_relayed));
+	assert_bytes(r.p, fx_udp_opts_relayed, r.len);
+	/* Nothing of the options is left: the frame is the one a sender
+	 * without them gets. */
+	cr_assert_eq(memcmp(r.p, fx_udp_plain_relayed, r.len), 0);
+	cr_assert_eq(duet_pkt_parse(r.p, r.len, 0, &pi), 0);
+	cr_assert_eq(pi.l4_off, UDP, "IHL 5");
+	cr_assert_eq(pi.ip_total, 60);
 }
 
-Test(pkt_fp, rewrite_udp4_odd_length_and_padding_untouched)
+Test(pkt_fp, rewrite_udp4_ends_the_frame_at_the_odd_length_datagram)
 {
-	size_t len = relay_fixture(fx_udp_padded, sizeof(fx_udp_padded), false);
+	struct relayed r = relay_fixture(fx_udp_padded, sizeof(fx_udp_padded), &fx_egress, false);
 
-	assert_bytes(frame, fx_udp_padded_relayed, len);
+	/* 5 bytes of payload: the 13 bytes of Ethernet padding are dropped. */
+	cr_assert_eq(r.len, IP + 20 + 8 + 5);
+	cr_assert_eq(r.len, sizeof(fx_udp_padded_relayed));
+	assert_bytes(r.p, fx_udp_padded_relayed, r.len);
+	cr_assert_eq(ref_get16(r.p + IP + 2), 20 + 8 + 5);
 }
 
-Test(pkt_fp, rewrite_udp4_keeps_zero_udp_checksum)
+Test(pkt_fp, bytes_past_ip_total_length_are_not_in_the_new_frame)
 {
-	size_t len = relay_fixture(fx_udp_nocksum, sizeof(fx_udp_nocksum), false);
+	struct duet_pkt_info pi;
+	struct relayed r;
 
-	assert_bytes(frame, fx_udp_nocksum_relayed, len);
-	cr_assert_eq(ref_get16(frame + 34 + 6), 0);
-}
+	/* Options, then 26 bytes of junk after the datagram. */
+	memcpy(frame, fx_udp_opts, sizeof(fx_udp_opts));
+	memset(frame + sizeof(fx_udp_opts), 0xee, 26);
+	r = relay_loaded(sizeof(fx_udp_opts) + 26, &fx_egress, false);
 
-Test(pkt_fp, rewrite_udp4_leaves_ip_checksum_to_offload)
-{
-	size_t len = relay_fixture(fx_udp_plain, sizeof(fx_udp_plain), true);
-
-	memcpy(want, fx_udp_plain_relayed, len);
-	want[14 + 10] = 0;
-	want[14 + 11] = 0;
-	assert_bytes(frame, want, len);
+	cr_assert_eq(r.len, IP + 20 + 40, "Ethernet + 20 + UDP length");
+	cr_assert_eq(ref_get16(r.p + IP + 2), 20 + 40, "total length from the UDP length");
+	assert_bytes(r.p, fx_udp_opts_relayed, r.len);
+	/* The frame cut there stands on its own. */
+	cr_assert_eq(duet_pkt_parse(r.p, r.len, 0, &pi), 0);
+	cr_assert_eq(pi.ip_total, 60);
+	cr_assert(ref_udp_ok(r.p + IP, r.p + UDP));
 }
 
 /*
  * A random valid IPv4/UDP frame in frame[]: options of random length and
- * content, payload 0..1400 bytes (odd lengths too), sometimes Ethernet
- * padding, checksums computed from scratch. Returns the frame length.
+ * content, payload 0..1400 bytes (odd lengths too), random TOS, ID, TTL
+ * and DF, sometimes Ethernet padding, checksums computed from scratch.
+ * Returns the frame length.
  */
 static size_t
 random_udp(uint64_t *seed, bool with_cksum)
@@ -127,7 +192,7 @@ random_udp(uint64_t *seed, bool with_cksum)
 	ref_put16(ip + 2, (uint16_t)(ihl * 4 + 8 + plen));
 	ip[6] &= 0x40; /* DF or nothing: never a fragment */
 	ip[7] = 0;
-	ip[8] = (uint8_t)(2 + ref_rand(seed) % 254);
+	ip[8] = (uint8_t)(1 + ref_rand(seed) % 255);
 	ip[9] = 17;
 	ref_ip4_fix(ip);
 	ref_put16(udp + 4, (uint16_t)(8 + plen));
@@ -143,32 +208,197 @@ random_addr4(uint64_t *seed, struct duet_addr *a)
 	duet_addr_set4(a, (uint32_t)r, (uint16_t)(r >> 32));
 }
 
-/* What the rewrite must produce, built from scratch in want[]. */
+/* Any [media] ttl (1..255) and dscp (0..63 or keep). */
 static void
-expected_rewrite(size_t len, const struct duet_pkt_info *pi, const struct duet_addr *from,
-		 const struct duet_addr *to, bool offload)
+random_egress(uint64_t *seed, struct duet_pkt_egress *eg)
 {
-	uint8_t *ip = want + pi->l3_off, *udp = want + pi->l4_off;
-	bool had_cksum = ref_get16(udp + 6) != 0;
+	uint64_t r = ref_rand(seed);
+
+	eg->ttl = (uint8_t)(1 + r % 255);
+	eg->tos = (uint8_t)((r >> 8) % 64 << 2);
+	eg->keep_dscp = (r >> 16) % 4 == 0;
+}
+
+/*
+ * What the rewrite of orig[] (parsed as *pi) must produce, built from
+ * scratch in want[]: Ethernet to the gateway, a 20-byte IPv4 header of the
+ * relay's, the UDP datagram (and only it) with new ports and, unless it had
+ * none, a checksum computed from scratch. Returns the new frame's length.
+ */
+static size_t
+expected_rewrite(const struct duet_pkt_info *pi, const struct duet_addr *from,
+		 const struct duet_addr *to, const struct duet_pkt_egress *eg, bool offload)
+{
+	const uint8_t *in_ip = orig + pi->l3_off, *in_udp = orig + pi->l4_off;
+	uint16_t ulen = ref_get16(in_udp + 4);
+	uint8_t *ip = want + IP, *udp = want + UDP;
 
 	memcpy(want, gw_mac, 6);
 	memcpy(want + 6, port_mac, 6);
+	ref_put16(want + 12, 0x0800);
+	ip[0] = 0x45;
+	ip[1] = eg->keep_dscp ? (uint8_t)(in_ip[1] & 0xfc) : eg->tos;
+	ref_put16(ip + 2, (uint16_t)(20 + ulen));
+	ref_put16(ip + 4, 0);
+	ref_put16(ip + 6, 0x4000);
+	ip[8] = eg->ttl;
+	ip[9] = 17;
 	memcpy(ip + 12, from->ip, 4);
 	memcpy(ip + 16, to->ip, 4);
-	ip[8]--;
 	ref_ip4_fix(ip);
 	if (offload)
 		ref_put16(ip + 10, 0);
+	memcpy(udp, in_udp, ulen);
 	memcpy(udp, &from->port, 2);
 	memcpy(udp + 2, &to->port, 2);
-	if (had_cksum)
+	if (ref_get16(in_udp + 6) != 0)
 		ref_put16(udp + 6, ref_udp_cksum(ip, udp));
-	(void)len;
+	return UDP + (size_t)ulen;
 }
 
+Test(pkt_fp, rewrite_udp4_keeps_zero_udp_checksum)
+{
+	struct relayed r = relay_fixture(fx_udp_nocksum, sizeof(fx_udp_nocksum), &fx_egress, false);
+	uint64_t seed = 0x0c5;
+	struct duet_pkt_egress eg;
+	struct duet_pkt_info pi;
+	struct duet_addr from, to;
+	int round;
+
+	assert_bytes(r.p, fx_udp_nocksum_relayed, r.len);
+	cr_assert_eq(ref_get16(r.p + UDP + 6), 0);
+	/* Whatever the options, addresses and header fields. */
+	for (round = 0; round < 500; round++) {
+		size_t len = random_udp(&seed, false);
+
+		cr_assert_eq(duet_pkt_parse(frame, len, 0, &pi), 0, "round %d", round);
+		random_addr4(&seed, &from);
+		random_addr4(&seed, &to);
+		random_egress(&seed, &eg);
+		r = rewrite(&pi, &from, &to, &eg, round % 2);
+		cr_assert_eq(ref_get16(r.p + UDP + 6), 0, "round %d", round);
+	}
+}
+
+Test(pkt_fp, rewrite_udp4_leaves_ip_checksum_to_offload)
+{
+	struct relayed r = relay_fixture(fx_udp_plain, sizeof(fx_udp_plain), &fx_egress, true);
+
+	memcpy(want, fx_udp_plain_relayed, r.len);
+	want[IP + 10] = 0;
+	want[IP + 11] = 0;
+	assert_bytes(r.p, want, r.len);
+	/* Options or not: the header the NIC fills is the same 20 bytes. */
+	r = relay_fixture(fx_udp_unusual_ip, sizeof(fx_udp_unusual_ip), &fx_egress, true);
+	assert_bytes(r.p, want, r.len);
+}
+
+struct fixture {
+	const uint8_t *p;
+	size_t len;
+};
+
+#define FIXTURE(x) {fx_##x, sizeof(fx_##x)}
+static const struct fixture udp_inputs[] = {
+	FIXTURE(udp_plain),   FIXTURE(udp_opts),       FIXTURE(udp_padded),
+	FIXTURE(udp_nocksum), FIXTURE(udp_unusual_ip),
+};
+#define N_UDP_INPUTS (sizeof(udp_inputs) / sizeof(udp_inputs[0]))
+
+Test(pkt_fp, ip_header_checksum_verifies_after_rewrite_and_is_zero_with_offload)
+{
+	static const struct duet_pkt_egress egs[] = {
+		{.ttl = 1, .tos = 0}, {.ttl = 64, .tos = 46 << 2}, {.ttl = 255, .tos = 63 << 2},
+		{.ttl = 200, .tos = 0x28, .keep_dscp = 1},
+	};
+	uint8_t hdr[20];
+	size_t i, e;
+
+	for (i = 0; i < N_UDP_INPUTS; i++) {
+		for (e = 0; e < sizeof(egs) / sizeof(egs[0]); e++) {
+			struct duet_pkt_info pi;
+			struct relayed r = relay_fixture(udp_inputs[i].p, udp_inputs[i].len,
+							 &egs[e], false);
+
+			cr_assert(ref_ip4_ok(r.p + IP), "input %zu, egress %zu", i, e);
+			/* duet's own parser agrees. */
+			cr_assert_eq(duet_pkt_parse(r.p, r.len, 0, &pi), 0, "input %zu, egress %zu",
+				     i, e);
+			memcpy(hdr, r.p + IP, 20);
+
+			r = relay_fixture(udp_inputs[i].p, udp_inputs[i].len, &egs[e], true);
+			cr_assert_eq(ref_get16(r.p + IP + 10), 0, "input %zu, egress %zu", i, e);
+			/* Zero is the only difference: the NIC's sum will be ours. */
+			ref_ip4_fix(r.p + IP);
+			cr_assert_eq(memcmp(r.p + IP, hdr, 20), 0, "input %zu, egress %zu", i, e);
+		}
+	}
+}
+
+Test(pkt_fp, ttl_tos_id_and_df_are_the_relays_whatever_the_input_had)
+{
+	static const uint8_t ttls[] = {1, 64, 255};
+	static const uint8_t dscps[] = {0, 46, 63};
+	struct relayed r;
+	size_t i, t, d;
+
+	/* TTL 2, EF with ECN CE, ID 0xbeef, DF clear and 8 bytes of options
+	 * leave as the plain frame does: nothing of that header is left. */
+	r = relay_fixture(fx_udp_unusual_ip, sizeof(fx_udp_unusual_ip), &fx_egress, false);
+	cr_assert_eq(r.shift, 8);
+	cr_assert_eq(r.len, sizeof(fx_udp_plain_relayed));
+	assert_bytes(r.p, fx_udp_plain_relayed, r.len);
+
+	for (i = 0; i < N_UDP_INPUTS; i++) {
+		for (t = 0; t < sizeof(ttls); t++) {
+			for (d = 0; d < sizeof(dscps); d++) {
+				struct duet_pkt_egress eg = {.ttl = ttls[t],
+							     .tos = (uint8_t)(dscps[d] << 2)};
+				const uint8_t *ip;
+
+				r = relay_fixture(udp_inputs[i].p, udp_inputs[i].len, &eg, false);
+				ip = r.p + IP;
+				cr_assert_eq(ip[0], 0x45, "input %zu", i);
+				cr_assert_eq(ip[1], dscps[d] << 2, "input %zu: TOS 0x%02x", i, ip[1]);
+				cr_assert_eq(ref_get16(ip + 4), 0, "input %zu: ID", i);
+				cr_assert_eq(ref_get16(ip + 6), 0x4000, "input %zu: DF, offset 0", i);
+				cr_assert_eq(ip[8], ttls[t], "input %zu: TTL %u", i, ip[8]);
+				cr_assert_eq(ip[9], 17, "input %zu", i);
+			}
+		}
+	}
+}
+
+Test(pkt_fp, keep_dscp_keeps_the_callers_dscp_and_clears_ecn)
+{
+	/* tos is what a configured DSCP would give; keep_dscp overrides it. */
+	const struct duet_pkt_egress keep = {.ttl = FX_EGRESS_TTL, .tos = FX_EGRESS_TOS,
+					     .keep_dscp = 1};
+	struct relayed r;
+	unsigned int tos;
+
+	r = relay_fixture(fx_udp_unusual_ip, sizeof(fx_udp_unusual_ip), &keep, false);
+	assert_bytes(r.p, fx_udp_unusual_ip_relayed_keep, r.len);
+	cr_assert_eq(r.p[IP + 1], 0xb8, "EF kept, CE cleared");
+
+	for (tos = 0; tos < 256; tos++) {
+		memcpy(frame, fx_udp_opts, sizeof(fx_udp_opts));
+		frame[IP + 1] = (uint8_t)tos;
+		ref_ip4_fix(frame + IP);
+		r = relay_loaded(sizeof(fx_udp_opts), &keep, false);
+		cr_assert_eq(r.p[IP + 1], tos & 0xfc, "TOS 0x%02x went out as 0x%02x", tos,
+			     r.p[IP + 1]);
+		cr_assert_eq(r.p[IP + 8], FX_EGRESS_TTL, "TTL is still the relay's");
+		cr_assert(ref_ip4_ok(r.p + IP));
+	}
+}
+
+/* The whole relayed frame, against the reference built from scratch, for
+ * random frames, addresses and egress settings. */
 Test(pkt_fp, incremental_udp_checksum_equals_full_recomputation)
 {
 	uint64_t seed = 0x5eed1234abcdULL;
+	struct duet_pkt_egress eg;
 	struct duet_pkt_info pi;
 	struct duet_addr from, to;
 	int round;
@@ -176,19 +406,23 @@ Test(pkt_fp, incremental_udp_checksum_equals_full_recomputation)
 	for (round = 0; round < ROUNDS; round++) {
 		bool with_cksum = round % 8 != 0;
 		bool offload = round % 5 == 0;
-		size_t len = random_udp(&seed, with_cksum);
+		size_t len = random_udp(&seed, with_cksum), want_len;
+		struct relayed r;
 
 		cr_assert_eq(duet_pkt_parse(frame, len, 0, &pi), 0, "round %d: %s", round,
 			     duet_drop_name((enum duet_drop)pi.drop));
+		memcpy(orig, frame, len);
 		random_addr4(&seed, &from);
 		random_addr4(&seed, &to);
-		memcpy(want, frame, len);
-		expected_rewrite(len, &pi, &from, &to, offload);
-		duet_pkt_rewrite_udp4(frame, &pi, &from, &to, port_mac, gw_mac, offload);
-		cr_assert_eq(memcmp(frame, want, len), 0, "round %d differs", round);
+		random_egress(&seed, &eg);
+		want_len = expected_rewrite(&pi, &from, &to, &eg, offload);
+		r = rewrite(&pi, &from, &to, &eg, offload);
+		cr_assert_eq(r.len, want_len, "round %d", round);
+		cr_assert_eq(memcmp(r.p, want, r.len), 0, "round %d differs", round);
 		if (with_cksum)
-			cr_assert(ref_udp_ok(frame + pi.l3_off, frame + pi.l4_off), "round %d",
-				  round);
+			cr_assert(ref_udp_ok(r.p + IP, r.p + UDP), "round %d", round);
+		if (!offload)
+			cr_assert(ref_ip4_ok(r.p + IP), "round %d", round);
 	}
 }
 
@@ -199,6 +433,7 @@ Test(pkt_fp, incremental_udp_checksum_equals_full_recomputation)
 Test(pkt_fp, computed_zero_udp_checksum_is_sent_as_all_ones)
 {
 	uint64_t seed = 99;
+	struct duet_pkt_egress eg;
 	struct duet_pkt_info pi;
 	struct duet_addr from, to;
 	int round;
@@ -207,6 +442,7 @@ Test(pkt_fp, computed_zero_udp_checksum_is_sent_as_all_ones)
 		size_t len;
 		uint8_t *ip, *udp;
 		uint32_t s;
+		struct relayed r;
 
 		do
 			len = random_udp(&seed, true);
@@ -215,6 +451,7 @@ Test(pkt_fp, computed_zero_udp_checksum_is_sent_as_all_ones)
 		udp = frame + pi.l4_off;
 		random_addr4(&seed, &from);
 		random_addr4(&seed, &to);
+		random_egress(&seed, &eg);
 		/* Sum of the relayed datagram with checksum and word 0 zero. */
 		memcpy(want, frame, len);
 		memcpy(want + pi.l3_off + 12, from.ip, 4);
@@ -227,10 +464,10 @@ Test(pkt_fp, computed_zero_udp_checksum_is_sent_as_all_ones)
 		ref_put16(udp + 8, (uint16_t)(0xffff - s));
 		ref_put16(udp + 6, ref_udp_cksum(ip, udp));
 
-		duet_pkt_rewrite_udp4(frame, &pi, &from, &to, port_mac, gw_mac, false);
-		cr_assert_eq(ref_get16(udp + 6), 0xffff, "round %d: 0x%04x", round,
-			     ref_get16(udp + 6));
-		cr_assert(ref_udp_ok(ip, udp));
+		r = rewrite(&pi, &from, &to, &eg, false);
+		cr_assert_eq(ref_get16(r.p + UDP + 6), 0xffff, "round %d: 0x%04x", round,
+			     ref_get16(r.p + UDP + 6));
+		cr_assert(ref_udp_ok(r.p + IP, r.p + UDP));
 	}
 }
 
@@ -238,13 +475,15 @@ Test(pkt_fp, computed_zero_udp_checksum_is_sent_as_all_ones)
 Test(pkt_fp, all_ones_udp_checksum_is_updated)
 {
 	uint64_t seed = 4242;
+	struct duet_pkt_egress eg;
 	struct duet_pkt_info pi;
 	struct duet_addr from, to;
 	int round;
 
 	for (round = 0; round < 200; round++) {
-		size_t len;
+		size_t len, want_len;
 		uint8_t *ip, *udp;
+		struct relayed r;
 
 		do
 			len = random_udp(&seed, true);
@@ -257,18 +496,21 @@ Test(pkt_fp, all_ones_udp_checksum_is_updated)
 		ref_put16(udp + 6, ref_udp_cksum(ip, udp));
 		cr_assert_eq(ref_get16(udp + 6), 0xffff);
 
+		memcpy(orig, frame, len);
 		random_addr4(&seed, &from);
 		random_addr4(&seed, &to);
-		memcpy(want, frame, len);
-		expected_rewrite(len, &pi, &from, &to, false);
-		duet_pkt_rewrite_udp4(frame, &pi, &from, &to, port_mac, gw_mac, false);
-		cr_assert_eq(memcmp(frame, want, len), 0, "round %d differs", round);
+		random_egress(&seed, &eg);
+		want_len = expected_rewrite(&pi, &from, &to, &eg, false);
+		r = rewrite(&pi, &from, &to, &eg, false);
+		cr_assert_eq(r.len, want_len);
+		cr_assert_eq(memcmp(r.p, want, r.len), 0, "round %d differs", round);
 	}
 }
 
 Test(pkt_fp, corrupted_payload_still_fails_udp_checksum_after_rewrite)
 {
 	uint64_t seed = 0xbadc0ffeeULL;
+	struct duet_pkt_egress eg;
 	struct duet_pkt_info pi;
 	struct duet_addr from, to;
 	int round;
@@ -277,6 +519,7 @@ Test(pkt_fp, corrupted_payload_still_fails_udp_checksum_after_rewrite)
 		size_t len;
 		uint8_t *udp;
 		size_t at;
+		struct relayed r;
 
 		do
 			len = random_udp(&seed, true);
@@ -288,10 +531,43 @@ Test(pkt_fp, corrupted_payload_still_fails_udp_checksum_after_rewrite)
 		cr_assert_eq(duet_pkt_parse(frame, len, 0, &pi), 0);
 		random_addr4(&seed, &from);
 		random_addr4(&seed, &to);
-		duet_pkt_rewrite_udp4(frame, &pi, &from, &to, port_mac, gw_mac, false);
-		cr_assert_not(ref_udp_ok(frame + pi.l3_off, udp), "round %d: corruption hidden",
-			      round);
+		random_egress(&seed, &eg);
+		r = rewrite(&pi, &from, &to, &eg, false);
+		cr_assert_not(ref_udp_ok(r.p + IP, r.p + UDP), "round %d: corruption hidden", round);
 	}
+}
+
+/*
+ * SRTP rekey path: a payload 4 bytes shorter. The resize touches only the
+ * UDP length; the rewrite takes the IP total length from it, and the full
+ * UDP checksum over the new frame verifies.
+ */
+Test(pkt_fp, resize_sets_only_udp_length_and_rewrite_derives_ip_total)
+{
+	struct duet_pkt_info pi, again;
+	struct duet_addr from, to;
+	size_t len = load(fx_udp_opts, sizeof(fx_udp_opts), DUET_PKT_UDP, &pi);
+	size_t ulen_off = pi.l4_off + 4u;
+	struct relayed r;
+
+	memcpy(orig, frame, len);
+	duet_pkt_udp4_resize(frame, &pi, 36);
+	cr_assert_eq(pi.l4_len, 36);
+	cr_assert_eq(ref_get16(frame + ulen_off), 36);
+	cr_assert_eq(memcmp(frame, orig, ulen_off), 0, "IP total length and all before untouched");
+	cr_assert_eq(memcmp(frame + ulen_off + 2, orig + ulen_off + 2, len - ulen_off - 2), 0);
+
+	addr4(&from, "192.0.2.1", 20002);
+	addr4(&to, "198.51.100.20", 5004);
+	r = rewrite(&pi, &from, &to, &fx_egress, false);
+	cr_assert_eq(r.len, IP + 20 + 36);
+	cr_assert_eq(ref_get16(r.p + IP + 2), 20 + 36);
+	cr_assert(ref_ip4_ok(r.p + IP));
+	duet_pkt_udp4_cksum_full(r.p, &pi);
+	cr_assert(ref_udp_ok(r.p + IP, r.p + UDP));
+	cr_assert_eq(duet_pkt_parse(r.p, r.len, 0, &again), 0);
+	cr_assert_eq(again.l4_len, 36);
+	cr_assert_eq(again.ip_total, 56);
 }
 
 Test(pkt_fp, arp_reply_is_byte_exact)

@@ -602,3 +602,74 @@ Test(contract, keyed_modes_take_exactly_their_key_fields)
 		     "field a_in: unknown crypto suite (AES_CM_128_HMAC_SHA1_80, "
 		     "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM)");
 }
+
+/* ---- issue 8: relatch, max_pps, max_kbps, pins under the source policy ---- */
+
+Test(contract, relatch_and_limits_default_to_the_relay_and_can_be_set)
+{
+	struct duet_contract_field plain[] = {F("a", "192.0.2.1:20000"),
+					      F("b", "198.51.100.1:20002"), F("mode", "passthrough")};
+	struct duet_contract_field set[] = {F("a", "192.0.2.1:20000"), F("b", "198.51.100.1:20002"),
+					    F("mode", "passthrough"), F("relatch", "never"),
+					    F("max_pps", "0"), F("max_kbps", "100000000")};
+	struct duet_contract_field empty[] = {F("a", "192.0.2.1:20000"),
+					      F("b", "198.51.100.1:20002"), F("mode", "passthrough"),
+					      F("relatch", ""), F("max_pps", ""), F("max_kbps", "")};
+
+	conf.relatch = DUET_RELATCH_ANY;
+	conf.security.max_pps = 321;
+	conf.security.max_kbps = 654;
+	cr_assert_eq(parse("p", plain, N(plain)), 0, "%s", why);
+	cr_assert_eq(spec.relatch, DUET_RELATCH_ANY);
+	cr_assert_eq(spec.max_pps, 321);
+	cr_assert_eq(spec.max_kbps, 654);
+	cr_assert_eq(parse("p", empty, N(empty)), 0, "%s", why);
+	cr_assert_eq(spec.relatch, DUET_RELATCH_ANY, "an empty field is an absent one");
+	cr_assert_eq(spec.max_pps, 321);
+	cr_assert_eq(parse("p", set, N(set)), 0, "%s", why);
+	cr_assert_eq(spec.relatch, DUET_RELATCH_NEVER);
+	cr_assert_eq(spec.max_pps, 0, "0 lifts the packet limit for this pair");
+	cr_assert_eq(spec.max_kbps, 100000000);
+}
+
+Test(contract, bad_relatch_and_limits_are_refused_by_name)
+{
+	struct duet_contract_field f[] = {F("a", "192.0.2.1:20000"), F("b", "198.51.100.1:20002"),
+					  F("mode", "passthrough"), F("relatch", "SSRC")};
+
+	refused_with("p", f, N(f), "field relatch: 'SSRC' unknown (ssrc, any, never)");
+	f[3] = F("max_pps", "10000001");
+	refused_with("p", f, N(f), "field max_pps: '10000001' above the maximum 10000000");
+	f[3] = F("max_pps", "-1");
+	refused_with("p", f, N(f), "field max_pps: '-1' is not a number");
+	f[3] = F("max_kbps", "1e6");
+	refused_with("p", f, N(f), "field max_kbps: '1e6' is not a number");
+	f[3] = F("max_kbps", "99999999999999999999999");
+	refused_with("p", f, N(f),
+		     "field max_kbps: '99999999999999999999999' above the maximum 100000000");
+}
+
+Test(contract, pins_in_a_martian_class_or_denied_peers_are_refused_without_the_address)
+{
+	static const char *const martian[] = {"0.1.2.3:4000", "169.254.9.9:4000",
+					       "240.0.0.1:4000", "192.0.2.10:0"};
+	struct duet_contract_field f[] = {F("a", "192.0.2.1:20000"), F("b", "198.51.100.1:20002"),
+					  F("mode", "passthrough"), F("a_src", NULL)};
+	struct duet_cidr c;
+	size_t i;
+
+	for (i = 0; i < N(martian); i++) {
+		f[3] = F("a_src", martian[i]);
+		cr_assert_eq(parse("p", f, N(f)), -EINVAL, "pin %s accepted", martian[i]);
+		cr_assert(strstr(why, "field a_src") != NULL, "%s: %s", martian[i], why);
+		cr_assert(strstr(why, martian[i]) == NULL, "the reason quotes the client: %s", why);
+	}
+	cr_assert_eq(duet_cidr_parse("203.0.113.0/24", &c, NULL), 0);
+	cr_assert_eq(duet_policy_add_cidr(&conf.policy, &c, false), 0);
+	f[3] = F("a_src", "203.0.113.9:4000");
+	refused_with("p", f, N(f),
+		     "field a_src: refused by the source policy (in [security] denied_peers "
+		     "203.0.113.0/24)");
+	f[3] = F("a_src", "192.0.2.10:4000");
+	cr_assert_eq(parse("p", f, N(f)), 0, "%s", why);
+}

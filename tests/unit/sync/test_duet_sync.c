@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/sync/duet_sync.c and duet_sync_writeback.c against a
- * real redis-server (a private one per test, on a unix socket in a
- * temporary directory, with AOF so it can be restarted with its data) and
- * a real pair table on an EAL without hugepages. The test plays the control
- * plane (hashes + events entries, or the contract's Lua scripts) and the
- * workers (latching legs and bumping counters through duet_pair_fp.h).
+ * Unit tests of lib/sync/duet_sync.c, duet_sync_apply.c and
+ * duet_sync_writeback.c against a real redis-server (a private one per
+ * test, on a unix socket in a temporary directory, with AOF so it can be
+ * restarted with its data) and a real pair table on an EAL without
+ * hugepages. The test plays the control plane (hashes + events entries, or
+ * the contract's Lua scripts) and the workers (latching legs and bumping
+ * counters through duet_pair_fp.h). Internals (duet_sync_priv.h) are tested
+ * on replies built by hand.
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +32,7 @@
 #include "duet_pair_fp.h"
 #include "duet_redis.h"
 #include "duet_sync.h"
+#include "duet_sync_priv.h"
 #include "../eal_rundir.h"
 
 #define R "duet:{t1}:"
@@ -965,4 +968,57 @@ Test(sync, unchanged_pairs_are_not_rewritten)
 	/* Traffic moves the figures: written at the next round. */
 	worker_rx("u", 0, "203.0.113.9:7000", 100);
 	POLL_UNTIL(strcmp(hget(R "stats:u", "a_pkts"), "1") == 0, 2000);
+}
+
+/* A pair's HGETALL reply, built by hand as hiredis would: the key values
+ * are wiped in place before hiredis frees the reply, and nothing else is. */
+Test(sync, every_key_value_of_a_record_reply_is_wiped_and_nothing_else)
+{
+	static const char *const fv[][2] = {
+		{"a", "192.0.2.1:20000"},
+		{"a_in", "AES_CM_128_HMAC_SHA1_80 inline:YUlOTWFzdGVyS2V5QUFBQUFBQUFBQUFBQUFB"},
+		{"mode", "rekey"},
+		{"a_out", "AES_CM_128_HMAC_SHA1_80 inline:YU9VVG1hc3RlcktleUJCQkJCQkJCQkJCQkJC"},
+		{"b_in", "AEAD_AES_128_GCM inline:YklObm1hc3RlcmtleUNDQ0NDQ0NDQ0NDQw"},
+		{"b", "192.0.2.1:20001"},
+		{"b_out", "AEAD_AES_256_GCM inline:Yk9VVG1hc3RlcmtleURERERERERERERERERERERERERERERERERERERE"},
+	};
+	enum { N = sizeof(fv) / sizeof(fv[0]) };
+	redisReply el[2 * N], *elp[2 * N], top;
+	char *text[2 * N];
+	size_t i, j;
+
+	memset(el, 0, sizeof(el));
+	memset(&top, 0, sizeof(top));
+	for (i = 0; i < 2 * N; i++) {
+		text[i] = strdup(fv[i / 2][i % 2]);
+		cr_assert_not_null(text[i]);
+		el[i].type = REDIS_REPLY_STRING;
+		el[i].str = text[i];
+		el[i].len = strlen(text[i]);
+		elp[i] = &el[i];
+	}
+	top.type = REDIS_REPLY_ARRAY;
+	top.elements = 2 * N;
+	top.element = elp;
+
+	sync_wipe_key_values(&top);
+
+	for (i = 0; i < N; i++) {
+		const char *name = fv[i][0];
+		bool key = strcmp(name, "a_in") == 0 || strcmp(name, "a_out") == 0 ||
+			   strcmp(name, "b_in") == 0 || strcmp(name, "b_out") == 0;
+		const redisReply *v = &el[2 * i + 1];
+
+		cr_assert_str_eq(el[2 * i].str, name, "field name %s changed", name);
+		cr_assert_eq(v->len, strlen(fv[i][1]));
+		if (!key) {
+			cr_assert_str_eq(v->str, fv[i][1], "value of %s changed", name);
+			continue;
+		}
+		for (j = 0; j < v->len; j++)
+			cr_assert_eq(v->str[j], 0, "%s: byte %zu of %zu not wiped", name, j, v->len);
+	}
+	for (i = 0; i < 2 * N; i++)
+		free(text[i]);
 }

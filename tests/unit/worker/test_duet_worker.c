@@ -31,8 +31,9 @@ stats0(void)
 static struct rte_mbuf *
 frame_a(const char *payload)
 {
-	uint8_t f[128];
-	size_t len = build_udp(f, MAC_A, MAC_PORT0, cli_a, ep_a, 64, payload, strlen(payload));
+	uint8_t f[128], body[64];
+	size_t blen = rtp_text(body, sizeof(body), cli_a, payload);
+	size_t len = build_udp(f, MAC_A, MAC_PORT0, cli_a, ep_a, 64, body, blen);
 
 	return mbuf_of(f, len);
 }
@@ -40,8 +41,9 @@ frame_a(const char *payload)
 static struct rte_mbuf *
 frame_b(const char *payload)
 {
-	uint8_t f[128];
-	size_t len = build_udp(f, MAC_B, MAC_PORT1, cli_b, ep_b, 64, payload, strlen(payload));
+	uint8_t f[128], body[64];
+	size_t blen = rtp_text(body, sizeof(body), cli_b, payload);
+	size_t len = build_udp(f, MAC_B, MAC_PORT1, cli_b, ep_b, 64, body, blen);
 
 	return mbuf_of(f, len);
 }

@@ -52,7 +52,7 @@ Test(worker_fp, relays_both_ways_once_both_legs_latched, .init = one_worker, .fi
 	cr_assert_eq(send_udp(1, MAC_B, cli_b, ep_b, 64, pb, T0 + 1), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 0, "relayed back out of the port it came in on");
 	cr_assert_eq(rx_all(0, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT0, MAC_A, ep_a, cli_a, 63, pb, strlen(pb));
+	assert_relayed_text(out[0], MAC_PORT0, MAC_A, ep_a, cli_a, cli_b, pb);
 	cr_assert_not(frame_mentions_ip(out[0], CLI_B), "B's address leaked toward A");
 	rte_pktmbuf_free(out[0]);
 
@@ -60,35 +60,36 @@ Test(worker_fp, relays_both_ways_once_both_legs_latched, .init = one_worker, .fi
 	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, pa, T0 + 2), 1);
 	cr_assert_eq(rx_all(0, 0, out, 4), 0);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 63, pa, strlen(pa));
+	assert_relayed_text(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, cli_a, pa);
 	cr_assert_not(frame_mentions_ip(out[0], CLI_A), "A's address leaked toward B");
 	rte_pktmbuf_free(out[0]);
 
 	la = leg_counters(slot, 0);
 	lb = leg_counters(slot, 1);
 	cr_assert_eq(la.pkts, 1);
-	cr_assert_eq(la.bytes, strlen(pa));
+	cr_assert_eq(la.bytes, 12 + strlen(pa));
 	cr_assert_eq(lb.pkts, 1);
-	cr_assert_eq(lb.bytes, strlen(pb));
+	cr_assert_eq(lb.bytes, 12 + strlen(pb));
 	cr_assert_eq(la.drop_src + lb.drop_src + lb.drop_peer_unlatched, 0);
 	cr_assert_eq(stats0()->fwd_pkts, 2);
-	cr_assert_eq(stats0()->fwd_bytes, strlen(pa) + strlen(pb));
+	cr_assert_eq(stats0()->fwd_bytes, 24 + strlen(pa) + strlen(pb));
 	cr_assert_eq(stats0()->latched, 2);
 	cr_assert_eq(stats0()->rx_pkts, 3);
 }
 
-Test(worker_fp, ttl_of_the_relayed_frame_is_one_less, .init = one_worker, .fini = teardown)
+Test(worker_fp, the_relayed_frame_carries_the_relays_ttl_not_the_senders, .init = one_worker,
+     .fini = teardown)
 {
 	struct rte_mbuf *out[4];
 
 	latch_both(put_default_pair(), T0);
 	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 2, "x", T0 + 1), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 1, "x", 1);
+	assert_relayed_text(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, cli_a, "x");
 	rte_pktmbuf_free(out[0]);
 }
 
-Test(worker_fp, ip_options_and_ethernet_padding_are_kept, .init = one_worker, .fini = teardown)
+Test(worker_fp, ip_options_and_bytes_past_the_ip_length_are_not_relayed, .init = one_worker, .fini = teardown)
 {
 	uint8_t f[128], *ip = f + IP_OFF;
 	struct rte_mbuf *out[4];
@@ -112,14 +113,17 @@ Test(worker_fp, ip_options_and_ethernet_padding_are_kept, .init = one_worker, .f
 	cr_assert_eq(send1(0, f, 60, T0 + 1), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
 	o = data_of(out[0]);
-	cr_assert_eq(o[IP_OFF], 0x46, "IPv4 options dropped");
-	cr_assert_arr_eq(o + IP_OFF + 20, "\x01\x01\x01\x00", 4);
+	/* The far side sees the relay's 20-byte header and the datagram,
+	 * not the sender's options or what trailed the IP packet. */
+	cr_assert_eq(o[IP_OFF], 0x45, "IPv4 options relayed");
+	cr_assert_eq(out[0]->data_len, IP_OFF + 20 + 8 + 3, "frame length %u", out[0]->data_len);
+	cr_assert_eq(get16(o + IP_OFF + 2), 20 + 8 + 3);
 	cr_assert(ip_cksum_ok(o + IP_OFF));
 	cr_assert(udp_cksum_ok(o + IP_OFF));
 	cr_assert_eq(get32(o + IP_OFF + 16), CLI_B);
-	cr_assert_eq(get16(o + IP_OFF + 24), EP_B_PORT);
-	cr_assert_eq(get16(o + IP_OFF + 26), CLI_B_PORT);
-	cr_assert_arr_eq(o + IP_OFF + 32, "opt", 3);
+	cr_assert_eq(get16(o + IP_OFF + 20), EP_B_PORT);
+	cr_assert_eq(get16(o + IP_OFF + 22), CLI_B_PORT);
+	cr_assert_arr_eq(o + IP_OFF + 28, "opt", 3);
 	rte_pktmbuf_free(out[0]);
 }
 
@@ -227,13 +231,13 @@ Test(worker_fp, another_source_is_rejected_until_the_client_was_silent, .init = 
 	cr_assert_eq(leg_client(slot, 0).ip, CLI_C);
 	cr_assert_eq(leg_client(slot, 0).port, CLI_C_PORT);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 63, "mine", 4);
+	assert_relayed_text(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, cli_c, "mine");
 	rte_pktmbuf_free(out[0]);
 
 	/* B's answers now go to C, at C's MAC. */
 	cr_assert_eq(send_udp(1, MAC_B, cli_b, ep_b, 64, "to c", T0 + SILENCE + 1), 1);
 	cr_assert_eq(rx_all(0, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT0, MAC_C, ep_a, cli_c, 63, "to c", 4);
+	assert_relayed_text(out[0], MAC_PORT0, MAC_C, ep_a, cli_c, cli_b, "to c");
 	cr_assert_not(frame_mentions_ip(out[0], CLI_A));
 	rte_pktmbuf_free(out[0]);
 
@@ -291,7 +295,7 @@ Test(worker_fp, a_new_next_hop_mac_of_the_client_is_learned, .init = one_worker,
 	rte_pktmbuf_free(out[0]);
 	cr_assert_eq(send_udp(1, MAC_B, cli_b, ep_b, 64, "back", T0 + 2), 1);
 	cr_assert_eq(rx_all(0, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT0, MAC_A2, ep_a, cli_a, 63, "back", 4);
+	assert_relayed_text(out[0], MAC_PORT0, MAC_A2, ep_a, cli_a, cli_b, "back");
 	rte_pktmbuf_free(out[0]);
 	cr_assert_eq(stats0()->relatched, 0);
 }
@@ -313,11 +317,11 @@ Test(worker_fp, a_pinned_leg_rejects_every_other_source, .init = one_worker, .fi
 	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "a", T0 + 1000 * SILENCE + 1), 0);
 	cr_assert_eq(send_udp(1, MAC_B, cli_b, ep_b, 64, "b", T0 + 1000 * SILENCE + 2), 1);
 	cr_assert_eq(rx_all(0, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT0, MAC_A, ep_a, cli_a, 63, "b", 1);
+	assert_relayed_text(out[0], MAC_PORT0, MAC_A, ep_a, cli_a, cli_b, "b");
 	rte_pktmbuf_free(out[0]);
 	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "a2", T0 + 1000 * SILENCE + 3), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 63, "a2", 2);
+	assert_relayed_text(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, cli_a, "a2");
 	rte_pktmbuf_free(out[0]);
 	cr_assert_eq(stats0()->drops[DUET_DROP_SRC_REJECTED], 1);
 }
@@ -354,7 +358,15 @@ Test(worker_fp, the_gateway_arp_reply_is_learned_and_used, .init = one_worker_gw
 	expect_drop(1, f, len, T0 + 1, DUET_DROP_ARP_OTHER);
 	cr_assert_not(duet_port_gateway_mac(&H.ports[1], mac));
 
-	/* The gateway answers the ARP request duetd sent. */
+	/* A reply from the gateway's address that answers no request of
+	 * ours moves nothing. */
+	len = build_arp(f, MAC_PORT1, 2, MAC_C, GW1, MAC_PORT1, SVC1);
+	expect_drop(1, f, len, T0 + 1, DUET_DROP_ARP_UNSOLICITED);
+	cr_assert_not(duet_port_gateway_mac(&H.ports[1], mac));
+
+	/* duetd asks (the control thread opens the window), and the gateway
+	 * answers in time. */
+	duet_port_arp_asked(&H.ports[1], T0 + 10);
 	len = build_arp(f, MAC_PORT1, 2, MAC_GW1, GW1, MAC_PORT1, SVC1);
 	cr_assert_eq(send1(1, f, len, T0 + 2), 0);
 	cr_assert_eq(stats0()->arp_learned, 1);
@@ -363,29 +375,46 @@ Test(worker_fp, the_gateway_arp_reply_is_learned_and_used, .init = one_worker_gw
 	cr_assert_arr_eq(mac, MAC_GW1, 6);
 	cr_assert_not(duet_port_gateway_mac(&H.ports[0], mac), "learnt on the wrong port");
 
+	/* One request teaches one reply: a second answer inside the window
+	 * (a spoofer racing the gateway) moves nothing. */
+	len = build_arp(f, MAC_PORT1, 2, MAC_C, GW1, MAC_PORT1, SVC1);
+	expect_drop(1, f, len, T0 + 3, DUET_DROP_ARP_UNSOLICITED);
+	cr_assert(duet_port_gateway_mac(&H.ports[1], mac));
+	cr_assert_arr_eq(mac, MAC_GW1, 6);
+
 	/* Leg b is pinned and B never spoke: the gateway is the next hop. */
 	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "via gw", T0 + 3), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT1, MAC_GW1, ep_b, cli_b, 63, "via gw", 6);
+	assert_relayed_text(out[0], MAC_PORT1, MAC_GW1, ep_b, cli_b, cli_a, "via gw");
 	rte_pktmbuf_free(out[0]);
 }
 
-Test(worker_fp, an_arp_request_from_the_gateway_also_teaches_its_mac, .init = one_worker_gw,
-     .fini = teardown)
+Test(worker_fp, an_arp_request_from_the_gateway_is_answered_but_teaches_nothing,
+     .init = one_worker_gw, .fini = teardown)
 {
 	uint8_t f[64], mac[6];
 	static const uint8_t zero[6] = { 0 };
 	struct rte_mbuf *out[4];
 	size_t len;
 
-	len = build_arp(f, MAC_BCAST, 1, MAC_GW1, GW1, zero, SVC1);
+	/* Anyone can send a request that claims the gateway's address. */
+	len = build_arp(f, MAC_BCAST, 1, MAC_C, GW1, zero, SVC1);
 	cr_assert_eq(send1(1, f, len, T0), 0);
 	cr_assert_eq(stats0()->arp_replies, 1);
-	cr_assert(duet_port_gateway_mac(&H.ports[1], mac));
-	cr_assert_arr_eq(mac, MAC_GW1, 6);
+	cr_assert_not(duet_port_gateway_mac(&H.ports[1], mac));
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	cr_assert_arr_eq(data_of(out[0]), MAC_GW1, 6);
 	rte_pktmbuf_free(out[0]);
+
+	/* A gratuitous ARP claiming the gateway is unsolicited too. */
+	len = build_arp(f, MAC_BCAST, 1, MAC_C, GW1, zero, GW1);
+	expect_drop(1, f, len, T0 + 1, DUET_DROP_ARP_UNSOLICITED);
+	cr_assert_not(duet_port_gateway_mac(&H.ports[1], mac));
+
+	/* A reply after the window closed is unsolicited. */
+	duet_port_arp_asked(&H.ports[1], T0 + 5);
+	len = build_arp(f, MAC_PORT1, 2, MAC_GW1, GW1, MAC_PORT1, SVC1);
+	expect_drop(1, f, len, T0 + 6, DUET_DROP_ARP_UNSOLICITED);
+	cr_assert_not(duet_port_gateway_mac(&H.ports[1], mac));
 }
 
 /* ---- ARP and ICMP for the service addresses -------------------------------- */
@@ -693,7 +722,7 @@ Test(worker_fp, a_mixed_burst_sorts_every_frame_and_keeps_order, .init = one_wor
 		unsigned int want = (i / 2) * 6 + (i % 2) * 3;
 
 		snprintf(pl, sizeof(pl), "seq %02u", want);
-		assert_relayed(out[i], MAC_PORT1, MAC_B, ep_b, cli_b, 63, pl, strlen(pl));
+		assert_relayed(out[i], MAC_PORT1, MAC_B, ep_b, cli_b, H_TTL, pl, strlen(pl));
 	}
 	rte_pktmbuf_free_bulk(out, n);
 	n = rx_all(0, 0, out, 64);
@@ -917,7 +946,8 @@ race_run(void *arg)
 	const struct ep src = rc->widx == 0 ? cli_a : cli_c;
 	const uint8_t *mac = rc->widx == 0 ? MAC_A : MAC_C;
 	struct rte_mbuf *m;
-	uint8_t f[128];
+	uint8_t f[128], body[64];
+	size_t blen = rtp_text(body, sizeof(body), src, "race");
 	unsigned int k;
 	size_t len;
 
@@ -928,7 +958,7 @@ race_run(void *arg)
 	for (k = 0; k < RACE_PAIRS; k++) {
 		struct ep dst = { SVC0, (uint16_t)(10000 + 2 * k) };
 
-		len = build_udp(f, mac, MAC_PORT0, src, dst, 64, "race", 4);
+		len = build_udp(f, mac, MAC_PORT0, src, dst, 64, body, blen);
 		m = rte_pktmbuf_alloc(H.mp);
 		memcpy(rte_pktmbuf_append(m, (uint16_t)len), f, len);
 		/* Meet the other lcore at pair k, then both send at once. */
@@ -992,4 +1022,224 @@ Test(worker_fp, racing_first_packets_latch_each_leg_exactly_once, .init = two_wo
 	cr_assert_eq(rejected + busy, RACE_PAIRS, "rejected %" PRIu64 ", busy %" PRIu64, rejected,
 		     busy);
 	cr_assert_leq(busy, RACE_PAIRS / 2);
+}
+
+/* ---- issue 8: source policy, evidence, re-latch policy, policer, budgets ---- */
+
+/* A passthrough pair p1 with re-latch policy `relatch` and the given
+ * policer limits. */
+static int
+put_policy_pair(uint8_t relatch, uint32_t max_pps, uint32_t max_kbps)
+{
+	struct duet_pair_spec s;
+	char why[DUET_PAIR_REASON_MAX];
+
+	pair_spec(&s, "p1", DUET_MODE_PASSTHROUGH, EP_A_PORT, EP_B_PORT);
+	s.relatch = relatch;
+	s.max_pps = max_pps;
+	s.max_kbps = max_kbps;
+	cr_assert_eq(duet_pair_put(H.pairs, &s, 1, why, sizeof(why)), 0, "%s", why);
+	return duet_pair_find(H.pairs, "p1");
+}
+
+Test(worker_fp, martian_sources_never_latch_a_waiting_leg, .init = one_worker, .fini = teardown)
+{
+	static const struct ep martians[] = {
+		{IP4(127, 0, 0, 1), 4000},   {IP4(255, 255, 255, 255), 4000},
+		{IP4(224, 0, 0, 1), 4000},   {IP4(0, 0, 0, 0), 4000},
+		{IP4(169, 254, 1, 1), 4000}, {IP4(240, 0, 0, 1), 4000},
+		{SVC0, 4000},		     {SVC1, 20002},
+		{CLI_A, 0},
+	};
+	int slot = put_default_pair();
+	size_t i;
+
+	for (i = 0; i < sizeof(martians) / sizeof(martians[0]); i++) {
+		uint8_t f[128], body[64];
+		size_t blen = rtp_text(body, sizeof(body), martians[i], "spoof");
+		size_t len = build_udp(f, MAC_C, MAC_PORT0, martians[i], ep_a, 64, body, blen);
+
+		expect_drop(0, f, len, T0 + i, DUET_DROP_SRC_DENIED);
+		cr_assert_eq(leg_client(slot, 0).ip, 0, "leg a latched to martian %zu", i);
+	}
+	cr_assert_eq(stats0()->latched, 0);
+	/* A real client still latches. */
+	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "hello", T0 + 100), 0);
+	cr_assert_eq(leg_client(slot, 0).ip, CLI_A);
+}
+
+Test(worker_fp, a_martian_cannot_take_a_silent_leg_either, .init = one_worker, .fini = teardown)
+{
+	static const struct ep lo = {IP4(127, 0, 0, 1), CLI_A_PORT};
+	uint8_t f[128], body[64];
+	size_t blen, len;
+	int slot = put_default_pair();
+
+	latch_both(slot, T0);
+	blen = rtp_text(body, sizeof(body), cli_a, "loop"); /* even with A's SSRC */
+	len = build_udp(f, MAC_C, MAC_PORT0, lo, ep_a, 64, body, blen);
+	expect_drop(0, f, len, T0 + 10 * SILENCE, DUET_DROP_SRC_DENIED);
+	cr_assert_eq(leg_client(slot, 0).ip, CLI_A);
+}
+
+Test(worker_fp, only_plausible_rtp_latches_a_passthrough_leg, .init = one_worker,
+     .fini = teardown)
+{
+	static const uint8_t stun[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+	static const uint8_t short_rtp[11] = {0x80, 111};
+	static const uint8_t v1[12] = {0x40, 111};
+	int slot = put_default_pair();
+	uint8_t f[128];
+	size_t len;
+
+	len = build_udp(f, MAC_A, MAC_PORT0, cli_a, ep_a, 64, "", 0);
+	expect_drop(0, f, len, T0, DUET_DROP_NOT_RTP);
+	len = build_udp(f, MAC_A, MAC_PORT0, cli_a, ep_a, 64, stun, sizeof(stun));
+	expect_drop(0, f, len, T0 + 1, DUET_DROP_NOT_RTP);
+	len = build_udp(f, MAC_A, MAC_PORT0, cli_a, ep_a, 64, short_rtp, sizeof(short_rtp));
+	expect_drop(0, f, len, T0 + 2, DUET_DROP_NOT_RTP);
+	len = build_udp(f, MAC_A, MAC_PORT0, cli_a, ep_a, 64, v1, sizeof(v1));
+	expect_drop(0, f, len, T0 + 3, DUET_DROP_NOT_RTP);
+	cr_assert_eq(leg_client(slot, 0).ip, 0);
+	cr_assert_eq(stats0()->latched, 0);
+	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "rtp", T0 + 4), 0);
+	cr_assert_eq(leg_client(slot, 0).ip, CLI_A);
+}
+
+Test(worker_fp, with_relatch_ssrc_only_the_clients_ssrc_moves_a_silent_leg, .init = one_worker,
+     .fini = teardown)
+{
+	struct rte_mbuf *out[4];
+	uint8_t body[64];
+	size_t blen;
+	int slot = put_policy_pair(DUET_RELATCH_SSRC, 0, 0);
+
+	latch_both(slot, T0);
+	/* A stranger long after the silence, with its own SSRC: refused. */
+	cr_assert_eq(send_udp(0, MAC_C, cli_c, ep_a, 64, "mine", T0 + 10 * SILENCE), 0);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRC_REJECTED], 1);
+	cr_assert_eq(leg_client(slot, 0).ip, CLI_A);
+	/* A's stream from a new address (the phone moved networks): moves. */
+	blen = rtp_text(body, sizeof(body), cli_a, "moved");
+	cr_assert_eq(send_bytes(0, MAC_C, cli_c, ep_a, body, blen, T0 + 10 * SILENCE + 1), 1);
+	cr_assert_eq(stats0()->relatched, 1);
+	cr_assert_eq(leg_client(slot, 0).ip, CLI_C);
+	cr_assert_eq(rx_all(1, 0, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+}
+
+Test(worker_fp, with_relatch_never_a_leg_keeps_its_first_client, .init = one_worker,
+     .fini = teardown)
+{
+	uint8_t body[64];
+	size_t blen = rtp_text(body, sizeof(body), cli_a, "moved");
+	int slot = put_policy_pair(DUET_RELATCH_NEVER, 0, 0);
+
+	latch_both(slot, T0);
+	cr_assert_eq(send_bytes(0, MAC_C, cli_c, ep_a, body, blen, T0 + 100 * SILENCE), 0);
+	cr_assert_eq(send_udp(0, MAC_C, cli_c, ep_a, 64, "mine", T0 + 100 * SILENCE + 1), 0);
+	cr_assert_eq(stats0()->relatched, 0);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRC_REJECTED], 2);
+	cr_assert_eq(leg_client(slot, 0).ip, CLI_A);
+}
+
+Test(worker_fp, the_leg_policer_passes_its_rate_and_burst_and_counts_the_rest,
+     .init = one_worker, .fini = teardown)
+{
+	uint64_t hz = rte_get_tsc_hz(), now = T0 + 1;
+	unsigned int i, sent = 0;
+	struct rte_mbuf *out[64];
+	uint16_t n;
+	int slot = put_policy_pair(DUET_RELATCH_SSRC, 100, 0);
+
+	/* The worker's burst allowance is 200 ms: 20 packets at 100/s. */
+	latch_both(slot, T0);
+	/* 1000 packets within 100 ms: 20 of burst (the latch took one) +
+	 * 10 of rate, the rest policed. */
+	for (i = 0; i < 1000; i++) {
+		sent += send_udp(0, MAC_A, cli_a, ep_a, 64, "flood", now + i * (hz / 10000));
+		while ((n = rx_all(1, 0, out, 64)) != 0)
+			rte_pktmbuf_free_bulk(out, n);
+	}
+	cr_assert(sent >= 29 && sent <= 31, "relayed %u, want 30 +- 1", sent);
+	cr_assert_eq(leg_counters(slot, 0).drop_policed, 1000 - sent);
+	cr_assert_eq(stats0()->drops[DUET_DROP_POLICED], 1000 - sent);
+	cr_assert_eq(leg_counters(slot, 1).drop_policed, 0, "the other leg was charged");
+	/* A second later the bucket has refilled. */
+	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "later", now + 2 * hz), 1);
+	while ((n = rx_all(1, 0, out, 64)) != 0)
+		rte_pktmbuf_free_bulk(out, n);
+}
+
+Test(worker_fp, a_stranger_does_not_use_up_the_clients_policer, .init = one_worker,
+     .fini = teardown)
+{
+	struct rte_mbuf *out[4];
+	unsigned int i;
+	int slot = put_policy_pair(DUET_RELATCH_SSRC, 10, 0);
+
+	latch_both(slot, T0);
+	for (i = 0; i < 500; i++)
+		cr_assert_eq(send_udp(0, MAC_C, cli_c, ep_a, 64, "spam", T0 + 1), 0);
+	cr_assert_eq(leg_counters(slot, 0).drop_policed, 0);
+	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "me", T0 + 2), 1);
+	cr_assert_eq(rx_all(1, 0, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+}
+
+Test(worker_fp, relay_wide_budgets_cap_echo_replies_and_unknown_endpoints, .init = one_worker,
+     .fini = teardown)
+{
+	struct ep nowhere = {SVC0, 30000};
+	struct rte_mbuf *out[64];
+	unsigned int i, replies = 0;
+	uint8_t f[128];
+	size_t len;
+	uint16_t n;
+
+	duet_police_budget_init(&H.budgets[DUET_BUDGET_ICMP], rte_get_tsc_hz(), 100, T0);
+	duet_police_budget_init(&H.budgets[DUET_BUDGET_NO_PAIR], rte_get_tsc_hz(), 100, T0);
+	for (i = 0; i < 200; i++) {
+		len = build_echo(f, MAC_A, MAC_PORT0, CLI_A, SVC0, 1, (uint16_t)i, "p", 1);
+		cr_assert_eq(send1(0, f, len, T0 + i), 0);
+		while ((n = rx_all(0, 0, out, 64)) != 0) {
+			replies += n;
+			rte_pktmbuf_free_bulk(out, n);
+		}
+		len = build_udp(f, MAC_A, MAC_PORT0, cli_a, nowhere, 64, "x", 1);
+		cr_assert_eq(send1(0, f, len, T0 + i), 0);
+	}
+	/* 100/s with a 100 ms burst, all at one instant: 10 + 1. */
+	cr_assert_eq(replies, 11);
+	cr_assert_eq(stats0()->icmp_replies, 11);
+	cr_assert_eq(stats0()->drops[DUET_DROP_BUDGET_ICMP], 189);
+	cr_assert_eq(stats0()->drops[DUET_DROP_NO_ENDPOINT], 11);
+	cr_assert_eq(stats0()->drops[DUET_DROP_BUDGET_NO_PAIR], 189);
+	/* A ping from a martian source is never answered. */
+	len = build_echo(f, MAC_A, MAC_PORT0, IP4(127, 0, 0, 1), SVC0, 1, 1, "p", 1);
+	expect_drop(0, f, len, T0 + 10 * rte_get_tsc_hz(), DUET_DROP_SRC_DENIED);
+}
+
+Test(worker_fp, the_unlatched_budget_bounds_latch_attempts, .init = one_worker, .fini = teardown)
+{
+	unsigned int i, latched = 0;
+	char id[16];
+
+	duet_police_budget_init(&H.budgets[DUET_BUDGET_UNLATCHED], rte_get_tsc_hz(), 50, T0);
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "u%u", i);
+		put_pair(id, (uint16_t)(21000 + 2 * i), (uint16_t)(21000 + 2 * i + 1), NULL, NULL);
+	}
+	for (i = 0; i < 20; i++) {
+		struct ep dst = {SVC0, (uint16_t)(21000 + 2 * i)};
+
+		cr_assert_eq(send_udp(0, MAC_A, cli_a, dst, 64, "hi", T0), 0);
+	}
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "u%u", i);
+		latched += leg_client(duet_pair_find(H.pairs, id), 0).ip == CLI_A;
+	}
+	/* 50/s with 100 ms of burst: 5 + 1 latch at one instant. */
+	cr_assert_eq(latched, 6);
+	cr_assert_eq(stats0()->drops[DUET_DROP_BUDGET_UNLATCHED], 14);
 }

@@ -171,14 +171,14 @@ expect_delivered(const struct call *c, unsigned int from, const struct pkt *p)
 		     'a' + to);
 	if (c->mode == DUET_MODE_VERIFY) {
 		assert_relayed(out[0], to == 0 ? MAC_PORT0 : MAC_PORT1, c->mac[to], *endpoint(to),
-			       c->where[to], 63, p->wire, p->len);
+			       c->where[to], H_TTL, p->wire, p->len);
 	} else {
 		enum duet_srtp_suite s = out_key(c, to)->suite;
 		bool rtcp = p->plain[1] >= 192 && p->plain[1] <= 223;
 
 		want_len = p->plain_len + (rtcp ? rtcp_trailer_len[s] : rtp_tag_len[s]);
 		assert_relayed_hdr(out[0], to == 0 ? MAC_PORT0 : MAC_PORT1, c->mac[to],
-				   *endpoint(to), c->where[to], 63, want_len);
+				   *endpoint(to), c->where[to], H_TTL, want_len);
 	}
 	if (c->rx[to] != NULL) {
 		st = srtp_open_payload(c->rx[to], out[0], opened, &olen);
@@ -620,7 +620,7 @@ Test(worker_srtp, rekey_with_one_suite_still_reencrypts_with_the_receivers_key,
 	rtp_next(&c, 0, &p);
 	cr_assert_eq(send_pkt(&c, 0, &p, T0 + 10), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed_hdr(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 63, p.len);
+	assert_relayed_hdr(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, H_TTL, p.len);
 	cr_assert(memcmp(data_of(out[0]) + PAYLOAD_OFF, p.wire, p.len) != 0,
 		  "forwarded as A protected it");
 	/* a_in does not open it: B never learns A's key. */
@@ -824,15 +824,15 @@ Test(worker_srtp, passthrough_relays_non_srtp_junk_unchanged, .init = one_worker
 	latch_both(slot, T0);
 	cr_assert_eq(send_bytes(0, MAC_A, cli_a, ep_a, junk, sizeof(junk), T0 + 1), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 1);
-	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 63, junk, sizeof(junk));
+	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, H_TTL, junk, sizeof(junk));
 	rte_pktmbuf_free(out[0]);
 	/* SRTP nobody here has the key of, and the same frame again. */
 	rtp_with(s, 0, 7, &p);
 	cr_assert_eq(send_bytes(0, MAC_A, cli_a, ep_a, p.wire, p.len, T0 + 2), 1);
 	cr_assert_eq(send_bytes(0, MAC_A, cli_a, ep_a, p.wire, p.len, T0 + 3), 1);
 	cr_assert_eq(rx_all(1, 0, out, 4), 2);
-	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, 63, p.wire, p.len);
-	assert_relayed(out[1], MAC_PORT1, MAC_B, ep_b, cli_b, 63, p.wire, p.len);
+	assert_relayed(out[0], MAC_PORT1, MAC_B, ep_b, cli_b, H_TTL, p.wire, p.len);
+	assert_relayed(out[1], MAC_PORT1, MAC_B, ep_b, cli_b, H_TTL, p.wire, p.len);
 	rte_pktmbuf_free_bulk(out, 2);
 	cr_assert_eq(srtp_drops(stats0()), 0);
 	cr_assert_eq(leg_counters(slot, 0).drop_auth + leg_counters(slot, 0).drop_replay, 0);
@@ -1089,4 +1089,72 @@ Test(worker_srtp, rekey_two_workers_on_one_direction_count_every_packet_once,
      .init = two_workers, .fini = teardown, .timeout = 240)
 {
 	two_workers_share_one_direction(DUET_MODE_REKEY);
+}
+
+/* ---- issue 8: the SSRC cap -------------------------------------------------- */
+
+/* Authentic SRTP with SSRC ssrc from A. */
+static void
+rtp_ssrc(srtp_t s, uint32_t ssrc, uint16_t seq, struct pkt *p)
+{
+	p->plain_len = build_rtp(p->plain, ssrc, seq, PLEN);
+	memcpy(p->wire, p->plain, p->plain_len);
+	p->len = srtp_seal(s, p->wire, p->plain_len);
+}
+
+static void
+ssrc_cap_holds(uint8_t mode)
+{
+	const enum duet_srtp_suite su[DUET_KEY_COUNT] = { CM80, CM80, CM80, CM80 };
+	struct duet_srtp_ctx *sc;
+	struct rte_mbuf *out[64];
+	struct call c;
+	struct pkt p;
+	unsigned int i, relayed = 0;
+	uint16_t n;
+
+	call_start(&c, mode, su);
+	call_latch(&c, T0);
+	/* The call's own SSRC is one of the 4; 200 more from the key holder. */
+	for (i = 0; i < 200; i++) {
+		rtp_ssrc(c.tx[0], 0x10000000u + i, 1, &p);
+		relayed += send_pkt(&c, 0, &p, T0 + 10 + i);
+		while ((n = rx_all(1, 0, out, 64)) != 0)
+			rte_pktmbuf_free_bulk(out, n);
+	}
+	cr_assert_eq(relayed, 3, "relayed %u new SSRCs, cap leaves room for 3", relayed);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_SSRC_LIMIT], 197);
+	sc = duet_pair_srtp_at(H.pairs, 2 * (uint32_t)c.slot);
+	cr_assert_eq(sc->n_ssrc, 4);
+	/* The call goes on: its SSRC is one of the four. */
+	rtp_next(&c, 0, &p);
+	cr_assert_eq(send_pkt(&c, 0, &p, T0 + 500), 1);
+	cr_assert_eq(rx_all(1, 0, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	/* After the silence a new SSRC replaces the stream silent longest. */
+	rtp_ssrc(c.tx[0], 0x20000000u, 1, &p);
+	cr_assert_eq(send_pkt(&c, 0, &p, T0 + 500 + 2 * SILENCE), 1);
+	cr_assert_eq(stats0()->srtp_streams_removed, 1);
+	cr_assert_eq(sc->n_ssrc, 4);
+	while ((n = rx_all(1, 0, out, 64)) != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	/* A forged packet with yet another SSRC, when streams are silent
+	 * enough to be replaced: it takes no slot and evicts nothing. */
+	rtp_ssrc(c.tx[1], 0x30000000u, 1, &p); /* B's key: wrong for leg a */
+	cr_assert_eq(send_pkt(&c, 0, &p, T0 + 600 + 4 * SILENCE), 0);
+	cr_assert_eq(sc->n_ssrc, 4);
+	cr_assert_eq(stats0()->srtp_streams_removed, 1);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_AUTH], 1);
+}
+
+Test(worker_srtp, verify_keeps_at_most_srtp_max_ssrc_streams_per_direction, .init = one_worker,
+     .fini = teardown)
+{
+	ssrc_cap_holds(DUET_MODE_VERIFY);
+}
+
+Test(worker_srtp, rekey_keeps_at_most_srtp_max_ssrc_streams_per_direction, .init = one_worker,
+     .fini = teardown)
+{
+	ssrc_cap_holds(DUET_MODE_REKEY);
 }

@@ -124,6 +124,18 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 				     sizeof(err));
 		cr_assert_eq(rc, 0, "port setup: %d %s", rc, err);
 	}
+	duet_policy_init(&H.policy);
+	{
+		struct duet_addr own;
+
+		duet_addr_set4(&own, htonl(SVC0), 0);
+		cr_assert_eq(duet_policy_add_own(&H.policy, &own), 0);
+		duet_addr_set4(&own, htonl(SVC1), 0);
+		cr_assert_eq(duet_policy_add_own(&H.policy, &own), 0);
+	}
+	/* Budgets no test reaches by accident: 10 M/s with a 100 ms burst. */
+	for (i = 0; i < DUET_BUDGET_MAX; i++)
+		duet_police_budget_init(&H.budgets[i], rte_get_tsc_hz(), 10000000, T0);
 	H.pairs = duet_pair_table_create("wt_pairs", 4096, n_workers, (int)rte_socket_id());
 	cr_assert_not_null(H.pairs, "pair table: %s", rte_strerror(rte_errno));
 	H.stats = rte_zmalloc("wt_stats", n_workers * sizeof(*H.stats), RTE_CACHE_LINE_SIZE);
@@ -143,6 +155,12 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 		w->idle_poll_us = 0;
 		w->quit = &H.quit;
 		w->ctl_ring = NULL;
+		w->policy = &H.policy;
+		w->budgets = H.budgets;
+		w->police_tau = duet_police_tau(rte_get_tsc_hz(), 200);
+		w->srtp_max_ssrc = 4;
+		w->egress.ttl = H_TTL;
+		w->egress.tos = H_TOS;
 		cr_assert_eq(duet_worker_init(w, (int)rte_socket_id()), 0);
 	}
 }
@@ -239,6 +257,10 @@ pair_spec(struct duet_pair_spec *s, const char *id, uint8_t mode, uint16_t ep_a_
 	duet_addr_set4(&s->ep[1], htonl(SVC1), htons(ep_b_port));
 	s->port_idx[0] = 0;
 	s->port_idx[1] = 1;
+	/* The latch rule's own tests move legs between sources with
+	 * different SSRCs; the `ssrc` and `never` policies have tests of
+	 * their own that set s->relatch. */
+	s->relatch = DUET_RELATCH_ANY;
 }
 
 int
@@ -570,13 +592,31 @@ send1(unsigned int in, const uint8_t *f, size_t len, uint64_t now)
 
 /* A UDP frame from client `src` (Ethernet source smac) to the service
  * address `dst`, into worker 0 on port `in`. */
+size_t
+rtp_text(uint8_t *out, size_t cap, struct ep src, const char *text)
+{
+	size_t n = strlen(text);
+	/* Each source its own SSRC, as each phone has its own. */
+	uint32_t ssrc = src.ip ^ ((uint32_t)src.port << 16) ^ 0x5a5a0000u;
+
+	cr_assert_leq(12 + n, cap);
+	out[0] = 0x80;
+	out[1] = 111;
+	put16(out + 2, (uint16_t)n);
+	put32(out + 4, (uint32_t)n * 960u);
+	put32(out + 8, ssrc);
+	memcpy(out + 12, text, n);
+	return 12 + n;
+}
+
 uint16_t
 send_udp(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst, uint8_t ttl,
 	 const char *payload, uint64_t now)
 {
-	uint8_t f[1600];
-	size_t len = build_udp(f, smac, in == 0 ? MAC_PORT0 : MAC_PORT1, src, dst, ttl, payload,
-			       strlen(payload));
+	uint8_t f[1600], body[1500];
+	size_t blen = rtp_text(body, sizeof(body), src, payload);
+	size_t len = build_udp(f, smac, in == 0 ? MAC_PORT0 : MAC_PORT1, src, dst, ttl, body,
+			       blen);
 
 	return send1(in, f, len, now);
 }
@@ -627,8 +667,9 @@ frame_mentions_ip(const struct rte_mbuf *m, uint32_t ip)
 /* ---- assertions shared by the tests -------------------------------------- */
 
 /* Check that m is the datagram `payload` relayed from relay endpoint
- * `from` to client `to`, with Ethernet smac -> dmac and TTL ttl, every
- * checksum right and the rest of the IP header as the sender made it. */
+ * `from` to client `to`, with Ethernet smac -> dmac, every checksum right
+ * and the relay's own IPv4 header: 20 bytes, TOS H_TOS, ID 0, DF, TTL ttl
+ * (the workers' egress TTL, whatever the sender's was). */
 void
 assert_relayed_hdr(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
 		   struct ep from, struct ep to, uint8_t ttl, size_t plen)
@@ -637,6 +678,8 @@ assert_relayed_hdr(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
 	const uint8_t *udp = ip + ihl;
 
+	cr_assert_eq(ihl, 20, "IP options left in (IHL %zu)", ihl);
+	cr_assert_eq(ip[1], H_TOS, "TOS 0x%02x", ip[1]);
 	cr_assert_eq(m->nb_segs, 1);
 	cr_assert_eq(m->data_len, ETH_HLEN + ihl + 8 + plen, "frame length %u", m->data_len);
 	cr_assert_arr_eq(f, dmac, 6, "destination MAC");
@@ -644,8 +687,8 @@ assert_relayed_hdr(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_
 	cr_assert_eq(get16(f + 12), 0x0800);
 	cr_assert_eq(ip[0] >> 4, 4);
 	cr_assert_eq(get16(ip + 2), ihl + 8 + plen, "IP total length");
-	cr_assert_eq(get16(ip + 4), 0x1234, "IP id kept");
-	cr_assert_eq(get16(ip + 6), 0x4000, "DF kept, no fragment bits");
+	cr_assert_eq(get16(ip + 4), 0, "IP id %04x, want the relay's 0", get16(ip + 4));
+	cr_assert_eq(get16(ip + 6), 0x4000, "DF, no fragment bits");
 	cr_assert_eq(ip[8], ttl, "TTL %u, want %u", ip[8], ttl);
 	cr_assert_eq(ip[9], 17);
 	cr_assert_eq(get32(ip + 12), from.ip, "IP source %08x", get32(ip + 12));
@@ -666,6 +709,16 @@ assert_relayed(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dm
 
 	assert_relayed_hdr(m, smac, dmac, from, to, ttl, plen);
 	cr_assert_arr_eq(ip + (ip[0] & 0x0f) * 4 + 8, payload, plen, "payload changed");
+}
+
+void
+assert_relayed_text(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
+		    struct ep from, struct ep to, struct ep sender, const char *text)
+{
+	uint8_t body[1500];
+	size_t blen = rtp_text(body, sizeof(body), sender, text);
+
+	assert_relayed(m, smac, dmac, from, to, H_TTL, body, blen);
 }
 
 /* Send a frame that must be dropped for `why` and nothing else. */

@@ -86,7 +86,13 @@ struct harness {
 	bool eal_up;
 	srtp_t sessions[MAX_TEST_SESSIONS]; /* the clients' sessions, freed by teardown() */
 	unsigned int n_sessions;
+	struct duet_policy policy;	     /* built-in classes + SVC0, SVC1 */
+	struct duet_police_budget budgets[DUET_BUDGET_MAX]; /* generous unless a test sets them */
 };
+
+/* Egress header the harness's workers write: duetd's defaults. */
+#define H_TTL 64
+#define H_TOS 0xb8 /* DSCP 46 (EF) */
 
 extern struct harness H;
 
@@ -172,6 +178,12 @@ uint16_t send1(unsigned int in, const uint8_t *f, size_t len, uint64_t now);
 /* UDP from src (Ethernet source smac) to dst, received on port in. */
 uint16_t send_udp(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst,
 		  uint8_t ttl, const char *payload, uint64_t now);
+/* An RTP-looking payload (V=2, PT 111, SSRC of src) carrying text, as
+ * send_udp() sends it, into out. @return its length. */
+size_t rtp_text(uint8_t *out, size_t cap, struct ep src, const char *text);
+/* m is send_udp()'s datagram of text from sender, relayed (TTL H_TTL). */
+void assert_relayed_text(const struct rte_mbuf *m, const uint8_t smac[6], const uint8_t dmac[6],
+			 struct ep from, struct ep to, struct ep sender, const char *text);
 /* The same with a binary payload of len bytes, TTL 64. */
 uint16_t send_bytes(unsigned int in, const uint8_t smac[6], struct ep src, struct ep dst,
 		    const void *payload, size_t len, uint64_t now);

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_policy: building the source policy table and explaining its
+ * verdicts. Main thread (config load) and control thread (messages about
+ * refused pins); the per-packet check is inline in duet_policy_fp.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duet_policy.h"
+#include "duet_policy_fp.h"
+
+/* The classes no relay sends to, whatever the config says. IPv6 classes
+ * join this list when the fast path carries IPv6. */
+static const struct {
+	const char *net;
+	const char *name;
+} builtin_classes[] = {
+	{"0.0.0.0/8", "this-network"},	   /* RFC 791: "this host on this network" */
+	{"127.0.0.0/8", "loopback"},	   /* RFC 1122 */
+	{"169.254.0.0/16", "link-local"},  /* RFC 3927 */
+	{"224.0.0.0/4", "multicast"},	   /* RFC 5771 */
+	{"240.0.0.0/4", "reserved"},	   /* RFC 1112; 255.255.255.255 (broadcast) is in it */
+};
+
+int
+duet_cidr_parse(const char *s, struct duet_cidr *out, const char **why)
+{
+	char ip[DUET_ADDR_STRLEN];
+	const char *slash, *bad = NULL;
+	struct duet_addr a;
+	unsigned long len;
+	unsigned int max, full, rest, i;
+	size_t n;
+	char *end;
+
+	if (s == NULL || *s == '\0') {
+		bad = "empty";
+		goto err;
+	}
+	slash = strchr(s, '/');
+	n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(ip)) {
+		bad = "not an IP address";
+		goto err;
+	}
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (duet_addr_parse_ip(ip, &a) != 0) {
+		bad = "not an IP address";
+		goto err;
+	}
+	max = a.family == DUET_AF_INET4 ? 32 : 128;
+	len = max;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2] != '\0')) {
+			bad = "prefix length is not a decimal number";
+			goto err;
+		}
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0') {
+			bad = "prefix length is not a decimal number";
+			goto err;
+		}
+		if (len > max) {
+			bad = a.family == DUET_AF_INET4 ? "prefix length above 32" :
+							  "prefix length above 128";
+			goto err;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	out->family = a.family;
+	out->len = (uint8_t)len;
+	memcpy(out->ip, a.ip, sizeof(out->ip));
+	full = (unsigned int)len / 8u;
+	rest = (unsigned int)len % 8u;
+	for (i = full; i < 16; i++) {
+		uint8_t keep = (i == full && rest != 0) ? (uint8_t)(0xffu << (8u - rest)) : 0;
+
+		if ((a.ip[i] & (uint8_t)~keep) != 0) {
+			bad = "host bits set past the prefix length";
+			goto err;
+		}
+	}
+	return 0;
+err:
+	if (why != NULL)
+		*why = bad;
+	return -EINVAL;
+}
+
+int
+duet_cidr_format(const struct duet_cidr *c, char *buf, size_t len)
+{
+	struct duet_addr a;
+	char ip[DUET_ADDR_STRLEN];
+	int w;
+
+	memset(&a, 0, sizeof(a));
+	a.family = c->family;
+	memcpy(a.ip, c->ip, sizeof(a.ip));
+	if (duet_addr_format(&a, ip, sizeof(ip)) != 0)
+		return -EINVAL;
+	w = snprintf(buf, len, "%s/%u", ip, c->len);
+	return w < 0 || (size_t)w >= len ? -ENOSPC : 0;
+}
+
+void
+duet_policy_init(struct duet_policy *p)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < sizeof(builtin_classes) / sizeof(builtin_classes[0]); i++) {
+		/* The table above is ours and valid; a failure is a bug that
+		 * the unit test catches. */
+		if (duet_cidr_parse(builtin_classes[i].net, &p->builtin[p->n_builtin], NULL) != 0)
+			abort();
+		p->builtin_name[p->n_builtin++] = builtin_classes[i].name;
+	}
+}
+
+int
+duet_policy_add_own(struct duet_policy *p, const struct duet_addr *a)
+{
+	if (p->n_own == DUET_POLICY_MAX_OWN)
+		return -ENOSPC;
+	p->own[p->n_own] = *a;
+	p->own[p->n_own].port = 0;
+	p->n_own++;
+	return 0;
+}
+
+int
+duet_policy_add_cidr(struct duet_policy *p, const struct duet_cidr *c, bool allow)
+{
+	struct duet_cidr *list = allow ? p->allowed : p->denied;
+	unsigned int *n = allow ? &p->n_allowed : &p->n_denied;
+
+	if (*n == DUET_POLICY_MAX_CIDRS)
+		return -ENOSPC;
+	list[(*n)++] = *c;
+	return 0;
+}
+
+static const char *const relatch_names[] = {
+	[DUET_RELATCH_SSRC] = "ssrc",
+	[DUET_RELATCH_ANY] = "any",
+	[DUET_RELATCH_NEVER] = "never",
+};
+
+const char *
+duet_relatch_name(unsigned int r)
+{
+	return r < sizeof(relatch_names) / sizeof(relatch_names[0]) ? relatch_names[r] : NULL;
+}
+
+int
+duet_relatch_parse(const char *s, uint8_t *out)
+{
+	uint8_t r;
+
+	if (s == NULL)
+		return -EINVAL;
+	for (r = 0; r < sizeof(relatch_names) / sizeof(relatch_names[0]); r++) {
+		if (strcmp(s, relatch_names[r]) == 0) {
+			*out = r;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *
+duet_policy_verdict_name(enum duet_policy_verdict v)
+{
+	switch (v) {
+	case DUET_POLICY_OK:
+		return "allowed";
+	case DUET_POLICY_PORT0:
+		return "UDP port 0";
+	case DUET_POLICY_BUILTIN:
+		return "never a client address";
+	case DUET_POLICY_OWN:
+		return "a service address of this relay";
+	case DUET_POLICY_DENIED:
+		return "in [security] denied_peers";
+	case DUET_POLICY_FAMILY:
+		return "no address";
+	}
+	return "?";
+}
+
+enum duet_policy_verdict
+duet_policy_explain(const struct duet_policy *p, const struct duet_addr *a, char *why,
+		    size_t whylen)
+{
+	enum duet_policy_verdict v = duet_policy_check(p, a);
+	char net[DUET_POLICY_CIDR_STRLEN];
+	unsigned int i;
+
+	if (why == NULL || whylen == 0)
+		return v;
+	snprintf(why, whylen, "%s", duet_policy_verdict_name(v));
+	if (v == DUET_POLICY_BUILTIN) {
+		for (i = 0; i < p->n_builtin; i++) {
+			if (!duet_cidr_match(&p->builtin[i], a))
+				continue;
+			if (duet_cidr_format(&p->builtin[i], net, sizeof(net)) == 0)
+				snprintf(why, whylen, "in %s %s", p->builtin_name[i], net);
+			break;
+		}
+	} else if (v == DUET_POLICY_DENIED) {
+		for (i = 0; i < p->n_denied; i++) {
+			if (!duet_cidr_match(&p->denied[i], a))
+				continue;
+			if (duet_cidr_format(&p->denied[i], net, sizeof(net)) == 0)
+				snprintf(why, whylen, "in [security] denied_peers %s", net);
+			break;
+		}
+	}
+	return v;
+}

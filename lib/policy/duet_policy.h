@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_policy: the source policy, the one rule for every address the relay
+ * would send to. A latched or re-latched client source, a pin written by
+ * the control plane and the source of an ICMP echo all pass through
+ * duet_policy_check() (duet_policy_fp.h) before duetd sends anything there.
+ * Refused: the built-in classes (this host, loopback, multicast, reserved,
+ * broadcast, link-local), the relay's own service addresses, UDP source
+ * port 0, and the operator's [security] denied_peers unless an
+ * allowed_peers entry excepts it.
+ *
+ * The table is built once on the main thread while the config loads
+ * (lib/conf fills it) and never changes afterwards, so worker lcores and
+ * the control thread read it without synchronisation. Classes are CIDRs
+ * tagged with a family, so IPv6 classes join the same table.
+ */
+#ifndef DUET_POLICY_H
+#define DUET_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet_addr.h"
+
+#define DUET_POLICY_MAX_CIDRS 64  /**< entries in denied_peers, and in allowed_peers */
+#define DUET_POLICY_MAX_OWN 128	  /**< service addresses (8 ports x 16) */
+#define DUET_POLICY_MAX_BUILTIN 16 /**< built-in classes, both families */
+#define DUET_POLICY_CIDR_STRLEN (DUET_ADDR_STRLEN + 4)
+
+/** An IP prefix. Bits past len are zero. */
+struct duet_cidr {
+	uint8_t family; /**< DUET_AF_INET4 or DUET_AF_INET6 */
+	uint8_t len;	/**< prefix length, 0..32 or 0..128 */
+	uint8_t ip[16]; /**< network bytes, network order */
+};
+
+/** Why an address is refused. */
+enum duet_policy_verdict {
+	DUET_POLICY_OK = 0,  /**< the relay may send there */
+	DUET_POLICY_PORT0,   /**< UDP port 0 */
+	DUET_POLICY_BUILTIN, /**< in a built-in class (loopback, multicast, ...) */
+	DUET_POLICY_OWN,     /**< one of the relay's own service addresses */
+	DUET_POLICY_DENIED,  /**< in [security] denied_peers, not in allowed_peers */
+	DUET_POLICY_FAMILY,  /**< no address (family NONE) */
+};
+
+/**
+ * Who may take a latched passthrough leg once its client has been silent
+ * for relatch_silence_ms ([relay] relatch, record field `relatch`). Keyed
+ * modes ignore it: there only an authenticated packet moves a leg.
+ */
+enum duet_relatch {
+	DUET_RELATCH_SSRC = 0, /**< a new source carrying the SSRC the leg last saw */
+	DUET_RELATCH_ANY,      /**< any plausible RTP/RTCP source */
+	DUET_RELATCH_NEVER,    /**< nobody: the first client keeps the leg */
+};
+
+/** The policy table. */
+struct duet_policy {
+	struct duet_cidr builtin[DUET_POLICY_MAX_BUILTIN];  /**< refused classes */
+	const char *builtin_name[DUET_POLICY_MAX_BUILTIN];   /**< "loopback", ... */
+	unsigned int n_builtin;
+	struct duet_addr own[DUET_POLICY_MAX_OWN];	     /**< service addresses (port 0) */
+	unsigned int n_own;
+	struct duet_cidr denied[DUET_POLICY_MAX_CIDRS];	     /**< [security] denied_peers */
+	unsigned int n_denied;
+	struct duet_cidr allowed[DUET_POLICY_MAX_CIDRS];     /**< [security] allowed_peers */
+	unsigned int n_allowed;
+};
+
+/**
+ * Parse "a.b.c.d/len", "v6/len", or a bare address (a host prefix). Bits past
+ * the prefix must be zero ("192.0.2.1/24" is refused: it names a host, not a
+ * network, and is almost always a typo).
+ * @param why on failure, what is wrong (may be NULL)
+ * @return 0 or -EINVAL. Any thread.
+ */
+int duet_cidr_parse(const char *s, struct duet_cidr *out, const char **why);
+
+/** Format as "ip/len". @return 0 or -ENOSPC. */
+int duet_cidr_format(const struct duet_cidr *c, char *buf, size_t len);
+
+/** True when address a (port ignored) is inside prefix c. Any thread. */
+static inline bool
+duet_cidr_match(const struct duet_cidr *c, const struct duet_addr *a)
+{
+	unsigned int full = c->len / 8u, rest = c->len % 8u;
+
+	if (a->family != c->family)
+		return false;
+	if (full > 0 && memcmp(a->ip, c->ip, full) != 0)
+		return false;
+	if (rest != 0) {
+		uint8_t mask = (uint8_t)(0xffu << (8u - rest));
+
+		if ((a->ip[full] & mask) != c->ip[full])
+			return false;
+	}
+	return true;
+}
+
+/** Fill p with the built-in classes and nothing else. Main thread. */
+void duet_policy_init(struct duet_policy *p);
+
+/** Add a service address. @return 0 or -ENOSPC. Main thread, before use. */
+int duet_policy_add_own(struct duet_policy *p, const struct duet_addr *a);
+
+/** Add a denied_peers (allow false) or allowed_peers (allow true) entry.
+ * @return 0 or -ENOSPC. Main thread, before use. */
+int duet_policy_add_cidr(struct duet_policy *p, const struct duet_cidr *c, bool allow);
+
+/** Name of a relatch policy ("ssrc", "any", "never"), NULL if unknown. */
+const char *duet_relatch_name(unsigned int r);
+
+/** Parse a relatch policy name. @return 0 or -EINVAL. Any thread. */
+int duet_relatch_parse(const char *s, uint8_t *out);
+
+/** Short name of a verdict for messages ("loopback" style names come from
+ * duet_policy_explain). */
+const char *duet_policy_verdict_name(enum duet_policy_verdict v);
+
+/**
+ * Check a and say why it is refused, naming the class ("is in loopback
+ * 127.0.0.0/8"). Control thread (messages). @return the verdict.
+ */
+enum duet_policy_verdict duet_policy_explain(const struct duet_policy *p,
+					     const struct duet_addr *a, char *why, size_t whylen);
+
+#endif /* DUET_POLICY_H */

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests of lib/policy/duet_policy.c and duet_policy_fp.h: CIDR
+ * prefixes, the built-in classes, own addresses, denied_peers and
+ * allowed_peers, and the relatch policy names. Plain C, no EAL. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "duet_policy.h"
+#include "duet_policy_fp.h"
+
+static struct duet_addr
+addr(const char *ip, uint16_t port)
+{
+	struct duet_addr a;
+
+	cr_assert_eq(duet_addr_parse_ip(ip, &a), 0, "%s", ip);
+	a.port = htons(port);
+	return a;
+}
+
+static struct duet_cidr
+cidr(const char *s)
+{
+	struct duet_cidr c;
+	const char *why = NULL;
+
+	cr_assert_eq(duet_cidr_parse(s, &c, &why), 0, "%s: %s", s, why ? why : "");
+	return c;
+}
+
+Test(policy, cidr_parses_prefixes_and_bare_addresses)
+{
+	struct duet_cidr c = cidr("192.0.2.128/25");
+	char buf[DUET_POLICY_CIDR_STRLEN];
+
+	cr_assert_eq(c.family, DUET_AF_INET4);
+	cr_assert_eq(c.len, 25);
+	cr_assert_eq(c.ip[3], 128);
+	c = cidr("203.0.113.7");
+	cr_assert_eq(c.len, 32);
+	c = cidr("0.0.0.0/0");
+	cr_assert_eq(c.len, 0);
+	c = cidr("2001:db8::/32");
+	cr_assert_eq(c.family, DUET_AF_INET6);
+	cr_assert_eq(c.len, 32);
+	cr_assert_eq(duet_cidr_format(&c, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "2001:db8::/32");
+	c = cidr("198.51.100.0/24");
+	cr_assert_eq(duet_cidr_format(&c, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "198.51.100.0/24");
+}
+
+Test(policy, cidr_refuses_malformed_text_with_a_reason)
+{
+	static const char *const bad[] = {
+		"", "/24", "192.0.2.0/", "192.0.2.0/33", "192.0.2.0/-1", "192.0.2.0/024",
+		"192.0.2.0/2x", "192.0.2.1/24", "192.0.2.0/24/1", "192.0.2/24", "host/24",
+		" 192.0.2.0/24", "192.0.2.0 /24", "2001:db8::/129", "2001:db8::1/64",
+		"192.0.2.0/99999999999999999999",
+	};
+	struct duet_cidr c;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		cr_assert_eq(duet_cidr_parse(bad[i], &c, &why), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_not_null(why, "'%s' refused without a reason", bad[i]);
+	}
+	cr_assert_eq(duet_cidr_parse(NULL, &c, NULL), -EINVAL);
+}
+
+Test(policy, cidr_match_honours_the_prefix_bits)
+{
+	struct duet_cidr c = cidr("192.0.2.128/25");
+	struct duet_addr in = addr("192.0.2.200", 1), out = addr("192.0.2.127", 1);
+	struct duet_addr v6 = addr("2001:db8::1", 1);
+	struct duet_cidr all = cidr("0.0.0.0/0");
+
+	cr_assert(duet_cidr_match(&c, &in));
+	cr_assert_not(duet_cidr_match(&c, &out));
+	cr_assert_not(duet_cidr_match(&c, &v6), "a prefix matched another family");
+	cr_assert(duet_cidr_match(&all, &out));
+	c = cidr("198.51.100.7/32");
+	cr_assert(duet_cidr_match(&c, &(struct duet_addr){0}) == false);
+}
+
+/* Every built-in class, at both ends and inside: never a client. */
+Test(policy, every_builtin_class_is_refused)
+{
+	static const char *const martians[] = {
+		"0.0.0.0",	 "0.255.255.255", "127.0.0.1",	   "127.255.255.254",
+		"169.254.0.1",	 "169.254.255.255", "224.0.0.1",   "239.255.255.250",
+		"240.0.0.1",	 "255.255.255.255",
+	};
+	struct duet_policy p;
+	size_t i;
+
+	duet_policy_init(&p);
+	for (i = 0; i < sizeof(martians) / sizeof(martians[0]); i++) {
+		struct duet_addr a = addr(martians[i], 4000);
+		char why[96];
+
+		cr_assert_eq(duet_policy_check(&p, &a), DUET_POLICY_BUILTIN, "%s allowed",
+			     martians[i]);
+		cr_assert_eq(duet_policy_check_ip(&p, &a), DUET_POLICY_BUILTIN);
+		duet_policy_explain(&p, &a, why, sizeof(why));
+		cr_assert(strstr(why, "/") != NULL, "%s: reason '%s' names no class", martians[i],
+			  why);
+	}
+	/* Their neighbours are ordinary unicast. */
+	cr_assert_eq(duet_policy_check(&p, &(struct duet_addr){0}), DUET_POLICY_FAMILY);
+	{
+		static const char *const fine[] = {"1.0.0.1", "126.255.255.255", "128.0.0.1",
+						   "169.253.255.255", "169.255.0.1", "223.255.255.255",
+						   "192.0.2.10", "198.51.100.10", "203.0.113.1"};
+
+		for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+			struct duet_addr a = addr(fine[i], 4000);
+
+			cr_assert_eq(duet_policy_check(&p, &a), DUET_POLICY_OK, "%s refused",
+				     fine[i]);
+		}
+	}
+}
+
+Test(policy, udp_port_zero_is_refused_but_not_for_icmp)
+{
+	struct duet_policy p;
+	struct duet_addr a = addr("192.0.2.10", 0);
+
+	duet_policy_init(&p);
+	cr_assert_eq(duet_policy_check(&p, &a), DUET_POLICY_PORT0);
+	cr_assert_eq(duet_policy_check_ip(&p, &a), DUET_POLICY_OK);
+}
+
+Test(policy, the_relays_own_addresses_are_refused_on_any_port)
+{
+	struct duet_policy p;
+	struct duet_addr own = addr("192.0.2.1", 20000), probe = addr("192.0.2.1", 4000);
+	struct duet_addr other = addr("192.0.2.2", 4000);
+
+	duet_policy_init(&p);
+	cr_assert_eq(duet_policy_add_own(&p, &own), 0);
+	cr_assert_eq(duet_policy_check(&p, &probe), DUET_POLICY_OWN);
+	cr_assert_eq(duet_policy_check_ip(&p, &probe), DUET_POLICY_OWN);
+	cr_assert_eq(duet_policy_check(&p, &other), DUET_POLICY_OK);
+}
+
+Test(policy, denied_peers_are_refused_unless_an_allowed_peer_excepts_them)
+{
+	struct duet_policy p;
+	struct duet_cidr d = cidr("203.0.113.0/24"), al = cidr("203.0.113.64/26");
+	struct duet_addr in = addr("203.0.113.5", 4000), ex = addr("203.0.113.70", 4000);
+	struct duet_addr outside = addr("198.51.100.5", 4000);
+	char why[96];
+
+	duet_policy_init(&p);
+	cr_assert_eq(duet_policy_add_cidr(&p, &d, false), 0);
+	cr_assert_eq(duet_policy_check(&p, &in), DUET_POLICY_DENIED);
+	cr_assert_eq(duet_policy_check(&p, &ex), DUET_POLICY_DENIED);
+	duet_policy_explain(&p, &in, why, sizeof(why));
+	cr_assert(strstr(why, "203.0.113.0/24") != NULL, "reason '%s'", why);
+	cr_assert_eq(duet_policy_add_cidr(&p, &al, true), 0);
+	cr_assert_eq(duet_policy_check(&p, &in), DUET_POLICY_DENIED);
+	cr_assert_eq(duet_policy_check(&p, &ex), DUET_POLICY_OK);
+	cr_assert_eq(duet_policy_check(&p, &outside), DUET_POLICY_OK);
+}
+
+Test(policy, allowed_peers_never_open_a_builtin_class)
+{
+	struct duet_policy p;
+	struct duet_cidr d = cidr("0.0.0.0/0"), al = cidr("127.0.0.0/8");
+	struct duet_addr lo = addr("127.0.0.1", 4000);
+
+	duet_policy_init(&p);
+	cr_assert_eq(duet_policy_add_cidr(&p, &d, false), 0);
+	cr_assert_eq(duet_policy_add_cidr(&p, &al, true), 0);
+	cr_assert_eq(duet_policy_check(&p, &lo), DUET_POLICY_BUILTIN);
+}
+
+Test(policy, the_cidr_lists_are_bounded)
+{
+	struct duet_policy p;
+	struct duet_cidr c = cidr("198.51.100.0/24");
+	unsigned int i;
+
+	duet_policy_init(&p);
+	for (i = 0; i < DUET_POLICY_MAX_CIDRS; i++)
+		cr_assert_eq(duet_policy_add_cidr(&p, &c, false), 0);
+	cr_assert_eq(duet_policy_add_cidr(&p, &c, false), -ENOSPC);
+}
+
+Test(policy, relatch_names_round_trip_and_unknown_ones_are_refused)
+{
+	uint8_t r = 99;
+
+	cr_assert_eq(duet_relatch_parse("ssrc", &r), 0);
+	cr_assert_eq(r, DUET_RELATCH_SSRC);
+	cr_assert_eq(duet_relatch_parse("any", &r), 0);
+	cr_assert_eq(r, DUET_RELATCH_ANY);
+	cr_assert_eq(duet_relatch_parse("never", &r), 0);
+	cr_assert_eq(r, DUET_RELATCH_NEVER);
+	cr_assert_str_eq(duet_relatch_name(DUET_RELATCH_SSRC), "ssrc");
+	cr_assert_null(duet_relatch_name(3));
+	cr_assert_eq(duet_relatch_parse("SSRC", &r), -EINVAL);
+	cr_assert_eq(duet_relatch_parse("", &r), -EINVAL);
+	cr_assert_eq(duet_relatch_parse(NULL, &r), -EINVAL);
+}
