@@ -309,18 +309,21 @@ duet_redis_kill() {
 # duet_conf_write [key=value ...]: duetd's config for this topology; the
 # arguments override [relay] keys (idle_timeout_ms, relatch_silence_ms, ...)
 # or, as port0.KEY=value / port1.KEY=value, add keys to a [port] section
-# (port0.gateway=192.0.2.10).
+# (port0.gateway=192.0.2.10), as media.KEY=value to [media] (media.ttl=50)
+# and as security.KEY=value to [security] (security.max_pps=1000).
 duet_conf_write() {
 	local -A relay=(
 		[id]=$RELAY_ID [workers]=1 [max_pairs]=1024 [idle_timeout_ms]=60000
 		[relatch_silence_ms]=1000 [stats_interval_ms]=$DUET_STATS_MS
 		[heartbeat_ttl_ms]=3000 [idle_poll_us]=20
 	)
-	local kv k port0='' port1=''
+	local kv k port0='' port1='' media='' security=''
 	for kv in "$@"; do
 		case $kv in
 		port0.*) kv=${kv#port0.}; port0+="${kv%%=*} = ${kv#*=}"$'\n' ;;
 		port1.*) kv=${kv#port1.}; port1+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		media.*) kv=${kv#media.}; media+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		security.*) kv=${kv#security.}; security+="${kv%%=*} = ${kv#*=}"$'\n' ;;
 		*) relay[${kv%%=*}]=${kv#*=} ;;
 		esac
 	done
@@ -333,9 +336,20 @@ duet_conf_write() {
 			stats_interval_ms heartbeat_ttl_ms idle_poll_us; do
 			echo "$k = ${relay[$k]}"
 		done
+		for k in "${!relay[@]}"; do
+			case " id workers max_pairs idle_timeout_ms relatch_silence_ms stats_interval_ms heartbeat_ttl_ms idle_poll_us " in
+			*" $k "*) ;;
+			*) echo "$k = ${relay[$k]}" ;;
+			esac
+		done
 		echo "[media]"
 		echo "port_min = $DUET_PORT_MIN"
 		echo "port_max = $DUET_PORT_MAX"
+		printf '%s' "$media"
+		if [[ -n $security ]]; then
+			echo "[security]"
+			printf '%s' "$security"
+		fi
 		echo "[redis]"
 		echo "address = unix:$DUET_REDIS_SOCK"
 		echo "connect_timeout_ms = 500"

@@ -10,7 +10,11 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 duet_init
-duet_start_all relatch_silence_ms=1000
+# A2 is a second host, not the same phone on a new network (udp_peer gives
+# each tag its own SSRC): this test is about the latch and silence rule
+# itself, with relatch = any; abuse_relatch covers the ssrc and never
+# policies.
+duet_start_all relatch_silence_ms=1000 relatch=any
 
 A=$DUET_A_IP:40000
 A2=$DUET_A_IP2:40002

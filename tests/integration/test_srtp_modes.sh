@@ -38,7 +38,10 @@ source "$(dirname "$0")/lib.sh"
 duet_init
 CALLER=${DUET_CALLER:-$DUET_BUILD_ROOT/app/duet-caller/duet-caller}
 [[ -x $CALLER ]] || duet_bail "duet-caller not built: $CALLER (set DUET_BUILD_ROOT or DUET_CALLER)"
-duet_start_all "port0.gateway=$DUET_A_IP" "port1.gateway=$DUET_B_IP"
+# The ROC runs send 2000 packets each way as fast as they can: no policer
+# here (abuse_flood tests it).
+duet_start_all "port0.gateway=$DUET_A_IP" "port1.gateway=$DUET_B_IP" security.max_pps=0 \
+	security.max_kbps=0
 
 SUITES=(AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 AEAD_AES_128_GCM AEAD_AES_256_GCM)
 A=$DUET_A_IP:40000

@@ -359,9 +359,11 @@ Test(pkt_fp, ttl_tos_id_and_df_are_the_relays_whatever_the_input_had)
 				r = relay_fixture(udp_inputs[i].p, udp_inputs[i].len, &eg, false);
 				ip = r.p + IP;
 				cr_assert_eq(ip[0], 0x45, "input %zu", i);
-				cr_assert_eq(ip[1], dscps[d] << 2, "input %zu: TOS 0x%02x", i, ip[1]);
+				cr_assert_eq(ip[1], dscps[d] << 2, "input %zu: TOS 0x%02x", i,
+					     ip[1]);
 				cr_assert_eq(ref_get16(ip + 4), 0, "input %zu: ID", i);
-				cr_assert_eq(ref_get16(ip + 6), 0x4000, "input %zu: DF, offset 0", i);
+				cr_assert_eq(ref_get16(ip + 6), 0x4000, "input %zu: DF, offset 0",
+					     i);
 				cr_assert_eq(ip[8], ttls[t], "input %zu: TTL %u", i, ip[8]);
 				cr_assert_eq(ip[9], 17, "input %zu", i);
 			}
@@ -533,7 +535,8 @@ Test(pkt_fp, corrupted_payload_still_fails_udp_checksum_after_rewrite)
 		random_addr4(&seed, &to);
 		random_egress(&seed, &eg);
 		r = rewrite(&pi, &from, &to, &eg, false);
-		cr_assert_not(ref_udp_ok(r.p + IP, r.p + UDP), "round %d: corruption hidden", round);
+		cr_assert_not(ref_udp_ok(r.p + IP, r.p + UDP), "round %d: corruption hidden",
+			      round);
 	}
 }
 

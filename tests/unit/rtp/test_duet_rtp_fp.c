@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/rtp/duet_rtp_fp.h: RTP/RTCP demux, the RTP and RTCP
+ * Unit tests of lib/rtp/duet_rtp_fp.h: RTP/RTCP demux, the plausibility
+ * check that keeps STUN, DTLS and junk from latching a leg, the RTP and RTCP
  * header parsers on good and bad bytes, and the per-stream sequence, loss,
  * reorder, duplicate and jitter state (RFC 3550 A.1, A.8).
  */
@@ -155,6 +156,175 @@ Test(rtp, demuxes_rtcp_mux_by_second_byte)
 	cr_assert_eq(duet_rtp_demux(p, 8), DUET_RTP_KIND_OTHER);
 	p[0] = 0x80;
 	cr_assert_eq(duet_rtp_demux(p, 3), DUET_RTP_KIND_OTHER);
+}
+
+/* Preset for the SSRC out-parameter, so a test sees that it was written. */
+#define SSRC_UNSET 0x5a5a5a5au
+
+Test(rtp, plausible_rtp_v2_gives_ssrc_from_bytes_8_to_11)
+{
+	/* Opus PT 111, seq 0x1234, ts 0x00010203, SSRC 0xdeadbeef, 3 bytes */
+	uint8_t p[24] = { 0x80, 111, 0x12, 0x34, 0, 1, 2, 3, 0xde, 0xad, 0xbe, 0xef,
+			  0xaa, 0xbb, 0xcc };
+	uint32_t ssrc = SSRC_UNSET;
+
+	cr_assert_eq(duet_rtp_plausible(p, 15, &ssrc), DUET_RTP_KIND_RTP);
+	cr_assert_eq(ssrc, 0xdeadbeefu);
+	/* A bare fixed header is enough; marker set, PT 0 (PCMU). */
+	ssrc = SSRC_UNSET;
+	p[1] = 0x80;
+	cr_assert_eq(duet_rtp_plausible(p, 12, &ssrc), DUET_RTP_KIND_RTP);
+	cr_assert_eq(ssrc, 0xdeadbeefu);
+	/* Two CSRCs that fit exactly: the SSRC is still bytes 8..11, not a CSRC. */
+	ssrc = SSRC_UNSET;
+	p[0] = 0x82;
+	memset(p + 12, 0x11, 8);
+	cr_assert_eq(duet_rtp_plausible(p, 20, &ssrc), DUET_RTP_KIND_RTP);
+	cr_assert_eq(ssrc, 0xdeadbeefu);
+	/* Second byte 191 and 224 are RTP (marker + PT), not RTCP. */
+	p[0] = 0x80;
+	p[1] = 191;
+	cr_assert_eq(duet_rtp_plausible(p, 20, &ssrc), DUET_RTP_KIND_RTP);
+	p[1] = 224;
+	cr_assert_eq(duet_rtp_plausible(p, 20, &ssrc), DUET_RTP_KIND_RTP);
+	cr_assert_eq(ssrc, 0xdeadbeefu);
+}
+
+Test(rtp, plausible_rtcp_sr_and_rr_give_ssrc_from_bytes_4_to_7)
+{
+	/* SR, no report blocks: length 6 (28 bytes), SSRC 0x01020304, then
+	 * NTP and RTP timestamps and counts. Bytes 8..11 are the NTP time. */
+	uint8_t sr[28] = { 0x80, DUET_RTCP_SR, 0, 6, 1, 2, 3, 4, 0xe8, 0x9a, 0xbc, 0xde };
+	/* RR, one report block: length 7 (32 bytes), SSRC 0xcafef00d, then
+	 * the block's SSRC 0x0badf00d at bytes 8..11; and after it, as SRTCP
+	 * sends it, the E flag + index and a 10-byte tag. */
+	uint8_t rr[46] = { 0x81, DUET_RTCP_RR, 0, 7, 0xca, 0xfe, 0xf0, 0x0d,
+			   0x0b, 0xad, 0xf0, 0x0d };
+	uint32_t ssrc = SSRC_UNSET;
+	unsigned int pt;
+
+	cr_assert_eq(duet_rtp_plausible(sr, sizeof(sr), &ssrc), DUET_RTP_KIND_RTCP);
+	cr_assert_eq(ssrc, 0x01020304u);
+	ssrc = SSRC_UNSET;
+	cr_assert_eq(duet_rtp_plausible(rr, 32, &ssrc), DUET_RTP_KIND_RTCP);
+	cr_assert_eq(ssrc, 0xcafef00du);
+	rr[32] = 0x80;
+	rr[35] = 1;
+	ssrc = SSRC_UNSET;
+	cr_assert_eq(duet_rtp_plausible(rr, sizeof(rr), &ssrc), DUET_RTP_KIND_RTCP, "SRTCP");
+	cr_assert_eq(ssrc, 0xcafef00du);
+	/* RFC 5761: every second byte 192..223 is RTCP. */
+	for (pt = DUET_RTCP_PT_MIN; pt <= DUET_RTCP_PT_MAX; pt++) {
+		ssrc = SSRC_UNSET;
+		sr[1] = (uint8_t)pt;
+		cr_assert_eq(duet_rtp_plausible(sr, sizeof(sr), &ssrc), DUET_RTP_KIND_RTCP,
+			     "second byte %u", pt);
+		cr_assert_eq(ssrc, 0x01020304u, "second byte %u", pt);
+	}
+}
+
+Test(rtp, plausible_refuses_fewer_than_12_bytes)
+{
+	static const uint8_t rtp[12] = { 0x80, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7 };
+	/* An 8-byte RTCP BYE, then the E flag and SRTCP index: the BYE alone
+	 * is a whole RTCP packet, but SRTCP always carries the index. */
+	static const uint8_t bye[12] = { 0x81, 203, 0, 1, 0, 0, 0, 7, 0x80, 0, 0, 1 };
+	uint32_t ssrc = SSRC_UNSET;
+	size_t len;
+
+	for (len = 1; len < 12; len++) {
+		cr_assert_eq(duet_rtp_plausible(rtp, len, &ssrc), DUET_RTP_KIND_OTHER,
+			     "RTP, %zu bytes", len);
+		cr_assert_eq(duet_rtp_plausible(bye, len, &ssrc), DUET_RTP_KIND_OTHER,
+			     "RTCP, %zu bytes", len);
+	}
+	cr_assert_eq(duet_rtp_plausible(rtp, 12, &ssrc), DUET_RTP_KIND_RTP, "12 bytes will do");
+	cr_assert_eq(duet_rtp_plausible(bye, 12, &ssrc), DUET_RTP_KIND_RTCP, "12 bytes will do");
+	cr_assert_eq(ssrc, 7);
+}
+
+Test(rtp, plausible_refuses_an_empty_datagram)
+{
+	static const uint8_t rtp[12] = { 0x80, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7 };
+	uint32_t ssrc = SSRC_UNSET;
+
+	cr_assert_eq(duet_rtp_plausible(rtp, 0, &ssrc), DUET_RTP_KIND_OTHER);
+}
+
+Test(rtp, plausible_refuses_versions_0_1_and_3)
+{
+	uint8_t rtp[20] = { 0x80, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7 };
+	uint8_t rtcp[32] = { 0x81, DUET_RTCP_RR, 0, 7, 0, 0, 0, 7 };
+	uint32_t ssrc = SSRC_UNSET;
+	unsigned int v;
+
+	for (v = 0; v < 4; v++) {
+		enum duet_rtp_kind want_rtp = v == 2 ? DUET_RTP_KIND_RTP : DUET_RTP_KIND_OTHER;
+		enum duet_rtp_kind want_rtcp = v == 2 ? DUET_RTP_KIND_RTCP : DUET_RTP_KIND_OTHER;
+
+		rtp[0] = (uint8_t)(v << 6);
+		rtcp[0] = (uint8_t)(v << 6 | 1);
+		cr_assert_eq(duet_rtp_plausible(rtp, sizeof(rtp), &ssrc), want_rtp, "version %u",
+			     v);
+		cr_assert_eq(duet_rtp_plausible(rtcp, sizeof(rtcp), &ssrc), want_rtcp, "version %u",
+			     v);
+	}
+}
+
+Test(rtp, plausible_refuses_stun_and_dtls)
+{
+	/* STUN binding request (RFC 5389): type 0x0001, length 0, magic
+	 * cookie, 12-byte transaction ID. First byte 0..3 (RFC 7983). */
+	static const uint8_t stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
+					  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	/* DTLS 1.2 records: handshake, change cipher spec, application data
+	 * (content types 22, 20, 23: first byte 20..63). */
+	uint8_t dtls[40] = { 0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 27, 1, 0, 0, 23 };
+	static const uint8_t content_types[] = { 0x16, 0x14, 0x17 };
+	uint32_t ssrc = SSRC_UNSET;
+	size_t i;
+
+	cr_assert_eq(duet_rtp_plausible(stun, sizeof(stun), &ssrc), DUET_RTP_KIND_OTHER);
+	for (i = 0; i < sizeof(content_types); i++) {
+		dtls[0] = content_types[i];
+		cr_assert_eq(duet_rtp_plausible(dtls, sizeof(dtls), &ssrc), DUET_RTP_KIND_OTHER,
+			     "content type %u", dtls[0]);
+	}
+}
+
+Test(rtp, plausible_refuses_csrc_count_past_the_end)
+{
+	uint8_t p[72] = { 0x8f, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7 };
+	uint32_t ssrc = SSRC_UNSET;
+
+	/* 15 CSRCs: 12 + 60 = 72 bytes. */
+	cr_assert_eq(duet_rtp_plausible(p, 71, &ssrc), DUET_RTP_KIND_OTHER);
+	cr_assert_eq(duet_rtp_plausible(p, 72, &ssrc), DUET_RTP_KIND_RTP);
+	cr_assert_eq(ssrc, 7);
+	/* One CSRC on a bare fixed header. */
+	p[0] = 0x81;
+	cr_assert_eq(duet_rtp_plausible(p, 15, &ssrc), DUET_RTP_KIND_OTHER);
+	cr_assert_eq(duet_rtp_plausible(p, 16, &ssrc), DUET_RTP_KIND_RTP);
+}
+
+Test(rtp, plausible_refuses_rtcp_length_past_the_end)
+{
+	/* RR, length 7: the first packet is 32 bytes. */
+	uint8_t p[64] = { 0x81, DUET_RTCP_RR, 0, 7, 0, 0, 0, 9 };
+	uint32_t ssrc = SSRC_UNSET;
+
+	cr_assert_eq(duet_rtp_plausible(p, 31, &ssrc), DUET_RTP_KIND_OTHER);
+	cr_assert_eq(duet_rtp_plausible(p, 32, &ssrc), DUET_RTP_KIND_RTCP);
+	cr_assert_eq(ssrc, 9);
+	/* The largest length field claims 256 KiB. */
+	p[2] = 0xff;
+	p[3] = 0xff;
+	cr_assert_eq(duet_rtp_plausible(p, sizeof(p), &ssrc), DUET_RTP_KIND_OTHER);
+	/* Length 13 is 56 bytes: past 48, within 64. */
+	p[2] = 0;
+	p[3] = 13;
+	cr_assert_eq(duet_rtp_plausible(p, 48, &ssrc), DUET_RTP_KIND_OTHER);
+	cr_assert_eq(duet_rtp_plausible(p, 64, &ssrc), DUET_RTP_KIND_RTCP);
 }
 
 Test(rtp, parses_rtcp_common_header)
