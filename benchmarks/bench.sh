@@ -4,7 +4,7 @@
 # bench.sh: duet's benchmark harness (`make bench`). Installs what the
 # benchmarks need from Debian, builds duet with optimisation and the
 # benchmark programs, runs every benchmark folder's run.sh (fastpath, srtp,
-# memif, peer, control) in a quick or full setting, and writes a dated
+# memif, peer, control, guard) in a quick or full setting, and writes a dated
 # folder benchmarks/results/<date>-<setting>/ with report.md, the raw CSV
 # of every benchmark and PNG plots (gnuplot). Benchmarks, never tests: no
 # goal here fails the run; the report says met or not.
@@ -23,7 +23,7 @@ case $BENCH in quick | full) ;; *)
 	;;
 esac
 BUILD=${BENCH_BUILD:-$src/build-bench}
-ALL="fastpath srtp memif peer control"
+ALL="fastpath srtp memif peer control guard"
 ONLY=${BENCH_ONLY:-$ALL}
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 OUT=${BENCH_OUT:-$src/benchmarks/results/$stamp-$BENCH}

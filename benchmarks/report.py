@@ -214,6 +214,14 @@ def goal_rows():
         (quiet_note(out, lv) or None) if v is None else
         "%s us (testpmd %s us%s)" % (fmt(v), fmt(med(tv)), quiet_note(out, lv)),
         None if v is None else v < 20, "benchmarks/memif/run.sh")
+    # 8. What the issue 8 protections cost (guard_cost), before vs after.
+    for pairs in (1, 1000000):
+        a = med(fig("guard", "after", pairs, "ns_per_pkt"))
+        b = med(fig("guard", "before", pairs, "ns_per_pkt"))
+        r = ratio(a, b)
+        add("guard_cost: passthrough with the protections vs without, %s pairs" % format(pairs, ","),
+            "<= 1.10x", None if r is None else "%.3fx (%s vs %s ns)" % (r, fmt(a), fmt(b)),
+            None if r is None else r <= 1.10, "benchmarks/guard/run.sh")
     return rows
 
 

@@ -235,14 +235,7 @@ setup_dataplane(struct duetd *d)
 		fprintf(stderr, "duetd: out of memory for workers\n");
 		return -ENOMEM;
 	}
-	duet_police_budget_init(&d->budgets[DUET_BUDGET_NO_PAIR], rte_get_tsc_hz(),
-				conf->security.budget_no_pair_pps, rte_get_tsc_cycles());
-	duet_police_budget_init(&d->budgets[DUET_BUDGET_UNLATCHED], rte_get_tsc_hz(),
-				conf->security.budget_unlatched_pps, rte_get_tsc_cycles());
-	duet_police_budget_init(&d->budgets[DUET_BUDGET_ICMP], rte_get_tsc_hz(),
-				conf->security.budget_icmp_pps, rte_get_tsc_cycles());
-	duet_police_budget_init(&d->budgets[DUET_BUDGET_ARP], rte_get_tsc_hz(),
-				conf->security.budget_arp_pps, rte_get_tsc_cycles());
+	duet_worker_budgets_init(d->budgets, conf, rte_get_tsc_hz(), rte_get_tsc_cycles());
 	for (i = 0; i < conf->n_workers; i++) {
 		struct duet_worker *w = &d->workers[i];
 		char name[RTE_RING_NAMESIZE];
@@ -254,17 +247,10 @@ setup_dataplane(struct duetd *d)
 		w->n_ports = d->n_ports;
 		w->widx = i;
 		w->queue = (uint16_t)i;
-		w->silence_tsc = rte_get_tsc_hz() / 1000 * conf->relatch_silence_ms;
 		w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
 		w->idle_poll_us = conf->idle_poll_us;
 		w->quit = &quit;
-		w->policy = &conf->policy;
-		w->budgets = d->budgets;
-		w->police_tau = duet_police_tau(rte_get_tsc_hz(), conf->security.police_burst_ms);
-		w->srtp_max_ssrc = conf->security.srtp_max_ssrc;
-		w->egress.ttl = (uint8_t)conf->ttl;
-		w->egress.keep_dscp = conf->dscp == DUET_CONF_DSCP_KEEP;
-		w->egress.tos = w->egress.keep_dscp ? 0 : (uint8_t)(conf->dscp << 2);
+		duet_worker_configure(w, conf, d->budgets, rte_get_tsc_hz());
 		w->ctl_ring = rte_ring_create(name, CTL_RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->ctl_ring == NULL || duet_worker_init(w, (int)rte_socket_id()) != 0) {

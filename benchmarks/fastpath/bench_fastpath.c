@@ -105,6 +105,8 @@ struct bench {
 	uint8_t mode;
 	struct duet_sdes key[DUET_KEY_COUNT];
 	struct fp_traffic traffic;
+	struct duet_conf conf;					/* duetd's defaults */
+	struct duet_police_budget budgets[DUET_BUDGET_MAX];	/* relay-wide, as duetd's */
 };
 
 static double
@@ -178,6 +180,7 @@ static void
 dataplane_start(struct bench *b)
 {
 	struct duet_worker *w;
+	unsigned int i, k;
 
 	b->mp = duet_port_mempool_create("fp_mbuf", N_MBUFS, (int)rte_socket_id());
 	if (b->mp == NULL)
@@ -194,8 +197,24 @@ dataplane_start(struct bench *b)
 	w->n_ports = 2;
 	w->widx = 0;
 	w->queue = 0;
-	/* duetd's defaults: relatch_silence_ms 2000, a 100 us tx drain. */
-	w->silence_tsc = rte_get_tsc_hz() / 1000 * 2000;
+	/* duetd's defaults (relatch_silence_ms 2000, the source policy with
+	 * both service addresses, budgets, SSRC cap, egress header), a
+	 * 100 us tx drain. The per-leg policer runs on every packet with
+	 * limits no run reaches (see pairs_add): its cost is measured, it
+	 * drops nothing. */
+	duet_conf_defaults(&b->conf);
+	b->conf.security.police_burst_ms = 10000;
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < b->ports[i].n_addrs; k++) {
+			struct duet_addr own;
+
+			duet_addr_set4(&own, b->ports[i].addrs_be[k], 0);
+			if (duet_policy_add_own(&b->conf.policy, &own) != 0)
+				die("source policy: too many service addresses");
+		}
+	}
+	duet_worker_budgets_init(b->budgets, &b->conf, rte_get_tsc_hz(), rte_get_tsc_cycles());
+	duet_worker_configure(w, &b->conf, b->budgets, rte_get_tsc_hz());
 	w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
 	w->ctl_ring = NULL;
 	if (duet_worker_init(w, (int)rte_socket_id()) != 0)
@@ -323,6 +342,9 @@ table_grow(struct bench *b, uint32_t p)
 		memset(&s, 0, sizeof(s));
 		snprintf(s.id, sizeof(s.id), "call-%" PRIu32, i);
 		s.mode = b->mode;
+		/* The policer on every packet, at limits no run reaches. */
+		s.max_pps = 10000000;
+		s.max_kbps = 100000000;
 		for (leg = 0; leg < 2; leg++) {
 			duet_addr_set4(&s.ep[leg], htonl(fp_svc_ip(leg, i)), htons(fp_ep_port(i)));
 			s.port_idx[leg] = (uint16_t)leg;

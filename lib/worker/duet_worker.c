@@ -16,6 +16,32 @@
 #include "duet_worker.h"
 #include "duet_worker_fp.h"
 
+void
+duet_worker_budgets_init(struct duet_police_budget *b, const struct duet_conf *conf,
+			 uint64_t hz, uint64_t now)
+{
+	duet_police_budget_init(&b[DUET_BUDGET_NO_PAIR], hz, conf->security.budget_no_pair_pps,
+				now);
+	duet_police_budget_init(&b[DUET_BUDGET_UNLATCHED], hz,
+				conf->security.budget_unlatched_pps, now);
+	duet_police_budget_init(&b[DUET_BUDGET_ICMP], hz, conf->security.budget_icmp_pps, now);
+	duet_police_budget_init(&b[DUET_BUDGET_ARP], hz, conf->security.budget_arp_pps, now);
+}
+
+void
+duet_worker_configure(struct duet_worker *w, const struct duet_conf *conf,
+		      struct duet_police_budget *budgets, uint64_t hz)
+{
+	w->policy = &conf->policy;
+	w->budgets = budgets;
+	w->silence_tsc = hz / 1000 * conf->relatch_silence_ms;
+	w->police_tau = duet_police_tau(hz, conf->security.police_burst_ms);
+	w->srtp_max_ssrc = conf->security.srtp_max_ssrc;
+	w->egress.ttl = (uint8_t)conf->ttl;
+	w->egress.keep_dscp = conf->dscp == DUET_CONF_DSCP_KEEP;
+	w->egress.tos = w->egress.keep_dscp ? 0 : (uint8_t)(conf->dscp << 2);
+}
+
 /* UDP payload bytes of a relayed frame, as counted when it was queued. */
 static uint64_t
 relayed_payload(const struct rte_mbuf *m)

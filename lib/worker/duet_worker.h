@@ -60,6 +60,23 @@ struct duet_worker {
 } __attribute__((aligned(64)));
 
 /**
+ * Set up the relay-wide budgets (b[DUET_BUDGET_MAX], shared by all
+ * workers) from conf's [security] budget_*_pps, at TSC frequency hz, full
+ * at TSC now. Main thread, before launch.
+ */
+void duet_worker_budgets_init(struct duet_police_budget *b, const struct duet_conf *conf,
+			      uint64_t hz, uint64_t now);
+
+/**
+ * Give worker w what the config says about strangers and the wire: the
+ * source policy (conf->policy, which must outlive the worker), the
+ * budgets, the policer's burst, the SRTP SSRC cap, the re-latch silence,
+ * and the egress TTL and DSCP. Main thread, before launch.
+ */
+void duet_worker_configure(struct duet_worker *w, const struct duet_conf *conf,
+			   struct duet_police_budget *budgets, uint64_t hz);
+
+/**
  * Prepare worker w (tx buffers). Main thread, before launch.
  * @return 0 or -ENOMEM.
  */
