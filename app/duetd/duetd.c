@@ -283,12 +283,13 @@ gateway_arp(struct duetd *d, uint64_t now)
 		m->data_len = m->pkt_len = (uint32_t)duet_pkt_build_arp_request(
 			rte_pktmbuf_mtod(m, uint8_t *), p->mac, p->addrs_be[0], p->gateway_be);
 		m->port = (uint16_t)i;
-		if (rte_ring_enqueue(d->workers[0].ctl_ring, m) != 0) {
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		/* Only a reply inside this window teaches the gateway's MAC. */
+		/* Only a reply inside this window teaches the gateway's MAC;
+		 * open it before the request can leave. */
 		duet_port_arp_asked(p, rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * ARP_WINDOW_MS);
+		if (rte_ring_enqueue(d->workers[0].ctl_ring, m) != 0) {
+			duet_port_arp_asked(p, 0);
+			rte_pktmbuf_free(m);
+		}
 	}
 }
 

@@ -613,9 +613,8 @@ parse_dscp(struct ctx *ctx, const char *sec, const char *key, const char *val, u
 
 /*
  * "192.0.2.0/24, 203.0.113.7": CIDR prefixes for the source policy, each
- * listed once. allowed_peers entries are exceptions to denied_peers, so
- * each must lie inside a denied_peers entry (the section's keys are read
- * in file order: denied_peers first).
+ * listed once. That allowed_peers entries lie inside denied_peers is
+ * checked once the whole file is read (check_peers), in any key order.
  */
 static int
 parse_peers(struct ctx *ctx, const char *sec, const char *key, const char *val,
@@ -626,7 +625,6 @@ parse_peers(struct ctx *ctx, const char *sec, const char *key, const char *val,
 	struct duet_cidr c;
 	unsigned int i, n_list;
 	const struct duet_cidr *list;
-	bool inside;
 	size_t n;
 
 	if (*val == '\0')
@@ -651,20 +649,6 @@ parse_peers(struct ctx *ctx, const char *sec, const char *key, const char *val,
 		for (i = 0; i < n_list; i++)
 			if (memcmp(&list[i], &c, sizeof(c)) == 0)
 				return fail(ctx, sec, key, val, "%s is listed twice", item);
-		if (allow) {
-			struct duet_addr first = {.family = c.family};
-
-			memcpy(first.ip, c.ip, sizeof(first.ip));
-			inside = false;
-			for (i = 0; i < pol->n_denied && !inside; i++)
-				inside = pol->denied[i].len <= c.len &&
-					 duet_cidr_match(&pol->denied[i], &first);
-			if (!inside)
-				return fail(ctx, sec, key, val,
-					    "%s is inside no denied_peers entry (allowed_peers "
-					    "only makes exceptions to denied_peers; write "
-					    "denied_peers first)", item);
-		}
 		if (duet_policy_add_cidr(pol, &c, allow) != 0)
 			return fail(ctx, sec, key, val, "more than %d entries",
 				    DUET_POLICY_MAX_CIDRS);
@@ -969,6 +953,34 @@ check_whole(struct ctx *ctx, const struct duet_conf *conf, const bool *relay_see
 	return 0;
 }
 
+/* allowed_peers only makes exceptions to denied_peers: an entry inside no
+ * denied_peers prefix would do nothing, which is almost always a mistake. */
+static int
+check_peers(struct ctx *ctx, const struct duet_policy *pol)
+{
+	char net[DUET_POLICY_CIDR_STRLEN];
+	unsigned int a, d;
+
+	for (a = 0; a < pol->n_allowed; a++) {
+		const struct duet_cidr *c = &pol->allowed[a];
+		struct duet_addr first = {.family = c->family};
+		bool inside = false;
+
+		memcpy(first.ip, c->ip, sizeof(first.ip));
+		for (d = 0; d < pol->n_denied && !inside; d++)
+			inside = pol->denied[d].len <= c->len &&
+				 duet_cidr_match(&pol->denied[d], &first);
+		if (inside)
+			continue;
+		if (duet_cidr_format(c, net, sizeof(net)) != 0)
+			snprintf(net, sizeof(net), "?");
+		return fail(ctx, "security", "allowed_peers", net,
+			    "%s is inside no denied_peers entry (allowed_peers only makes "
+			    "exceptions to denied_peers)", net);
+	}
+	return 0;
+}
+
 /* Every service address joins the source policy: the relay never sends to
  * itself. */
 static int
@@ -1065,6 +1077,8 @@ load_sections(struct ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *conf)
 		ret = check_required(ctx, "redis", redis_keys, redis.keys);
 	if (ret == 0)
 		ret = check_whole(ctx, conf, relay.keys);
+	if (ret == 0)
+		ret = check_peers(ctx, &conf->policy);
 	if (ret == 0)
 		ret = add_own_addresses(ctx, conf);
 	return ret;

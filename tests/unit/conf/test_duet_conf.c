@@ -891,6 +891,21 @@ Test(conf, malformed_cidrs_are_refused_naming_the_entry)
 			 "inside no denied_peers entry");
 }
 
+Test(conf, allowed_peers_may_come_before_denied_peers)
+{
+	struct duet_conf c;
+	char text[2048];
+
+	build_variant(text, sizeof(text), "security", "allowed_peers", "203.0.113.64/26");
+	strcat(text, "denied_peers = 203.0.113.0/24\n");
+	cr_assert_eq(load_text(text, &c), 0, "%s", err);
+	cr_assert_eq(c.policy.n_allowed, 1);
+	build_variant(text, sizeof(text), "security", "allowed_peers", "198.51.100.0/25");
+	strcat(text, "denied_peers = 203.0.113.0/24\n");
+	expect_invalid(load_text(text, &c),
+		       "[security] allowed_peers: 198.51.100.0/25 is inside no denied_peers entry");
+}
+
 Test(conf, security_numbers_are_range_checked)
 {
 	expect_bad_value("security", "srtp_max_ssrc", "0", "out of range 1..16");
