@@ -157,10 +157,12 @@ duet_pkt_rewrite_udp4(uint8_t *frame, struct duet_pkt_info *pi, const struct due
 		      const struct duet_addr *to, const uint8_t smac[6], const uint8_t dmac[6],
 		      const struct duet_pkt_egress *eg, bool ip_cksum_offload)
 {
+	/* A parsed IPv4/UDP frame has l4_off >= 14 + 20, so the new headers
+	 * start at or after frame. */
 	uint16_t shift = (uint16_t)(pi->l4_off - 20 - DUET_PKT_ETH_HLEN);
+	uint8_t *eth = frame + shift;
+	uint8_t *ip = eth + DUET_PKT_ETH_HLEN;
 	uint8_t *udp = frame + pi->l4_off;
-	uint8_t *ip = udp - 20;
-	uint8_t *eth = ip - DUET_PKT_ETH_HLEN;
 	uint8_t was[12], now[12];
 	uint8_t tos = eg->tos;
 	uint16_t hc, total = (uint16_t)(20 + pi->l4_len);
