@@ -51,7 +51,7 @@ say "building $base (without the protections) beside this checkout"
 git -C "$src" worktree add --detach "$tp/base" "$base" >/dev/null 2>&1 ||
 	{ say "cannot check out $base"; exit 1; }
 # libsrtp2 is unpacked from Debian's source package, not committed.
-cp -a "$src/subprojects/libsrtp2" "$tp/base/subprojects/" || exit 1
+mkdir -p "$tp/base/subprojects" && cp -a "$src/subprojects/libsrtp2" "$tp/base/subprojects/" || exit 1
 meson setup "$tp/base/build" "$tp/base" -Dbuildtype=release -Dtests=disabled \
 	-Dbenchmarks=enabled >"$tp/setup.log" 2>&1 || { tail "$tp/setup.log" >&2; exit 1; }
 ninja -C "$tp/base/build" benchmarks/fastpath/bench_fastpath >"$tp/build.log" 2>&1 ||
