@@ -34,6 +34,7 @@
 #include <srtp2/srtp.h>
 
 #include "caller_parse.h"
+#include "duet_record.h"
 #include "duet_rtp.h"
 #include "duet_sdes.h"
 
@@ -56,7 +57,6 @@
 #define CALLER_THREADS_MAX 16	     /**< --threads limit */
 #define CALLER_HIST_FINE 10000	     /**< delay histogram: 10 us buckets up to 100 ms, */
 #define CALLER_HIST_BUCKETS 11900    /**< then 1 ms buckets up to 2 s (last: 2 s or more) */
-#define CALLER_PAIR_ID_MAX 64
 
 /** Leg index: a or b. */
 enum caller_leg_id { CALLER_A = 0, CALLER_B = 1 };
@@ -67,13 +67,8 @@ enum caller_rate {
 	CALLER_RATE_MAX,	  /**< as fast as the window allows */
 };
 
-/** Relay mode of the pairs (which keys go where). */
-enum caller_pair_mode {
-	CALLER_MODE_PASSTHROUGH = 0,
-	CALLER_MODE_VERIFY,
-	CALLER_MODE_REKEY,
-	CALLER_MODE_COUNT,
-};
+/* The relay modes of the pairs (enum duet_pair_mode) and which keys each
+ * takes are the contract's: duet_record.h. */
 
 /** Audio check verdict, from best to worst (a summary takes the worst). */
 enum caller_check {
@@ -112,7 +107,7 @@ struct caller_opts {
 	const char *password;
 	const char *id_prefix;
 	bool create;
-	enum caller_pair_mode mode;
+	enum duet_pair_mode mode;
 	char ip_hint[2][CALLER_ADDR_STRLEN];	 /**< a_ip / b_ip, canonical, or "" */
 	uint32_t redis_timeout_ms;
 	/* audio */
@@ -264,7 +259,7 @@ struct caller_leg {
 struct caller_call {
 	uint32_t index;
 	struct caller_leg leg[2];
-	char pair_id[CALLER_PAIR_ID_MAX + 1]; /**< "" unless created */
+	char pair_id[DUET_RECORD_ID_MAX + 1]; /**< "" unless created */
 	bool pair_created;
 };
 
@@ -313,8 +308,8 @@ int caller_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int caller_args_parse(struct caller_opts *o, int argc, char **argv);
 void caller_opts_wipe(struct caller_opts *o);
 int caller_random(void *buf, size_t len);
-const char *caller_mode_name(enum caller_pair_mode m);
-int caller_make_keys(enum duet_srtp_suite suite, enum caller_pair_mode mode,
+const char *caller_mode_name(enum duet_pair_mode m);
+int caller_make_keys(enum duet_srtp_suite suite, enum duet_pair_mode mode,
 		     struct duet_sdes relay_keys[4]);
 int caller_gen_keys(const struct caller_opts *o);
 

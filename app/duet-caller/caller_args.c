@@ -179,7 +179,6 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static const char *const mode_names[CALLER_MODE_COUNT] = {"passthrough", "verify", "rekey"};
 
 int
 caller_usage_err(const char *fmt, ...)
@@ -208,23 +207,22 @@ caller_fail(const char *fmt, ...)
 }
 
 const char *
-caller_mode_name(enum caller_pair_mode m)
+caller_mode_name(enum duet_pair_mode m)
 {
-	return (unsigned int)m < CALLER_MODE_COUNT ? mode_names[m] : "?";
+	const char *n = duet_mode_name(m);
+
+	return n != NULL ? n : "?";
 }
 
 static int
-parse_mode(const char *s, enum caller_pair_mode *m)
+parse_mode(const char *s, enum duet_pair_mode *m)
 {
-	int i;
+	uint8_t v;
 
-	for (i = 0; i < CALLER_MODE_COUNT; i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
-			*m = (enum caller_pair_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (duet_mode_parse(s, &v) != 0)
+		return -EINVAL;
+	*m = (enum duet_pair_mode)v;
+	return 0;
 }
 
 int
@@ -255,7 +253,7 @@ random_key(enum duet_srtp_suite suite, struct duet_sdes *k)
 }
 
 int
-caller_make_keys(enum duet_srtp_suite suite, enum caller_pair_mode mode,
+caller_make_keys(enum duet_srtp_suite suite, enum duet_pair_mode mode,
 		 struct duet_sdes relay_keys[4])
 {
 	int i, rc = 0;
@@ -264,7 +262,7 @@ caller_make_keys(enum duet_srtp_suite suite, enum caller_pair_mode mode,
 	 * re-keying, what a sends (a_in) is what b receives (b_out). */
 	for (i = 0; i < 4 && rc == 0; i++)
 		rc = random_key(suite, &relay_keys[i]);
-	if (rc == 0 && mode != CALLER_MODE_REKEY) {
+	if (rc == 0 && mode != DUET_MODE_REKEY) {
 		relay_keys[3] = relay_keys[0];
 		relay_keys[1] = relay_keys[2];
 	}
@@ -274,12 +272,11 @@ caller_make_keys(enum duet_srtp_suite suite, enum caller_pair_mode mode,
 int
 caller_gen_keys(const struct caller_opts *o)
 {
-	static const char *const names[4] = {"a_in", "a_out", "b_in", "b_out"};
 	char text[4][DUET_SDES_TEXT_MAX];
 	struct duet_sdes keys[4];
 	int i, rc;
 
-	rc = caller_make_keys(o->suite, (enum caller_pair_mode)o->gen_keys, keys);
+	rc = caller_make_keys(o->suite, (enum duet_pair_mode)o->gen_keys, keys);
 	for (i = 0; i < 4 && rc == 0; i++)
 		rc = duet_sdes_format(&keys[i], text[i], sizeof(text[i]));
 	for (i = 0; i < 4; i++)
@@ -289,15 +286,15 @@ caller_gen_keys(const struct caller_opts *o)
 		return caller_fail("--gen-keys: cannot make random keys: %s", strerror(-rc));
 	}
 	if (o->json) {
-		printf("{\"mode\":\"%s\",\"suite\":\"%s\"", mode_names[o->gen_keys],
+		printf("{\"mode\":\"%s\",\"suite\":\"%s\"", caller_mode_name((enum duet_pair_mode)o->gen_keys),
 		       duet_srtp_suite_name(o->suite));
 		for (i = 0; i < 4; i++)
-			printf(",\"%s\":\"%s\"", names[i], text[i]);
+			printf(",\"%s\":\"%s\"", duet_key_field((unsigned int)i), text[i]);
 		printf("}\n");
 	} else {
 		/* Shell assignments: eval "$(duet-caller --gen-keys verify)". */
 		for (i = 0; i < 4; i++)
-			printf("%s='%s'\n", names[i], text[i]);
+			printf("%s='%s'\n", duet_key_field((unsigned int)i), text[i]);
 	}
 	duet_secure_zero(text, sizeof(text));
 	return fflush(stdout) == 0 ? CALLER_EXIT_OK : CALLER_EXIT_FAIL;
@@ -583,7 +580,7 @@ caller_args_parse(struct caller_opts *o, int argc, char **argv)
 				rc = caller_usage_err("--suite: unknown suite '%s'", optarg);
 			break;
 		case OPT_GEN_KEYS: {
-			enum caller_pair_mode m = CALLER_MODE_PASSTHROUGH;
+			enum duet_pair_mode m = DUET_MODE_PASSTHROUGH;
 
 			if (parse_mode(optarg, &m) != 0)
 				rc = caller_usage_err("--gen-keys: '%s' is not passthrough, verify "
@@ -624,7 +621,7 @@ caller_args_parse(struct caller_opts *o, int argc, char **argv)
 			size_t i, n = strlen(optarg);
 
 			/* Room for "-<call>" inside the 64-character id. */
-			if (n == 0 || n > CALLER_PAIR_ID_MAX - 5)
+			if (n == 0 || n > DUET_RECORD_ID_MAX - 5)
 				rc = caller_usage_err("--id-prefix: '%s' is not 1..59 characters",
 						      optarg);
 			for (i = 0; i < n && rc < 0; i++)

@@ -147,7 +147,7 @@ setup_calls(struct caller *c)
 		c->calls[i].leg[0].fd = c->calls[i].leg[1].fd = -1;
 	if (!o->create && !o->key_out_set[0] && !o->key_out_set[1]) {
 		/* Matching keys for both legs, as a passthrough relay needs. */
-		rc = caller_make_keys(o->suite, CALLER_MODE_PASSTHROUGH, gen);
+		rc = caller_make_keys(o->suite, DUET_MODE_PASSTHROUGH, gen);
 		if (rc != 0)
 			return caller_fail("cannot make random keys: %s", strerror(-rc));
 		generated = true;

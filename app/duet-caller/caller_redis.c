@@ -10,8 +10,11 @@
  * Main thread only. The key text sent to Redis is wiped right after.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
 
 #include "caller.h"
 #include "duet_redis.h"
@@ -20,7 +23,7 @@ struct caller_redis {
 	struct duet_redis r;
 	struct duet_redis_target t;
 	char addr_buf[300];
-	char prefix[CALLER_PAIR_ID_MAX + 1];
+	char prefix[DUET_RECORD_ID_MAX + 1];
 };
 
 /* KEYS of the pair scripts: free, alloc, pair:<id>, events. */
@@ -67,22 +70,47 @@ take_endpoint(struct caller *c, struct caller_call *call, int leg, const redisRe
 	return 0;
 }
 
+/* A leg bound to a given address and port (not "any", not port 0) is what
+ * the relay will see as its source, with no NAT in between: its text for
+ * a pin. @return 0 with buf set, or -1. */
+static int
+pin_text(const struct caller_leg *l, char *buf, size_t len)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (l->bind.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&l->bind;
+
+		if (s->sin_port == 0 || s->sin_addr.s_addr == htonl(INADDR_ANY))
+			return -1;
+	} else if (l->bind.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&l->bind;
+
+		if (s->sin6_port == 0 || memcmp(&s->sin6_addr, &any6, sizeof(any6)) == 0)
+			return -1;
+	} else {
+		return -1;
+	}
+	caller_format_addr(&l->bind, buf, len);
+	return 0;
+}
+
 /* Create the pair of one call with fresh keys. */
 static int
 create_one(struct caller *c, struct caller_call *call)
 {
-	static const char *const names[4] = {"a_in", "a_out", "b_in", "b_out"};
 	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24], text[4][DUET_SDES_TEXT_MAX];
+	char pins[2][CALLER_ADDR_STRLEN];
 	struct caller_redis *x = c->redis;
 	char id[sizeof(x->prefix) + 16];
 	struct duet_sdes k[4];
-	const char *args[24];
+	const char *args[32];
 	redisReply *reply;
 	int i, n = 0, rc;
 
 	/* A prefix of at most 59 characters and "-4999" fit the 64 allowed. */
 	snprintf(id, sizeof(id), "%s-%u", x->prefix, call->index);
-	if (strlen(id) > CALLER_PAIR_ID_MAX)
+	if (strlen(id) > DUET_RECORD_ID_MAX)
 		return caller_fail("create: pair id '%s' longer than 64 characters", id);
 	memcpy(call->pair_id, id, strlen(id) + 1);
 	if (script_keys(c->o.relay_id, call->pair_id, keys) != 0)
@@ -110,11 +138,25 @@ create_one(struct caller *c, struct caller_call *call)
 		args[n++] = keys[i];
 	args[n++] = call->pair_id;
 	args[n++] = maxlen;
-	args[n++] = "mode";
+	args[n++] = DUET_FIELD_MODE;
 	args[n++] = caller_mode_name(c->o.mode);
+	/* Only the keys the mode takes: a passthrough relay holds none, a
+	 * verify relay only what each client sends with (duetd refuses any
+	 * other key field). The callers keep all four for their own SRTP. */
 	for (i = 0; i < 4; i++) {
-		args[n++] = names[i];
+		if (!duet_mode_takes_key(c->o.mode, (unsigned int)i))
+			continue;
+		args[n++] = duet_key_field((unsigned int)i);
 		args[n++] = text[i];
+	}
+	/* Legs bound to known addresses are pinned, as a control plane that
+	 * knows its callers would: the relay can send to a leg before it
+	 * speaks, and no call loses its first packet to an unlatched peer. */
+	for (i = 0; i < 2; i++) {
+		if (pin_text(&call->leg[i], pins[i], sizeof(pins[i])) == 0) {
+			args[n++] = i == 0 ? DUET_FIELD_A_SRC : DUET_FIELD_B_SRC;
+			args[n++] = pins[i];
+		}
 	}
 	for (i = 0; i < 2; i++) {
 		if (c->o.ip_hint[i][0] != '\0') {

@@ -99,12 +99,6 @@ valid_id(const char *s, size_t max, const char *extra)
 }
 
 bool
-duetctl_valid_pair_id(const char *s)
-{
-	return valid_id(s, DUETCTL_PAIR_ID_MAX, "._:-");
-}
-
-bool
 duetctl_valid_relay_id(const char *s)
 {
 	return valid_id(s, DUETCTL_RELAY_MAX, "_-");
@@ -167,7 +161,7 @@ duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const char 
 		return duetctl_usage_err("%s: missing pair ID", argv[0]);
 	if (optind + 1 < argc)
 		return duetctl_usage_err("%s: unexpected argument '%s'", argv[0], argv[optind + 1]);
-	if (!duetctl_valid_pair_id(argv[optind]))
+	if (!duet_record_id_ok(argv[optind]))
 		return duetctl_usage_err("%s: pair ID '%s' is not 1..64 characters of "
 					 "[A-Za-z0-9._:-]",
 					 argv[0], argv[optind]);

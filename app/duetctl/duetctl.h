@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "duet_redis.h"
+#include "duet_record.h"
 #include "duet_sdes.h"
 
 /** Exit codes: success, runtime failure (Redis, script error), bad usage. */
@@ -21,7 +22,6 @@
 #define DUETCTL_EXIT_USAGE 2
 
 #define DUETCTL_RELAY_MAX 32 /**< same limit as duetd's [relay] id */
-#define DUETCTL_PAIR_ID_MAX 64 /**< same limit as the contract and duetd */
 
 /** Global options and the connection, built by main. */
 struct duetctl {
@@ -46,8 +46,6 @@ int duetctl_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2))
  */
 int duetctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/** True when s is a pair id: 1..64 characters of [A-Za-z0-9._:-]. */
-bool duetctl_valid_pair_id(const char *s);
 
 /** True when s is a relay id: 1..32 characters of [A-Za-z0-9_-]. */
 bool duetctl_valid_relay_id(const char *s);
@@ -89,28 +87,18 @@ int duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const c
 
 /** @name SRTP keys (duetctl_keys.c) @{ */
 
-/** Number of SRTP key fields in a pair record. */
-#define DUETCTL_KEY_COUNT 4
-
-/** The key fields of a pair record in duet_pair's DUET_KEY_* order:
- * a_in, a_out, b_in, b_out. */
-extern const char *const duetctl_key_fields[DUETCTL_KEY_COUNT];
-
-/**
- * Which key field a name is.
- * @param name field name, len bytes (need not be NUL-terminated)
- * @return its index in duetctl_key_fields, or -1 for any other field.
- */
-int duetctl_key_index(const char *name, size_t len);
+/* Key field names, their order and which mode takes which are the
+ * contract's: duet_record.h (DUET_KEY_COUNT, duet_key_field(),
+ * duet_key_field_index(), duet_mode_takes_key()). */
 
 /** Room for where a key came from: a path cut at 256 bytes, ":LINE". */
 #define DUETCTL_KEY_WHERE_MAX 280
 
-/** The keys given to create, by index in duetctl_key_fields. Secret. */
+/** The keys given to create, by enum duet_pair_key. Secret. */
 struct duetctl_keys {
-	struct duet_sdes key[DUETCTL_KEY_COUNT];		/**< parsed keys; secret */
-	bool given[DUETCTL_KEY_COUNT];				/**< key k was given */
-	char where[DUETCTL_KEY_COUNT][DUETCTL_KEY_WHERE_MAX];	/**< "--a-in" or "FILE:LINE" */
+	struct duet_sdes key[DUET_KEY_COUNT];		/**< parsed keys; secret */
+	bool given[DUET_KEY_COUNT];				/**< key k was given */
+	char where[DUET_KEY_COUNT][DUETCTL_KEY_WHERE_MAX];	/**< "--a-in" or "FILE:LINE" */
 };
 
 /**

@@ -21,20 +21,6 @@
 #define NAME_ECHO_MAX 16    /* an unknown name is quoted only when this short... */
 #define NAME_ECHO_CHARS "abcdefghijklmnopqrstuvwxyz_-" /* ...and made of these */
 
-/* In duet_pair's DUET_KEY_* order: a_in, a_out, b_in, b_out. */
-const char *const duetctl_key_fields[DUETCTL_KEY_COUNT] = {"a_in", "a_out", "b_in", "b_out"};
-
-int
-duetctl_key_index(const char *name, size_t len)
-{
-	unsigned int k;
-
-	for (k = 0; k < DUETCTL_KEY_COUNT; k++)
-		if (len == strlen(duetctl_key_fields[k]) &&
-		    memcmp(name, duetctl_key_fields[k], len) == 0)
-			return (int)k;
-	return -1;
-}
 
 void
 duetctl_keys_wipe(struct duetctl_keys *ks)
@@ -81,7 +67,7 @@ keys_line(struct duetctl_keys *ks, const char *file, unsigned int lineno, char *
 	value = name + name_len;
 	while (is_blank(*value))
 		value++;
-	k = duetctl_key_index(name, name_len);
+	k = duet_key_field_index(name, name_len);
 	if (k < 0) {
 		if (name_is_quotable(name, name_len))
 			return duetctl_usage_err("%s:%u: unknown key name '%.*s' (a_in, a_out, "
@@ -93,13 +79,13 @@ keys_line(struct duetctl_keys *ks, const char *file, unsigned int lineno, char *
 	}
 	if (ks->given[k])
 		return duetctl_usage_err("%s:%u: %s given twice (first %s)", file, lineno,
-					 duetctl_key_fields[k], ks->where[k]);
+					 duet_key_field(k), ks->where[k]);
 	if (value[0] == '\0')
 		return duetctl_usage_err("%s:%u: %s has no value", file, lineno,
-					 duetctl_key_fields[k]);
+					 duet_key_field(k));
 	/* why is a fixed description: the value is never repeated. */
 	if (duet_sdes_parse(value, &ks->key[k], &why) != 0)
-		return duetctl_usage_err("%s:%u: %s: %s", file, lineno, duetctl_key_fields[k],
+		return duetctl_usage_err("%s:%u: %s: %s", file, lineno, duet_key_field(k),
 					 why);
 	ks->given[k] = true;
 	snprintf(ks->where[k], sizeof(ks->where[k]), "%s:%u", file, lineno);
@@ -117,7 +103,7 @@ duetctl_keys_read_file(struct duetctl_keys *ks, const char *path)
 	int fd, rc = 0;
 	ssize_t got;
 
-	for (k = 0; k < DUETCTL_KEY_COUNT; k++)
+	for (k = 0; k < DUET_KEY_COUNT; k++)
 		before += ks->given[k];
 	fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -161,7 +147,7 @@ duetctl_keys_read_file(struct duetctl_keys *ks, const char *path)
 	duet_secure_zero(line, sizeof(line));
 	if (rc != 0)
 		return rc;
-	for (k = 0; k < DUETCTL_KEY_COUNT; k++)
+	for (k = 0; k < DUET_KEY_COUNT; k++)
 		after += ks->given[k];
 	/* Nothing to read is a mistake (an empty file, stdin from /dev/null),
 	 * not a request for random keys. */

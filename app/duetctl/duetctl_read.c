@@ -259,7 +259,7 @@ print_hash(struct duetctl *ctl, struct duetctl_json *j, const struct field *f, s
 			const char *name = f[i].name->str;
 			bool is_first = first != NULL && strcmp(name, first) == 0;
 			/* SDES key material: never printed. */
-			bool secret = duetctl_key_index(name, f[i].name->len) >= 0;
+			bool secret = duet_key_field_index(name, f[i].name->len) >= 0;
 
 			if ((pass == 0) != is_first)
 				continue;

@@ -14,14 +14,12 @@
 
 #include "duet_addr.h"
 #include "duet_parse.h"
+#include "duet_policy.h"
+#include "duet_record.h"
 #include "duet_sdes.h"
 #include "duetctl.h"
 
-#define IDLE_MS_MAX 86400000ULL
 #define TTL_MAX (10ULL * 365 * 86400) /* ten years: anything longer is a typo */
-/* Limits of the record's optional policer fields (docs/redis-contract.md). */
-#define MAX_PPS_MAX 10000000ULL
-#define MAX_KBPS_MAX 100000000ULL
 /* Script arguments: 4 keys, id, maxlen, then field/value pairs: mode, four
  * SRTP keys, a_src, b_src, a_ip, b_ip, idle_ms, expires, relatch, max_pps,
  * max_kbps (15 pairs). */
@@ -40,7 +38,7 @@ enum {
 	OPT_JSON,
 	OPT_HELP,
 	OPT_SUITE,
-	OPT_A_IN, /* the four key options in duetctl_key_fields order */
+	OPT_A_IN, /* the four key options in enum duet_pair_key order */
 	OPT_A_OUT,
 	OPT_B_IN,
 	OPT_B_OUT,
@@ -63,15 +61,13 @@ static const char create_usage[] =
 	"  --a-in/--a-out/--b-in/--b-out SDES still work but put the key on the\n"
 	"  command line, where other users can read it: duetctl warns.\n"
 	"  --relatch, --max-pps (packets/s, 0..10000000, 0 = no policer) and\n"
-	"  --max-kbps (kbit/s of UDP payload, 0..100000000, 0 = no limit) override\n"
+	"  --max-kbps (kbit/s of IP packets, 0..100000000, 0 = no limit) override\n"
 	"  the relay's defaults for this pair";
 
-static const char *const modes[] = {"passthrough", "verify", "rekey", NULL};
-static const char *const relatch_policies[] = {"ssrc", "any", "never", NULL};
 
 /* What create was asked for, every argument checked. */
 struct create_args {
-	char id[DUETCTL_PAIR_ID_MAX + 1];
+	char id[DUET_RECORD_ID_MAX + 1];
 	const char *mode;
 	enum duet_srtp_suite suite;
 	struct duetctl_keys keys; /* secret: wiped by duetctl_cmd_create */
@@ -112,23 +108,6 @@ parse_src(const char *opt, const char *arg, char *buf, size_t len)
 	return 0;
 }
 
-/* Check that arg is one of words (NULL-terminated); the refusal lists them. */
-static int
-parse_word(const char *opt, const char *what, const char *arg, const char *const *words)
-{
-	char list[128] = "";
-	size_t o = 0;
-	unsigned int i;
-
-	for (i = 0; words[i] != NULL; i++)
-		if (strcmp(arg, words[i]) == 0)
-			return 0;
-	for (i = 0; words[i] != NULL && o < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i > 0 ? ", " : "",
-				      words[i]);
-	return duetctl_usage_err("%s: unknown %s '%s' (%s)", opt, what, arg, list);
-}
-
 /* Check a whole-number option in 0..max and store its canonical text;
  * unit says what it counts and what 0 means. */
 static int
@@ -150,7 +129,7 @@ parse_count(const char *opt, const char *arg, uint64_t max, const char *unit, ch
 static int
 parse_key_option(struct duetctl_keys *ks, unsigned int k, char *arg)
 {
-	static const char *const opt[DUETCTL_KEY_COUNT] = {"--a-in", "--a-out", "--b-in",
+	static const char *const opt[DUET_KEY_COUNT] = {"--a-in", "--a-out", "--b-in",
 							   "--b-out"};
 	const char *why = NULL;
 	bool again = ks->given[k];
@@ -206,7 +185,7 @@ script_keys(const struct duetctl *ctl, const char *id, char keys[4][DUET_REDIS_K
 
 static int create_report(struct duetctl *ctl, const char *id, const char *mode,
 			 redisReply *reply, const char *free_key,
-			 char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX]);
+			 char key_text[DUET_KEY_COUNT][DUET_SDES_TEXT_MAX]);
 
 /*
  * The keys a mode takes (verify: a_in, b_in; rekey: all four), given or
@@ -215,20 +194,20 @@ static int create_report(struct duetctl *ctl, const char *id, const char *mode,
  */
 static int
 create_keys(const char *mode, enum duet_srtp_suite suite, struct duetctl_keys *ks,
-	    char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX])
+	    char key_text[DUET_KEY_COUNT][DUET_SDES_TEXT_MAX])
 {
-	bool verify = strcmp(mode, "verify") == 0, rekey = strcmp(mode, "rekey") == 0;
 	int rc = DUETCTL_EXIT_OK;
 	unsigned int k;
+	uint8_t m = DUET_MODE_PASSTHROUGH;
 
-	memset(key_text, 0, DUETCTL_KEY_COUNT * DUET_SDES_TEXT_MAX);
-	for (k = 0; k < DUETCTL_KEY_COUNT && rc == DUETCTL_EXIT_OK; k++) {
-		bool needed = rekey || (verify && (k == 0 || k == 2));
+	memset(key_text, 0, DUET_KEY_COUNT * DUET_SDES_TEXT_MAX);
+	for (k = 0; k < DUET_KEY_COUNT && rc == DUETCTL_EXIT_OK; k++) {
+		bool needed = duet_mode_parse(mode, &m) == 0 && duet_mode_takes_key(m, k);
 
 		if (!needed) {
 			if (ks->given[k])
 				rc = duetctl_usage_err("create: mode %s takes no %s key (%s)", mode,
-						       duetctl_key_fields[k], ks->where[k]);
+						       duet_key_field(k), ks->where[k]);
 			continue;
 		}
 		if (!ks->given[k] && duet_sdes_generate(suite, &ks->key[k]) != 0)
@@ -238,7 +217,7 @@ create_keys(const char *mode, enum duet_srtp_suite suite, struct duetctl_keys *k
 	}
 	duetctl_keys_wipe(ks);
 	if (rc != DUETCTL_EXIT_OK)
-		duet_secure_zero(key_text, DUETCTL_KEY_COUNT * DUET_SDES_TEXT_MAX);
+		duet_secure_zero(key_text, DUET_KEY_COUNT * DUET_SDES_TEXT_MAX);
 	return rc;
 }
 
@@ -270,25 +249,27 @@ create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 		{NULL, 0, NULL, 0},
 	};
 	const char *expires_arg = NULL, *ttl_arg = NULL;
+	uint8_t mode, relatch;
 	uint64_t v;
 	int c, rc;
 
-	a->mode = "passthrough";
+	a->mode = duet_mode_name(DUET_MODE_PASSTHROUGH);
 	a->suite = DUET_SRTP_AES_CM_128_HMAC_SHA1_80;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ID:
-			if (!duetctl_valid_pair_id(optarg))
+			if (!duet_record_id_ok(optarg))
 				return duetctl_usage_err("--id: '%s' is not 1..64 characters of "
 							 "[A-Za-z0-9._:-]",
 							 optarg);
 			snprintf(a->id, sizeof(a->id), "%s", optarg);
 			break;
 		case OPT_MODE:
-			if (parse_word("--mode", "mode", optarg, modes) != 0)
-				return DUETCTL_EXIT_USAGE;
-			a->mode = optarg;
+			if (duet_mode_parse(optarg, &mode) != 0)
+				return duetctl_usage_err("--mode: unknown mode '%s' (%s)", optarg,
+							 duet_mode_list());
+			a->mode = duet_mode_name(mode);
 			break;
 		case OPT_SUITE:
 			if (duet_srtp_suite_parse(optarg, &a->suite) != 0)
@@ -328,7 +309,7 @@ create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_IDLE_MS:
-			if (parse_count("--idle-ms", optarg, IDLE_MS_MAX, "milliseconds, 0 = never",
+			if (parse_count("--idle-ms", optarg, DUET_RECORD_IDLE_MS_MAX, "milliseconds, 0 = never",
 					a->idle_ms, sizeof(a->idle_ms)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
@@ -339,18 +320,20 @@ create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 			ttl_arg = optarg;
 			break;
 		case OPT_RELATCH:
-			if (parse_word("--relatch", "policy", optarg, relatch_policies) != 0)
-				return DUETCTL_EXIT_USAGE;
-			a->relatch = optarg;
+			if (duet_relatch_parse(optarg, &relatch) != 0)
+				return duetctl_usage_err("--relatch: unknown policy '%s' (ssrc, any, "
+							 "never)",
+							 optarg);
+			a->relatch = duet_relatch_name(relatch);
 			break;
 		case OPT_MAX_PPS:
-			if (parse_count("--max-pps", optarg, MAX_PPS_MAX,
+			if (parse_count("--max-pps", optarg, DUET_RECORD_MAX_PPS_MAX,
 					"packets/s, 0 = no policer", a->max_pps,
 					sizeof(a->max_pps)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
 		case OPT_MAX_KBPS:
-			if (parse_count("--max-kbps", optarg, MAX_KBPS_MAX,
+			if (parse_count("--max-kbps", optarg, DUET_RECORD_MAX_KBPS_MAX,
 					"kbit/s of UDP payload, 0 = no limit", a->max_kbps,
 					sizeof(a->max_kbps)) != 0)
 				return DUETCTL_EXIT_USAGE;
@@ -406,7 +389,7 @@ add_field(const char **args, int *n, const char *field, const char *value)
 int
 duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 {
-	char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX];
+	char key_text[DUET_KEY_COUNT][DUET_SDES_TEXT_MAX];
 	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24], expires_str[24] = "";
 	const char *args[CREATE_ARGS_MAX];
 	struct create_args a;
@@ -435,20 +418,20 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 		args[n] = keys[n];
 	args[n++] = a.id;
 	args[n++] = maxlen;
-	add_field(args, &n, "mode", a.mode);
-	for (k = 0; k < DUETCTL_KEY_COUNT; k++)
-		add_field(args, &n, duetctl_key_fields[k], key_text[k]);
-	add_field(args, &n, "a_src", a.a_src);
-	add_field(args, &n, "b_src", a.b_src);
+	add_field(args, &n, DUET_FIELD_MODE, a.mode);
+	for (k = 0; k < DUET_KEY_COUNT; k++)
+		add_field(args, &n, duet_key_field(k), key_text[k]);
+	add_field(args, &n, DUET_FIELD_A_SRC, a.a_src);
+	add_field(args, &n, DUET_FIELD_B_SRC, a.b_src);
 	add_field(args, &n, "a_ip", a.a_ip);
 	add_field(args, &n, "b_ip", a.b_ip);
-	add_field(args, &n, "idle_ms", a.idle_ms);
+	add_field(args, &n, DUET_FIELD_IDLE_MS, a.idle_ms);
 	if (a.expires != 0)
 		snprintf(expires_str, sizeof(expires_str), "%llu", (unsigned long long)a.expires);
-	add_field(args, &n, "expires", expires_str);
-	add_field(args, &n, "relatch", a.relatch);
-	add_field(args, &n, "max_pps", a.max_pps);
-	add_field(args, &n, "max_kbps", a.max_kbps);
+	add_field(args, &n, DUET_FIELD_EXPIRES, expires_str);
+	add_field(args, &n, DUET_FIELD_RELATCH, a.relatch);
+	add_field(args, &n, DUET_FIELD_MAX_PPS, a.max_pps);
+	add_field(args, &n, DUET_FIELD_MAX_KBPS, a.max_kbps);
 
 	if (duetctl_connect(ctl) != 0) {
 		duet_secure_zero(key_text, sizeof(key_text));
@@ -464,7 +447,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
  * the keys each client needs. Frees the reply. */
 static int
 create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply *reply,
-	      const char *free_key, char key_text[DUETCTL_KEY_COUNT][DUET_SDES_TEXT_MAX])
+	      const char *free_key, char key_text[DUET_KEY_COUNT][DUET_SDES_TEXT_MAX])
 {
 	int rc;
 
@@ -497,9 +480,9 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 		duetctl_json_kv(&j, "a", reply->element[0]->str);
 		duetctl_json_kv(&j, "b", reply->element[1]->str);
 		duetctl_json_kv(&j, "mode", mode);
-		for (unsigned int k = 0; k < DUETCTL_KEY_COUNT; k++)
+		for (unsigned int k = 0; k < DUET_KEY_COUNT; k++)
 			if (key_text[k][0] != '\0')
-				duetctl_json_kv(&j, duetctl_key_fields[k], key_text[k]);
+				duetctl_json_kv(&j, duet_key_field(k), key_text[k]);
 		duetctl_json_close(&j, '}');
 		duetctl_json_end(&j);
 	} else {
@@ -509,9 +492,9 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 		duetctl_print_text(ctl->out, reply->element[1]->str, reply->element[1]->len);
 		if (strcmp(mode, "passthrough") != 0)
 			fprintf(ctl->out, " mode=%s", mode);
-		for (unsigned int k = 0; k < DUETCTL_KEY_COUNT; k++)
+		for (unsigned int k = 0; k < DUET_KEY_COUNT; k++)
 			if (key_text[k][0] != '\0')
-				fprintf(ctl->out, " %s=\"%s\"", duetctl_key_fields[k], key_text[k]);
+				fprintf(ctl->out, " %s=\"%s\"", duet_key_field(k), key_text[k]);
 		fputc('\n', ctl->out);
 	}
 	freeReplyObject(reply);

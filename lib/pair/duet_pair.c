@@ -54,31 +54,6 @@ struct pair_dq_entry {
 	uint32_t reserved;
 };
 
-static const char *const mode_names[] = {
-	[DUET_MODE_PASSTHROUGH] = "passthrough",
-	[DUET_MODE_VERIFY] = "verify",
-	[DUET_MODE_REKEY] = "rekey",
-};
-
-const char *
-duet_pair_mode_name(unsigned int mode)
-{
-	return mode < RTE_DIM(mode_names) ? mode_names[mode] : NULL;
-}
-
-int
-duet_pair_mode_parse(const char *s, uint8_t *mode)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(mode_names); i++) {
-		if (s != NULL && strcmp(s, mode_names[i]) == 0) {
-			*mode = (uint8_t)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 static void
 id_key(const char *id, char key[DUET_PAIR_ID_MAX])
@@ -164,7 +139,7 @@ sess_make(const struct duet_sdes *k, enum duet_srtp_dir dir, uint8_t mode,
 	  struct duet_srtp_sess **out, const char *name, char *why, size_t whylen)
 {
 	if (k->key_len == 0) {
-		snprintf(why, whylen, "mode %s needs key %s", duet_pair_mode_name(mode), name);
+		snprintf(why, whylen, "mode %s needs key %s", duet_mode_name(mode), name);
 		return -EINVAL;
 	}
 	*out = duet_srtp_sess_new(k, dir, mode == DUET_MODE_VERIFY);
@@ -177,7 +152,6 @@ sess_make(const struct duet_sdes *k, enum duet_srtp_dir dir, uint8_t mode,
 	return 0;
 }
 
-static const char *const key_names[DUET_KEY_COUNT] = {"a_in", "a_out", "b_in", "b_out"};
 
 /* Make the SRTP state of a keyed pair (NULL and 0 for passthrough). */
 static int
@@ -199,14 +173,14 @@ crypto_new(const struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	(void)t;
 	for (k = 0; k < 2; k++) {
 		rc = sess_make(dir_in_key(spec->key, k), DUET_SRTP_INBOUND, spec->mode,
-			       &c->dir[k].in, key_names[k == 0 ? DUET_KEY_A_IN : DUET_KEY_B_IN],
+			       &c->dir[k].in, duet_key_field(k == 0 ? DUET_KEY_A_IN : DUET_KEY_B_IN),
 			       why, whylen);
 		if (rc != 0)
 			goto err;
 		if (spec->mode != DUET_MODE_REKEY)
 			continue;
 		rc = sess_make(dir_out_key(spec->key, k), DUET_SRTP_OUTBOUND, spec->mode,
-			       &c->dir[k].out, key_names[k == 0 ? DUET_KEY_B_OUT : DUET_KEY_A_OUT],
+			       &c->dir[k].out, duet_key_field(k == 0 ? DUET_KEY_B_OUT : DUET_KEY_A_OUT),
 			       why, whylen);
 		if (rc != 0)
 			goto err;
@@ -282,11 +256,11 @@ crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
 
 		if (memcmp(ki, dir_in_key(c->key, k), sizeof(*ki)) != 0)
 			rc = sess_make(ki, DUET_SRTP_INBOUND, spec->mode, &nin[k],
-				       key_names[k == 0 ? DUET_KEY_A_IN : DUET_KEY_B_IN], why, whylen);
+				       duet_key_field(k == 0 ? DUET_KEY_A_IN : DUET_KEY_B_IN), why, whylen);
 		if (rc == 0 && spec->mode == DUET_MODE_REKEY &&
 		    memcmp(ko, dir_out_key(c->key, k), sizeof(*ko)) != 0)
 			rc = sess_make(ko, DUET_SRTP_OUTBOUND, spec->mode, &nout[k],
-				       key_names[k == 0 ? DUET_KEY_B_OUT : DUET_KEY_A_OUT], why,
+				       duet_key_field(k == 0 ? DUET_KEY_B_OUT : DUET_KEY_A_OUT), why,
 				       whylen);
 	}
 	if (rc != 0) {
@@ -511,7 +485,7 @@ check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
 		snprintf(why, whylen, "pair id empty or longer than %d bytes", DUET_PAIR_ID_MAX);
 		return -EINVAL;
 	}
-	if (duet_pair_mode_name(s->mode) == NULL) {
+	if (duet_mode_name(s->mode) == NULL) {
 		snprintf(why, whylen, "unknown mode %u", s->mode);
 		return -EINVAL;
 	}
@@ -534,18 +508,16 @@ check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
 		return -EINVAL;
 	}
 	for (k = 0; k < DUET_KEY_COUNT; k++) {
-		bool needed = (s->mode == DUET_MODE_VERIFY &&
-			       (k == DUET_KEY_A_IN || k == DUET_KEY_B_IN)) ||
-			      s->mode == DUET_MODE_REKEY;
+		bool needed = duet_mode_takes_key(s->mode, k);
 
 		if (needed && s->key[k].key_len == 0) {
-			snprintf(why, whylen, "mode %s needs key %s", duet_pair_mode_name(s->mode),
-				 key_names[k]);
+			snprintf(why, whylen, "mode %s needs key %s", duet_mode_name(s->mode),
+				 duet_key_field(k));
 			return -EINVAL;
 		}
 		if (!needed && s->key[k].key_len != 0) {
-			snprintf(why, whylen, "mode %s takes no key %s", duet_pair_mode_name(s->mode),
-				 key_names[k]);
+			snprintf(why, whylen, "mode %s takes no key %s", duet_mode_name(s->mode),
+				 duet_key_field(k));
 			return -EINVAL;
 		}
 	}

@@ -29,26 +29,14 @@
 #include <stdint.h>
 
 #include "duet_addr.h"
+#include "duet_record.h"
 #include "duet_sdes.h"
 
-#define DUET_PAIR_ID_MAX 64 /**< longest pair id, in bytes */
+#define DUET_PAIR_ID_MAX DUET_RECORD_ID_MAX /**< longest pair id, in bytes */
 #define DUET_PAIR_REASON_MAX 160
 
-/** Security mode of a pair (field `mode`). */
-enum duet_pair_mode {
-	DUET_MODE_PASSTHROUGH = 0, /**< forward SRTP untouched */
-	DUET_MODE_VERIFY,	   /**< authenticate and replay-check, forward unchanged */
-	DUET_MODE_REKEY,	   /**< decrypt with the sender's key, encrypt with the receiver's */
-};
-
-/** The SRTP keys of a pair, as the contract names them. */
-enum duet_pair_key {
-	DUET_KEY_A_IN = 0, /**< what client a protects with (relay unprotects) */
-	DUET_KEY_A_OUT,	   /**< what the relay protects with toward a (rekey) */
-	DUET_KEY_B_IN,	   /**< what client b protects with */
-	DUET_KEY_B_OUT,	   /**< what the relay protects with toward b (rekey) */
-	DUET_KEY_COUNT,
-};
+/* The modes (enum duet_pair_mode) and key fields (enum duet_pair_key) are
+ * the contract's words: duet_record.h. */
 
 /** Keep a sender's previous key this long after a rotation (ms). */
 #define DUET_PAIR_KEY_GRACE_MS 10000
@@ -207,11 +195,5 @@ void duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int 
  */
 bool duet_pair_leg_client(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
 			  struct duet_addr *client);
-
-/** Mode name ("passthrough", ...), or NULL for an unknown value. */
-const char *duet_pair_mode_name(unsigned int mode);
-
-/** Parse a mode name. @return 0 or -EINVAL. */
-int duet_pair_mode_parse(const char *s, uint8_t *mode);
 
 #endif /* DUET_PAIR_H */

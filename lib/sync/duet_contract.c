@@ -42,20 +42,20 @@ enum field_kind {
 };
 
 static const char *const field_names[F_MAX] = {
-	[F_A] = "a",
-	[F_B] = "b",
-	[F_A_SRC] = "a_src",
-	[F_B_SRC] = "b_src",
-	[F_MODE] = "mode",
-	[F_IDLE_MS] = "idle_ms",
-	[F_EXPIRES] = "expires",
-	[F_A_IN] = "a_in",
-	[F_A_OUT] = "a_out",
-	[F_B_IN] = "b_in",
-	[F_B_OUT] = "b_out",
-	[F_RELATCH] = "relatch",
-	[F_MAX_PPS] = "max_pps",
-	[F_MAX_KBPS] = "max_kbps",
+	[F_A] = DUET_FIELD_A,
+	[F_B] = DUET_FIELD_B,
+	[F_A_SRC] = DUET_FIELD_A_SRC,
+	[F_B_SRC] = DUET_FIELD_B_SRC,
+	[F_MODE] = DUET_FIELD_MODE,
+	[F_IDLE_MS] = DUET_FIELD_IDLE_MS,
+	[F_EXPIRES] = DUET_FIELD_EXPIRES,
+	[F_A_IN] = DUET_FIELD_A_IN,
+	[F_A_OUT] = DUET_FIELD_A_OUT,
+	[F_B_IN] = DUET_FIELD_B_IN,
+	[F_B_OUT] = DUET_FIELD_B_OUT,
+	[F_RELATCH] = DUET_FIELD_RELATCH,
+	[F_MAX_PPS] = DUET_FIELD_MAX_PPS,
+	[F_MAX_KBPS] = DUET_FIELD_MAX_KBPS,
 };
 
 static int
@@ -108,9 +108,7 @@ duet_contract_check_id(const char *id, char *why, size_t whylen)
 	if (id == NULL || id[0] == '\0')
 		return refuse(why, whylen, "pair id is empty");
 	for (i = 0; id[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
+		bool ok = duet_record_id_char(id[i]);
 
 		if (i >= DUET_PAIR_ID_MAX)
 			return refuse(why, whylen, "pair id '%s' longer than %u characters",
@@ -227,27 +225,15 @@ parse_pin(const char *name, const char *value, const struct duet_conf *conf,
 static int
 parse_mode(const char *value, uint8_t *mode, char *why, size_t whylen)
 {
-	char q[QUOTE_MAX + 4], names[128];
-	const char *n;
-	size_t o = 0;
-	unsigned int m;
+	char q[QUOTE_MAX + 4];
 
 	if (value == NULL)
 		return refuse(why, whylen, "missing field mode");
 	if (value[0] == '\0')
 		return refuse(why, whylen, "field mode is empty");
-	if (duet_pair_mode_parse(value, mode) != 0) {
-		names[0] = '\0';
-		for (m = 0; (n = duet_pair_mode_name(m)) != NULL && o < sizeof(names); m++) {
-			int w = snprintf(names + o, sizeof(names) - o, "%s%s", m ? ", " : "", n);
-
-			if (w < 0)
-				break;
-			o += (size_t)w;
-		}
+	if (duet_mode_parse(value, mode) != 0)
 		return refuse(why, whylen, "mode '%s' unknown (%s)",
-			      duet_contract_quote(value, q, sizeof(q)), names);
-	}
+			      duet_contract_quote(value, q, sizeof(q)), duet_mode_list());
 	return 0;
 }
 
@@ -261,14 +247,13 @@ parse_keys(uint8_t mode, const char *const *val, struct duet_sdes *key, char *wh
 	   size_t whylen)
 {
 	static const int fields[DUET_KEY_COUNT] = {F_A_IN, F_A_OUT, F_B_IN, F_B_OUT};
-	const char *mode_name = duet_pair_mode_name(mode);
+	const char *mode_name = duet_mode_name(mode);
 	unsigned int k;
 
 	for (k = 0; k < DUET_KEY_COUNT; k++) {
 		const char *v = val[fields[k]];
 		const char *name = field_names[fields[k]];
-		bool needed = mode == DUET_MODE_REKEY ||
-			      (mode == DUET_MODE_VERIFY && (k == DUET_KEY_A_IN || k == DUET_KEY_B_IN));
+		bool needed = duet_mode_takes_key(mode, k);
 		const char *bad = NULL;
 
 		if (v != NULL && v[0] == '\0')

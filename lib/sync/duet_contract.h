@@ -20,21 +20,22 @@
 
 #include "duet_conf.h"
 #include "duet_pair.h"
+#include "duet_record.h"
 
 /** Size of a reason buffer that holds every message of this module. */
 #define DUET_CONTRACT_WHY_MAX 256
 
 /** Largest idle_ms a pair may ask for (one day). */
-#define DUET_CONTRACT_IDLE_MS_MAX 86400000u
+#define DUET_CONTRACT_IDLE_MS_MAX DUET_RECORD_IDLE_MS_MAX
 
 /** Largest max_pps a pair may ask for (as [security] max_pps). */
-#define DUET_CONTRACT_MAX_PPS_MAX 10000000u
+#define DUET_CONTRACT_MAX_PPS_MAX DUET_RECORD_MAX_PPS_MAX
 
 /** Largest max_kbps a pair may ask for (as [security] max_kbps). */
-#define DUET_CONTRACT_MAX_KBPS_MAX 100000000u
+#define DUET_CONTRACT_MAX_KBPS_MAX DUET_RECORD_MAX_KBPS_MAX
 
 /** Largest expires accepted: 9999-12-31T23:59:59Z in unix seconds. */
-#define DUET_CONTRACT_EXPIRES_MAX 253402300799ull
+#define DUET_CONTRACT_EXPIRES_MAX DUET_RECORD_EXPIRES_MAX
 
 /** One field of a Redis hash or stream entry, as C strings. */
 struct duet_contract_field {

@@ -142,27 +142,6 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 		s->book[slot].seen_gen = s->load_gen;
 }
 
-/* The record fields that hold SRTP keys, by duet_pair's key index. */
-static const char *const key_fields[DUET_KEY_COUNT] = {
-	[DUET_KEY_A_IN] = "a_in",
-	[DUET_KEY_A_OUT] = "a_out",
-	[DUET_KEY_B_IN] = "b_in",
-	[DUET_KEY_B_OUT] = "b_out",
-};
-
-/* Compared as counted bytes: a field name from Redis may hold a NUL. */
-static bool
-is_key_field(const redisReply *name)
-{
-	unsigned int k;
-
-	for (k = 0; k < DUET_KEY_COUNT; k++)
-		if (name->len == strlen(key_fields[k]) &&
-		    memcmp(name->str, key_fields[k], name->len) == 0)
-			return true;
-	return false;
-}
-
 void
 sync_wipe_key_values(const redisReply *r)
 {
@@ -173,8 +152,9 @@ sync_wipe_key_values(const redisReply *r)
 	for (i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
 
+		/* Counted bytes: a field name from Redis may hold a NUL. */
 		if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-		    is_key_field(k))
+		    duet_key_field_index(k->str, k->len) >= 0)
 			duet_secure_zero(v->str, v->len);
 	}
 }

@@ -371,7 +371,7 @@ stats_cmd(struct cmd *c, const char *key, const char *state, const char *reason,
 {
 	static const char *const leg_name[2] = {"a_", "b_"};
 	char name[40];
-	const char *mode = duet_pair_mode_name(spec->mode);
+	const char *mode = duet_mode_name(spec->mode);
 	unsigned int k;
 
 	cmd_init(c);

@@ -768,24 +768,24 @@ Test(pair, mode_names_round_trip_and_unknown_names_are_refused)
 	uint8_t out;
 
 	for (m = DUET_MODE_PASSTHROUGH; m <= DUET_MODE_REKEY; m++) {
-		const char *n = duet_pair_mode_name(m);
+		const char *n = duet_mode_name(m);
 
 		cr_assert_not_null(n);
 		out = 0xee;
-		cr_assert_eq(duet_pair_mode_parse(n, &out), 0);
+		cr_assert_eq(duet_mode_parse(n, &out), 0);
 		cr_assert_eq(out, m);
 	}
-	cr_assert_str_eq(duet_pair_mode_name(DUET_MODE_PASSTHROUGH), "passthrough");
-	cr_assert_str_eq(duet_pair_mode_name(DUET_MODE_VERIFY), "verify");
-	cr_assert_str_eq(duet_pair_mode_name(DUET_MODE_REKEY), "rekey");
-	cr_assert_null(duet_pair_mode_name(DUET_MODE_REKEY + 1));
-	cr_assert_null(duet_pair_mode_name(~0u));
+	cr_assert_str_eq(duet_mode_name(DUET_MODE_PASSTHROUGH), "passthrough");
+	cr_assert_str_eq(duet_mode_name(DUET_MODE_VERIFY), "verify");
+	cr_assert_str_eq(duet_mode_name(DUET_MODE_REKEY), "rekey");
+	cr_assert_null(duet_mode_name(DUET_MODE_REKEY + 1));
+	cr_assert_null(duet_mode_name(~0u));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		out = 0xee;
-		cr_assert_eq(duet_pair_mode_parse(bad[i], &out), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_eq(duet_mode_parse(bad[i], &out), -EINVAL, "'%s' accepted", bad[i]);
 		cr_assert_eq(out, 0xee, "'%s' wrote the mode", bad[i]);
 	}
-	cr_assert_eq(duet_pair_mode_parse(NULL, &out), -EINVAL);
+	cr_assert_eq(duet_mode_parse(NULL, &out), -EINVAL);
 }
 
 /*

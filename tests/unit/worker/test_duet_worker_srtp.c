@@ -1076,7 +1076,7 @@ two_workers_share_one_direction(uint8_t mode)
 	cr_assert_eq(H.workers[0].stats->relatched + H.workers[1].stats->relatched, 0);
 	cr_log_info("%s: %" PRIu64 " sent, %" PRIu64 " relayed, %" PRIu64 " srtp_busy, %" PRIu64
 		    " srtp_replay",
-		    duet_pair_mode_name(mode), sent, fwd, busy, replay);
+		    duet_mode_name(mode), sent, fwd, busy, replay);
 }
 
 Test(worker_srtp, verify_two_workers_on_one_direction_count_every_packet_once,

@@ -314,7 +314,7 @@ put_keyed_pair(const char *id, uint8_t mode, const struct duet_sdes *key)
 	why[0] = '\0';
 	rc = duet_pair_put(H.pairs, &s, 1, why, sizeof(why));
 	duet_secure_zero(s.key, sizeof(s.key));
-	cr_assert_eq(rc, 0, "pair put %s (%s): %d %s", id, duet_pair_mode_name(mode), rc, why);
+	cr_assert_eq(rc, 0, "pair put %s (%s): %d %s", id, duet_mode_name(mode), rc, why);
 	rc = duet_pair_find(H.pairs, id);
 	cr_assert_geq(rc, 0);
 	return rc;

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_record: the words of the Redis contract's pair record, in one place
+ * for every program that writes or reads one (duetd, duetctl, duet-caller):
+ * field names, the security modes and which SRTP key fields each mode
+ * takes, the pair-id rule, and the numeric limits of the optional fields.
+ * Pure C: no DPDK, no hiredis; any thread. docs/redis-contract.md is the
+ * prose of the same contract.
+ */
+#ifndef DUET_RECORD_H
+#define DUET_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Field names of a pair hash (duet:{R}:pair:<id>). */
+#define DUET_FIELD_A "a"		/**< relay endpoint of leg a */
+#define DUET_FIELD_B "b"		/**< relay endpoint of leg b */
+#define DUET_FIELD_A_SRC "a_src"	/**< pinned client of leg a */
+#define DUET_FIELD_B_SRC "b_src"	/**< pinned client of leg b */
+#define DUET_FIELD_MODE "mode"		/**< enum duet_pair_mode by name */
+#define DUET_FIELD_IDLE_MS "idle_ms"	/**< idle timeout, ms */
+#define DUET_FIELD_EXPIRES "expires"	/**< end time, unix seconds */
+#define DUET_FIELD_RELATCH "relatch"	/**< ssrc | any | never */
+#define DUET_FIELD_MAX_PPS "max_pps"	/**< per-leg policer, packets/s */
+#define DUET_FIELD_MAX_KBPS "max_kbps"	/**< per-leg policer, kbit/s */
+#define DUET_FIELD_A_IN "a_in"		/**< SDES key: what client a protects with */
+#define DUET_FIELD_A_OUT "a_out"	/**< SDES key: what the relay protects with toward a */
+#define DUET_FIELD_B_IN "b_in"		/**< SDES key: what client b protects with */
+#define DUET_FIELD_B_OUT "b_out"	/**< SDES key: what the relay protects with toward b */
+
+/** Longest pair id, in bytes: 1..64 characters of [A-Za-z0-9._:-]. */
+#define DUET_RECORD_ID_MAX 64
+
+/** Largest idle_ms a pair may ask for (one day). */
+#define DUET_RECORD_IDLE_MS_MAX 86400000u
+/** Largest expires accepted: 9999-12-31T23:59:59Z in unix seconds. */
+#define DUET_RECORD_EXPIRES_MAX 253402300799ull
+/** Largest max_pps a pair may ask for (as [security] max_pps). */
+#define DUET_RECORD_MAX_PPS_MAX 10000000u
+/** Largest max_kbps a pair may ask for (as [security] max_kbps). */
+#define DUET_RECORD_MAX_KBPS_MAX 100000000u
+
+/** Security mode of a pair (field `mode`). */
+enum duet_pair_mode {
+	DUET_MODE_PASSTHROUGH = 0, /**< forward SRTP untouched; the relay holds no key */
+	DUET_MODE_VERIFY,	   /**< authenticate and replay-check, forward unchanged */
+	DUET_MODE_REKEY,	   /**< decrypt with the sender's key, encrypt with the receiver's */
+	DUET_MODE_COUNT,
+};
+
+/** The SRTP key fields of a pair, in the relay's view. */
+enum duet_pair_key {
+	DUET_KEY_A_IN = 0, /**< `a_in`: what client a protects with (relay unprotects) */
+	DUET_KEY_A_OUT,	   /**< `a_out`: what the relay protects with toward a (rekey) */
+	DUET_KEY_B_IN,	   /**< `b_in`: what client b protects with */
+	DUET_KEY_B_OUT,	   /**< `b_out`: what the relay protects with toward b (rekey) */
+	DUET_KEY_COUNT,
+};
+
+/** Mode name ("passthrough", ...), or NULL for an unknown value. */
+const char *duet_mode_name(unsigned int mode);
+
+/** Parse a mode name. @return 0 or -EINVAL. */
+int duet_mode_parse(const char *s, uint8_t *mode);
+
+/** "passthrough, verify, rekey": for messages. */
+const char *duet_mode_list(void);
+
+/** Field name of key k ("a_in", ...), or NULL. */
+const char *duet_key_field(unsigned int k);
+
+/**
+ * Which key field is this name (len bytes, not NUL-terminated)?
+ * @return enum duet_pair_key, or -1 when it names no key.
+ */
+int duet_key_field_index(const char *name, size_t len);
+
+/**
+ * Does a record in `mode` carry key k? verify: a_in and b_in (what each
+ * client sends with); rekey: all four; passthrough: none (the relay must
+ * not hold end-to-end keys). Every other key field is refused.
+ */
+bool duet_mode_takes_key(unsigned int mode, unsigned int k);
+
+/** True when c may appear in a pair id: [A-Za-z0-9._:-], ASCII only. */
+static inline bool
+duet_record_id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+/** True when id is a valid pair id (1..DUET_RECORD_ID_MAX of duet_record_id_char). */
+bool duet_record_id_ok(const char *id);
+
+#endif /* DUET_RECORD_H */
