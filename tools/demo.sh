@@ -10,7 +10,7 @@
 # torn down at the end or on Ctrl-C. Builds nothing: run `make` first (the
 # Makefile's demo target does both).
 #
-# usage: sudo tools/demo.sh
+# usage: sudo tools/demo.sh [BUILD_DIR]   (default build/; make demo BUILD=dir passes it)
 # environment: DEMO_SECONDS (default 60, 1..3600), DEMO_RATE (packets per
 # second each way, default 50, 1..2000), DEMO_MODE (unset: kernel UDP test
 # clients; passthrough, verify or rekey: a real Opus/SRTP call between two
@@ -20,7 +20,22 @@ set -u
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export DUET_SOURCE_ROOT=$src
+if (($# > 1)); then
+	echo "usage: tools/demo.sh [BUILD_DIR]" >&2
+	exit 2
+fi
+if (($# == 1)); then
+	DUET_BUILD_ROOT=$(cd "$1" 2>/dev/null && pwd) || {
+		echo "demo: build directory '$1' not found; build first (make BUILD=$1)" >&2
+		exit 1
+	}
+	export DUET_BUILD_ROOT
+fi
 DUET_TAP=0
+# Services and clients in sessions of their own: Ctrl-C at the terminal
+# reaches this script only, which stops the traffic, prints the summary
+# (with duetctl, so Redis and duetd must still run) and tears down.
+DUET_DETACH=1
 # shellcheck source=../tests/integration/lib.sh
 source "$src/tests/integration/lib.sh"
 
@@ -120,7 +135,7 @@ else
 	verify) keys=(--a-key-out "$(pk a_in)" --a-key-in "$(pk b_in)" --b-key-out "$(pk b_in)" --b-key-in "$(pk a_in)") ;;
 	rekey) keys=(--a-key-out "$(pk a_in)" --a-key-in "$(pk a_out)" --b-key-out "$(pk b_in)" --b-key-in "$(pk b_out)") ;;
 	esac
-	"$DUET_CALLER" --a-netns "$NS_A" --b-netns "$NS_B" --a-bind "$A" --b-bind "$B" \
+	setsid "$DUET_CALLER" --a-netns "$NS_A" --b-netns "$NS_B" --a-bind "$A" --b-bind "$B" \
 		--a-relay "$aep" --b-relay "$bep" "${keys[@]}" --rate realtime \
 		--duration "$DEMO_SECONDS" >"$DUET_TMP/caller.out" 2>&1 &
 	DUET_BG[demo-a]=$!

@@ -158,9 +158,11 @@ sum_direction(const struct caller *c, int d, struct dir_sum *s)
 		s->received += rx->rx_c.rtp;
 		s->received_key2 += rx->rx_c.rtp_key2;
 		s->unique += rx->rx_c.unique;
+		/* Lost: sent (the send succeeded) and never received. A send
+		 * that failed is a send error, counted apart. */
 		if (rx->peer != NULL)
-			s->lost += rx->peer->next_pkt > rx->rx_c.unique ?
-					   rx->peer->next_pkt - rx->rx_c.unique :
+			s->lost += rx->peer->tx_c.packets > rx->rx_c.unique ?
+					   rx->peer->tx_c.packets - rx->rx_c.unique :
 					   0;
 		s->rfc_lost += duet_rtp_stats_lost(&rx->rs);
 		s->reordered += rx->rs.reordered;
@@ -336,7 +338,7 @@ json_call_direction(FILE *f, const struct caller *c, const struct caller_leg *tx
 	json_u(f, "sent", tx->local, tx->tx_c.packets, true);
 	json_u(f, "received", rx->local, rx->rx_c.rtp, true);
 	json_u(f, "lost", tx->local && rx->local,
-	       tx->next_pkt > rx->rx_c.unique ? tx->next_pkt - rx->rx_c.unique : 0, true);
+	       tx->tx_c.packets > rx->rx_c.unique ? tx->tx_c.packets - rx->rx_c.unique : 0, true);
 	json_u(f, "reordered", rx->local, rx->rs.reordered, true);
 	json_u(f, "duplicated", rx->local, rx->rs.duplicates, true);
 	json_d(f, "jitter_ms", rx->local && rx->rs.started,

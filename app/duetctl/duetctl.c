@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"  show ID             one pair's record and live stats\n"
 	"  relay               the relay's heartbeat (exit 1 if there is none)\n"
 	"  ended [--count N]   the last N ended pairs (default 10)\n"
+	"  drops               every drop reason duetd counts (drop_<reason> in\n"
+	"                      'duetctl relay'), with what it means; no Redis needed\n"
 	"\n"
 	"Pair ids are 1..64 characters of [A-Za-z0-9._:-]; relay ids 1..32 of\n"
 	"[A-Za-z0-9_-]. Exit status: 0 ok, 1 Redis or script failure, 2 bad usage.\n";
@@ -172,10 +174,12 @@ duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const char 
 static const struct {
 	const char *name;
 	int (*run)(struct duetctl *ctl, int argc, char **argv);
+	bool local; /* needs no relay and no Redis */
 } commands[] = {
-	{"create", duetctl_cmd_create}, {"delete", duetctl_cmd_delete},
-	{"list", duetctl_cmd_list},	{"show", duetctl_cmd_show},
-	{"relay", duetctl_cmd_relay},	{"ended", duetctl_cmd_ended},
+	{"create", duetctl_cmd_create, false}, {"delete", duetctl_cmd_delete, false},
+	{"list", duetctl_cmd_list, false},     {"show", duetctl_cmd_show, false},
+	{"relay", duetctl_cmd_relay, false},   {"ended", duetctl_cmd_ended, false},
+	{"drops", duetctl_cmd_drops, true},
 };
 
 int
@@ -256,6 +260,8 @@ main(int argc, char **argv)
 			continue;
 		/* Checked after the command name so that "duetctl create
 		 * --help" works without a relay. */
+		if (commands[i].local && (ctl.relay == NULL || ctl.relay[0] == '\0'))
+			ctl.relay = "none";
 		if (ctl.relay == NULL || ctl.relay[0] == '\0') {
 			bool wants_help = false;
 			int k;

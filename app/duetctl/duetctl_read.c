@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "duet_parse.h"
+#include "duet_stats.h"
 #include "duetctl.h"
 
 #define ENDED_COUNT_MAX 100000ULL
@@ -526,5 +527,36 @@ duetctl_cmd_ended(struct duetctl *ctl, int argc, char **argv)
 		duetctl_json_end(&j);
 	}
 	freeReplyObject(reply);
+	return DUETCTL_EXIT_OK;
+}
+
+int
+duetctl_cmd_drops(struct duetctl *ctl, int argc, char **argv)
+{
+	char name[64];
+	struct duetctl_json j;
+	unsigned int d;
+	int rc;
+
+	rc = duetctl_parse_simple(ctl, argc, argv, "duetctl drops [--json]");
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return duetctl_usage_err("drops: unexpected argument '%s'", argv[optind]);
+	if (ctl->json) {
+		duetctl_json_init(&j, ctl->out);
+		duetctl_json_open(&j, '{');
+	}
+	for (d = 0; d < DUET_DROP_MAX; d++) {
+		snprintf(name, sizeof(name), "drop_%s", duet_drop_name((enum duet_drop)d));
+		if (ctl->json)
+			duetctl_json_kv(&j, name, duet_drop_help((enum duet_drop)d));
+		else
+			fprintf(ctl->out, "%-24s %s\n", name, duet_drop_help((enum duet_drop)d));
+	}
+	if (ctl->json) {
+		duetctl_json_close(&j, '}');
+		duetctl_json_end(&j);
+	}
 	return DUETCTL_EXIT_OK;
 }

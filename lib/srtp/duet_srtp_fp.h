@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "duet_rtp.h"
 #include "duet_srtp.h"
 
 /** A session and how to use it. Made and freed by the control thread. */
@@ -98,14 +99,14 @@ duet_srtp_ctx_give(struct duet_srtp_ctx *d)
 }
 
 /**
- * RFC 5761 demultiplexing on a shared port: the second byte of RTCP is a
- * packet type 192..223 (200 SR, 201 RR, ...), which as an RTP marker+PT
- * would be PT 64..95, never used for RTP. Needs len >= 2.
+ * RFC 5761 demultiplexing on a shared port, as lib/rtp defines it
+ * (DUET_RTCP_PT_MIN..MAX); the version was checked by whoever let the
+ * packet get here, or libsrtp2 refuses it. Needs len >= 2.
  */
 static inline bool
 duet_srtp_is_rtcp(const uint8_t *p)
 {
-	return p[1] >= 192 && p[1] <= 223;
+	return p[1] >= DUET_RTCP_PT_MIN && p[1] <= DUET_RTCP_PT_MAX;
 }
 
 static inline enum duet_srtp_verdict

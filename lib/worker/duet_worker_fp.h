@@ -258,23 +258,22 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 /*
  * Measure an accepted packet of the leg's client for the RTP statistics
  * (loss, jitter). The RTP header is in the clear in every mode (and rekey
- * keeps it), so this works in passthrough too; RTCP is not counted.
+ * keeps it), so this works in passthrough too; kind is what
+ * duet_rtp_plausible() made of the datagram, and RTCP is not counted.
  */
 static inline void
 duet_worker_rtp_stats(struct duet_worker *w, const struct rte_mbuf *m,
-		      const struct duet_pkt_info *pi, uint32_t leg_idx, uint64_t now)
+		      const struct duet_pkt_info *pi, uint32_t leg_idx, uint64_t now,
+		      enum duet_rtp_kind kind, uint32_t ssrc)
 {
 	const uint8_t *r = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
-	uint32_t arrival, ts, ssrc;
-	uint16_t seq;
+	uint32_t arrival;
 
-	if (pi->l4_len < 8 + 12 || (r[0] >> 6) != 2 || (r[1] >= 192 && r[1] <= 223))
+	if (kind != DUET_RTP_KIND_RTP)
 		return;
-	seq = (uint16_t)(r[2] << 8 | r[3]);
-	ts = (uint32_t)r[4] << 24 | (uint32_t)r[5] << 16 | (uint32_t)r[6] << 8 | r[7];
-	ssrc = (uint32_t)r[8] << 24 | (uint32_t)r[9] << 16 | (uint32_t)r[10] << 8 | r[11];
 	arrival = (uint32_t)(((unsigned __int128)now * w->rtp_clock_mult) >> 32);
-	duet_rtp_leg_update(duet_pair_rtp_at(w->pairs, leg_idx), ssrc, seq, ts, arrival);
+	duet_rtp_leg_update(duet_pair_rtp_at(w->pairs, leg_idx), ssrc, duet_rtp_be16(r + 2),
+			    duet_rtp_be32(r + 4), arrival);
 }
 
 /*
@@ -378,7 +377,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	w->stats->relatched += d == DUET_LATCH_MOVED;
 	if (kind != DUET_RTP_KIND_OTHER)
 		duet_leg_rx_note_ssrc(rx, ssrc);
-	duet_worker_rtp_stats(w, m, pi, leg_idx, now);
+	duet_worker_rtp_stats(w, m, pi, leg_idx, now, kind, ssrc);
 	return duet_worker_to_peer(w, m, pi, leg_idx, lc, new_len);
 }
 

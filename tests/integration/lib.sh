@@ -31,6 +31,12 @@ DUETD=${DUETD:-$DUET_BUILD_ROOT/app/duetd/duetd}
 DUETCTL=${DUETCTL:-$DUET_BUILD_ROOT/app/duetctl/duetctl}
 DUET_UDP_PEER=$DUET_INTEG_DIR/udp_peer.py
 DUET_EAL_MEM=${DUET_EAL_MEM:---no-huge -m 512}
+# DUET_DETACH=1 starts redis-server, duetd and the clients each in a
+# session of their own (setsid), out of the caller's process group: a
+# terminal's Ctrl-C then reaches only the script, which stops them itself
+# (tools/demo.sh). Tests leave it unset, so a test runner that kills the
+# test's process group kills everything it started.
+DUET_DETACH=${DUET_DETACH:-}
 
 # Addresses of the topology (documentation ranges only).
 DUET_RELAY_IP_A=192.0.2.1
@@ -284,7 +290,7 @@ duet_redis_start() {
 	DUET_REDIS_SOCK=$DUET_TMP/redis.sock
 	mkdir -p "$DUET_REDIS_DIR"
 	rm -f "$DUET_REDIS_SOCK"
-	redis-server --port 0 --unixsocket "$DUET_REDIS_SOCK" --unixsocketperm 700 \
+	${DUET_DETACH:+setsid} redis-server --port 0 --unixsocket "$DUET_REDIS_SOCK" --unixsocketperm 700 \
 		--dir "$DUET_REDIS_DIR" --appendonly yes --appendfsync always --save '' \
 		--logfile "$DUET_TMP/redis.log" --daemonize no &
 	DUET_REDIS_PID=$!
@@ -371,7 +377,7 @@ duetd_start() {
 	before=$(rcli HGET "$(duet_key relay)" started_ms 2>/dev/null)
 	echo "=== duetd start $(date +%T.%N)" >>"$DUETD_LOG"
 	# shellcheck disable=SC2086 # DUET_EAL_MEM is a list of options
-	ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci \
+	${DUET_DETACH:+setsid} ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci \
 		--file-prefix "duet-$DUET_P" \
 		--vdev "net_af_packet0,iface=$IF_R0" --vdev "net_af_packet1,iface=$IF_R1" \
 		-- -c "$DUET_CONF" "$@" >>"$DUETD_LOG" 2>&1 &
@@ -593,7 +599,7 @@ duet_peer_bg() {
 	local name=$1 ns=$2 mode=$3
 	shift 3
 	rm -f "$DUET_TMP/$name.ready" "$DUET_TMP/$name.json"
-	ip netns exec "$ns" python3 "$DUET_UDP_PEER" "$mode" --json \
+	${DUET_DETACH:+setsid} ip netns exec "$ns" python3 "$DUET_UDP_PEER" "$mode" --json \
 		--ready-file "$DUET_TMP/$name.ready" "$@" >"$DUET_TMP/$name.json" 2>"$DUET_TMP/$name.err" &
 	DUET_BG[$name]=$!
 	DUET_BG_PIDS+=($!)

@@ -38,17 +38,19 @@ duet_check_match "pair deleted and listed as ended" 'reason=deleted' "$out"
 duet_check_match "duetd stopped cleanly" 'duetd stopped \(exit status 0\)' "$out"
 duet_check_eq "nothing left behind" "" "$(leftovers "$out")"
 
-# 2. Ctrl-C after 4 s of a 60 s run. A background job of a script ignores
-# SIGINT; python restores the default before exec'ing the demo, as a
-# terminal's foreground job would have it.
+# 2. Ctrl-C after 4 s of a 60 s run, as a terminal sends it: SIGINT to the
+# whole foreground process group. python puts the demo in a process group
+# of its own and restores SIGINT's default (a background job of a script
+# ignores it) before exec'ing it.
 DUET_KEEP=0 python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setpgid(0, 0)
 os.execv(sys.argv[1], sys.argv[1:])' "$demo" >"$DUET_TMP/demo2.out" 2>"$DUET_TMP/demo2.err" &
 pid=$!
 DUET_BG_PIDS+=("$pid")
 duet_wait 30 grep -Eq '^\[ *([4-9]|[1-9][0-9])s\]' "$DUET_TMP/demo2.out"
 t0=$SECONDS
-kill -INT "$pid"
+kill -INT -- "-$pid"
 for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"
 rc=$?
@@ -56,4 +58,8 @@ out=$(cat "$DUET_TMP/demo2.out")
 duet_check "Ctrl-C ends the demo within 30 s" bash -c "(( $SECONDS - $t0 < 30 ))"
 duet_check_eq "demo exits 0 after Ctrl-C" 0 "$rc" || duet_diag "$(tail -n 30 "$DUET_TMP/demo2.err")"
 duet_check_match "summary still printed" 'A -> B: A sent [0-9]+, B received [0-9]+' "$out"
+duet_check_match "the call record is shown after Ctrl-C (Redis and duetd outlived it)" \
+	'reason=deleted' "$out"
+duet_check_eq "no command in the summary failed" "" \
+	"$(grep -h -i 'no such file\|cannot connect\|connection refused' "$DUET_TMP/demo2.out" "$DUET_TMP/demo2.err")"
 duet_check_eq "nothing left behind after Ctrl-C" "" "$(leftovers "$out")"

@@ -381,3 +381,11 @@ has "wrong password" "authentication failed" "$err"
 lacks "wrong password" "WRONG-pw-99" "$err"
 run "password from env" 0 env DUET_REDIS_PASSWORD=good-pw "$duetctl" --redis "unix:$sock" --relay r1 list
 rc -a good-pw --no-auth-warning CONFIG SET requirepass '' >/dev/null
+
+# --- drops: every drop reason duetd counts, with its meaning, no Redis --------
+run "drops" 0 env -u DUET_RELAY "$duetctl" --redis "unix:$tmp/none.sock" drops
+has "drops" "drop_src_denied" "$out"
+has "drops" "drop_policed             over the leg's policer" "$out"
+run "drops --json" 0 env -u DUET_RELAY "$duetctl" drops --json
+jcheck "drops --json" "len(d) == $(grep -c '^DUET_DROP(' "$DUET_SRC_ROOT/lib/stats/duet_drop.def") and all(k.startswith('drop_') and v for k, v in d.items())"
+run "drops with an argument" 2 "$duetctl" drops extra

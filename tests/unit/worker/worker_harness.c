@@ -124,18 +124,23 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 				     sizeof(err));
 		cr_assert_eq(rc, 0, "port setup: %d %s", rc, err);
 	}
-	duet_policy_init(&H.policy);
+	/* duetd's defaults (as the config would give them: the source policy
+	 * with both service addresses, TTL 64, DSCP EF, 4 SSRCs, a 200 ms
+	 * policer burst), but budgets no test reaches by accident: 10 M/s. */
+	duet_conf_defaults(&H.conf);
 	{
 		struct duet_addr own;
 
 		duet_addr_set4(&own, htonl(SVC0), 0);
-		cr_assert_eq(duet_policy_add_own(&H.policy, &own), 0);
+		cr_assert_eq(duet_policy_add_own(&H.conf.policy, &own), 0);
 		duet_addr_set4(&own, htonl(SVC1), 0);
-		cr_assert_eq(duet_policy_add_own(&H.policy, &own), 0);
+		cr_assert_eq(duet_policy_add_own(&H.conf.policy, &own), 0);
 	}
-	/* Budgets no test reaches by accident: 10 M/s with a 100 ms burst. */
-	for (i = 0; i < DUET_BUDGET_MAX; i++)
-		duet_police_budget_init(&H.budgets[i], rte_get_tsc_hz(), 10000000, T0);
+	H.conf.security.budget_no_pair_pps = 10000000;
+	H.conf.security.budget_unlatched_pps = 10000000;
+	H.conf.security.budget_icmp_pps = 1000000;
+	H.conf.security.budget_arp_pps = 1000000;
+	duet_worker_budgets_init(H.budgets, &H.conf, rte_get_tsc_hz(), T0);
 	H.pairs = duet_pair_table_create("wt_pairs", 4096, n_workers, (int)rte_socket_id());
 	cr_assert_not_null(H.pairs, "pair table: %s", rte_strerror(rte_errno));
 	H.stats = rte_zmalloc("wt_stats", n_workers * sizeof(*H.stats), RTE_CACHE_LINE_SIZE);
@@ -150,17 +155,13 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 		w->n_ports = 2;
 		w->widx = i;
 		w->queue = (uint16_t)i;
+		duet_worker_configure(w, &H.conf, H.budgets, rte_get_tsc_hz());
+		/* Tests choose every `now`: a silence of SILENCE cycles. */
 		w->silence_tsc = SILENCE;
 		w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
 		w->idle_poll_us = 0;
 		w->quit = &H.quit;
 		w->ctl_ring = NULL;
-		w->policy = &H.policy;
-		w->budgets = H.budgets;
-		w->police_tau = duet_police_tau(rte_get_tsc_hz(), 200);
-		w->srtp_max_ssrc = 4;
-		w->egress.ttl = H_TTL;
-		w->egress.tos = H_TOS;
 		cr_assert_eq(duet_worker_init(w, (int)rte_socket_id()), 0);
 	}
 }

@@ -86,7 +86,7 @@ struct harness {
 	bool eal_up;
 	srtp_t sessions[MAX_TEST_SESSIONS]; /* the clients' sessions, freed by teardown() */
 	unsigned int n_sessions;
-	struct duet_policy policy;	     /* built-in classes + SVC0, SVC1 */
+	struct duet_conf conf;		     /* duetd's defaults + SVC0, SVC1 in the policy */
 	struct duet_police_budget budgets[DUET_BUDGET_MAX]; /* generous unless a test sets them */
 };
 
