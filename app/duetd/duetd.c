@@ -44,7 +44,6 @@ RTE_LOG_REGISTER_DEFAULT(duetd_logtype, INFO);
 #define CTL_RING_SIZE 256
 #define ARP_RETRY_MS 1000
 #define ARP_REFRESH_MS 60000
-#define ARP_WINDOW_MS 1000 /* a gateway reply is learnt this long after our request */
 
 static volatile bool quit;
 
@@ -267,29 +266,16 @@ static void
 gateway_arp(struct duetd *d, uint64_t now)
 {
 	unsigned int i;
+	uint8_t mac[6];
 
 	for (i = 0; i < d->n_ports; i++) {
 		struct duet_port *p = &d->ports[i];
-		uint8_t mac[6];
-		struct rte_mbuf *m;
 
 		if (p->gateway_be == 0 || p->n_addrs == 0 || now < d->next_arp_ms[i])
 			continue;
 		d->next_arp_ms[i] =
 			now + (duet_port_gateway_mac(p, mac) ? ARP_REFRESH_MS : ARP_RETRY_MS);
-		m = rte_pktmbuf_alloc(d->mp);
-		if (m == NULL)
-			continue;
-		m->data_len = m->pkt_len = (uint32_t)duet_pkt_build_arp_request(
-			rte_pktmbuf_mtod(m, uint8_t *), p->mac, p->addrs_be[0], p->gateway_be);
-		m->port = (uint16_t)i;
-		/* Only a reply inside this window teaches the gateway's MAC;
-		 * open it before the request can leave. */
-		duet_port_arp_asked(p, rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * ARP_WINDOW_MS);
-		if (rte_ring_enqueue(d->workers[0].ctl_ring, m) != 0) {
-			duet_port_arp_asked(p, 0);
-			rte_pktmbuf_free(m);
-		}
+		(void)duet_port_arp_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring);
 	}
 }
 

@@ -9,8 +9,11 @@
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
+#include "duet_pkt.h"
 #include "duet_port.h"
 
 #define MBUF_CACHE 256
@@ -119,4 +122,31 @@ duet_port_close(struct duet_port *p)
 {
 	rte_eth_dev_stop(p->port_id);
 	rte_eth_dev_close(p->port_id);
+}
+
+int
+duet_port_arp_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
+		      struct rte_ring *ring)
+{
+	struct rte_mbuf *m;
+
+	if (p->gateway_be == 0 || p->n_addrs == 0)
+		return -ENOENT;
+	m = rte_pktmbuf_alloc(mp);
+	if (m == NULL)
+		return -ENOMEM;
+	m->data_len = (uint16_t)duet_pkt_build_arp_request(rte_pktmbuf_mtod(m, uint8_t *),
+							   p->mac, p->addrs_be[0], p->gateway_be);
+	m->pkt_len = m->data_len;
+	m->port = port_idx;
+	/* Only a reply inside this window teaches the gateway's MAC; open it
+	 * before the request can leave. */
+	duet_port_arp_asked(p, rte_get_tsc_cycles() +
+				       rte_get_tsc_hz() / 1000 * DUET_PORT_ARP_WINDOW_MS);
+	if (rte_ring_enqueue(ring, m) != 0) {
+		duet_port_arp_asked(p, 0);
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
 }

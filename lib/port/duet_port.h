@@ -81,6 +81,22 @@ duet_port_gateway_mac(const struct duet_port *p, uint8_t mac[6])
 	return true;
 }
 
+struct rte_ring;
+
+/** How long a gateway's ARP reply is learnt after duetd's request (ms). */
+#define DUET_PORT_ARP_WINDOW_MS 1000
+
+/**
+ * Ask the gateway of port p (index port_idx) for its MAC: build the ARP
+ * request from the port's first service address, open the reply window
+ * (DUET_PORT_ARP_WINDOW_MS) and hand the frame to a worker through ring
+ * (m->port = port_idx). Control thread.
+ * @return 0, -ENOENT (no gateway or address), -ENOMEM (no mbuf), -ENOBUFS
+ *         (ring full; the window is closed again)
+ */
+int duet_port_arp_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
+			  struct rte_ring *ring);
+
 /** Open the window for the gateway's ARP reply: the control thread sent a
  * request and a reply is learnt until TSC `until`. */
 static inline void
