@@ -601,7 +601,7 @@ run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_sui
 	if (mode == DUET_MODE_PASSTHROUGH)
 		snprintf(variant, sizeof(variant), "passthrough");
 	else
-		snprintf(variant, sizeof(variant), "%s-%s", duet_pair_mode_name(mode),
+		snprintf(variant, sizeof(variant), "%s-%s", duet_mode_name(mode),
 			 duet_srtp_suite_name(suite));
 	for (k = 0; k < n_list; k++)
 		cap = list[k] > cap ? list[k] : cap;
@@ -769,7 +769,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				uint8_t mode;
 				enum duet_srtp_suite suite;
 
-				if (c == 'm' && duet_pair_mode_parse(tok, &mode) == 0)
+				if (c == 'm' && duet_mode_parse(tok, &mode) == 0)
 					o->mode_on[mode] = true;
 				else if (c == 's' && duet_srtp_suite_parse(tok, &suite) == 0)
 					o->suite_on[suite] = true;
