@@ -2,8 +2,10 @@
 /*
  * duet_conf: duetd's configuration file (INI, read with rte_cfgfile) and its
  * validation. Every error names the file, section and key and says what is
- * wrong. Runs once on the main thread before any worker starts; needs no
- * EAL (tests call it directly). See config/duetd.conf for every key.
+ * wrong. Loading runs once on the main thread before any worker starts;
+ * needs no EAL (tests call it directly). The endpoint helpers only read a
+ * loaded struct: the main thread and the control thread call them later.
+ * See config/duetd.conf for every key.
  */
 #ifndef DUET_CONF_H
 #define DUET_CONF_H

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/conf/duet_conf.c: every validation rule refuses its bad
- * input with -EINVAL and a message naming the section and key, valid files
- * load into the expected struct, and the endpoint helpers agree with each
- * other. Each test writes its config to a mkstemp file; no EAL, one process
- * per test (Criterion), so setenv() in one test does not leak into another.
+ * Unit tests of loading a config file (lib/conf: duet_conf.c, the schema
+ * and load, through duet_conf_scan.c's line scan and duet_conf_values.c's
+ * parsers, which have no API of their own): every validation rule refuses
+ * its bad input with -EINVAL and a message naming the section and key (or
+ * the line), and valid files load into the expected struct. The endpoint
+ * space has its own file, test_duet_conf_endpoints.c. Each test writes its
+ * config to a mkstemp file; no EAL, one process per test (Criterion), so
+ * setenv() in one test does not leak into another.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -752,76 +755,6 @@ Test(conf, descriptor_counts_must_be_powers_of_two_in_range)
 	expect_bad_value("port net_af_packet0", "rx_desc", "1000", "must be a power of two");
 	expect_bad_value("port net_af_packet0", "tx_desc", "32", "out of range 64..16384");
 	expect_bad_value("port net_af_packet0", "tx_desc", "32768", "out of range 64..16384");
-}
-
-/* ---- endpoints ---- */
-
-static void
-two_port_conf(struct duet_conf *c)
-{
-	static const char text[] = "[relay]\nid = r1\nworkers = 1\n"
-				   "[media]\nport_min = 20000\nport_max = 20002\n"
-				   "[redis]\naddress = unix:/tmp/r.sock\n"
-				   "[port a]\naddresses = 192.0.2.1, 192.0.2.2\n"
-				   "[port b]\naddresses = 198.51.100.1\n";
-
-	cr_assert_eq(load_text(text, c), 0, "%s", err);
-}
-
-Test(conf, endpoint_port_finds_the_serving_port)
-{
-	struct duet_conf c;
-	struct duet_addr ep;
-
-	two_port_conf(&c);
-	duet_addr_set4(&ep, htonl(0xc6336401), htons(20001));
-	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), 1);
-	duet_addr_set4(&ep, htonl(0xc0000202), htons(20000));
-	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), 0);
-	duet_addr_set4(&ep, htonl(0xc0000202), htons(20003));
-	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ERANGE);
-	duet_addr_set4(&ep, htonl(0xc0000202), htons(19999));
-	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ERANGE);
-	duet_addr_set4(&ep, htonl(0xc0000203), htons(20000));
-	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ENOENT);
-}
-
-Test(conf, endpoint_enumeration_round_trips_with_endpoint_port)
-{
-	struct duet_conf c;
-	struct duet_addr ep, prev;
-	uint64_t i, n;
-
-	two_port_conf(&c);
-	n = duet_conf_endpoint_count(&c);
-	cr_assert_eq(n, 9);
-	for (i = 0; i < n; i++) {
-		cr_assert_eq(duet_conf_endpoint_at(&c, i, &ep), 0);
-		cr_assert_eq(duet_conf_endpoint_port(&c, &ep), i < 6 ? 0 : 1, "endpoint %lu",
-			     (unsigned long)i);
-		cr_assert_eq(ntohs(ep.port), 20000 + i % 3);
-		if (i > 0)
-			cr_assert(!duet_addr_equal(&ep, &prev));
-		prev = ep;
-	}
-	/* stable order: ports, then addresses, then UDP ports ascending */
-	cr_assert_eq(duet_conf_endpoint_at(&c, 3, &ep), 0);
-	cr_assert_eq(ip4(&ep), 0xc0000202);
-	cr_assert_eq(ntohs(ep.port), 20000);
-	cr_assert_eq(duet_conf_endpoint_at(&c, 8, &ep), 0);
-	cr_assert_eq(ip4(&ep), 0xc6336401);
-	cr_assert_eq(ntohs(ep.port), 20002);
-	cr_assert_eq(duet_conf_endpoint_at(&c, n, &ep), -ERANGE);
-}
-
-Test(conf, endpoint_count_is_zero_without_config)
-{
-	struct duet_conf c;
-	struct duet_addr ep;
-
-	duet_conf_defaults(&c);
-	cr_assert_eq(duet_conf_endpoint_count(&c), 0);
-	cr_assert_eq(duet_conf_endpoint_at(&c, 0, &ep), -ERANGE);
 }
 
 /* ---- issue 8: [security], [relay] relatch, [media] ttl and dscp ---- */
