@@ -593,6 +593,55 @@ duet_peer() {
 	ip netns exec "$ns" python3 "$DUET_UDP_PEER" "$@"
 }
 
+# duet_caller_report NAME: duet-caller's JSON report $DUET_TMP/NAME.json as
+# shell variables, in one go (nulls count as 0):
+#   R_OUTCOME   one line to compare with DUET_CALLER_GOOD (missing: sent but
+#               not received; srtp_fail: every SRTP/SRTCP failure and stray
+#               packet of both receivers)
+#   R_SENT, R_RECV, R_MISSING, R_AUTH_FAIL, R_RTCP_SENT, R_RTCP_RECV,
+#   R_WRAPS, R_KEY2_SENT, R_KEY2_RECV   a->b/b->a
+#   R_PKTS_A, R_PKTS_B   RTP + SRTCP each leg sent: what duetd counts
+#   R_SUITE, R_SAMPLES   the suite, audio samples compared
+DUET_CALLER_GOOD="audio=pass lost=0/0 missing=0/0 srtp_fail=0 dup=0/0"
+duet_caller_report() {
+	eval "$(python3 - "$DUET_TMP/$1.json" <<'PY'
+import json, shlex, sys
+names = ("OUTCOME", "SENT", "RECV", "MISSING", "AUTH_FAIL", "PKTS_A", "PKTS_B", "RTCP_SENT",
+         "RTCP_RECV", "WRAPS", "KEY2_SENT", "KEY2_RECV", "SUITE", "SAMPLES")
+try:
+    d = json.load(open(sys.argv[1]))
+    ab, ba = ({k: v or 0 for k, v in d[x].items()} for x in ("a_to_b", "b_to_a"))
+    fails = sum(x[f] for x in (ab, ba) for f in (
+        "srtp_auth_fail", "srtp_replay_fail", "srtp_other_fail", "srtcp_auth_fail",
+        "srtcp_replay_fail", "srtcp_other_fail", "bad_rtp", "not_rtp"))
+    pair = lambda f: "%d/%d" % (ab[f], ba[f])
+    r = {
+        "OUTCOME": "audio=%s lost=%s/%s missing=%d/%d srtp_fail=%d dup=%s/%s" % (
+            d["audio_check"], ab["lost"], ba["lost"], ab["sent"] - ab["received"],
+            ba["sent"] - ba["received"], fails, ab["duplicated"], ba["duplicated"]),
+        "SENT": pair("sent"),
+        "RECV": pair("received"),
+        "MISSING": "%d/%d" % (ab["sent"] - ab["received"], ba["sent"] - ba["received"]),
+        "AUTH_FAIL": pair("srtp_auth_fail"),
+        "PKTS_A": ab["sent"] + ab["rtcp_sent"],
+        "PKTS_B": ba["sent"] + ba["rtcp_sent"],
+        "RTCP_SENT": pair("rtcp_sent"),
+        "RTCP_RECV": pair("rtcp_received"),
+        "WRAPS": pair("seq_cycles"),
+        "KEY2_SENT": pair("sent_key2"),
+        "KEY2_RECV": pair("received_key2"),
+        "SUITE": d["suite"],
+        "SAMPLES": d["audio_samples_compared"],
+    }
+except (OSError, ValueError, KeyError, TypeError) as e:
+    r = {k: "<no report: %s>" % e for k in names}
+    r.update(PKTS_A=-1, PKTS_B=-1)
+for k in names:
+    print("R_%s=%s" % (k, shlex.quote(str(r[k]))))
+PY
+)"
+}
+
 # duet_peer_bg NAME NS MODE ARGS...: run udp_peer in the background with
 # --json into $DUET_TMP/NAME.json; waits until its socket is bound.
 duet_peer_bg() {

@@ -208,42 +208,10 @@ call() {
 		--a-relay "$PAIR_A" --b-relay "$PAIR_B" --timeout 30 "$@" \
 		>"$DUET_TMP/$name.json" 2>"$DUET_TMP/$name.err"
 	R_RC=$?
-	report "$name"
+	duet_caller_report "$name"
 }
 
-# report NAME: a duet-caller JSON report as shell variables, in one go:
-# R_OUTCOME, to compare with $GOOD (missing: sent but not received;
-# srtp_fail: every SRTP/SRTCP failure and stray packet of both receivers);
-# R_RECV, R_MISSING, R_AUTH_FAIL (a->b/b->a; null as 0); R_PKTS_A, R_PKTS_B
-# (RTP + SRTCP each leg sent: what duetd counts).
-report() {
-	eval "$(python3 - "$DUET_TMP/$1.json" <<'PY'
-import json, shlex, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    ab, ba = ({k: v or 0 for k, v in d[x].items()} for x in ("a_to_b", "b_to_a"))
-    fails = sum(x[f] for x in (ab, ba) for f in (
-        "srtp_auth_fail", "srtp_replay_fail", "srtp_other_fail", "srtcp_auth_fail",
-        "srtcp_replay_fail", "srtcp_other_fail", "bad_rtp", "not_rtp"))
-    r = {
-        "OUTCOME": "audio=%s lost=%s/%s missing=%d/%d srtp_fail=%d dup=%s/%s" % (
-            d["audio_check"], ab["lost"], ba["lost"], ab["sent"] - ab["received"],
-            ba["sent"] - ba["received"], fails, ab["duplicated"], ba["duplicated"]),
-        "RECV": "%d/%d" % (ab["received"], ba["received"]),
-        "MISSING": "%d/%d" % (ab["sent"] - ab["received"], ba["sent"] - ba["received"]),
-        "AUTH_FAIL": "%d/%d" % (ab["srtp_auth_fail"], ba["srtp_auth_fail"]),
-        "PKTS_A": ab["sent"] + ab["rtcp_sent"],
-        "PKTS_B": ba["sent"] + ba["rtcp_sent"],
-    }
-except (OSError, ValueError, KeyError, TypeError) as e:
-    r = {k: "<no report: %s>" % e for k in ("OUTCOME", "RECV", "MISSING", "AUTH_FAIL")}
-    r.update(PKTS_A=-1, PKTS_B=-1)
-for k, v in r.items():
-    print("R_%s=%s" % (k, shlex.quote(str(v))))
-PY
-)"
-}
-GOOD="audio=pass lost=0/0 missing=0/0 srtp_fail=0 dup=0/0"
+GOOD=$DUET_CALLER_GOOD
 
 # snap ID: the counters the checks compare, as shell assignments S_<field>.
 snap() {
@@ -385,7 +353,7 @@ for f in ("a", "b", "a_in", "a_out", "b_in", "b_out"):
 	"$CALLER" --json --leg b --b-netns "$NS_B" --b-bind "$B" --b-relay "$PAIR_B" \
 		--b-key-out "$bin" --b-key-in "$bout" --packets 25 --rate realtime --drain-ms 0 \
 		--timeout 10 >"$DUET_TMP/bonly-$mode.json" 2>"$DUET_TMP/bonly-$mode.err"
-	report "bonly-$mode"
+	duet_caller_report "bonly-$mode"
 	sleep 0.3
 	duet_listen_end "heard-$mode"
 	duet_check_eq "$mode 5: B's next packets (RTP + SRTCP) reach A's original address, from leg a's relay endpoint only" \

@@ -85,7 +85,7 @@ keyargs() {
 
 # call NAME A_BIND B_BIND [duet-caller options]: one call through
 # PAIR_A/PAIR_B, legs in NS_A/NS_B, report in $DUET_TMP/NAME.json, read
-# into R_* (see report). call_bg starts it in the background, call_wait
+# into R_* (see duet_caller_report in lib.sh). call_bg starts it in the background, call_wait
 # ends it and reads the report. Always bounded by --timeout.
 declare -A CALL_PID=()
 call_bg() {
@@ -101,52 +101,14 @@ call_wait() {
 	wait "${CALL_PID[$1]}"
 	R_RC=$?
 	[[ $R_RC == 0 ]] || duet_diag "$1: duet-caller exited $R_RC: $(head -c 300 "$DUET_TMP/$1.err")"
-	report "$1"
+	duet_caller_report "$1"
 }
 call() {
 	call_bg "$@"
 	call_wait "$1"
 }
 
-# report NAME: the figures of a call's JSON as shell variables, in one go:
-# R_OUTCOME, to compare with $GOOD (missing: sent but not received;
-# srtp_fail: every SRTP/SRTCP failure and stray packet of both receivers);
-# R_SENT (a/b RTP sent); R_PKTS_A, R_PKTS_B (RTP + SRTCP each leg sent: what
-# duetd counts); R_RTCP_SENT, R_RTCP_RECV (a->b/b->a); R_WRAPS; R_KEY2_SENT,
-# R_KEY2_RECV (a->b/b->a, --rotate-after); R_SUITE; R_SAMPLES.
-report() {
-	eval "$(python3 - "$DUET_TMP/$1.json" <<'PY'
-import json, shlex, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    ab, ba = d["a_to_b"], d["b_to_a"]
-    fails = sum(x[f] for x in (ab, ba) for f in (
-        "srtp_auth_fail", "srtp_replay_fail", "srtp_other_fail", "srtcp_auth_fail",
-        "srtcp_replay_fail", "srtcp_other_fail", "bad_rtp", "not_rtp"))
-    r = {
-        "OUTCOME": "audio=%s lost=%s/%s missing=%d/%d srtp_fail=%d dup=%s/%s" % (
-            d["audio_check"], ab["lost"], ba["lost"], ab["sent"] - ab["received"],
-            ba["sent"] - ba["received"], fails, ab["duplicated"], ba["duplicated"]),
-        "SENT": "%d/%d" % (ab["sent"], ba["sent"]),
-        "PKTS_A": ab["sent"] + ab["rtcp_sent"],
-        "PKTS_B": ba["sent"] + ba["rtcp_sent"],
-        "RTCP_SENT": "%d/%d" % (ab["rtcp_sent"], ba["rtcp_sent"]),
-        "RTCP_RECV": "%d/%d" % (ab["rtcp_received"], ba["rtcp_received"]),
-        "WRAPS": "%d/%d" % (ab["seq_cycles"], ba["seq_cycles"]),
-        "KEY2_SENT": "%d/%d" % (ab["sent_key2"], ba["sent_key2"]),
-        "KEY2_RECV": "%d/%d" % (ab["received_key2"], ba["received_key2"]),
-        "SUITE": d["suite"],
-        "SAMPLES": d["audio_samples_compared"],
-    }
-except (OSError, ValueError, KeyError, TypeError) as e:
-    r = {k: "<no report: %s>" % e for k in ("OUTCOME", "SENT", "PKTS_A", "PKTS_B",
-         "RTCP_SENT", "RTCP_RECV", "WRAPS", "KEY2_SENT", "KEY2_RECV", "SUITE", "SAMPLES")}
-for k, v in r.items():
-    print("R_%s=%s" % (k, shlex.quote(str(v))))
-PY
-)"
-}
-GOOD="audio=pass lost=0/0 missing=0/0 srtp_fail=0 dup=0/0"
+GOOD=$DUET_CALLER_GOOD
 
 # pair_line ID: duetd's per-pair counters, one line.
 pair_line() {
