@@ -13,9 +13,11 @@
  * Any transport error goes back to DOWN; the pair table keeps its pairs
  * meanwhile, so forwarding never depends on Redis being up.
  *
- * This file holds the connection, the phases before the load and the
- * object's life; duet_sync_apply.c reads records and events,
- * duet_sync_writeback.c writes everything duetd reports.
+ * This file holds the object's life, the poll and the phases around the
+ * load (connect, seed, prune, resume or reload); duet_sync_read.c runs the
+ * load and follows the events, duet_sync_apply.c puts each record in the
+ * table, and the files below them write what duetd reports
+ * (duet_sync_priv.h lists them in order).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +28,6 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 
-#include "duet_pair_fp.h"
 #include "duet_sync_priv.h"
 
 RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
@@ -35,23 +36,6 @@ RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
 #define OUTBOX_BUDGET 4096 /* writes sent per poll */
 #define OUTBOX_BUDGET_SHORT 64 /* ... with short slices */
 
-void
-sync_link_down(struct duet_sync *s, const char *what)
-{
-	if (s->phase != PHASE_DOWN)
-		SYNC_LOG(WARNING, "lost Redis during %s: %s; forwarding goes on, reconnecting\n",
-			 what, s->r.errstr[0] != '\0' ? s->r.errstr : s->r.where);
-	duet_redis_close(&s->r);
-	s->phase = PHASE_DOWN;
-	/* Pairs left on the fresh list are still marked fresh: the next
-	 * stats round writes them. */
-	while (s->n_fresh > 0)
-		s->book[s->fresh[--s->n_fresh]].queued = 0;
-	s->wb_running = false;
-	s->next_connect_ms = s->now_ms + s->backoff_ms;
-	s->backoff_ms = s->backoff_ms * 2 > DUET_SYNC_BACKOFF_MAX_MS ? DUET_SYNC_BACKOFF_MAX_MS
-								     : s->backoff_ms * 2;
-}
 /* ---- phase: connect ---- */
 
 static void
@@ -66,14 +50,14 @@ sync_connect(struct duet_sync *s)
 			SYNC_LOG(WARNING, "cannot reach Redis: %s; retrying\n", s->r.errstr);
 		else
 			SYNC_LOG(DEBUG, "cannot reach Redis: %s\n", s->r.errstr);
-		s->phase = PHASE_DOWN;
+		s->phase = SYNC_PHASE_DOWN;
 		sync_link_down(s, "connect");
 		return;
 	}
 	rc = duet_redis_load_scripts(&s->r);
 	if (rc != 0) {
 		if (s->r.ctx == NULL) {
-			s->phase = PHASE_SEED; /* so that the loss is logged */
+			s->phase = SYNC_PHASE_SEED; /* so that the loss is logged */
 			sync_link_down(s, "script load");
 			return;
 		}
@@ -91,27 +75,9 @@ sync_connect(struct duet_sync *s)
 	s->seed_pending = true;
 	s->seeding = false;
 	snprintf(s->cursor, sizeof(s->cursor), "done");
-	s->phase = PHASE_PRUNE;
+	s->phase = SYNC_PHASE_PRUNE;
 	/* Writes may have been lost with the old link, or Redis with its data. */
 	s->wb_force = true;
-}
-
-/*
- * The table is current: follow the events stream, unless this link has not
- * seeded the free set yet, which is done first (events that come meanwhile
- * wait in the stream: none is lost).
- */
-void
-sync_enter_follow(struct duet_sync *s)
-{
-	if (s->seed_pending) {
-		s->seed_pending = false;
-		s->seeding = true;
-		s->seed_next = 0;
-		s->phase = PHASE_SEED;
-		return;
-	}
-	s->phase = PHASE_FOLLOW;
 }
 
 /* ---- phase: seed and prune the free set ---- */
@@ -152,7 +118,7 @@ step_seed(struct duet_sync *s)
 	s->seed_next += n;
 	if (n == 0 || s->seed_next >= total) {
 		snprintf(s->cursor, sizeof(s->cursor), "0");
-		s->phase = PHASE_PRUNE;
+		s->phase = SYNC_PHASE_PRUNE;
 	}
 }
 /* After (re)connecting: resume XREAD from our last id, or reload. */
@@ -184,7 +150,7 @@ follow_or_load(struct duet_sync *s)
 static void
 step_prune(struct duet_sync *s)
 {
-	const char *argv[5] = {"SSCAN", s->key_free, s->cursor, "COUNT", SCAN_COUNT};
+	const char *argv[5] = {"SSCAN", s->key_free, s->cursor, "COUNT", SYNC_SCAN_COUNT};
 	const char **srem = NULL;
 	size_t *lens = NULL;
 	redisReply *r, *members, *r2;
@@ -194,13 +160,13 @@ step_prune(struct duet_sync *s)
 	/* Queued writes go first: replaying a delete of an idle pair after a
 	 * reload would briefly bring the pair back. */
 	if (s->ob.len > 0) {
-		outbox_flush(s, OUTBOX_BUDGET);
+		sync_outbox_flush(s, OUTBOX_BUDGET);
 		return;
 	}
 	if (strcmp(s->cursor, "done") == 0) {
 		if (s->seeding) {
 			s->seeding = false;
-			s->phase = PHASE_FOLLOW;
+			s->phase = SYNC_PHASE_FOLLOW;
 		} else {
 			follow_or_load(s);
 		}
@@ -294,7 +260,7 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	s->seed_argv = calloc(SEED_CHUNK + 2, sizeof(*s->seed_argv));
 	s->retry = calloc(s->capacity, sizeof(*s->retry));
 	if (s->book == NULL || s->fresh == NULL || s->seed_buf == NULL || s->seed_argv == NULL ||
-	    s->retry == NULL || outbox_init(&s->ob) != 0)
+	    s->retry == NULL || sync_outbox_init(&s->ob) != 0)
 		goto err_free;
 
 	relay = conf->relay_id;
@@ -318,12 +284,12 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 
 	snprintf(s->last_id, sizeof(s->last_id), "0-0");
 	s->need_load = true;
-	s->phase = PHASE_DOWN;
+	s->phase = SYNC_PHASE_DOWN;
 	s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
 	return s;
 
 err_inval:
-	outbox_free(&s->ob);
+	sync_outbox_free(&s->ob);
 	free(s->retry);
 	free(s->seed_argv);
 	free(s->seed_buf);
@@ -333,7 +299,7 @@ err_inval:
 	rte_errno = EINVAL;
 	return NULL;
 err_free:
-	outbox_free(&s->ob);
+	sync_outbox_free(&s->ob);
 	free(s->retry);
 	free(s->seed_argv);
 	free(s->seed_buf);
@@ -356,33 +322,33 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 		s->started_ms = now_ms;
 	duet_pair_reclaim(s->t);
 
-	if (s->phase == PHASE_DOWN && now_ms >= s->next_connect_ms)
+	if (s->phase == SYNC_PHASE_DOWN && now_ms >= s->next_connect_ms)
 		sync_connect(s);
 	switch (s->phase) {
-	case PHASE_SEED:
+	case SYNC_PHASE_SEED:
 		step_seed(s);
 		break;
-	case PHASE_PRUNE:
+	case SYNC_PHASE_PRUNE:
 		step_prune(s);
 		break;
-	case PHASE_LOAD:
+	case SYNC_PHASE_LOAD:
 		sync_step_load(s);
 		break;
-	case PHASE_FOLLOW:
+	case SYNC_PHASE_FOLLOW:
 		sync_step_follow(s);
 		break;
-	case PHASE_DOWN:
+	case SYNC_PHASE_DOWN:
 		break;
 	}
 
 	/* Idle and expiry run while Redis is away too: their writes wait. */
-	idle_expiry_check(s, now_ms);
-	if (s->phase != PHASE_DOWN)
-		outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
-	if (s->phase != PHASE_DOWN && s->phase != PHASE_LOAD)
-		writeback_fresh(s, now_ms);
-	if (s->phase != PHASE_DOWN)
-		writeback_tick(s, now_ms);
+	sync_expiry_check(s, now_ms);
+	if (s->phase != SYNC_PHASE_DOWN)
+		sync_outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
+	if (s->phase != SYNC_PHASE_DOWN && s->phase != SYNC_PHASE_LOAD)
+		sync_stats_fresh(s, now_ms);
+	if (s->phase != SYNC_PHASE_DOWN)
+		sync_stats_tick(s, now_ms);
 }
 
 void
@@ -391,11 +357,11 @@ duet_sync_destroy(struct duet_sync *s)
 	if (s == NULL)
 		return;
 	if (s->r.ctx != NULL)
-		outbox_flush(s, UINT32_MAX);
+		sync_outbox_flush(s, UINT32_MAX);
 	if (s->ob.len > 0)
 		SYNC_LOG(WARNING, "%" PRIu32 " writes to Redis lost at exit\n", s->ob.len);
 	duet_redis_close(&s->r);
-	outbox_free(&s->ob);
+	sync_outbox_free(&s->ob);
 	free(s->retry);
 	free(s->seed_argv);
 	free(s->seed_buf);
@@ -414,19 +380,19 @@ duet_sync_set_short_slices(struct duet_sync *s, bool on)
 bool
 duet_sync_link_up(const struct duet_sync *s)
 {
-	return s != NULL && s->r.ctx != NULL && s->phase != PHASE_DOWN;
+	return s != NULL && s->r.ctx != NULL && s->phase != SYNC_PHASE_DOWN;
 }
 
 bool
 duet_sync_connected(const struct duet_sync *s)
 {
-	return s != NULL && s->r.ctx != NULL && s->phase == PHASE_FOLLOW;
+	return s != NULL && s->r.ctx != NULL && s->phase == SYNC_PHASE_FOLLOW;
 }
 
 uint64_t
 duet_sync_reconnects(const struct duet_sync *s)
 {
-	return s != NULL && s->connects > 0 ? s->connects - 1 : 0;
+	return s != NULL ? sync_reconnects(s) : 0;
 }
 
 uint64_t
@@ -453,8 +419,3 @@ duet_sync_outbox_len(const struct duet_sync *s)
 	return s != NULL ? s->ob.len : 0;
 }
 
-uint64_t
-duet_sync_outbox_dropped(const struct duet_sync *s)
-{
-	return s != NULL ? s->ob.dropped : 0;
-}

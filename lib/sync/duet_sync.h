@@ -107,7 +107,4 @@ uint64_t duet_sync_rejected(const struct duet_sync *s);
 /** Writes waiting in the outbox. */
 uint32_t duet_sync_outbox_len(const struct duet_sync *s);
 
-/** Writes dropped because the outbox was full. */
-uint64_t duet_sync_outbox_dropped(const struct duet_sync *s);
-
 #endif /* DUET_SYNC_H */

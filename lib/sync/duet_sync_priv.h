@@ -1,8 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_sync internals shared by duet_sync.c (connection, load, follow,
- * apply) and duet_sync_writeback.c (outbox, stats, heartbeat, ended pairs,
- * idle and expiry). Not installed; control thread only.
+ * duet_sync internals, shared by its files and by nothing else (not
+ * installed). Everything here runs on duetd's control thread. The files, each
+ * calling only the ones listed after it, so data flows one way:
+ *
+ *   duet_sync.c           the object's life, duet_sync_poll() and the phases
+ *                         around the load: connect, seed and prune the free
+ *                         set, resume or reload
+ *   duet_sync_read.c      the reading side: the full load and following the
+ *                         events stream, with the stream position
+ *   duet_sync_apply.c     one record to the table: put, delete or reject
+ *   duet_sync_expiry.c    idle and expiry rounds over the table
+ *   duet_sync_ended.c     ending a pair: table delete, ended entry, final
+ *                         stats, pair_delete.lua; rejected records
+ *   duet_sync_stats.c     per-pair figures, fingerprints, stats hashes and
+ *                         the periodic stats round
+ *   duet_sync_heartbeat.c the relay heartbeat
+ *   duet_sync_outbox.c    writes kept across a disconnect
+ *   duet_sync_cmd.c       the command builder, pipelining, link loss
+ *
+ * duet_contract.c (record and stream-position rules) stands apart: pure C,
+ * called by duet_sync.c, duet_sync_read.c and duet_sync_apply.c.
  */
 #ifndef DUET_SYNC_PRIV_H
 #define DUET_SYNC_PRIV_H
@@ -27,32 +45,25 @@ extern int duet_sync_logtype;
 
 /* ---- command builder: one Redis command as binary-safe arguments ---- */
 
-#define CMD_ARGS_MAX 160 /* the heartbeat is the longest: 72 today */
-#define CMD_STORE 4096
+#define SYNC_CMD_ARGS_MAX 160 /* the heartbeat is the longest: 72 today */
+#define SYNC_CMD_STORE 4096
 
-/* Arguments are kept as offsets so a struct cmd can be copied. */
-struct cmd {
+/* Arguments are kept as offsets so a struct sync_cmd can be copied. */
+struct sync_cmd {
 	int argc;
 	bool overflow; /* an argument did not fit: do not send */
-	uint32_t off[CMD_ARGS_MAX];
-	uint32_t len[CMD_ARGS_MAX];
+	uint32_t off[SYNC_CMD_ARGS_MAX];
+	uint32_t len[SYNC_CMD_ARGS_MAX];
 	uint32_t used;
-	char store[CMD_STORE];
+	char store[SYNC_CMD_STORE];
 };
-
-void cmd_init(struct cmd *c);
-void cmd_add(struct cmd *c, const char *s, size_t n);
-void cmd_str(struct cmd *c, const char *s);
-void cmd_u64(struct cmd *c, uint64_t v);
-/* Fill argv/argvlen (CMD_ARGS_MAX each) for hiredis. */
-void cmd_argv(const struct cmd *c, const char **argv, size_t *argvlen);
 
 /* ---- outbox: writes that must reach Redis even across a disconnect ---- */
 
-struct ob_entry;
+struct sync_outbox_entry;
 
-struct outbox {
-	struct ob_entry **ring;
+struct sync_outbox {
+	struct sync_outbox_entry **ring;
 	uint32_t head;
 	uint32_t len;
 	uint64_t dropped;
@@ -62,14 +73,14 @@ struct outbox {
 /* ---- what sync remembers per pair slot ---- */
 
 /* Figures of one pair as written to its stats hash. */
-struct pair_figures {
+struct sync_pair_figures {
 	struct duet_leg_counters leg[2];
 	struct duet_rtp_leg rtp[2];	/* loss/jitter of each leg's stream */
 	uint64_t last_ms[2]; /* unix ms of the last packet from the leg's client, 0 = none */
 	uint8_t latched[2];
 };
 
-struct pair_book {
+struct sync_pair_book {
 	uint64_t written;	     /* fingerprint of what the stats hash holds */
 	uint32_t seen_gen;	     /* full load that last saw the record */
 	uint8_t fresh;		     /* stats hash not yet written for this pair */
@@ -77,16 +88,16 @@ struct pair_book {
 };
 
 enum sync_phase {
-	PHASE_DOWN = 0, /* not connected; reconnect at next_connect_ms */
-	PHASE_SEED,	/* seeding the free set, seed_next is the next endpoint */
-	PHASE_PRUNE,	/* removing unconfigured endpoints from the free set */
-	PHASE_LOAD,	/* full load: SCAN of pair hashes */
-	PHASE_FOLLOW,	/* following the events stream */
+	SYNC_PHASE_DOWN = 0, /* not connected; reconnect at next_connect_ms */
+	SYNC_PHASE_SEED,	/* seeding the free set, seed_next is the next endpoint */
+	SYNC_PHASE_PRUNE,	/* removing unconfigured endpoints from the free set */
+	SYNC_PHASE_LOAD,	/* full load: SCAN of pair hashes */
+	SYNC_PHASE_FOLLOW,	/* following the events stream */
 	/* Order on a new link: outbox, then LOAD (or resume), then SEED and
 	 * PRUNE, then FOLLOW: pairs forward before the free set is tidied. */
 };
 
-#define STREAM_ID_STRMAX 48
+#define SYNC_STREAM_ID_STRMAX 48
 
 struct duet_sync {
 	const struct duet_conf *conf;
@@ -122,9 +133,9 @@ struct duet_sync {
 
 	/* Events stream position: last entry applied, and the stream's last
 	 * id when the running full load started. */
-	char last_id[STREAM_ID_STRMAX];
+	char last_id[SYNC_STREAM_ID_STRMAX];
 	struct duet_contract_stream_pos pos;
-	char load_id[STREAM_ID_STRMAX];
+	char load_id[SYNC_STREAM_ID_STRMAX];
 	struct duet_contract_stream_pos load_pos;
 
 	/* Cursors of the phases. */
@@ -139,7 +150,7 @@ struct duet_sync {
 	uint32_t n_retry;
 	bool retry_final;		     /* the last retry pass: reject, do not defer */
 
-	struct pair_book *book;	   /* capacity entries, by slot */
+	struct sync_pair_book *book;	   /* capacity entries, by slot */
 	uint32_t *fresh;	   /* slots whose stats hash is due now */
 	uint32_t n_fresh;
 
@@ -157,10 +168,10 @@ struct duet_sync {
 	struct duet_lcore_stats hb_prev;
 	uint64_t hb_prev_ms;
 
-	struct outbox ob;
+	struct sync_outbox ob;
 };
 
-#define SCAN_COUNT "1000" /* SCAN/SSCAN page size hint */
+#define SYNC_SCAN_COUNT "1000" /* SCAN/SSCAN page size hint */
 
 /* ---- reply helpers ---- */
 
@@ -179,59 +190,124 @@ reply_cstr(const redisReply *r)
 	return r->str;
 }
 
-/* ---- duet_sync.c ---- */
+/* TSC stamp of the last packet a worker accepted from the client of leg k
+ * (0..1) of live slot; 0 when none came yet. The one place sync reads a
+ * worker-written field of the table. */
+static inline uint64_t
+sync_leg_last_rx_tsc(const struct duet_sync *s, uint32_t slot, unsigned int k)
+{
+	return __atomic_load_n(&duet_pair_leg(s->t, slot, k)->last_rx_tsc, __ATOMIC_RELAXED);
+}
 
+/* Reconnects so far: connections after the first. */
+static inline uint64_t
+sync_reconnects(const struct duet_sync *s)
+{
+	return s->connects > 0 ? s->connects - 1 : 0;
+}
+
+/* Declarations below go from the bottom file up: each file calls only the
+ * sections above its own. */
+
+/* ---- duet_sync_cmd.c ---- */
+
+void sync_cmd_init(struct sync_cmd *c);
+void sync_cmd_add(struct sync_cmd *c, const char *s, size_t n);
+void sync_cmd_str(struct sync_cmd *c, const char *s);
+void sync_cmd_u64(struct sync_cmd *c, uint64_t v);
+/* Start c over as `op key`. */
+void sync_cmd_key_op(struct sync_cmd *c, const char *op, const char *key);
+/* Fill argv/argvlen (SYNC_CMD_ARGS_MAX each) for hiredis. */
+void sync_cmd_argv(const struct sync_cmd *c, const char **argv, size_t *argvlen);
+
+#define SYNC_PIPELINE_MAX 512 /* commands in flight in one round trip */
+
+/* Queue c on the pipeline and count it in *n (a command that overflowed its
+ * buffer is logged and skipped). @return 0, or -1 after taking the link down. */
+int sync_cmd_append(struct duet_sync *s, const struct sync_cmd *c, unsigned int *n);
+/* Read n pipelined replies, logging refused writes.
+ * @return 0, or -1 after taking the link down. */
+int sync_cmd_drain(struct duet_sync *s, unsigned int n, const char *what);
 /* The connection failed: log once, close, schedule a reconnect. */
 void sync_link_down(struct duet_sync *s, const char *what);
 
+/* ---- duet_sync_outbox.c ---- */
+
+int sync_outbox_init(struct sync_outbox *ob);
+void sync_outbox_free(struct sync_outbox *ob);
+/* Queue a command (script < DUET_SCRIPT_MAX: a script call with nkeys keys). */
+void sync_outbox_push(struct duet_sync *s, const struct sync_cmd *c, int script, int nkeys);
+/* Send queued writes; stops early if the link fails or the budget runs out. */
+void sync_outbox_flush(struct duet_sync *s, unsigned int budget);
+
+/* ---- duet_sync_heartbeat.c ---- */
+
+/* Write the relay hash and its TTL now (only while connected). */
+void sync_heartbeat(struct duet_sync *s, uint64_t now_ms);
+
+/* ---- duet_sync_stats.c ---- */
+
+/* Current figures of live slot. */
+void sync_pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms,
+			    struct sync_pair_figures *f);
+/* The key of pair id's stats hash. @return 0, or -1 if it does not fit. */
+int sync_stats_key(const struct duet_sync *s, const char *id, char *key, size_t len);
+/* HSET key with every field of a pair (state and reason given). */
+void sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const char *reason,
+		    const struct duet_pair_spec *spec, uint64_t created_ms, uint64_t updated_ms,
+		    const struct sync_pair_figures *f);
+/* A pair was added or replaced in slot: its stats hash starts over. */
+void sync_pair_fresh(struct duet_sync *s, uint32_t slot);
+/* Write the stats hashes of fresh pairs, up to a bounded number per call
+ * (the rest on later polls; none while a full load runs). */
+void sync_stats_fresh(struct duet_sync *s, uint64_t now_ms);
+/* Stats round and heartbeat when due. */
+void sync_stats_tick(struct duet_sync *s, uint64_t now_ms);
+
+/* ---- duet_sync_ended.c ---- */
+
+/* The pair ended (already deleted locally): queue its ended entry and final
+ * stats hash; pair_delete also queues pair_delete.lua. */
+void sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
+		     const struct duet_pair_final *fin, const struct sync_pair_figures *f,
+		     const char *reason, bool pair_delete);
+/* Record `id` was refused: queue its stats hash (state rejected). */
+void sync_pair_rejected(struct duet_sync *s, const char *id, const char *why, uint64_t now_ms);
+/* Delete live pair `id` locally and report it ended with `reason`.
+ * @return 0, or -ENOENT if no such pair lives. */
+int sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const char *reason,
+		  bool pair_delete);
+
+/* ---- duet_sync_expiry.c ---- */
+
+/* End idle and expired pairs when due. */
+void sync_expiry_check(struct duet_sync *s, uint64_t now_ms);
+
 /* ---- duet_sync_apply.c ---- */
 
-/* XINFO STREAM reply (or error reply: no stream) into info. */
-void sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *info);
-/* Start a full load standing for the stream position info describes. */
-void sync_enter_follow(struct duet_sync *s);
-void sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *info);
-/* One SCAN page of the full load; finishes it on the last page. */
-void sync_step_load(struct duet_sync *s);
-/* One XINFO + XREAD round of following the events stream. */
-void sync_step_follow(struct duet_sync *s);
+/* Apply the reply to HGETALL of pair `id` (an empty reply: the hash is
+ * gone, so delete), then wipe its key values. */
+void sync_apply_record(struct duet_sync *s, const char *id, const redisReply *r);
+/* An events entry deleted pair `id`: end it if it lives. */
+void sync_apply_del(struct duet_sync *s, const char *id);
 /* Overwrite, in place, the value of every SRTP key field (a_in, a_out,
  * b_in, b_out) of a pair's HGETALL reply, so no key lingers in the memory
  * hiredis frees; other values are left as they are. Anything but an array
  * reply is left alone. */
 void sync_wipe_key_values(const redisReply *r);
 
-/* ---- duet_sync_writeback.c ---- */
+/* ---- duet_sync_read.c ---- */
 
-int outbox_init(struct outbox *ob);
-void outbox_free(struct outbox *ob);
-/* Queue a command (script < DUET_SCRIPT_MAX: a script call with nkeys keys). */
-void outbox_push(struct duet_sync *s, const struct cmd *c, int script, int nkeys);
-/* Send queued writes; stops early if the link fails or the budget runs out. */
-void outbox_flush(struct duet_sync *s, unsigned int budget);
-
-/* Current figures of live slot. */
-void pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms,
-		       struct pair_figures *f);
-/* The pair ended (already deleted locally): queue its ended entry and final
- * stats hash; pair_delete also queues pair_delete.lua. */
-void sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
-		     const struct duet_pair_final *fin, const struct pair_figures *f,
-		     const char *reason, bool pair_delete);
-/* Record `id` was refused: queue its stats hash (state rejected). */
-void sync_pair_rejected(struct duet_sync *s, const char *id, const char *why, uint64_t now_ms);
-/* A pair was added or replaced in slot: its stats hash starts over. */
-void sync_pair_fresh(struct duet_sync *s, uint32_t slot);
-/* Delete live pair `id` locally and report it ended with `reason`. */
-int sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const char *reason,
-		  bool pair_delete);
-
-/* Write the stats hashes of fresh pairs, up to a bounded number per call
- * (the rest on later polls; none while a full load runs). */
-void writeback_fresh(struct duet_sync *s, uint64_t now_ms);
-/* Stats round and heartbeat when due. */
-void writeback_tick(struct duet_sync *s, uint64_t now_ms);
-/* End idle and expired pairs when due. */
-void idle_expiry_check(struct duet_sync *s, uint64_t now_ms);
+/* XINFO STREAM reply (or error reply: no stream) into info. */
+void sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *info);
+/* The table is current: follow the events stream (seeding the free set
+ * first if this link has not yet). */
+void sync_enter_follow(struct duet_sync *s);
+/* Start a full load standing for the stream position info describes. */
+void sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *info);
+/* One SCAN page of the full load; finishes it on the last page. */
+void sync_step_load(struct duet_sync *s);
+/* One XINFO + XREAD round of following the events stream. */
+void sync_step_follow(struct duet_sync *s);
 
 #endif /* DUET_SYNC_PRIV_H */

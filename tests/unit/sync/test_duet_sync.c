@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/sync/duet_sync.c, duet_sync_apply.c and
- * duet_sync_writeback.c against a real redis-server (a private one per
- * test, on a unix socket in a temporary directory, with AOF so it can be
- * restarted with its data) and a real pair table on an EAL without
- * hugepages. The test plays the control plane (hashes + events entries, or
+ * Unit tests of lib/sync's duet_sync*.c (the files duet_sync_priv.h lists)
+ * against a real redis-server (a private one per test, on a unix socket in
+ * a temporary directory, with AOF so it can be restarted with its data) and
+ * a real pair table on an EAL without hugepages. The test plays the control plane (hashes + events entries, or
  * the contract's Lua scripts) and the workers (latching legs and bumping
  * counters through duet_pair_fp.h). Internals (duet_sync_priv.h) are tested
  * on replies built by hand.

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_sync's idle and expiry rounds: a slice of the pair table per poll,
+ * finding pairs whose record has expired or whose legs have been silent for
+ * their idle_ms, and asking the ending code (duet_sync_ended.c) to end them.
+ * Runs on duetd's control thread inside duet_sync_poll(), while Redis is
+ * away too: the writes of an ended pair wait in the outbox.
+ */
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+
+#include "duet_sync_priv.h"
+
+#define CHECK_SLOTS_PER_POLL 16384 /* table slots an idle/expiry round visits per poll */
+#define SHORT_CHECK_SLOTS 2048	   /* ... with short slices (duet_sync_set_short_slices) */
+#define CHECK_INTERVAL_MS 100	   /* idle and expiry: rounds at least this far apart */
+#define CHECK_INTERVAL_MAX_MS 1000 /* ... and at most this far apart */
+#define CHECK_PAIRS_PER_MS 1000	   /* a round's period grows 1 ms per this many pairs */
+
+/* Milliseconds since either leg last heard its client, or since the pair
+ * was created when neither ever did. */
+static uint64_t
+idle_for_ms(const struct duet_sync *s, uint32_t slot, uint64_t now_tsc, uint64_t now_ms)
+{
+	uint64_t last = 0, created, d;
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		uint64_t tsc = sync_leg_last_rx_tsc(s, slot, k);
+
+		if (tsc > last)
+			last = tsc;
+	}
+	if (last == 0) {
+		created = duet_pair_created_ms(s->t, slot);
+		return now_ms > created ? now_ms - created : 0;
+	}
+	if (last >= now_tsc || s->tsc_hz == 0)
+		return 0;
+	d = now_tsc - last;
+	return d / s->tsc_hz * 1000 + d % s->tsc_hz * 1000 / s->tsc_hz;
+}
+
+void
+sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
+{
+	char id[DUET_PAIR_ID_MAX + 1];
+	uint32_t visited = 0, budget = s->short_slices ? SHORT_CHECK_SLOTS : CHECK_SLOTS_PER_POLL;
+	uint64_t now_tsc, period;
+	int slot;
+
+	/* A round every CHECK_INTERVAL_MS or more, a bounded slice of the
+	 * table per poll, so a million pairs never stall the control thread. */
+	if (!s->check_running) {
+		if (now_ms < s->next_check_ms)
+			return;
+		/* A round reads two legs per pair, mostly cache misses: rounds
+		 * grow further apart with the table, so that they cost the
+		 * control thread about the same share at any size (100 ms up
+		 * to 100,000 pairs, 1 s from 1,000,000). */
+		period = duet_pair_count(s->t) / CHECK_PAIRS_PER_MS;
+		period = RTE_MAX(period, (uint64_t)CHECK_INTERVAL_MS);
+		s->next_check_ms = now_ms + RTE_MIN(period, (uint64_t)CHECK_INTERVAL_MAX_MS);
+		s->check_running = true;
+		s->check_it = 0;
+	}
+	now_tsc = rte_get_tsc_cycles();
+	while (visited < budget) {
+		uint32_t before = s->check_it;
+		const struct duet_pair_spec *spec;
+		const char *reason = NULL;
+
+		slot = duet_pair_next(s->t, &s->check_it);
+		visited += s->check_it - before;
+		if (slot < 0) {
+			s->check_running = false;
+			break;
+		}
+		spec = duet_pair_spec_of(s->t, (uint32_t)slot);
+		if (spec->expires != 0 && now_ms / 1000 >= spec->expires)
+			reason = "expired";
+		else if (spec->idle_ms != 0 &&
+			 idle_for_ms(s, (uint32_t)slot, now_tsc, now_ms) >= spec->idle_ms)
+			reason = "idle";
+		if (reason == NULL)
+			continue;
+		snprintf(id, sizeof(id), "%s", spec->id);
+		if (sync_pair_end(s, id, now_ms, reason, true) == 0)
+			SYNC_LOG(INFO, "pair %s ended: %s\n", id, reason);
+	}
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_sync's relay heartbeat: the relay hash (version, uptime, pairs,
+ * worker totals and rates, every drop reason, memory) and its TTL, which is
+ * what tells the control plane this relay died. Written at the start of
+ * every stats round, by duetd's control thread inside duet_sync_poll().
+ */
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+
+#include "duet_sync_priv.h"
+
+#ifndef DUET_VERSION
+#define DUET_VERSION "unknown"
+#endif
+
+/* What the process holds, by its own accounting: DPDK's heaps (the pair
+ * table, hashes, mempools) and the C heap (libsrtp2 sessions, hiredis).
+ * For operators watching growth, and the memory benchmark. */
+static void
+mem_fields(struct sync_cmd *c)
+{
+	struct rte_malloc_socket_stats st;
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t rte = 0;
+	unsigned int sock;
+
+	for (sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
+		if (rte_malloc_get_socket_stats((int)sock, &st) == 0)
+			rte += st.heap_allocsz_bytes;
+	sync_cmd_str(c, "mem_dpdk_bytes");
+	sync_cmd_u64(c, rte);
+	sync_cmd_str(c, "mem_heap_bytes");
+	sync_cmd_u64(c, (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd);
+}
+
+void
+sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
+{
+	struct duet_lcore_stats sum;
+	char name[48], ttl[16];
+	uint64_t dt = now_ms > s->hb_prev_ms ? now_ms - s->hb_prev_ms : 0;
+	uint64_t rx_pps = 0, fwd_pps = 0;
+	unsigned int d, n = 0;
+	struct sync_cmd c;
+
+	memset(&sum, 0, sizeof(sum));
+	if (s->n_workers > 0)
+		duet_stats_sum(s->lcore_stats, s->n_workers, &sum);
+	if (s->hb_prev_ms != 0 && dt > 0 && sum.rx_pkts >= s->hb_prev.rx_pkts &&
+	    sum.fwd_pkts >= s->hb_prev.fwd_pkts) {
+		rx_pps = (sum.rx_pkts - s->hb_prev.rx_pkts) * 1000 / dt;
+		fwd_pps = (sum.fwd_pkts - s->hb_prev.fwd_pkts) * 1000 / dt;
+	}
+	s->hb_prev = sum;
+	s->hb_prev_ms = now_ms;
+
+	sync_cmd_key_op(&c, "HSET", s->key_relay);
+	sync_cmd_str(&c, "version");
+	sync_cmd_str(&c, DUET_VERSION);
+	sync_cmd_str(&c, "started_ms");
+	sync_cmd_u64(&c, s->started_ms);
+	sync_cmd_str(&c, "updated_ms");
+	sync_cmd_u64(&c, now_ms);
+	sync_cmd_str(&c, "pairs");
+	sync_cmd_u64(&c, duet_pair_count(s->t));
+	sync_cmd_str(&c, "workers");
+	sync_cmd_u64(&c, s->n_workers);
+	sync_cmd_str(&c, "rx_pkts");
+	sync_cmd_u64(&c, sum.rx_pkts);
+	sync_cmd_str(&c, "fwd_pkts");
+	sync_cmd_u64(&c, sum.fwd_pkts);
+	sync_cmd_str(&c, "fwd_bytes");
+	sync_cmd_u64(&c, sum.fwd_bytes);
+	sync_cmd_str(&c, "rx_pps");
+	sync_cmd_u64(&c, rx_pps);
+	sync_cmd_str(&c, "fwd_pps");
+	sync_cmd_u64(&c, fwd_pps);
+	sync_cmd_str(&c, "arp_replies");
+	sync_cmd_u64(&c, sum.arp_replies);
+	sync_cmd_str(&c, "arp_learned");
+	sync_cmd_u64(&c, sum.arp_learned);
+	sync_cmd_str(&c, "icmp_replies");
+	sync_cmd_u64(&c, sum.icmp_replies);
+	sync_cmd_str(&c, "latched");
+	sync_cmd_u64(&c, sum.latched);
+	sync_cmd_str(&c, "relatched");
+	sync_cmd_u64(&c, sum.relatched);
+	sync_cmd_str(&c, "srtp_streams_removed");
+	sync_cmd_u64(&c, sum.srtp_streams_removed);
+	sync_cmd_str(&c, "drops");
+	sync_cmd_u64(&c, duet_stats_total_drops(&sum));
+	for (d = 0; d < DUET_DROP_MAX; d++) {
+		snprintf(name, sizeof(name), "drop_%s", duet_drop_name((enum duet_drop)d));
+		sync_cmd_str(&c, name);
+		sync_cmd_u64(&c, sum.drops[d]);
+	}
+	sync_cmd_str(&c, "redis_reconnects");
+	sync_cmd_u64(&c, sync_reconnects(s));
+	sync_cmd_str(&c, "rejected");
+	sync_cmd_u64(&c, s->rejected);
+	mem_fields(&c);
+	if (sync_cmd_append(s, &c, &n) < 0)
+		return;
+	/* The TTL is what tells the control plane this relay died; PEXPIRE 0
+	 * would delete the hash instead. */
+	if (s->conf->heartbeat_ttl_ms > 0) {
+		snprintf(ttl, sizeof(ttl), "%" PRIu32, s->conf->heartbeat_ttl_ms);
+		sync_cmd_key_op(&c, "PEXPIRE", s->key_relay);
+		sync_cmd_str(&c, ttl);
+		if (sync_cmd_append(s, &c, &n) < 0)
+			return;
+	}
+	sync_cmd_drain(s, n, "writing the heartbeat");
+}

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_sync, the reading side: the full load (SCAN + HGETALL, a page per
+ * poll, then a retry of records that met an endpoint conflict) and following
+ * the events stream (XINFO + XREAD, then HGETALL of every put in one round
+ * trip), keeping the stream position that a reconnect resumes from. Runs on
+ * duetd's control thread inside duet_sync_poll(). Redis replies are turned
+ * into plain fields here and in duet_sync_apply.c; only duet_contract and
+ * duet_pair see the result.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "duet_sync_priv.h"
+
+#define EVENT_ERROR_PAUSE_MS 1000
+#define RETRY_PASSES 8 /* load retries of records that met an endpoint conflict */
+
+/* One more entry read: our position moves to it, and it is one more of
+ * the entries ever added to the stream. */
+static void
+set_last_id(struct duet_sync *s, const char *id, const struct duet_contract_stream_id *parsed)
+{
+	snprintf(s->last_id, sizeof(s->last_id), "%s", id);
+	s->pos.id = *parsed;
+	s->pos.added++;
+}
+
+static void
+format_stream_id(const struct duet_contract_stream_id *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 "-%" PRIu64, id->ms, id->seq);
+}
+
+void
+sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *info)
+{
+	static const struct duet_contract_stream_id zero;
+
+	format_stream_id(info->exists ? &info->last_generated : &zero, s->load_id,
+			 sizeof(s->load_id));
+	/* The position the load stands for: the stream's end now. */
+	memset(&s->load_pos, 0, sizeof(s->load_pos));
+	if (info->exists) {
+		s->load_pos.id = info->last_generated;
+		s->load_pos.has_added = info->has_entries_added;
+		s->load_pos.added = info->entries_added;
+	} else {
+		s->load_pos.has_added = true; /* a new stream starts from 0 */
+	}
+	s->load_gen++;
+	s->need_load = true;
+	s->load_seen = 0;
+	s->n_retry = 0;
+	snprintf(s->cursor, sizeof(s->cursor), "0");
+	s->phase = SYNC_PHASE_LOAD;
+}
+
+void
+sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *info)
+{
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return; /* "no such key" */
+	info->exists = true;
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		const char *k = reply_cstr(r->element[i]);
+		const redisReply *v = r->element[i + 1];
+
+		if (k == NULL)
+			continue;
+		if (strcmp(k, "length") == 0 && v->type == REDIS_REPLY_INTEGER) {
+			info->length = (uint64_t)v->integer;
+		} else if (strcmp(k, "entries-added") == 0 && v->type == REDIS_REPLY_INTEGER) {
+			info->has_entries_added = true;
+			info->entries_added = (uint64_t)v->integer;
+		} else if (strcmp(k, "last-generated-id") == 0 && reply_cstr(v) != NULL) {
+			duet_contract_stream_id_parse(v->str, &info->last_generated);
+		} else if (strcmp(k, "max-deleted-entry-id") == 0 && reply_cstr(v) != NULL) {
+			info->has_max_deleted =
+				duet_contract_stream_id_parse(v->str, &info->max_deleted) == 0;
+		} else if (strcmp(k, "first-entry") == 0 && v->type == REDIS_REPLY_ARRAY &&
+			   v->elements >= 1 && reply_cstr(v->element[0]) != NULL) {
+			info->has_first =
+				duet_contract_stream_id_parse(v->element[0]->str, &info->first) == 0;
+		}
+	}
+}
+
+/*
+ * The table is current: follow the events stream, unless this link has not
+ * seeded the free set yet, which is done first (events that come meanwhile
+ * wait in the stream: none is lost).
+ */
+void
+sync_enter_follow(struct duet_sync *s)
+{
+	if (s->seed_pending) {
+		s->seed_pending = false;
+		s->seeding = true;
+		s->seed_next = 0;
+		s->phase = SYNC_PHASE_SEED;
+		return;
+	}
+	s->phase = SYNC_PHASE_FOLLOW;
+}
+
+/* ---- phase: full load ---- */
+
+/* Apply again the records deferred for an endpoint conflict, in passes
+ * while they make progress; the last pass rejects what still conflicts.
+ * @return 0, or -1 after the link went down. */
+static int
+retry_deferred(struct duet_sync *s)
+{
+	char key[DUET_REDIS_KEY_MAX];
+	unsigned int pass;
+	uint32_t i, n;
+	redisReply *rec;
+
+	for (pass = 0; s->n_retry > 0; pass++) {
+		n = s->n_retry;
+		s->n_retry = 0;
+		s->retry_final = pass + 1 >= RETRY_PASSES;
+		for (i = 0; i < n; i++) {
+			const char *hget[2] = {"HGETALL", key};
+
+			if (duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:",
+					   s->retry[i]) != 0 ||
+			    duet_redis_append(&s->r, 2, hget, NULL) != 0) {
+				duet_redis_close(&s->r);
+				sync_link_down(s, "HGETALL of pairs");
+				return -1;
+			}
+		}
+		/* A record deferred again is copied to retry[] at or before
+		 * its own row, so reading row i stays valid. */
+		for (i = 0; i < n; i++) {
+			rec = duet_redis_get_reply(&s->r);
+			if (rec == NULL) {
+				sync_link_down(s, "HGETALL of pairs");
+				return -1;
+			}
+			sync_apply_record(s, s->retry[i], rec);
+			freeReplyObject(rec);
+		}
+		if (s->retry_final)
+			break;
+		if (s->n_retry == n)
+			pass = RETRY_PASSES - 2; /* no progress: next pass is the last */
+	}
+	s->retry_final = false;
+	s->n_retry = 0;
+	return 0;
+}
+
+static void
+finish_load(struct duet_sync *s)
+{
+	char pair_id[DUET_PAIR_ID_MAX + 1];
+	unsigned int gone = 0;
+	uint32_t it = 0;
+	int slot;
+
+	/* Pairs the scan did not see were deleted while we were not
+	 * following (or their events were trimmed away). */
+	while ((slot = duet_pair_next(s->t, &it)) >= 0) {
+		if ((uint32_t)slot < s->capacity && s->book[slot].seen_gen == s->load_gen)
+			continue;
+		snprintf(pair_id, sizeof(pair_id), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
+		if (sync_pair_end(s, pair_id, s->now_ms, "deleted", false) == 0)
+			gone++;
+	}
+	/* With the vanished pairs gone, their endpoints are free. A lost
+	 * link leaves need_load set: the next connect loads again. */
+	if (retry_deferred(s) != 0)
+		return;
+	snprintf(s->last_id, sizeof(s->last_id), "%s", s->load_id);
+	s->pos = s->load_pos;
+	s->need_load = false;
+	s->full_loads++;
+	sync_enter_follow(s);
+	s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;
+	/* Say at once that the table is complete: the next poll writes the
+	 * heartbeat (pairs) and starts a stats round. */
+	s->next_stats_ms = 0;
+	SYNC_LOG(INFO,
+		 "loaded %" PRIu32 " pairs from %" PRIu64 " records (%u gone since), following "
+		 "events after %s\n",
+		 duet_pair_count(s->t), s->load_seen, gone, s->last_id);
+}
+
+/* The pair id of key "duet:{R}:pair:<id>", or NULL with why set. */
+static const char *
+key_to_id(const struct duet_sync *s, const redisReply *key, char *why, size_t whylen)
+{
+	const char *k = reply_cstr(key);
+
+	if (k == NULL || strncmp(k, s->key_pair_prefix, s->pair_prefix_len) != 0) {
+		snprintf(why, whylen, "not a pair key");
+		return NULL;
+	}
+	if (duet_contract_check_id(k + s->pair_prefix_len, why, whylen) != 0)
+		return NULL;
+	return k + s->pair_prefix_len;
+}
+
+void
+sync_step_load(struct duet_sync *s)
+{
+	const char *argv[6] = {"SCAN", s->cursor, "MATCH",
+			       s->key_pair_match, "COUNT", SYNC_SCAN_COUNT};
+	char why[DUET_CONTRACT_WHY_MAX], q[64];
+	redisReply *r, *keys, *rec;
+	size_t i, n_sent = 0;
+
+	r = duet_redis_command(&s->r, 6, argv, NULL);
+	if (r == NULL) {
+		sync_link_down(s, "SCAN of pairs");
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || reply_cstr(r->element[0]) == NULL ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		SYNC_LOG(ERR, "unexpected SCAN reply: %s\n",
+			 r->type == REDIS_REPLY_ERROR ? r->str : "not [cursor, keys]");
+		freeReplyObject(r);
+		duet_redis_close(&s->r);
+		sync_link_down(s, "SCAN of pairs");
+		return;
+	}
+	keys = r->element[1];
+	/* One round trip for the whole page. */
+	for (i = 0; i < keys->elements; i++) {
+		const redisReply *k = keys->element[i];
+		const char *hget[2] = {"HGETALL", k->str};
+		size_t lens[2] = {7, k->len};
+
+		if (k->type != REDIS_REPLY_STRING)
+			continue;
+		if (duet_redis_append(&s->r, 2, hget, lens) != 0) {
+			/* Out of memory queueing: the pipeline is out of step. */
+			freeReplyObject(r);
+			duet_redis_close(&s->r);
+			sync_link_down(s, "HGETALL of pairs");
+			return;
+		}
+		n_sent++;
+	}
+	for (i = 0; i < keys->elements && n_sent > 0; i++) {
+		const redisReply *k = keys->element[i];
+		const char *id;
+
+		if (k->type != REDIS_REPLY_STRING)
+			continue;
+		n_sent--;
+		rec = duet_redis_get_reply(&s->r);
+		if (rec == NULL) {
+			freeReplyObject(r);
+			sync_link_down(s, "HGETALL of pairs");
+			return;
+		}
+		s->load_seen++;
+		id = key_to_id(s, k, why, sizeof(why));
+		if (id == NULL) {
+			/* No stats hash for a key we cannot name safely. */
+			s->rejected++;
+			SYNC_LOG(WARNING, "pair key '%s' ignored: %s\n",
+				 duet_contract_quote(k->str, q, sizeof(q)), why);
+		} else {
+			sync_apply_record(s, id, rec);
+		}
+		freeReplyObject(rec);
+	}
+	snprintf(s->cursor, sizeof(s->cursor), "%s", r->element[0]->str);
+	freeReplyObject(r);
+	if (strcmp(s->cursor, "0") == 0)
+		finish_load(s);
+}
+
+/* ---- phase: follow the events stream ---- */
+
+struct event_op {
+	bool valid;
+	bool fetch;
+	enum duet_contract_op op;
+	char id[DUET_PAIR_ID_MAX + 1];
+};
+
+/* Apply the entries of an XREAD reply in order. */
+static void
+apply_events(struct duet_sync *s, const redisReply *xr)
+{
+	struct event_op ops[DUET_SYNC_XREAD_COUNT];
+	char key[DUET_REDIS_KEY_MAX], why[DUET_CONTRACT_WHY_MAX];
+	const redisReply *entries = NULL;
+	size_t i, j, n;
+	redisReply *rec;
+
+	if (xr->type != REDIS_REPLY_ARRAY || xr->elements < 1)
+		return;
+	for (i = 0; i < xr->elements; i++) {
+		const redisReply *st = xr->element[i];
+
+		if (st->type == REDIS_REPLY_ARRAY && st->elements == 2 &&
+		    st->element[1]->type == REDIS_REPLY_ARRAY)
+			entries = st->element[1];
+	}
+	if (entries == NULL)
+		return;
+	n = entries->elements < DUET_SYNC_XREAD_COUNT ? entries->elements : DUET_SYNC_XREAD_COUNT;
+
+	/* Parse every entry and fetch the hashes of all puts in one round trip. */
+	for (i = 0; i < n; i++) {
+		const redisReply *e = entries->element[i], *fv;
+		struct duet_contract_field f[2] = {{"op", NULL}, {"id", NULL}};
+
+		memset(&ops[i], 0, sizeof(ops[i]));
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || reply_cstr(e->element[0]) == NULL)
+			continue;
+		fv = e->element[1];
+		if (fv->type != REDIS_REPLY_ARRAY)
+			continue; /* an entry deleted under us */
+		for (j = 0; j + 1 < fv->elements; j += 2) {
+			const char *k = reply_cstr(fv->element[j]);
+
+			if (k != NULL && strcmp(k, "op") == 0)
+				f[0].value = reply_cstr(fv->element[j + 1]);
+			else if (k != NULL && strcmp(k, "id") == 0)
+				f[1].value = reply_cstr(fv->element[j + 1]);
+		}
+		if (duet_contract_parse_event(f, 2, &ops[i].op, ops[i].id, why, sizeof(why)) != 0) {
+			SYNC_LOG(WARNING, "events entry %s ignored: %s\n", e->element[0]->str, why);
+			continue;
+		}
+		ops[i].valid = true;
+		if (ops[i].op == DUET_CONTRACT_OP_PUT &&
+		    duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:", ops[i].id) == 0) {
+			const char *hget[2] = {"HGETALL", key};
+
+			if (duet_redis_append(&s->r, 2, hget, NULL) != 0)
+				break;
+			ops[i].fetch = true;
+		}
+	}
+	if (i < n) {
+		/* Out of memory queueing: the pipeline is out of step. */
+		duet_redis_close(&s->r);
+		sync_link_down(s, "reading events");
+		return;
+	}
+
+	for (i = 0; i < n; i++) {
+		const redisReply *e = entries->element[i];
+		struct duet_contract_stream_id eid;
+
+		if (ops[i].fetch) {
+			rec = duet_redis_get_reply(&s->r);
+			if (rec == NULL) {
+				sync_link_down(s, "HGETALL of an updated pair");
+				return;
+			}
+			sync_apply_record(s, ops[i].id, rec);
+			freeReplyObject(rec);
+		} else if (ops[i].valid) {
+			sync_apply_del(s, ops[i].id);
+		}
+		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+		    reply_cstr(e->element[0]) != NULL &&
+		    duet_contract_stream_id_parse(e->element[0]->str, &eid) == 0 &&
+		    e->element[0]->len < sizeof(s->last_id))
+			set_last_id(s, e->element[0]->str, &eid);
+	}
+}
+
+void
+sync_step_follow(struct duet_sync *s)
+{
+	const char *xinfo[3] = {"XINFO", "STREAM", s->key_events};
+	const char *xread[9];
+	struct duet_contract_stream_info info;
+	char block[16];
+	const char *why;
+	redisReply *ri, *rx;
+	uint32_t block_ms;
+	int n = 0;
+
+	if (s->now_ms < s->events_pause_until)
+		return;
+	xread[n++] = "XREAD";
+	xread[n++] = "COUNT";
+	xread[n++] = RTE_STR(DUET_SYNC_XREAD_COUNT);
+	/* Wait for news only when nothing else is waiting to be written,
+	 * and well within the command timeout (BLOCK 0 would mean forever). */
+	block_ms = DUET_SYNC_BLOCK_MS;
+	if (s->target.timeout_ms != 0 && block_ms > s->target.timeout_ms / 2)
+		block_ms = s->target.timeout_ms / 2;
+	if (s->ob.len == 0 && s->n_fresh == 0 && !s->wb_running && block_ms > 0) {
+		snprintf(block, sizeof(block), "%u", block_ms);
+		xread[n++] = "BLOCK";
+		xread[n++] = block;
+	}
+	xread[n++] = "STREAMS";
+	xread[n++] = s->key_events;
+	xread[n++] = s->last_id;
+
+	/* XINFO first: it tells whether entries after last_id were trimmed
+	 * (or the stream replaced) before this XREAD could see them. */
+	if (duet_redis_append(&s->r, 3, xinfo, NULL) != 0 ||
+	    duet_redis_append(&s->r, n, xread, NULL) != 0) {
+		duet_redis_close(&s->r);
+		sync_link_down(s, "reading events");
+		return;
+	}
+	ri = duet_redis_get_reply(&s->r);
+	if (ri == NULL) {
+		sync_link_down(s, "XINFO");
+		return;
+	}
+	rx = duet_redis_get_reply(&s->r);
+	if (rx == NULL) {
+		freeReplyObject(ri);
+		sync_link_down(s, "XREAD");
+		return;
+	}
+	sync_parse_stream_info(ri, &info);
+	freeReplyObject(ri);
+	if (!duet_contract_stream_can_resume(&info, &s->pos, &why)) {
+		/* Redis may have lost the free set with the rest: seed again,
+		 * then reload (follow_or_load sees need_load). */
+		SYNC_LOG(INFO, "full resync: %s\n", why);
+		freeReplyObject(rx);
+		s->need_load = true;
+		s->seed_pending = true;
+		s->seeding = false;
+		snprintf(s->cursor, sizeof(s->cursor), "done");
+		s->phase = SYNC_PHASE_PRUNE;
+		return;
+	}
+	if (rx->type == REDIS_REPLY_ERROR) {
+		/* E.g. the events key holds another type: do not spin on it. */
+		SYNC_LOG(WARNING, "cannot read %s: %s\n", s->key_events, rx->str);
+		s->events_pause_until = s->now_ms + EVENT_ERROR_PAUSE_MS;
+	} else {
+		apply_events(s, rx);
+	}
+	freeReplyObject(rx);
+}
