@@ -36,8 +36,8 @@ DUET_TAP=0
 # reaches this script only, which stops the traffic, prints the summary
 # (with duetctl, so Redis and duetd must still run) and tears down.
 DUET_DETACH=1
-# shellcheck source=../tests/integration/lib.sh
-source "$src/tests/integration/lib.sh"
+# shellcheck source=lab/lib.sh
+source "$src/tools/lab/lib.sh"
 
 DEMO_SECONDS=${DEMO_SECONDS:-60}
 DEMO_RATE=${DEMO_RATE:-50}

@@ -15,8 +15,8 @@ src=$(cd "$here/../.." && pwd)
 export DUET_SOURCE_ROOT=$src DUET_BUILD_ROOT=$1
 CSV=$2 RUNS=$3 SECS=$4
 DUET_TAP=0
-# shellcheck source=../../tests/integration/lib.sh
-source "$src/tests/integration/lib.sh"
+# shellcheck source=../../tools/lab/lib.sh
+source "$src/tools/lab/lib.sh"
 duet_init
 RELAY_ID=bench
 CALLER=$DUET_BUILD_ROOT/app/duet-caller/duet-caller

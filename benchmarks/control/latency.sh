@@ -4,7 +4,7 @@
 # control/latency.sh BUILD_DIR CSV RUNS COUNT: create-to-first-packet
 # latency through the real thing: the integration topology (namespaces,
 # veths, duetd on net_af_packet, a private redis-server; see
-# tests/integration/lib.sh), create_latency.py as the control plane and
+# tools/lab/lib.sh), create_latency.py as the control plane and
 # the two callers. Appends rows to CSV. Called by control/run.sh.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,8 +12,8 @@ src=$(cd "$here/../.." && pwd)
 export DUET_SOURCE_ROOT=$src DUET_BUILD_ROOT=$1
 CSV=$2 RUNS=$3 COUNT=$4
 DUET_TAP=0
-# shellcheck source=../../tests/integration/lib.sh
-source "$src/tests/integration/lib.sh"
+# shellcheck source=../../tools/lab/lib.sh
+source "$src/tools/lab/lib.sh"
 duet_init
 RELAY_ID=bench
 # Leg b is pinned to B's socket; B is port 1's gateway, so its MAC is known

@@ -34,7 +34,8 @@ import sys
 import time
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                "lab"))
 from udp_peer import MAGIC, csum16, fill_bytes, mac_bytes  # noqa: E402 (one payload format)
 
 MAX_FRAMES = 1000000

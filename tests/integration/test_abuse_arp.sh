@@ -13,7 +13,7 @@
 # gateway MAC, B's socket still receives it, and the unsolicited claims are
 # counted as drop_arp_unsolicited. The ARP requests are still answered.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$(dirname "$0")/abuse_lib.sh"
 duet_init
 abuse_init

@@ -35,7 +35,7 @@
 #     sum of the pairs' a/b_drop_policed;
 #   - the live call: nothing lost, no SRTP failure, audio check pass.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$DUET_INTEG_DIR/tools/abuse_tools.sh"
 duet_init
 abuse_tools_need

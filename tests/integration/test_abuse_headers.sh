@@ -12,7 +12,7 @@
 # UDP payload byte for byte what A sent (also checked by B's socket). Then
 # again with [media] ttl = 50 and dscp = keep: TTL 50, A's DSCP 10, ECN 0.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$(dirname "$0")/abuse_lib.sh"
 duet_init
 abuse_init

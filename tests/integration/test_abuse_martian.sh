@@ -17,7 +17,7 @@
 # are counted, pins there are rejected, and the allowed exception latches,
 # can be pinned and carries media.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$(dirname "$0")/abuse_lib.sh"
 duet_init
 abuse_init

@@ -17,7 +17,7 @@
 # (not_rtp); an RTCP sender report may latch. X is a raw AF_PACKET sender
 # (raw_send.py), so its SSRC is chosen; A and B are kernel sockets.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$(dirname "$0")/abuse_lib.sh"
 duet_init
 abuse_init

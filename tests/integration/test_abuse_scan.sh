@@ -27,7 +27,7 @@
 # duetd publishes icmp_replies in its counters line (--print-stats-ms), and
 # in the heartbeat when it has the field.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$DUET_INTEG_DIR/tools/abuse_tools.sh"
 duet_init
 abuse_tools_need

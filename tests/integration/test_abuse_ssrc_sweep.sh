@@ -36,7 +36,7 @@
 #     audio check pass; the sweep's streams were removed for it
 #     (srtp_streams_removed).
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 source "$DUET_INTEG_DIR/tools/abuse_tools.sh"
 duet_init
 abuse_tools_need

@@ -7,7 +7,7 @@
 # header checksum and a correct (non-zero) UDP checksum, in both
 # directions, for even and odd payload lengths and near-MTU packets.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 command -v tshark >/dev/null || duet_bail "needs tshark (apt-get install tshark)"
 # A TTL that is neither default nor either sender's; near-MTU packets at

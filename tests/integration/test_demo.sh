@@ -6,7 +6,7 @@
 # leaves no namespace, process or temp dir behind; Ctrl-C (SIGINT) mid-run
 # stops it early, still with a summary and a full teardown.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_need_bins duetd duetctl
 demo=$DUET_SRC_ROOT/tools/demo.sh

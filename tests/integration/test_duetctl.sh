@@ -9,7 +9,7 @@
 # bad keys file named with its line and no key text), exit 1 when Redis is
 # unreachable or refuses the password. Prints TAP.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 
 # duet_init minus the veth topology this test does not need.
 trap duet_on_exit EXIT

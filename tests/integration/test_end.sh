@@ -8,7 +8,7 @@
 # back to the free set, and duet:{R}:ended gets an entry with the reason
 # and the pair's final counters. Traffic keeps an idle_ms pair alive.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_need_bins duetctl
 duet_start_all

@@ -8,7 +8,7 @@
 # count what went through, list every drop reason of duet_drop.def, and
 # never carry a client address. duetd stops cleanly on SIGTERM.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 # 1400-byte datagrams at full speed are not voice: lift the per-leg byte
 # limit (abuse_flood tests the policer).

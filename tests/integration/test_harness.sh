@@ -9,7 +9,7 @@
 # tshark checksum and TTL check (including that it sees a bad checksum),
 # and that teardown leaves nothing behind, even when a test dies.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 command -v tshark >/dev/null || duet_bail "needs tshark (apt-get install tshark)"
 RELAY_ID=harness
@@ -50,7 +50,7 @@ duet_check_eq "duet_ended reads an ended entry by id" "deleted 3" \
 rcli HSET "$(duet_key stats:h1)" state active a_pkts 42 >/dev/null
 duet_check "duet_wait sees a stats field" duet_wait 2 duet_stat_ge h1 a_pkts 42
 duet_check "duet_wait gives up on a field that never comes" \
-	bash -c "! (source '$DUET_INTEG_DIR/lib.sh'; DUET_REDIS_SOCK='$DUET_REDIS_SOCK' RELAY_ID=harness; duet_wait 1 duet_stat_ge h1 a_pkts 43)"
+	bash -c "! (source '$DUET_LAB_DIR/lib.sh'; DUET_REDIS_SOCK='$DUET_REDIS_SOCK' RELAY_ID=harness; duet_wait 1 duet_stat_ge h1 a_pkts 43)"
 
 # --- Redis crash and restart from the AOF --------------------------------------
 duet_pair_put h2 192.0.2.1:20020 198.51.100.1:20021
@@ -114,7 +114,7 @@ duet_check_eq "udp_cksum frames: tshark flags the UDP checksum" 3 "$(awk -F'\t' 
 
 # --- teardown leaves nothing, even when a test bails out ---------------------------
 child=$(DUET_TAP=1 DUET_KEEP=0 bash -c "
-	source '$DUET_INTEG_DIR/lib.sh'
+	source '$DUET_LAB_DIR/lib.sh'
 	duet_init
 	duet_topo_up
 	duet_redis_start

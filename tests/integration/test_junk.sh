@@ -10,7 +10,7 @@
 # well-formed hand-built frame goes through, so the defect frames are
 # known to fail for their defect alone.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_start_all
 

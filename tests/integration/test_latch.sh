@@ -8,7 +8,7 @@
 # talking, and re-latches the leg only after the latched client has been
 # silent for relatch_silence_ms (1000 ms here); the return path follows.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 # A2 is a second host, not the same phone on a new network (udp_peer gives
 # each tag its own SSRC): this test is about the latch and silence rule

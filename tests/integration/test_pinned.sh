@@ -8,7 +8,7 @@
 # (other IP, or same IP and other port) are dropped and counted, even after
 # a long silence. A new put that changes a_src moves the pin.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_start_all relatch_silence_ms=1000
 

@@ -9,7 +9,7 @@
 # dir): duetd does a full resync, drops the pairs Redis no longer has,
 # re-seeds the free set, and forwards a pair created in the new Redis.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_start_all
 

@@ -7,7 +7,7 @@
 # used; a later valid put of the same id replaces the rejection. No client
 # address appears in duetd's log.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_start_all
 

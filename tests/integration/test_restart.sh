@@ -7,7 +7,7 @@
 # configured endpoint that is not allocated. duetd exits 0 on SIGTERM and
 # on SIGINT.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 duet_start_all
 

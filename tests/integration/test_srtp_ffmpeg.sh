@@ -10,7 +10,7 @@
 # Then the same sender with a wrong key: every packet dropped as srtp_auth,
 # nothing reaches B.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 command -v ffmpeg >/dev/null || duet_bail "needs ffmpeg (bash tools/install-deps.sh installs it)"
 # Leg b is pinned and nobody behind it sends first: its next hop is B itself,

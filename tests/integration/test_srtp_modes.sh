@@ -34,7 +34,7 @@
 # connected to their relay endpoints, so nothing else is read;
 # test_forward and test_srtp_attacks check the sources with udp_peer.
 set -u
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
 CALLER=${DUET_CALLER:-$DUET_BUILD_ROOT/app/duet-caller/duet-caller}
 [[ -x $CALLER ]] || duet_bail "duet-caller not built: $CALLER (set DUET_BUILD_ROOT or DUET_CALLER)"

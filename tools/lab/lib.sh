@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 #
-# lib.sh: the integration test harness, sourced by every
-# tests/integration/test_*.sh and by tools/demo.sh. It builds the test
+# lib.sh: the lab: the harness that the integration tests
+# (tests/integration/test_*.sh), the demo (tools/demo.sh) and the control
+# benchmarks (benchmarks/control) all source, so it lives in neither
+# tests/ nor benchmarks/. It builds the test
 # topology (three network namespaces joined by veth pairs), runs a private
 # redis-server and duetd, writes pairs into Redis the way a control plane
 # does, runs udp_peer.py clients, reads duetd's stats back, and tears all
@@ -26,10 +28,11 @@
 
 DUET_SRC_ROOT=${DUET_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 DUET_INTEG_DIR=$DUET_SRC_ROOT/tests/integration
+DUET_LAB_DIR=$DUET_SRC_ROOT/tools/lab
 DUET_BUILD_ROOT=${DUET_BUILD_ROOT:-$DUET_SRC_ROOT/build}
 DUETD=${DUETD:-$DUET_BUILD_ROOT/app/duetd/duetd}
 DUETCTL=${DUETCTL:-$DUET_BUILD_ROOT/app/duetctl/duetctl}
-DUET_UDP_PEER=$DUET_INTEG_DIR/udp_peer.py
+DUET_UDP_PEER=$DUET_LAB_DIR/udp_peer.py
 DUET_EAL_MEM=${DUET_EAL_MEM:---no-huge -m 512}
 # DUET_DETACH=1 starts redis-server, duetd and the clients each in a
 # session of their own (setsid), out of the caller's process group: a
@@ -336,7 +339,7 @@ duet_conf_write() {
 	DUET_STATS_MS=${relay[stats_interval_ms]}
 	DUET_CONF=$DUET_TMP/duetd.conf
 	{
-		echo "; written by tests/integration/lib.sh"
+		echo "; written by tools/lab/lib.sh"
 		echo "[relay]"
 		for k in id workers max_pairs idle_timeout_ms relatch_silence_ms \
 			stats_interval_ms heartbeat_ttl_ms idle_poll_us; do
