@@ -16,6 +16,7 @@
 
 #include "caller.h"
 #include "duet_parse.h"
+#include "duet_secure_zero.h"
 
 #define DEFAULT_DURATION_MS 10000
 #define DEFAULT_TIMEOUT_EXTRA_MS 10000

@@ -53,7 +53,7 @@ caller_parse_addr(const char *s, bool allow_port0, struct sockaddr_storage *out,
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *colon, *port_s;
-	uint64_t port;
+	uint16_t port;
 	size_t hl;
 
 	if (s == NULL)
@@ -92,11 +92,11 @@ caller_parse_addr(const char *s, bool allow_port0, struct sockaddr_storage *out,
 		a4->sin_family = AF_INET;
 		*len = sizeof(*a4);
 	}
-	if (duet_parse_u64(port_s, allow_port0 ? 0 : 1, 65535, &port) != 0) {
+	if (duet_parse_port(port_s, allow_port0 ? DUET_PARSE_PORT_ZERO : 0, &port) != 0) {
 		memset(out, 0, sizeof(*out));
 		return -EINVAL;
 	}
-	caller_addr_set_port(out, (uint16_t)port);
+	caller_addr_set_port(out, port);
 	return 0;
 }
 

@@ -2,9 +2,10 @@
 /*
  * duet-caller's argument parsers: seconds with decimals, IP:PORT socket
  * addresses, and the text form of an address for messages. Whole numbers
- * are lib/addr's duet_parse_u64, shared with duetctl and duetd.
- * Pure functions (no I/O), used by the main thread while reading the
- * command line and Redis replies; unit-tested in tests/unit/rtp.
+ * and ports are lib/util's duet_parse_u64 and duet_parse_port, shared with
+ * duetctl and duetd. Pure functions (no I/O), used by the main thread while
+ * reading the command line and Redis replies; unit-tested in
+ * tests/unit/caller.
  */
 #ifndef CALLER_PARSE_H
 #define CALLER_PARSE_H

@@ -18,6 +18,7 @@
 
 #include "caller.h"
 #include "duet_redis.h"
+#include "duet_secure_zero.h"
 
 struct caller_redis {
 	struct duet_redis r;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "duet_secure_zero.h"
 #include "duetctl.h"
 
 #define KEYS_LINE_MAX 255   /* characters of a line, newline not counted */

@@ -17,6 +17,7 @@
 #include "duet_policy.h"
 #include "duet_record.h"
 #include "duet_sdes.h"
+#include "duet_secure_zero.h"
 #include "duetctl.h"
 
 #define TTL_MAX (10ULL * 365 * 86400) /* ten years: anything longer is a typo */

@@ -22,6 +22,6 @@ duet_start_all "port1.gateway=$DUET_B_IP" stats_interval_ms=1000
 for run in $(seq 1 "$RUNS"); do
 	python3 "$here/create_latency.py" "$DUET_REDIS_SOCK" "$RELAY_ID" "$NS_A" "$NS_B" \
 		"$DUET_A_IP" "$DUET_B_IP" "$DUET_RELAY_IP_A" "$DUET_RELAY_IP_B" "$COUNT" 1000 "$run" \
-		"$src/config/lua" >>"$CSV" || echo "create_latency run $run failed" >&2
+		"$src/lib/contract/lua" >>"$CSV" || echo "create_latency run $run failed" >&2
 done
 duetd_stop TERM

@@ -359,7 +359,7 @@ table_grow(struct bench *b, uint32_t p)
 				    k == DUET_KEY_B_IN)
 					s.key[k] = b->key[k];
 		why[0] = '\0';
-		rc = duet_pair_put(b->pairs, &s, 1, why, sizeof(why));
+		rc = duet_pair_put(b->pairs, &s, 1, NULL, why, sizeof(why));
 		if (rc != 0)
 			die("pair put %s: %d %s", s.id, rc, why);
 	}

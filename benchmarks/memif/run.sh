@@ -28,7 +28,7 @@
 # usage: run.sh BUILD_DIR OUT_DIR quick|full
 #   BUILD_DIR  meson build (release) with app/duetd/duetd and
 #              benchmarks/memif/bench_gen (pairs are made with the control
-#              plane's own config/lua/pair_create.lua, as duetctl does)
+#              plane's own lib/contract/lua/pair_create.lua, as duetctl does)
 #   OUT_DIR    gets memif.csv (benchmark,variant,x,metric,value,unit,run),
 #              memif.log (commands and every tool's output) and a summary
 # Environment: REPS (5 quick, 7 full), PAIRS ("1000" quick, "1 1000 10000"
@@ -234,7 +234,7 @@ testpmd_start() {
 # on IP_B; FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
 pairs_create() {
 	local relay=$1 p=$2 file=$3 sha i
-	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/config/lua/pair_create.lua")")
+	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/lib/contract/lua/pair_create.lua")")
 	for ((i = 1; i <= p; i++)); do
 		echo "EVALSHA $sha 4 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:bm$i duet:{$relay}:events bm$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
 	done | rcli | paste -d' ' - - >"$file"

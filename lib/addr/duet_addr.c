@@ -6,9 +6,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "duet_addr.h"
+#include "duet_parse.h"
 
 int
 duet_addr_parse_ip(const char *s, struct duet_addr *out)
@@ -25,22 +25,6 @@ duet_addr_parse_ip(const char *s, struct duet_addr *out)
 	else
 		return -EINVAL;
 	*out = a;
-	return 0;
-}
-
-static int
-parse_port(const char *s, uint16_t *port_be)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
-		return -EINVAL;
-	*port_be = htons((uint16_t)v);
 	return 0;
 }
 
@@ -78,9 +62,10 @@ duet_addr_parse(const char *s, struct duet_addr *out)
 		return -EINVAL;
 	if (s[0] == '[' && a.family != DUET_AF_INET6)
 		return -EINVAL;
-	if (parse_port(colon + 1, &port) != 0)
+	/* Records that loaded with "0080" keep loading. */
+	if (duet_parse_port(colon + 1, DUET_PARSE_PORT_LEADING_ZEROS, &port) != 0)
 		return -EINVAL;
-	a.port = port;
+	a.port = htons(port);
 	*out = a;
 	return 0;
 }

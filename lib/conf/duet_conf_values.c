@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * duet_conf_values: the parsers of single config values (numbers, lcore
- * lists, the relay id, the Redis address and credentials, service addresses
- * and gateways, descriptor counts, DSCP, CIDR lists). Each takes the raw
+ * lists, the relay id, the Redis address (lib/util's duet_parse_redis_addr,
+ * the grammar --redis shares) and credentials, service addresses and
+ * gateways, descriptor counts, DSCP, CIDR lists). Each takes the raw
  * value with its section and key, and either stores it or refuses it with
  * conf_fail(), so every message names where the value came from. They know
  * nothing of which key uses them: that is the schema's (duet_conf.c).
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "duet_conf_priv.h"
+#include "duet_parse.h"
 
 #define LCORE_LIMIT 1024 /* RTE_MAX_LCORE upper bound; EAL checks the real one */
 
@@ -140,105 +142,24 @@ conf_parse_relay_id(struct conf_ctx *ctx, const char *sec, const char *key, cons
 	return 0;
 }
 
-static bool
-all_digits_and_dots(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!isdigit((unsigned char)*s) && *s != '.')
-			return false;
-	return true;
-}
-
-/* A DNS name, loosely: what getaddrinfo could resolve, no spaces or junk. */
-static bool
-valid_hostname(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
-			return false;
-	return true;
-}
-
-static int
-parse_tcp_port(const char *s, uint16_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* "unix:/path", "a.b.c.d:port", "[v6]:port" or "hostname:port". */
+/* The one Redis address grammar (lib/util), with its reason in the message. */
 int
 conf_parse_redis_address(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 			 struct duet_conf_redis *r)
 {
-	struct duet_addr ip;
-	char host[sizeof(r->host)];
-	const char *colon, *hs;
-	size_t hl;
+	struct duet_redis_addr a;
+	const char *why = NULL;
 
+	_Static_assert(sizeof(r->unix_path) == sizeof(a.unix_path), "unix path sizes differ");
+	_Static_assert(sizeof(r->host) == sizeof(a.host), "host sizes differ");
 	r->unix_path[0] = '\0';
 	r->host[0] = '\0';
 	r->port = 0;
-	if (strncmp(val, "unix:", 5) == 0) {
-		const char *path = val + 5;
-
-		if (path[0] != '/')
-			return conf_fail(ctx, sec, key, val, "unix socket path must be absolute");
-		if (strlen(path) >= sizeof(r->unix_path))
-			return conf_fail(ctx, sec, key, val,
-					 "unix socket path longer than %zu characters",
-					 sizeof(r->unix_path) - 1);
-		strcpy(r->unix_path, path);
-		return 0;
-	}
-	if (val[0] == '[') {
-		const char *close = strchr(val, ']');
-
-		if (close == NULL || close[1] != ':')
-			return conf_fail(ctx, sec, key, val, "expected [IPv6]:port");
-		hs = val + 1;
-		hl = (size_t)(close - hs);
-		colon = close + 1;
-	} else {
-		colon = strrchr(val, ':');
-		if (colon == NULL)
-			return conf_fail(ctx, sec, key, val,
-					 "expected unix:/path, host:port or [IPv6]:port");
-		if (memchr(val, ':', (size_t)(colon - val)) != NULL)
-			return conf_fail(ctx, sec, key, val,
-					 "an IPv6 address needs brackets, e.g. [::1]:6379");
-		hs = val;
-		hl = (size_t)(colon - val);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return conf_fail(ctx, sec, key, val, "host is empty or too long");
-	memcpy(host, hs, hl);
-	host[hl] = '\0';
-	if (val[0] == '[') {
-		if (duet_addr_parse_ip(host, &ip) != 0 || ip.family != DUET_AF_INET6)
-			return conf_fail(ctx, sec, key, val, "not an IPv6 address inside [ ]");
-	} else if (all_digits_and_dots(host)) {
-		if (duet_addr_parse_ip(host, &ip) != 0)
-			return conf_fail(ctx, sec, key, val, "not a valid IPv4 address");
-	} else if (!valid_hostname(host)) {
-		return conf_fail(ctx, sec, key, val, "not a valid host name");
-	}
-	if (parse_tcp_port(colon + 1, &r->port) != 0)
-		return conf_fail(ctx, sec, key, val, "TCP port must be 1..65535");
-	strcpy(r->host, host);
+	if (duet_parse_redis_addr(val, &a, &why) != 0)
+		return conf_fail(ctx, sec, key, val, "%s", why);
+	memcpy(r->unix_path, a.unix_path, sizeof(r->unix_path));
+	memcpy(r->host, a.host, sizeof(r->host));
+	r->port = a.port;
 	return 0;
 }
 

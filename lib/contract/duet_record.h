@@ -3,7 +3,9 @@
  * duet_record: the words of the Redis contract's pair record, in one place
  * for every program that writes or reads one (duetd, duetctl, duet-caller):
  * field names, the security modes and which SRTP key fields each mode
- * takes, the pair-id rule, and the numeric limits of the optional fields.
+ * takes, the pair-id rule, the numeric limits of the optional fields, and
+ * struct duet_pair_spec, a record once validated (duet_contract.h parses
+ * one).
  * Pure C: no DPDK, no hiredis; any thread. docs/redis-contract.md is the
  * prose of the same contract.
  */
@@ -13,6 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "duet_addr.h"
+#include "duet_sdes.h"
 
 /* Field names of a pair hash (duet:{R}:pair:<id>). */
 #define DUET_FIELD_A "a"		/**< relay endpoint of leg a */
@@ -57,6 +62,21 @@ enum duet_pair_key {
 	DUET_KEY_B_IN,	   /**< `b_in`: what client b protects with */
 	DUET_KEY_B_OUT,	   /**< `b_out`: what the relay protects with toward b (rekey) */
 	DUET_KEY_COUNT,
+};
+
+/** A pair as the control plane describes it, after validation. */
+struct duet_pair_spec {
+	char id[DUET_RECORD_ID_MAX + 1]; /**< pair id, [A-Za-z0-9._:-], 1..64 */
+	uint8_t mode;		       /**< enum duet_pair_mode */
+	struct duet_addr ep[2];	       /**< relay endpoints of legs a (0) and b (1) */
+	struct duet_addr pin[2];       /**< pinned client address, or family NONE */
+	uint16_t port_idx[2];	       /**< index of the duet port each endpoint is on */
+	uint32_t idle_ms;	       /**< idle timeout in ms, 0 = never (the contract parser fills in the relay default) */
+	uint64_t expires;	       /**< unix seconds when the pair ends, 0 = never */
+	uint8_t relatch;	       /**< enum duet_relatch (passthrough re-latch policy) */
+	uint32_t max_pps;	       /**< per-leg policer, packets/s, 0 = no packet limit */
+	uint32_t max_kbps;	       /**< per-leg policer, kbit/s of IP packets, 0 = no byte limit */
+	struct duet_sdes key[DUET_KEY_COUNT]; /**< SRTP keys (key_len 0 = none); secret */
 };
 
 /** Mode name ("passthrough", ...), or NULL for an unknown value. */

@@ -585,7 +585,7 @@ rx_update(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
 
 static int
 pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
-	 char *why, size_t whylen)
+	 uint32_t *slot_out, char *why, size_t whylen)
 {
 	char key[DUET_PAIR_ID_MAX];
 	struct duet_pair_crypto *crypto;
@@ -658,6 +658,8 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 		goto err_ep0;
 	c->live = 1;
 	t->n_live++;
+	if (slot_out != NULL)
+		*slot_out = slot;
 	return 0;
 
 err_ep0:
@@ -685,9 +687,33 @@ err_slot:
 	return -ENOSPC;
 }
 
+/* The replace rule: same id, other endpoints or another mode. */
+static bool
+spec_replaces(const struct duet_pair_spec *old, const struct duet_pair_spec *spec)
+{
+	return !duet_addr_equal(&old->ep[0], &spec->ep[0]) ||
+	       !duet_addr_equal(&old->ep[1], &spec->ep[1]) || old->mode != spec->mode;
+}
+
+int
+duet_pair_replaces(const struct duet_pair_table *t, const struct duet_pair_spec *spec)
+{
+	int slot = duet_pair_find(t, spec->id);
+
+	if (slot < 0 || !spec_replaces(&t->ctl[slot].spec, spec))
+		return -ENOENT;
+	return slot;
+}
+
+uint64_t
+duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
+{
+	return __atomic_load_n(&t->legs[2 * slot + (leg & 1)].last_rx_tsc, __ATOMIC_RELAXED);
+}
+
 int
 duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
-	      char *why, size_t whylen)
+	      uint32_t *slot_out, char *why, size_t whylen)
 {
 	struct duet_pair_ctl *c;
 	unsigned int k;
@@ -698,11 +724,10 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 		return rc;
 	slot = duet_pair_find(t, spec->id);
 	if (slot < 0)
-		return pair_add(t, spec, now_ms, why, whylen);
+		return pair_add(t, spec, now_ms, slot_out, why, whylen);
 
 	c = &t->ctl[slot];
-	if (duet_addr_equal(&c->spec.ep[0], &spec->ep[0]) &&
-	    duet_addr_equal(&c->spec.ep[1], &spec->ep[1]) && c->spec.mode == spec->mode) {
+	if (!spec_replaces(&c->spec, spec)) {
 		if (t->crypto[slot] != NULL) {
 			rc = crypto_rotate(t, t->crypto[slot], spec, why, whylen);
 			if (rc != 0)
@@ -715,6 +740,8 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 		}
 		c->spec = *spec;
 		duet_secure_zero(c->spec.key, sizeof(c->spec.key));
+		if (slot_out != NULL)
+			*slot_out = (uint32_t)slot;
 		return 1;
 	}
 	/* Other endpoints or mode: check the new endpoints before letting go of
@@ -738,7 +765,7 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 		return -ENOSPC;
 	}
 	duet_pair_del(t, spec->id, now_ms, NULL);
-	rc = pair_add(t, spec, now_ms, why, whylen);
+	rc = pair_add(t, spec, now_ms, slot_out, why, whylen);
 	return rc == 0 ? 2 : rc;
 }
 

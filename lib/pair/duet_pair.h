@@ -41,20 +41,9 @@
 /** Keep a sender's previous key this long after a rotation (ms). */
 #define DUET_PAIR_KEY_GRACE_MS 10000
 
-/** A pair as the control plane describes it, after validation. */
-struct duet_pair_spec {
-	char id[DUET_PAIR_ID_MAX + 1]; /**< pair id, [A-Za-z0-9._:-], 1..64 */
-	uint8_t mode;		       /**< enum duet_pair_mode */
-	struct duet_addr ep[2];	       /**< relay endpoints of legs a (0) and b (1) */
-	struct duet_addr pin[2];       /**< pinned client address, or family NONE */
-	uint16_t port_idx[2];	       /**< index of the duet port each endpoint is on */
-	uint32_t idle_ms;	       /**< idle timeout in ms, 0 = never (the contract parser fills in the relay default) */
-	uint64_t expires;	       /**< unix seconds when the pair ends, 0 = never */
-	uint8_t relatch;	       /**< enum duet_relatch (passthrough re-latch policy) */
-	uint32_t max_pps;	       /**< per-leg policer, packets/s, 0 = no packet limit */
-	uint32_t max_kbps;	       /**< per-leg policer, kbit/s of IP packets, 0 = no byte limit */
-	struct duet_sdes key[DUET_KEY_COUNT]; /**< SRTP keys (key_len 0 = none); secret */
-};
+/* struct duet_pair_spec, a pair as the control plane describes it, is the
+ * contract's: duet_record.h. */
+
 
 /** Leg state as seen in stats. */
 enum duet_leg_state {
@@ -128,13 +117,28 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
  * with other endpoints or another mode is replaced (old legs deleted, new
  * ones added; latches and counters restart); a replacement that cannot get a
  * slot is refused and the old pair keeps running.
+ * @param slot on success, the pair's slot (may be NULL)
  * @param why on failure, a reason naming what was wrong
  * @return 0 added, 1 updated in place, 2 replaced; -EEXIST an endpoint is used
  *         by another pair; -ENOSPC table full; -EINVAL bad spec; -ENOMEM
  *         no memory for SRTP sessions.
  */
 int duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec,
-		  uint64_t now_ms, char *why, size_t whylen);
+		  uint64_t now_ms, uint32_t *slot, char *why, size_t whylen);
+
+/**
+ * The replace rule of duet_pair_put(), asked beforehand: would putting spec
+ * replace a live pair of the same id (other endpoints or another mode),
+ * ending it? A caller that reports ended pairs reads the old pair's figures
+ * first. @return the slot it would replace, or -ENOENT.
+ */
+int duet_pair_replaces(const struct duet_pair_table *t, const struct duet_pair_spec *spec);
+
+/**
+ * TSC of the last packet a leg accepted from its client (0: none), as the
+ * workers store it (relaxed). For idle timeouts and stats. Control thread.
+ */
+uint64_t duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, unsigned int leg);
 
 /**
  * Delete pair `id`: its endpoints stop matching at once; its slot is reused

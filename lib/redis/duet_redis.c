@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 
 #include "duet_lua.h"
+#include "duet_parse.h"
 #include "duet_redis.h"
 
 /* Used when the target leaves timeout_ms at 0: blocking forever on a dead
@@ -76,104 +76,23 @@ sigpipe_restore(const struct sigpipe_guard *g)
 	errno = saved_errno;
 }
 
-static int
-copy_str(char *dst, size_t len, const char *src, size_t n)
-{
-	if (n >= len)
-		return -ENOSPC;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return 0;
-}
-
-/* A host name or address as typed: printable, no spaces. */
-static int
-check_host(const char *h, size_t n)
-{
-	size_t i;
-
-	if (n == 0)
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (h[i] <= ' ' || h[i] >= 0x7f)
-			return -EINVAL;
-	return 0;
-}
-
-static int
-parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	/* strtoul would accept "+1", " 1" and "0x10"; be strict. */
-	if (s[0] == '\0' || strlen(s) > 5)
-		return -EINVAL;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int
 duet_redis_parse_address(const char *s, char *buf, size_t buflen, struct duet_redis_target *t)
 {
-	const char *host, *colon;
-	size_t hl;
-	uint16_t port;
-	int rc;
+	struct duet_redis_addr a;
+	const char *text;
+	size_t n;
 
-	if (s == NULL || buf == NULL || t == NULL || s[0] == '\0')
+	if (buf == NULL || t == NULL || duet_parse_redis_addr(s, &a, NULL) != 0)
 		return -EINVAL;
-
-	if (strncmp(s, "unix:", 5) == 0 || s[0] == '/') {
-		const char *path = s[0] == '/' ? s : s + 5;
-		size_t pl = strlen(path);
-
-		if (pl == 0 || pl >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return -EINVAL;
-		rc = copy_str(buf, buflen, path, pl);
-		if (rc != 0)
-			return rc;
-		t->unix_path = buf;
-		t->host = NULL;
-		t->port = 0;
-		return 0;
-	}
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -EINVAL;
-		host = s + 1;
-		hl = (size_t)(close - host);
-		colon = close + 1;
-		/* Brackets are only for IPv6 literals. */
-		if (memchr(host, ':', hl) == NULL)
-			return -EINVAL;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL)
-			return -EINVAL;
-		host = s;
-		hl = (size_t)(colon - s);
-		if (memchr(host, ':', hl) != NULL)
-			return -EINVAL; /* an IPv6 literal needs brackets */
-	}
-	if (check_host(host, hl) != 0 || parse_port(colon + 1, &port) != 0)
-		return -EINVAL;
-	rc = copy_str(buf, buflen, host, hl);
-	if (rc != 0)
-		return rc;
-	t->unix_path = NULL;
-	t->host = buf;
-	t->port = port;
+	text = a.unix_path[0] != '\0' ? a.unix_path : a.host;
+	n = strlen(text);
+	if (n >= buflen)
+		return -ENOSPC;
+	memcpy(buf, text, n + 1);
+	t->unix_path = a.unix_path[0] != '\0' ? buf : NULL;
+	t->host = a.unix_path[0] != '\0' ? NULL : buf;
+	t->port = a.port;
 	return 0;
 }
 

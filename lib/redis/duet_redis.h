@@ -58,10 +58,12 @@ struct duet_redis {
 };
 
 /**
- * Parse "unix:/path", "/path", "host:port", "[v6]:port" into a target
- * (pointers into buf, which must outlive the target). Only unix_path, host
- * and port are set; user, password and timeout_ms are left as they were.
- * The port must be 1..65535 in decimal; a unix path must fit sun_path.
+ * Parse a Redis address into a target, with lib/util's duet_parse_redis_addr
+ * (the one grammar of the config's [redis] address and of --redis:
+ * "unix:/path", "/path", "a.b.c.d:port", "[v6]:port", "hostname:port").
+ * unix_path or host point into buf, which must outlive the target. Only
+ * unix_path, host and port are set; user, password and timeout_ms are left
+ * as they were.
  * @return 0 or -EINVAL (-ENOSPC if buf is too small). Any thread.
  */
 int duet_redis_parse_address(const char *s, char *buf, size_t buflen,
@@ -113,7 +115,7 @@ redisReply *duet_redis_get_reply(struct duet_redis *r);
  */
 int duet_redis_load_scripts(struct duet_redis *r);
 
-/** The source text of a contract script (as embedded from config/lua/). */
+/** The source text of a contract script (as embedded from lib/contract/lua/). */
 const char *duet_redis_script_text(enum duet_redis_script s);
 
 /**

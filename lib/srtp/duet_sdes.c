@@ -67,18 +67,6 @@ duet_srtp_suite_parse(const char *name, enum duet_srtp_suite *out)
 }
 
 void
-duet_secure_zero(void *p, size_t len)
-{
-	/* memset at full width; the barrier, which claims to read p, keeps the
-	 * compiler from dropping the stores as dead (glibc's explicit_bzero
-	 * does the same). memset must not be given NULL, even for 0 bytes. */
-	if (p == NULL || len == 0)
-		return;
-	memset(p, 0, len);
-	__asm__ __volatile__("" : : "r"(p) : "memory");
-}
-
-void
 duet_sdes_wipe(struct duet_sdes *k)
 {
 	duet_secure_zero(k, sizeof(*k));

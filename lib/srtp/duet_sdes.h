@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "duet_secure_zero.h" /* lib/util: callers wipe keys and key text with it */
+
 /** The SRTP crypto suites duet speaks. */
 enum duet_srtp_suite {
 	DUET_SRTP_AES_CM_128_HMAC_SHA1_80 = 0,
@@ -76,8 +78,5 @@ int duet_sdes_generate(enum duet_srtp_suite s, struct duet_sdes *out);
 
 /** Overwrite a key so the compiler cannot elide it. */
 void duet_sdes_wipe(struct duet_sdes *k);
-
-/** Overwrite any secret buffer (key text from Redis, argv copies). */
-void duet_secure_zero(void *p, size_t len);
 
 #endif /* DUET_SDES_H */

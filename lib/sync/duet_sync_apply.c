@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet_secure_zero.h"
 #include "duet_sync_priv.h"
 
 #define FIELDS_ON_STACK 32
@@ -67,27 +68,23 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 	struct duet_pair_final fin;
 	struct sync_pair_figures figs;
 	bool replacing = false;
-	int old_slot, slot, rc;
+	int old_slot, rc;
+	uint32_t slot;
 
 	old_slot = duet_pair_find(s->t, id);
-	if (old_slot >= 0) {
-		const struct duet_pair_spec *o = duet_pair_spec_of(s->t, (uint32_t)old_slot);
-
-		/* duet_pair_put replaces a pair whose endpoints or mode change;
-		 * its figures must be taken now for the ended entry. */
-		if (!duet_addr_equal(&o->ep[0], &spec->ep[0]) ||
-		    !duet_addr_equal(&o->ep[1], &spec->ep[1]) || o->mode != spec->mode) {
-			replacing = true;
-			old_spec = *o;
-			sync_pair_figures_read(s, (uint32_t)old_slot, s->now_ms, &figs);
-			memset(&fin, 0, sizeof(fin));
-			fin.leg[0] = figs.leg[0];
-			fin.leg[1] = figs.leg[1];
-			fin.created_ms = duet_pair_created_ms(s->t, (uint32_t)old_slot);
-			fin.ended_ms = s->now_ms;
-		}
+	/* A put that replaces ends the old pair: its figures are taken now,
+	 * for the ended entry (the rule is the pair table's). */
+	if (duet_pair_replaces(s->t, spec) >= 0) {
+		replacing = true;
+		old_spec = *duet_pair_spec_of(s->t, (uint32_t)old_slot);
+		sync_pair_figures_read(s, (uint32_t)old_slot, s->now_ms, &figs);
+		memset(&fin, 0, sizeof(fin));
+		fin.leg[0] = figs.leg[0];
+		fin.leg[1] = figs.leg[1];
+		fin.created_ms = duet_pair_created_ms(s->t, (uint32_t)old_slot);
+		fin.ended_ms = s->now_ms;
 	}
-	rc = duet_pair_put(s->t, spec, s->now_ms, why, sizeof(why));
+	rc = duet_pair_put(s->t, spec, s->now_ms, &slot, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == SYNC_PHASE_LOAD && !s->retry_final &&
 	    s->n_retry < s->capacity) {
 		/* During a load the owner of the endpoint may be a pair that
@@ -102,20 +99,17 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 		reject(s, id, why);
 		return;
 	}
-	slot = duet_pair_find(s->t, id);
-	if (slot < 0)
-		return; /* cannot happen: put succeeded */
 	if (rc == 2 && replacing) {
-		if (old_slot != slot)
+		if ((uint32_t)old_slot != slot)
 			book_reset(s, (uint32_t)old_slot);
 		sync_pair_ended(s, &old_spec, &fin, &figs, "replaced", false);
 	}
 	if (rc == 0 || rc == 2) {
-		book_reset(s, (uint32_t)slot);
-		sync_pair_fresh(s, (uint32_t)slot);
+		book_reset(s, slot);
+		sync_pair_fresh(s, slot);
 		SYNC_LOG(DEBUG, "pair %s %s\n", id, rc == 0 ? "added" : "replaced");
 	}
-	if ((uint32_t)slot < s->capacity)
+	if (slot < s->capacity)
 		s->book[slot].seen_gen = s->load_gen;
 }
 

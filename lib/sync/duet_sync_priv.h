@@ -196,7 +196,7 @@ reply_cstr(const redisReply *r)
 static inline uint64_t
 sync_leg_last_rx_tsc(const struct duet_sync *s, uint32_t slot, unsigned int k)
 {
-	return __atomic_load_n(&duet_pair_leg(s->t, slot, k)->last_rx_tsc, __ATOMIC_RELAXED);
+	return duet_pair_last_rx_tsc(s->t, slot, k);
 }
 
 /* Reconnects so far: connections after the first. */

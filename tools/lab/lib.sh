@@ -22,8 +22,8 @@
 #
 # Tests print TAP (ok / not ok lines, plan at the end); meson runs them with
 # protocol 'tap'. Environment: DUET_BUILD_ROOT (meson build dir, for the
-# binaries), DUETD and DUETCTL (explicit binaries), DUET_KEEP=1 (keep the
-# temp dir with logs), DUET_EAL_MEM (EAL memory options, default
+# binaries), DUETD, DUETCTL and DUET_CALLER (explicit binaries), DUET_KEEP=1
+# (keep the temp dir with logs), DUET_EAL_MEM (EAL memory options, default
 # "--no-huge -m 512").
 
 DUET_SRC_ROOT=${DUET_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -32,6 +32,7 @@ DUET_LAB_DIR=$DUET_SRC_ROOT/tools/lab
 DUET_BUILD_ROOT=${DUET_BUILD_ROOT:-$DUET_SRC_ROOT/build}
 DUETD=${DUETD:-$DUET_BUILD_ROOT/app/duetd/duetd}
 DUETCTL=${DUETCTL:-$DUET_BUILD_ROOT/app/duetctl/duetctl}
+DUET_CALLER=${DUET_CALLER:-$DUET_BUILD_ROOT/app/duet-caller/duet-caller}
 DUET_UDP_PEER=$DUET_LAB_DIR/udp_peer.py
 DUET_EAL_MEM=${DUET_EAL_MEM:---no-huge -m 512}
 # DUET_DETACH=1 starts redis-server, duetd and the clients each in a
@@ -129,6 +130,24 @@ duet_check_match() {
 	return 1
 }
 
+# duet_check_report DESC NAME EXPR: pass when the Python expression EXPR
+# over the JSON report j ($DUET_TMP/NAME.json, or a path) is true. The
+# module json is at hand, to compare with a second report.
+duet_check_report() {
+	local desc=$1 f=$2 expr=$3 out
+	[[ -f $f ]] || f=$DUET_TMP/$2.json
+	if out=$(python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2], {"json": json, "j": j}) else 1)
+' "$f" "$expr" 2>&1); then
+		duet_ok "$desc"
+		return 0
+	fi
+	duet_not_ok "$desc" "false over $f: $expr${out:+$'\n'$out}"
+	return 1
+}
+
 # duet_require DESC CMD...: like duet_check, but the test stops on failure.
 duet_require() {
 	duet_check "$@" || duet_bail "required step failed: $1"
@@ -162,13 +181,16 @@ duet_init() {
 	DUET_TMP=$(mktemp -d /tmp/duet-it.XXXXXX) || duet_bail "cannot make a temp dir"
 }
 
-# duet_need_bins [duetd] [duetctl]: the binaries under test must exist.
+# duet_need_bins [duetd] [duetctl] [duet-caller]: the binaries under test
+# must exist.
 duet_need_bins() {
 	local b
 	for b in "$@"; do
 		case $b in
 		duetd) [[ -x $DUETD ]] || duet_bail "duetd not built: $DUETD (set DUET_BUILD_ROOT or DUETD)" ;;
 		duetctl) [[ -x $DUETCTL ]] || duet_bail "duetctl not built: $DUETCTL (set DUET_BUILD_ROOT or DUETCTL)" ;;
+		duet-caller) [[ -x $DUET_CALLER ]] ||
+			duet_bail "duet-caller not built: $DUET_CALLER (set DUET_BUILD_ROOT or DUET_CALLER)" ;;
 		esac
 	done
 }
@@ -234,29 +256,46 @@ duet_teardown() {
 	fi
 }
 
-# duet_topo_up: namespaces, veths and addresses. Sets DUET_P, NS_*, IF_*.
-duet_topo_up() {
-	local i ns
+# duet_prefix_pick: set DUET_P to a short prefix that no namespace on the
+# host starts with yet, so runs can go side by side.
+duet_prefix_pick() {
+	local i
 	for ((i = 0; i < 50; i++)); do
 		DUET_P=$(printf 'd%04x' $(((RANDOM ^ ($$ << 3) ^ (i << 11)) & 0xffff)))
 		ip netns list | grep -q "^$DUET_P-" || break
 	done
-	NS_R=$DUET_P-relay NS_A=$DUET_P-a NS_B=$DUET_P-b
-	IF_R0=${DUET_P}r0 IF_R1=${DUET_P}r1 IF_A=${DUET_P}a0 IF_B=${DUET_P}b0
-	RELAY_ID=${RELAY_ID:-it_$DUET_P}
-	for ns in "$NS_R" "$NS_A" "$NS_B"; do
+}
+
+# duet_netns_add NS...: namespaces with lo up, deleted by the EXIT trap.
+# IPv6 is off before any veth exists, so no link-local address, router
+# solicitation or MLD report ever reaches duetd or a client.
+duet_netns_add() {
+	local ns
+	for ns in "$@"; do
 		ip netns add "$ns" || duet_bail "cannot create netns $ns"
 		DUET_NETNS+=("$ns")
 		ip -n "$ns" link set lo up
-		# IPv6 off before the veths exist, so no link-local address,
-		# router solicitation or MLD report ever reaches duetd.
 		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1 >/dev/null
 	done
-	ip link add "$IF_R0" netns "$NS_R" type veth peer name "$IF_A" netns "$NS_A" ||
-		duet_bail "cannot create veth $IF_R0/$IF_A"
-	ip link add "$IF_R1" netns "$NS_R" type veth peer name "$IF_B" netns "$NS_B" ||
-		duet_bail "cannot create veth $IF_R1/$IF_B"
+}
+
+# duet_veth_add IF1 NS1 IF2 NS2: a veth pair, IF1 in NS1 and IF2 in NS2
+# (both down, no address).
+duet_veth_add() {
+	ip link add "$1" netns "$2" type veth peer name "$3" netns "$4" ||
+		duet_bail "cannot create veth $1/$3"
+}
+
+# duet_topo_up: namespaces, veths and addresses. Sets DUET_P, NS_*, IF_*.
+duet_topo_up() {
+	duet_prefix_pick
+	NS_R=$DUET_P-relay NS_A=$DUET_P-a NS_B=$DUET_P-b
+	IF_R0=${DUET_P}r0 IF_R1=${DUET_P}r1 IF_A=${DUET_P}a0 IF_B=${DUET_P}b0
+	RELAY_ID=${RELAY_ID:-it_$DUET_P}
+	duet_netns_add "$NS_R" "$NS_A" "$NS_B"
+	duet_veth_add "$IF_R0" "$NS_R" "$IF_A" "$NS_A"
+	duet_veth_add "$IF_R1" "$NS_R" "$IF_B" "$NS_B"
 	ip -n "$NS_A" addr add "$DUET_A_IP/24" dev "$IF_A"
 	ip -n "$NS_A" addr add "$DUET_A_IP2/24" dev "$IF_A"
 	ip -n "$NS_B" addr add "$DUET_B_IP/24" dev "$IF_B"

@@ -2,7 +2,7 @@
 /*
  * Unit tests of app/duet-caller/caller_parse.c: the seconds and address
  * parsers behind duet-caller's options. Whole numbers are duet_parse_u64,
- * tested in tests/unit/addr/test_duet_parse.c.
+ * tested in tests/unit/util/test_duet_parse.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -135,7 +135,7 @@ static int
 put(const struct duet_pair_spec *s, char *why)
 {
 	why[0] = '\0';
-	return duet_pair_put(t, s, 1000, why, DUET_PAIR_REASON_MAX);
+	return duet_pair_put(t, s, 1000, NULL, why, DUET_PAIR_REASON_MAX);
 }
 
 static void
@@ -546,7 +546,7 @@ Test(pair, delete_returns_final_counters_and_forgets_the_pair)
 	uint32_t slot;
 
 	make_table(4, 2);
-	cr_assert_eq(duet_pair_put(t, &s, 1234, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(duet_pair_put(t, &s, 1234, NULL, why, sizeof(why)), 0, "%s", why);
 	slot = (uint32_t)duet_pair_find(t, "call");
 	duet_pair_counters_at(t, 0, 2 * slot)->pkts = 10;
 	duet_pair_counters_at(t, 0, 2 * slot)->bytes = 1600;
@@ -574,7 +574,7 @@ Test(pair, delete_returns_final_counters_and_forgets_the_pair)
 	cr_assert_eq(duet_pair_del(t, "never", 6000, NULL), -ENOENT);
 
 	/* The same id can come back, with fresh figures. */
-	cr_assert_eq(duet_pair_put(t, &s, 7000, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(duet_pair_put(t, &s, 7000, NULL, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(duet_pair_del(t, "call", 8000, &fin), 0);
 	cr_assert_eq(fin.leg[0].pkts, 0);
 	cr_assert_eq(fin.created_ms, 7000);

@@ -4,10 +4,10 @@
  * (pure), then connection, AUTH and the three contract Lua scripts against
  * a real redis-server that each test starts on a unix socket in its own
  * temporary directory and always stops (the .fini hook, plus
- * PR_SET_PDEATHSIG in case the test process dies outright).
+ * PR_SET_PDEATHSIG in case the test process dies outright): the fixture
+ * in tests/unit/redis_server.c.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "duet_redis.h"
+#include "../redis_server.h"
 
 #define RELAY "t1"
 #define MAXLEN "1000"
@@ -182,79 +182,13 @@ Test(redis, silent_server_times_out)
 /* ---------------------------------------------------------------------- */
 /* A private redis-server per test                                        */
 
-static struct {
-	pid_t pid;
-	char dir[64];
-	char sock[128];
-	char log[128];
-} srv;
+static struct test_redis_server srv;
 
 static void
 start_redis_with(const char *const *extra)
 {
-	const char *argv[32];
-	struct timespec ts = {0, 10 * 1000 * 1000};
-	int i = 0, k, status;
-
-	snprintf(srv.dir, sizeof(srv.dir), "/tmp/duet-redis-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(srv.dir));
-	snprintf(srv.sock, sizeof(srv.sock), "%s/redis.sock", srv.dir);
-	snprintf(srv.log, sizeof(srv.log), "%s/redis.log", srv.dir);
-	argv[i++] = "redis-server";
-	argv[i++] = "--port";
-	argv[i++] = "0";
-	argv[i++] = "--unixsocket";
-	argv[i++] = srv.sock;
-	argv[i++] = "--save";
-	argv[i++] = "";
-	argv[i++] = "--appendonly";
-	argv[i++] = "no";
-	argv[i++] = "--daemonize";
-	argv[i++] = "no";
-	argv[i++] = "--dir";
-	argv[i++] = srv.dir;
-	for (k = 0; extra != NULL && extra[k] != NULL && i < 31; k++)
-		argv[i++] = extra[k];
-	argv[i] = NULL;
-
-	srv.pid = fork();
-	cr_assert_neq(srv.pid, -1);
-	if (srv.pid == 0) {
-		FILE *log = fopen(srv.log, "w");
-
-		/* If the test process dies without .fini, take redis along. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (log != NULL) {
-			dup2(fileno(log), 1);
-			dup2(fileno(log), 2);
-		}
-		execvp("redis-server", (char *const *)argv);
-		_exit(127);
-	}
-	/* Ready when the socket accepts a PING; give it up to 5 s. */
-	for (k = 0; k < 500; k++) {
-		redisContext *c = redisConnectUnix(srv.sock);
-
-		if (c != NULL && c->err == 0) {
-			redisReply *rep = redisCommand(c, "PING");
-			bool ok = rep != NULL;
-
-			freeReplyObject(rep);
-			redisFree(c);
-			if (ok)
-				return;
-		} else if (c != NULL) {
-			redisFree(c);
-		}
-		if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
-			srv.pid = 0;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-				cr_skip_test("redis-server is not installed");
-			cr_assert_fail("redis-server exited early, see %s", srv.log);
-		}
-		nanosleep(&ts, NULL);
-	}
-	cr_assert_fail("redis-server did not come up on %s", srv.sock);
+	test_redis_server_init(&srv, "redis-test");
+	test_redis_server_start(&srv, extra);
 }
 
 static void
@@ -274,27 +208,7 @@ start_redis_auth(void)
 static void
 stop_redis(void)
 {
-	struct dirent *e;
-	DIR *d;
-
-	if (srv.pid > 0) {
-		kill(srv.pid, SIGKILL);
-		waitpid(srv.pid, NULL, 0);
-		srv.pid = 0;
-	}
-	if (srv.dir[0] == '\0')
-		return;
-	d = opendir(srv.dir);
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			unlinkat(dirfd(d), e->d_name, 0);
-		}
-		closedir(d);
-	}
-	rmdir(srv.dir);
-	srv.dir[0] = '\0';
+	test_redis_server_destroy(&srv);
 }
 
 static void
@@ -511,9 +425,7 @@ Test(redis, lost_connection_closes_context, .init = start_redis, .fini = stop_re
 	const char *argv[1] = {"PING"};
 
 	connect_live(&r);
-	kill(srv.pid, SIGKILL);
-	waitpid(srv.pid, NULL, 0);
-	srv.pid = 0;
+	test_redis_server_stop(&srv, SIGKILL);
 	cr_assert_null(duet_redis_command(&r, 1, argv, NULL));
 	cr_assert_null(r.ctx, "context must be dropped after a transport error");
 	cr_assert_eq(r.err, -EIO);

@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,17 +31,13 @@
 #include "duet_sync.h"
 #include "duet_sync_priv.h"
 #include "../eal_rundir.h"
+#include "../redis_server.h"
 
 #define R "duet:{t1}:"
 #define PIN_A "203.0.113.77"
 #define LATCH_B "198.51.100.55"
 
-static struct {
-	pid_t pid;
-	char dir[64];
-	char sock[96];
-	char log[128];
-} srv;
+static struct test_redis_server srv;
 
 static struct duet_conf conf;
 static struct duet_pair_table *t;
@@ -71,67 +65,28 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* ---- redis-server ---- */
+/* ---- redis-server (tests/unit/redis_server.c) ---- */
 
+/* AOF on and fsync'ed on every write, so a restart finds the data. The
+ * test's control-plane connection cp follows the server. */
 static void
 redis_start(void)
 {
-	const char *argv[] = {"redis-server", "--port", "0", "--unixsocket", srv.sock,
-			      "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-			      "--daemonize", "no", "--dir", srv.dir, NULL};
-	struct timespec ts = {0, 10 * 1000 * 1000};
-	int k, status;
+	static const char *const aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
 
-	srv.pid = fork();
-	cr_assert_neq(srv.pid, -1);
-	if (srv.pid == 0) {
-		FILE *log = fopen(srv.log, "a");
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (log != NULL) {
-			dup2(fileno(log), 1);
-			dup2(fileno(log), 2);
-		}
-		execvp("redis-server", (char *const *)argv);
-		_exit(127);
-	}
-	for (k = 0; k < 500; k++) {
-		redisContext *c = redisConnectUnix(srv.sock);
-
-		if (c != NULL && c->err == 0) {
-			redisReply *rep = redisCommand(c, "PING");
-			int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
-
-			freeReplyObject(rep);
-			if (ok) {
-				redisFree(cp);
-				cp = c;
-				return;
-			}
-		}
-		redisFree(c);
-		if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
-			srv.pid = 0;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-				cr_skip_test("redis-server is not installed");
-			cr_assert_fail("redis-server exited early, see %s", srv.log);
-		}
-		nanosleep(&ts, NULL);
-	}
-	cr_assert_fail("redis-server did not come up on %s", srv.sock);
+	test_redis_server_start(&srv, aof);
+	redisFree(cp);
+	cp = redisConnectUnix(srv.sock);
+	cr_assert(cp != NULL && cp->err == 0, "cannot connect to %s", srv.sock);
 }
 
 /* SIGTERM: Redis writes its AOF and exits, as in a planned restart. */
 static void
 redis_stop(void)
 {
-	int status;
-
 	if (srv.pid <= 0)
 		return;
-	kill(srv.pid, SIGTERM);
-	waitpid(srv.pid, &status, 0);
-	srv.pid = 0;
+	test_redis_server_stop(&srv, SIGTERM);
 	redisFree(cp);
 	cp = NULL;
 }
@@ -149,10 +104,7 @@ setup(void)
 			"--log-level", "duet.sync:debug", "--lcores", "0@(0-1)", NULL};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
-	snprintf(srv.dir, sizeof(srv.dir), "/tmp/duet-sync-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(srv.dir));
-	snprintf(srv.sock, sizeof(srv.sock), "%s/redis.sock", srv.dir);
-	snprintf(srv.log, sizeof(srv.log), "%s/redis.log", srv.dir);
+	test_redis_server_init(&srv, "sync-test");
 	snprintf(log_path, sizeof(log_path), "%s/duet.log", srv.dir);
 
 	snprintf(prefix, sizeof(prefix), "synctest_%ld", (long)getpid());
@@ -189,11 +141,7 @@ teardown(void)
 {
 	duet_sync_destroy(s);
 	s = NULL;
-	if (srv.pid > 0) {
-		kill(srv.pid, SIGKILL);
-		waitpid(srv.pid, NULL, 0);
-		srv.pid = 0;
-	}
+	test_redis_server_stop(&srv, SIGKILL);
 	redisFree(cp);
 	cp = NULL;
 	duet_pair_table_free(t);
@@ -215,13 +163,7 @@ teardown(void)
 	if (logf != NULL)
 		fclose(logf);
 	logf = NULL;
-	if (srv.dir[0] != '\0') {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", srv.dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", srv.dir);
-	}
+	test_redis_server_destroy(&srv);
 	rte_eal_cleanup();
 }
 

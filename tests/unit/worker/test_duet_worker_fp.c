@@ -1038,7 +1038,7 @@ put_policy_pair(uint8_t relatch, uint32_t max_pps, uint32_t max_kbps)
 	s.relatch = relatch;
 	s.max_pps = max_pps;
 	s.max_kbps = max_kbps;
-	cr_assert_eq(duet_pair_put(H.pairs, &s, 1, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(duet_pair_put(H.pairs, &s, 1, NULL, why, sizeof(why)), 0, "%s", why);
 	return duet_pair_find(H.pairs, "p1");
 }
 

@@ -248,7 +248,7 @@ call_reput(const struct call *c)
 
 	pair_spec(&s, "p1", c->mode, EP_A_PORT, EP_B_PORT);
 	pair_spec_keys(&s, c->mode, c->key);
-	rc = duet_pair_put(H.pairs, &s, 2, why, sizeof(why));
+	rc = duet_pair_put(H.pairs, &s, 2, NULL, why, sizeof(why));
 	duet_secure_zero(s.key, sizeof(s.key));
 	cr_assert_geq(rc, 0, "re-put: %d %s", rc, why);
 	return rc;

@@ -278,7 +278,7 @@ put_pair(const char *id, uint16_t ep_a_port, uint16_t ep_b_port, const struct ep
 	if (pin_b != NULL)
 		duet_addr_set4(&s.pin[1], htonl(pin_b->ip), htons(pin_b->port));
 	why[0] = '\0';
-	rc = duet_pair_put(H.pairs, &s, 1, why, sizeof(why));
+	rc = duet_pair_put(H.pairs, &s, 1, NULL, why, sizeof(why));
 	cr_assert_eq(rc, 0, "pair put %s: %d %s", id, rc, why);
 	rc = duet_pair_find(H.pairs, id);
 	cr_assert_geq(rc, 0);
@@ -313,7 +313,7 @@ put_keyed_pair(const char *id, uint8_t mode, const struct duet_sdes *key)
 	pair_spec(&s, id, mode, EP_A_PORT, EP_B_PORT);
 	pair_spec_keys(&s, mode, key);
 	why[0] = '\0';
-	rc = duet_pair_put(H.pairs, &s, 1, why, sizeof(why));
+	rc = duet_pair_put(H.pairs, &s, 1, NULL, why, sizeof(why));
 	duet_secure_zero(s.key, sizeof(s.key));
 	cr_assert_eq(rc, 0, "pair put %s (%s): %d %s", id, duet_mode_name(mode), rc, why);
 	rc = duet_pair_find(H.pairs, id);

@@ -110,9 +110,9 @@ duet_contract_check_id(const char *id, char *why, size_t whylen)
 	for (i = 0; id[i] != '\0'; i++) {
 		bool ok = duet_record_id_char(id[i]);
 
-		if (i >= DUET_PAIR_ID_MAX)
+		if (i >= DUET_RECORD_ID_MAX)
 			return refuse(why, whylen, "pair id '%s' longer than %u characters",
-				      duet_contract_quote(id, q, sizeof(q)), DUET_PAIR_ID_MAX);
+				      duet_contract_quote(id, q, sizeof(q)), DUET_RECORD_ID_MAX);
 		if (!ok)
 			return refuse(why, whylen,
 				      "pair id '%s' has a character outside [A-Za-z0-9._:-] at "

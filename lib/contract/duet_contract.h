@@ -6,7 +6,9 @@
  * with a reason that names the field and what is wrong. The events stream's
  * entries and ids are parsed here too. Everything is pure C with no hiredis
  * and no EAL, so it is unit tested and fuzzed directly; duet_sync (control
- * thread) is the only caller inside duetd.
+ * thread) is the only caller inside duetd. The words it checks against are
+ * duet_record.h's; the Lua scripts beside it (lua/) are the contract's
+ * writers.
  *
  * Reasons never contain a client address: they go to the log and to the
  * pair's stats hash, and neither may hold one (docs/redis-contract.md).
@@ -19,7 +21,6 @@
 #include <stdint.h>
 
 #include "duet_conf.h"
-#include "duet_pair.h"
 #include "duet_record.h"
 
 /** Size of a reason buffer that holds every message of this module. */
@@ -56,7 +57,7 @@ struct duet_contract_stream_id {
 };
 
 /**
- * Check a pair id: 1..DUET_PAIR_ID_MAX characters of [A-Za-z0-9._:-].
+ * Check a pair id: 1..DUET_RECORD_ID_MAX characters of [A-Za-z0-9._:-].
  * @param why on failure, what is wrong with it (may be NULL)
  * @return 0 or -EINVAL. Any thread.
  */
@@ -89,7 +90,7 @@ int duet_contract_parse_pair(const char *id, const struct duet_contract_field *f
 
 /**
  * Parse an events stream entry: fields `op` (put | del) and `id`.
- * @param id out, DUET_PAIR_ID_MAX + 1 bytes
+ * @param id out, DUET_RECORD_ID_MAX + 1 bytes
  * @return 0, or -EINVAL with why set (unknown op, missing or invalid id).
  */
 int duet_contract_parse_event(const struct duet_contract_field *fields, size_t n,

@@ -301,7 +301,7 @@ Test(contract, field_names_are_case_sensitive)
 
 Test(contract, ids)
 {
-	char long_id[DUET_PAIR_ID_MAX + 2];
+	char long_id[DUET_RECORD_ID_MAX + 2];
 	struct duet_contract_field f[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:20001"),
 					  F("mode", "passthrough")};
 
@@ -310,7 +310,7 @@ Test(contract, ids)
 	/* The id is cut to 48 characters in the reason. */
 	refused_with(long_id, f, N(f),
 		     "pair id '" X16 X16 X16 "...' longer than 64 characters");
-	long_id[DUET_PAIR_ID_MAX] = '\0';
+	long_id[DUET_RECORD_ID_MAX] = '\0';
 	cr_assert_eq(parse(long_id, f, N(f)), 0, "64 characters is allowed: %s", why);
 	cr_assert_str_eq(spec.id, long_id);
 	refused_with("", f, N(f), "pair id is empty");
@@ -381,7 +381,7 @@ Test(contract, events)
 	struct duet_contract_field bad_id[] = {F("op", "del"), F("id", "a b")};
 	struct duet_contract_field no_op[] = {F("id", "x")};
 	enum duet_contract_op op;
-	char id[DUET_PAIR_ID_MAX + 1];
+	char id[DUET_RECORD_ID_MAX + 1];
 
 	cr_assert_eq(duet_contract_parse_event(put, N(put), &op, id, why, sizeof(why)), 0);
 	cr_assert_eq(op, DUET_CONTRACT_OP_PUT);
