@@ -17,16 +17,17 @@
 #include "duet_pkt.h"
 #include "duet_pkt_fp.h"
 
-#define ETHERTYPE_OFF 12
-#define ETHERTYPE_IPV4 RTE_BE16(0x0800)
-#define ETHERTYPE_ARP RTE_BE16(0x0806)
-#define ETHERTYPE_IPV6 RTE_BE16(0x86dd)
-#define ETHERTYPE_VLAN RTE_BE16(0x8100)	 /* 802.1Q */
-#define ETHERTYPE_QINQ RTE_BE16(0x88a8)	 /* 802.1ad service tag */
+/* Ethertypes and ARP values from DPDK's headers, in network order. */
+#define ETHERTYPE_OFF offsetof(struct rte_ether_hdr, ether_type)
+#define ETHERTYPE_IPV4 RTE_BE16(RTE_ETHER_TYPE_IPV4)
+#define ETHERTYPE_ARP RTE_BE16(RTE_ETHER_TYPE_ARP)
+#define ETHERTYPE_IPV6 RTE_BE16(RTE_ETHER_TYPE_IPV6)
+#define ETHERTYPE_VLAN RTE_BE16(RTE_ETHER_TYPE_VLAN) /* 802.1Q */
+#define ETHERTYPE_QINQ RTE_BE16(RTE_ETHER_TYPE_QINQ) /* 802.1ad service tag */
 
-#define ARP_HTYPE_ETHER RTE_BE16(1)
-#define ARP_OP_REQUEST 1
-#define ARP_OP_REPLY 2
+#define ARP_HTYPE_ETHER RTE_BE16(RTE_ARP_HRD_ETHER)
+#define ARP_OP_REQUEST RTE_ARP_OP_REQUEST
+#define ARP_OP_REPLY RTE_ARP_OP_REPLY
 
 #define IP4_HLEN_MIN 20
 #define IP4_TOTAL_OFF 2

@@ -3,8 +3,9 @@
  * duet_pkt: Ethernet / VLAN / ARP / IPv4 / IPv6 / UDP / ICMP parsing over
  * plain bytes. Parsers take (const uint8_t *p, size_t len, out) and return 0
  * or a negative errno; on failure out->drop names the drop reason, so a
- * worker counts it and tests and fuzzers need no EAL. Called on worker
- * lcores (inline, through duet_pkt_fp.h) and in tests.
+ * worker counts it and tests and fuzzers need no EAL. The parser is an
+ * ordinary function (duet_pkt.c), called on worker lcores for every frame
+ * and in tests; the rewrites that follow it are inline in duet_pkt_fp.h.
  */
 #ifndef DUET_PKT_H
 #define DUET_PKT_H

@@ -18,24 +18,31 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
 #include "duet_pkt.h"
 
-/* Offsets inside the headers the rewrites touch. */
-#define DUET_PKT_ETH_HLEN 14	 /**< Ethernet II header, no tag */
-#define DUET_PKT_ARP_LEN 28	 /**< ARP body for Ethernet/IPv4 */
-#define DUET_PKT_IP4_TTL 8	 /**< IPv4: TTL byte */
-#define DUET_PKT_IP4_CKSUM 10	 /**< IPv4: header checksum */
-#define DUET_PKT_IP4_SRC 12	 /**< IPv4: source address */
-#define DUET_PKT_IP4_DST 16	 /**< IPv4: destination address */
-#define DUET_PKT_IP4_TOTLEN 2	 /**< IPv4: total length */
-#define DUET_PKT_UDP_LEN 4	 /**< UDP: length */
-#define DUET_PKT_UDP_CKSUM 6	 /**< UDP: checksum */
-#define DUET_PKT_ICMP_CKSUM 2	 /**< ICMP: checksum */
-#define DUET_PKT_ARP_OP 6	 /**< ARP: operation */
-#define DUET_PKT_ARP_SHA 8	 /**< ARP: sender hardware address */
-#define DUET_PKT_ARP_SPA 14	 /**< ARP: sender protocol address */
-#define DUET_PKT_ARP_THA 18	 /**< ARP: target hardware address */
-#define DUET_PKT_ARP_TPA 24	 /**< ARP: target protocol address */
+/* Offsets inside the headers the rewrites touch, from DPDK's own header
+ * structs (header-only use: no DPDK library is linked for this). */
+#define DUET_PKT_ETH_HLEN RTE_ETHER_HDR_LEN /**< Ethernet II header, no tag */
+#define DUET_PKT_ARP_LEN sizeof(struct rte_arp_hdr) /**< ARP body for Ethernet/IPv4 */
+#define DUET_PKT_IP4_TTL offsetof(struct rte_ipv4_hdr, time_to_live) /**< IPv4: TTL */
+#define DUET_PKT_IP4_CKSUM offsetof(struct rte_ipv4_hdr, hdr_checksum) /**< IPv4: checksum */
+#define DUET_PKT_IP4_SRC offsetof(struct rte_ipv4_hdr, src_addr) /**< IPv4: source */
+#define DUET_PKT_IP4_DST offsetof(struct rte_ipv4_hdr, dst_addr) /**< IPv4: destination */
+#define DUET_PKT_IP4_TOTLEN offsetof(struct rte_ipv4_hdr, total_length) /**< IPv4: length */
+#define DUET_PKT_UDP_LEN offsetof(struct rte_udp_hdr, dgram_len) /**< UDP: length */
+#define DUET_PKT_UDP_CKSUM offsetof(struct rte_udp_hdr, dgram_cksum) /**< UDP: checksum */
+#define DUET_PKT_ICMP_CKSUM offsetof(struct rte_icmp_hdr, icmp_cksum) /**< ICMP: checksum */
+#define DUET_PKT_ARP_OP offsetof(struct rte_arp_hdr, arp_opcode) /**< ARP: operation */
+#define DUET_PKT_ARP_SHA offsetof(struct rte_arp_hdr, arp_data.arp_sha) /**< ARP: sender MAC */
+#define DUET_PKT_ARP_SPA offsetof(struct rte_arp_hdr, arp_data.arp_sip) /**< ARP: sender IP */
+#define DUET_PKT_ARP_THA offsetof(struct rte_arp_hdr, arp_data.arp_tha) /**< ARP: target MAC */
+#define DUET_PKT_ARP_TPA offsetof(struct rte_arp_hdr, arp_data.arp_tip) /**< ARP: target IP */
 #define DUET_PKT_REPLY_TTL 64	 /**< TTL of frames duet originates */
 
 /** Load a 16-bit word in host order from any address. */
@@ -120,7 +127,7 @@ struct duet_pkt_egress {
 };
 
 /** IPv4 flags and fragment offset of relayed packets: DF, offset 0. */
-#define DUET_PKT_IP4_DF 0x4000u
+#define DUET_PKT_IP4_DF RTE_IPV4_HDR_DF_FLAG
 
 /**
  * Rewrite a parsed IPv4/UDP frame to leave from relay endpoint `from`
