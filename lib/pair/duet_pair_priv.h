@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What duet_pair.c (slots, hashes, RCU) and duet_pair_crypto.c (a keyed
+ * pair's SRTP sessions) share inside lib/pair. Control thread only.
+ */
+#ifndef DUET_PAIR_PRIV_H
+#define DUET_PAIR_PRIV_H
+
+#include <stddef.h>
+
+#include "duet_pair.h"
+#include "duet_pair_fp.h"
+
+/* Control-only state of one pair slot. */
+struct duet_pair_ctl {
+	struct duet_pair_spec spec;
+	uint64_t created_ms;
+	uint8_t live;
+};
+
+/* Sessions taken out of service, waiting for a grace period. */
+struct duet_pair_retire *pair_retire_new(void);
+void pair_retire_free(struct duet_pair_retire *r);
+/* Free retired sessions whose grace period has passed. */
+void pair_retire_reclaim(struct duet_pair_table *t);
+
+/* A keyed pair's SRTP state for spec (NULL for passthrough), or -errno
+ * with why set. */
+int pair_crypto_new(const struct duet_pair_table *t, const struct duet_pair_spec *spec,
+		    struct duet_pair_crypto **out, char *why, size_t whylen);
+/* Free a pair's SRTP state (no worker can reach it any more). */
+void pair_crypto_free(struct duet_pair_crypto *c);
+/* Switch a live pair to spec's keys in place, the previous sender keys
+ * kept for DUET_PAIR_KEY_GRACE_MS. @return 0 or -errno with why set. */
+int pair_crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
+		       const struct duet_pair_spec *spec, char *why, size_t whylen);
+
+#endif /* DUET_PAIR_PRIV_H */
