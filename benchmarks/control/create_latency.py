@@ -14,6 +14,7 @@ usage: create_latency.py SOCK RELAY NS_A NS_B A_IP B_IP RELAY_IP_A RELAY_IP_B
 import ctypes
 import os
 import select
+import struct
 import socket
 import statistics
 import sys
@@ -99,7 +100,10 @@ for i in range(count):
                   pid, 10000, "mode", "passthrough", "a_ip", rip_a, "b_ip", rip_b,
                   "b_src", "%s:41000" % b_ip)
     host, port = a.rsplit(":", 1)
-    probe = pid.encode()
+    # An RTP-looking probe (version 2, PT 111): duetd latches a leg only on
+    # plausible RTP/RTCP.
+    probe = struct.pack("!BBHII", 0x80, 111, i & 0xFFFF, i * 960, 0x5EED0000 | (i & 0xFFFF))
+    probe += pid.encode()
     got = None
     while time.monotonic() - t0 < 0.5:
         sa.sendto(probe, (host, int(port)))

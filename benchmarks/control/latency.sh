@@ -18,7 +18,10 @@ duet_init
 RELAY_ID=bench
 # Leg b is pinned to B's socket; B is port 1's gateway, so its MAC is known
 # from ARP before any packet of a new pair arrives.
-duet_start_all "port1.gateway=$DUET_B_IP" stats_interval_ms=1000
+# Probes every 50 us until the new pair forwards: no per-leg policer and a
+# generous latch budget, so the figure is create-to-forward alone.
+duet_start_all "port1.gateway=$DUET_B_IP" stats_interval_ms=1000 security.max_pps=0 \
+	security.max_kbps=0 security.budget_unlatched_pps=10000000
 for run in $(seq 1 "$RUNS"); do
 	python3 "$here/create_latency.py" "$DUET_REDIS_SOCK" "$RELAY_ID" "$NS_A" "$NS_B" \
 		"$DUET_A_IP" "$DUET_B_IP" "$DUET_RELAY_IP_A" "$DUET_RELAY_IP_B" "$COUNT" 1000 "$run" \

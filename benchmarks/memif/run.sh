@@ -181,6 +181,14 @@ conf_write() {
 		[media]
 		port_min = 20000
 		port_max = $((20000 + ports - 1))
+		ttl = 64
+		[security]
+		; A forwarding benchmark: every leg carries far more than one voice
+		; stream, and the latch round latches every leg at once. The
+		; policer's cost is measured by benchmarks/guard.
+		max_pps = 0
+		max_kbps = 0
+		budget_unlatched_pps = 10000000
 		[redis]
 		address = unix:$RSOCK
 		connect_timeout_ms = 1000
