@@ -28,7 +28,7 @@ idle_for_ms(const struct duet_sync *s, uint32_t slot, uint64_t now_tsc, uint64_t
 	unsigned int k;
 
 	for (k = 0; k < 2; k++) {
-		uint64_t tsc = sync_leg_last_rx_tsc(s, slot, k);
+		uint64_t tsc = duet_pair_last_rx_tsc(s->t, slot, k);
 
 		if (tsc > last)
 			last = tsc;

@@ -190,15 +190,6 @@ reply_cstr(const redisReply *r)
 	return r->str;
 }
 
-/* TSC stamp of the last packet a worker accepted from the client of leg k
- * (0..1) of live slot; 0 when none came yet. The one place sync reads a
- * worker-written field of the table. */
-static inline uint64_t
-sync_leg_last_rx_tsc(const struct duet_sync *s, uint32_t slot, unsigned int k)
-{
-	return duet_pair_last_rx_tsc(s->t, slot, k);
-}
-
 /* Reconnects so far: connections after the first. */
 static inline uint64_t
 sync_reconnects(const struct duet_sync *s)

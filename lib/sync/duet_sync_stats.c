@@ -52,7 +52,7 @@ sync_pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms
 	unsigned int k;
 
 	for (k = 0; k < 2; k++) {
-		uint64_t tsc = sync_leg_last_rx_tsc(s, slot, k);
+		uint64_t tsc = duet_pair_last_rx_tsc(s->t, slot, k);
 
 		duet_pair_counters(s->t, slot, k, &f->leg[k]);
 		duet_pair_rtp(s->t, slot, k, &f->rtp[k]);
