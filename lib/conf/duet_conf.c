@@ -20,7 +20,7 @@
 
 #include <rte_cfgfile.h>
 
-#include "duet_conf_priv.h"
+#include "conf_internal.h"
 
 #define PORT_PREFIX "port"
 #define PASSWORD_ENV "DUET_REDIS_PASSWORD"

@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "duet_conf_priv.h"
+#include "conf_internal.h"
 
 void
 conf_message(struct conf_ctx *ctx, const char *fmt, ...)

@@ -17,7 +17,7 @@
 
 #include <rte_cfgfile.h>
 
-#include "duet_conf_priv.h"
+#include "conf_internal.h"
 
 /* Limits that rte_cfgfile imposes; the line scan enforces them up front. */
 #define LINE_MAX_CHARS (CFG_NAME_LEN + CFG_VALUE_LEN) /* fgets buffer is this + 4 */

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duet_conf_priv.h"
+#include "conf_internal.h"
 #include "duet_parse.h"
 
 #define LCORE_LIMIT 1024 /* RTE_MAX_LCORE upper bound; EAL checks the real one */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_pair: the control thread's side of the pairing table: create, put,
- * delete, RCU reclaim and reads for stats. The control thread is the only
- * caller of everything in this file; workers use duet_pair_fp.h.
+ * duet_pair, write side: creating and freeing the pairing table, putting
+ * and deleting pairs, RCU reclaim. The control thread is the only caller of
+ * everything in this file (reads are in duet_pair_read.c); workers use
+ * duet_pair_fp.h.
  *
  * Deleting a pair removes both endpoint keys at once, so no new packet finds
  * it, then queues the slot on an RCU defer queue. The slot and the hash's
@@ -26,7 +27,7 @@
 
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
-#include "duet_pair_priv.h"
+#include "pair_internal.h"
 #include "duet_srtp.h"
 
 /* What waits for a grace period: the slot and its two key positions. */
@@ -37,16 +38,6 @@ struct pair_dq_entry {
 };
 
 
-static void
-id_key(const char *id, char key[DUET_PAIR_ID_MAX])
-{
-	size_t n = strnlen(id, DUET_PAIR_ID_MAX);
-
-	/* Fixed-size, zero-padded key: no terminator needed at 64 bytes. */
-	memset(key, 0, DUET_PAIR_ID_MAX);
-	memcpy(key, id, n);
-}
-
 /* Pair ids are char arrays with no alignment; rte_jhash reads 32-bit words,
  * so hash an aligned copy. */
 static uint32_t
@@ -56,26 +47,6 @@ id_hash_func(const void *key, uint32_t key_len, uint32_t init_val)
 
 	memcpy(words, key, DUET_PAIR_ID_MAX);
 	return rte_jhash_32b(words, RTE_MIN(key_len, (uint32_t)DUET_PAIR_ID_MAX) / 4, init_val);
-}
-
-static void
-sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_counters *out)
-{
-	unsigned int w;
-
-	memset(out, 0, sizeof(*out));
-	for (w = 0; w < t->n_workers; w++) {
-		const struct duet_leg_counters *c = duet_pair_counters_at(t, w, leg_idx);
-
-		out->pkts += __atomic_load_n(&c->pkts, __ATOMIC_RELAXED);
-		out->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
-		out->drop_src += __atomic_load_n(&c->drop_src, __ATOMIC_RELAXED);
-		out->drop_peer_unlatched +=
-			__atomic_load_n(&c->drop_peer_unlatched, __ATOMIC_RELAXED);
-		out->drop_auth += __atomic_load_n(&c->drop_auth, __ATOMIC_RELAXED);
-		out->drop_replay += __atomic_load_n(&c->drop_replay, __ATOMIC_RELAXED);
-		out->drop_policed += __atomic_load_n(&c->drop_policed, __ATOMIC_RELAXED);
-	}
 }
 
 static void
@@ -422,7 +393,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 			memset(duet_pair_counters_at(t, w, 2 * slot + k), 0,
 			       sizeof(struct duet_leg_counters));
 	}
-	id_key(spec->id, key);
+	pair_id_key(spec->id, key);
 	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
 	if (rc < 0)
 		goto err_slot;
@@ -474,25 +445,10 @@ spec_replaces(const struct duet_pair_spec *old, const struct duet_pair_spec *spe
 }
 
 int
-duet_pair_replaces(const struct duet_pair_table *t, const struct duet_pair_spec *spec)
-{
-	int slot = duet_pair_find(t, spec->id);
-
-	if (slot < 0 || !spec_replaces(&t->ctl[slot].spec, spec))
-		return -ENOENT;
-	return slot;
-}
-
-uint64_t
-duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
-{
-	return __atomic_load_n(&t->legs[2 * slot + (leg & 1)].last_rx_tsc, __ATOMIC_RELAXED);
-}
-
-int
 duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
-	      uint32_t *slot_out, char *why, size_t whylen)
+	      struct duet_pair_put_result *res, char *why, size_t whylen)
 {
+	uint32_t *slot_out = res != NULL ? &res->slot : NULL;
 	struct duet_pair_ctl *c;
 	unsigned int k;
 	int slot, rc;
@@ -542,7 +498,7 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 		snprintf(why, whylen, "pair table full (%" PRIu32 " pairs)", t->capacity);
 		return -ENOSPC;
 	}
-	duet_pair_del(t, spec->id, now_ms, NULL);
+	duet_pair_del(t, spec->id, now_ms, res != NULL ? &res->replaced : NULL);
 	rc = pair_add(t, spec, now_ms, slot_out, why, whylen);
 	return rc == 0 ? 2 : rc;
 }
@@ -565,14 +521,9 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	e.slot = (uint32_t)slot;
 	for (k = 0; k < 2; k++)
 		e.pos[k] = rte_hash_del_key(t->ep_hash, &c->spec.ep[k]);
-	if (fin != NULL) {
-		memset(fin, 0, sizeof(*fin));
-		for (k = 0; k < 2; k++)
-			duet_pair_counters(t, (uint32_t)slot, k, &fin->leg[k]);
-		fin->created_ms = c->created_ms;
-		fin->ended_ms = now_ms;
-	}
-	id_key(id, key);
+	if (fin != NULL)
+		pair_final_read(t, (uint32_t)slot, now_ms, fin);
+	pair_id_key(id, key);
 	rte_hash_del_key(t->id_hash, key);
 	c->live = 0;
 	t->n_live--;
@@ -592,101 +543,4 @@ duet_pair_reclaim(struct duet_pair_table *t)
 
 	rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, &freed, &pending, &avail);
 	pair_retire_reclaim(t);
-}
-
-uint32_t
-duet_pair_capacity(const struct duet_pair_table *t)
-{
-	return t->capacity;
-}
-
-uint32_t
-duet_pair_count(const struct duet_pair_table *t)
-{
-	return t->n_live;
-}
-
-int
-duet_pair_find(const struct duet_pair_table *t, const char *id)
-{
-	char key[DUET_PAIR_ID_MAX];
-	void *data;
-
-	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
-		return -ENOENT;
-	id_key(id, key);
-	if (rte_hash_lookup_data(t->id_hash, key, &data) < 0)
-		return -ENOENT;
-	return (int)(uintptr_t)data;
-}
-
-int
-duet_pair_find_endpoint(const struct duet_pair_table *t, const struct duet_addr *ep,
-			unsigned int *leg)
-{
-	void *data;
-	uint32_t idx;
-
-	if (rte_hash_lookup_data(t->ep_hash, ep, &data) < 0)
-		return -ENOENT;
-	idx = (uint32_t)(uintptr_t)data;
-	if (leg != NULL)
-		*leg = idx & 1;
-	return (int)(idx >> 1);
-}
-
-int
-duet_pair_next(const struct duet_pair_table *t, uint32_t *it)
-{
-	while (*it < t->capacity) {
-		uint32_t s = (*it)++;
-
-		if (t->ctl[s].live)
-			return (int)s;
-	}
-	return -ENOENT;
-}
-
-const struct duet_pair_spec *
-duet_pair_spec_of(const struct duet_pair_table *t, uint32_t slot)
-{
-	return &t->ctl[slot].spec;
-}
-
-uint64_t
-duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot)
-{
-	return t->ctl[slot].created_ms;
-}
-
-const struct duet_leg *
-duet_pair_leg(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
-{
-	return &t->legs[2 * slot + (leg & 1)];
-}
-
-void
-duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
-		   struct duet_leg_counters *out)
-{
-	sum_counters(t, 2 * slot + (leg & 1), out);
-}
-
-void
-duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
-	      struct duet_rtp_leg *out)
-{
-	duet_rtp_leg_read(&t->rx[2 * slot + (leg & 1)].rtp, out);
-}
-
-bool
-duet_pair_leg_client(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
-		     struct duet_addr *client)
-{
-	struct duet_leg_view v;
-
-	if (!duet_leg_read(duet_pair_leg(t, slot, leg), &v) || v.state != DUET_LEG_LATCHED)
-		return false;
-	*client = v.client;
-	return true;
 }

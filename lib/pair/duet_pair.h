@@ -30,6 +30,7 @@
 
 #include "duet_addr.h"
 #include "duet_record.h"
+#include "duet_rtp_leg_fp.h"
 #include "duet_sdes.h"
 
 #define DUET_PAIR_ID_MAX DUET_RECORD_ID_MAX /**< longest pair id, in bytes */
@@ -79,11 +80,21 @@ struct duet_leg_counters {
 	uint64_t drop_policed;	     /**< dropped: over the leg's policer */
 };
 
-/** Final figures of an ended pair. */
+/** Figures of a pair as it ended (deleted, or replaced by a put). */
 struct duet_pair_final {
+	struct duet_pair_spec spec;	 /**< its record, SRTP keys wiped */
 	struct duet_leg_counters leg[2]; /**< per leg, since the pair was created */
+	struct duet_rtp_leg rtp[2];	 /**< loss/jitter of each leg's stream */
+	uint64_t last_rx_tsc[2];	 /**< TSC of each leg's last packet, 0 = none */
+	uint8_t latched[2];		 /**< the leg had a client */
 	uint64_t created_ms;		 /**< unix ms when duetd created it */
 	uint64_t ended_ms;		 /**< unix ms when it ended */
+};
+
+/** What duet_pair_put() did, for a caller that reports ended pairs. */
+struct duet_pair_put_result {
+	uint32_t slot;			/**< the pair's slot */
+	struct duet_pair_final replaced; /**< return 2: the pair it replaced */
 };
 
 struct duet_pair_table;
@@ -117,22 +128,15 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
  * with other endpoints or another mode is replaced (old legs deleted, new
  * ones added; latches and counters restart); a replacement that cannot get a
  * slot is refused and the old pair keeps running.
- * @param slot on success, the pair's slot (may be NULL)
+ * @param res (may be NULL) on success, the pair's slot; on a replacement,
+ *        also the figures of the pair it replaced, taken as it ended
  * @param why on failure, a reason naming what was wrong
  * @return 0 added, 1 updated in place, 2 replaced; -EEXIST an endpoint is used
  *         by another pair; -ENOSPC table full; -EINVAL bad spec; -ENOMEM
  *         no memory for SRTP sessions.
  */
 int duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec,
-		  uint64_t now_ms, uint32_t *slot, char *why, size_t whylen);
-
-/**
- * The replace rule of duet_pair_put(), asked beforehand: would putting spec
- * replace a live pair of the same id (other endpoints or another mode),
- * ending it? A caller that reports ended pairs reads the old pair's figures
- * first. @return the slot it would replace, or -ENOENT.
- */
-int duet_pair_replaces(const struct duet_pair_table *t, const struct duet_pair_spec *spec);
+		  uint64_t now_ms, struct duet_pair_put_result *res, char *why, size_t whylen);
 
 /**
  * TSC of the last packet a leg accepted from its client (0: none), as the
@@ -142,7 +146,7 @@ uint64_t duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, u
 
 /**
  * Delete pair `id`: its endpoints stop matching at once; its slot is reused
- * after an RCU grace period. fin (may be NULL) gets the final counters.
+ * after an RCU grace period. fin (may be NULL) gets its final figures.
  * @return 0 or -ENOENT.
  */
 int duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,

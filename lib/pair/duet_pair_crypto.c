@@ -17,7 +17,7 @@
 
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
-#include "duet_pair_priv.h"
+#include "pair_internal.h"
 #include "duet_srtp.h"
 
 /* An SRTP session taken out of service, freed once every worker has passed

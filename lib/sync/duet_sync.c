@@ -17,7 +17,7 @@
  * load (connect, seed, prune, resume or reload); duet_sync_read.c runs the
  * load and follows the events, duet_sync_apply.c puts each record in the
  * table, and the files below them write what duetd reports
- * (duet_sync_priv.h lists them in order).
+ * (sync_internal.h lists them in order).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +28,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
 

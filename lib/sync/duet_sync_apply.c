@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "duet_secure_zero.h"
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 #define FIELDS_ON_STACK 32
 
@@ -64,27 +64,11 @@ static void
 apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spec)
 {
 	char why[DUET_CONTRACT_WHY_MAX];
-	struct duet_pair_spec old_spec;
-	struct duet_pair_final fin;
-	struct sync_pair_figures figs;
-	bool replacing = false;
+	struct duet_pair_put_result res;
 	int old_slot, rc;
-	uint32_t slot;
 
 	old_slot = duet_pair_find(s->t, id);
-	/* A put that replaces ends the old pair: its figures are taken now,
-	 * for the ended entry (the rule is the pair table's). */
-	if (duet_pair_replaces(s->t, spec) >= 0) {
-		replacing = true;
-		old_spec = *duet_pair_spec_of(s->t, (uint32_t)old_slot);
-		sync_pair_figures_read(s, (uint32_t)old_slot, s->now_ms, &figs);
-		memset(&fin, 0, sizeof(fin));
-		fin.leg[0] = figs.leg[0];
-		fin.leg[1] = figs.leg[1];
-		fin.created_ms = duet_pair_created_ms(s->t, (uint32_t)old_slot);
-		fin.ended_ms = s->now_ms;
-	}
-	rc = duet_pair_put(s->t, spec, s->now_ms, &slot, why, sizeof(why));
+	rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == SYNC_PHASE_LOAD && !s->retry_final &&
 	    s->n_retry < s->capacity) {
 		/* During a load the owner of the endpoint may be a pair that
@@ -99,18 +83,20 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 		reject(s, id, why);
 		return;
 	}
-	if (rc == 2 && replacing) {
-		if ((uint32_t)old_slot != slot)
+	if (rc == 2) {
+		/* The put ended the old pair: report it with its figures as
+		 * the table took them at the end. */
+		if ((uint32_t)old_slot != res.slot)
 			book_reset(s, (uint32_t)old_slot);
-		sync_pair_ended(s, &old_spec, &fin, &figs, "replaced", false);
+		sync_pair_ended(s, &res.replaced, "replaced", false);
 	}
 	if (rc == 0 || rc == 2) {
-		book_reset(s, slot);
-		sync_pair_fresh(s, slot);
+		book_reset(s, res.slot);
+		sync_pair_fresh(s, res.slot);
 		SYNC_LOG(DEBUG, "pair %s %s\n", id, rc == 0 ? "added" : "replaced");
 	}
-	if (slot < s->capacity)
-		s->book[slot].seen_gen = s->load_gen;
+	if (res.slot < s->capacity)
+		s->book[res.slot].seen_gen = s->load_gen;
 }
 
 void

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 /* ---- command builder ---- */
 

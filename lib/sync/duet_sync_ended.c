@@ -12,23 +12,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 /* ---- ended, rejected, fresh ---- */
 
 void
-sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
-		const struct duet_pair_final *fin, const struct sync_pair_figures *f,
-		const char *reason, bool pair_delete)
+sync_pair_ended(struct duet_sync *s, const struct duet_pair_final *fin, const char *reason,
+		bool pair_delete)
 {
 	char key[DUET_REDIS_KEY_MAX], pkey[DUET_REDIS_KEY_MAX], maxlen[24];
-	struct sync_pair_figures fig = *f;
+	const struct duet_pair_spec *spec = &fin->spec;
+	struct sync_pair_figures fig;
 	struct sync_cmd c;
-	unsigned int k;
 
-	/* The final counters are the ones taken at the delete. */
-	for (k = 0; k < 2; k++)
-		fig.leg[k] = fin->leg[k];
+	sync_pair_figures_of_final(s, fin, &fig);
 
 	sync_cmd_init(&c);
 	sync_cmd_str(&c, "XADD");
@@ -137,20 +134,14 @@ int
 sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const char *reason,
 	      bool pair_delete)
 {
-	struct duet_pair_spec spec;
 	struct duet_pair_final fin;
-	struct sync_pair_figures f;
 	int slot;
 
 	slot = duet_pair_find(s->t, id);
-	if (slot < 0)
-		return -ENOENT;
-	spec = *duet_pair_spec_of(s->t, (uint32_t)slot);
-	sync_pair_figures_read(s, (uint32_t)slot, now_ms, &f);
-	if (duet_pair_del(s->t, spec.id, now_ms, &fin) != 0)
+	if (slot < 0 || duet_pair_del(s->t, id, now_ms, &fin) != 0)
 		return -ENOENT;
 	if ((uint32_t)slot < s->capacity)
 		memset(&s->book[slot], 0, sizeof(s->book[slot]));
-	sync_pair_ended(s, &spec, &fin, &f, reason, pair_delete);
+	sync_pair_ended(s, &fin, reason, pair_delete);
 	return 0;
 }

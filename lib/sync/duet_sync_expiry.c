@@ -11,7 +11,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 #define CHECK_SLOTS_PER_POLL 16384 /* table slots an idle/expiry round visits per poll */
 #define SHORT_CHECK_SLOTS 2048	   /* ... with short slices (duet_sync_set_short_slices) */

@@ -13,7 +13,7 @@
 #include <rte_common.h>
 #include <rte_malloc.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 #ifndef DUET_VERSION
 #define DUET_VERSION "unknown"

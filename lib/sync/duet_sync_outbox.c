@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 struct sync_outbox_entry {
 	int script; /* enum duet_redis_script, or -1 for a plain command */

@@ -14,7 +14,7 @@
 
 #include <rte_common.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 #define EVENT_ERROR_PAUSE_MS 1000
 #define RETRY_PASSES 8 /* load retries of records that met an endpoint conflict */

@@ -15,7 +15,7 @@
 
 #include <rte_common.h>
 
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 
 #define STATS_SLOTS_PER_POLL 8192 /* table slots a stats round visits per poll */
 #define FRESH_PER_POLL 4096	  /* fresh pairs' stats hashes written per poll */
@@ -60,6 +60,22 @@ sync_pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms
 		 * the leg has one leaves this function. */
 		f->latched[k] = duet_pair_leg_client(s->t, slot, k, &client) ? 1 : 0;
 		f->last_ms[k] = tsc != 0 ? tsc_to_unix_ms(s, tsc, now_ms) : 0;
+	}
+}
+
+void
+sync_pair_figures_of_final(const struct duet_sync *s, const struct duet_pair_final *fin,
+			   struct sync_pair_figures *f)
+{
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		f->leg[k] = fin->leg[k];
+		f->rtp[k] = fin->rtp[k];
+		f->latched[k] = fin->latched[k];
+		f->last_ms[k] = fin->last_rx_tsc[k] != 0
+					? tsc_to_unix_ms(s, fin->last_rx_tsc[k], fin->ended_ms)
+					: 0;
 	}
 }
 

@@ -580,6 +580,43 @@ Test(pair, delete_returns_final_counters_and_forgets_the_pair)
 	cr_assert_eq(fin.created_ms, 7000);
 }
 
+Test(pair, put_that_replaces_returns_the_old_pairs_final_figures)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	struct duet_pair_spec moved = make_spec("call", ep4(1, 20004), ep4(1, 20006));
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_pair_put_result res;
+	uint32_t slot;
+
+	make_table(4, 1);
+	memset(&res, 0xff, sizeof(res));
+	cr_assert_eq(duet_pair_put(t, &s, 1000, &res, why, sizeof(why)), 0, "%s", why);
+	slot = res.slot;
+	cr_assert_eq(duet_pair_find(t, "call"), (int)slot);
+	duet_pair_counters_at(t, 0, 2 * slot)->pkts = 7;
+	duet_pair_counters_at(t, 0, 2 * slot + 1)->drop_auth = 3;
+
+	/* Same endpoints and mode: updated in place, nothing replaced. */
+	cr_assert_eq(duet_pair_put(t, &s, 1500, &res, why, sizeof(why)), 1, "%s", why);
+	cr_assert_eq(res.slot, slot);
+
+	/* Other endpoints: the old pair ends, and its figures come back. */
+	memset(&res, 0, sizeof(res));
+	cr_assert_eq(duet_pair_put(t, &moved, 2000, &res, why, sizeof(why)), 2, "%s", why);
+	cr_assert_neq(res.slot, slot, "the old slot waits for its grace period");
+	cr_assert_eq(duet_pair_find(t, "call"), (int)res.slot);
+	cr_assert_str_eq(res.replaced.spec.id, "call");
+	cr_assert(duet_addr_equal(&res.replaced.spec.ep[0], &s.ep[0]));
+	cr_assert_eq(res.replaced.leg[0].pkts, 7);
+	cr_assert_eq(res.replaced.leg[1].drop_auth, 3);
+	cr_assert_eq(res.replaced.created_ms, 1000);
+	cr_assert_eq(res.replaced.ended_ms, 2000);
+	cr_assert_eq(res.replaced.latched[0], 0);
+	cr_assert_eq(res.replaced.last_rx_tsc[0], 0);
+	/* The new pair starts from zero. */
+	cr_assert_eq(duet_pair_created_ms(t, res.slot), 2000);
+}
+
 Test(pair, deleted_slot_is_not_reused_before_every_worker_is_quiescent)
 {
 	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/sync's duet_sync*.c (the files duet_sync_priv.h lists)
+ * Unit tests of lib/sync's duet_sync*.c (the files sync_internal.h lists)
  * against a real redis-server (a private one per test, on a unix socket in
  * a temporary directory, with AOF so it can be restarted with its data) and
  * a real pair table on an EAL without hugepages. The test plays the control plane (hashes + events entries, or
  * the contract's Lua scripts) and the workers (latching legs and bumping
- * counters through duet_pair_fp.h). Internals (duet_sync_priv.h) are tested
+ * counters through duet_pair_fp.h). Internals (sync_internal.h) are tested
  * on replies built by hand.
  */
 #include <errno.h>
@@ -29,7 +29,7 @@
 #include "duet_pair_fp.h"
 #include "duet_redis.h"
 #include "duet_sync.h"
-#include "duet_sync_priv.h"
+#include "sync_internal.h"
 #include "../eal_rundir.h"
 #include "../redis_server.h"
 

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What duet_pair.c (slots, hashes, RCU) and duet_pair_crypto.c (a keyed
- * pair's SRTP sessions) share inside lib/pair. Control thread only.
+ * What duet_pair.c (slots, hashes, RCU: the writers), duet_pair_read.c
+ * (lookups and figures) and duet_pair_crypto.c (a keyed pair's SRTP
+ * sessions) share inside lib/pair. Control thread only.
  */
-#ifndef DUET_PAIR_PRIV_H
-#define DUET_PAIR_PRIV_H
+#ifndef DUET_PAIR_INTERNAL_H
+#define DUET_PAIR_INTERNAL_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
@@ -17,6 +19,17 @@ struct duet_pair_ctl {
 	uint64_t created_ms;
 	uint8_t live;
 };
+
+/* The id hash key of id: fixed size, zero padded. */
+static inline void
+pair_id_key(const char *id, char key[DUET_PAIR_ID_MAX])
+{
+	size_t n = strnlen(id, DUET_PAIR_ID_MAX);
+
+	/* Fixed-size, zero-padded key: no terminator needed at 64 bytes. */
+	memset(key, 0, DUET_PAIR_ID_MAX);
+	memcpy(key, id, n);
+}
 
 /* Sessions taken out of service, waiting for a grace period. */
 struct duet_pair_retire *pair_retire_new(void);
@@ -35,4 +48,8 @@ void pair_crypto_free(struct duet_pair_crypto *c);
 int pair_crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
 		       const struct duet_pair_spec *spec, char *why, size_t whylen);
 
-#endif /* DUET_PAIR_PRIV_H */
+/* The figures of live slot as it ends at now_ms (duet_pair_read.c). */
+void pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
+		     struct duet_pair_final *fin);
+
+#endif /* DUET_PAIR_INTERNAL_H */

@@ -22,8 +22,8 @@
  * duet_contract.c (record and stream-position rules) stands apart: pure C,
  * called by duet_sync.c, duet_sync_read.c and duet_sync_apply.c.
  */
-#ifndef DUET_SYNC_PRIV_H
-#define DUET_SYNC_PRIV_H
+#ifndef DUET_SYNC_INTERNAL_H
+#define DUET_SYNC_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -241,6 +241,9 @@ void sync_heartbeat(struct duet_sync *s, uint64_t now_ms);
 /* Current figures of live slot. */
 void sync_pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms,
 			    struct sync_pair_figures *f);
+/* The same figures from a pair's final figures (duet_pair_del/put). */
+void sync_pair_figures_of_final(const struct duet_sync *s, const struct duet_pair_final *fin,
+				struct sync_pair_figures *f);
 /* The key of pair id's stats hash. @return 0, or -1 if it does not fit. */
 int sync_stats_key(const struct duet_sync *s, const char *id, char *key, size_t len);
 /* HSET key with every field of a pair (state and reason given). */
@@ -259,9 +262,8 @@ void sync_stats_tick(struct duet_sync *s, uint64_t now_ms);
 
 /* The pair ended (already deleted locally): queue its ended entry and final
  * stats hash; pair_delete also queues pair_delete.lua. */
-void sync_pair_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
-		     const struct duet_pair_final *fin, const struct sync_pair_figures *f,
-		     const char *reason, bool pair_delete);
+void sync_pair_ended(struct duet_sync *s, const struct duet_pair_final *fin, const char *reason,
+		     bool pair_delete);
 /* Record `id` was refused: queue its stats hash (state rejected). */
 void sync_pair_rejected(struct duet_sync *s, const char *id, const char *why, uint64_t now_ms);
 /* Delete live pair `id` locally and report it ended with `reason`.
@@ -301,4 +303,4 @@ void sync_step_load(struct duet_sync *s);
 /* One XINFO + XREAD round of following the events stream. */
 void sync_step_follow(struct duet_sync *s);
 
-#endif /* DUET_SYNC_PRIV_H */
+#endif /* DUET_SYNC_INTERNAL_H */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_conf_priv: what the files of lib/conf share, for lib/conf only.
+ * conf_internal.h: what the files of lib/conf share, for lib/conf only.
  * Data flows one way: duet_conf.c (the schema and the load) calls the line
  * scan (duet_conf_scan.c) and the value parsers (duet_conf_values.c); all
  * three word their errors through duet_conf_err.c. duet_conf_endpoints.c
  * stands apart and reads a loaded struct duet_conf. Everything here runs on
  * the main thread while duetd starts, before any worker.
  */
-#ifndef DUET_CONF_PRIV_H
-#define DUET_CONF_PRIV_H
+#ifndef DUET_CONF_INTERNAL_H
+#define DUET_CONF_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,4 +88,4 @@ int conf_parse_dscp(struct conf_ctx *ctx, const char *sec, const char *key, cons
 int conf_parse_peers(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		     struct duet_policy *pol, bool allow);
 
-#endif /* DUET_CONF_PRIV_H */
+#endif /* DUET_CONF_INTERNAL_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * duet_pair, read side for the control thread: finding pairs by id or by
+ * endpoint, walking the live slots, and reading a pair's spec, legs and
+ * figures (counters summed over workers, RTP loss and jitter, last-seen
+ * time, whether a leg has a client). Nothing here writes the table; the
+ * writers are in duet_pair.c. Control thread only.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_hash.h>
+
+#include "duet_pair.h"
+#include "duet_pair_fp.h"
+#include "pair_internal.h"
+
+static void
+sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_counters *out)
+{
+	unsigned int w;
+
+	memset(out, 0, sizeof(*out));
+	for (w = 0; w < t->n_workers; w++) {
+		const struct duet_leg_counters *c = duet_pair_counters_at(t, w, leg_idx);
+
+		out->pkts += __atomic_load_n(&c->pkts, __ATOMIC_RELAXED);
+		out->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+		out->drop_src += __atomic_load_n(&c->drop_src, __ATOMIC_RELAXED);
+		out->drop_peer_unlatched +=
+			__atomic_load_n(&c->drop_peer_unlatched, __ATOMIC_RELAXED);
+		out->drop_auth += __atomic_load_n(&c->drop_auth, __ATOMIC_RELAXED);
+		out->drop_replay += __atomic_load_n(&c->drop_replay, __ATOMIC_RELAXED);
+		out->drop_policed += __atomic_load_n(&c->drop_policed, __ATOMIC_RELAXED);
+	}
+}
+
+uint64_t
+duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
+{
+	return __atomic_load_n(&t->legs[2 * slot + (leg & 1)].last_rx_tsc, __ATOMIC_RELAXED);
+}
+
+/* The figures of live slot as it ends now; its keys are already wiped. */
+void
+pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
+		struct duet_pair_final *fin)
+{
+	const struct duet_pair_ctl *c = &t->ctl[slot];
+	struct duet_addr client;
+	unsigned int k;
+
+	memset(fin, 0, sizeof(*fin));
+	fin->spec = c->spec;
+	for (k = 0; k < 2; k++) {
+		duet_pair_counters(t, slot, k, &fin->leg[k]);
+		duet_pair_rtp(t, slot, k, &fin->rtp[k]);
+		fin->last_rx_tsc[k] = duet_pair_last_rx_tsc(t, slot, k);
+		/* Only whether the leg had a client leaves: not the address. */
+		fin->latched[k] = duet_pair_leg_client(t, slot, k, &client) ? 1 : 0;
+	}
+	fin->created_ms = c->created_ms;
+	fin->ended_ms = now_ms;
+}
+
+uint32_t
+duet_pair_capacity(const struct duet_pair_table *t)
+{
+	return t->capacity;
+}
+
+uint32_t
+duet_pair_count(const struct duet_pair_table *t)
+{
+	return t->n_live;
+}
+
+int
+duet_pair_find(const struct duet_pair_table *t, const char *id)
+{
+	char key[DUET_PAIR_ID_MAX];
+	void *data;
+
+	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
+		return -ENOENT;
+	pair_id_key(id, key);
+	if (rte_hash_lookup_data(t->id_hash, key, &data) < 0)
+		return -ENOENT;
+	return (int)(uintptr_t)data;
+}
+
+int
+duet_pair_find_endpoint(const struct duet_pair_table *t, const struct duet_addr *ep,
+			unsigned int *leg)
+{
+	void *data;
+	uint32_t idx;
+
+	if (rte_hash_lookup_data(t->ep_hash, ep, &data) < 0)
+		return -ENOENT;
+	idx = (uint32_t)(uintptr_t)data;
+	if (leg != NULL)
+		*leg = idx & 1;
+	return (int)(idx >> 1);
+}
+
+int
+duet_pair_next(const struct duet_pair_table *t, uint32_t *it)
+{
+	while (*it < t->capacity) {
+		uint32_t s = (*it)++;
+
+		if (t->ctl[s].live)
+			return (int)s;
+	}
+	return -ENOENT;
+}
+
+const struct duet_pair_spec *
+duet_pair_spec_of(const struct duet_pair_table *t, uint32_t slot)
+{
+	return &t->ctl[slot].spec;
+}
+
+uint64_t
+duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot)
+{
+	return t->ctl[slot].created_ms;
+}
+
+const struct duet_leg *
+duet_pair_leg(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
+{
+	return &t->legs[2 * slot + (leg & 1)];
+}
+
+void
+duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		   struct duet_leg_counters *out)
+{
+	sum_counters(t, 2 * slot + (leg & 1), out);
+}
+
+void
+duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+	      struct duet_rtp_leg *out)
+{
+	duet_rtp_leg_read(&t->rx[2 * slot + (leg & 1)].rtp, out);
+}
+
+bool
+duet_pair_leg_client(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		     struct duet_addr *client)
+{
+	struct duet_leg_view v;
+
+	if (!duet_leg_read(duet_pair_leg(t, slot, leg), &v) || v.state != DUET_LEG_LATCHED)
+		return false;
+	*client = v.client;
+	return true;
+}
