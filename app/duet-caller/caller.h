@@ -298,9 +298,11 @@ struct caller {
 	struct caller_redis *redis;	 /**< with --create */
 };
 
-/* caller_main.c */
+/* caller_clock.c */
 extern volatile sig_atomic_t caller_stop; /**< set by SIGINT/SIGTERM */
 uint64_t caller_now_ns(void);
+/* SIGINT/SIGTERM set caller_stop; SIGPIPE is ignored. Main thread. */
+void caller_install_signals(void);
 
 /* caller_args.c */
 int caller_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

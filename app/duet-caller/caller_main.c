@@ -19,38 +19,6 @@
 #include "caller_audio.h"
 #include "duet_srtp.h"
 
-volatile sig_atomic_t caller_stop;
-
-uint64_t
-caller_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	caller_stop = 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 /* Two sockets per call plus a few: raise the soft limit if needed. */
 static int
 ensure_fd_limit(uint32_t calls)
@@ -294,7 +262,7 @@ main(int argc, char **argv)
 		rc = caller_gen_keys(&c.o);
 		goto out_opts;
 	}
-	install_signals();
+	caller_install_signals();
 	/* Pacing wants its 20 ms exactly: no 50 us timer slack (best effort). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	rc = ensure_fd_limit(c.o.calls);
