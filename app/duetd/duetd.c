@@ -144,31 +144,6 @@ parse_args(int argc, char **argv, const char **config, uint64_t *print_ms, bool 
 	return 0;
 }
 
-/* Workers named by the config must be enabled EAL lcores other than main. */
-static int
-check_workers(const struct duet_conf *conf)
-{
-	unsigned int i;
-
-	for (i = 0; i < conf->n_workers; i++) {
-		unsigned int lc = conf->workers[i];
-
-		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc)) {
-			fprintf(stderr,
-				"duetd: [relay] workers: lcore %u is not enabled in EAL (add it to -l)\n",
-				lc);
-			return -EINVAL;
-		}
-		if (lc == rte_get_main_lcore()) {
-			fprintf(stderr,
-				"duetd: [relay] workers: lcore %u is the main lcore, which runs the control thread\n",
-				lc);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /* The first worker lcore whose CPUs overlap the main lcore's, or -1. Then
  * the control thread and that busy-polling worker take turns on one CPU. */
 static int
@@ -367,8 +342,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "duetd: %s\n", err);
 		goto out_eal;
 	}
-	if (check_workers(&d.conf) != 0)
+	/* Workers must be enabled EAL lcores other than main. */
+	rc = duet_conf_check_workers(&d.conf, config, rte_lcore_is_enabled, rte_get_main_lcore(),
+				     err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "duetd: %s\n", err);
 		goto out_eal;
+	}
 	if (setup_dataplane(&d) != 0)
 		goto out;
 	d.sync = duet_sync_create(&d.conf, d.pairs, d.stats, d.conf.n_workers);

@@ -62,8 +62,9 @@ duet_addr_parse(const char *s, struct duet_addr *out)
 		return -EINVAL;
 	if (s[0] == '[' && a.family != DUET_AF_INET6)
 		return -EINVAL;
-	/* Records that loaded with "0080" keep loading. */
-	if (duet_parse_port(colon + 1, DUET_PARSE_PORT_LEADING_ZEROS, &port) != 0)
+	/* One spelling per port: Redis's free set and alloc hash compare
+	 * endpoints as text, so "020003" would not be 20003 there. */
+	if (duet_parse_port(colon + 1, 0, &port) != 0)
 		return -EINVAL;
 	a.port = htons(port);
 	*out = a;

@@ -33,7 +33,9 @@ struct duet_addr {
 } __attribute__((aligned(4)));
 
 /**
- * Parse "a.b.c.d:port" or "[v6]:port". Port 1..65535 required.
+ * Parse "a.b.c.d:port" or "[v6]:port". Port 1..65535 required, in decimal
+ * without leading zeros (Redis compares endpoints as text, so a port has
+ * one spelling).
  * @return 0, or -EINVAL if the text is not such an address.
  * Any thread.
  */

@@ -4,7 +4,8 @@
  * which are required, defaults and ranges) and the load that checks every
  * value before anything is started, so a typo is a clear message at startup
  * rather than a relay that silently does something else. Runs once on the
- * main thread before EAL starts workers; needs no EAL.
+ * main thread before EAL starts workers; needs no EAL (the workers' check
+ * against EAL's lcores is handed EAL's answers by duetd).
  *
  * Loading is three passes: a line scan (duet_conf_scan.c) that refuses what
  * rte_cfgfile would silently drop or truncate, then rte_cfgfile_load, then
@@ -21,6 +22,7 @@
 #include <rte_cfgfile.h>
 
 #include "conf_internal.h"
+#include "duet_cidr.h"
 
 #define PORT_PREFIX "port"
 #define PASSWORD_ENV "DUET_REDIS_PASSWORD"
@@ -229,10 +231,13 @@ check_required(struct conf_ctx *ctx, const char *sec, const struct key_def *keys
 	return 0;
 }
 
-/* "[port NAME]" -> NAME: present, no spaces, fits, not seen before. */
+_Static_assert(DUET_CONF_PORT_NAME_MAX < sizeof(((struct duet_conf_port *)0)->name),
+	       "struct duet_conf_port's name holds the longest ethdev name");
+
+/* "[port NAME]" -> NAME: present, no spaces, at most DUET_CONF_PORT_NAME_MAX
+ * characters, not seen before. name holds DUET_CONF_PORT_NAME_MAX + 1. */
 static int
-port_name(struct conf_ctx *ctx, const char *sec, const struct duet_conf *conf, char *name,
-	  size_t len)
+port_name(struct conf_ctx *ctx, const char *sec, const struct duet_conf *conf, char *name)
 {
 	const char *p = sec + strlen(PORT_PREFIX);
 	unsigned int i;
@@ -247,9 +252,9 @@ port_name(struct conf_ctx *ctx, const char *sec, const struct duet_conf *conf, c
 		if (!isgraph((unsigned char)p[i]))
 			return conf_fail(ctx, sec, NULL, NULL,
 					 "ethdev name must not contain spaces");
-	if (strlen(p) >= len)
-		return conf_fail(ctx, sec, NULL, NULL, "ethdev name longer than %zu characters",
-				 len - 1);
+	if (strlen(p) > DUET_CONF_PORT_NAME_MAX)
+		return conf_fail(ctx, sec, NULL, p, "ethdev name longer than %d characters",
+				 DUET_CONF_PORT_NAME_MAX);
 	for (i = 0; i < conf->n_ports; i++)
 		if (strcmp(conf->ports[i].name, p) == 0)
 			return conf_fail(ctx, sec, NULL, NULL, "port %s has two sections", p);
@@ -271,7 +276,7 @@ load_port(struct conf_ctx *ctx, const char *sec, const struct rte_cfgfile_entry 
 				 DUET_CONF_MAX_PORTS);
 	port = &conf->ports[conf->n_ports];
 	memset(port, 0, sizeof(*port));
-	ret = port_name(ctx, sec, conf, port->name, sizeof(port->name));
+	ret = port_name(ctx, sec, conf, port->name);
 	if (ret != 0)
 		return ret;
 	port->rx_desc = 1024;
@@ -325,7 +330,7 @@ check_whole(struct conf_ctx *ctx, const struct duet_conf *conf, const bool *rela
 static int
 check_peers(struct conf_ctx *ctx, const struct duet_policy *pol)
 {
-	char net[DUET_POLICY_CIDR_STRLEN];
+	char net[DUET_CIDR_STRLEN];
 	unsigned int a, d;
 
 	for (a = 0; a < pol->n_allowed; a++) {
@@ -446,6 +451,28 @@ load_sections(struct conf_ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *c
 	if (ret == 0)
 		ret = add_own_addresses(ctx, conf);
 	return ret;
+}
+
+int
+duet_conf_check_workers(const struct duet_conf *conf, const char *path,
+			duet_conf_lcore_enabled_fn enabled, unsigned int main_lcore, char *err,
+			size_t errlen)
+{
+	struct conf_ctx ctx = {.path = path, .err = err, .errlen = errlen};
+	unsigned int i;
+
+	for (i = 0; i < conf->n_workers; i++) {
+		unsigned int lc = conf->workers[i];
+
+		if (lc >= RTE_MAX_LCORE || !enabled(lc))
+			return conf_fail(&ctx, "relay", "workers", NULL,
+					 "lcore %u is not enabled in EAL (add it to -l)", lc);
+		if (lc == main_lcore)
+			return conf_fail(&ctx, "relay", "workers", NULL,
+					 "lcore %u is the main lcore, which runs the control "
+					 "thread", lc);
+	}
+	return 0;
 }
 
 void

@@ -20,6 +20,9 @@
 #define DUET_CONF_MAX_ADDRS 16	  /**< service addresses per port */
 #define DUET_CONF_MAX_WORKERS 64  /**< worker lcores */
 #define DUET_CONF_RELAY_ID_MAX 32 /**< relay id length */
+/** Longest ethdev name in [port NAME], as docs/config.md states it
+ * (rte_cfgfile keeps 63 characters of a section name). */
+#define DUET_CONF_PORT_NAME_MAX 57
 #define DUET_CONF_ERR_MAX 256	  /**< size of an error message buffer */
 
 /** One ethdev port: section [port <ethdev name>]. */
@@ -92,6 +95,25 @@ void duet_conf_defaults(struct duet_conf *conf);
  * @return 0, -ENOENT (cannot read), or -EINVAL (invalid content).
  */
 int duet_conf_load(const char *path, struct duet_conf *conf, char *err, size_t errlen);
+
+/** Is this lcore id one EAL runs? rte_lcore_is_enabled() is one. */
+typedef int (*duet_conf_lcore_enabled_fn)(unsigned int lcore_id);
+
+/**
+ * Check [relay] workers against the lcores EAL really has, which only
+ * rte_eal_init knows: each worker must be an enabled lcore and not the main
+ * lcore (the control thread). The caller passes EAL's answers, so lib/conf
+ * still needs no EAL. Main thread, after rte_eal_init and duet_conf_load.
+ * @param conf       a loaded config
+ * @param path       the file it was loaded from, for the message
+ * @param enabled    true for an lcore id EAL runs (rte_lcore_is_enabled)
+ * @param main_lcore EAL's main lcore (rte_get_main_lcore())
+ * @param err        on failure, "<path>: [relay] workers: what is wrong"
+ * @return 0 or -EINVAL.
+ */
+int duet_conf_check_workers(const struct duet_conf *conf, const char *path,
+			    duet_conf_lcore_enabled_fn enabled, unsigned int main_lcore, char *err,
+			    size_t errlen);
 
 /**
  * Which port serves endpoint ep: its IP must be a service address of a port

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "conf_internal.h"
+#include "duet_cidr.h"
 #include "duet_parse.h"
 
 #define LCORE_LIMIT 1024 /* RTE_MAX_LCORE upper bound; EAL checks the real one */
@@ -338,7 +339,7 @@ int
 conf_parse_peers(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		 struct duet_policy *pol, bool allow)
 {
-	char item[DUET_POLICY_CIDR_STRLEN];
+	char item[DUET_CIDR_STRLEN];
 	const char *p = val, *bad = NULL;
 	struct duet_cidr c;
 	unsigned int i, n_list;

@@ -12,7 +12,8 @@
  * The table is built once on the main thread while the config loads
  * (lib/conf fills it) and never changes afterwards, so worker lcores and
  * the control thread read it without synchronisation. Classes are CIDRs
- * tagged with a family, so IPv6 classes join the same table.
+ * (lib/addr's duet_cidr.h) tagged with a family, so IPv6 classes join the
+ * same table.
  */
 #ifndef DUET_POLICY_H
 #define DUET_POLICY_H
@@ -22,18 +23,11 @@
 #include <stdint.h>
 
 #include "duet_addr.h"
+#include "duet_cidr.h"
 
 #define DUET_POLICY_MAX_CIDRS 64  /**< entries in denied_peers, and in allowed_peers */
 #define DUET_POLICY_MAX_OWN 128	  /**< service addresses (8 ports x 16) */
 #define DUET_POLICY_MAX_BUILTIN 16 /**< built-in classes, both families */
-#define DUET_POLICY_CIDR_STRLEN (DUET_ADDR_STRLEN + 4)
-
-/** An IP prefix. Bits past len are zero. */
-struct duet_cidr {
-	uint8_t family; /**< DUET_AF_INET4 or DUET_AF_INET6 */
-	uint8_t len;	/**< prefix length, 0..32 or 0..128 */
-	uint8_t ip[16]; /**< network bytes, network order */
-};
 
 /** Why an address is refused. */
 enum duet_policy_verdict {
@@ -68,37 +62,6 @@ struct duet_policy {
 	struct duet_cidr allowed[DUET_POLICY_MAX_CIDRS];     /**< [security] allowed_peers */
 	unsigned int n_allowed;
 };
-
-/**
- * Parse "a.b.c.d/len", "v6/len", or a bare address (a host prefix). Bits past
- * the prefix must be zero ("192.0.2.1/24" is refused: it names a host, not a
- * network, and is almost always a typo).
- * @param why on failure, what is wrong (may be NULL)
- * @return 0 or -EINVAL. Any thread.
- */
-int duet_cidr_parse(const char *s, struct duet_cidr *out, const char **why);
-
-/** Format as "ip/len". @return 0 or -ENOSPC. */
-int duet_cidr_format(const struct duet_cidr *c, char *buf, size_t len);
-
-/** True when address a (port ignored) is inside prefix c. Any thread. */
-static inline bool
-duet_cidr_match(const struct duet_cidr *c, const struct duet_addr *a)
-{
-	unsigned int full = c->len / 8u, rest = c->len % 8u;
-
-	if (a->family != c->family)
-		return false;
-	if (full > 0 && memcmp(a->ip, c->ip, full) != 0)
-		return false;
-	if (rest != 0) {
-		uint8_t mask = (uint8_t)(0xffu << (8u - rest));
-
-		if ((a->ip[full] & mask) != c->ip[full])
-			return false;
-	}
-	return true;
-}
 
 /** Fill p with the built-in classes and nothing else. Main thread. */
 void duet_policy_init(struct duet_policy *p);

@@ -31,9 +31,11 @@ int duet_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /** duet_parse_port(): port 0 is a value (a bind port the kernel picks). */
 #define DUET_PARSE_PORT_ZERO (1u << 0)
 /**
- * duet_parse_port(): leading zeros are accepted ("0080" is 80). Redis
- * records and configs that loaded with them must keep loading; options
- * typed on a command line keep one spelling per value and leave this out.
+ * duet_parse_port(): leading zeros are accepted ("0080" is 80). The
+ * config's [redis] address takes them, so configs that loaded with them
+ * keep loading; endpoints (lib/addr, which Redis compares as text) and
+ * options typed on a command line keep one spelling per value and leave
+ * this out.
  */
 #define DUET_PARSE_PORT_LEADING_ZEROS (1u << 1)
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duet_policy.h"
+#include "duet_cidr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,7 +37,7 @@ static void
 check_accepted(const struct duet_cidr *c)
 {
 	unsigned int max = c->family == DUET_AF_INET4 ? 32 : 128, i;
-	char text[DUET_POLICY_CIDR_STRLEN];
+	char text[DUET_CIDR_STRLEN];
 	struct duet_cidr again;
 	struct duet_addr a = {.family = c->family};
 	const char *why = NULL;

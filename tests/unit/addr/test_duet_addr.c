@@ -45,6 +45,23 @@ Test(addr, refuses_malformed_text)
 	cr_assert_eq(duet_addr_parse(NULL, &a), -EINVAL);
 }
 
+/* Redis's free set and alloc hash compare endpoints as text, so an endpoint
+ * has one spelling: "020003" would name 20003 yet never match it there. */
+Test(addr, port_with_a_leading_zero_is_refused)
+{
+	static const char *const bad[] = { "192.0.2.1:020003", "192.0.2.1:00080",
+					   "[2001:db8::1]:05004", "192.0.2.1:00" };
+	struct duet_addr a;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(duet_addr_parse(bad[i], &a), -EINVAL, "accepted '%s'", bad[i]);
+	cr_assert_eq(duet_addr_parse("192.0.2.1:20003", &a), 0);
+	cr_assert_eq(ntohs(a.port), 20003);
+	cr_assert_eq(duet_addr_parse("192.0.2.1:10", &a), 0, "a zero that is not leading");
+	cr_assert_eq(ntohs(a.port), 10);
+}
+
 Test(addr, formats_round_trip)
 {
 	static const char *const good[] = { "192.0.2.1:20000", "[2001:db8::7]:65535",

@@ -437,6 +437,26 @@ Test(conf, port_section_needs_a_plain_ethdev_name)
 		       "[port net 1]: ethdev name must not contain spaces");
 }
 
+/* docs/config.md: NAME is at most 57 characters. */
+Test(conf, ethdev_name_is_at_most_57_characters)
+{
+	struct duet_conf c;
+	char name[64], sec[80], named[160];
+
+	memset(name, 'n', 57);
+	name[57] = '\0';
+	snprintf(sec, sizeof(sec), "port %s", name);
+	cr_assert_eq(load_variant(sec, "addresses", "192.0.2.5", &c), 0, "57 refused: %s", err);
+	cr_assert_eq(c.n_ports, 2);
+	cr_assert_str_eq(c.ports[1].name, name);
+	strcat(name, "n");
+	snprintf(sec, sizeof(sec), "port %s", name);
+	snprintf(named, sizeof(named), "[%s]: ethdev name longer than 57 characters", sec);
+	expect_invalid(load_variant(sec, "addresses", "192.0.2.5", &c), named);
+	cr_assert(strstr(err, name) != NULL && strstr(err, "(got '") != NULL,
+		  "message '%s' does not quote the name", err);
+}
+
 Test(conf, each_missing_required_key_is_named)
 {
 	struct duet_conf c;
@@ -576,6 +596,32 @@ Test(conf, workers_lcore_id_must_be_below_1024)
 {
 	expect_bad_value("relay", "workers", "1024", "out of range 0..1023");
 	expect_bad_value("relay", "workers", "1-99999999999999999999", "out of range 0..1023");
+}
+
+/* A stand-in for rte_lcore_is_enabled: EAL was given -l 0-2. */
+static int
+lcores_0_to_2(unsigned int lcore_id)
+{
+	return lcore_id <= 2;
+}
+
+/* Known only after rte_eal_init, yet worded like every other config error. */
+Test(conf, workers_outside_eal_or_on_the_main_lcore_are_refused_naming_the_file)
+{
+	struct duet_conf c;
+
+	expect_ok_value("relay", "workers", "1-2", &c);
+	cr_assert_eq(duet_conf_check_workers(&c, path, lcores_0_to_2, 0, err, sizeof(err)), 0,
+		     "%s", err);
+	expect_ok_value("relay", "workers", "0-1", &c);
+	expect_invalid(duet_conf_check_workers(&c, path, lcores_0_to_2, 0, err, sizeof(err)),
+		       "[relay] workers: lcore 0 is the main lcore, which runs the control thread");
+	expect_ok_value("relay", "workers", "1-3", &c);
+	expect_invalid(duet_conf_check_workers(&c, path, lcores_0_to_2, 0, err, sizeof(err)),
+		       "[relay] workers: lcore 3 is not enabled in EAL (add it to -l)");
+	expect_ok_value("relay", "workers", "1023", &c);
+	expect_invalid(duet_conf_check_workers(&c, path, lcores_0_to_2, 0, err, sizeof(err)),
+		       "[relay] workers: lcore 1023 is not enabled in EAL");
 }
 
 Test(conf, workers_more_than_max_is_refused)

@@ -158,6 +158,21 @@ Test(contract, endpoint_not_ip_port)
 	}
 }
 
+/* The free set and alloc hash compare endpoints as text: a second spelling
+ * of a port would name an endpoint they do not know. Pins take the same
+ * parser, so one spelling there too. */
+Test(contract, a_port_with_a_leading_zero_is_refused)
+{
+	struct duet_contract_field ep[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:020003"),
+					   F("mode", "passthrough")};
+	struct duet_contract_field pin[] = {F("a", "192.0.2.1:20000"), F("b", "192.0.2.1:20003"),
+					    F("mode", "passthrough"),
+					    F("a_src", "203.0.113.7:04000")};
+
+	refused_with("x", ep, N(ep), "field b: '192.0.2.1:020003' is not an ip:port");
+	refused_with("x", pin, N(pin), "field a_src: value is not an ip:port");
+}
+
 Test(contract, endpoint_not_ours_or_outside_media_range)
 {
 	struct duet_contract_field other_ip[] = {F("a", "192.0.2.9:20000"),

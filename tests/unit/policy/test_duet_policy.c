@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Unit tests of lib/policy/duet_policy.c and duet_policy_fp.h: CIDR
- * prefixes, the built-in classes, own addresses, denied_peers and
- * allowed_peers, and the relatch policy names. Plain C, no EAL. */
+/* Unit tests of lib/policy/duet_policy.c and duet_policy_fp.h: the
+ * built-in classes, own addresses, denied_peers and allowed_peers, and the
+ * relatch policy names. Plain C, no EAL. The CIDR syntax itself is tested
+ * in tests/unit/addr/test_duet_cidr.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -29,63 +30,6 @@ cidr(const char *s)
 
 	cr_assert_eq(duet_cidr_parse(s, &c, &why), 0, "%s: %s", s, why ? why : "");
 	return c;
-}
-
-Test(policy, cidr_parses_prefixes_and_bare_addresses)
-{
-	struct duet_cidr c = cidr("192.0.2.128/25");
-	char buf[DUET_POLICY_CIDR_STRLEN];
-
-	cr_assert_eq(c.family, DUET_AF_INET4);
-	cr_assert_eq(c.len, 25);
-	cr_assert_eq(c.ip[3], 128);
-	c = cidr("203.0.113.7");
-	cr_assert_eq(c.len, 32);
-	c = cidr("0.0.0.0/0");
-	cr_assert_eq(c.len, 0);
-	c = cidr("2001:db8::/32");
-	cr_assert_eq(c.family, DUET_AF_INET6);
-	cr_assert_eq(c.len, 32);
-	cr_assert_eq(duet_cidr_format(&c, buf, sizeof(buf)), 0);
-	cr_assert_str_eq(buf, "2001:db8::/32");
-	c = cidr("198.51.100.0/24");
-	cr_assert_eq(duet_cidr_format(&c, buf, sizeof(buf)), 0);
-	cr_assert_str_eq(buf, "198.51.100.0/24");
-}
-
-Test(policy, cidr_refuses_malformed_text_with_a_reason)
-{
-	static const char *const bad[] = {
-		"", "/24", "192.0.2.0/", "192.0.2.0/33", "192.0.2.0/-1", "192.0.2.0/024",
-		"192.0.2.0/2x", "192.0.2.1/24", "192.0.2.0/24/1", "192.0.2/24", "host/24",
-		" 192.0.2.0/24", "192.0.2.0 /24", "2001:db8::/129", "2001:db8::1/64",
-		"192.0.2.0/99999999999999999999",
-	};
-	struct duet_cidr c;
-	const char *why;
-	size_t i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		why = NULL;
-		cr_assert_eq(duet_cidr_parse(bad[i], &c, &why), -EINVAL, "'%s' accepted", bad[i]);
-		cr_assert_not_null(why, "'%s' refused without a reason", bad[i]);
-	}
-	cr_assert_eq(duet_cidr_parse(NULL, &c, NULL), -EINVAL);
-}
-
-Test(policy, cidr_match_honours_the_prefix_bits)
-{
-	struct duet_cidr c = cidr("192.0.2.128/25");
-	struct duet_addr in = addr("192.0.2.200", 1), out = addr("192.0.2.127", 1);
-	struct duet_addr v6 = addr("2001:db8::1", 1);
-	struct duet_cidr all = cidr("0.0.0.0/0");
-
-	cr_assert(duet_cidr_match(&c, &in));
-	cr_assert_not(duet_cidr_match(&c, &out));
-	cr_assert_not(duet_cidr_match(&c, &v6), "a prefix matched another family");
-	cr_assert(duet_cidr_match(&all, &out));
-	c = cidr("198.51.100.7/32");
-	cr_assert(duet_cidr_match(&c, &(struct duet_addr){0}) == false);
 }
 
 /* Every built-in class, at both ends and inside: never a client. */
