@@ -413,12 +413,23 @@ duet_contract_parse_event(const struct duet_contract_field *fields, size_t n,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		if (fields[i].name == NULL || fields[i].value == NULL)
+		const char **slot = NULL;
+
+		if (fields[i].name == NULL)
 			continue;
 		if (strcmp(fields[i].name, "op") == 0)
-			op_s = fields[i].value;
+			slot = &op_s;
 		else if (strcmp(fields[i].name, "id") == 0)
-			id_s = fields[i].value;
+			slot = &id_s;
+		else
+			continue; /* other fields are the control plane's own */
+		/* A repeated field has no one meaning: `op put op del` must
+		 * not be read as whichever comes last. */
+		if (*slot != NULL)
+			return refuse(why, whylen, "field %s given twice", fields[i].name);
+		if (fields[i].value == NULL)
+			return refuse(why, whylen, "field %s: value is not text", fields[i].name);
+		*slot = fields[i].value;
 	}
 	if (op_s == NULL)
 		return refuse(why, whylen, "missing field op");

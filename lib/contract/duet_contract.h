@@ -89,9 +89,11 @@ int duet_contract_parse_pair(const char *id, const struct duet_contract_field *f
 			     struct duet_pair_spec *out, char *why, size_t whylen);
 
 /**
- * Parse an events stream entry: fields `op` (put | del) and `id`.
+ * Parse an events stream entry: fields `op` (put | del) and `id`, each once;
+ * other fields are ignored.
  * @param id out, DUET_RECORD_ID_MAX + 1 bytes
- * @return 0, or -EINVAL with why set (unknown op, missing or invalid id).
+ * @return 0, or -EINVAL with why set (unknown op, missing, repeated or
+ *         invalid op or id).
  */
 int duet_contract_parse_event(const struct duet_contract_field *fields, size_t n,
 			      enum duet_contract_op *op, char *id, char *why, size_t whylen);

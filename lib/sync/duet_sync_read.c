@@ -2,8 +2,8 @@
 /*
  * duet_sync, the reading side: the full load (SCAN + HGETALL, a page per
  * poll, then a retry of records that met an endpoint conflict) and following
- * the events stream (XINFO + XREAD, then HGETALL of every put in one round
- * trip), keeping the stream position that a reconnect resumes from. Runs on
+ * the events stream (XREAD + XINFO, then HGETALL of every entry's pair in
+ * one round trip), keeping the stream position that a reconnect resumes from. Runs on
  * duetd's control thread inside duet_sync_poll(). Redis replies are turned
  * into plain fields here and in duet_sync_apply.c; only duet_contract and
  * duet_pair see the result.
@@ -18,6 +18,7 @@
 
 #define EVENT_ERROR_PAUSE_MS 1000
 #define RETRY_PASSES 8 /* load retries of records that met an endpoint conflict */
+#define EVENT_FIELDS_MAX 32 /* fields an events entry may carry */
 
 /* One more entry read: our position moves to it, and it is one more of
  * the entries ever added to the stream. */
@@ -286,23 +287,18 @@ sync_step_load(struct duet_sync *s)
 
 struct event_op {
 	bool valid;
-	bool fetch;
-	enum duet_contract_op op;
 	char id[DUET_PAIR_ID_MAX + 1];
 };
 
-/* Apply the entries of an XREAD reply in order. */
-static void
-apply_events(struct duet_sync *s, const redisReply *xr)
+/* The stream entries of an XREAD reply, or NULL. */
+static const redisReply *
+xread_entries(const redisReply *xr)
 {
-	struct event_op ops[DUET_SYNC_XREAD_COUNT];
-	char key[DUET_REDIS_KEY_MAX], why[DUET_CONTRACT_WHY_MAX];
 	const redisReply *entries = NULL;
-	size_t i, j, n;
-	redisReply *rec;
+	size_t i;
 
-	if (xr->type != REDIS_REPLY_ARRAY || xr->elements < 1)
-		return;
+	if (xr->type != REDIS_REPLY_ARRAY)
+		return NULL;
 	for (i = 0; i < xr->elements; i++) {
 		const redisReply *st = xr->element[i];
 
@@ -310,42 +306,74 @@ apply_events(struct duet_sync *s, const redisReply *xr)
 		    st->element[1]->type == REDIS_REPLY_ARRAY)
 			entries = st->element[1];
 	}
+	return entries;
+}
+
+/* Parse one entry into op; a malformed one is logged and left invalid. */
+static void
+parse_event(const redisReply *e, struct event_op *op)
+{
+	struct duet_contract_field f[EVENT_FIELDS_MAX];
+	char why[DUET_CONTRACT_WHY_MAX];
+	enum duet_contract_op kind;
+	const redisReply *fv;
+	size_t j, n = 0;
+
+	memset(op, 0, sizeof(*op));
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || reply_cstr(e->element[0]) == NULL)
+		return;
+	fv = e->element[1];
+	if (fv->type != REDIS_REPLY_ARRAY)
+		return; /* an entry deleted under us */
+	if (fv->elements / 2 > EVENT_FIELDS_MAX) {
+		SYNC_LOG(WARNING, "events entry %s ignored: more than %u fields\n",
+			 e->element[0]->str, EVENT_FIELDS_MAX);
+		return;
+	}
+	for (j = 0; j + 1 < fv->elements; j += 2) {
+		f[n].name = reply_cstr(fv->element[j]);
+		f[n].value = reply_cstr(fv->element[j + 1]);
+		n++;
+	}
+	if (duet_contract_parse_event(f, n, &kind, op->id, why, sizeof(why)) != 0) {
+		SYNC_LOG(WARNING, "events entry %s ignored: %s\n", e->element[0]->str, why);
+		return;
+	}
+	op->valid = true;
+}
+
+/*
+ * Apply the entries of an XREAD reply in order. The op only says that the
+ * pair changed: its hash is read for a put and for a del alike, and is the
+ * truth. A del whose hash still exists (a replayed or stale del, or a pair
+ * created again under the same id) is a put; a put whose hash is gone is a
+ * del.
+ */
+static void
+apply_events(struct duet_sync *s, const redisReply *xr)
+{
+	struct event_op ops[DUET_SYNC_XREAD_COUNT];
+	char key[DUET_REDIS_KEY_MAX];
+	const char *hget[2] = {"HGETALL", key};
+	const redisReply *entries = xread_entries(xr);
+	size_t i, n;
+	redisReply *rec;
+
 	if (entries == NULL)
 		return;
 	n = entries->elements < DUET_SYNC_XREAD_COUNT ? entries->elements : DUET_SYNC_XREAD_COUNT;
 
-	/* Parse every entry and fetch the hashes of all puts in one round trip. */
+	/* Parse every entry and fetch the hashes in one round trip. */
 	for (i = 0; i < n; i++) {
-		const redisReply *e = entries->element[i], *fv;
-		struct duet_contract_field f[2] = {{"op", NULL}, {"id", NULL}};
-
-		memset(&ops[i], 0, sizeof(ops[i]));
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || reply_cstr(e->element[0]) == NULL)
+		parse_event(entries->element[i], &ops[i]);
+		if (!ops[i].valid)
 			continue;
-		fv = e->element[1];
-		if (fv->type != REDIS_REPLY_ARRAY)
-			continue; /* an entry deleted under us */
-		for (j = 0; j + 1 < fv->elements; j += 2) {
-			const char *k = reply_cstr(fv->element[j]);
-
-			if (k != NULL && strcmp(k, "op") == 0)
-				f[0].value = reply_cstr(fv->element[j + 1]);
-			else if (k != NULL && strcmp(k, "id") == 0)
-				f[1].value = reply_cstr(fv->element[j + 1]);
-		}
-		if (duet_contract_parse_event(f, 2, &ops[i].op, ops[i].id, why, sizeof(why)) != 0) {
-			SYNC_LOG(WARNING, "events entry %s ignored: %s\n", e->element[0]->str, why);
+		if (duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:", ops[i].id) != 0) {
+			ops[i].valid = false;
 			continue;
 		}
-		ops[i].valid = true;
-		if (ops[i].op == DUET_CONTRACT_OP_PUT &&
-		    duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:", ops[i].id) == 0) {
-			const char *hget[2] = {"HGETALL", key};
-
-			if (duet_redis_append(&s->r, 2, hget, NULL) != 0)
-				break;
-			ops[i].fetch = true;
-		}
+		if (duet_redis_append(&s->r, 2, hget, NULL) != 0)
+			break;
 	}
 	if (i < n) {
 		/* Out of memory queueing: the pipeline is out of step. */
@@ -358,7 +386,7 @@ apply_events(struct duet_sync *s, const redisReply *xr)
 		const redisReply *e = entries->element[i];
 		struct duet_contract_stream_id eid;
 
-		if (ops[i].fetch) {
+		if (ops[i].valid) {
 			rec = duet_redis_get_reply(&s->r);
 			if (rec == NULL) {
 				sync_link_down(s, "HGETALL of an updated pair");
@@ -366,8 +394,6 @@ apply_events(struct duet_sync *s, const redisReply *xr)
 			}
 			sync_apply_record(s, ops[i].id, rec);
 			freeReplyObject(rec);
-		} else if (ops[i].valid) {
-			sync_apply_del(s, ops[i].id);
 		}
 		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
 		    reply_cstr(e->element[0]) != NULL &&
@@ -408,30 +434,33 @@ sync_step_follow(struct duet_sync *s)
 	xread[n++] = s->key_events;
 	xread[n++] = s->last_id;
 
-	/* XINFO first: it tells whether entries after last_id were trimmed
-	 * (or the stream replaced) before this XREAD could see them. */
-	if (duet_redis_append(&s->r, 3, xinfo, NULL) != 0 ||
-	    duet_redis_append(&s->r, n, xread, NULL) != 0) {
+	/* XINFO after the XREAD, in the same round trip: it sees every entry
+	 * the read could have missed, trimmed before it or while it was
+	 * blocked (a MULTI that adds and trims wakes the read only after the
+	 * trim). Checked against our position before the read. */
+	if (duet_redis_append(&s->r, n, xread, NULL) != 0 ||
+	    duet_redis_append(&s->r, 3, xinfo, NULL) != 0) {
 		duet_redis_close(&s->r);
 		sync_link_down(s, "reading events");
 		return;
 	}
-	ri = duet_redis_get_reply(&s->r);
-	if (ri == NULL) {
-		sync_link_down(s, "XINFO");
-		return;
-	}
 	rx = duet_redis_get_reply(&s->r);
 	if (rx == NULL) {
-		freeReplyObject(ri);
 		sync_link_down(s, "XREAD");
+		return;
+	}
+	ri = duet_redis_get_reply(&s->r);
+	if (ri == NULL) {
+		freeReplyObject(rx);
+		sync_link_down(s, "XINFO");
 		return;
 	}
 	sync_parse_stream_info(ri, &info);
 	freeReplyObject(ri);
 	if (!duet_contract_stream_can_resume(&info, &s->pos, &why)) {
 		/* Redis may have lost the free set with the rest: seed again,
-		 * then reload (follow_or_load sees need_load). */
+		 * then reload (follow_or_load sees need_load). What the read
+		 * returned is not applied: the load reads every hash anyway. */
 		SYNC_LOG(INFO, "full resync: %s\n", why);
 		freeReplyObject(rx);
 		s->need_load = true;

@@ -418,6 +418,33 @@ Test(contract, events)
 	cr_assert_str_eq(why, "pair id 'a b' has a character outside [A-Za-z0-9._:-] at position 2");
 }
 
+Test(contract, event_with_a_repeated_field_is_malformed)
+{
+	struct duet_contract_field two_ops[] = {F("op", "put"), F("op", "del"), F("id", "p1")};
+	struct duet_contract_field two_ids[] = {F("op", "del"), F("id", "p1"), F("id", "p2")};
+	struct duet_contract_field same_twice[] = {F("op", "del"), F("id", "p1"), F("op", "del")};
+	struct duet_contract_field no_text[] = {F("op", NULL), F("id", "p1")};
+	enum duet_contract_op op = DUET_CONTRACT_OP_PUT;
+	char id[DUET_RECORD_ID_MAX + 1] = "untouched";
+
+	cr_assert_eq(duet_contract_parse_event(two_ops, N(two_ops), &op, id, why, sizeof(why)),
+		     -EINVAL);
+	cr_assert_str_eq(why, "field op given twice");
+	cr_assert_eq(duet_contract_parse_event(two_ids, N(two_ids), &op, id, why, sizeof(why)),
+		     -EINVAL);
+	cr_assert_str_eq(why, "field id given twice");
+	/* Even the same value twice: the entry was not written by the contract. */
+	cr_assert_eq(duet_contract_parse_event(same_twice, N(same_twice), &op, id, why,
+					       sizeof(why)),
+		     -EINVAL);
+	cr_assert_str_eq(why, "field op given twice");
+	cr_assert_eq(duet_contract_parse_event(no_text, N(no_text), &op, id, why, sizeof(why)),
+		     -EINVAL);
+	cr_assert_str_eq(why, "field op: value is not text");
+	cr_assert_eq(op, DUET_CONTRACT_OP_PUT);
+	cr_assert_str_eq(id, "untouched");
+}
+
 Test(contract, stream_ids_parse_and_order)
 {
 	struct duet_contract_stream_id x, y;

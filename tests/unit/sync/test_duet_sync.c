@@ -9,6 +9,7 @@
  * on replies built by hand.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -641,6 +642,168 @@ Test(sync, trimmed_stream_triggers_a_full_resync)
 	       NULL);
 	POLL_UNTIL(live("after"), 2000);
 	cr_assert_eq(duet_sync_full_loads(s), 2);
+}
+
+/* ---- a control plane that acts while duetd is blocked in XREAD ---- */
+
+struct while_blocked {
+	const char *cmds[8]; /* run as one MULTI/EXEC, each split on spaces */
+	int blocked_seen;    /* the sync client was seen blocked in XREAD */
+	int done;
+};
+
+/* Whether CLIENT LIST shows a client blocked (flag b) in XREAD. */
+static bool
+xread_blocked(redisContext *c)
+{
+	redisReply *r = redisCommand(c, "CLIENT LIST");
+	char *line, *save = NULL;
+	bool yes = false;
+
+	if (r == NULL)
+		return false;
+	if (r->type == REDIS_REPLY_STRING) {
+		for (line = strtok_r(r->str, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
+			const char *fl = strstr(line, " flags=");
+			size_t n = fl != NULL ? strcspn(fl + 7, " ") : 0;
+
+			/* flags=b, or bU on a unix socket */
+			if (fl != NULL && memchr(fl + 7, 'b', n) != NULL &&
+			    strstr(line, " cmd=xread") != NULL)
+				yes = true;
+		}
+	}
+	freeReplyObject(r);
+	return yes;
+}
+
+/* Waits (up to 3 s) until the sync client is blocked in XREAD, then runs
+ * the commands atomically: the read wakes only after all of them. */
+static void *
+act_while_blocked(void *arg)
+{
+	struct while_blocked *w = arg;
+	redisContext *c = redisConnectUnix(srv.sock);
+	uint64_t end = mono_ms() + 3000;
+	unsigned int i;
+
+	if (c == NULL || c->err)
+		goto out;
+	while (mono_ms() < end && !(w->blocked_seen = xread_blocked(c)))
+		usleep(1000);
+	if (w->blocked_seen) {
+		freeReplyObject(redisCommand(c, "MULTI"));
+		for (i = 0; i < 8 && w->cmds[i] != NULL; i++)
+			freeReplyObject(redisCommand(c, w->cmds[i]));
+		freeReplyObject(redisCommand(c, "EXEC"));
+	}
+out:
+	if (c != NULL)
+		redisFree(c);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Poll sync while w acts; returns when it is done. */
+static void
+poll_while(struct while_blocked *w)
+{
+	pthread_t th;
+
+	cr_assert_eq(pthread_create(&th, NULL, act_while_blocked, w), 0);
+	POLL_UNTIL(__atomic_load_n(&w->done, __ATOMIC_ACQUIRE), 5000);
+	pthread_join(th, NULL);
+	cr_assert(w->blocked_seen, "the sync client was never blocked in XREAD");
+}
+
+Test(sync, events_trimmed_while_blocked_in_xread_trigger_a_full_resync)
+{
+	struct while_blocked w1 = {
+		.cmds = {"HSET " R "pair:tr5 a 192.0.2.1:20000 b 192.0.2.1:20001 mode passthrough",
+			 "XADD " R "events * op put id tr5",
+			 "HSET " R "pair:other a 192.0.2.1:20002 b 192.0.2.1:20003 mode passthrough",
+			 "XADD " R "events MAXLEN 1 * op put id other"}};
+	struct while_blocked w2 = {
+		.cmds = {"HSET " R "pair:tr6 a 192.0.2.1:20004 b 192.0.2.1:20005 mode passthrough",
+			 "XADD " R "events * op put id tr6", "XTRIM " R "events MAXLEN 0",
+			 "HSET " R "pair:other2 a 192.0.2.1:20006 b 192.0.2.1:20007 mode passthrough",
+			 "XADD " R "events * op put id other2"}};
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cr_assert_eq(duet_sync_full_loads(s), 1);
+
+	/* MULTI; XADD tr5; XADD MAXLEN 1 other; EXEC: tr5's entry is gone
+	 * before the blocked read wakes. */
+	poll_while(&w1);
+	POLL_UNTIL(live("tr5") && live("other"), 3000);
+	cr_assert_eq(duet_sync_full_loads(s), 2);
+
+	/* XADD; XTRIM MAXLEN 0; XADD: the same through XTRIM. */
+	poll_while(&w2);
+	POLL_UNTIL(live("tr6") && live("other2"), 3000);
+	cr_assert_eq(duet_sync_full_loads(s), 3);
+
+	/* Ordinary events after it follow without another resync. */
+	cp_put("after", "a", "192.0.2.1:20008", "b", "192.0.2.1:20009", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(live("after"), 2000);
+	cr_assert_eq(duet_sync_full_loads(s), 3);
+}
+
+Test(sync, malformed_event_is_skipped_and_ends_nothing)
+{
+	sync_start();
+	cp_put("p1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(duet_sync_connected(s) && live("p1"), 5000);
+
+	/* `op put op del`: no one meaning, so no effect; the entry after it
+	 * shows that the follower has read past it. */
+	freeReplyObject(rc("XADD " R "events * op put op del id p1"));
+	freeReplyObject(rc("XADD " R "events * op del id p1 id p2"));
+	cp_put("mark", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(live("mark"), 2000);
+	cr_assert(live("p1"), "a malformed entry ended a pair whose hash exists");
+	cr_assert(!ended_with("p1", "deleted"));
+	cr_assert_eq(duet_sync_full_loads(s), 1);
+}
+
+Test(sync, del_whose_hash_exists_is_a_put_and_a_replayed_del_ends_nothing)
+{
+	struct duet_addr moved;
+	const char *st;
+
+	sync_start();
+	cp_put("p1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(duet_sync_connected(s) && live("p1"), 5000);
+
+	/* The pair is deleted and created again under its id; the del's
+	 * entry is then replayed (an outbox replay, a control plane retry). */
+	cp_del("p1");
+	cp_put("p1", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough",
+	       NULL);
+	moved = ep("192.0.2.1:20002");
+	POLL_UNTIL(duet_pair_find_endpoint(t, &moved, NULL) >= 0, 2000);
+	freeReplyObject(rc("XADD " R "events * op del id p1"));
+	/* A del that carries a change: the hash says idle_ms 7000 now. */
+	freeReplyObject(rc("HSET " R "pair:p1 idle_ms 7000"));
+	freeReplyObject(rc("XADD " R "events * op del id p1"));
+	cp_put("mark", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "passthrough",
+	       NULL);
+	POLL_UNTIL(live("mark"), 2000);
+	cr_assert(live("p1"), "a del whose hash exists ended the pair");
+	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)duet_pair_find(t, "p1"))->idle_ms, 7000,
+		     "a del whose hash exists is applied as a put");
+	st = hget(R "stats:p1", "state");
+	cr_assert_str_neq(st, "ended");
+
+	/* And a del whose hash is gone still ends it. */
+	cp_del("p1");
+	POLL_UNTIL(!live("p1"), 2000);
 }
 
 Test(sync, resync_gives_an_endpoint_to_its_new_owner_whatever_the_scan_order)
