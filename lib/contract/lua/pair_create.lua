@@ -5,90 +5,184 @@
 -- writes the pair hash and appends an `op put` entry to the events stream
 -- that duetd follows. See docs/redis-contract.md.
 --
+-- KEYS (exactly 4, all of one relay R, named as below)
 -- KEYS[1] duet:{R}:free    SET of free endpoints "ip:port"
 -- KEYS[2] duet:{R}:alloc   HASH endpoint -> owning pair id
 -- KEYS[3] duet:{R}:pair:<id>
 -- KEYS[4] duet:{R}:events  STREAM
 -- ARGV[1] <id>: 1..64 characters of [A-Za-z0-9._:-]
--- ARGV[2] events stream max length (positive integer, trimmed with MAXLEN ~)
--- ARGV[3..] field, value, ... stored in the pair hash (mode, a_src, b_src,
---           idle_ms, expires, ...). `a` and `b` are chosen here and may not
---           be given; `mode` defaults to passthrough. Two fields are
---           consumed, not stored: `a_ip` and `b_ip` ask for that leg's
---           endpoint on a given service address (e.g. the one on the
---           network that leg's caller reaches); without them any free
---           endpoint is taken.
+-- ARGV[2] events stream max length, trimmed with MAXLEN ~: 1 to
+--         999999999999999 (at most 15 digits, no sign, no leading zero)
+-- ARGV[3..] at most 256 field, value pairs stored in the pair hash (mode,
+--           a_src, b_src, idle_ms, expires, ...), each field non-empty and
+--           given once. `a` and `b` are chosen here and may not be given;
+--           `mode` defaults to passthrough. Two fields are consumed, not
+--           stored: `a_ip` and `b_ip` ask for that leg's endpoint on a
+--           given service address (e.g. the one on the network that leg's
+--           caller reaches); without them any free endpoint is taken.
 --
 -- Reply: array {a, b}, the two endpoints given to the pair.
--- Errors (nothing is changed when one is returned):
+-- Errors (Redis is left exactly as it was: every check below runs before
+-- the first write, so not even an undone write reaches the AOF or
+-- replicas):
 --   "EXISTS pair <id> exists"
 --   "NOFREE fewer than 2 free endpoints" (or "NOFREE no free endpoint on <ip>")
 --   "BADARG <what is wrong>"
+--
+-- The argument and key checks are the same as pair_delete.lua's; each
+-- script is one self-contained file (control planes load it as is), so a
+-- change to one belongs in the other too.
 
--- SPOP is not deterministic: before Redis 5 a script using it must replicate
--- its effects, not itself. Redis 5+ always does, and keeps this as a no-op.
+-- SRANDMEMBER is not deterministic: before Redis 5 a script using it must
+-- replicate its effects, not itself. Redis 5+ always does, and keeps this as
+-- a no-op.
 if redis.replicate_commands then
 	redis.replicate_commands()
 end
 
-local id = ARGV[1]
-local maxlen = ARGV[2]
+-- Checks shared with pair_delete.lua: keep the two copies identical. -----
+local NKEYS = 4
+local MAXLEN_DIGITS = 15 -- 10^15 - 1: exact in Lua's doubles, fits int64
+-- XADD * fails once a stream has handed out this ID.
+local LAST_ID = '18446744073709551615-18446744073709551615'
+-- KEYS[i] other than the pair key: its name after the relay's "duet:{R}:"
+-- and the type it must hold when it exists.
+local ROLES = {{1, 'free', 'set'}, {2, 'alloc', 'hash'}, {4, 'events', 'stream'}}
 
-if id == nil or #id < 1 or #id > 64 or not string.find(id, '^[A-Za-z0-9%._:%-]+$') then
-	return redis.error_reply('BADARG pair id must be 1..64 characters of [A-Za-z0-9._:-]')
+local function bad(why)
+	return redis.error_reply('BADARG ' .. why)
 end
--- The key is built by the caller (scripts may only touch declared keys), so
--- check it names this id: a mismatch would orphan the endpoints.
-if string.sub(KEYS[3], -(#id + 6)) ~= ':pair:' .. id then
-	return redis.error_reply('BADARG KEYS[3] is not the pair key of ' .. id)
+
+-- The keys, the id and the max length, before reading Redis: nil when all
+-- is well, else the error reply.
+local function check_call()
+	if #KEYS ~= NKEYS then
+		return bad('script takes ' .. NKEYS .. ' keys')
+	end
+	local id, maxlen = ARGV[1], ARGV[2]
+	if id == nil or #id < 1 or #id > 64 or not string.find(id, '^[A-Za-z0-9%._:%-]+$') then
+		return bad('pair id must be 1..64 characters of [A-Za-z0-9._:-]')
+	end
+	-- The caller builds the keys (a script may only touch declared keys):
+	-- they must be this id's and one relay's, or endpoints end up orphaned
+	-- or in another relay's set.
+	local tail = ':pair:' .. id
+	if string.sub(KEYS[3], -#tail) ~= tail then
+		return bad('KEYS[3] is not the pair key of ' .. id)
+	end
+	local relay = string.sub(KEYS[3], 1, #KEYS[3] - #tail + 1)
+	for _, k in ipairs(ROLES) do
+		if KEYS[k[1]] ~= relay .. k[2] then
+			return bad('KEYS[' .. k[1] .. '] must be ' .. relay .. k[2])
+		end
+	end
+	if maxlen == nil or #maxlen > MAXLEN_DIGITS or not string.find(maxlen, '^[1-9]%d*$') then
+		return bad('events max length must be an integer from 1 to 999999999999999')
+	end
+	return nil
 end
-if maxlen == nil or not string.find(maxlen, '^[1-9]%d*$') then
-	return redis.error_reply('BADARG events max length must be a positive integer')
+
+-- What a later write could trip over in KEYS[i]: a type other than want,
+-- or a stream that has no entry ID left. nil when all is well.
+local function check_key(i, want)
+	local t = redis.call('TYPE', KEYS[i])['ok']
+	if t ~= 'none' and t ~= want then
+		return bad('KEYS[' .. i .. '] holds a ' .. t .. ', not a ' .. want)
+	end
+	if t == 'stream' then
+		local info = redis.call('XINFO', 'STREAM', KEYS[i])
+		for j = 1, #info - 1, 2 do
+			if info[j] == 'last-generated-id' and info[j + 1] == LAST_ID then
+				return bad('KEYS[' .. i .. '] has no entry ID left')
+			end
+		end
+	end
+	return nil
 end
+
+local function check_keys()
+	for _, k in ipairs(ROLES) do
+		local err = check_key(k[1], k[3])
+		if err then
+			return err
+		end
+	end
+	return nil
+end
+-- End of the shared checks. --------------------------------------------
+
+local FIELDS_MAX = 256 -- far below Lua's unpack() limit (about 8000 values)
+
+local err = check_call()
+if err then
+	return err
+end
+local id, maxlen = ARGV[1], ARGV[2]
+
 if (#ARGV - 2) % 2 ~= 0 then
-	return redis.error_reply('BADARG pair fields must come as field value pairs')
+	return bad('pair fields must come as field value pairs')
 end
-
+if (#ARGV - 2) / 2 > FIELDS_MAX then
+	return bad('at most ' .. FIELDS_MAX .. ' pair fields')
+end
 local fields = {}
-local has_mode = false
+local given = {}
 local want = {}
 for i = 3, #ARGV, 2 do
 	local f = ARGV[i]
+	if f == '' then
+		return bad('empty field name')
+	elseif given[f] then
+		return bad('field ' .. f .. ' given twice')
+	end
+	given[f] = true
 	if f == 'a_ip' or f == 'b_ip' then
 		if not string.find(ARGV[i + 1], '^[0-9A-Fa-f%.:]+$') then
-			return redis.error_reply('BADARG field ' .. f .. ' is not an IP address')
+			return bad('field ' .. f .. ' is not an IP address')
 		end
 		want[string.sub(f, 1, 1)] = ARGV[i + 1]
 	elseif f == 'a' or f == 'b' then
-		return redis.error_reply('BADARG field ' .. f .. ' is chosen by the script')
-	elseif f == '' then
-		return redis.error_reply('BADARG empty field name')
+		return bad('field ' .. f .. ' is chosen by the script')
 	else
-		if f == 'mode' then
-			has_mode = true
-		end
 		fields[#fields + 1] = f
 		fields[#fields + 1] = ARGV[i + 1]
 	end
+end
+if not given['mode'] then
+	fields[#fields + 1] = 'mode'
+	fields[#fields + 1] = 'passthrough'
 end
 
 if redis.call('EXISTS', KEYS[3]) == 1 then
 	return redis.error_reply('EXISTS pair ' .. id .. ' exists')
 end
+err = check_keys()
+if err then
+	return err
+end
 
+-- Choosing reads only: nothing is written until both legs have one.
 -- An endpoint that alloc says is owned is a leftover of a control plane
--- that bypassed the scripts: it is dropped from free rather than handed out
--- twice.
+-- that bypassed the scripts: never handed out, and dropped from free (in
+-- `stale`) only when the create succeeds.
+local chosen = {}
+local stale, is_stale = {}, {}
+
+-- True when ep may be given to a leg; notes a leftover it comes across.
 local function usable(ep)
+	if chosen[ep] or is_stale[ep] then
+		return false
+	end
 	if redis.call('HEXISTS', KEYS[2], ep) == 1 then
-		redis.call('SREM', KEYS[1], ep)
+		is_stale[ep] = true
+		stale[#stale + 1] = ep
 		return false
 	end
 	return true
 end
 
 -- A free endpoint on service address ip ("[v6]:port" form for IPv6).
-local function take_on(ip)
+local function pick_on(ip)
 	local pattern
 	if string.find(ip, ':', 1, true) then
 		pattern = '\\[' .. ip .. '\\]:*'
@@ -101,7 +195,6 @@ local function take_on(ip)
 		cursor = r[1]
 		for _, ep in ipairs(r[2]) do
 			if usable(ep) then
-				redis.call('SREM', KEYS[1], ep)
 				return ep
 			end
 		end
@@ -109,47 +202,50 @@ local function take_on(ip)
 	return nil
 end
 
-local function take_any()
+-- Any free endpoint, at random. Each round asks for twice as many distinct
+-- members as the last, so leftovers and the other leg's pick cannot hide a
+-- usable one: the last round covers the whole set.
+local function pick_any()
+	local size = redis.call('SCARD', KEYS[1])
+	local n = 2
 	while true do
-		local ep = redis.call('SPOP', KEYS[1])
-		if not ep then
+		for _, ep in ipairs(redis.call('SRANDMEMBER', KEYS[1], n)) do
+			if usable(ep) then
+				return ep
+			end
+		end
+		if n >= size then
 			return nil
 		end
-		if redis.call('HEXISTS', KEYS[2], ep) == 0 then
-			return ep
-		end
+		n = n * 2
 	end
 end
 
 local got = {}
-local short = 'NOFREE fewer than 2 free endpoints'
 for _, leg in ipairs({'a', 'b'}) do
 	local ep
 	if want[leg] then
-		ep = take_on(want[leg])
+		ep = pick_on(want[leg])
 		if not ep then
-			short = 'NOFREE no free endpoint on ' .. want[leg]
+			return redis.error_reply('NOFREE no free endpoint on ' .. want[leg])
 		end
 	else
-		ep = take_any()
+		ep = pick_any()
+		if not ep then
+			return redis.error_reply('NOFREE fewer than 2 free endpoints')
+		end
 	end
-	if not ep then
-		break
-	end
+	chosen[ep] = true
 	got[#got + 1] = ep
 end
-if #got < 2 then
-	for _, ep in ipairs(got) do
-		redis.call('SADD', KEYS[1], ep)
-	end
-	return redis.error_reply(short)
-end
 
+-- Writes: none of these can fail on the keys and arguments checked above.
 local a, b = got[1], got[2]
+redis.call('SREM', KEYS[1], a, b)
+for _, ep in ipairs(stale) do
+	redis.call('SREM', KEYS[1], ep)
+end
 redis.call('HSET', KEYS[2], a, id, b, id)
 redis.call('HSET', KEYS[3], 'a', a, 'b', b, unpack(fields))
-if not has_mode then
-	redis.call('HSET', KEYS[3], 'mode', 'passthrough')
-end
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', 'op', 'put', 'id', id)
 return {a, b}
