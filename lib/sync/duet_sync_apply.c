@@ -60,6 +60,35 @@ apply_put(struct duet_sync *s, const char *id, const struct duet_contract_field 
 	duet_secure_zero(spec.key, sizeof(spec.key));
 }
 
+/*
+ * A load's retry met a record that duetd was running before a restart,
+ * and the scan gave its endpoints to other records first: those came
+ * later (they were refused then), so they are refused again now.
+ * @return the number of pairs refused.
+ */
+static int
+take_back(struct duet_sync *s, const struct duet_pair_spec *spec)
+{
+	char owner[DUET_PAIR_ID_MAX + 1], why[DUET_CONTRACT_WHY_MAX], ep[DUET_ADDR_STRLEN];
+	unsigned int k, leg;
+	int slot, n = 0;
+
+	for (k = 0; k < 2; k++) {
+		slot = duet_pair_find_endpoint(s->t, &spec->ep[k], &leg);
+		if (slot < 0)
+			continue;
+		snprintf(owner, sizeof(owner), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
+		if (strcmp(owner, spec->id) == 0)
+			continue;
+		duet_addr_format(&spec->ep[k], ep, sizeof(ep));
+		snprintf(why, sizeof(why), "endpoint %s of leg %c is used by another pair", ep,
+			 'a' + leg);
+		reject(s, owner, why);
+		n++;
+	}
+	return n;
+}
+
 static void
 apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spec)
 {
@@ -69,6 +98,8 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 
 	old_slot = duet_pair_find(s->t, id);
 	rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
+	if (rc == -EEXIST && s->retry_claims && take_back(s, spec) > 0)
+		rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == SYNC_PHASE_LOAD && !s->retry_final &&
 	    s->n_retry < s->capacity) {
 		/* During a load the owner of the endpoint may be a pair that

@@ -113,16 +113,33 @@ sync_enter_follow(struct duet_sync *s)
 
 /* ---- phase: full load ---- */
 
-/* Apply again the records deferred for an endpoint conflict, in passes
+/* Whether a stats state says duetd was running the pair (not ended or
+ * rejected): a pair whose last word from duetd was that it ran. */
+static bool
+state_was_running(const redisReply *r)
+{
+	const char *st = r != NULL ? reply_cstr(r) : NULL;
+
+	return st != NULL && (strcmp(st, "waiting") == 0 || strcmp(st, "active") == 0);
+}
+
+/*
+ * Apply again the records deferred for an endpoint conflict, in passes
  * while they make progress; the last pass rejects what still conflicts.
- * @return 0, or -1 after the link went down. */
+ * A conflict is decided by who came first, and that must survive a
+ * restart, where the scan meets records in any order: so with each record
+ * its stats hash's state is read, and a record duetd was running (its
+ * stats say waiting or active; a later claimant was refused and says
+ * rejected) takes its endpoints back from whatever the scan put there.
+ * @return 0, or -1 after the link went down.
+ */
 static int
 retry_deferred(struct duet_sync *s)
 {
-	char key[DUET_REDIS_KEY_MAX];
+	char key[DUET_REDIS_KEY_MAX], skey[DUET_REDIS_KEY_MAX];
 	unsigned int pass;
 	uint32_t i, n;
-	redisReply *rec;
+	redisReply *rec, *st;
 
 	for (pass = 0; s->n_retry > 0; pass++) {
 		n = s->n_retry;
@@ -130,10 +147,13 @@ retry_deferred(struct duet_sync *s)
 		s->retry_final = pass + 1 >= RETRY_PASSES;
 		for (i = 0; i < n; i++) {
 			const char *hget[2] = {"HGETALL", key};
+			const char *state[3] = {"HGET", skey, "state"};
 
 			if (duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:",
 					   s->retry[i]) != 0 ||
-			    duet_redis_append(&s->r, 2, hget, NULL) != 0) {
+			    sync_stats_key(s, s->retry[i], skey, sizeof(skey)) != 0 ||
+			    duet_redis_append(&s->r, 2, hget, NULL) != 0 ||
+			    duet_redis_append(&s->r, 3, state, NULL) != 0) {
 				duet_redis_close(&s->r);
 				sync_link_down(s, "HGETALL of pairs");
 				return -1;
@@ -143,11 +163,17 @@ retry_deferred(struct duet_sync *s)
 		 * its own row, so reading row i stays valid. */
 		for (i = 0; i < n; i++) {
 			rec = duet_redis_get_reply(&s->r);
-			if (rec == NULL) {
+			st = rec != NULL ? duet_redis_get_reply(&s->r) : NULL;
+			if (st == NULL) {
+				if (rec != NULL)
+					freeReplyObject(rec);
 				sync_link_down(s, "HGETALL of pairs");
 				return -1;
 			}
+			s->retry_claims = state_was_running(st);
 			sync_apply_record(s, s->retry[i], rec);
+			s->retry_claims = false;
+			freeReplyObject(st);
 			freeReplyObject(rec);
 		}
 		if (s->retry_final)

@@ -149,6 +149,7 @@ struct duet_sync {
 	char (*retry)[DUET_PAIR_ID_MAX + 1]; /* ids the load deferred (endpoint conflict) */
 	uint32_t n_retry;
 	bool retry_final;		     /* the last retry pass: reject, do not defer */
+	bool retry_claims;		     /* the record being retried is one duetd ran */
 
 	struct sync_pair_book *book;	   /* capacity entries, by slot */
 	uint32_t *fresh;	   /* slots whose stats hash is due now */

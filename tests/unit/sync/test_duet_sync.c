@@ -846,6 +846,62 @@ Test(sync, resync_gives_an_endpoint_to_its_new_owner_whatever_the_scan_order)
 			 "endpoint 192.0.2.1:20000 of leg a is used by another pair");
 }
 
+/* duetd stops and starts again on the same Redis: a new table, a new
+ * sync, a full load. */
+static void
+restart_duetd(void)
+{
+	duet_sync_destroy(s);
+	s = NULL;
+	duet_pair_table_free(t);
+	t = duet_pair_table_create("synctest", 64, 1, SOCKET_ID_ANY);
+	cr_assert_not_null(t);
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+}
+
+Test(sync, conflict_keeps_its_first_winner_across_restarts)
+{
+	char id[16], b[32];
+	unsigned int round, k;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	/* Ten records claim endpoint 192.0.2.1:20000 in turn: the first one
+	 * that came in is the call, the nine later ones are refused. */
+	for (k = 0; k < 10; k++) {
+		snprintf(id, sizeof(id), "c%u", k);
+		snprintf(b, sizeof(b), "192.0.2.2:%u", 20000 + k);
+		cp_put(id, "a", "192.0.2.1:20000", "b", b, "mode", "passthrough", NULL);
+	}
+	POLL_UNTIL(live("c0") && duet_sync_rejected(s) == 9, 3000);
+	POLL_UNTIL(strcmp(hget(R "stats:c0", "state"), "waiting") == 0 &&
+			   strcmp(hget(R "stats:c9", "state"), "rejected") == 0,
+		   3000);
+
+	/* Restarts meet the records in SCAN order, which changes with each
+	 * Redis start (its hash seed): the call must keep the endpoint. */
+	for (round = 0; round < 3; round++) {
+		restart_duetd();
+		POLL_UNTIL(duet_sync_full_loads(s) == 1 && duet_sync_connected(s), 3000);
+		cr_assert(live("c0"), "round %u: the call lost its endpoint to a refused record",
+			  round);
+		for (k = 1; k < 10; k++) {
+			snprintf(id, sizeof(id), "c%u", k);
+			cr_assert(!live(id), "round %u: %s runs", round, id);
+		}
+		POLL_UNTIL(strcmp(hget(R "stats:c0", "state"), "waiting") == 0, 3000);
+		cr_assert_str_eq(hget(R "stats:c5", "state"), "rejected");
+		cr_assert_str_eq(hget(R "stats:c5", "reason"),
+				 "endpoint 192.0.2.1:20000 of leg a is used by another pair");
+		/* Let the writes land, then a new Redis process (AOF kept): a
+		 * new hash seed, another SCAN order. */
+		poll_for(300);
+		redis_stop();
+		redis_start();
+	}
+}
+
 Test(sync, stream_deleted_while_following_triggers_a_full_resync)
 {
 	sync_start();
