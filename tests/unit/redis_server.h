@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * redis_server.h: the unit tests' private redis-server (tests/unit/redis
- * and tests/unit/sync). A test makes a temporary directory, starts a
+ * redis_server.h: the unit tests' private redis-server (tests/unit/redis,
+ * tests/unit/contract's Lua script tests, both through redis_cmd.h, and
+ * tests/unit/sync). A test makes a temporary directory, starts a
  * redis-server listening only on a unix socket in it (no TCP port, no RDB
  * snapshots), waits until it answers, and stops it and removes the
  * directory at the end. The server dies with the test process

@@ -1,31 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of lib/redis/duet_redis.c: address parsing and key names
- * (pure), then connection, AUTH and the three contract Lua scripts against
- * a real redis-server that each test starts on a unix socket in its own
- * temporary directory and always stops (the .fini hook, plus
+ * (pure), then connection, AUTH, a lost connection and script reloading
+ * against a real redis-server that each test starts on a unix socket in
+ * its own temporary directory and always stops (the .fini hook, plus
  * PR_SET_PDEATHSIG in case the test process dies outright): the fixture
- * in tests/unit/redis_server.c.
+ * in tests/unit/redis_server.c, used through tests/unit/redis_cmd.c.
+ * The contract's Lua scripts have their own tests:
+ * tests/unit/contract/test_contract_lua.c.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "duet_redis.h"
-#include "../redis_server.h"
-
-#define RELAY "t1"
-#define MAXLEN "1000"
+#include "../redis_cmd.h"
 
 /* ---------------------------------------------------------------------- */
 /* Pure: address parsing and key names                                    */
@@ -180,438 +175,28 @@ Test(redis, silent_server_times_out)
 }
 
 /* ---------------------------------------------------------------------- */
-/* A private redis-server per test                                        */
-
-static struct test_redis_server srv;
-
-static void
-start_redis_with(const char *const *extra)
-{
-	test_redis_server_init(&srv, "redis-test");
-	test_redis_server_start(&srv, extra);
-}
-
-static void
-start_redis(void)
-{
-	start_redis_with(NULL);
-}
+/* Connection, AUTH and script loading, against a private redis-server    */
 
 static void
 start_redis_auth(void)
 {
 	static const char *const extra[] = {"--requirepass", "s3cret-pw", NULL};
 
-	start_redis_with(extra);
+	test_redis_start_with(extra);
 }
-
-static void
-stop_redis(void)
-{
-	test_redis_server_destroy(&srv);
-}
-
-static void
-connect_live(struct duet_redis *r)
-{
-	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 2000};
-
-	memset(r, 0, sizeof(*r));
-	cr_assert_eq(duet_redis_connect(r, &t), 0, "%s", r->errstr);
-}
-
-/* Run a command through hiredis's format API and render the reply as text:
- * integers and strings as is, nil as "(nil)", arrays joined with ','. Test
- * helper only; the returned buffer is valid until 8 more calls. */
-static void
-render(const redisReply *rep, char *out, size_t len)
-{
-	size_t i, n;
-
-	switch (rep->type) {
-	case REDIS_REPLY_INTEGER:
-		snprintf(out, len, "%lld", rep->integer);
-		break;
-	case REDIS_REPLY_STRING:
-	case REDIS_REPLY_STATUS:
-		snprintf(out, len, "%s", rep->str);
-		break;
-	case REDIS_REPLY_ERROR:
-		snprintf(out, len, "ERR:%s", rep->str);
-		break;
-	case REDIS_REPLY_NIL:
-		snprintf(out, len, "(nil)");
-		break;
-	case REDIS_REPLY_ARRAY:
-		out[0] = '\0';
-		for (i = 0; i < rep->elements; i++) {
-			n = strlen(out);
-			if (i > 0 && n + 1 < len)
-				out[n++] = ',';
-			render(rep->element[i], out + n, len - n);
-		}
-		break;
-	default:
-		snprintf(out, len, "?");
-	}
-}
-
-static const char *
-q(struct duet_redis *r, const char *fmt, ...)
-{
-	static char ring[8][8192];
-	static unsigned int next;
-	char *out = ring[next++ % 8];
-	redisReply *rep;
-	va_list ap;
-
-	va_start(ap, fmt);
-	rep = redisvCommand(r->ctx, fmt, ap);
-	va_end(ap);
-	cr_assert_not_null(rep, "redis command failed: %s", r->ctx->errstr);
-	render(rep, out, sizeof(ring[0]));
-	freeReplyObject(rep);
-	return out;
-}
-
-static char k_free[DUET_REDIS_KEY_MAX], k_alloc[DUET_REDIS_KEY_MAX], k_events[DUET_REDIS_KEY_MAX];
-
-static void
-keys_init(void)
-{
-	duet_redis_key(k_free, sizeof(k_free), RELAY, "free", NULL);
-	duet_redis_key(k_alloc, sizeof(k_alloc), RELAY, "alloc", NULL);
-	duet_redis_key(k_events, sizeof(k_events), RELAY, "events", NULL);
-}
-
-static const char *
-pair_key(const char *id)
-{
-	static char ring[4][DUET_REDIS_KEY_MAX];
-	static unsigned int next;
-	char *k = ring[next++ % 4];
-
-	duet_redis_key(k, DUET_REDIS_KEY_MAX, RELAY, "pair:", id);
-	return k;
-}
-
-/* The first six arguments of both pair scripts: the contract's four keys
- * for id, the id and the events max length. Returns their count. */
-static int
-pair_argv(const char **argv, const char *id, const char *maxlen)
-{
-	keys_init();
-	argv[0] = k_free;
-	argv[1] = k_alloc;
-	argv[2] = pair_key(id);
-	argv[3] = k_events;
-	argv[4] = id;
-	argv[5] = maxlen;
-	return 6;
-}
-
-/* pair_create.lua or pair_delete.lua with the contract's keys; fields are
- * extra field/value strings for create, NULL-terminated. */
-static redisReply *
-run_pair_script(struct duet_redis *r, enum duet_redis_script s, const char *id, ...)
-{
-	const char *argv[32];
-	const char *f;
-	va_list ap;
-	int n;
-
-	n = pair_argv(argv, id, MAXLEN);
-	va_start(ap, id);
-	while ((f = va_arg(ap, const char *)) != NULL && n < 32)
-		argv[n++] = f;
-	va_end(ap);
-	return duet_redis_script(r, s, 4, n, argv);
-}
-
-static long long
-seed(struct duet_redis *r, int n, const char **eps)
-{
-	const char *argv[520];
-	redisReply *rep;
-	long long added;
-	int i;
-
-	cr_assert_leq(n, 512);
-	keys_init();
-	argv[0] = k_free;
-	argv[1] = k_alloc;
-	for (i = 0; i < n; i++)
-		argv[2 + i] = eps[i];
-	rep = duet_redis_script(r, DUET_SCRIPT_ENDPOINTS_SEED, 2, n + 2, argv);
-	cr_assert_not_null(rep, "%s", r->errstr);
-	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER, "seed reply type %d", rep->type);
-	added = rep->integer;
-	freeReplyObject(rep);
-	return added;
-}
-
-static const char *four_eps[] = {"192.0.2.1:10000", "192.0.2.1:10002", "192.0.2.1:10004",
-				 "[2001:db8::1]:10000"};
-
-static bool
-is_one_of_four(const char *ep)
-{
-	size_t i;
-
-	for (i = 0; i < 4; i++)
-		if (strcmp(ep, four_eps[i]) == 0)
-			return true;
-	return false;
-}
-
-static int
-cmp_cstr(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-#define SNAPSHOT_MAX 32768
-
-/* Every key of the relay, in name order, each rendered by its type, then
- * Redis's count of writes since it started (rdb_changes_since_last_save;
- * the fixture never saves). Two equal snapshots prove that nothing
- * changed: the same data, and no write at all, not even one undone. */
-static const char *
-snapshot(struct duet_redis *r)
-{
-	static char out[2][SNAPSHOT_MAX];
-	static unsigned int next;
-	char *s = out[next++ % 2];
-	const char *names[64], *type, *body, *writes;
-	redisReply *keys;
-	size_t i, len = 0;
-
-	keys = redisCommand(r->ctx, "KEYS duet:{%s}:*", RELAY);
-	cr_assert(keys != NULL && keys->type == REDIS_REPLY_ARRAY && keys->elements <= 64);
-	for (i = 0; i < keys->elements; i++)
-		names[i] = keys->element[i]->str;
-	qsort(names, keys->elements, sizeof(names[0]), cmp_cstr);
-	for (i = 0; i < keys->elements; i++) {
-		type = q(r, "TYPE %s", names[i]);
-		if (strcmp(type, "set") == 0)
-			body = q(r, "SORT %s ALPHA", names[i]);
-		else if (strcmp(type, "hash") == 0)
-			body = q(r, "HGETALL %s", names[i]);
-		else if (strcmp(type, "stream") == 0)
-			body = q(r, "XRANGE %s - +", names[i]);
-		else
-			body = q(r, "GET %s", names[i]);
-		len += (size_t)snprintf(s + len, SNAPSHOT_MAX - len, "%s %s=%s\n", type, names[i],
-					body);
-		cr_assert_lt(len, (size_t)SNAPSHOT_MAX, "snapshot truncated");
-	}
-	freeReplyObject(keys);
-	writes = strstr(q(r, "INFO persistence"), "rdb_changes_since_last_save:");
-	cr_assert_not_null(writes);
-	snprintf(s + len, SNAPSHOT_MAX - len, "%.*s", (int)strcspn(writes, "\r\n"), writes);
-	return s;
-}
-
-/* Run script s on argv (its nkeys keys first) and assert that it changed
- * nothing and answered exactly the error want. */
-static void
-assert_refused_argv(struct duet_redis *r, enum duet_redis_script s, int nkeys, int argc,
-		    const char **argv, const char *want)
-{
-	char before[SNAPSHOT_MAX], got[512];
-	redisReply *rep;
-
-	snprintf(before, sizeof(before), "%s", snapshot(r));
-	rep = duet_redis_script(r, s, nkeys, argc, argv);
-	cr_assert_not_null(rep, "%s", r->errstr);
-	render(rep, got, sizeof(got));
-	freeReplyObject(rep);
-	cr_assert_str_eq(snapshot(r), before,
-			 "the call refused with '%s' (reply '%s') changed Redis", want, got);
-	cr_assert_eq(strncmp(got, "ERR:", 4), 0, "expected '%s', got reply '%s'", want, got);
-	cr_assert_str_eq(got + 4, want);
-}
-
-/* The same for the usual call: the contract's keys for id, MAXLEN, then
- * field/value strings, NULL-terminated. */
-static void
-assert_refused(struct duet_redis *r, enum duet_redis_script s, const char *want, const char *id,
-	       ...)
-{
-	const char *argv[32];
-	const char *f;
-	va_list ap;
-	int n;
-
-	n = pair_argv(argv, id, MAXLEN);
-	va_start(ap, id);
-	while ((f = va_arg(ap, const char *)) != NULL && n < 32)
-		argv[n++] = f;
-	va_end(ap);
-	assert_refused_argv(r, s, 4, n, argv, want);
-}
-
-/* The refusal tests' fixture: a private redis-server, a connection to it
- * (busy) and a relay in use there. Four endpoints are seeded and pair
- * "live" made by the script, so free (two left), alloc, live's hash and
- * events all exist. */
-static struct duet_redis busy;
-
-static void
-start_busy_relay(void)
-{
-	redisReply *rep;
-
-	start_redis();
-	connect_live(&busy);
-	cr_assert_eq(seed(&busy, 4, four_eps), 4);
-	rep = run_pair_script(&busy, DUET_SCRIPT_PAIR_CREATE, "live", "idle_ms", "5000", NULL);
-	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
-	freeReplyObject(rep);
-}
-
-static void
-stop_busy_relay(void)
-{
-	duet_redis_close(&busy);
-	stop_redis();
-}
-
-/* What both pair scripts check before their first write. Each helper
- * asserts every case is refused with nothing changed; id names a pair that
- * the script would otherwise create or delete. */
-
-/* Any key count but 4. The first case is the issue's: the first three
- * keys, then id and max length, wrote (create) or deleted (delete) and
- * then failed at XADD for want of KEYS[4]. */
-static void
-assert_key_count_checked(struct duet_redis *r, enum duet_redis_script s, const char *id)
-{
-	static const char want[] = "BADARG script takes 4 keys";
-	const char *argv[8];
-
-	pair_argv(argv, id, MAXLEN);
-	argv[3] = id;
-	argv[4] = MAXLEN;
-	assert_refused_argv(r, s, 3, 5, argv, want);
-	argv[2] = id;
-	argv[3] = MAXLEN;
-	assert_refused_argv(r, s, 2, 4, argv, want);
-	pair_argv(argv, id, MAXLEN);
-	argv[4] = "duet:{" RELAY "}:more";
-	argv[5] = id;
-	argv[6] = MAXLEN;
-	assert_refused_argv(r, s, 5, 7, argv, want);
-}
-
-#define MAXLEN_REFUSED "BADARG events max length must be an integer from 1 to 999999999999999"
-
-/* Any events max length outside 1..999999999999999, the largest one the
- * scripts promise (Redis itself takes up to 2^63 - 1); then the largest is
- * taken. The first case is the issue's: it passed the old pattern check,
- * and XADD refused it after everything else was written. */
-static void
-assert_max_length_checked(struct duet_redis *r, enum duet_redis_script s, const char *id)
-{
-	static const char *const bad[] = {
-		"99999999999999999999999999", "9223372036854775808", "1000000000000000",
-		"0", "-1", "+5", "010", "1e3", " 1", "",
-	};
-	const char *argv[6];
-	redisReply *rep;
-	size_t i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		pair_argv(argv, id, bad[i]);
-		assert_refused_argv(r, s, 4, 6, argv, MAXLEN_REFUSED);
-	}
-	pair_argv(argv, id, "999999999999999");
-	rep = duet_redis_script(r, s, 4, 6, argv);
-	cr_assert_not_null(rep, "%s", r->errstr);
-	cr_assert_neq(rep->type, REDIS_REPLY_ERROR, "%s", rep->str);
-	freeReplyObject(rep);
-}
-
-/* The id, and keys that are not id's and one relay's. */
-static void
-assert_id_and_keys_checked(struct duet_redis *r, enum duet_redis_script s, const char *id)
-{
-	static const char bad_id[] = "BADARG pair id must be 1..64 characters of [A-Za-z0-9._:-]";
-	char want[128], long_id[66];
-	const char *argv[6];
-
-	assert_refused(r, s, bad_id, "", NULL);
-	assert_refused(r, s, bad_id, "x y", NULL);
-	memset(long_id, 'i', 65);
-	long_id[65] = '\0';
-	assert_refused(r, s, bad_id, long_id, NULL);
-
-	pair_argv(argv, id, MAXLEN);
-	argv[2] = pair_key("other");
-	snprintf(want, sizeof(want), "BADARG KEYS[3] is not the pair key of %s", id);
-	assert_refused_argv(r, s, 4, 6, argv, want);
-
-	pair_argv(argv, id, MAXLEN);
-	argv[0] = "duet:{t2}:free";
-	assert_refused_argv(r, s, 4, 6, argv, "BADARG KEYS[1] must be duet:{" RELAY "}:free");
-	argv[0] = k_alloc;
-	argv[1] = k_free;
-	assert_refused_argv(r, s, 4, 6, argv, "BADARG KEYS[1] must be duet:{" RELAY "}:free");
-	pair_argv(argv, id, MAXLEN);
-	argv[3] = "duet:{" RELAY "}:event";
-	assert_refused_argv(r, s, 4, 6, argv, "BADARG KEYS[4] must be duet:{" RELAY "}:events");
-
-	/* ARGV[2] missing altogether. */
-	pair_argv(argv, id, MAXLEN);
-	assert_refused_argv(r, s, 4, 5, argv, MAXLEN_REFUSED);
-}
-
-/* Keys a write would fail on: free, alloc or events holding another type
- * (the real key set aside meanwhile), and an events stream that has
- * handed out its last entry ID. Needs start_busy_relay(). */
-static void
-assert_unusable_keys_refused(struct duet_redis *r, enum duet_redis_script s, const char *id)
-{
-	static const struct {
-		const char *key;
-		const char *fill;
-		const char *want;
-	} cases[] = {
-		{k_free, "HSET %s x y", "BADARG KEYS[1] holds a hash, not a set"},
-		{k_alloc, "SADD %s x", "BADARG KEYS[2] holds a set, not a hash"},
-		{k_events, "SET %s x", "BADARG KEYS[4] holds a string, not a stream"},
-		{k_events, "XADD %s 18446744073709551615-18446744073709551615 op put id old",
-		 "BADARG KEYS[4] has no entry ID left"},
-	};
-	static const char aside[] = "duet:{" RELAY "}:aside";
-	const char *argv[6];
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_str_eq(q(r, "RENAME %s %s", cases[i].key, aside), "OK");
-		q(r, cases[i].fill, cases[i].key);
-		pair_argv(argv, id, MAXLEN);
-		assert_refused_argv(r, s, 4, 6, argv, cases[i].want);
-		q(r, "DEL %s", cases[i].key);
-		cr_assert_str_eq(q(r, "RENAME %s %s", aside, cases[i].key), "OK");
-	}
-}
-
-/* ---------------------------------------------------------------------- */
-/* Connection and AUTH                                                    */
 
 Test(redis, connect_with_password_and_refuse_wrong_one_without_echoing_it,
-     .init = start_redis_auth, .fini = stop_redis)
+     .init = start_redis_auth, .fini = test_redis_stop)
 {
 	struct duet_redis r;
-	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 2000};
+	struct duet_redis_target t = {.unix_path = test_redis_srv.sock, .timeout_ms = 2000};
 
 	memset(&r, 0, sizeof(r));
 	t.password = "wrong-pw-4711";
 	cr_assert_eq(duet_redis_connect(&r, &t), -EACCES);
 	cr_assert_null(r.ctx);
 	cr_assert_null(strstr(r.errstr, "wrong-pw-4711"), "password leaked: %s", r.errstr);
-	cr_assert_not_null(strstr(r.errstr, srv.sock), "address missing: %s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, test_redis_srv.sock), "address missing: %s", r.errstr);
 	cr_assert_not_null(strstr(r.errstr, "authentication failed"), "%s", r.errstr);
 
 	t.password = NULL;
@@ -620,17 +205,18 @@ Test(redis, connect_with_password_and_refuse_wrong_one_without_echoing_it,
 
 	t.password = "s3cret-pw";
 	cr_assert_eq(duet_redis_connect(&r, &t), 0, "%s", r.errstr);
-	cr_assert_str_eq(q(&r, "PING"), "PONG");
+	cr_assert_str_eq(test_redis_query(&r, "PING"), "PONG");
 	duet_redis_close(&r);
 }
 
-Test(redis, connect_as_acl_user, .init = start_redis, .fini = stop_redis)
+Test(redis, connect_as_acl_user, .init = test_redis_start, .fini = test_redis_stop)
 {
 	struct duet_redis admin, r;
-	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 2000};
+	struct duet_redis_target t = {.unix_path = test_redis_srv.sock, .timeout_ms = 2000};
 
-	connect_live(&admin);
-	cr_assert_str_eq(q(&admin, "ACL SETUSER ctl on >ctl-pw ~duet:* +@all"), "OK");
+	test_redis_connect(&admin);
+	cr_assert_str_eq(test_redis_query(&admin, "ACL SETUSER ctl on >ctl-pw ~duet:* +@all"),
+			 "OK");
 
 	memset(&r, 0, sizeof(r));
 	t.user = "ctl";
@@ -642,474 +228,37 @@ Test(redis, connect_as_acl_user, .init = start_redis, .fini = stop_redis)
 	t.password = "ctl-pw";
 	cr_assert_eq(duet_redis_connect(&r, &t), 0, "%s", r.errstr);
 	/* AUTH user password really logged in as ctl, not as default. */
-	cr_assert_str_eq(q(&r, "ACL WHOAMI"), "ctl");
+	cr_assert_str_eq(test_redis_query(&r, "ACL WHOAMI"), "ctl");
 	duet_redis_close(&r);
 	duet_redis_close(&admin);
 }
 
-Test(redis, lost_connection_closes_context, .init = start_redis, .fini = stop_redis)
+Test(redis, lost_connection_closes_context, .init = test_redis_start, .fini = test_redis_stop)
 {
 	struct duet_redis r;
 	const char *argv[1] = {"PING"};
 
-	connect_live(&r);
-	test_redis_server_stop(&srv, SIGKILL);
+	test_redis_connect(&r);
+	test_redis_server_stop(&test_redis_srv, SIGKILL);
 	cr_assert_null(duet_redis_command(&r, 1, argv, NULL));
 	cr_assert_null(r.ctx, "context must be dropped after a transport error");
 	cr_assert_eq(r.err, -EIO);
-	cr_assert_not_null(strstr(r.errstr, srv.sock), "%s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, test_redis_srv.sock), "%s", r.errstr);
 }
 
-Test(redis, script_is_reloaded_after_script_flush, .init = start_redis, .fini = stop_redis)
+Test(redis, script_is_reloaded_after_script_flush, .init = test_redis_start,
+     .fini = test_redis_stop)
 {
 	struct duet_redis r;
 
-	connect_live(&r);
+	test_redis_connect(&r);
 	cr_assert_eq(duet_redis_load_scripts(&r), 0, "%s", r.errstr);
 	cr_assert_eq(strlen(r.sha[DUET_SCRIPT_PAIR_CREATE]), 40);
-	cr_assert_eq(seed(&r, 2, four_eps), 2);
-	cr_assert_str_eq(q(&r, "SCRIPT FLUSH"), "OK");
+	cr_assert_eq(test_relay_seed(&r, 2, test_four_eps), 2);
+	cr_assert_str_eq(test_redis_query(&r, "SCRIPT FLUSH"), "OK");
 	/* The cached SHA is now unknown to Redis: NOSCRIPT, reload, retry. */
-	cr_assert_eq(seed(&r, 4, four_eps), 2);
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "4");
+	cr_assert_eq(test_relay_seed(&r, 4, test_four_eps), 2);
+	cr_assert_str_eq(test_redis_query(&r, "SCARD %s", test_keys.free), "4");
 	duet_redis_close(&r);
 }
 
-/* ---------------------------------------------------------------------- */
-/* pair_create.lua                                                        */
-
-Test(redis, create_takes_two_distinct_free_endpoints, .init = start_redis, .fini = stop_redis)
-{
-	struct duet_redis r;
-	redisReply *rep;
-	char a[64], b[64], entry[256];
-
-	connect_live(&r);
-	cr_assert_eq(seed(&r, 4, four_eps), 4);
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "call-1", "a_src", "203.0.113.9:4000",
-			      "idle_ms", "5000", NULL);
-	cr_assert_not_null(rep, "%s", r.errstr);
-	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "reply: %s", rep->str);
-	cr_assert_eq(rep->elements, 2);
-	snprintf(a, sizeof(a), "%s", rep->element[0]->str);
-	snprintf(b, sizeof(b), "%s", rep->element[1]->str);
-	freeReplyObject(rep);
-
-	cr_assert_str_neq(a, b);
-	cr_assert(is_one_of_four(a), "a=%s was never free", a);
-	cr_assert(is_one_of_four(b), "b=%s was never free", b);
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "2");
-	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, a), "0");
-	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, b), "0");
-	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, a), "call-1");
-	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, b), "call-1");
-	cr_assert_str_eq(q(&r, "HLEN %s", k_alloc), "2");
-
-	cr_assert_str_eq(q(&r, "HGET %s a", pair_key("call-1")), a);
-	cr_assert_str_eq(q(&r, "HGET %s b", pair_key("call-1")), b);
-	cr_assert_str_eq(q(&r, "HGET %s mode", pair_key("call-1")), "passthrough");
-	cr_assert_str_eq(q(&r, "HGET %s a_src", pair_key("call-1")), "203.0.113.9:4000");
-	cr_assert_str_eq(q(&r, "HGET %s idle_ms", pair_key("call-1")), "5000");
-
-	cr_assert_str_eq(q(&r, "XLEN %s", k_events), "1");
-	snprintf(entry, sizeof(entry), "%s", q(&r, "XRANGE %s - +", k_events));
-	cr_assert_not_null(strstr(entry, ",op,put,id,call-1"), "entry: %s", entry);
-	duet_redis_close(&r);
-}
-
-Test(redis, create_keeps_a_given_mode, .init = start_redis, .fini = stop_redis)
-{
-	struct duet_redis r;
-	redisReply *rep;
-
-	connect_live(&r);
-	seed(&r, 4, four_eps);
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "m1", "mode", "verify", NULL);
-	cr_assert_not_null(rep, "%s", r.errstr);
-	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
-	freeReplyObject(rep);
-	/* The script stores; duetd is the one that rejects unsupported modes. */
-	cr_assert_str_eq(q(&r, "HGET %s mode", pair_key("m1")), "verify");
-	duet_redis_close(&r);
-}
-
-Test(redis, create_takes_each_leg_on_the_service_address_asked_for, .init = start_redis,
-     .fini = stop_redis)
-{
-	static const char *mixed[] = {"192.0.2.1:10000", "192.0.2.1:10002", "198.51.100.1:10000",
-				      "198.51.100.1:10002"};
-	struct duet_redis r;
-	redisReply *rep;
-	int i;
-
-	connect_live(&r);
-	seed(&r, 4, mixed);
-	/* Twice, so a lucky random pick cannot pass for the hint working. */
-	for (i = 0; i < 2; i++) {
-		const char *id = i == 0 ? "h0" : "h1";
-
-		rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, id, "a_ip", "198.51.100.1",
-				      "b_ip", "192.0.2.1", NULL);
-		cr_assert_not_null(rep, "%s", r.errstr);
-		cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s",
-			     rep->type == REDIS_REPLY_ERROR ? rep->str : "");
-		cr_assert_eq(strncmp(rep->element[0]->str, "198.51.100.1:", 13), 0, "a=%s",
-			     rep->element[0]->str);
-		cr_assert_eq(strncmp(rep->element[1]->str, "192.0.2.1:", 10), 0, "b=%s",
-			     rep->element[1]->str);
-		freeReplyObject(rep);
-		/* The hints are consumed, not stored in the pair hash. */
-		cr_assert_str_eq(q(&r, "HEXISTS %s a_ip", pair_key(id)), "0");
-	}
-	/* That address is used up: refused, nothing changed. */
-	seed(&r, 1, mixed);
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "0");
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, "NOFREE no free endpoint on 198.51.100.1", "h2",
-		       "a_ip", "198.51.100.1", NULL);
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, "BADARG field a_ip is not an IP address", "h3",
-		       "a_ip", "1.2.3.x", NULL);
-	duet_redis_close(&r);
-}
-
-Test(redis, create_of_existing_id_fails_exists_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_refused(&busy, DUET_SCRIPT_PAIR_CREATE, "EXISTS pair live exists", "live", "a_src",
-		       "203.0.113.1:1", NULL);
-	/* Whatever the key holds. */
-	q(&busy, "SET %s x", pair_key("str"));
-	assert_refused(&busy, DUET_SCRIPT_PAIR_CREATE, "EXISTS pair str exists", "str", NULL);
-}
-
-Test(redis, create_without_two_usable_endpoints_fails_nofree_and_changes_nothing,
-     .init = start_redis, .fini = stop_redis)
-{
-	static const char *eps[] = {"192.0.2.1:10000", "198.51.100.1:10000", "198.51.100.1:10002"};
-	static const char fewer[] = "NOFREE fewer than 2 free endpoints";
-	static const char none_on[] = "NOFREE no free endpoint on 198.51.100.1";
-	struct duet_redis r;
-
-	connect_live(&r);
-	keys_init();
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, fewer, "n", NULL);
-	seed(&r, 1, eps);
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, fewer, "n", NULL);
-	/* eps[1] is free but owned by "old", as a control plane bypassing the
-	 * scripts could leave it: never handed out, and not dropped from free
-	 * by a create that fails. */
-	q(&r, "SADD %s %s", k_free, eps[1]);
-	q(&r, "HSET %s %s old", k_alloc, eps[1]);
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, fewer, "n", NULL);
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, none_on, "n", "a_ip", "198.51.100.1", NULL);
-	/* One usable endpoint on the address, two legs asking for it. */
-	seed(&r, 1, eps + 2);
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, none_on, "n", "a_ip", "198.51.100.1", "b_ip",
-		       "198.51.100.1", NULL);
-	/* Leg a found one, leg b finds none. */
-	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, "NOFREE no free endpoint on 203.0.113.1", "n",
-		       "a_ip", "198.51.100.1", "b_ip", "203.0.113.1", NULL);
-	duet_redis_close(&r);
-}
-
-Test(redis, create_refuses_a_wrong_key_count_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_key_count_checked(&busy, DUET_SCRIPT_PAIR_CREATE, "x");
-}
-
-Test(redis, create_refuses_an_out_of_range_max_length_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_max_length_checked(&busy, DUET_SCRIPT_PAIR_CREATE, "x");
-}
-
-Test(redis, create_refuses_bad_arguments_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	static const enum duet_redis_script c = DUET_SCRIPT_PAIR_CREATE;
-	static char names[257][8];
-	const char *argv[6 + 2 * 257];
-	redisReply *rep;
-	int i, n;
-
-	assert_id_and_keys_checked(&busy, c, "x");
-	assert_refused(&busy, c, "BADARG pair fields must come as field value pairs", "x", "a_src",
-		       NULL);
-	assert_refused(&busy, c, "BADARG field a is chosen by the script", "x", "a", "192.0.2.9:1",
-		       NULL);
-	assert_refused(&busy, c, "BADARG field b is chosen by the script", "x", "b", "192.0.2.9:1",
-		       NULL);
-	assert_refused(&busy, c, "BADARG empty field name", "x", "", "v", NULL);
-	assert_refused(&busy, c, "BADARG field mode given twice", "x", "mode", "verify", "mode",
-		       "passthrough", NULL);
-	assert_refused(&busy, c, "BADARG field a_ip given twice", "x", "a_ip", "192.0.2.1", "a_ip",
-		       "192.0.2.1", NULL);
-	assert_refused(&busy, c, "BADARG field b_ip is not an IP address", "x", "b_ip", "192.0.2.*",
-		       NULL);
-
-	/* At most 256 fields (Lua's unpack() fails somewhere near 8000):
-	 * 257 are refused, 256 are stored. */
-	n = pair_argv(argv, "x", MAXLEN);
-	for (i = 0; i < 257; i++) {
-		snprintf(names[i], sizeof(names[i]), "f%d", i);
-		argv[n++] = names[i];
-		argv[n++] = "v";
-	}
-	assert_refused_argv(&busy, c, 4, n, argv, "BADARG at most 256 pair fields");
-	rep = duet_redis_script(&busy, c, 4, n - 2, argv);
-	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
-	freeReplyObject(rep);
-	/* 256 given, a and b chosen, mode defaulted. */
-	cr_assert_str_eq(q(&busy, "HLEN %s", pair_key("x")), "259");
-}
-
-Test(redis, create_refuses_unusable_keys_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_unusable_keys_refused(&busy, DUET_SCRIPT_PAIR_CREATE, "x");
-}
-
-Test(redis, create_never_hands_out_an_endpoint_alloc_says_is_taken, .init = start_redis,
-     .fini = stop_redis)
-{
-	struct duet_redis r;
-	redisReply *rep;
-	int round, leg;
-
-	connect_live(&r);
-	keys_init();
-	/* four_eps[0] is both free and owned by "old"; three good ones. The
-	 * choice is random, so try it a few times. */
-	q(&r, "SADD %s %s %s %s", k_free, four_eps[0], four_eps[1], four_eps[2]);
-	q(&r, "SADD %s %s", k_free, four_eps[3]);
-	q(&r, "HSET %s %s old", k_alloc, four_eps[0]);
-	for (round = 0; round < 16; round++) {
-		rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "fresh", NULL);
-		cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
-		for (leg = 0; leg < 2; leg++)
-			cr_assert_str_neq(rep->element[leg]->str, four_eps[0]);
-		freeReplyObject(rep);
-		cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, four_eps[0]), "old");
-		rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "fresh", NULL);
-		cr_assert_eq(rep->integer, 1);
-		freeReplyObject(rep);
-	}
-	duet_redis_close(&r);
-}
-
-/* ---------------------------------------------------------------------- */
-/* pair_delete.lua                                                        */
-
-Test(redis, delete_frees_endpoints_and_appends_del, .init = start_redis, .fini = stop_redis)
-{
-	struct duet_redis r;
-	redisReply *rep;
-	char last[256];
-
-	connect_live(&r);
-	seed(&r, 4, four_eps);
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "d1", NULL);
-	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
-	freeReplyObject(rep);
-
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "d1", NULL);
-	cr_assert_not_null(rep, "%s", r.errstr);
-	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
-	cr_assert_eq(rep->integer, 1);
-	freeReplyObject(rep);
-
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "4");
-	cr_assert_str_eq(q(&r, "HLEN %s", k_alloc), "0");
-	cr_assert_str_eq(q(&r, "EXISTS %s", pair_key("d1")), "0");
-	cr_assert_str_eq(q(&r, "XLEN %s", k_events), "2");
-	snprintf(last, sizeof(last), "%s", q(&r, "XREVRANGE %s + - COUNT 1", k_events));
-	cr_assert_not_null(strstr(last, ",op,del,id,d1"), "last entry: %s", last);
-	duet_redis_close(&r);
-}
-
-Test(redis, delete_of_missing_id_returns_zero_and_appends_nothing, .init = start_redis,
-     .fini = stop_redis)
-{
-	struct duet_redis r;
-	redisReply *rep;
-	char before[SNAPSHOT_MAX];
-
-	connect_live(&r);
-	seed(&r, 4, four_eps);
-	snprintf(before, sizeof(before), "%s", snapshot(&r));
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "ghost", NULL);
-	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
-	cr_assert_eq(rep->integer, 0);
-	freeReplyObject(rep);
-	cr_assert_str_eq(snapshot(&r), before);
-	cr_assert_str_eq(q(&r, "EXISTS %s", k_events), "0");
-	duet_redis_close(&r);
-}
-
-Test(redis, delete_leaves_endpoints_owned_by_another_pair, .init = start_redis,
-     .fini = stop_redis)
-{
-	struct duet_redis r;
-	redisReply *rep;
-	char a[64];
-
-	connect_live(&r);
-	seed(&r, 4, four_eps);
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "owner", NULL);
-	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
-	snprintf(a, sizeof(a), "%s", rep->element[0]->str);
-	freeReplyObject(rep);
-	/* A hand-written record naming owner's endpoint. */
-	q(&r, "HSET %s a %s b 198.51.100.1:1 mode passthrough", pair_key("squatter"), a);
-	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_DELETE, "squatter", NULL);
-	cr_assert_eq(rep->integer, 1);
-	freeReplyObject(rep);
-	cr_assert_str_eq(q(&r, "HGET %s %s", k_alloc, a), "owner");
-	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, a), "0");
-	cr_assert_str_eq(q(&r, "SISMEMBER %s 198.51.100.1:1", k_free), "0");
-	duet_redis_close(&r);
-}
-
-Test(redis, delete_refuses_a_wrong_key_count_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_key_count_checked(&busy, DUET_SCRIPT_PAIR_DELETE, "live");
-}
-
-Test(redis, delete_refuses_an_out_of_range_max_length_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_max_length_checked(&busy, DUET_SCRIPT_PAIR_DELETE, "live");
-}
-
-Test(redis, delete_refuses_bad_arguments_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_id_and_keys_checked(&busy, DUET_SCRIPT_PAIR_DELETE, "live");
-	assert_refused(&busy, DUET_SCRIPT_PAIR_DELETE, "BADARG script takes 2 arguments", "live",
-		       "mode", NULL);
-}
-
-Test(redis, delete_refuses_unusable_keys_and_changes_nothing, .init = start_busy_relay,
-     .fini = stop_busy_relay)
-{
-	assert_unusable_keys_refused(&busy, DUET_SCRIPT_PAIR_DELETE, "live");
-	q(&busy, "SET %s x", pair_key("str"));
-	assert_refused(&busy, DUET_SCRIPT_PAIR_DELETE, "BADARG KEYS[3] holds a string, not a hash",
-		       "str", NULL);
-}
-
-/* ---------------------------------------------------------------------- */
-/* endpoints_seed.lua                                                     */
-
-Test(redis, seed_skips_allocated_endpoints, .init = start_redis, .fini = stop_redis)
-{
-	struct duet_redis r;
-
-	connect_live(&r);
-	keys_init();
-	q(&r, "HSET %s %s p1", k_alloc, four_eps[0]);
-	cr_assert_eq(seed(&r, 4, four_eps), 3);
-	cr_assert_str_eq(q(&r, "SISMEMBER %s %s", k_free, four_eps[0]), "0");
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "3");
-	/* Seeding again adds nothing: idempotent across duetd restarts. */
-	cr_assert_eq(seed(&r, 4, four_eps), 0);
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "3");
-	duet_redis_close(&r);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Concurrency                                                            */
-
-#define N_PROCS 4
-#define CREATES_PER_PROC 50
-#define N_EPS (2 * N_PROCS * CREATES_PER_PROC)
-
-static int
-create_worker(int proc, int out_fd)
-{
-	struct duet_redis r;
-	struct duet_redis_target t = {.unix_path = srv.sock, .timeout_ms = 5000};
-	char id[32], line[160];
-	int i, n;
-
-	memset(&r, 0, sizeof(r));
-	if (duet_redis_connect(&r, &t) != 0)
-		return 2;
-	for (i = 0; i < CREATES_PER_PROC; i++) {
-		redisReply *rep;
-
-		snprintf(id, sizeof(id), "p%d-%d", proc, i);
-		rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, id, NULL);
-		if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
-			return 3;
-		/* One short write per line: atomic on a pipe (< PIPE_BUF). */
-		n = snprintf(line, sizeof(line), "%s %s\n", rep->element[0]->str,
-			     rep->element[1]->str);
-		if (write(out_fd, line, (size_t)n) != n)
-			return 4;
-		freeReplyObject(rep);
-	}
-	duet_redis_close(&r);
-	return 0;
-}
-
-Test(redis, concurrent_creates_never_hand_out_an_endpoint_twice, .init = start_redis,
-     .fini = stop_redis, .timeout = 60)
-{
-	static char names[N_EPS][32];
-	static char got_buf[N_EPS][32];
-	const char *eps[N_EPS];
-	char *got[N_EPS];
-	char buf[N_EPS * 40 + 1], *line, *save = NULL;
-	struct duet_redis r;
-	pid_t pids[N_PROCS];
-	int fds[2], i, status;
-	size_t used = 0, n_got = 0;
-	ssize_t rd;
-
-	connect_live(&r);
-	for (i = 0; i < N_EPS; i++) {
-		snprintf(names[i], sizeof(names[i]), "192.0.2.%d:%d", 1 + i / 200,
-			 10000 + 2 * (i % 200));
-		eps[i] = names[i];
-	}
-	cr_assert_eq(seed(&r, N_EPS, eps), N_EPS);
-
-	cr_assert_eq(pipe(fds), 0);
-	for (i = 0; i < N_PROCS; i++) {
-		pids[i] = fork();
-		cr_assert_neq(pids[i], -1);
-		if (pids[i] == 0) {
-			close(fds[0]);
-			_exit(create_worker(i, fds[1]));
-		}
-	}
-	close(fds[1]);
-	while ((rd = read(fds[0], buf + used, sizeof(buf) - 1 - used)) > 0)
-		used += (size_t)rd;
-	close(fds[0]);
-	buf[used] = '\0';
-	for (i = 0; i < N_PROCS; i++) {
-		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			  "creator %d failed (status %d)", i, status);
-	}
-
-	for (line = strtok_r(buf, " \n", &save); line != NULL;
-	     line = strtok_r(NULL, " \n", &save)) {
-		cr_assert_lt(n_got, (size_t)N_EPS, "more endpoints than created");
-		snprintf(got_buf[n_got], sizeof(got_buf[0]), "%s", line);
-		got[n_got] = got_buf[n_got];
-		n_got++;
-	}
-	cr_assert_eq(n_got, (size_t)N_EPS, "creates handed out %zu endpoints", n_got);
-	qsort(got, n_got, sizeof(got[0]), cmp_cstr);
-	for (i = 1; i < N_EPS; i++)
-		cr_assert_str_neq(got[i - 1], got[i], "endpoint %s handed out twice", got[i]);
-
-	cr_assert_str_eq(q(&r, "SCARD %s", k_free), "0");
-	cr_assert_eq(atoi(q(&r, "HLEN %s", k_alloc)), N_EPS);
-	cr_assert_eq(atoi(q(&r, "XLEN %s", k_events)), N_PROCS * CREATES_PER_PROC);
-	duet_redis_close(&r);
-}
