@@ -32,6 +32,7 @@ static const struct {
 	[DUET_SCRIPT_PAIR_CREATE] = {"pair_create", duet_lua_pair_create},
 	[DUET_SCRIPT_PAIR_DELETE] = {"pair_delete", duet_lua_pair_delete},
 	[DUET_SCRIPT_ENDPOINTS_SEED] = {"endpoints_seed", duet_lua_endpoints_seed},
+	[DUET_SCRIPT_RELAY_LEASE] = {"relay_lease", duet_lua_relay_lease},
 };
 
 /*

@@ -7,7 +7,8 @@
  * lcore for long: seeding, pruning and the full load each advance by one
  * chunk per poll.
  *
- * The phases: DOWN (waiting to reconnect) -> SEED (free endpoints) -> PRUNE
+ * The phases: DOWN (waiting to reconnect) -> LEASE (the relay id must be
+ * ours: duet_sync_lease.c) -> SEED (free endpoints) -> PRUNE
  * (endpoints no longer configured) -> LOAD (SCAN + HGETALL, only when the
  * stream cannot be resumed) -> FOLLOW (XREAD from the last applied id).
  * Any transport error goes back to DOWN; the pair table keeps its pairs
@@ -70,8 +71,16 @@ sync_connect(struct duet_sync *s)
 		SYNC_LOG(INFO, "reconnected to Redis at %s\n", s->r.where);
 	else
 		SYNC_LOG(INFO, "connected to Redis at %s\n", s->r.where);
-	/* Queued writes first (step_prune flushes them), then the load or
-	 * the resume; seeding the free set waits until pairs forward. */
+	/* Nothing is written under the relay's keys before its lease is ours. */
+	s->lease_retry_ms = 0;
+	s->phase = SYNC_PHASE_LEASE;
+}
+
+/* The lease is ours: queued writes first (step_prune flushes them), then
+ * the load or the resume; seeding the free set waits until pairs forward. */
+static void
+after_lease(struct duet_sync *s)
+{
 	s->seed_pending = true;
 	s->seeding = false;
 	snprintf(s->cursor, sizeof(s->cursor), "done");
@@ -274,6 +283,8 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	    duet_redis_key(s->key_pair_match, sizeof(s->key_pair_match), relay, "pair:", "*") != 0)
 		goto err_inval;
 	s->pair_prefix_len = strlen(s->key_pair_prefix);
+	if (sync_lease_init(s) != 0)
+		goto err_inval;
 
 	s->target.unix_path = conf->redis.unix_path;
 	s->target.host = conf->redis.host;
@@ -325,6 +336,10 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	if (s->phase == SYNC_PHASE_DOWN && now_ms >= s->next_connect_ms)
 		sync_connect(s);
 	switch (s->phase) {
+	case SYNC_PHASE_LEASE:
+		if (sync_lease_step(s) == 1)
+			after_lease(s);
+		break;
 	case SYNC_PHASE_SEED:
 		step_seed(s);
 		break;
@@ -343,8 +358,13 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 
 	/* Idle and expiry run while Redis is away too: their writes wait. */
 	sync_expiry_check(s, now_ms);
-	if (s->phase != SYNC_PHASE_DOWN)
-		sync_outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
+	/* Writes only while the link is up and the relay id is ours. */
+	if (s->phase == SYNC_PHASE_DOWN || s->phase == SYNC_PHASE_LEASE)
+		return;
+	sync_lease_renew(s);
+	if (s->phase == SYNC_PHASE_DOWN || s->phase == SYNC_PHASE_LEASE)
+		return;
+	sync_outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
 	if (s->phase != SYNC_PHASE_DOWN && s->phase != SYNC_PHASE_LOAD)
 		sync_stats_fresh(s, now_ms);
 	if (s->phase != SYNC_PHASE_DOWN)
@@ -356,8 +376,9 @@ duet_sync_destroy(struct duet_sync *s)
 {
 	if (s == NULL)
 		return;
-	if (s->r.ctx != NULL)
+	if (s->r.ctx != NULL && s->lease_held)
 		sync_outbox_flush(s, UINT32_MAX);
+	sync_lease_release(s);
 	if (s->ob.len > 0)
 		SYNC_LOG(WARNING, "%" PRIu32 " writes to Redis lost at exit\n", s->ob.len);
 	duet_redis_close(&s->r);

@@ -65,6 +65,8 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_str(&c, DUET_VERSION);
 	sync_cmd_str(&c, "started_ms");
 	sync_cmd_u64(&c, s->started_ms);
+	sync_cmd_str(&c, "lease");
+	sync_cmd_str(&c, s->lease_token);
 	sync_cmd_str(&c, "updated_ms");
 	sync_cmd_u64(&c, now_ms);
 	sync_cmd_str(&c, "pairs");

@@ -7,6 +7,7 @@
  *   duet_sync.c           the object's life, duet_sync_poll() and the phases
  *                         around the load: connect, seed and prune the free
  *                         set, resume or reload
+ *   duet_sync_lease.c     the relay-id lease: one process per relay id
  *   duet_sync_read.c      the reading side: the full load and following the
  *                         events stream, with the stream position
  *   duet_sync_apply.c     one record to the table: put, delete or reject
@@ -89,15 +90,17 @@ struct sync_pair_book {
 
 enum sync_phase {
 	SYNC_PHASE_DOWN = 0, /* not connected; reconnect at next_connect_ms */
+	SYNC_PHASE_LEASE,	/* connected, waiting for the relay-id lease */
 	SYNC_PHASE_SEED,	/* seeding the free set, seed_next is the next endpoint */
 	SYNC_PHASE_PRUNE,	/* removing unconfigured endpoints from the free set */
 	SYNC_PHASE_LOAD,	/* full load: SCAN of pair hashes */
 	SYNC_PHASE_FOLLOW,	/* following the events stream */
-	/* Order on a new link: outbox, then LOAD (or resume), then SEED and
+	/* Order on a new link: LEASE, outbox, then LOAD (or resume), then SEED and
 	 * PRUNE, then FOLLOW: pairs forward before the free set is tidied. */
 };
 
 #define SYNC_STREAM_ID_STRMAX 48
+#define SYNC_LEASE_TOKEN_MAX 128 /* host:pid:start_ms */
 
 struct duet_sync {
 	const struct duet_conf *conf;
@@ -129,7 +132,17 @@ struct duet_sync {
 	char key_relay[DUET_REDIS_KEY_MAX];
 	char key_pair_prefix[DUET_REDIS_KEY_MAX];
 	char key_pair_match[DUET_REDIS_KEY_MAX];
+	char key_lease[DUET_REDIS_KEY_MAX];
 	size_t pair_prefix_len;
+
+	/* The relay-id lease (duet_sync_lease.c). */
+	char lease_token[SYNC_LEASE_TOKEN_MAX];
+	bool lease_held;      /* this process owns the relay id now */
+	bool lease_waiting;   /* another process holds it; we wait */
+	uint64_t lease_waits; /* refused attempts */
+	uint64_t lease_retry_ms;
+	uint64_t lease_renew_ms;
+	uint64_t lease_remind_ms;
 
 	/* Events stream position: last entry applied, and the stream's last
 	 * id when the running full load started. */
@@ -200,6 +213,18 @@ sync_reconnects(const struct duet_sync *s)
 
 /* Declarations below go from the bottom file up: each file calls only the
  * sections above its own. */
+
+/* ---- duet_sync_lease.c ---- */
+
+/* The lease key and this process's token. @return 0 or -EINVAL. */
+int sync_lease_init(struct duet_sync *s);
+/* SYNC_PHASE_LEASE: take the lease, or wait, saying why.
+ * @return 1 when it was taken by this call, else 0. */
+int sync_lease_step(struct duet_sync *s);
+/* Renew the lease when due; on losing it, go back to waiting. */
+void sync_lease_renew(struct duet_sync *s);
+/* Give the lease back (clean exit). */
+void sync_lease_release(struct duet_sync *s);
 
 /* ---- duet_sync_cmd.c ---- */
 

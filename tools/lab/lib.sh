@@ -242,7 +242,8 @@ duet_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	DUET_NETNS=()
-	[[ -n $DUET_P ]] && rm -rf "/var/run/dpdk/duet-$DUET_P"
+	# duet-P is duetd's; duet-P-* are more DPDK processes of the test.
+	[[ -n $DUET_P ]] && rm -rf "/var/run/dpdk/duet-$DUET_P" "/var/run/dpdk/duet-$DUET_P"-*
 	if [[ -n $DUET_TMP && -d $DUET_TMP ]]; then
 		if ((failed > 0)) && [[ -n $DUETD_LOG && -s $DUETD_LOG ]]; then
 			duet_diag "last lines of duetd's log ($DUETD_LOG):"

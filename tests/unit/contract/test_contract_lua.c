@@ -767,3 +767,102 @@ Test(contract_lua, concurrent_creates_never_hand_out_an_endpoint_twice, .init = 
 		     N_PROCS * CREATES_PER_PROC);
 	duet_redis_close(&r);
 }
+
+/* ------------------------------------------------------------------------ */
+/* relay_lease.lua                                                          */
+/* ------------------------------------------------------------------------ */
+
+#define LEASE_KEY "duet:{" TEST_RELAY "}:lease"
+
+/* relay_lease.lua with token, time and dead token (NULL: none), rendered. */
+static const char *
+lease(struct duet_redis *r, const char *token, const char *ms, const char *dead)
+{
+	const char *argv[4] = {LEASE_KEY, token, ms, dead};
+	static char out[4][256];
+	static unsigned int which;
+	char *o = out[which++ % 4];
+	redisReply *rep;
+
+	rep = duet_redis_script(r, DUET_SCRIPT_RELAY_LEASE, 1, dead != NULL ? 4 : 3, argv);
+	cr_assert_not_null(rep, "%s", r->errstr);
+	test_redis_render(rep, o, sizeof(out[0]));
+	freeReplyObject(rep);
+	return o;
+}
+
+Test(contract_lua, lease_is_taken_renewed_refused_and_given_back_only_by_its_holder,
+     .init = test_redis_start, .fini = test_redis_stop)
+{
+	struct duet_redis r;
+	long long pttl;
+
+	test_redis_connect(&r);
+	cr_assert_str_eq(lease(&r, "h:10:1.0", "5000", NULL), "1,");
+	cr_assert_str_eq(test_redis_query(&r, "GET %s", LEASE_KEY), "h:10:1.0");
+	/* Another token is refused, told who holds it and for how long. */
+	cr_assert_eq(strncmp(lease(&r, "h:11:2.0", "5000", NULL), "0,h:10:1.0,", 11), 0);
+	/* The holder renews. */
+	cr_assert_str_eq(test_redis_query(&r, "PEXPIRE %s 100", LEASE_KEY), "1");
+	cr_assert_str_eq(lease(&r, "h:10:1.0", "5000", NULL), "1,");
+	pttl = atoll(test_redis_query(&r, "PTTL %s", LEASE_KEY));
+	cr_assert_gt(pttl, 4000, "renewed to %lld ms", pttl);
+	/* Giving back: another token's 0 changes nothing, the holder's deletes. */
+	cr_assert_str_eq(lease(&r, "h:11:2.0", "0", NULL), "1,");
+	cr_assert_str_eq(test_redis_query(&r, "GET %s", LEASE_KEY), "h:10:1.0");
+	cr_assert_str_eq(lease(&r, "h:10:1.0", "0", NULL), "1,");
+	cr_assert_str_eq(test_redis_query(&r, "EXISTS %s", LEASE_KEY), "0");
+	duet_redis_close(&r);
+}
+
+Test(contract_lua, lease_of_a_dead_holder_is_taken_over_only_by_name,
+     .init = test_redis_start, .fini = test_redis_stop)
+{
+	struct duet_redis r;
+
+	test_redis_connect(&r);
+	cr_assert_str_eq(lease(&r, "h:10:1.0", "5000", NULL), "1,");
+	/* Naming a token that is not the holder takes nothing. */
+	cr_assert_eq(strncmp(lease(&r, "h:12:3.0", "5000", "h:99:9.0"), "0,h:10:1.0,", 11), 0);
+	cr_assert_str_eq(lease(&r, "h:12:3.0", "5000", "h:10:1.0"), "1,h:10:1.0");
+	cr_assert_str_eq(test_redis_query(&r, "GET %s", LEASE_KEY), "h:12:3.0");
+	duet_redis_close(&r);
+}
+
+Test(contract_lua, lease_refuses_bad_arguments_and_changes_nothing, .init = test_redis_start,
+     .fini = test_redis_stop)
+{
+	static const char *const bad[][3] = {
+		{"", "5000", "BADARG token must be 1..200 printable characters"},
+		{"a b", "5000", "BADARG token must be 1..200 printable characters"},
+		{"h:1:1.0", "86400001", "BADARG lease time must be 0..86400000 ms"},
+		{"h:1:1.0", "99999999999999999999", "BADARG lease time must be 0..86400000 ms"},
+		{"h:1:1.0", "0100", "BADARG lease time must be 0..86400000 ms"},
+		{"h:1:1.0", "-1", "BADARG lease time must be 0..86400000 ms"},
+	};
+	const char *argv[3] = {"duet:{t1}:free", "h:1:1.0", "5000"};
+	struct duet_redis r;
+	char before[SNAPSHOT_MAX], want[160];
+	redisReply *rep;
+	size_t i;
+
+	test_redis_connect(&r);
+	cr_assert_str_eq(lease(&r, "h:10:1.0", "5000", NULL), "1,");
+	test_redis_query(&r, "PERSIST %s", LEASE_KEY); /* a snapshot that holds still */
+	snprintf(before, sizeof(before), "%s", snapshot(&r));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(want, sizeof(want), "ERR:%s", bad[i][2]);
+		cr_assert_str_eq(lease(&r, bad[i][0], bad[i][1], NULL), want, "case %zu", i);
+	}
+	/* Not the lease key: refused before it is touched. */
+	rep = duet_redis_script(&r, DUET_SCRIPT_RELAY_LEASE, 1, 3, argv);
+	cr_assert_not_null(rep);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	cr_assert_str_eq(rep->str, "BADARG script takes 1 key, duet:{R}:lease");
+	freeReplyObject(rep);
+	cr_assert_str_eq(lease(&r, "h:1:1.0", "5000", "bad token"),
+			 "ERR:BADARG dead token must be 1..200 printable characters");
+	/* The snapshot covers the lease key and Redis's write counter. */
+	cr_assert_str_eq(snapshot(&r), before);
+	duet_redis_close(&r);
+}

@@ -851,6 +851,9 @@ Test(sync, resync_gives_an_endpoint_to_its_new_owner_whatever_the_scan_order)
 static void
 restart_duetd(void)
 {
+	/* A clean stop, connected: the lease is given back (the next sync
+	 * has another token, in this same process). */
+	POLL_UNTIL(duet_sync_connected(s), 5000);
 	duet_sync_destroy(s);
 	s = NULL;
 	duet_pair_table_free(t);
@@ -899,6 +902,7 @@ Test(sync, conflict_keeps_its_first_winner_across_restarts)
 		poll_for(300);
 		redis_stop();
 		redis_start();
+		POLL_UNTIL(duet_sync_reconnects(s) == 1 && duet_sync_connected(s), 5000);
 	}
 }
 
