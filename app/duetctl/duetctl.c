@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"  show ID             one pair's record and live stats\n"
 	"  relay               the relay's heartbeat (exit 1 if there is none)\n"
 	"  ended [--count N]   the last N ended pairs (default 10)\n"
+	"  resync --confirm    end the pairs a relay holds after Redis lost their\n"
+	"                      records (heartbeat resync_held)\n"
 	"  drops               every drop reason duetd counts (drop_<reason> in\n"
 	"                      'duetctl relay'), with what it means; no Redis needed\n"
 	"\n"
@@ -179,7 +181,7 @@ static const struct {
 	{"create", duetctl_cmd_create, false}, {"delete", duetctl_cmd_delete, false},
 	{"list", duetctl_cmd_list, false},     {"show", duetctl_cmd_show, false},
 	{"relay", duetctl_cmd_relay, false},   {"ended", duetctl_cmd_ended, false},
-	{"drops", duetctl_cmd_drops, true},
+	{"resync", duetctl_cmd_resync, false}, {"drops", duetctl_cmd_drops, true},
 };
 
 int

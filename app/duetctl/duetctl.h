@@ -69,6 +69,7 @@ int duetctl_cmd_list(struct duetctl *ctl, int argc, char **argv);
 int duetctl_cmd_show(struct duetctl *ctl, int argc, char **argv);
 int duetctl_cmd_relay(struct duetctl *ctl, int argc, char **argv);
 int duetctl_cmd_ended(struct duetctl *ctl, int argc, char **argv);
+int duetctl_cmd_resync(struct duetctl *ctl, int argc, char **argv);
 /** Every drop reason of lib/stats/duet_drop.def with its meaning. */
 int duetctl_cmd_drops(struct duetctl *ctl, int argc, char **argv);
 /** @} */

@@ -549,3 +549,53 @@ duetctl_cmd_delete(struct duetctl *ctl, int argc, char **argv)
 	freeReplyObject(reply);
 	return rc;
 }
+
+/* resync --confirm: bump the relay's epoch key. A relay that holds pairs
+ * after a reload that would have ended too many of them (the mass-loss
+ * safety valve, docs/redis-contract.md) ends them once it sees the epoch
+ * pass the value it read when it started holding. */
+int
+duetctl_cmd_resync(struct duetctl *ctl, int argc, char **argv)
+{
+	char key[DUET_REDIS_KEY_MAX];
+	const char *args[2] = {"INCR", key};
+	redisReply *reply;
+	int rc;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs("usage: duetctl resync --confirm\n"
+		      "  Confirm that the pairs a relay holds after Redis lost their records\n"
+		      "  (heartbeat field resync_held) are gone: the relay ends them. Bumps\n"
+		      "  duet:{R}:epoch.\n",
+		      ctl->out);
+		return DUETCTL_EXIT_OK;
+	}
+	if (argc != 2 || strcmp(argv[1], "--confirm") != 0)
+		return duetctl_usage_err("usage: duetctl resync --confirm");
+	duetctl_key(ctl, key, "epoch", NULL);
+	if (duetctl_connect(ctl) != 0)
+		return DUETCTL_EXIT_FAIL;
+	reply = duet_redis_command(&ctl->redis, 2, args, NULL);
+	if (reply == NULL)
+		return duetctl_fail("resync: %s", ctl->redis.errstr);
+	if (reply->type != REDIS_REPLY_INTEGER) {
+		rc = duetctl_fail("resync: %s",
+				  reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	} else if (ctl->json) {
+		struct duetctl_json j;
+		char v[24];
+
+		snprintf(v, sizeof(v), "%lld", reply->integer);
+		duetctl_json_init(&j, ctl->out);
+		duetctl_json_open(&j, '{');
+		duetctl_json_kv(&j, "epoch", v);
+		duetctl_json_close(&j, '}');
+		duetctl_json_end(&j);
+		rc = DUETCTL_EXIT_OK;
+	} else {
+		fprintf(ctl->out, "epoch %lld: held pairs end\n", reply->integer);
+		rc = DUETCTL_EXIT_OK;
+	}
+	freeReplyObject(reply);
+	return rc;
+}

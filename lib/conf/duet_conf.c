@@ -67,6 +67,7 @@ static const struct key_def relay_keys[] = {
 	{"heartbeat_ttl_ms", KEY_U32, false, 1, 86400000, CONF_OFF(heartbeat_ttl_ms)},
 	{"idle_poll_us", KEY_U32, false, 0, 100000, CONF_OFF(idle_poll_us)},
 	{"relatch", KEY_RELATCH, false, 0, 0, 0},
+	{"resync_hold_percent", KEY_U32, false, 0, 100, CONF_OFF(resync_hold_percent)},
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
@@ -484,6 +485,7 @@ duet_conf_defaults(struct duet_conf *conf)
 	conf->relatch_silence_ms = 2000;
 	conf->stats_interval_ms = 1000;
 	conf->heartbeat_ttl_ms = 5000;
+	conf->resync_hold_percent = 50;
 	conf->idle_poll_us = 0;
 	conf->relatch = DUET_RELATCH_SSRC;
 	conf->ttl = 64;

@@ -68,6 +68,9 @@ struct duet_conf {
 	uint32_t max_pairs;	     /**< [relay] max_pairs */
 	uint32_t idle_timeout_ms;    /**< [relay] idle_timeout_ms, default per pair; 0 = never */
 	uint32_t relatch_silence_ms; /**< [relay] relatch_silence_ms */
+	/** [relay] resync_hold_percent: a full reload that would end more than
+	 * this share of the installed pairs holds them instead (100: never). */
+	uint32_t resync_hold_percent;
 	uint8_t relatch;	     /**< [relay] relatch: enum duet_relatch */
 	uint32_t stats_interval_ms;  /**< [relay] stats_interval_ms */
 	uint32_t heartbeat_ttl_ms;   /**< [relay] heartbeat_ttl_ms */

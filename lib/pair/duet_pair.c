@@ -332,12 +332,14 @@ rx_update(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
 	__atomic_store_n(&rx->relatch, spec->relatch, __ATOMIC_RELAXED);
 }
 
+/* Add spec with its SRTP state `crypto` (made beforehand, NULL for
+ * passthrough), which the table owns from here, on failure too. */
 static int
-pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
-	 uint32_t *slot_out, char *why, size_t whylen)
+pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+	 struct duet_pair_crypto *crypto, uint64_t now_ms, uint32_t *slot_out, char *why,
+	 size_t whylen)
 {
 	char key[DUET_PAIR_ID_MAX];
-	struct duet_pair_crypto *crypto;
 	struct duet_pair_ctl *c;
 	uint32_t slot;
 	unsigned int k, w;
@@ -350,6 +352,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 			duet_addr_format(&spec->ep[k], ep, sizeof(ep));
 			snprintf(why, whylen, "endpoint %s of leg %c is used by another pair", ep,
 				 'a' + k);
+			pair_crypto_free(crypto);
 			return -EEXIST;
 		}
 	}
@@ -357,11 +360,9 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t 
 		duet_pair_reclaim(t);
 	if (t->n_free == 0) {
 		snprintf(why, whylen, "pair table full (%" PRIu32 " pairs)", t->capacity);
+		pair_crypto_free(crypto);
 		return -ENOSPC;
 	}
-	rc = pair_crypto_new(t, spec, &crypto, why, whylen);
-	if (rc != 0)
-		return rc;
 	slot = t->free_slots[--t->n_free];
 	c = &t->ctl[slot];
 	memset(c, 0, sizeof(*c));
@@ -449,6 +450,7 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 	      struct duet_pair_put_result *res, char *why, size_t whylen)
 {
 	uint32_t *slot_out = res != NULL ? &res->slot : NULL;
+	struct duet_pair_crypto *crypto;
 	struct duet_pair_ctl *c;
 	unsigned int k;
 	int slot, rc;
@@ -457,8 +459,12 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 	if (rc != 0)
 		return rc;
 	slot = duet_pair_find(t, spec->id);
-	if (slot < 0)
-		return pair_add(t, spec, now_ms, slot_out, why, whylen);
+	if (slot < 0) {
+		rc = pair_crypto_new(t, spec, &crypto, why, whylen);
+		if (rc != 0)
+			return rc;
+		return pair_add(t, spec, crypto, now_ms, slot_out, why, whylen);
+	}
 
 	c = &t->ctl[slot];
 	if (!spec_replaces(&c->spec, spec)) {
@@ -498,8 +504,13 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 		snprintf(why, whylen, "pair table full (%" PRIu32 " pairs)", t->capacity);
 		return -ENOSPC;
 	}
+	/* The new keys too: a replacement libsrtp2 refuses (or that finds
+	 * no memory) leaves the old pair running. */
+	rc = pair_crypto_new(t, spec, &crypto, why, whylen);
+	if (rc != 0)
+		return rc;
 	duet_pair_del(t, spec->id, now_ms, res != NULL ? &res->replaced : NULL);
-	rc = pair_add(t, spec, now_ms, slot_out, why, whylen);
+	rc = pair_add(t, spec, crypto, now_ms, slot_out, why, whylen);
 	return rc == 0 ? 2 : rc;
 }
 

@@ -196,6 +196,16 @@ pair_retire_reclaim(struct duet_pair_table *t)
  * changed receiver key replaces `out`. Every new session is made before any
  * is published, so a refused key leaves the pair as it was.
  */
+/* The same key: suite, length and the key bytes that length covers (not
+ * padding or bytes past it, which would make a new session and reset its
+ * replay window for an unchanged key). */
+static bool
+same_key(const struct duet_sdes *x, const struct duet_sdes *y)
+{
+	return x->suite == y->suite && x->key_len == y->key_len &&
+	       x->key_len <= sizeof(x->key) && memcmp(x->key, y->key, x->key_len) == 0;
+}
+
 int
 pair_crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
 		   const struct duet_pair_spec *spec, char *why, size_t whylen)
@@ -209,11 +219,11 @@ pair_crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
 		const struct duet_sdes *ki = dir_in_key(spec->key, k);
 		const struct duet_sdes *ko = dir_out_key(spec->key, k);
 
-		if (memcmp(ki, dir_in_key(c->key, k), sizeof(*ki)) != 0)
+		if (!same_key(ki, dir_in_key(c->key, k)))
 			rc = sess_make(ki, DUET_SRTP_INBOUND, spec->mode, &nin[k],
 				       duet_key_field(k == 0 ? DUET_KEY_A_IN : DUET_KEY_B_IN), why, whylen);
 		if (rc == 0 && spec->mode == DUET_MODE_REKEY &&
-		    memcmp(ko, dir_out_key(c->key, k), sizeof(*ko)) != 0)
+		    !same_key(ko, dir_out_key(c->key, k)))
 			rc = sess_make(ko, DUET_SRTP_OUTBOUND, spec->mode, &nout[k],
 				       duet_key_field(k == 0 ? DUET_KEY_B_OUT : DUET_KEY_A_OUT), why,
 				       whylen);

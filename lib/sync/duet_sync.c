@@ -95,13 +95,20 @@ static void
 step_seed(struct duet_sync *s)
 {
 	uint64_t total = duet_conf_endpoint_count(s->conf);
-	unsigned int n = 0;
+	unsigned int n = 0, skip = 0;
 	redisReply *r;
 	struct duet_addr ep;
 
-	while (s->seed_next + n < total && n < SEED_CHUNK) {
-		if (duet_conf_endpoint_at(s->conf, s->seed_next + n, &ep) != 0 ||
-		    duet_addr_format(&ep, s->seed_buf[n], DUET_ADDR_STRLEN) != 0)
+	while (s->seed_next + n + skip < total && n < SEED_CHUNK) {
+		if (duet_conf_endpoint_at(s->conf, s->seed_next + n + skip, &ep) != 0)
+			break;
+		/* An endpoint a pair of ours uses is not free, whatever alloc
+		 * says (a pair held after Redis lost its record and alloc). */
+		if (duet_pair_find_endpoint(s->t, &ep, NULL) >= 0) {
+			skip++;
+			continue;
+		}
+		if (duet_addr_format(&ep, s->seed_buf[n], DUET_ADDR_STRLEN) != 0)
 			break;
 		s->seed_argv[2 + n] = s->seed_buf[n];
 		n++;
@@ -124,8 +131,8 @@ step_seed(struct duet_sync *s)
 			freeReplyObject(r);
 		}
 	}
-	s->seed_next += n;
-	if (n == 0 || s->seed_next >= total) {
+	s->seed_next += n + skip;
+	if (n + skip == 0 || s->seed_next >= total) {
 		snprintf(s->cursor, sizeof(s->cursor), "0");
 		s->phase = SYNC_PHASE_PRUNE;
 	}
@@ -278,6 +285,7 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	    duet_redis_key(s->key_free, sizeof(s->key_free), relay, "free", NULL) != 0 ||
 	    duet_redis_key(s->key_alloc, sizeof(s->key_alloc), relay, "alloc", NULL) != 0 ||
 	    duet_redis_key(s->key_relay, sizeof(s->key_relay), relay, "relay", NULL) != 0 ||
+	    duet_redis_key(s->key_epoch, sizeof(s->key_epoch), relay, "epoch", NULL) != 0 ||
 	    duet_redis_key(s->key_pair_prefix, sizeof(s->key_pair_prefix), relay, "pair:", NULL) !=
 		    0 ||
 	    duet_redis_key(s->key_pair_match, sizeof(s->key_pair_match), relay, "pair:", "*") != 0)
@@ -365,6 +373,8 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	if (s->phase == SYNC_PHASE_DOWN || s->phase == SYNC_PHASE_LEASE)
 		return;
 	sync_outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
+	if (s->phase == SYNC_PHASE_FOLLOW)
+		sync_held_check(s, now_ms);
 	if (s->phase != SYNC_PHASE_DOWN && s->phase != SYNC_PHASE_LOAD)
 		sync_stats_fresh(s, now_ms);
 	if (s->phase != SYNC_PHASE_DOWN)

@@ -17,12 +17,6 @@
 
 #define FIELDS_ON_STACK 32
 
-static void
-book_reset(struct duet_sync *s, uint32_t slot)
-{
-	if (slot < s->capacity)
-		memset(&s->book[slot], 0, sizeof(s->book[slot]));
-}
 
 static void
 reject(struct duet_sync *s, const char *id, const char *why)
@@ -61,13 +55,16 @@ apply_put(struct duet_sync *s, const char *id, const struct duet_contract_field 
 }
 
 /*
- * A load's retry met a record that duetd was running before a restart,
- * and the scan gave its endpoints to other records first: those came
- * later (they were refused then), so they are refused again now.
- * @return the number of pairs refused.
+ * spec's endpoints are taken by other pairs that must give them up:
+ * - claim: a load's retry met a record duetd was running before a restart,
+ *   and the scan gave its endpoints to other records first; those came
+ *   later (they were refused then), so they are refused again now;
+ * - otherwise only pairs held by the safety valve yield: their records
+ *   are gone from Redis, and a record that is there wins.
+ * @return the number of pairs that gave way.
  */
 static int
-take_back(struct duet_sync *s, const struct duet_pair_spec *spec)
+take_back(struct duet_sync *s, const struct duet_pair_spec *spec, bool claim)
 {
 	char owner[DUET_PAIR_ID_MAX + 1], why[DUET_CONTRACT_WHY_MAX], ep[DUET_ADDR_STRLEN];
 	unsigned int k, leg;
@@ -80,10 +77,20 @@ take_back(struct duet_sync *s, const struct duet_pair_spec *spec)
 		snprintf(owner, sizeof(owner), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
 		if (strcmp(owner, spec->id) == 0)
 			continue;
-		duet_addr_format(&spec->ep[k], ep, sizeof(ep));
-		snprintf(why, sizeof(why), "endpoint %s of leg %c is used by another pair", ep,
-			 'a' + leg);
-		reject(s, owner, why);
+		if (claim) {
+			duet_addr_format(&spec->ep[k], ep, sizeof(ep));
+			snprintf(why, sizeof(why), "endpoint %s of leg %c is used by another pair",
+				 ep, 'a' + leg);
+			reject(s, owner, why);
+		} else if ((uint32_t)slot < s->capacity && s->book[slot].held) {
+			SYNC_LOG(INFO, "held pair %s gives its endpoints to pair %s\n", owner,
+				 spec->id);
+			s->claiming = spec;
+			sync_pair_end(s, owner, s->now_ms, "deleted", false);
+			s->claiming = NULL;
+		} else {
+			continue;
+		}
 		n++;
 	}
 	return n;
@@ -98,7 +105,7 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 
 	old_slot = duet_pair_find(s->t, id);
 	rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
-	if (rc == -EEXIST && s->retry_claims && take_back(s, spec) > 0)
+	if (rc == -EEXIST && take_back(s, spec, s->retry_claims) > 0)
 		rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == SYNC_PHASE_LOAD && !s->retry_final &&
 	    s->n_retry < s->capacity) {
@@ -118,16 +125,18 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 		/* The put ended the old pair: report it with its figures as
 		 * the table took them at the end. */
 		if ((uint32_t)old_slot != res.slot)
-			book_reset(s, (uint32_t)old_slot);
+			sync_book_clear(s, (uint32_t)old_slot);
 		sync_pair_ended(s, &res.replaced, "replaced", false);
 	}
 	if (rc == 0 || rc == 2) {
-		book_reset(s, res.slot);
+		sync_book_clear(s, res.slot);
 		sync_pair_fresh(s, res.slot);
 		SYNC_LOG(DEBUG, "pair %s %s\n", id, rc == 0 ? "added" : "replaced");
 	}
-	if (res.slot < s->capacity)
+	if (res.slot < s->capacity) {
 		s->book[res.slot].seen_gen = s->load_gen;
+		sync_book_unhold(s, res.slot);
+	}
 }
 
 void

@@ -130,18 +130,49 @@ sync_pair_rejected(struct duet_sync *s, const char *id, const char *why, uint64_
 	sync_outbox_push(s, &c, -1, 0);
 }
 
+/* A held pair ended: its record and alloc entries went with Redis's data,
+ * and seeding left its endpoints out of free while it ran. They go back
+ * now (endpoints_seed.lua skips any that alloc says another pair owns). */
+static void
+free_held_endpoints(struct duet_sync *s, const struct duet_pair_spec *spec)
+{
+	char ep[DUET_ADDR_STRLEN];
+	const struct duet_pair_spec *cl = s->claiming;
+	struct sync_cmd c;
+	unsigned int k, n = 0;
+
+	sync_cmd_init(&c);
+	sync_cmd_str(&c, s->key_free);
+	sync_cmd_str(&c, s->key_alloc);
+	for (k = 0; k < 2; k++) {
+		/* Not one that another pair of ours uses, or is about to. */
+		if (duet_pair_find_endpoint(s->t, &spec->ep[k], NULL) >= 0 ||
+		    (cl != NULL && (duet_addr_equal(&cl->ep[0], &spec->ep[k]) ||
+				    duet_addr_equal(&cl->ep[1], &spec->ep[k]))) ||
+		    duet_addr_format(&spec->ep[k], ep, sizeof(ep)) != 0)
+			continue;
+		sync_cmd_str(&c, ep);
+		n++;
+	}
+	if (n > 0)
+		sync_outbox_push(s, &c, DUET_SCRIPT_ENDPOINTS_SEED, 2);
+}
+
 int
 sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const char *reason,
 	      bool pair_delete)
 {
 	struct duet_pair_final fin;
+	bool held;
 	int slot;
 
 	slot = duet_pair_find(s->t, id);
 	if (slot < 0 || duet_pair_del(s->t, id, now_ms, &fin) != 0)
 		return -ENOENT;
-	if ((uint32_t)slot < s->capacity)
-		memset(&s->book[slot], 0, sizeof(s->book[slot]));
+	held = (uint32_t)slot < s->capacity && s->book[slot].held;
+	sync_book_clear(s, (uint32_t)slot);
 	sync_pair_ended(s, &fin, reason, pair_delete);
+	if (held)
+		free_held_endpoints(s, &fin.spec);
 	return 0;
 }

@@ -4,9 +4,13 @@
  * finding pairs whose record has expired or whose legs have been silent for
  * their idle_ms, and asking the ending code (duet_sync_ended.c) to end them.
  * Runs on duetd's control thread inside duet_sync_poll(), while Redis is
- * away too: the writes of an ended pair wait in the outbox.
+ * away too: the writes of an ended pair wait in the outbox. Also the end
+ * of pairs held by the mass-loss safety valve, once the control plane
+ * confirms the loss by bumping the epoch key.
  */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -90,4 +94,41 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 		if (sync_pair_end(s, id, now_ms, reason, true) == 0)
 			SYNC_LOG(INFO, "pair %s ended: %s\n", id, reason);
 	}
+}
+
+#define EPOCH_CHECK_MS 500 /* held pairs: how often the epoch key is read */
+
+void
+sync_held_check(struct duet_sync *s, uint64_t now_ms)
+{
+	const char *argv[2] = {"GET", s->key_epoch};
+	char id[DUET_PAIR_ID_MAX + 1];
+	uint64_t epoch;
+	uint32_t it = 0, ended = 0;
+	redisReply *r;
+	int slot;
+
+	if (s->n_held == 0 || now_ms < s->next_epoch_ms)
+		return;
+	s->next_epoch_ms = now_ms + EPOCH_CHECK_MS;
+	r = duet_redis_command(&s->r, 2, argv, NULL);
+	if (r == NULL) {
+		sync_link_down(s, "GET of the epoch");
+		return;
+	}
+	epoch = reply_cstr(r) != NULL ? strtoull(r->str, NULL, 10) : 0;
+	freeReplyObject(r);
+	if (epoch <= s->held_epoch)
+		return;
+	/* Confirmed: the held pairs are gone for the control plane too. */
+	while (s->n_held > 0 && (slot = duet_pair_next(s->t, &it)) >= 0) {
+		if ((uint32_t)slot >= s->capacity || !s->book[slot].held)
+			continue;
+		snprintf(id, sizeof(id), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
+		if (sync_pair_end(s, id, now_ms, "deleted", false) == 0)
+			ended++;
+	}
+	s->n_held = 0;
+	SYNC_LOG(INFO, "epoch %" PRIu64 " confirms the loss: %" PRIu32 " held pairs ended\n",
+		 epoch, ended);
 }

@@ -106,6 +106,8 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, sync_reconnects(s));
 	sync_cmd_str(&c, "rejected");
 	sync_cmd_u64(&c, s->rejected);
+	sync_cmd_str(&c, "resync_held");
+	sync_cmd_u64(&c, s->n_held);
 	mem_fields(&c);
 	if (sync_cmd_append(s, &c, &n) < 0)
 		return;

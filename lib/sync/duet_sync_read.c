@@ -10,6 +10,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -186,19 +187,80 @@ retry_deferred(struct duet_sync *s)
 	return 0;
 }
 
+/* Installed pairs the running load did not see (held ones not counted). */
+static uint32_t
+count_unseen(const struct duet_sync *s, uint32_t *installed)
+{
+	uint32_t it = 0, n = 0;
+	int slot;
+
+	*installed = 0;
+	while ((slot = duet_pair_next(s->t, &it)) >= 0) {
+		if ((uint32_t)slot >= s->capacity || s->book[slot].held)
+			continue;
+		(*installed)++;
+		if (s->book[slot].seen_gen != s->load_gen)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The mass-loss safety valve: a reload that would end more than
+ * resync_hold_percent of the installed pairs (Redis came back empty, was
+ * flushed, or lost writes) keeps them forwarding instead, until the
+ * control plane bumps the epoch key or they idle out. The epoch it must
+ * pass is read now. @return true if the unseen pairs are to be held.
+ */
+static bool
+hold_unseen(struct duet_sync *s, uint32_t unseen, uint32_t installed)
+{
+	const char *argv[2] = {"GET", s->key_epoch};
+	redisReply *r;
+
+	if (unseen == 0 || s->conf->resync_hold_percent >= 100 ||
+	    (uint64_t)unseen * 100 <= (uint64_t)installed * s->conf->resync_hold_percent)
+		return false;
+	r = duet_redis_command(&s->r, 2, argv, NULL);
+	if (r == NULL) {
+		sync_link_down(s, "GET of the epoch");
+		return true; /* hold; the next load decides again */
+	}
+	s->held_epoch = reply_cstr(r) != NULL ? strtoull(r->str, NULL, 10) : 0;
+	freeReplyObject(r);
+	SYNC_LOG(WARNING,
+		 "full reload would end %" PRIu32 " of %" PRIu32 " pairs (over "
+		 "resync_hold_percent %" PRIu32 "%%): holding them, still forwarding; end them with "
+		 "`duetctl resync --confirm` (epoch %s past %" PRIu64 ") or let them idle out\n",
+		 unseen, installed, s->conf->resync_hold_percent, s->key_epoch, s->held_epoch);
+	return true;
+}
+
 static void
 finish_load(struct duet_sync *s)
 {
 	char pair_id[DUET_PAIR_ID_MAX + 1];
+	uint32_t it = 0, unseen, installed;
 	unsigned int gone = 0;
-	uint32_t it = 0;
+	bool hold;
 	int slot;
 
 	/* Pairs the scan did not see were deleted while we were not
-	 * following (or their events were trimmed away). */
+	 * following (or their events were trimmed away), unless so many
+	 * went at once that Redis more likely lost them. */
+	unseen = count_unseen(s, &installed);
+	hold = hold_unseen(s, unseen, installed);
+	if (s->r.ctx == NULL)
+		return; /* the link went down: the next connect loads again */
 	while ((slot = duet_pair_next(s->t, &it)) >= 0) {
-		if ((uint32_t)slot < s->capacity && s->book[slot].seen_gen == s->load_gen)
+		if ((uint32_t)slot < s->capacity &&
+		    (s->book[slot].seen_gen == s->load_gen || s->book[slot].held))
 			continue;
+		if (hold && (uint32_t)slot < s->capacity) {
+			s->book[slot].held = 1;
+			s->n_held++;
+			continue;
+		}
 		snprintf(pair_id, sizeof(pair_id), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
 		if (sync_pair_end(s, pair_id, s->now_ms, "deleted", false) == 0)
 			gone++;

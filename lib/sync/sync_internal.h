@@ -86,6 +86,7 @@ struct sync_pair_book {
 	uint32_t seen_gen;	     /* full load that last saw the record */
 	uint8_t fresh;		     /* stats hash not yet written for this pair */
 	uint8_t queued;		     /* on the fresh list */
+	uint8_t held;		     /* gone from Redis, kept by the safety valve */
 };
 
 enum sync_phase {
@@ -124,6 +125,14 @@ struct duet_sync {
 	uint64_t full_loads;
 	uint64_t rejected;
 
+	/* Mass-loss safety valve (duet_sync_read.c, finish_load): pairs a
+	 * reload would have ended, kept until the control plane bumps the
+	 * epoch key past held_epoch, or they end by themselves. */
+	uint32_t n_held;
+	uint64_t held_epoch;
+	uint64_t next_epoch_ms;	/* when to read the epoch key next */
+	const struct duet_pair_spec *claiming; /* a record taking a held pair's endpoints */
+
 	/* Contract keys. */
 	char key_events[DUET_REDIS_KEY_MAX];
 	char key_ended[DUET_REDIS_KEY_MAX];
@@ -133,6 +142,7 @@ struct duet_sync {
 	char key_pair_prefix[DUET_REDIS_KEY_MAX];
 	char key_pair_match[DUET_REDIS_KEY_MAX];
 	char key_lease[DUET_REDIS_KEY_MAX];
+	char key_epoch[DUET_REDIS_KEY_MAX];
 	size_t pair_prefix_len;
 
 	/* The relay-id lease (duet_sync_lease.c). */
@@ -202,6 +212,28 @@ reply_cstr(const redisReply *r)
 	if (!reply_is_str(r) || strlen(r->str) != r->len)
 		return NULL;
 	return r->str;
+}
+
+/* Forget what sync kept about slot (its pair ended or was replaced). */
+static inline void
+sync_book_clear(struct duet_sync *s, uint32_t slot)
+{
+	if (slot >= s->capacity)
+		return;
+	if (s->book[slot].held && s->n_held > 0)
+		s->n_held--;
+	memset(&s->book[slot], 0, sizeof(s->book[slot]));
+}
+
+/* Slot's record is in Redis after all: no longer held. */
+static inline void
+sync_book_unhold(struct duet_sync *s, uint32_t slot)
+{
+	if (slot < s->capacity && s->book[slot].held) {
+		s->book[slot].held = 0;
+		if (s->n_held > 0)
+			s->n_held--;
+	}
 }
 
 /* Reconnects so far: connections after the first. */
@@ -301,6 +333,9 @@ int sync_pair_end(struct duet_sync *s, const char *id, uint64_t now_ms, const ch
 
 /* End idle and expired pairs when due. */
 void sync_expiry_check(struct duet_sync *s, uint64_t now_ms);
+/* Held pairs: end them all once the epoch key has passed held_epoch
+ * (connected only). */
+void sync_held_check(struct duet_sync *s, uint64_t now_ms);
 
 /* ---- duet_sync_apply.c ---- */
 

@@ -6,8 +6,9 @@
 # deleted right after Redis returns are applied once duetd reconnects; a
 # pair that went idle during the outage is ended and deleted once Redis is
 # back (duetd queued the writes). Then Redis comes back empty (new data
-# dir): duetd does a full resync, drops the pairs Redis no longer has,
-# re-seeds the free set, and forwards a pair created in the new Redis.
+# dir): duetd does a full resync, holds the pairs Redis no longer has
+# until `duetctl resync --confirm` ends them, re-seeds the free set, and
+# forwards a pair created in the new Redis.
 set -u
 source "$(dirname "$0")/../../tools/lab/lib.sh"
 duet_init
@@ -86,6 +87,11 @@ duet_peer "$NS_A" send --bind "$A:40075" --to "$O5A" --count 20 --rate 50 --tag 
 duet_peer_wait r5
 duet_check_eq "o5 forwards" 20 "$(duet_json r5 'd["recv"]["matched"]')"
 
+# Every installed pair is gone from the new Redis: the safety valve holds
+# them (test_resync_hold) until the control plane confirms.
+duet_check "o1 and o4, absent from the new Redis, are held" duet_wait 5 duet_relay_ge resync_held 2
+duet_check "duetctl resync --confirm" duet_quiet duet_ctl resync --confirm
+duet_check "o1 ended once confirmed" duet_wait 5 duet_ended_is o1 reason deleted
 duet_listen r1 "$NS_B" "$B:40071"
 duet_peer "$NS_A" send --bind "$A:40071" --to "$O1A" --count 10 --rate 50 --tag o1-after >/dev/null
 duet_listen_end r1

@@ -403,9 +403,11 @@ Test(sync, loads_pairs_present_before_start_and_seeds_the_free_set)
 	cr_assert_eq(sp->idle_ms, 5000);
 	cr_assert_eq(duet_sync_full_loads(s), 1);
 	cr_assert_eq(duet_sync_rejected(s), 1);
-	/* 20 configured endpoints, one of them allocated: 19 free, the
+	/* 20 configured endpoints: one allocated in alloc, four used by the
+	 * installed pairs (written by hand, so not in alloc): 15 free, the
 	 * unconfigured ones pruned. */
-	cr_assert_eq(rc_int("SCARD " R "free"), 19);
+	cr_assert_eq(rc_int("SCARD " R "free"), 15);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:20000"), 0);
 	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.9:20000"), 0);
 	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:30000"), 0);
 	cr_assert_eq(rc_int("SISMEMBER " R "free junk"), 0);
@@ -906,16 +908,70 @@ Test(sync, conflict_keeps_its_first_winner_across_restarts)
 	}
 }
 
-Test(sync, stream_deleted_while_following_triggers_a_full_resync)
+Test(sync, stream_deleted_while_following_triggers_a_full_resync_that_holds_the_lost_pairs)
 {
 	sync_start();
 	POLL_UNTIL(duet_sync_connected(s), 5000);
 	cp_put("a1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
-	POLL_UNTIL(live("a1"), 2000);
-	/* FLUSHALL: Redis lost everything, the pair with it. */
+	cp_put("a2", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("a1") && live("a2"), 2000);
+	/* FLUSHALL: Redis lost everything. A reload would end every pair:
+	 * more than resync_hold_percent (50), so they are held, forwarding. */
 	freeReplyObject(rc("FLUSHALL"));
+	POLL_UNTIL(duet_sync_full_loads(s) == 2 && duet_sync_connected(s), 3000);
+	cr_assert(live("a1") && live("a2"), "the lost pairs were ended");
+	POLL_UNTIL(strcmp(hget(R "relay", "resync_held"), "2") == 0, 2000);
+	/* Their endpoints are not seeded back into free. */
+	POLL_UNTIL(rc_int("SCARD " R "free") == 16, 2000);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:20000"), 0);
+
+	/* New pairs work meanwhile, and a record in Redis wins a held pair's
+	 * endpoint. */
+	cp_put("n1", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "passthrough", NULL);
+	cp_put("n2", "a", "192.0.2.1:20002", "b", "192.0.2.1:20006", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("n1") && live("n2") && !live("a2"), 2000);
+	POLL_UNTIL(ended_with("a2", "deleted"), 2000);
+	cr_assert(live("a1"));
+	POLL_UNTIL(strcmp(hget(R "relay", "resync_held"), "1") == 0, 2000);
+
+	/* The control plane confirms (duetctl resync --confirm): a1 ends. */
+	freeReplyObject(rc("INCR " R "epoch"));
 	POLL_UNTIL(!live("a1"), 3000);
+	POLL_UNTIL(ended_with("a1", "deleted"), 2000);
+	cr_assert(live("n1") && live("n2"));
+	POLL_UNTIL(strcmp(hget(R "relay", "resync_held"), "0") == 0, 2000);
+	/* The held pairs' endpoints are free again, except 20002, which n2
+	 * took: 16 + 3 (n1 and n2 were written by hand, bypassing the
+	 * scripts, so their other endpoints stayed in free as seeded). */
+	POLL_UNTIL(rc_int("SCARD " R "free") == 19, 2000);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:20000"), 1);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:20003"), 1);
+	cr_assert_eq(rc_int("SISMEMBER " R "free 192.0.2.1:20002"), 0);
+}
+
+Test(sync, a_reload_that_ends_a_few_pairs_ends_them_without_holding)
+{
+	char id[8], a[32], b[32];
+	unsigned int k;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	for (k = 0; k < 4; k++) {
+		snprintf(id, sizeof(id), "k%u", k);
+		snprintf(a, sizeof(a), "192.0.2.1:%u", 20000 + 2 * k);
+		snprintf(b, sizeof(b), "192.0.2.1:%u", 20001 + 2 * k);
+		cp_put(id, "a", a, "b", b, "mode", "passthrough", NULL);
+	}
+	POLL_UNTIL(live("k3"), 2000);
+	/* One of four deleted unseen, its entry trimmed away: 25 %, under
+	 * the 50 % of resync_hold_percent, so it simply ends. */
+	freeReplyObject(rc("DEL " R "pair:k1"));
+	freeReplyObject(rc("XADD " R "events * op del id k1"));
+	freeReplyObject(rc("XTRIM " R "events MAXLEN 0"));
+	POLL_UNTIL(!live("k1"), 3000);
 	cr_assert_eq(duet_sync_full_loads(s), 2);
+	cr_assert(live("k0") && live("k2") && live("k3"));
+	POLL_UNTIL(strcmp(hget(R "relay", "resync_held"), "0") == 0, 2000);
 }
 
 Test(sync, expired_pair_ends_and_frees_its_endpoints)
