@@ -69,12 +69,15 @@ struct duetd {
 	uint64_t next_arp_ms[DUET_CONF_MAX_PORTS];
 };
 
+/* ms on clock c: CLOCK_REALTIME for what is written out (sync's
+ * timestamps, `expires`), CLOCK_MONOTONIC for every schedule, which a
+ * wall-clock step must not move. */
 static uint64_t
-now_ms(void)
+clock_ms(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(c, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -384,9 +387,9 @@ main(int argc, char **argv)
 		duet_sync_set_short_slices(d.sync, true);
 	}
 	while (!quit) {
-		uint64_t now = now_ms();
+		uint64_t now = clock_ms(CLOCK_MONOTONIC);
 
-		duet_sync_poll(d.sync, now);
+		duet_sync_poll(d.sync, clock_ms(CLOCK_REALTIME));
 		/* Following, the poll waits on Redis; seeding and loading run
 		 * flat out; while Redis is away, pace the loop instead of
 		 * spinning on reconnect back-off checks. */

@@ -370,6 +370,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	/* The keys live in the crypto block only (passthrough pairs have none). */
 	duet_secure_zero(c->spec.key, sizeof(c->spec.key));
 	c->created_ms = now_ms;
+	c->created_tsc = rte_get_tsc_cycles();
 	/* Not yet reachable: the endpoint keys are published below. */
 	t->crypto[slot] = crypto;
 	for (k = 0; k < 2; k++) {

@@ -181,6 +181,10 @@ const struct duet_pair_spec *duet_pair_spec_of(const struct duet_pair_table *t, 
 /** Creation time (unix ms) of live slot `slot`. */
 uint64_t duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot);
 
+/** Creation time (TSC) of live slot `slot`: for timers, which a wall-clock
+ * step must not move. */
+uint64_t duet_pair_created_tsc(const struct duet_pair_table *t, uint32_t slot);
+
 /** Leg `leg` (0 = a, 1 = b) of slot. Read-only for the control thread. */
 const struct duet_leg *duet_pair_leg(const struct duet_pair_table *t, uint32_t slot,
 				     unsigned int leg);

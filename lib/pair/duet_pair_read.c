@@ -128,6 +128,12 @@ duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot)
 	return t->ctl[slot].created_ms;
 }
 
+uint64_t
+duet_pair_created_tsc(const struct duet_pair_table *t, uint32_t slot)
+{
+	return t->ctl[slot].created_tsc;
+}
+
 const struct duet_leg *
 duet_pair_leg(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
 {

@@ -16,7 +16,8 @@
 /* Control-only state of one pair slot. */
 struct duet_pair_ctl {
 	struct duet_pair_spec spec;
-	uint64_t created_ms;
+	uint64_t created_ms;  /* unix ms, for what is written out */
+	uint64_t created_tsc; /* TSC, for idle timers (no wall-clock steps) */
 	uint8_t live;
 };
 

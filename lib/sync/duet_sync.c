@@ -294,9 +294,15 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	if (sync_lease_init(s) != 0)
 		goto err_inval;
 
+	s->target.kind = conf->redis.kind;
 	s->target.unix_path = conf->redis.unix_path;
 	s->target.host = conf->redis.host;
 	s->target.port = conf->redis.port;
+	s->target.master_name = conf->redis.master_name;
+	s->target.nodes = conf->redis.nodes;
+	s->target.n_nodes = conf->redis.n_nodes;
+	/* In a cluster, every key duet:{R}:... is in R's slot: its master. */
+	s->target.relay = relay;
 	s->target.user = conf->redis.user;
 	s->target.password = conf->redis.password;
 	s->target.timeout_ms = conf->redis.connect_timeout_ms;
@@ -337,11 +343,16 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 		return;
 	s->now_ms = now_ms;
 	s->now_tsc = rte_get_tsc_cycles();
+	/* Every schedule runs on the monotonic clock: a wall-clock step (NTP,
+	 * an operator's date) neither stalls the heartbeat nor ends a pair
+	 * early. The wall clock only stamps what is written out, and
+	 * `expires`. */
+	s->mono_ms = sync_mono_ms();
 	if (s->started_ms == 0)
 		s->started_ms = now_ms;
 	duet_pair_reclaim(s->t);
 
-	if (s->phase == SYNC_PHASE_DOWN && now_ms >= s->next_connect_ms)
+	if (s->phase == SYNC_PHASE_DOWN && s->mono_ms >= s->next_connect_ms)
 		sync_connect(s);
 	switch (s->phase) {
 	case SYNC_PHASE_LEASE:

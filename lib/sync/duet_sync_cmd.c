@@ -129,7 +129,7 @@ sync_link_down(struct duet_sync *s, const char *what)
 	while (s->n_fresh > 0)
 		s->book[s->fresh[--s->n_fresh]].queued = 0;
 	s->wb_running = false;
-	s->next_connect_ms = s->now_ms + s->backoff_ms;
+	s->next_connect_ms = s->mono_ms + s->backoff_ms;
 	s->backoff_ms = s->backoff_ms * 2 > DUET_SYNC_BACKOFF_MAX_MS ? DUET_SYNC_BACKOFF_MAX_MS
 								     : s->backoff_ms * 2;
 }

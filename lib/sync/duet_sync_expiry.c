@@ -24,11 +24,12 @@
 #define CHECK_PAIRS_PER_MS 1000	   /* a round's period grows 1 ms per this many pairs */
 
 /* Milliseconds since either leg last heard its client, or since the pair
- * was created when neither ever did. */
+ * was created when neither ever did: TSC differences, so a wall-clock step
+ * changes nothing. */
 static uint64_t
-idle_for_ms(const struct duet_sync *s, uint32_t slot, uint64_t now_tsc, uint64_t now_ms)
+idle_for_ms(const struct duet_sync *s, uint32_t slot, uint64_t now_tsc)
 {
-	uint64_t last = 0, created, d;
+	uint64_t last = 0, d;
 	unsigned int k;
 
 	for (k = 0; k < 2; k++) {
@@ -37,10 +38,8 @@ idle_for_ms(const struct duet_sync *s, uint32_t slot, uint64_t now_tsc, uint64_t
 		if (tsc > last)
 			last = tsc;
 	}
-	if (last == 0) {
-		created = duet_pair_created_ms(s->t, slot);
-		return now_ms > created ? now_ms - created : 0;
-	}
+	if (last == 0)
+		last = duet_pair_created_tsc(s->t, slot);
 	if (last >= now_tsc || s->tsc_hz == 0)
 		return 0;
 	d = now_tsc - last;
@@ -58,7 +57,7 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 	/* A round every CHECK_INTERVAL_MS or more, a bounded slice of the
 	 * table per poll, so a million pairs never stall the control thread. */
 	if (!s->check_running) {
-		if (now_ms < s->next_check_ms)
+		if (s->mono_ms < s->next_check_ms)
 			return;
 		/* A round reads two legs per pair, mostly cache misses: rounds
 		 * grow further apart with the table, so that they cost the
@@ -66,7 +65,7 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 		 * to 100,000 pairs, 1 s from 1,000,000). */
 		period = duet_pair_count(s->t) / CHECK_PAIRS_PER_MS;
 		period = RTE_MAX(period, (uint64_t)CHECK_INTERVAL_MS);
-		s->next_check_ms = now_ms + RTE_MIN(period, (uint64_t)CHECK_INTERVAL_MAX_MS);
+		s->next_check_ms = s->mono_ms + RTE_MIN(period, (uint64_t)CHECK_INTERVAL_MAX_MS);
 		s->check_running = true;
 		s->check_it = 0;
 	}
@@ -86,7 +85,7 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 		if (spec->expires != 0 && now_ms / 1000 >= spec->expires)
 			reason = "expired";
 		else if (spec->idle_ms != 0 &&
-			 idle_for_ms(s, (uint32_t)slot, now_tsc, now_ms) >= spec->idle_ms)
+			 idle_for_ms(s, (uint32_t)slot, now_tsc) >= spec->idle_ms)
 			reason = "idle";
 		if (reason == NULL)
 			continue;
@@ -108,9 +107,9 @@ sync_held_check(struct duet_sync *s, uint64_t now_ms)
 	redisReply *r;
 	int slot;
 
-	if (s->n_held == 0 || now_ms < s->next_epoch_ms)
+	if (s->n_held == 0 || s->mono_ms < s->next_epoch_ms)
 		return;
-	s->next_epoch_ms = now_ms + EPOCH_CHECK_MS;
+	s->next_epoch_ms = s->mono_ms + EPOCH_CHECK_MS;
 	r = duet_redis_command(&s->r, 2, argv, NULL);
 	if (r == NULL) {
 		sync_link_down(s, "GET of the epoch");

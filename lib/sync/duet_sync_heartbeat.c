@@ -44,7 +44,7 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 {
 	struct duet_lcore_stats sum;
 	char name[48], ttl[16];
-	uint64_t dt = now_ms > s->hb_prev_ms ? now_ms - s->hb_prev_ms : 0;
+	uint64_t dt = s->mono_ms > s->hb_prev_ms ? s->mono_ms - s->hb_prev_ms : 0;
 	uint64_t rx_pps = 0, fwd_pps = 0;
 	unsigned int d, n = 0;
 	struct sync_cmd c;
@@ -58,7 +58,7 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 		fwd_pps = (sum.fwd_pkts - s->hb_prev.fwd_pkts) * 1000 / dt;
 	}
 	s->hb_prev = sum;
-	s->hb_prev_ms = now_ms;
+	s->hb_prev_ms = s->mono_ms;
 
 	sync_cmd_key_op(&c, "HSET", s->key_relay);
 	sync_cmd_str(&c, "version");

@@ -140,11 +140,11 @@ sync_lease_step(struct duet_sync *s)
 	long long pttl = -1;
 	int rc;
 
-	if (s->now_ms < s->lease_retry_ms)
+	if (s->mono_ms < s->lease_retry_ms)
 		return 0;
 	rc = lease_take(s, holder, sizeof(holder), &pttl);
 	if (rc < 0) {
-		s->lease_retry_ms = s->now_ms + LEASE_RETRY_MAX_MS;
+		s->lease_retry_ms = s->mono_ms + LEASE_RETRY_MAX_MS;
 		return 0;
 	}
 	if (rc == 1) {
@@ -152,22 +152,22 @@ sync_lease_step(struct duet_sync *s)
 			SYNC_LOG(INFO, "relay %s: lease taken, starting\n", s->conf->relay_id);
 		s->lease_held = true;
 		s->lease_waiting = false;
-		s->lease_renew_ms = s->now_ms + s->conf->heartbeat_ttl_ms / 3;
+		s->lease_renew_ms = s->mono_ms + s->conf->heartbeat_ttl_ms / 3;
 		return 1;
 	}
 	s->lease_held = false;
-	if (!s->lease_waiting || s->now_ms >= s->lease_remind_ms) {
+	if (!s->lease_waiting || s->mono_ms >= s->lease_remind_ms) {
 		SYNC_LOG(WARNING,
 			 "relay id %s is held by another duetd (%s; its lease runs %lld ms more): "
 			 "waiting for it to stop; nothing is seeded, pruned, loaded or written "
 			 "meanwhile\n",
 			 s->conf->relay_id, holder, pttl);
-		s->lease_remind_ms = s->now_ms + LEASE_REMIND_MS;
+		s->lease_remind_ms = s->mono_ms + LEASE_REMIND_MS;
 	}
 	s->lease_waiting = true;
 	s->lease_waits++;
 	s->lease_retry_ms =
-		s->now_ms + (pttl > 0 && pttl < LEASE_RETRY_MAX_MS ? (uint64_t)pttl : LEASE_RETRY_MAX_MS);
+		s->mono_ms + (pttl > 0 && pttl < LEASE_RETRY_MAX_MS ? (uint64_t)pttl : LEASE_RETRY_MAX_MS);
 	return 0;
 }
 
@@ -178,15 +178,15 @@ sync_lease_renew(struct duet_sync *s)
 	long long pttl = -1;
 	int rc;
 
-	if (!s->lease_held || s->now_ms < s->lease_renew_ms)
+	if (!s->lease_held || s->mono_ms < s->lease_renew_ms)
 		return;
 	rc = lease_call(s, NULL, holder, sizeof(holder), &pttl, prev, sizeof(prev));
 	if (rc == 1) {
-		s->lease_renew_ms = s->now_ms + s->conf->heartbeat_ttl_ms / 3;
+		s->lease_renew_ms = s->mono_ms + s->conf->heartbeat_ttl_ms / 3;
 		return;
 	}
 	if (rc < 0) {
-		s->lease_renew_ms = s->now_ms + LEASE_RETRY_MAX_MS;
+		s->lease_renew_ms = s->mono_ms + LEASE_RETRY_MAX_MS;
 		return;
 	}
 	/* Our lease lapsed (a long stall or outage) and another process took
@@ -197,8 +197,8 @@ sync_lease_renew(struct duet_sync *s)
 		 s->conf->relay_id, holder);
 	s->lease_held = false;
 	s->lease_waiting = true;
-	s->lease_remind_ms = s->now_ms + LEASE_REMIND_MS;
-	s->lease_retry_ms = s->now_ms + LEASE_RETRY_MAX_MS;
+	s->lease_remind_ms = s->mono_ms + LEASE_REMIND_MS;
+	s->lease_retry_ms = s->mono_ms + LEASE_RETRY_MAX_MS;
 	s->phase = SYNC_PHASE_LEASE;
 }
 

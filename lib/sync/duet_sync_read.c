@@ -503,7 +503,7 @@ sync_step_follow(struct duet_sync *s)
 	uint32_t block_ms;
 	int n = 0;
 
-	if (s->now_ms < s->events_pause_until)
+	if (s->mono_ms < s->events_pause_until)
 		return;
 	xread[n++] = "XREAD";
 	xread[n++] = "COUNT";
@@ -561,7 +561,7 @@ sync_step_follow(struct duet_sync *s)
 	if (rx->type == REDIS_REPLY_ERROR) {
 		/* E.g. the events key holds another type: do not spin on it. */
 		SYNC_LOG(WARNING, "cannot read %s: %s\n", s->key_events, rx->str);
-		s->events_pause_until = s->now_ms + EVENT_ERROR_PAUSE_MS;
+		s->events_pause_until = s->mono_ms + EVENT_ERROR_PAUSE_MS;
 	} else {
 		apply_events(s, rx);
 	}

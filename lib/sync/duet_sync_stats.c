@@ -299,14 +299,14 @@ sync_stats_tick(struct duet_sync *s, uint64_t now_ms)
 	/* While a full load runs only the heartbeat is written: the pairs'
 	 * stats hashes wait until the table is complete and forwarding. */
 	if (s->phase == SYNC_PHASE_LOAD) {
-		if (now_ms >= s->next_stats_ms) {
-			s->next_stats_ms = now_ms + interval;
+		if (s->mono_ms >= s->next_stats_ms) {
+			s->next_stats_ms = s->mono_ms + interval;
 			sync_heartbeat(s, now_ms);
 		}
 		return;
 	}
-	if (!s->wb_running && now_ms >= s->next_stats_ms) {
-		s->next_stats_ms = now_ms + interval;
+	if (!s->wb_running && s->mono_ms >= s->next_stats_ms) {
+		s->next_stats_ms = s->mono_ms + interval;
 		s->wb_running = true;
 		s->wb_round_force = s->wb_force;
 		s->wb_force = false;

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_log.h>
 
@@ -114,7 +115,8 @@ struct duet_sync {
 	struct duet_redis r;
 	struct duet_redis_target target;
 	enum sync_phase phase;
-	uint64_t now_ms;	/* of the running poll */
+	uint64_t now_ms;	/* of the running poll: wall clock, unix ms (timestamps, expires) */
+	uint64_t mono_ms;	/* of the running poll: CLOCK_MONOTONIC ms (every schedule) */
 	uint64_t now_tsc;	/* TSC read with now_ms */
 	bool need_load;		/* no full load yet, or one was interrupted */
 	bool seed_pending;	/* the free set is still to be seeded on this link */
@@ -234,6 +236,16 @@ sync_book_unhold(struct duet_sync *s, uint32_t slot)
 		if (s->n_held > 0)
 			s->n_held--;
 	}
+}
+
+/* CLOCK_MONOTONIC in ms: the clock of every schedule in sync. */
+static inline uint64_t
+sync_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Reconnects so far: connections after the first. */

@@ -974,6 +974,53 @@ Test(sync, a_reload_that_ends_a_few_pairs_ends_them_without_holding)
 	POLL_UNTIL(strcmp(hget(R "relay", "resync_held"), "0") == 0, 2000);
 }
 
+/* Poll for ms of real time with the wall clock shifted by offset_ms. */
+static void
+poll_shifted(int64_t offset_ms, uint64_t ms)
+{
+	uint64_t end = mono_ms() + ms;
+
+	while (mono_ms() < end)
+		duet_sync_poll(s, (uint64_t)((int64_t)now_ms() + offset_ms));
+}
+
+Test(sync, a_wall_clock_step_neither_stalls_the_heartbeat_nor_ends_pairs_early)
+{
+	const int64_t hour = 3600000;
+	char before[32];
+
+	sync_start();
+	cp_put("w", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       "idle_ms", "5000", NULL);
+	POLL_UNTIL(duet_sync_connected(s) && live("w"), 5000);
+	POLL_UNTIL(hget(R "relay", "updated_ms")[0] != '\0', 2000);
+
+	/* An hour forward: w has been idle for half a second, not an hour. */
+	poll_shifted(hour, 600);
+	cr_assert(live("w"), "a wall-clock step forward ended an idle pair early");
+	cr_assert_gt(strtoull(hget(R "relay", "updated_ms"), NULL, 10), (uint64_t)(now_ms() + hour / 2),
+		     "the heartbeat does not carry the (stepped) wall clock");
+
+	/* And back two hours: the heartbeat keeps its rhythm (stats every
+	 * 100 ms), it does not wait for the clock to catch up. */
+	poll_shifted(-hour, 150);
+	snprintf(before, sizeof(before), "%s", hget(R "relay", "updated_ms"));
+	poll_shifted(-hour, 500);
+	cr_assert_str_neq(hget(R "relay", "updated_ms"), before,
+			  "no heartbeat for 500 ms after a step back");
+	cr_assert_lt(strtoull(hget(R "relay", "updated_ms"), NULL, 10), (uint64_t)now_ms());
+	cr_assert(live("w"));
+	/* Idle timers still run: on the monotonic clock, w ends 5 s after its
+	 * creation whatever the wall clock says. */
+	{
+		uint64_t end = mono_ms() + 6000;
+
+		while (live("w") && mono_ms() < end)
+			duet_sync_poll(s, (uint64_t)((int64_t)now_ms() - hour));
+	}
+	cr_assert(!live("w"), "w never idled out");
+}
+
 Test(sync, expired_pair_ends_and_frees_its_endpoints)
 {
 	char past[24];
