@@ -15,6 +15,9 @@
 #    for the new pair, p50/p99 (latency.sh, in network namespaces).
 #  - churn: relayed packets/s with and without 10,000 pair changes/s
 #    (churn.sh, in network namespaces).
+#  - restart_forwarding: SIGKILL during a live call with the load's N pairs in Redis,
+#    restart: milliseconds until the call forwards both ways again, and
+#    seconds until all N pairs are back (restart.sh, in network namespaces).
 # duetd runs on two net_null ports (no traffic is needed here) with a
 # private redis-server on a unix socket. Writes OUT_DIR/control.csv.
 set -uo pipefail
@@ -168,6 +171,9 @@ bash "$here/latency.sh" "$BUILD" "$CSV" "$RUNS" "$LAT_COUNT" || echo "latency.sh
 CHURN_S=4
 [[ $SETTING == full ]] && CHURN_S=15
 bash "$here/churn.sh" "$BUILD" "$CSV" "$RUNS" "$CHURN_S" || echo "churn.sh failed" >&2
+# SIGKILL during a call, restart: until the call forwards again, with
+# LOAD_N pairs in Redis.
+bash "$here/restart.sh" "$BUILD" "$CSV" "$RUNS" "$LOAD_N" || echo "restart.sh failed" >&2
 
 BASE=$(baseline)
 echo "baseline memory: $BASE B"
