@@ -36,6 +36,8 @@ RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
 #define SEED_CHUNK 5000	  /* endpoints per endpoints_seed.lua call (contract limit) */
 #define OUTBOX_BUDGET 4096 /* writes sent per poll */
 #define OUTBOX_BUDGET_SHORT 64 /* ... with short slices */
+#define PARKED_BUDGET 1024	/* parked ended pairs turned into writes per poll */
+#define PARKED_BUDGET_SHORT 16	/* ... with short slices */
 
 /* ---- phase: connect ---- */
 
@@ -174,7 +176,10 @@ step_prune(struct duet_sync *s)
 	size_t i, n = 2;
 
 	/* Queued writes go first: replaying a delete of an idle pair after a
-	 * reload would briefly bring the pair back. */
+	 * reload would briefly bring the pair back. Pairs parked while Redis
+	 * was away become queued writes as room allows. */
+	if (s->n_parked > 0)
+		sync_parked_drain(s, PARKED_BUDGET);
 	if (s->ob.len > 0) {
 		sync_outbox_flush(s, OUTBOX_BUDGET);
 		return;
@@ -383,6 +388,8 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	sync_lease_renew(s);
 	if (s->phase == SYNC_PHASE_DOWN || s->phase == SYNC_PHASE_LEASE)
 		return;
+	if (s->n_parked > 0)
+		sync_parked_drain(s, s->short_slices ? PARKED_BUDGET_SHORT : PARKED_BUDGET);
 	sync_outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
 	if (s->phase == SYNC_PHASE_FOLLOW)
 		sync_held_check(s, now_ms);
@@ -397,11 +404,19 @@ duet_sync_destroy(struct duet_sync *s)
 {
 	if (s == NULL)
 		return;
+	while (s->r.ctx != NULL && s->lease_held && s->n_parked > 0) {
+		sync_parked_drain(s, UINT32_MAX);
+		sync_outbox_flush(s, UINT32_MAX);
+	}
 	if (s->r.ctx != NULL && s->lease_held)
 		sync_outbox_flush(s, UINT32_MAX);
 	sync_lease_release(s);
 	if (s->ob.len > 0)
 		SYNC_LOG(WARNING, "%" PRIu32 " writes to Redis lost at exit\n", s->ob.len);
+	if (s->n_parked > 0)
+		SYNC_LOG(WARNING, "%" PRIu32 " ended pairs not written to Redis at exit\n",
+			 s->n_parked);
+	sync_parked_free(s);
 	duet_redis_close(&s->r);
 	sync_outbox_free(&s->ob);
 	free(s->retry);
@@ -459,5 +474,11 @@ uint32_t
 duet_sync_outbox_len(const struct duet_sync *s)
 {
 	return s != NULL ? s->ob.len : 0;
+}
+
+uint32_t
+duet_sync_ended_waiting(const struct duet_sync *s)
+{
+	return s != NULL ? s->n_parked : 0;
 }
 

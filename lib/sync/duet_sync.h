@@ -107,4 +107,7 @@ uint64_t duet_sync_rejected(const struct duet_sync *s);
 /** Writes waiting in the outbox. */
 uint32_t duet_sync_outbox_len(const struct duet_sync *s);
 
+/** Pairs that ended while Redis was away, waiting to be reported. */
+uint32_t duet_sync_ended_waiting(const struct duet_sync *s);
+
 #endif /* DUET_SYNC_H */

@@ -9,23 +9,26 @@
  * rejected records) and expiry (idle, expired pairs) call it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sync_internal.h"
 
 /* ---- ended, rejected, fresh ---- */
 
-void
-sync_pair_ended(struct duet_sync *s, const struct duet_pair_final *fin, const char *reason,
-		bool pair_delete)
+/* The writes that report a pair ended (outbox): its ended entry, its final
+ * stats hash with a TTL, and pair_delete.lua when duetd itself ended it.
+ * Of spec only the id and mode are read; of fin the times and counters. */
+static void
+write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
+	    const struct duet_pair_final *fin, const struct sync_pair_figures *f,
+	    const char *reason, bool pair_delete)
 {
 	char key[DUET_REDIS_KEY_MAX], pkey[DUET_REDIS_KEY_MAX], maxlen[24];
-	const struct duet_pair_spec *spec = &fin->spec;
-	struct sync_pair_figures fig;
+	const struct sync_pair_figures fig = *f;
 	struct sync_cmd c;
-
-	sync_pair_figures_of_final(s, fin, &fig);
 
 	sync_cmd_init(&c);
 	sync_cmd_str(&c, "XADD");
@@ -103,6 +106,123 @@ sync_pair_ended(struct duet_sync *s, const struct duet_pair_final *fin, const ch
 		sync_cmd_str(&c, maxlen);
 		sync_outbox_push(s, &c, DUET_SCRIPT_PAIR_DELETE, 4);
 	}
+}
+
+/* ---- ended while Redis is away: parked, compact ---- */
+
+/* What write_ended needs, without the spec (keys, pins) or TSC stamps. */
+struct sync_parked {
+	char id[DUET_PAIR_ID_MAX + 1];
+	uint8_t mode;
+	uint8_t pair_delete;
+	const char *reason; /* one of the static reason strings */
+	uint64_t created_ms;
+	uint64_t ended_ms;
+	struct sync_pair_figures fig;
+};
+
+/* Park one ended pair. @return 0, or -1 when it is lost (counted). */
+static int
+park(struct duet_sync *s, const struct duet_pair_final *fin, const struct sync_pair_figures *f,
+     const char *reason, bool pair_delete)
+{
+	struct sync_parked *p;
+
+	if (s->n_parked == s->parked_cap) {
+		/* Grows to the table's capacity: while Redis is away nothing new
+		 * is installed, so one outage ends at most that many pairs. The
+		 * ring is copied out in order, its head at 0. */
+		uint32_t cap = s->parked_cap == 0 ? 1024 : s->parked_cap * 2, i;
+		struct sync_parked *n = NULL;
+
+		if (cap > s->capacity)
+			cap = s->capacity;
+		if (cap > s->parked_cap)
+			n = malloc((size_t)cap * sizeof(*n));
+		if (n == NULL) {
+			s->ended_lost++;
+			if (!s->ended_lost_logged)
+				SYNC_LOG(ERR,
+					 "cannot keep more ended pairs while Redis is away (%" PRIu32
+					 " kept): their ended entries are lost (heartbeat ended_lost)\n",
+					 s->n_parked);
+			s->ended_lost_logged = true;
+			return -1;
+		}
+		for (i = 0; i < s->n_parked; i++)
+			n[i] = s->parked[(s->parked_head + i) % s->parked_cap];
+		free(s->parked);
+		s->parked = n;
+		s->parked_cap = cap;
+		s->parked_head = 0;
+	}
+	p = &s->parked[(s->parked_head + s->n_parked) % s->parked_cap];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", fin->spec.id);
+	p->mode = (uint8_t)fin->spec.mode;
+	p->pair_delete = pair_delete;
+	p->reason = reason;
+	p->created_ms = fin->created_ms;
+	p->ended_ms = fin->ended_ms;
+	p->fig = *f;
+	s->n_parked++;
+	return 0;
+}
+
+void
+sync_parked_drain(struct duet_sync *s, uint32_t budget)
+{
+	struct duet_pair_spec spec;
+	struct duet_pair_final fin;
+
+	while (s->n_parked > 0 && budget-- > 0 &&
+	       s->ob.len + SYNC_ENDED_WRITES <= DUET_SYNC_OUTBOX_MAX) {
+		const struct sync_parked *p = &s->parked[s->parked_head];
+
+		memset(&spec, 0, sizeof(spec));
+		snprintf(spec.id, sizeof(spec.id), "%s", p->id);
+		spec.mode = p->mode;
+		memset(&fin, 0, sizeof(fin));
+		fin.created_ms = p->created_ms;
+		fin.ended_ms = p->ended_ms;
+		memcpy(fin.leg, p->fig.leg, sizeof(fin.leg));
+		write_ended(s, &spec, &fin, &p->fig, p->reason, p->pair_delete);
+		s->parked_head = (s->parked_head + 1) % s->parked_cap;
+		s->n_parked--;
+	}
+	if (s->n_parked == 0) {
+		/* Empty: give the memory of a long outage back. */
+		free(s->parked);
+		s->parked = NULL;
+		s->parked_cap = 0;
+		s->parked_head = 0;
+		s->ended_lost_logged = false;
+	}
+}
+
+void
+sync_parked_free(struct duet_sync *s)
+{
+	free(s->parked);
+	s->parked = NULL;
+	s->n_parked = s->parked_cap = s->parked_head = 0;
+}
+
+void
+sync_pair_ended(struct duet_sync *s, const struct duet_pair_final *fin, const char *reason,
+		bool pair_delete)
+{
+	struct sync_pair_figures fig;
+
+	sync_pair_figures_of_final(s, fin, &fig);
+	/* While Redis is away, or the outbox is full, the pair waits in the
+	 * compact parking (in order: anything parked goes first). */
+	if (s->phase == SYNC_PHASE_DOWN || s->n_parked > 0 ||
+	    s->ob.len + SYNC_ENDED_WRITES > DUET_SYNC_OUTBOX_MAX) {
+		park(s, fin, &fig, reason, pair_delete);
+		return;
+	}
+	write_ended(s, &fin->spec, fin, &fig, reason, pair_delete);
 }
 
 void

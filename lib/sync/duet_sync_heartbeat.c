@@ -108,6 +108,12 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, s->rejected);
 	sync_cmd_str(&c, "resync_held");
 	sync_cmd_u64(&c, s->n_held);
+	sync_cmd_str(&c, "ended_waiting");
+	sync_cmd_u64(&c, s->n_parked);
+	sync_cmd_str(&c, "ended_lost");
+	sync_cmd_u64(&c, s->ended_lost);
+	sync_cmd_str(&c, "writes_dropped");
+	sync_cmd_u64(&c, s->ob.dropped);
 	mem_fields(&c);
 	if (sync_cmd_append(s, &c, &n) < 0)
 		return;

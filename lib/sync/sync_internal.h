@@ -135,6 +135,14 @@ struct duet_sync {
 	uint64_t next_epoch_ms;	/* when to read the epoch key next */
 	const struct duet_pair_spec *claiming; /* a record taking a held pair's endpoints */
 
+	/* Pairs that ended while Redis was away (or the outbox was full), in
+	 * a compact ring, written out in order once Redis is back
+	 * (duet_sync_ended.c). */
+	struct sync_parked *parked;
+	uint32_t parked_cap, parked_head, n_parked;
+	uint64_t ended_lost;	/* ended pairs that could not even be parked */
+	bool ended_lost_logged;
+
 	/* Contract keys. */
 	char key_events[DUET_REDIS_KEY_MAX];
 	char key_ended[DUET_REDIS_KEY_MAX];
@@ -334,6 +342,12 @@ void sync_stats_tick(struct duet_sync *s, uint64_t now_ms);
  * stats hash; pair_delete also queues pair_delete.lua. */
 void sync_pair_ended(struct duet_sync *s, const struct duet_pair_final *fin, const char *reason,
 		     bool pair_delete);
+/* Outbox entries one ended pair takes (ended entry, stats hash, its TTL,
+ * pair_delete.lua). */
+#define SYNC_ENDED_WRITES 4
+/* Write out up to budget parked ended pairs, as outbox room allows. */
+void sync_parked_drain(struct duet_sync *s, uint32_t budget);
+void sync_parked_free(struct duet_sync *s);
 /* Record `id` was refused: queue its stats hash (state rejected). */
 void sync_pair_rejected(struct duet_sync *s, const char *id, const char *why, uint64_t now_ms);
 /* Delete live pair `id` locally and report it ended with `reason`.
