@@ -20,13 +20,15 @@
 
 /* The writes that report a pair ended (outbox): its ended entry, its final
  * stats hash with a TTL, and pair_delete.lua when duetd itself ended it.
- * Of spec only the id and mode are read; of fin the times and counters. */
+ * Of spec only the id, mode and endpoints are read; of fin the times and
+ * counters. */
 static void
 write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	    const struct duet_pair_final *fin, const struct sync_pair_figures *f,
 	    const char *reason, bool pair_delete)
 {
 	char key[DUET_REDIS_KEY_MAX], pkey[DUET_REDIS_KEY_MAX], maxlen[24];
+	char ep[2][DUET_ADDR_STRLEN];
 	const struct sync_pair_figures fig = *f;
 	struct sync_cmd c;
 
@@ -104,6 +106,13 @@ write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 		sync_cmd_str(&c, s->key_events);
 		sync_cmd_str(&c, spec->id);
 		sync_cmd_str(&c, maxlen);
+		/* Guarded: if the id was created again while this write waited
+		 * (an outage), the new pair's record stays. */
+		if (duet_addr_format(&spec->ep[0], ep[0], sizeof(ep[0])) == 0 &&
+		    duet_addr_format(&spec->ep[1], ep[1], sizeof(ep[1])) == 0) {
+			sync_cmd_str(&c, ep[0]);
+			sync_cmd_str(&c, ep[1]);
+		}
 		sync_outbox_push(s, &c, DUET_SCRIPT_PAIR_DELETE, 4);
 	}
 }
@@ -113,6 +122,7 @@ write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 /* What write_ended needs, without the spec (keys, pins) or TSC stamps. */
 struct sync_parked {
 	char id[DUET_PAIR_ID_MAX + 1];
+	struct duet_addr ep[2]; /* for the guarded pair_delete.lua */
 	uint8_t mode;
 	uint8_t pair_delete;
 	const char *reason; /* one of the static reason strings */
@@ -159,6 +169,8 @@ park(struct duet_sync *s, const struct duet_pair_final *fin, const struct sync_p
 	p = &s->parked[(s->parked_head + s->n_parked) % s->parked_cap];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", fin->spec.id);
+	p->ep[0] = fin->spec.ep[0];
+	p->ep[1] = fin->spec.ep[1];
 	p->mode = (uint8_t)fin->spec.mode;
 	p->pair_delete = pair_delete;
 	p->reason = reason;
@@ -181,6 +193,8 @@ sync_parked_drain(struct duet_sync *s, uint32_t budget)
 
 		memset(&spec, 0, sizeof(spec));
 		snprintf(spec.id, sizeof(spec.id), "%s", p->id);
+		spec.ep[0] = p->ep[0];
+		spec.ep[1] = p->ep[1];
 		spec.mode = p->mode;
 		memset(&fin, 0, sizeof(fin));
 		fin.created_ms = p->created_ms;

@@ -9,13 +9,17 @@
 -- KEYS[2] duet:{R}:alloc   HASH endpoint -> owning pair id
 -- KEYS[3] duet:{R}:pair:<id>
 -- KEYS[4] duet:{R}:events  STREAM
--- ARGV (exactly 2)
+-- ARGV (2, or 4)
 -- ARGV[1] <id>
 -- ARGV[2] events stream max length, trimmed with MAXLEN ~: 1 to
 --         999999999999999 (at most 15 digits, no sign, no leading zero)
+-- ARGV[3], ARGV[4] optional: the endpoints a and b the pair must still
+--         have; if the hash names others (the id was created again), it is
+--         left alone. duetd passes them when it ends a pair itself.
 --
 -- Reply: 1 when the pair existed and was deleted; 0 when there was no such
--- pair (then nothing is written, not even an event).
+-- pair, or it was not the one expected (then nothing is written, not even
+-- an event).
 -- Errors: "BADARG <what is wrong>". Redis is left exactly as it was: every
 -- check runs before the first write.
 --
@@ -98,10 +102,14 @@ local err = check_call()
 if err then
 	return err
 end
-if #ARGV ~= 2 then
-	return bad('script takes 2 arguments')
+if #ARGV ~= 2 and #ARGV ~= 4 then
+	return bad('script takes 2 arguments, or 4 with the endpoints expected')
 end
 local id, maxlen = ARGV[1], ARGV[2]
+local want_a, want_b = ARGV[3], ARGV[4]
+if want_a ~= nil and (#want_a < 1 or #want_a > 64 or #want_b < 1 or #want_b > 64) then
+	return bad('expected endpoints must be 1..64 characters')
+end
 
 err = check_keys() or check_key(3, 'hash')
 if err then
@@ -109,6 +117,15 @@ if err then
 end
 if redis.call('EXISTS', KEYS[3]) == 0 then
 	return 0
+end
+-- Guarded delete (duetd ending a pair it ran, maybe replayed after an
+-- outage): the hash must still be that pair, not one created again under
+-- the same id meanwhile.
+if want_a ~= nil then
+	local cur = redis.call('HMGET', KEYS[3], 'a', 'b')
+	if cur[1] ~= want_a or cur[2] ~= want_b then
+		return 0
+	end
 end
 
 -- Free an endpoint only if this pair owns it: a hash edited by hand may

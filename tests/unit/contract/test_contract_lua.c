@@ -637,8 +637,42 @@ Test(contract_lua, delete_refuses_bad_arguments_and_changes_nothing, .init = sta
      .fini = stop_busy_relay)
 {
 	assert_id_and_keys_checked(&busy, DUET_SCRIPT_PAIR_DELETE, "live");
-	assert_refused(&busy, DUET_SCRIPT_PAIR_DELETE, "BADARG script takes 2 arguments", "live",
+	assert_refused(&busy, DUET_SCRIPT_PAIR_DELETE,
+		       "BADARG script takes 2 arguments, or 4 with the endpoints expected", "live",
 		       "mode", NULL);
+	assert_refused(&busy, DUET_SCRIPT_PAIR_DELETE,
+		       "BADARG script takes 2 arguments, or 4 with the endpoints expected", "live",
+		       "a", "b", "c", NULL);
+	assert_refused(&busy, DUET_SCRIPT_PAIR_DELETE,
+		       "BADARG expected endpoints must be 1..64 characters", "live", "", "x", NULL);
+}
+
+/* duetd's own delete names the endpoints the pair had: a pair created
+ * again under the id, elsewhere, is left alone (0, nothing written). */
+Test(contract_lua, guarded_delete_removes_only_the_pair_it_names, .init = start_busy_relay,
+     .fini = stop_busy_relay)
+{
+	char a[64], b[64], before[SNAPSHOT_MAX];
+	const char *argv[8];
+	redisReply *rep;
+	int n;
+
+	snprintf(a, sizeof(a), "%s", test_redis_query(&busy, "HGET %s a", pair_key("live")));
+	snprintf(b, sizeof(b), "%s", test_redis_query(&busy, "HGET %s b", pair_key("live")));
+	snprintf(before, sizeof(before), "%s", snapshot(&busy));
+	n = pair_argv(argv, "live", MAXLEN);
+	argv[n++] = b; /* swapped: not this pair */
+	argv[n++] = a;
+	rep = duet_redis_script(&busy, DUET_SCRIPT_PAIR_DELETE, 4, n, argv);
+	cr_assert(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0);
+	freeReplyObject(rep);
+	cr_assert_str_eq(snapshot(&busy), before);
+	argv[n - 2] = a;
+	argv[n - 1] = b;
+	rep = duet_redis_script(&busy, DUET_SCRIPT_PAIR_DELETE, 4, n, argv);
+	cr_assert(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1);
+	freeReplyObject(rep);
+	cr_assert_str_eq(test_redis_query(&busy, "EXISTS %s", pair_key("live")), "0");
 }
 
 Test(contract_lua, delete_refuses_unusable_keys_and_changes_nothing, .init = start_busy_relay,

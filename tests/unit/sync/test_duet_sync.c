@@ -612,6 +612,33 @@ Test(sync, resumes_after_a_redis_restart_without_resync_and_replays_queued_write
 	POLL_UNTIL(strcmp(hget(R "relay", "redis_reconnects"), "1") == 0, 2000);
 }
 
+Test(sync, a_replayed_idle_delete_spares_a_pair_created_again_under_its_id)
+{
+	struct duet_addr moved = ep("192.0.2.1:20006");
+
+	sync_start();
+	cp_put("p", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough",
+	       "idle_ms", "500", NULL);
+	POLL_UNTIL(duet_sync_connected(s) && live("p"), 5000);
+
+	/* p idles out while Redis is away: its pair_delete.lua waits. */
+	redis_stop();
+	POLL_UNTIL(!live("p"), 3000);
+	cr_assert_eq(duet_sync_ended_waiting(s), 1);
+	redis_start();
+	/* Before duetd is back, the control plane creates p again, on other
+	 * endpoints. */
+	cp_put("p", "a", "192.0.2.1:20006", "b", "192.0.2.1:20007", "mode", "passthrough", NULL);
+	POLL_UNTIL(duet_sync_connected(s) && duet_sync_ended_waiting(s) == 0 &&
+			   duet_sync_outbox_len(s) == 0,
+		   8000);
+	POLL_UNTIL(ended_with("p", "idle"), 2000);
+	/* The waiting delete was for the old p: the new one stays. */
+	cr_assert_eq(rc_int("EXISTS " R "pair:p"), 1, "the replayed delete removed the new p");
+	POLL_UNTIL(duet_pair_find_endpoint(t, &moved, NULL) >= 0, 3000);
+	cr_assert(live("p"));
+}
+
 Test(sync, trimmed_stream_triggers_a_full_resync)
 {
 	uint64_t created;
