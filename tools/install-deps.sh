@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Installs what duet needs on Debian 12 to build, test and run the demo:
-# Debian packages (apt-get), and libsrtp2 2.5.0 from Debian's own source
+# Debian packages (apt-get; clang, its libFuzzer runtime and llvm-symbolizer
+# for `make fuzz`), and libsrtp2 2.5.0 from Debian's own source
 # package, unpacked with its Debian patches into subprojects/libsrtp2, which
 # meson builds statically against OpenSSL (Debian's binary libsrtp2 is built
 # on NSS, far too slow for a relay; it stays installed for the benchmarks).
@@ -20,9 +21,10 @@ SRTP_DIR=subprojects/libsrtp2
 pkgs=(
 	build-essential make meson ninja-build pkg-config python3
 	dpdk dpdk-dev libdpdk-dev libsrtp2-dev libhiredis-dev libopus-dev libcriterion-dev
-	redis-server redis-tools
+	redis-server redis-tools redis-sentinel
 	iproute2 ethtool iputils-ping procps jq tshark libcap2-bin
 	libssl-dev dpkg-dev ffmpeg
+	clang libclang-rt-dev llvm
 )
 
 # libsrtp2_source: unpack Debian's libsrtp2 source package (fetched once

@@ -23,7 +23,7 @@
 struct caller_redis {
 	struct duet_redis r;
 	struct duet_redis_target t;
-	char addr_buf[300];
+	struct duet_redis_addr addr; /* what t's address fields point into */
 	char prefix[DUET_RECORD_ID_MAX + 1];
 };
 
@@ -192,6 +192,7 @@ int
 caller_redis_create(struct caller *c)
 {
 	struct caller_redis *x;
+	const char *why = NULL;
 	uint32_t i;
 	int rc = 0;
 
@@ -202,10 +203,12 @@ caller_redis_create(struct caller *c)
 	if (x == NULL)
 		return caller_fail("out of memory");
 	c->redis = x;
-	if (duet_redis_parse_address(c->o.redis_addr, x->addr_buf, sizeof(x->addr_buf), &x->t) != 0)
-		return caller_usage_err("--redis: '%s' is not host:port, [v6]:port, unix:/path or "
-					"/path",
-					c->o.redis_addr);
+	if (duet_redis_parse_address(c->o.redis_addr, &x->addr, &x->t, &why) != 0)
+		return caller_usage_err("--redis: '%s': %s (expected host:port, [v6]:port, "
+					"unix:/path, sentinel:NAME@host:port,... or "
+					"cluster:host:port,...)",
+					c->o.redis_addr, why);
+	x->t.relay = c->o.relay_id;
 	x->t.user = c->o.user;
 	x->t.password = c->o.password;
 	x->t.timeout_ms = c->o.redis_timeout_ms;

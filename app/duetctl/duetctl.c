@@ -26,7 +26,9 @@ static const char usage_text[] =
 	"usage: duetctl [global options] <command> [args]\n"
 	"\n"
 	"Global options (environment variable in brackets):\n"
-	"  --redis ADDR        Redis: host:port, [v6]:port, unix:/path or /path\n"
+	"  --redis ADDR        Redis: host:port, [v6]:port, unix:/path or /path,\n"
+	"                      sentinel:NAME@host:port,... (Sentinels) or\n"
+	"                      cluster:host:port,... (seed nodes)\n"
 	"                      [DUET_REDIS] (default " DEFAULT_REDIS ")\n"
 	"  --relay R           relay id, as in duetd's [relay] id [DUET_RELAY] (required)\n"
 	"  --user U            Redis ACL user [DUET_REDIS_USER]\n"
@@ -201,7 +203,7 @@ main(int argc, char **argv)
 	char *out_buf = NULL;
 	size_t out_len = 0;
 	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
-	const char *cmd;
+	const char *cmd, *why = NULL;
 	size_t i;
 	int c, rc;
 
@@ -250,11 +252,11 @@ main(int argc, char **argv)
 
 	if (ctl.addr == NULL || ctl.addr[0] == '\0')
 		ctl.addr = DEFAULT_REDIS;
-	if (duet_redis_parse_address(ctl.addr, ctl.addr_buf, sizeof(ctl.addr_buf), &ctl.target) !=
-	    0)
-		return duetctl_usage_err("--redis: '%s' is not host:port, [v6]:port, unix:/path "
-					 "or /path",
-					 ctl.addr);
+	if (duet_redis_parse_address(ctl.addr, &ctl.addr_parsed, &ctl.target, &why) != 0)
+		return duetctl_usage_err("--redis: '%s': %s (expected host:port, [v6]:port, "
+					 "unix:/path, sentinel:NAME@host:port,... or "
+					 "cluster:host:port,...)",
+					 ctl.addr, why);
 	ctl.target.timeout_ms = (uint32_t)timeout_ms;
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -280,6 +282,8 @@ main(int argc, char **argv)
 			return duetctl_usage_err("--relay: '%s' is not 1..32 characters of "
 						 "[A-Za-z0-9_-]",
 						 ctl.relay);
+		/* In a cluster, the relay's slot says which node to ask. */
+		ctl.target.relay = ctl.relay;
 		/* Output is held until the command succeeds, so a failure
 		 * half-way never leaves a truncated list or JSON document. */
 		ctl.out = open_memstream(&out_buf, &out_len);

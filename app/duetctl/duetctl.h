@@ -28,7 +28,7 @@ struct duetctl {
 	const char *relay;		 /**< relay id R of the keys duet:{R}:... */
 	const char *addr;		 /**< Redis address as given */
 	struct duet_redis_target target; /**< parsed addr plus credentials */
-	char addr_buf[256];		 /**< storage for target strings */
+	struct duet_redis_addr addr_parsed; /**< what target's address fields point into */
 	struct duet_redis redis;	 /**< the connection (after duetctl_connect) */
 	bool json;			 /**< JSON output instead of text */
 	FILE *out;			 /**< command output, copied to stdout on success only */

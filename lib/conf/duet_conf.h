@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "duet_addr.h"
+#include "duet_parse.h"
 #include "duet_policy.h"
 
 #define DUET_CONF_MAX_PORTS 8	  /**< ethdev ports duetd serves */
@@ -35,11 +36,16 @@ struct duet_conf_port {
 	uint16_t tx_desc;			    /**< tx ring size per queue */
 };
 
-/** Where Redis is and how to log in. */
+/** Where Redis is and how to log in ([redis] address: duet_parse_redis_addr). */
 struct duet_conf_redis {
-	char unix_path[108];	     /**< unix socket path, or "" for TCP */
-	char host[256];		     /**< TCP host when unix_path is "" */
-	uint16_t port;		     /**< TCP port */
+	enum duet_redis_addr_kind kind; /**< one server (0), Sentinels or a cluster */
+	char unix_path[108];	     /**< SERVER: unix socket path, or "" for TCP */
+	char host[256];		     /**< SERVER: TCP host when unix_path is "" */
+	uint16_t port;		     /**< SERVER: TCP port */
+	char master_name[DUET_REDIS_ADDR_NAME_MAX]; /**< SENTINEL: the master's name */
+	struct duet_redis_node nodes[DUET_REDIS_ADDR_NODES_MAX]; /**< SENTINEL: Sentinels;
+								      CLUSTER: seed nodes */
+	unsigned int n_nodes;	     /**< entries of nodes */
 	char user[64];		     /**< ACL user, "" for the default user */
 	char password[256];	     /**< password, "" for none */
 	uint32_t connect_timeout_ms; /**< connect and command timeout */

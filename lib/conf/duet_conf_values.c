@@ -153,14 +153,22 @@ conf_parse_redis_address(struct conf_ctx *ctx, const char *sec, const char *key,
 
 	_Static_assert(sizeof(r->unix_path) == sizeof(a.unix_path), "unix path sizes differ");
 	_Static_assert(sizeof(r->host) == sizeof(a.host), "host sizes differ");
+	_Static_assert(sizeof(r->nodes) == sizeof(a.nodes), "node lists differ");
+	r->kind = DUET_REDIS_ADDR_SERVER;
 	r->unix_path[0] = '\0';
 	r->host[0] = '\0';
 	r->port = 0;
+	r->master_name[0] = '\0';
+	r->n_nodes = 0;
 	if (duet_parse_redis_addr(val, &a, &why) != 0)
 		return conf_fail(ctx, sec, key, val, "%s", why);
+	r->kind = a.kind;
 	memcpy(r->unix_path, a.unix_path, sizeof(r->unix_path));
 	memcpy(r->host, a.host, sizeof(r->host));
 	r->port = a.port;
+	memcpy(r->master_name, a.master_name, sizeof(r->master_name));
+	memcpy(r->nodes, a.nodes, sizeof(r->nodes));
+	r->n_nodes = a.n_nodes;
 	return 0;
 }
 

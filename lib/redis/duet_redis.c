@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_redis: connecting to Redis (TCP or unix socket, with timeouts and
- * AUTH), running single commands with uniform error reporting, and running
- * the contract's Lua scripts by EVALSHA. Runs on duetd's control thread and
- * in duetctl; never on a worker lcore. Every message names the address and
- * the cause and never contains the password.
+ * duet_redis: one connection to one Redis server (TCP or unix socket, with
+ * timeouts and AUTH), running single and pipelined commands with uniform
+ * error reporting (a reply naming another master closes the connection
+ * like a lost link), and running the contract's Lua scripts by EVALSHA.
+ * Which server to open is duet_redis_connect.c's business (one server,
+ * Sentinels, a cluster). Runs on duetd's control thread and in the tools;
+ * never on a worker lcore. Every message names the address and the cause
+ * and never contains the password.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,8 +21,7 @@
 #include <time.h>
 
 #include "duet_lua.h"
-#include "duet_parse.h"
-#include "duet_redis.h"
+#include "redis_internal.h"
 
 /* Used when the target leaves timeout_ms at 0: blocking forever on a dead
  * Redis would stall duetd's control thread and hang duetctl. */
@@ -77,31 +79,35 @@ sigpipe_restore(const struct sigpipe_guard *g)
 	errno = saved_errno;
 }
 
-int
-duet_redis_parse_address(const char *s, char *buf, size_t buflen, struct duet_redis_target *t)
+void
+duet_redis_target_set(struct duet_redis_target *t, const struct duet_redis_addr *a)
 {
-	struct duet_redis_addr a;
-	const char *text;
-	size_t n;
+	t->kind = a->kind;
+	t->unix_path = a->unix_path[0] != '\0' ? a->unix_path : NULL;
+	t->host = a->host[0] != '\0' ? a->host : NULL;
+	t->port = a->port;
+	t->master_name = a->master_name[0] != '\0' ? a->master_name : NULL;
+	t->nodes = a->n_nodes > 0 ? a->nodes : NULL;
+	t->n_nodes = a->n_nodes;
+}
 
-	if (buf == NULL || t == NULL || duet_parse_redis_addr(s, &a, NULL) != 0)
+int
+duet_redis_parse_address(const char *s, struct duet_redis_addr *a, struct duet_redis_target *t,
+			 const char **why)
+{
+	if (a == NULL || t == NULL) {
+		if (why != NULL)
+			*why = "no address";
 		return -EINVAL;
-	text = a.unix_path[0] != '\0' ? a.unix_path : a.host;
-	n = strlen(text);
-	if (n >= buflen)
-		return -ENOSPC;
-	memcpy(buf, text, n + 1);
-	t->unix_path = a.unix_path[0] != '\0' ? buf : NULL;
-	t->host = a.unix_path[0] != '\0' ? NULL : buf;
-	t->port = a.port;
+	}
+	if (duet_parse_redis_addr(s, a, why) != 0)
+		return -EINVAL;
+	duet_redis_target_set(t, a);
 	return 0;
 }
 
-static void
-set_err(struct duet_redis *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(struct duet_redis *r, int err, const char *fmt, ...)
+void
+redis_set_err(struct duet_redis *r, int err, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -125,7 +131,7 @@ set_err_cause(struct duet_redis *r, int err, const char *cause)
 	snprintf(c, sizeof(c), "%s", cause[0] != '\0' ? cause : "unknown error");
 	if (c[0] >= 'A' && c[0] <= 'Z' && !(c[1] >= 'A' && c[1] <= 'Z'))
 		c[0] = (char)(c[0] - 'A' + 'a');
-	set_err(r, err, "%s", c);
+	redis_set_err(r, err, "%s", c);
 }
 
 static struct timeval
@@ -149,14 +155,14 @@ context_error(struct duet_redis *r, const redisContext *c, int saved_errno)
 	int err = -EIO;
 
 	if (c->err == REDIS_ERR_EOF) {
-		set_err(r, -EIO, "connection closed by the server");
+		redis_set_err(r, -EIO, "connection closed by the server");
 		return -EIO;
 	}
 	if (c->err == REDIS_ERR_IO) {
 		if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
 		    saved_errno == ETIMEDOUT || strcmp(c->errstr, strerror(EAGAIN)) == 0 ||
 		    strcmp(c->errstr, strerror(ETIMEDOUT)) == 0) {
-			set_err(r, -ETIMEDOUT, "timed out");
+			redis_set_err(r, -ETIMEDOUT, "timed out");
 			return -ETIMEDOUT;
 		}
 		if (saved_errno == ECONNREFUSED || saved_errno == ENOENT ||
@@ -177,6 +183,25 @@ duet_redis_close(struct duet_redis *r)
 	r->ctx = NULL;
 }
 
+/* A reply is in hand: a redirect closes the connection (remembering a
+ * MOVED target for the next connect) and gives NULL. */
+static redisReply *
+checked_reply(struct duet_redis *r, redisReply *reply)
+{
+	if (!duet_redis_reply_is_redirect(reply)) {
+		r->err = 0;
+		return reply;
+	}
+	if (strncmp(reply->str, "MOVED ", 6) == 0 &&
+	    redis_parse_moved(reply->str, r->moved_host, sizeof(r->moved_host), &r->moved_port) !=
+		    0)
+		r->moved_host[0] = '\0';
+	redis_set_err(r, -EAGAIN, "%.*s; finding the master again", 120, reply->str);
+	freeReplyObject(reply);
+	duet_redis_close(r);
+	return NULL;
+}
+
 redisReply *
 duet_redis_command(struct duet_redis *r, int argc, const char **argv, const size_t *argvlen)
 {
@@ -185,7 +210,7 @@ duet_redis_command(struct duet_redis *r, int argc, const char **argv, const size
 	int saved_errno;
 
 	if (r->ctx == NULL) {
-		set_err(r, -ENOTCONN, "not connected");
+		redis_set_err(r, -ENOTCONN, "not connected");
 		return NULL;
 	}
 	sigpipe_block(&guard);
@@ -200,21 +225,20 @@ duet_redis_command(struct duet_redis *r, int argc, const char **argv, const size
 		duet_redis_close(r);
 		return NULL;
 	}
-	r->err = 0;
-	return reply;
+	return checked_reply(r, reply);
 }
 
 int
 duet_redis_append(struct duet_redis *r, int argc, const char **argv, const size_t *argvlen)
 {
 	if (r->ctx == NULL) {
-		set_err(r, -ENOTCONN, "not connected");
+		redis_set_err(r, -ENOTCONN, "not connected");
 		return -ENOTCONN;
 	}
 	/* Appending only formats into the output buffer; it fails only when
 	 * memory runs out. */
 	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
-		set_err(r, -ENOMEM, "out of memory queueing a command");
+		redis_set_err(r, -ENOMEM, "out of memory queueing a command");
 		return -ENOMEM;
 	}
 	return 0;
@@ -228,7 +252,7 @@ duet_redis_get_reply(struct duet_redis *r)
 	int rc, saved_errno;
 
 	if (r->ctx == NULL) {
-		set_err(r, -ENOTCONN, "not connected");
+		redis_set_err(r, -ENOTCONN, "not connected");
 		return NULL;
 	}
 	sigpipe_block(&guard);
@@ -241,12 +265,11 @@ duet_redis_get_reply(struct duet_redis *r)
 		duet_redis_close(r);
 		return NULL;
 	}
-	r->err = 0;
-	return reply;
+	return checked_reply(r, reply);
 }
 
-static int
-authenticate(struct duet_redis *r, const struct duet_redis_target *t)
+int
+redis_authenticate(struct duet_redis *r, const struct duet_redis_target *t)
 {
 	const char *argv[3];
 	redisReply *reply;
@@ -266,10 +289,10 @@ authenticate(struct duet_redis *r, const struct duet_redis_target *t)
 			/* The reply text is Redis's own (e.g. WRONGPASS ...):
 			 * it never echoes the password. */
 			if (has_user)
-				set_err(r, -EACCES, "authentication as user '%s' failed: %s",
-					t->user, reply->str);
+				redis_set_err(r, -EACCES, "authentication as user '%s' failed: %s",
+					      t->user, reply->str);
 			else
-				set_err(r, -EACCES, "authentication failed: %s", reply->str);
+				redis_set_err(r, -EACCES, "authentication failed: %s", reply->str);
 			freeReplyObject(reply);
 			return -EACCES;
 		}
@@ -286,9 +309,9 @@ authenticate(struct duet_redis *r, const struct duet_redis_target *t)
 		int err = strncmp(reply->str, "NOAUTH", 6) == 0 ? -EACCES : -EIO;
 
 		if (err == -EACCES)
-			set_err(r, err, "authentication required but no password is configured");
+			redis_set_err(r, err, "authentication required but no password is configured");
 		else
-			set_err(r, err, "PING refused: %s", reply->str);
+			redis_set_err(r, err, "PING refused: %s", reply->str);
 		freeReplyObject(reply);
 		return err;
 	}
@@ -296,44 +319,46 @@ authenticate(struct duet_redis *r, const struct duet_redis_target *t)
 	return 0;
 }
 
+void
+redis_set_where(struct duet_redis *r, const char *unix_path, const char *host, uint16_t port,
+		const char *what)
+{
+	const char *sep = what != NULL ? " (" : "", *end = what != NULL ? ")" : "";
+
+	if (what == NULL)
+		what = "";
+	if (unix_path != NULL && unix_path[0] != '\0')
+		snprintf(r->where, sizeof(r->where), "unix:%s%s%s%s", unix_path, sep, what, end);
+	else if (host != NULL && strchr(host, ':') != NULL)
+		snprintf(r->where, sizeof(r->where), "[%s]:%u%s%s%s", host, port, sep, what, end);
+	else
+		snprintf(r->where, sizeof(r->where), "%s:%u%s%s%s", host != NULL ? host : "", port,
+			 sep, what, end);
+}
+
 int
-duet_redis_connect(struct duet_redis *r, const struct duet_redis_target *t)
+redis_open(struct duet_redis *r, const char *unix_path, const char *host, uint16_t port,
+	   uint32_t timeout_ms)
 {
 	struct timeval tv;
 	redisContext *c;
 	int saved_errno, rc;
-	bool is_unix;
+	bool is_unix = unix_path != NULL && unix_path[0] != '\0';
 
 	duet_redis_close(r);
-	r->err = 0;
-	r->errstr[0] = '\0';
-	if (t == NULL) {
-		snprintf(r->where, sizeof(r->where), "(none)");
-		set_err(r, -EINVAL, "no address");
+	if (!is_unix && (host == NULL || host[0] == '\0' || port == 0)) {
+		redis_set_err(r, -EINVAL, "no host or port");
 		return -EINVAL;
 	}
-	is_unix = t->unix_path != NULL && t->unix_path[0] != '\0';
-	if (is_unix)
-		snprintf(r->where, sizeof(r->where), "unix:%s", t->unix_path);
-	else if (t->host != NULL && strchr(t->host, ':') != NULL)
-		snprintf(r->where, sizeof(r->where), "[%s]:%u", t->host, t->port);
-	else
-		snprintf(r->where, sizeof(r->where), "%s:%u", t->host != NULL ? t->host : "",
-			 t->port);
-	if (!is_unix && (t->host == NULL || t->host[0] == '\0' || t->port == 0)) {
-		set_err(r, -EINVAL, "no host or port");
-		return -EINVAL;
-	}
-
-	tv = timeout_tv(t->timeout_ms);
+	tv = timeout_tv(timeout_ms);
 	errno = 0;
 	if (is_unix)
-		c = redisConnectUnixWithTimeout(t->unix_path, tv);
+		c = redisConnectUnixWithTimeout(unix_path, tv);
 	else
-		c = redisConnectWithTimeout(t->host, t->port, tv);
+		c = redisConnectWithTimeout(host, port, tv);
 	saved_errno = errno;
 	if (c == NULL) {
-		set_err(r, -ENOMEM, "out of memory");
+		redis_set_err(r, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
 	if (c->err != 0) {
@@ -342,17 +367,11 @@ duet_redis_connect(struct duet_redis *r, const struct duet_redis_target *t)
 		return rc;
 	}
 	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		set_err(r, -EIO, "cannot set the command timeout");
+		redis_set_err(r, -EIO, "cannot set the command timeout");
 		redisFree(c);
 		return -EIO;
 	}
 	r->ctx = c;
-
-	rc = authenticate(r, t);
-	if (rc != 0) {
-		duet_redis_close(r);
-		return rc;
-	}
 	return 0;
 }
 
@@ -374,7 +393,7 @@ load_script(struct duet_redis *r, enum duet_redis_script s)
 	if (reply == NULL)
 		return r->err;
 	if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
-		set_err(r, -EPROTO, "SCRIPT LOAD %s failed: %s", scripts[s].name,
+		redis_set_err(r, -EPROTO, "SCRIPT LOAD %s failed: %s", scripts[s].name,
 			reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
 		freeReplyObject(reply);
 		return -EPROTO;
@@ -409,12 +428,12 @@ duet_redis_script(struct duet_redis *r, enum duet_redis_script s, int nkeys, int
 
 	if ((unsigned int)s >= DUET_SCRIPT_MAX || nkeys < 0 || argc < nkeys ||
 	    (argc > 0 && argv == NULL)) {
-		set_err(r, -EINVAL, "bad script call");
+		redis_set_err(r, -EINVAL, "bad script call");
 		return NULL;
 	}
 	cmd = malloc(sizeof(*cmd) * (size_t)(argc + 3));
 	if (cmd == NULL) {
-		set_err(r, -ENOMEM, "out of memory");
+		redis_set_err(r, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	snprintf(nkeys_str, sizeof(nkeys_str), "%d", nkeys);

@@ -674,6 +674,41 @@ Test(conf, redis_address_forms_parse)
 	cr_assert_eq(c.redis.port, 16379);
 }
 
+Test(conf, redis_sentinel_and_cluster_addresses_parse)
+{
+	struct duet_conf c;
+
+	expect_ok_value("redis", "address", "sentinel:duet@192.0.2.51:26379,192.0.2.52:26379", &c);
+	cr_assert_eq(c.redis.kind, DUET_REDIS_ADDR_SENTINEL);
+	cr_assert_str_eq(c.redis.master_name, "duet");
+	cr_assert_eq(c.redis.n_nodes, 2);
+	cr_assert_str_eq(c.redis.nodes[0].host, "192.0.2.51");
+	cr_assert_eq(c.redis.nodes[1].port, 26379);
+	cr_assert_str_eq(c.redis.unix_path, "");
+	cr_assert_str_eq(c.redis.host, "");
+
+	expect_ok_value("redis", "address", "cluster:192.0.2.61:7000,[2001:db8::62]:7001", &c);
+	cr_assert_eq(c.redis.kind, DUET_REDIS_ADDR_CLUSTER);
+	cr_assert_str_eq(c.redis.master_name, "");
+	cr_assert_eq(c.redis.n_nodes, 2);
+	cr_assert_str_eq(c.redis.nodes[1].host, "2001:db8::62");
+
+	expect_ok_value("redis", "address", "192.0.2.50:6380", &c);
+	cr_assert_eq(c.redis.kind, DUET_REDIS_ADDR_SERVER);
+	cr_assert_eq(c.redis.n_nodes, 0);
+}
+
+Test(conf, bad_sentinel_or_cluster_address_is_refused)
+{
+	expect_bad_value("redis", "address", "sentinel:duet", "expected sentinel:NAME@host:port");
+	expect_bad_value("redis", "address", "sentinel:du et@h:1", "Sentinel master name");
+	expect_bad_value("redis", "address", "sentinel:duet@h:1,,h:2", "empty node");
+	expect_bad_value("redis", "address", "sentinel:duet@unix:/s.sock", "not unix sockets");
+	expect_bad_value("redis", "address", "cluster:h:1,h:0", "TCP port must be 1..65535");
+	expect_bad_value("redis", "address", "cluster:h:1,h:2,h:3,h:4,h:5,h:6,h:7,h:8,h:9",
+			 "more than 8 nodes");
+}
+
 Test(conf, bad_redis_address_is_refused)
 {
 	expect_bad_value("redis", "address", "127.0.0.1", "expected unix:/path, host:port");

@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,39 +29,66 @@
 Test(redis, parse_address_accepts_unix_tcp_and_bracketed_v6)
 {
 	struct duet_redis_target t;
-	char buf[256];
+	struct duet_redis_addr a;
 
-	cr_assert_eq(duet_redis_parse_address("unix:/run/redis/redis.sock", buf, sizeof(buf), &t),
-		     0);
+	cr_assert_eq(duet_redis_parse_address("unix:/run/redis/redis.sock", &a, &t, NULL), 0);
+	cr_assert_eq(t.kind, DUET_REDIS_ADDR_SERVER);
 	cr_assert_str_eq(t.unix_path, "/run/redis/redis.sock");
 	cr_assert_null(t.host);
 
-	cr_assert_eq(duet_redis_parse_address("/tmp/r.sock", buf, sizeof(buf), &t), 0);
+	cr_assert_eq(duet_redis_parse_address("/tmp/r.sock", &a, &t, NULL), 0);
 	cr_assert_str_eq(t.unix_path, "/tmp/r.sock");
 
-	cr_assert_eq(duet_redis_parse_address("127.0.0.1:6379", buf, sizeof(buf), &t), 0);
+	cr_assert_eq(duet_redis_parse_address("127.0.0.1:6379", &a, &t, NULL), 0);
 	cr_assert_null(t.unix_path);
 	cr_assert_str_eq(t.host, "127.0.0.1");
 	cr_assert_eq(t.port, 6379);
+	cr_assert_null(t.nodes);
+	cr_assert_eq(t.n_nodes, 0);
 
-	cr_assert_eq(duet_redis_parse_address("redis.example:1", buf, sizeof(buf), &t), 0);
+	cr_assert_eq(duet_redis_parse_address("redis.example:1", &a, &t, NULL), 0);
 	cr_assert_str_eq(t.host, "redis.example");
 	cr_assert_eq(t.port, 1);
 
-	cr_assert_eq(duet_redis_parse_address("[2001:db8::7]:65535", buf, sizeof(buf), &t), 0);
+	cr_assert_eq(duet_redis_parse_address("[2001:db8::7]:65535", &a, &t, NULL), 0);
 	cr_assert_str_eq(t.host, "2001:db8::7");
 	cr_assert_eq(t.port, 65535);
 }
 
+Test(redis, parse_address_accepts_sentinel_and_cluster)
+{
+	struct duet_redis_target t;
+	struct duet_redis_addr a;
+
+	cr_assert_eq(duet_redis_parse_address("sentinel:main@192.0.2.1:26379,192.0.2.2:26379", &a,
+					      &t, NULL),
+		     0);
+	cr_assert_eq(t.kind, DUET_REDIS_ADDR_SENTINEL);
+	cr_assert_str_eq(t.master_name, "main");
+	cr_assert_eq(t.n_nodes, 2);
+	cr_assert_str_eq(t.nodes[1].host, "192.0.2.2");
+	cr_assert_eq(t.nodes[1].port, 26379);
+	cr_assert_null(t.unix_path);
+	cr_assert_null(t.host);
+
+	cr_assert_eq(duet_redis_parse_address("cluster:192.0.2.1:7000", &a, &t, NULL), 0);
+	cr_assert_eq(t.kind, DUET_REDIS_ADDR_CLUSTER);
+	cr_assert_null(t.master_name);
+	cr_assert_eq(t.n_nodes, 1);
+	cr_assert_eq(t.nodes[0].port, 7000);
+}
+
 Test(redis, parse_address_leaves_credentials_alone)
 {
-	struct duet_redis_target t = {.user = "u", .password = "p", .timeout_ms = 7};
-	char buf[64];
+	struct duet_redis_target t = {
+		.user = "u", .password = "p", .timeout_ms = 7, .relay = "r1"};
+	struct duet_redis_addr a;
 
-	cr_assert_eq(duet_redis_parse_address("h:2", buf, sizeof(buf), &t), 0);
+	cr_assert_eq(duet_redis_parse_address("h:2", &a, &t, NULL), 0);
 	cr_assert_str_eq(t.user, "u");
 	cr_assert_str_eq(t.password, "p");
 	cr_assert_eq(t.timeout_ms, 7);
+	cr_assert_str_eq(t.relay, "r1");
 }
 
 Test(redis, parse_address_refuses_malformed_input)
@@ -69,27 +97,30 @@ Test(redis, parse_address_refuses_malformed_input)
 		"",	     "unix:",	 "host",	  "host:",	   ":6379",
 		"host:0",    "host:65536", "host:99999999", "host:12a",	   "host:+1",
 		"host: 1",   "::1:6379",   "[::1]",	  "[::1]6379",	   "[127.0.0.1]:1",
-		"[]:1",	     "ho st:1",	 "host:-1",	  "host:0x10",
+		"[]:1",	     "ho st:1",	 "host:-1",	  "host:0x10",	   "sentinel:m",
+		"sentinel:m@", "cluster:", "cluster:h:1,,h:2",
 	};
 	struct duet_redis_target t;
-	char buf[256], longpath[200];
+	struct duet_redis_addr a;
+	const char *why;
+	char longpath[200];
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect_eq(duet_redis_parse_address(bad[i], buf, sizeof(buf), &t), -EINVAL,
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		cr_expect_eq(duet_redis_parse_address(bad[i], &a, &t, &why), -EINVAL,
 			     "'%s' should be refused", bad[i]);
-	cr_assert_eq(duet_redis_parse_address(NULL, buf, sizeof(buf), &t), -EINVAL);
+		cr_expect_not_null(why, "'%s' refused with a reason", bad[i]);
+	}
+	cr_assert_eq(duet_redis_parse_address(NULL, &a, &t, NULL), -EINVAL);
 
 	/* sun_path holds 107 characters plus NUL. */
 	memset(longpath, 'x', sizeof(longpath));
 	longpath[0] = '/';
 	longpath[108] = '\0';
-	cr_assert_eq(duet_redis_parse_address(longpath, buf, sizeof(buf), &t), -EINVAL);
+	cr_assert_eq(duet_redis_parse_address(longpath, &a, &t, NULL), -EINVAL);
 	longpath[107] = '\0';
-	cr_assert_eq(duet_redis_parse_address(longpath, buf, sizeof(buf), &t), 0);
-
-	cr_assert_eq(duet_redis_parse_address("localhost:6379", buf, 9, &t), -ENOSPC);
-	cr_assert_eq(duet_redis_parse_address("localhost:6379", buf, 10, &t), 0);
+	cr_assert_eq(duet_redis_parse_address(longpath, &a, &t, NULL), 0);
 }
 
 Test(redis, key_formats_hash_tagged_contract_names)
@@ -262,3 +293,106 @@ Test(redis, script_is_reloaded_after_script_flush, .init = test_redis_start,
 	duet_redis_close(&r);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* Replies that mean "not the master": the connection is closed           */
+
+/* Make the test's server a replica (of a documentation address nobody
+ * answers on, so it stays one: reads work, writes get READONLY). */
+static void
+demote(void)
+{
+	redisContext *c = redisConnectUnix(test_redis_srv.sock);
+	redisReply *r;
+
+	cr_assert(c != NULL && c->err == 0);
+	r = redisCommand(c, "REPLICAOF 192.0.2.1 6379");
+	cr_assert(r != NULL && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+Test(redis, a_write_refused_as_readonly_closes_the_link, .init = test_redis_start,
+     .fini = test_redis_stop)
+{
+	const char *set[3] = {"SET", "k", "v"}, *get[2] = {"GET", "k"};
+	struct duet_redis r;
+	redisReply *rep;
+
+	test_redis_connect(&r);
+	demote();
+	/* A read still works on a replica: nothing to do. */
+	rep = duet_redis_command(&r, 2, get, NULL);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	freeReplyObject(rep);
+	cr_assert_null(duet_redis_command(&r, 3, set, NULL));
+	cr_assert_null(r.ctx, "a READONLY reply must close the connection");
+	cr_assert_eq(r.err, -EAGAIN);
+	cr_assert_not_null(strstr(r.errstr, "READONLY You can't write"), "%s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, "finding the master again"), "%s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, test_redis_srv.sock), "%s", r.errstr);
+}
+
+Test(redis, readonly_in_a_pipeline_or_a_script_closes_the_link, .init = test_redis_start,
+     .fini = test_redis_stop)
+{
+	const char *set[3] = {"SET", "k", "v"}, *get[2] = {"GET", "k"};
+	const char *seed[3] = {test_keys.free, test_keys.alloc, "192.0.2.1:20000"};
+	struct duet_redis piped, scripted;
+
+	test_relay_keys_init();
+	test_redis_connect(&piped);
+	test_redis_connect(&scripted);
+	cr_assert_eq(duet_redis_load_scripts(&scripted), 0, "%s", scripted.errstr);
+	demote();
+	cr_assert_eq(duet_redis_append(&piped, 3, set, NULL), 0);
+	cr_assert_eq(duet_redis_append(&piped, 2, get, NULL), 0);
+	cr_assert_null(duet_redis_get_reply(&piped));
+	cr_assert_null(piped.ctx);
+	cr_assert_eq(piped.err, -EAGAIN);
+
+	cr_assert_null(duet_redis_script(&scripted, DUET_SCRIPT_ENDPOINTS_SEED, 2, 3, seed),
+		       "a script's write refused as READONLY");
+	cr_assert_null(scripted.ctx);
+	cr_assert_not_null(strstr(scripted.errstr, "READONLY"), "%s", scripted.errstr);
+}
+
+static void *
+demote_later(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	demote();
+	return NULL;
+}
+
+Test(redis, a_blocked_read_ended_by_a_demotion_closes_the_link, .init = test_redis_start,
+     .fini = test_redis_stop)
+{
+	const char *xread[6] = {"XREAD", "BLOCK", "1500", "STREAMS", "s", "$"};
+	struct duet_redis r;
+	pthread_t th;
+
+	test_redis_connect(&r);
+	cr_assert_eq(pthread_create(&th, NULL, demote_later, NULL), 0);
+	cr_assert_null(duet_redis_command(&r, 6, xread, NULL));
+	pthread_join(th, NULL);
+	cr_assert_null(r.ctx);
+	cr_assert_eq(r.err, -EAGAIN);
+	cr_assert_not_null(strstr(r.errstr, "UNBLOCKED"), "%s", r.errstr);
+}
+
+Test(redis, other_error_replies_are_returned, .init = test_redis_start, .fini = test_redis_stop)
+{
+	const char *bad[2] = {"NOSUCHCOMMAND", "x"};
+	struct duet_redis r;
+	redisReply *rep;
+
+	test_redis_connect(&r);
+	rep = duet_redis_command(&r, 2, bad, NULL);
+	cr_assert_not_null(rep);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	freeReplyObject(rep);
+	cr_assert_not_null(r.ctx, "an ordinary error leaves the connection open");
+	duet_redis_close(&r);
+}

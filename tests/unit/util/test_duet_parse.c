@@ -187,11 +187,29 @@ Test(parse, redis_addr_accepts_the_documented_forms)
 	cr_assert_eq(a.port, 6379);
 }
 
+/* An address the parser must refuse, and the reason it must give. */
+struct bad_addr {
+	const char *text, *why;
+};
+
+static void
+refused_with_reasons(const struct bad_addr *bad, size_t n)
+{
+	struct duet_redis_addr a;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		why = NULL;
+		cr_expect_eq(duet_parse_redis_addr(bad[i].text, &a, &why), -EINVAL,
+			     "accepted '%s'", bad[i].text);
+		cr_expect_str_eq(why != NULL ? why : "(none)", bad[i].why, "'%s'", bad[i].text);
+	}
+}
+
 Test(parse, redis_addr_refuses_with_a_reason)
 {
-	static const struct {
-		const char *text, *why;
-	} bad[] = {
+	static const struct bad_addr bad[] = {
 		{"", "expected unix:/path, host:port or [IPv6]:port"},
 		{"host", "expected unix:/path, host:port or [IPv6]:port"},
 		{"unix:", "unix socket path must be absolute"},
@@ -216,15 +234,8 @@ Test(parse, redis_addr_refuses_with_a_reason)
 		{"host:0x10", "TCP port must be 1..65535"},
 	};
 	struct duet_redis_addr a;
-	const char *why;
-	size_t i;
 
-	for (i = 0; i < N(bad); i++) {
-		why = NULL;
-		cr_expect_eq(duet_parse_redis_addr(bad[i].text, &a, &why), -EINVAL,
-			     "accepted '%s'", bad[i].text);
-		cr_expect_str_eq(why != NULL ? why : "(none)", bad[i].why, "'%s'", bad[i].text);
-	}
+	refused_with_reasons(bad, N(bad));
 	cr_assert_eq(duet_parse_redis_addr(NULL, &a, NULL), -EINVAL);
 }
 
@@ -256,4 +267,112 @@ Test(parse, redis_addr_host_name_at_most_253)
 	memset(text, 'h', 254);
 	strcpy(text + 254, ":1");
 	cr_assert_eq(duet_parse_redis_addr(text, &a, NULL), -EINVAL);
+}
+
+Test(parse, redis_addr_server_form_is_kind_server)
+{
+	struct duet_redis_addr a;
+
+	cr_assert_eq(duet_parse_redis_addr("192.0.2.10:6379", &a, NULL), 0);
+	cr_assert_eq(a.kind, DUET_REDIS_ADDR_SERVER);
+	cr_assert_eq(a.n_nodes, 0);
+	cr_assert_str_eq(a.master_name, "");
+	cr_assert_eq(duet_parse_redis_addr("unix:/tmp/r.sock", &a, NULL), 0);
+	cr_assert_eq(a.kind, DUET_REDIS_ADDR_SERVER);
+}
+
+Test(parse, redis_addr_sentinel_form)
+{
+	struct duet_redis_addr a;
+
+	cr_assert_eq(duet_parse_redis_addr("sentinel:duet-main@192.0.2.1:26379,[2001:db8::2]:26380,"
+					   "s3.example.net:026381",
+					   &a, NULL),
+		     0);
+	cr_assert_eq(a.kind, DUET_REDIS_ADDR_SENTINEL);
+	cr_assert_str_eq(a.master_name, "duet-main");
+	cr_assert_eq(a.n_nodes, 3);
+	cr_assert_str_eq(a.nodes[0].host, "192.0.2.1");
+	cr_assert_eq(a.nodes[0].port, 26379);
+	cr_assert_str_eq(a.nodes[1].host, "2001:db8::2");
+	cr_assert_eq(a.nodes[1].port, 26380);
+	cr_assert_str_eq(a.nodes[2].host, "s3.example.net");
+	cr_assert_eq(a.nodes[2].port, 26381);
+	cr_assert_str_eq(a.unix_path, "");
+	cr_assert_str_eq(a.host, "", "the server fields stay empty");
+	cr_assert_eq(a.port, 0);
+
+	cr_assert_eq(duet_parse_redis_addr("sentinel:m@h:1", &a, NULL), 0, "one Sentinel is enough");
+	cr_assert_eq(a.n_nodes, 1);
+}
+
+Test(parse, redis_addr_cluster_form)
+{
+	struct duet_redis_addr a;
+
+	cr_assert_eq(duet_parse_redis_addr("cluster:192.0.2.1:7000,192.0.2.2:7001", &a, NULL), 0);
+	cr_assert_eq(a.kind, DUET_REDIS_ADDR_CLUSTER);
+	cr_assert_str_eq(a.master_name, "");
+	cr_assert_eq(a.n_nodes, 2);
+	cr_assert_str_eq(a.nodes[1].host, "192.0.2.2");
+	cr_assert_eq(a.nodes[1].port, 7001);
+	cr_assert_eq(duet_parse_redis_addr("cluster:[::1]:7000", &a, NULL), 0);
+	cr_assert_eq(a.n_nodes, 1);
+	cr_assert_str_eq(a.nodes[0].host, "::1");
+}
+
+Test(parse, redis_addr_host_named_sentinel_or_cluster_is_still_a_host)
+{
+	struct duet_redis_addr a;
+
+	cr_assert_eq(duet_parse_redis_addr("sentinel:26379", &a, NULL), 0);
+	cr_assert_eq(a.kind, DUET_REDIS_ADDR_SERVER);
+	cr_assert_str_eq(a.host, "sentinel");
+	cr_assert_eq(a.port, 26379);
+	cr_assert_eq(duet_parse_redis_addr("cluster:7000", &a, NULL), 0);
+	cr_assert_eq(a.kind, DUET_REDIS_ADDR_SERVER);
+	cr_assert_str_eq(a.host, "cluster");
+	cr_assert_eq(a.port, 7000);
+}
+
+Test(parse, redis_addr_sentinel_and_cluster_refused_with_a_reason)
+{
+	static const struct bad_addr bad[] = {
+		{"sentinel:m", "expected sentinel:NAME@host:port,host:port,..."},
+		{"sentinel:h:1,h:2", "expected sentinel:NAME@host:port,host:port,..."},
+		{"sentinel:@h:1", "Sentinel master name must be 1..64 characters of [A-Za-z0-9._-]"},
+		{"sentinel:a b@h:1", "Sentinel master name must be 1..64 characters of [A-Za-z0-9._-]"},
+		{"sentinel:m@", "empty node in the list (host:port,host:port,...)"},
+		{"sentinel:m@h:1,", "empty node in the list (host:port,host:port,...)"},
+		{"sentinel:m@h:1,,h:2", "empty node in the list (host:port,host:port,...)"},
+		{"sentinel:m@h", "expected host:port or [IPv6]:port for each node"},
+		{"sentinel:m@h:0", "TCP port must be 1..65535"},
+		{"sentinel:m@unix:/tmp/s.sock", "Sentinels and cluster nodes are host:port, not unix "
+						"sockets"},
+		{"sentinel:m@/tmp/s.sock", "Sentinels and cluster nodes are host:port, not unix "
+					   "sockets"},
+		{"cluster:", "empty node in the list (host:port,host:port,...)"},
+		{"cluster:h:1,x y:2", "not a valid host name"},
+		{"cluster:::1:7000", "an IPv6 address needs brackets, e.g. [::1]:6379"},
+		{"cluster:192.0.2.300:1", "not a valid IPv4 address"},
+		{"cluster:h:1,h:2,h:3,h:4,h:5,h:6,h:7,h:8,h:9", "more than 8 nodes"},
+	};
+	struct duet_redis_addr a;
+	char name[80];
+
+	refused_with_reasons(bad, N(bad));
+	cr_assert_eq(duet_parse_redis_addr("cluster:h:1,h:2,h:3,h:4,h:5,h:6,h:7,h:8", &a, NULL), 0,
+		     "eight nodes fit");
+	cr_assert_eq(a.n_nodes, 8);
+
+	/* A master name of 64 characters fits, 65 do not. */
+	strcpy(name, "sentinel:");
+	memset(name + 9, 'm', 64);
+	strcpy(name + 9 + 64, "@h:1");
+	cr_assert_eq(duet_parse_redis_addr(name, &a, NULL), 0);
+	cr_assert_eq(strlen(a.master_name), 64);
+	strcpy(name, "sentinel:");
+	memset(name + 9, 'm', 65);
+	strcpy(name + 9 + 65, "@h:1");
+	cr_assert_eq(duet_parse_redis_addr(name, &a, NULL), -EINVAL);
 }
