@@ -139,6 +139,39 @@ step_seed(struct duet_sync *s)
 		s->phase = SYNC_PHASE_PRUNE;
 	}
 }
+/*
+ * A failover to a replica that had not received the stream's tail, after
+ * which the control plane wrote new entries: the stream is newer than our
+ * position again, and its counts can look right. But the entry we last
+ * read is gone without having been deleted (max-deleted-entry-id is below
+ * it). @return true (with why) if so; a failed read counts as not lost
+ * (the link is down and the next connect asks again).
+ */
+static bool
+last_entry_lost(struct duet_sync *s, const struct duet_contract_stream_info *info,
+		const char **why)
+{
+	static const struct duet_contract_stream_id zero;
+	const char *argv[4] = {"XRANGE", s->key_events, s->last_id, s->last_id};
+	redisReply *r;
+	bool lost;
+
+	if (duet_contract_stream_id_cmp(&s->pos.id, &zero) == 0 || !info->exists ||
+	    !info->has_first || duet_contract_stream_id_cmp(&info->first, &s->pos.id) > 0 ||
+	    (info->has_max_deleted && duet_contract_stream_id_cmp(&info->max_deleted, &s->pos.id) >= 0))
+		return false;
+	r = duet_redis_command(&s->r, 4, argv, NULL);
+	if (r == NULL) {
+		sync_link_down(s, "XRANGE");
+		return false;
+	}
+	lost = r->type == REDIS_REPLY_ARRAY && r->elements == 0;
+	freeReplyObject(r);
+	if (lost)
+		*why = "the last events entry read is gone without a delete (Redis lost writes)";
+	return lost;
+}
+
 /* After (re)connecting: resume XREAD from our last id, or reload. */
 static void
 follow_or_load(struct duet_sync *s)
@@ -155,7 +188,10 @@ follow_or_load(struct duet_sync *s)
 	}
 	sync_parse_stream_info(r, &info);
 	freeReplyObject(r);
-	if (!s->need_load && duet_contract_stream_can_resume(&info, &s->pos, &why)) {
+	if (!s->need_load && duet_contract_stream_can_resume(&info, &s->pos, &why) &&
+	    !last_entry_lost(s, &info, &why)) {
+		if (s->r.ctx == NULL)
+			return;
 		SYNC_LOG(INFO, "resuming the events stream after %s\n", s->last_id);
 		sync_enter_follow(s);
 		s->backoff_ms = DUET_SYNC_BACKOFF_MIN_MS;

@@ -34,6 +34,7 @@
 /** First and longest wait between reconnect attempts. */
 #define DUET_SYNC_BACKOFF_MIN_MS 100
 #define DUET_SYNC_BACKOFF_MAX_MS 5000
+#define DUET_SYNC_BACKOFF_FAILOVER_MS 1000 /**< ... with Sentinels or a cluster */
 
 struct duet_sync;
 

@@ -116,6 +116,17 @@ sync_cmd_drain(struct duet_sync *s, unsigned int n, const char *what)
 
 /* ---- link loss ---- */
 
+/* Reconnect attempts at most this far apart. Behind Sentinels or a
+ * cluster a failover names a new master a few seconds after the loss, and
+ * an attempt costs one round trip to a Sentinel or seed node: try every
+ * second so the switch is followed within one. */
+static uint32_t
+backoff_max(const struct duet_sync *s)
+{
+	return s->target.kind != DUET_REDIS_ADDR_SERVER ? DUET_SYNC_BACKOFF_FAILOVER_MS
+							 : DUET_SYNC_BACKOFF_MAX_MS;
+}
+
 void
 sync_link_down(struct duet_sync *s, const char *what)
 {
@@ -130,6 +141,5 @@ sync_link_down(struct duet_sync *s, const char *what)
 		s->book[s->fresh[--s->n_fresh]].queued = 0;
 	s->wb_running = false;
 	s->next_connect_ms = s->mono_ms + s->backoff_ms;
-	s->backoff_ms = s->backoff_ms * 2 > DUET_SYNC_BACKOFF_MAX_MS ? DUET_SYNC_BACKOFF_MAX_MS
-								     : s->backoff_ms * 2;
+	s->backoff_ms = s->backoff_ms * 2 > backoff_max(s) ? backoff_max(s) : s->backoff_ms * 2;
 }

@@ -71,6 +71,16 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, now_ms);
 	sync_cmd_str(&c, "pairs");
 	sync_cmd_u64(&c, duet_pair_count(s->t));
+	/* What a control plane needs to pick a relay: room for pairs and
+	 * endpoints (each pair holds two). */
+	sync_cmd_str(&c, "capacity");
+	sync_cmd_u64(&c, duet_pair_capacity(s->t));
+	sync_cmd_str(&c, "endpoints");
+	sync_cmd_u64(&c, duet_conf_endpoint_count(s->conf));
+	sync_cmd_str(&c, "endpoints_free");
+	sync_cmd_u64(&c, duet_conf_endpoint_count(s->conf) > 2 * (uint64_t)duet_pair_count(s->t)
+				 ? duet_conf_endpoint_count(s->conf) - 2 * (uint64_t)duet_pair_count(s->t)
+				 : 0);
 	sync_cmd_str(&c, "workers");
 	sync_cmd_u64(&c, s->n_workers);
 	sync_cmd_str(&c, "rx_pkts");

@@ -639,6 +639,35 @@ Test(sync, a_replayed_idle_delete_spares_a_pair_created_again_under_its_id)
 	cr_assert(live("p"));
 }
 
+Test(sync, a_failover_that_lost_the_last_entry_read_causes_a_full_resync)
+{
+	redisReply *r;
+	char e1[48];
+
+	sync_start();
+	cp_put("p1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(duet_sync_connected(s) && live("p1"), 5000);
+	r = rc("XREVRANGE " R "events + - COUNT 1");
+	snprintf(e1, sizeof(e1), "%s", r->element[0]->element[0]->str);
+	freeReplyObject(r);
+	cp_put("p2", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("p2"), 2000);
+
+	/* Redis restarts as a replica promoted without p2's writes (its hash
+	 * and its entry), and the control plane writes p3 before duetd is
+	 * back: the stream is newer than duetd's position and its counts add
+	 * up, but the entry duetd read last is not there. */
+	redis_stop();
+	redis_start();
+	freeReplyObject(rc("DEL " R "pair:p2 " R "events"));
+	freeReplyObject(rc("XADD " R "events %s op put id p1", e1));
+	cp_put("p3", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "passthrough", NULL);
+	POLL_UNTIL(duet_sync_connected(s) && live("p3"), 8000);
+	cr_assert_eq(duet_sync_full_loads(s), 2, "resumed after a lost entry");
+	POLL_UNTIL(!live("p2"), 2000);
+	cr_assert(live("p1"));
+}
+
 Test(sync, trimmed_stream_triggers_a_full_resync)
 {
 	uint64_t created;
@@ -1179,6 +1208,9 @@ Test(sync, stats_and_heartbeat_carry_figures_but_no_client_address)
 	POLL_UNTIL(strcmp(hget(R "relay", "rx_pkts"), "1000") == 0, 2000);
 	cr_assert_str_eq(hget(R "relay", "version"), DUET_VERSION);
 	cr_assert_str_eq(hget(R "relay", "pairs"), "1");
+	cr_assert_str_eq(hget(R "relay", "capacity"), "64");
+	cr_assert_str_eq(hget(R "relay", "endpoints"), "20");
+	cr_assert_str_eq(hget(R "relay", "endpoints_free"), "18");
 	cr_assert_str_eq(hget(R "relay", "workers"), "1");
 	cr_assert_str_eq(hget(R "relay", "fwd_pkts"), "900");
 	cr_assert_str_eq(hget(R "relay", "fwd_bytes"), "144000");
