@@ -2,8 +2,11 @@
 # and `make test`; both install what they need first.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all deps build demo test test-unit test-integration test-asan bench clean
+.PHONY: all deps build demo test test-unit test-integration test-asan fuzz bench clean
 
 all: build
 
@@ -34,13 +37,25 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 
+# libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (FUZZ_TARGETS: a subset
+# by name): clang with ASan and UBSan, and -fsanitize=fuzzer-no-link on every
+# file so coverage reaches lib/. One line per target; fails on any crash
+# (saved in tests/fuzz/crashes/).
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dtests=enabled -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 test: build
 	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
 	$(MAKE) test-asan
+	$(MAKE) fuzz FUZZ_SECONDS=60
 
 # Benchmarks (never part of test): BENCH=quick (default, < 10 min) or full.
 bench:
 	BENCH=$(or $(BENCH),quick) bash benchmarks/bench.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

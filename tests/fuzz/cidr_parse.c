@@ -19,17 +19,9 @@
 #include <string.h>
 
 #include "duet_cidr.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "cidr_parse: %s:%d: claim broken: %s\n", __FILE__,   \
-				__LINE__, #cond);                                            \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 static unsigned long n_ok, n_refused;
 

@@ -23,17 +23,9 @@
 
 #include "duet_pkt.h"
 #include "duet_pkt_fp.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "pkt_parse: %s:%d: claim broken: %s\n", __FILE__,    \
-				__LINE__, #cond);                                            \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 /* What the inputs reached, so the replay driver can tell a corpus that
  * stopped reaching the rewrites from one that passes. */

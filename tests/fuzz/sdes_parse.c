@@ -12,7 +12,7 @@
  * Built two ways (tests/fuzz/meson.build): with clang's -fsanitize=fuzzer as
  * a libFuzzer target (DUET_FUZZ_LIBFUZZER), and always as fuzz_sdes_replay,
  * a plain program that feeds every file in the corpus directories named on
- * its command line (tests/fuzz/corpus/sdes) plus their truncations and
+ * its command line (tests/fuzz/corpus/sdes_parse) plus their truncations and
  * seeded mutations, so every `meson test --suite unit` exercises this code.
  * Test processes only.
  */
@@ -23,17 +23,9 @@
 #include <string.h>
 
 #include "duet_sdes.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "sdes_parse: %s:%d: claim broken: %s\n", __FILE__,   \
-				__LINE__, #cond);                                            \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 /* What the inputs reached, so the replay driver can tell a corpus that
  * stopped reaching the accepting path (or a refusal) from one that passes. */
