@@ -35,6 +35,15 @@
 #define DUET_FIELD_B_IN "b_in"		/**< SDES key: what client b protects with */
 #define DUET_FIELD_B_OUT "b_out"	/**< SDES key: what the relay protects with toward b */
 
+/* Fields of a pair's stats hash (duet:{R}:stats:<id>) that duetd writes
+ * and reads back after a restart: how far each SRTP stream of the pair got
+ * (struct duet_srtp_stream_state), one field per key; see
+ * duet_record_srtp_field(). */
+#define DUET_FIELD_A_SRTP_IN "a_srtp_in"   /**< streams from client a (key a_in) */
+#define DUET_FIELD_A_SRTP_OUT "a_srtp_out" /**< streams the relay sends to a (key a_out, rekey) */
+#define DUET_FIELD_B_SRTP_IN "b_srtp_in"   /**< streams from client b (key b_in) */
+#define DUET_FIELD_B_SRTP_OUT "b_srtp_out" /**< streams the relay sends to b (key b_out, rekey) */
+
 /** Longest pair id, in bytes: 1..64 characters of [A-Za-z0-9._:-]. */
 #define DUET_RECORD_ID_MAX 64
 
@@ -78,6 +87,62 @@ struct duet_pair_spec {
 	uint32_t max_kbps;	       /**< per-leg policer, kbit/s of IP packets, 0 = no byte limit */
 	struct duet_sdes key[DUET_KEY_COUNT]; /**< SRTP keys (key_len 0 = none); secret */
 };
+
+/** Most SRTP streams (SSRCs) one key field of the stats hash lists: as
+ * many as a direction of a keyed pair may hold ([security] srtp_max_ssrc
+ * at most). */
+#define DUET_RECORD_SRTP_STREAMS_MAX 16
+/** Longest srtp field value: 16 streams of "4294967295:4294967295:65535:2147483647". */
+#define DUET_RECORD_SRTP_TEXT_MAX (DUET_RECORD_SRTP_STREAMS_MAX * 39)
+
+/**
+ * How far one SRTP stream of a pair got: what duetd writes back so that a
+ * restart continues the stream (RFC 3711's rollover counter, which the
+ * packets do not carry, and the replay state). Not secret.
+ */
+struct duet_srtp_stream_state {
+	uint32_t ssrc;	   /**< the stream's SSRC */
+	uint32_t roc;	   /**< RTP: ROC of the highest packet index (with has_rtp) */
+	uint16_t seq;	   /**< RTP: sequence number of that index (with has_rtp) */
+	uint8_t key;	   /**< enum duet_pair_key it is protected with: `a_in`, from
+			        client a; `a_out`, by the relay toward a (rekey); ... */
+	uint8_t has_rtp;   /**< roc and seq are set */
+	uint8_t has_srtcp; /**< srtcp is set (streams of an `_in` key only) */
+	uint8_t reserved[3];
+	uint32_t srtcp;	   /**< highest SRTCP index, 0..2^31-1 (with has_srtcp) */
+};
+
+/** Stats hash field ("a_srtp_in", ...) of the streams of key k, or NULL. */
+const char *duet_record_srtp_field(unsigned int k);
+
+/**
+ * Write the streams of key k among s[0..n-1] as a field value: a comma
+ * separated list, in the order given, of `<ssrc>:<roc>:<seq>` (RTP),
+ * `<ssrc>:<roc>:<seq>:<srtcp>` (RTP and SRTCP) or `<ssrc>:-:-:<srtcp>`
+ * (SRTCP only), all decimal; "" for none. Entries with nothing set are
+ * left out. Any thread.
+ * @return the length written (NUL not counted), or -ENOSPC when buf (len
+ *         bytes; DUET_RECORD_SRTP_TEXT_MAX + 1 is enough for a valid list)
+ *         is too small, -EINVAL for an unknown key
+ */
+int duet_record_srtp_format(const struct duet_srtp_stream_state *s, unsigned int n,
+			    unsigned int k, char *buf, size_t len);
+
+/**
+ * Parse a field value written by duet_record_srtp_format() for key k. The
+ * text comes from Redis and is refused unless it is exactly that grammar:
+ * canonical decimal (no sign, space or leading zero), ssrc and roc at most
+ * 2^32-1, seq 65535, srtcp 2^31-1, no SRTCP on an `_out` key, each SSRC
+ * once, at most max and DUET_RECORD_SRTP_STREAMS_MAX streams, no empty
+ * item, no other byte (a NUL included). Any thread.
+ * @param s    the value, len bytes (not NUL-terminated)
+ * @param out  up to max states, key set to k
+ * @param why  on error, what was wrong (may be NULL)
+ * @return the number of streams (0 for ""), or -EINVAL
+ */
+int duet_record_srtp_parse(const char *s, size_t len, unsigned int k,
+			   struct duet_srtp_stream_state *out, unsigned int max, char *why,
+			   size_t whylen);
 
 /** Mode name ("passthrough", ...), or NULL for an unknown value. */
 const char *duet_mode_name(unsigned int mode);

@@ -446,9 +446,49 @@ spec_replaces(const struct duet_pair_spec *old, const struct duet_pair_spec *spe
 	       !duet_addr_equal(&old->ep[1], &spec->ep[1]) || old->mode != spec->mode;
 }
 
+/* A new pair's SRTP state, with the streams of a previous run continued
+ * (duet_pair_put_restore): made, like the sessions, before anything is
+ * published. */
+static int
+crypto_make(const struct duet_pair_table *t, const struct duet_pair_spec *spec,
+	    const struct duet_srtp_stream_state *srtp, unsigned int n_srtp,
+	    struct duet_pair_put_result *res, struct duet_pair_crypto **out, char *why,
+	    size_t whylen)
+{
+	uint32_t restored = 0, skipped = n_srtp;
+	int rc;
+
+	rc = pair_crypto_new(t, spec, out, why, whylen);
+	if (rc != 0)
+		return rc;
+	if (*out != NULL && n_srtp != 0) {
+		skipped = 0;
+		rc = pair_srtp_restore(*out, spec->mode, srtp, n_srtp, &restored, &skipped);
+		if (rc != 0) {
+			pair_crypto_free(*out);
+			*out = NULL;
+			snprintf(why, whylen, "no memory to restore SRTP streams");
+			return rc;
+		}
+	}
+	if (res != NULL) {
+		res->srtp_restored = restored;
+		res->srtp_skipped = skipped;
+	}
+	return 0;
+}
+
 int
 duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
 	      struct duet_pair_put_result *res, char *why, size_t whylen)
+{
+	return duet_pair_put_restore(t, spec, NULL, 0, now_ms, res, why, whylen);
+}
+
+int
+duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+		      const struct duet_srtp_stream_state *srtp, unsigned int n_srtp,
+		      uint64_t now_ms, struct duet_pair_put_result *res, char *why, size_t whylen)
 {
 	uint32_t *slot_out = res != NULL ? &res->slot : NULL;
 	struct duet_pair_crypto *crypto;
@@ -456,12 +496,18 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 	unsigned int k;
 	int slot, rc;
 
+	if (srtp == NULL)
+		n_srtp = 0;
+	if (res != NULL) {
+		res->srtp_restored = 0;
+		res->srtp_skipped = n_srtp;
+	}
 	rc = check_spec(spec, why, whylen);
 	if (rc != 0)
 		return rc;
 	slot = duet_pair_find(t, spec->id);
 	if (slot < 0) {
-		rc = pair_crypto_new(t, spec, &crypto, why, whylen);
+		rc = crypto_make(t, spec, srtp, n_srtp, res, &crypto, why, whylen);
 		if (rc != 0)
 			return rc;
 		return pair_add(t, spec, crypto, now_ms, slot_out, why, whylen);
@@ -507,7 +553,7 @@ duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint
 	}
 	/* The new keys too: a replacement libsrtp2 refuses (or that finds
 	 * no memory) leaves the old pair running. */
-	rc = pair_crypto_new(t, spec, &crypto, why, whylen);
+	rc = crypto_make(t, spec, srtp, n_srtp, res, &crypto, why, whylen);
 	if (rc != 0)
 		return rc;
 	duet_pair_del(t, spec->id, now_ms, res != NULL ? &res->replaced : NULL);

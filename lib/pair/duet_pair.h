@@ -94,8 +94,14 @@ struct duet_pair_final {
 /** What duet_pair_put() did, for a caller that reports ended pairs. */
 struct duet_pair_put_result {
 	uint32_t slot;			/**< the pair's slot */
+	uint32_t srtp_restored;		/**< duet_pair_put_restore(): states applied */
+	uint32_t srtp_skipped;		/**< duet_pair_put_restore(): states that did not apply */
 	struct duet_pair_final replaced; /**< return 2: the pair it replaced */
 };
+
+/** Most SRTP stream states one pair has (duet_pair_srtp_state()): one per
+ * SSRC a direction may hold, for each of the four keys. */
+#define DUET_PAIR_SRTP_STATES_MAX (DUET_KEY_COUNT * DUET_RECORD_SRTP_STREAMS_MAX)
 
 struct duet_pair_table;
 
@@ -137,6 +143,63 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
  */
 int duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 		  uint64_t now_ms, struct duet_pair_put_result *res, char *why, size_t whylen);
+
+/**
+ * duet_pair_put(), for a pair loaded after a restart: a pair that gets new
+ * SRTP sessions here (return 0 or 2) continues the SRTP streams `srtp`
+ * lists (what duet_pair_srtp_state() read before the restart, as
+ * duet_record_srtp_parse() gives it back): for each, the session of its
+ * key gets a stream for the SSRC that continues at the listed ROC (a
+ * sequence that wrapped is followed), every RTP packet whose index is at
+ * or below the listed one, and every SRTCP packet at or below the listed
+ * SRTCP index, is dropped as a replay (drop_replay, srtp_replay) for as
+ * long as the pair lives, and in rekey the relay never protects such an
+ * index again toward the receiver. It happens before the pair's endpoints
+ * are published, so no packet meets the sessions without it.
+ * The states must have been written for the keys in spec: a stream
+ * continued at another key's ROC does not authenticate.
+ * States that do not apply are skipped (res->srtp_skipped), the pair is
+ * put all the same: all of them on an in-place update (return 1: the live
+ * sessions are past them) and for a passthrough pair; a key the mode does
+ * not take (`a_out` in verify); SRTCP on an `_out` key; an SSRC listed
+ * twice for one key; SSRCs past DUET_RECORD_SRTP_STREAMS_MAX in a
+ * direction. An `_in` and an `_out` state of one SSRC fill one entry of a
+ * direction's SSRC table (srtp_max_ssrc), and count as heard from now.
+ * @return as duet_pair_put(); -ENOMEM also when libsrtp2 had no memory
+ *         for a restored stream
+ */
+int duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+			  const struct duet_srtp_stream_state *srtp, unsigned int n_srtp,
+			  uint64_t now_ms, struct duet_pair_put_result *res, char *why,
+			  size_t whylen);
+
+/**
+ * How far each SRTP stream of keyed pair `slot` got, to be written back
+ * (duet_record_srtp_format(), the stats hash's a_srtp_in, ...) and given
+ * to duet_pair_put_restore() after a restart: per SSRC of each direction,
+ * an `<leg>_in` state (from that leg's client: highest RTP index and SRTCP
+ * index authenticated) and, in rekey, an `<peer>_out` state (highest RTP
+ * index the relay protected toward the other leg). Only the current keys'
+ * streams: after a rotation, an SSRC shows again once a packet under the
+ * new key authenticated. The highest indexes move with every packet and
+ * are read as the workers left them a moment ago. Control thread, any
+ * time while the slot is live; lock-free against the workers.
+ * @param out  up to max states (DUET_PAIR_SRTP_STATES_MAX is enough)
+ * @param gen  (may be NULL) the pair's SRTP change count: it moves when an
+ *             SSRC comes or goes (or a key rotation restarts its stream)
+ *             and when a stream's ROC changes, so a caller that compares it
+ *             with the last one it wrote can write at once on a ROC change.
+ *             Compare only within one slot's life (a new pair restarts it).
+ * @return the number of states (0 for a passthrough pair), -ENOENT slot
+ *         not live, -ENOSPC more than max, -EBUSY a worker stayed inside
+ *         its writer side throughout (only if descheduled there: retry)
+ */
+int duet_pair_srtp_state(const struct duet_pair_table *t, uint32_t slot,
+			 struct duet_srtp_stream_state *out, unsigned int max, uint32_t *gen);
+
+/** The change count duet_pair_srtp_state() gives, alone (two loads; 0 for
+ * a passthrough pair). Control thread, while the slot is live. */
+uint32_t duet_pair_srtp_gen(const struct duet_pair_table *t, uint32_t slot);
 
 /**
  * TSC of the last packet a leg accepted from its client (0: none), as the

@@ -49,6 +49,13 @@ void pair_crypto_free(struct duet_pair_crypto *c);
 int pair_crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
 		       const struct duet_pair_spec *spec, char *why, size_t whylen);
 
+/* Continue the SRTP streams st[0..n-1] in a keyed pair's new SRTP state c
+ * of mode `mode`, not yet reachable (duet_pair_srtp_state.c). Counts what
+ * applied and what was skipped. @return 0, or -ENOMEM. */
+int pair_srtp_restore(struct duet_pair_crypto *c, uint8_t mode,
+		      const struct duet_srtp_stream_state *st, unsigned int n, uint32_t *restored,
+		      uint32_t *skipped);
+
 /* The figures of live slot as it ends at now_ms (duet_pair_read.c). */
 void pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
 		     struct duet_pair_final *fin);

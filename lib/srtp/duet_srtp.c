@@ -88,12 +88,26 @@ duet_srtp_session_free(srtp_t s)
 		srtp_dealloc(s);
 }
 
+/* Ids of fast-path sessions: 0 is "none" in a track. */
+static uint32_t sess_last_id;
+
+void
+duet_srtp_sess_policy(const struct duet_sdes *k, enum duet_srtp_dir dir, bool auth_only,
+		      srtp_policy_t *p)
+{
+	duet_srtp_policy(k, dir, p);
+	/* The HMAC covers the ciphertext: checking it needs no decryption. */
+	if (auth_only)
+		p->rtp.sec_serv = sec_serv_auth;
+}
+
 struct duet_srtp_sess *
 duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verify_only)
 {
 	struct duet_srtp_sess *x;
 	srtp_err_status_t st;
 	srtp_policy_t p;
+	bool gcm;
 
 	if (duet_srtp_init() != 0) {
 		errno = EIO;
@@ -106,15 +120,16 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return NULL;
-	duet_srtp_policy(k, dir, &p);
-	if (verify_only && dir == DUET_SRTP_INBOUND &&
-	    (k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_80 ||
-	     k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_32)) {
-		/* The HMAC covers the ciphertext: checking it needs no decryption. */
-		p.rtp.sec_serv = sec_serv_auth;
-		x->rtp_auth_only = 1;
-	}
+	gcm = k->suite == DUET_SRTP_AEAD_AES_128_GCM || k->suite == DUET_SRTP_AEAD_AES_256_GCM;
+	x->rtp_auth_only = verify_only && dir == DUET_SRTP_INBOUND && !gcm;
 	x->suite = (uint8_t)k->suite;
+	/* SRTCP's E+index word: before the 80-bit tag (RFC 3711 3.4), or
+	 * last with AEAD, whose tag is inside the ciphertext (RFC 7714 9). */
+	x->srtcp_tail = gcm ? 4 : 10 + 4;
+	do
+		x->id = __atomic_add_fetch(&sess_last_id, 1, __ATOMIC_RELAXED);
+	while (x->id == 0);
+	duet_srtp_sess_policy(k, dir, x->rtp_auth_only, &p);
 	st = srtp_create(&x->s, &p);
 	if (st != srtp_err_status_ok) {
 		free(x);

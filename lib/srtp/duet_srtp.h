@@ -11,6 +11,7 @@
 #define DUET_SRTP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <srtp2/srtp.h>
 
 #include "duet_sdes.h"
@@ -62,6 +63,77 @@ struct duet_srtp_sess *duet_srtp_sess_new(const struct duet_sdes *k, enum duet_s
 
 /** Free a fast-path session. NULL is a no-op. Slow path, after RCU. */
 void duet_srtp_sess_free(struct duet_srtp_sess *x);
+
+/**
+ * The policy duet_srtp_sess_new() makes a session with (duet_srtp_policy(),
+ * and the RTP side authentication-only when auth_only), for a stream added
+ * to it later. Points into k, as duet_srtp_policy(). Any thread.
+ */
+void duet_srtp_sess_policy(const struct duet_sdes *k, enum duet_srtp_dir dir, bool auth_only,
+			   srtp_policy_t *p);
+
+struct duet_srtp_ctx;
+
+/* struct duet_srtp_ssrc_state.has */
+#define DUET_SRTP_HAS_RTP_IN 0x1   /**< rtp_in is set */
+#define DUET_SRTP_HAS_RTP_OUT 0x2  /**< rtp_out is set */
+#define DUET_SRTP_HAS_SRTCP_IN 0x4 /**< srtcp_in is set */
+
+/**
+ * How far one SSRC's streams got in a direction: what a restart needs to
+ * continue them (not secret). RTP indexes are RFC 3711 packet indexes,
+ * ROC << 16 | SEQ.
+ */
+struct duet_srtp_ssrc_state {
+	uint64_t rtp_in;   /**< highest RTP index authenticated from the sender */
+	uint64_t rtp_out;  /**< highest RTP index protected toward the receiver (rekey) */
+	uint32_t ssrc;	   /**< host order */
+	uint32_t srtcp_in; /**< highest SRTCP index authenticated from the sender */
+	uint32_t has;	   /**< DUET_SRTP_HAS_* */
+	uint32_t reserved;
+};
+
+/**
+ * Read how far each SSRC's streams of a direction got, as its current
+ * sessions (`in`, `out`) hold them; SSRCs with nothing to say of the
+ * current sessions (only seen under a previous key) are left out. A
+ * consistent copy (seqcount); the highest indexes may be a few packets
+ * old by the time the caller looks. Control thread (or any thread that
+ * keeps d's sessions from being replaced meanwhile), while the workers run.
+ * @param out  up to max entries (DUET_SRTP_MAX_SSRC is always enough)
+ * @param gen  (may be NULL) the direction's change count: it moves when an
+ *             SSRC comes or goes and when a stream's ROC changes
+ * @return the number of entries, -ENOSPC when more than max, -EBUSY when a
+ *         worker stayed inside its writer side throughout (try again later)
+ */
+int duet_srtp_ctx_read(const struct duet_srtp_ctx *d, struct duet_srtp_ssrc_state *out,
+		       unsigned int max, uint32_t *gen);
+
+/** The change count duet_srtp_ctx_read() gives, alone: one load. Any thread. */
+uint32_t duet_srtp_ctx_gen(const struct duet_srtp_ctx *d);
+
+/**
+ * Make a direction continue one SSRC's streams from where a previous run
+ * left them (issue 10: a restart). The inbound session gets a stream for
+ * the SSRC (an ssrc_specific one with the same key) whose ROC is that of
+ * st->rtp_in, and duet's floor, so that every RTP packet whose index is
+ * <= rtp_in (and SRTCP packet <= srtcp_in) is a replay for good; in rekey
+ * the outbound session's stream continues at rtp_out's ROC, and no index
+ * <= rtp_out is protected again. The first packets after a restore are
+ * estimated against the restored index (RFC 3711 3.3.1), so a sequence
+ * that wrapped meanwhile is followed too.
+ * Control thread, before d is reachable by any worker (its pair's
+ * endpoints unpublished).
+ * @param in_key   the key of d->in (the sender's)
+ * @param out_key  the key of d->out (rekey), or NULL
+ * @param now_tsc  the SSRC counts as heard from now (SSRC cap, silence)
+ * @return 0; -EEXIST SSRC already there; -ENOSPC DUET_SRTP_MAX_SSRC taken;
+ *         -EINVAL nothing to restore, an rtp_out without d->out, a key
+ *         that is not the session's; -ENOMEM. On error d is unchanged.
+ */
+int duet_srtp_ctx_restore(struct duet_srtp_ctx *d, const struct duet_sdes *in_key,
+			  const struct duet_sdes *out_key, const struct duet_srtp_ssrc_state *st,
+			  uint64_t now_tsc);
 
 /** True when a libsrtp2 status is a replay (rather than an auth) failure. */
 static inline bool

@@ -14,6 +14,19 @@
  * between queues) drops the packet as `srtp_busy`. The control thread only
  * publishes new sessions (atomic pointer stores) and frees old ones after
  * an RCU grace period; it never uses a session.
+ *
+ * Stream tracking (for a restart, issue 10): per SSRC the direction also
+ * keeps how far its streams got (struct duet_srtp_track: the highest RTP
+ * packet index authenticated and re-protected, the highest SRTCP index),
+ * written by the holder of `busy` only, and read by the control thread
+ * (duet_srtp_state.c) under `state_seq`, a seqcount the holder makes odd
+ * around every change it makes to the SSRC table or to a stream's ROC. A
+ * restored stream carries a floor: a packet whose index (RFC 3711 3.3.1,
+ * estimated against the highest) is at or below it is a replay, whatever
+ * libsrtp2's window, empty after the restart, would say. The cost per
+ * packet: one more scan of the (usually one-entry) SSRC table, the index
+ * estimate, one compare against the floor of a restored stream and one
+ * relaxed store of the new highest index.
  */
 #ifndef DUET_SRTP_FP_H
 #define DUET_SRTP_FP_H
@@ -30,8 +43,11 @@
 /** A session and how to use it. Made and freed by the control thread. */
 struct duet_srtp_sess {
 	srtp_t s;		/**< the libsrtp2 session */
+	uint32_t id;		/**< unique in the process, never 0: whose streams a track describes */
 	uint8_t rtp_auth_only;	/**< RTP side only checks the tag (verify, AES-CM suites) */
 	uint8_t suite;		/**< enum duet_srtp_suite */
+	uint8_t srtcp_tail;	/**< bytes from an SRTCP packet's end to its E+index word */
+	uint8_t reserved;
 };
 
 /** Most SRTP streams (SSRCs) one direction may hold ([security] srtp_max_ssrc). */
@@ -44,18 +60,66 @@ struct duet_srtp_ssrc {
 	uint32_t reserved;
 };
 
-/** One direction of a pair: packets arriving at one leg. */
+/* duet_srtp_stream.flags, and duet_srtp_track.srtcp_flags */
+#define DUET_SRTP_STREAM_HI 0x1	     /**< hi is set */
+#define DUET_SRTP_STREAM_FLOOR 0x2   /**< floor is set (a restored stream) */
+#define DUET_SRTP_STREAM_PENDING 0x4 /**< restored, and libsrtp2's stream has not
+					  taken a packet since: it is told each
+					  packet's ROC (srtp_set_stream_roc) */
+
+/**
+ * How far the RTP stream of one SSRC in one session got. Indexes are RFC
+ * 3711 packet indexes, ROC << 16 | SEQ. A session that replaces this one
+ * (a key rotation) starts its stream afresh, and so does this.
+ */
+struct duet_srtp_stream {
+	uint64_t hi;	/**< highest index authenticated (inbound) or protected (outbound) */
+	uint64_t floor; /**< restored: indexes <= this are replays, and never protected */
+	uint32_t id;	/**< duet_srtp_sess.id of the session whose stream this is, 0 none */
+	uint32_t flags; /**< DUET_SRTP_STREAM_* */
+};
+
+/**
+ * How far one SSRC's streams got in a direction (the entry of the same
+ * index in duet_srtp_ctx.ssrcs): its RTP stream in the inbound and in the
+ * outbound session, and the SRTCP index of the inbound one (which goes
+ * with in.id). Written by the direction's holder; the control thread reads
+ * under state_seq, the hi fields with relaxed loads (they also move
+ * outside it).
+ */
+struct duet_srtp_track {
+	struct duet_srtp_stream in;  /**< in the sender's session (`in`) */
+	struct duet_srtp_stream out; /**< in the receiver's session (`out`, rekey) */
+	uint32_t srtcp_hi;	     /**< highest SRTCP index authenticated */
+	uint32_t srtcp_floor;	     /**< restored: SRTCP indexes <= this are replays */
+	uint32_t srtcp_flags;	     /**< DUET_SRTP_STREAM_HI, _FLOOR */
+	uint32_t reserved;
+} __attribute__((aligned(64))); /* one cache line per SSRC */
+
+/** One direction of a pair: packets arriving at one leg. The first cache
+ * line holds what every packet reads: the flag, the sessions, state_seq;
+ * a packet of a known SSRC then reads its ssrcs entry (the scan) and its
+ * track line. 1408 bytes. */
 struct duet_srtp_ctx {
 	uint32_t busy;			/**< owner flag, see the file comment */
-	uint16_t n_ssrc;		/**< entries in ssrcs (owner only) */
+	uint16_t n_ssrc;		/**< entries in ssrcs (owner writes, under state_seq) */
 	uint16_t reserved;
 	struct duet_srtp_sess *in;	/**< sender's key (`<leg>_in`): verify and rekey */
 	struct duet_srtp_sess *in_prev; /**< sender's previous key, until prev_until_tsc */
 	struct duet_srtp_sess *out;	/**< receiver's key (`<peer>_out`): rekey */
 	uint64_t prev_until_tsc;	/**< in_prev is tried until this TSC */
+	/** Seqcount over n_ssrc, ssrcs and track (owner writes: odd while
+	 * inside). It moves on every new or removed SSRC and every ROC change,
+	 * so it also says that the streams' state changed. */
+	uint32_t state_seq;
+	uint32_t fresh_ssrc;		/**< owner scratch: the SSRC `fresh` is of */
+	/** Owner scratch: what the last authentic packet of an SSRC not yet
+	 * in the table did to its streams, for duet_srtp_admitted(). */
+	struct duet_srtp_track fresh;
 	/** The SSRCs libsrtp2 holds streams for (owner only): the cap on them
 	 * is what bounds a keyed pair's memory under an SSRC sweep. */
 	struct duet_srtp_ssrc ssrcs[DUET_SRTP_MAX_SSRC];
+	struct duet_srtp_track track[DUET_SRTP_MAX_SSRC]; /**< per entry of ssrcs */
 } __attribute__((aligned(64)));
 
 /** What happened to a packet. */
@@ -179,36 +243,103 @@ duet_srtp_admit(const struct duet_srtp_ctx *d, const uint8_t *p, int len, unsign
 	return DUET_SRTP_ADMIT_NEW;
 }
 
+/* Enter and leave the writer side of state_seq (the direction's holder). */
+static inline void
+duet_srtp_track_begin(struct duet_srtp_ctx *d)
+{
+	__atomic_store_n(&d->state_seq, d->state_seq + 1, __ATOMIC_RELAXED);
+	/* The odd count must be visible before any store it covers. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void
+duet_srtp_track_end(struct duet_srtp_ctx *d)
+{
+	__atomic_store_n(&d->state_seq, d->state_seq + 1, __ATOMIC_RELEASE);
+}
+
 /**
- * After an authentic packet: note its SSRC's time, or record the new SSRC,
- * first removing the silent stream duet_srtp_admit() chose from every
- * session of the direction (libsrtp2 frees it here: rare, a full table and
- * a silent stream, and libsrtp2 allocates for a new SSRC on this path
- * anyway). The caller holds the direction.
+ * RFC 3711 3.3.1: the packet index of sequence number seq in a stream
+ * whose highest index is hi, guessed exactly as libsrtp2 2.5 guesses it
+ * (srtp_rdbx_estimate_index: ROC 0 while hi <= 2^15, since a fresh
+ * stream's highest index is 0). Any thread.
+ */
+static inline uint64_t
+duet_srtp_estimate(uint64_t hi, uint16_t seq)
+{
+	uint32_t roc = (uint32_t)(hi >> 16);
+	int s_l = (uint16_t)hi;
+
+	if (hi <= 0x8000)
+		return seq;
+	if (s_l < 0x8000) {
+		if ((int)seq - s_l > 0x8000)
+			roc--;
+	} else if (s_l - 0x8000 > (int)seq) {
+		roc++;
+	}
+	return (uint64_t)roc << 16 | seq;
+}
+
+/* Index of ssrc in the direction's table, or -1. */
+static inline int
+duet_srtp_find(const struct duet_srtp_ctx *d, uint32_t ssrc)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n_ssrc; i++)
+		if (d->ssrcs[i].ssrc == ssrc)
+			return (int)i;
+	return -1;
+}
+
+/**
+ * After an authentic packet: note its SSRC's time, or record the new SSRC
+ * (with what the packet did to its streams), first removing the silent
+ * stream duet_srtp_admit() chose from every session of the direction
+ * (libsrtp2 frees it here: rare, a full table and a silent stream, and
+ * libsrtp2 allocates for a new SSRC on this path anyway). The caller holds
+ * the direction.
  * @param removed incremented for each stream removed
  */
 static inline void
 duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *p, int len,
 		   uint64_t now, uint64_t *removed)
 {
+	uint32_t ssrc;
+	uint16_t n;
+
 	if (idx >= 0) {
 		d->ssrcs[idx].last_tsc = now;
 		return;
 	}
-	if (victim >= 0 && victim < d->n_ssrc) {
+	if (len < 12)
+		return;
+	ssrc = duet_srtp_ssrc_of(p);
+	n = d->n_ssrc;
+	duet_srtp_track_begin(d);
+	if (victim >= 0 && victim < n) {
 		uint32_t old = d->ssrcs[victim].ssrc;
 
 		duet_srtp_sess_drop_stream(d->in, old);
 		duet_srtp_sess_drop_stream(d->in_prev, old);
 		duet_srtp_sess_drop_stream(d->out, old);
-		d->ssrcs[victim] = d->ssrcs[--d->n_ssrc];
+		n--;
+		d->ssrcs[victim] = d->ssrcs[n];
+		d->track[victim] = d->track[n];
 		(*removed)++;
 	}
-	if (len < 12 || d->n_ssrc >= DUET_SRTP_MAX_SSRC)
-		return;
-	d->ssrcs[d->n_ssrc].ssrc = duet_srtp_ssrc_of(p);
-	d->ssrcs[d->n_ssrc].last_tsc = now;
-	d->n_ssrc++;
+	if (n < DUET_SRTP_MAX_SSRC) {
+		d->ssrcs[n].ssrc = ssrc;
+		d->ssrcs[n].last_tsc = now;
+		if (d->fresh_ssrc == ssrc)
+			d->track[n] = d->fresh;
+		else
+			memset(&d->track[n], 0, sizeof(d->track[n]));
+		n++;
+	}
+	__atomic_store_n(&d->n_ssrc, n, __ATOMIC_RELAXED);
+	duet_srtp_track_end(d);
 }
 
 /* Unprotect p in place with session x; len updated on success. */
@@ -224,27 +355,190 @@ duet_srtp_unprotect(const struct duet_srtp_sess *x, bool rtcp, uint8_t *p, int *
 	return duet_srtp_status(st);
 }
 
+/* A packet as the stream tracking sees it. */
+struct duet_srtp_pkt {
+	uint32_t ssrc;
+	uint16_t seq; /* RTP sequence number */
+	uint8_t rtcp;
+	int track; /* its entry in the direction's table, or -1 */
+};
+
+/* The SRTCP index (31 bits) of p as session x's suite lays it out, or -1
+ * when p is too short to carry one (libsrtp2 refuses it then). */
+static inline int64_t
+duet_srtp_srtcp_index(const struct duet_srtp_sess *x, const uint8_t *p, int len)
+{
+	const uint8_t *w = p + len - x->srtcp_tail;
+
+	if (len < 8 + x->srtcp_tail)
+		return -1;
+	return ((uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3]) &
+	       0x7fffffffu;
+}
+
+/*
+ * Before session x handles k (RTP): the packet's index in the stream of x
+ * that s describes (*index), and the checks of a restored stream: at or
+ * below the floor is a replay (refused before unprotecting; never
+ * protected); while libsrtp2's restored stream waits for its first packet
+ * it is told the ROC, so a sequence that wrapped while duetd was down is
+ * followed too. When s describes no stream of x (s NULL: a new SSRC, or
+ * another session's), x's stream is fresh (libsrtp2 made it, or will, from
+ * the session's template), so its index is the sequence number.
+ */
+static inline enum duet_srtp_verdict
+duet_srtp_stream_check(const struct duet_srtp_stream *s, const struct duet_srtp_sess *x,
+		       const struct duet_srtp_pkt *k, uint64_t *index)
+{
+	if (s == NULL || s->id != x->id) {
+		*index = k->seq;
+		return DUET_SRTP_OK;
+	}
+	*index = s->flags & DUET_SRTP_STREAM_HI ? duet_srtp_estimate(s->hi, k->seq) : k->seq;
+	if ((s->flags & DUET_SRTP_STREAM_FLOOR) && *index <= s->floor)
+		return DUET_SRTP_REPLAY;
+	if (s->flags & DUET_SRTP_STREAM_PENDING)
+		(void)srtp_set_stream_roc(x->s, k->ssrc, (uint32_t)(*index >> 16));
+	return DUET_SRTP_OK;
+}
+
+/* Before the sender's session x opens k: the index (SRTCP: the one the
+ * packet carries) and the floor, as duet_srtp_stream_check(). */
+static inline enum duet_srtp_verdict
+duet_srtp_in_check(const struct duet_srtp_ctx *d, const struct duet_srtp_sess *x,
+		   const struct duet_srtp_pkt *k, const uint8_t *p, int len, uint64_t *index)
+{
+	const struct duet_srtp_track *e = k->track >= 0 ? &d->track[k->track] : NULL;
+	int64_t i;
+
+	if (!k->rtcp)
+		return duet_srtp_stream_check(e != NULL ? &e->in : NULL, x, k, index);
+	i = duet_srtp_srtcp_index(x, p, len);
+	*index = (uint64_t)i;
+	if (e != NULL && e->in.id == x->id && (e->srtcp_flags & DUET_SRTP_STREAM_FLOOR) &&
+	    i >= 0 && i <= (int64_t)e->srtcp_floor)
+		return DUET_SRTP_REPLAY;
+	return DUET_SRTP_OK;
+}
+
+/* Raise a highest index the control thread reads: relaxed, or under
+ * state_seq when the ROC changes (so the change is seen and counted). */
+static inline void
+duet_srtp_raise(struct duet_srtp_ctx *d, uint64_t *hi, uint64_t index)
+{
+	if (index <= *hi)
+		return;
+	if ((index >> 16) == (*hi >> 16)) {
+		__atomic_store_n(hi, index, __ATOMIC_RELAXED);
+		return;
+	}
+	duet_srtp_track_begin(d);
+	__atomic_store_n(hi, index, __ATOMIC_RELAXED);
+	duet_srtp_track_end(d);
+}
+
+/* Session `id` handled a packet at `index` of stream s: move it on, or
+ * start it (a first packet, or a new session), under state_seq when the
+ * track is in the table (live) rather than the scratch `fresh`. */
+static inline void
+duet_srtp_stream_note(struct duet_srtp_ctx *d, struct duet_srtp_stream *s, uint32_t id,
+		      bool live, uint64_t index)
+{
+	if (live && s->id == id && (s->flags & (DUET_SRTP_STREAM_HI | DUET_SRTP_STREAM_PENDING)) ==
+					   DUET_SRTP_STREAM_HI) {
+		duet_srtp_raise(d, &s->hi, index);
+		return;
+	}
+	if (live)
+		duet_srtp_track_begin(d);
+	if (s->id != id) {
+		s->id = id;
+		s->flags = 0;
+	}
+	if (!(s->flags & DUET_SRTP_STREAM_HI) || index > s->hi)
+		__atomic_store_n(&s->hi, index, __ATOMIC_RELAXED);
+	s->flags = (s->flags | DUET_SRTP_STREAM_HI) & ~DUET_SRTP_STREAM_PENDING;
+	if (live)
+		duet_srtp_track_end(d);
+}
+
+/*
+ * The sender's session x (current: it is the direction's `in`, not
+ * in_prev) authenticated k at `index`: move the track. A track of another
+ * session starts afresh at `in`'s streams and ignores any other session;
+ * a new SSRC's goes to the scratch `fresh` for duet_srtp_admitted().
+ */
+static inline void
+duet_srtp_in_note(struct duet_srtp_ctx *d, const struct duet_srtp_sess *x, bool current,
+		  const struct duet_srtp_pkt *k, uint64_t index)
+{
+	bool live = k->track >= 0;
+	struct duet_srtp_track *e;
+
+	if (!live) {
+		memset(&d->fresh, 0, sizeof(d->fresh));
+		d->fresh_ssrc = k->ssrc;
+	}
+	e = live ? &d->track[k->track] : &d->fresh;
+	if (e->in.id != x->id) {
+		if (!current)
+			return;
+		/* The SRTCP index goes with the inbound session too. */
+		if (live)
+			duet_srtp_track_begin(d);
+		e->in.id = x->id;
+		e->in.flags = 0;
+		e->srtcp_flags = 0;
+		if (live)
+			duet_srtp_track_end(d);
+	}
+	if (!k->rtcp) {
+		duet_srtp_stream_note(d, &e->in, x->id, live, index);
+	} else if (e->srtcp_flags & DUET_SRTP_STREAM_HI) {
+		if ((uint32_t)index > e->srtcp_hi)
+			__atomic_store_n(&e->srtcp_hi, (uint32_t)index, __ATOMIC_RELAXED);
+	} else {
+		if (live)
+			duet_srtp_track_begin(d);
+		e->srtcp_hi = (uint32_t)index;
+		e->srtcp_flags |= DUET_SRTP_STREAM_HI;
+		if (live)
+			duet_srtp_track_end(d);
+	}
+}
+
 /*
  * Unprotect a copy of the packet in `scratch` with the sender's current
  * session, then (on an auth failure only) with its previous one while the
  * rotation grace lasts. libsrtp2 wants 32-bit aligned packets, and an
  * mbuf's UDP payload sits 2 bytes off that (14 + 20 + 8 = 42): the scratch
  * buffer is aligned, the mbuf is never touched here. On DUET_SRTP_OK *len
- * is the plaintext length in scratch.
+ * is the plaintext length in scratch and the packet's streams are tracked.
+ * k is filled in for the caller (len >= 12).
  */
 static inline enum duet_srtp_verdict
 duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, uint8_t *scratch,
-	       uint64_t now_tsc)
+	       uint64_t now_tsc, struct duet_srtp_pkt *k)
 {
 	const struct duet_srtp_sess *in = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
 	const struct duet_srtp_sess *prev;
 	enum duet_srtp_verdict v;
+	uint64_t index;
 	int l = *len;
 
 	if (in == NULL)
 		return DUET_SRTP_NO_KEY;
-	memcpy(scratch, p, (size_t)l);
-	v = duet_srtp_unprotect(in, rtcp, scratch, &l);
+	k->ssrc = duet_srtp_ssrc_of(p);
+	k->seq = (uint16_t)(p[2] << 8 | p[3]);
+	k->rtcp = rtcp;
+	k->track = duet_srtp_find(d, k->ssrc);
+	v = duet_srtp_in_check(d, in, k, p, l, &index);
+	if (v == DUET_SRTP_OK) {
+		memcpy(scratch, p, (size_t)l);
+		v = duet_srtp_unprotect(in, rtcp, scratch, &l);
+		if (v == DUET_SRTP_OK)
+			duet_srtp_in_note(d, in, true, k, index);
+	}
 	/* Any failure may be an old-key packet: with another suite the new
 	 * session may call it malformed (SRTCP's E bit is elsewhere), and
 	 * its replay check runs before authentication. */
@@ -255,8 +549,13 @@ duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, u
 			enum duet_srtp_verdict pv;
 
 			l = *len;
-			memcpy(scratch, p, (size_t)l);
-			pv = duet_srtp_unprotect(prev, rtcp, scratch, &l);
+			pv = duet_srtp_in_check(d, prev, k, p, l, &index);
+			if (pv == DUET_SRTP_OK) {
+				memcpy(scratch, p, (size_t)l);
+				pv = duet_srtp_unprotect(prev, rtcp, scratch, &l);
+			}
+			if (pv == DUET_SRTP_OK)
+				duet_srtp_in_note(d, prev, false, k, index);
 			if (pv == DUET_SRTP_OK || pv == DUET_SRTP_REPLAY)
 				v = pv;
 		}
@@ -275,23 +574,25 @@ duet_srtp_wipe(uint8_t *scratch, int n)
 }
 
 /**
- * Verify mode: authenticate the packet and check its replay window; the
- * packet itself is never changed. The check runs on an aligned copy in
- * `scratch` (this lcore's, DUET_SRTP_SCRATCH bytes, 32-bit aligned): for
- * AES-CM RTP with an authentication-only session (nothing is decrypted);
- * GCM RTP and SRTCP can only be checked by decrypting, and the copy is
- * wiped at once. The caller holds the direction (duet_srtp_ctx_take).
+ * Verify mode: authenticate the packet and check its replay window (and a
+ * restored stream's floor); the packet itself is never changed. The check
+ * runs on an aligned copy in `scratch` (this lcore's, DUET_SRTP_SCRATCH
+ * bytes, 32-bit aligned): for AES-CM RTP with an authentication-only
+ * session (nothing is decrypted); GCM RTP and SRTCP can only be checked by
+ * decrypting, and the copy is wiped at once. The caller holds the
+ * direction (duet_srtp_ctx_take).
  */
 static inline enum duet_srtp_verdict
 duet_srtp_verify(struct duet_srtp_ctx *d, const uint8_t *p, int len, uint8_t *scratch,
 		 uint64_t now_tsc)
 {
+	struct duet_srtp_pkt k;
 	enum duet_srtp_verdict v;
 	int l = len;
 
 	if (len < 12 || len > DUET_SRTP_MAX_PKT)
 		return DUET_SRTP_BAD;
-	v = duet_srtp_open(d, duet_srtp_is_rtcp(p), p, &l, scratch, now_tsc);
+	v = duet_srtp_open(d, duet_srtp_is_rtcp(p), p, &l, scratch, now_tsc, &k);
 	duet_srtp_wipe(scratch, len);
 	return v;
 }
@@ -308,8 +609,10 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 		uint64_t now_tsc)
 {
 	const struct duet_srtp_sess *out = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
+	struct duet_srtp_pkt k;
 	enum duet_srtp_verdict v;
 	srtp_err_status_t st;
+	uint64_t index = 0;
 	bool rtcp;
 	int l = *len, orig = *len;
 
@@ -318,18 +621,29 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 	if (out == NULL)
 		return DUET_SRTP_NO_KEY;
 	rtcp = duet_srtp_is_rtcp(p);
-	v = duet_srtp_open(d, rtcp, p, &l, scratch, now_tsc);
+	v = duet_srtp_open(d, rtcp, p, &l, scratch, now_tsc, &k);
 	if (v != DUET_SRTP_OK)
 		goto out;
 	if (l + DUET_SRTP_MAX_OVERHEAD > cap) {
 		v = DUET_SRTP_BAD;
 		goto out;
 	}
+	/* SRTCP carries its own index, which the new stream starts again
+	 * (libsrtp2 has no call to set it): nothing to track. */
+	if (!rtcp) {
+		v = duet_srtp_stream_check(k.track >= 0 ? &d->track[k.track].out : NULL, out, &k,
+					   &index);
+		if (v != DUET_SRTP_OK)
+			goto out;
+	}
 	st = rtcp ? srtp_protect_rtcp(out->s, scratch, &l) : srtp_protect(out->s, scratch, &l);
 	if (st != srtp_err_status_ok) {
 		v = DUET_SRTP_PROTECT;
 		goto out;
 	}
+	if (!rtcp)
+		duet_srtp_stream_note(d, k.track >= 0 ? &d->track[k.track].out : &d->fresh.out,
+				      out->id, k.track >= 0, index);
 	memcpy(p, scratch, (size_t)l);
 	*len = l;
 out:

@@ -3,9 +3,10 @@
  * Unit tests of lib/pair/duet_pair_crypto.c: a keyed pair's SRTP sessions,
  * seen through the table's public API (duet_pair_put/del/reclaim) and the
  * accessor the workers use (duet_pair_srtp_at). The clients are libsrtp2
- * sessions the test makes itself, with srtp_create and a policy written
- * out here from RFC 3711/4568/7714 rather than taken from lib/srtp, so a
- * wrong suite mapping in duet would not be mirrored by its own test; every
+ * sessions the test makes itself (../srtp/srtp_client.c: srtp_create and
+ * a policy written out from RFC 3711/4568/7714 rather than taken from
+ * lib/srtp, so a wrong suite mapping in duet would not be mirrored by its
+ * own test); every
  * claim that a relay session "works" is a real packet authenticated,
  * re-encrypted or refused. The control thread is this test's main thread;
  * where a worker must hold a session across a reclaim, the same thread
@@ -33,22 +34,16 @@
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
 #include "duet_srtp.h"
-#include "../eal_rundir.h"
+#include "pair_test.h"
+#include "../srtp/srtp_client.h"
 
-#define CM80 DUET_SRTP_AES_CM_128_HMAC_SHA1_80
-#define CM32 DUET_SRTP_AES_CM_128_HMAC_SHA1_32
-#define GCM128 DUET_SRTP_AEAD_AES_128_GCM
-#define GCM256 DUET_SRTP_AEAD_AES_256_GCM
 
 #define SSRC_A 0xa1a2a3a4u
 #define SSRC_B 0xb1b2b3b4u
-#define PKT_CAP 512	/* room for any test packet and its trailer */
-#define MAX_CLIENTS 16
+#define PKT_CAP TEST_SRTP_PKT_CAP
 
 static struct duet_pair_table *t;
 static uint8_t scratch[DUET_SRTP_SCRATCH] __attribute__((aligned(64)));
-static srtp_t clients[MAX_CLIENTS];
-static unsigned int n_clients;
 static int live; /* the relay's SRTP sessions made and not yet freed */
 
 struct duet_srtp_sess *__real_duet_srtp_sess_new(const struct duet_sdes *k,
@@ -77,18 +72,7 @@ __wrap_duet_srtp_sess_free(struct duet_srtp_sess *x)
 static void
 eal_up(void)
 {
-	char prefix[64];
-	char *argv[] = {
-		"test_duet_pair_crypto", "--no-huge",	 "-m",	  "128",	 "--no-pci",
-		"--no-shconf",		 "--no-telemetry", "--file-prefix", prefix, "--log-level",
-		"error",		 "--lcores",	 "0",	  NULL,
-	};
-	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-
-	snprintf(prefix, sizeof(prefix), "paircrypto_%ld", (long)getpid());
-	cr_assert_geq(rte_eal_init(argc, argv), 0, "rte_eal_init: %s", rte_strerror(rte_errno));
-	test_eal_rundir_remove_at_exit();
-	cr_assert_eq(duet_srtp_init(), 0);
+	pair_test_eal_up("test_duet_pair_crypto", "paircrypto");
 	t = duet_pair_table_create("tc", 4, 1, SOCKET_ID_ANY);
 	cr_assert_not_null(t, "table create: %s", rte_strerror(rte_errno));
 }
@@ -96,51 +80,22 @@ eal_up(void)
 static void
 eal_down(void)
 {
-	while (n_clients > 0)
-		srtp_dealloc(clients[--n_clients]);
-	duet_pair_table_free(t);
-	t = NULL;
-	rte_eal_cleanup();
+	test_srtp_clients_free();
+	pair_test_eal_down(&t);
 }
 
 TestSuite(pair_crypto, .init = eal_up, .fini = eal_down, .timeout = 60);
 
 /* ---- keys, specs and the table -------------------------------------------- */
 
-/* A new random key of suite, made as duetctl makes them. */
-static struct duet_sdes
-fresh_key(enum duet_srtp_suite suite)
-{
-	struct duet_sdes k;
-
-	cr_assert_eq(duet_sdes_generate(suite, &k), 0);
-	return k;
-}
-
-/* Pair id with legs 192.0.2.host:20000 (a, port 0) and :20002 (b, port 1),
- * and no keys yet. */
-static struct duet_pair_spec
-pair(const char *id, uint8_t host, uint8_t mode)
-{
-	struct duet_pair_spec s;
-
-	memset(&s, 0, sizeof(s));
-	snprintf(s.id, sizeof(s.id), "%s", id);
-	s.mode = mode;
-	duet_addr_set4(&s.ep[0], htonl(0xc0000200u | host), htons(20000));
-	duet_addr_set4(&s.ep[1], htonl(0xc0000200u | host), htons(20002));
-	s.port_idx[1] = 1;
-	return s;
-}
-
 /* A verify pair: a_in and b_in of the given suites. */
 static struct duet_pair_spec
 verify_pair(const char *id, uint8_t host, enum duet_srtp_suite a, enum duet_srtp_suite b)
 {
-	struct duet_pair_spec s = pair(id, host, DUET_MODE_VERIFY);
+	struct duet_pair_spec s = pair_test_spec(id, host, DUET_MODE_VERIFY);
 
-	s.key[DUET_KEY_A_IN] = fresh_key(a);
-	s.key[DUET_KEY_B_IN] = fresh_key(b);
+	s.key[DUET_KEY_A_IN] = test_srtp_key(a);
+	s.key[DUET_KEY_B_IN] = test_srtp_key(b);
 	return s;
 }
 
@@ -148,11 +103,11 @@ verify_pair(const char *id, uint8_t host, enum duet_srtp_suite a, enum duet_srtp
 static struct duet_pair_spec
 rekey_pair(const char *id, uint8_t host, const enum duet_srtp_suite su[DUET_KEY_COUNT])
 {
-	struct duet_pair_spec s = pair(id, host, DUET_MODE_REKEY);
+	struct duet_pair_spec s = pair_test_spec(id, host, DUET_MODE_REKEY);
 	unsigned int k;
 
 	for (k = 0; k < DUET_KEY_COUNT; k++)
-		s.key[k] = fresh_key(su[k]);
+		s.key[k] = test_srtp_key(su[k]);
 	return s;
 }
 
@@ -195,102 +150,12 @@ keyless(const struct duet_sdes key[DUET_KEY_COUNT])
 	return memcmp(key, none, sizeof(none)) == 0;
 }
 
-/* ---- the clients: libsrtp2 directly ---------------------------------------- */
-
-/* A client's session for key k: a sender protects with it, a receiver
- * opens what the relay sent. The suites as RFC 4568 and RFC 7714 define
- * them (SRTCP keeps the 80-bit tag under AES_CM_128_HMAC_SHA1_32). */
-static srtp_t
-client(const struct duet_sdes *k, bool sender)
-{
-	srtp_policy_t p;
-	srtp_t s = NULL;
-	srtp_err_status_t st;
-
-	cr_assert_lt(n_clients, MAX_CLIENTS);
-	memset(&p, 0, sizeof(p));
-	switch (k->suite) {
-	case CM80:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-		break;
-	case CM32:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-		break;
-	case GCM128:
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-		break;
-	default:
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtcp);
-		break;
-	}
-	p.ssrc.type = sender ? ssrc_any_outbound : ssrc_any_inbound;
-	p.key = (unsigned char *)(uintptr_t)k->key;
-	p.window_size = 128;
-	st = srtp_create(&s, &p);
-	cr_assert_eq(st, srtp_err_status_ok, "srtp_create suite %d: %d", k->suite, st);
-	clients[n_clients++] = s;
-	return s;
-}
-
-/* An SRTP (or SRTCP, rtcp true) packet as a client sent it, and its
- * plaintext. Buffers 32-bit aligned, as libsrtp2 wants. */
-struct pkt {
-	uint8_t wire[PKT_CAP] __attribute__((aligned(8)));
-	int len;
-	uint8_t plain[PKT_CAP];
-	int plain_len;
-};
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* RTP: header (PT 111) and 80 bytes of payload; RTCP: an empty sender
- * report. Protected with the client session tx. */
-static void
-seal(srtp_t tx, bool rtcp, uint32_t ssrc, uint16_t seq, struct pkt *p)
-{
-	srtp_err_status_t st;
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	p->wire[0] = 0x80;
-	if (rtcp) {
-		p->wire[1] = 200;
-		p->wire[3] = 6; /* 28 bytes */
-		put32(p->wire + 4, ssrc);
-		put32(p->wire + 8, 0xe0000000u + seq);
-		put32(p->wire + 20, seq);
-		p->len = 28;
-	} else {
-		p->wire[1] = 111;
-		p->wire[2] = (uint8_t)(seq >> 8);
-		p->wire[3] = (uint8_t)seq;
-		put32(p->wire + 4, 960u * seq);
-		put32(p->wire + 8, ssrc);
-		for (i = 0; i < 80; i++)
-			p->wire[12 + i] = (uint8_t)(seq * 5 + i);
-		p->len = 12 + 80;
-	}
-	memcpy(p->plain, p->wire, (size_t)p->len);
-	p->plain_len = p->len;
-	st = rtcp ? srtp_protect_rtcp(tx, p->wire, &p->len) : srtp_protect(tx, p->wire, &p->len);
-	cr_assert_eq(st, srtp_err_status_ok, "client protect: %d", st);
-}
+/* ---- what a worker does -------------------------------------------------- */
 
 /* What a worker does with p in verify mode, on the direction of leg_idx
  * (holding it, as workers do), at TSC now. */
 static enum duet_srtp_verdict
-verify_at(uint32_t leg_idx, const struct pkt *p, uint64_t now)
+verify_at(uint32_t leg_idx, const struct test_srtp_pkt *p, uint64_t now)
 {
 	struct duet_srtp_ctx *d = duet_pair_srtp_at(t, leg_idx);
 	enum duet_srtp_verdict v;
@@ -304,7 +169,7 @@ verify_at(uint32_t leg_idx, const struct pkt *p, uint64_t now)
 
 /* Rekey mode: the relay re-protects p in place for the other leg. */
 static enum duet_srtp_verdict
-rekey_at(uint32_t leg_idx, struct pkt *p, uint64_t now)
+rekey_at(uint32_t leg_idx, struct test_srtp_pkt *p, uint64_t now)
 {
 	struct duet_srtp_ctx *d = duet_pair_srtp_at(t, leg_idx);
 	enum duet_srtp_verdict v;
@@ -318,24 +183,17 @@ rekey_at(uint32_t leg_idx, struct pkt *p, uint64_t now)
 
 /* The receiving client rx opens what the relay sent to p's plaintext. */
 static void
-expect_opens(srtp_t rx, bool rtcp, const struct pkt *p)
+expect_opens(srtp_t rx, const struct test_srtp_pkt *p)
 {
-	uint8_t buf[PKT_CAP] __attribute__((aligned(8)));
-	int len = p->len;
-	srtp_err_status_t st;
-
-	memcpy(buf, p->wire, (size_t)len);
-	st = rtcp ? srtp_unprotect_rtcp(rx, buf, &len) : srtp_unprotect(rx, buf, &len);
-	cr_assert_eq(st, srtp_err_status_ok, "receiver cannot open the relayed packet: %d", st);
-	cr_assert_eq(len, p->plain_len);
-	cr_assert_arr_eq(buf, p->plain, (size_t)len, "plaintext changed on the way");
+	cr_assert(test_srtp_opens(rx, p), "receiver cannot open the relayed packet, or its "
+		  "plaintext changed on the way");
 }
 
 /* ---- which sessions a pair gets ------------------------------------------ */
 
 Test(pair_crypto, passthrough_pair_has_no_srtp_state_on_either_leg)
 {
-	struct duet_pair_spec ps = pair("p", 1, DUET_MODE_PASSTHROUGH);
+	struct duet_pair_spec ps = pair_test_spec("p", 1, DUET_MODE_PASSTHROUGH);
 	struct duet_pair_spec vs = verify_pair("v", 2, CM80, CM80);
 	uint32_t p = add(&ps), v = add(&vs);
 
@@ -358,10 +216,10 @@ Test(pair_crypto, verify_pair_authenticates_each_senders_key_on_its_own_leg_only
 	struct duet_pair_spec s = verify_pair("v", 1, CM80, GCM128);
 	uint32_t slot = add(&s);
 	struct duet_srtp_ctx *da = dir_of(slot, 0), *db = dir_of(slot, 1);
-	srtp_t a = client(&s.key[DUET_KEY_A_IN], true);
-	srtp_t b = client(&s.key[DUET_KEY_B_IN], true);
+	srtp_t a = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
+	srtp_t b = test_srtp_client(&s.key[DUET_KEY_B_IN], true);
 	uint64_t now = rte_rdtsc();
-	struct pkt pa, pb, pc;
+	struct test_srtp_pkt pa, pb, pc;
 
 	cr_assert_neq(da, db);
 	cr_assert_not_null(da->in);
@@ -376,20 +234,20 @@ Test(pair_crypto, verify_pair_authenticates_each_senders_key_on_its_own_leg_only
 	cr_assert_null(db->in_prev);
 	cr_assert_eq(live, 2);
 
-	seal(a, false, SSRC_A, 1, &pa);
-	seal(b, false, SSRC_B, 1, &pb);
+	test_srtp_seal(a, false, SSRC_A, 1, &pa);
+	test_srtp_seal(b, false, SSRC_B, 1, &pb);
 	cr_assert_eq(verify_at(2 * slot, &pa, now), DUET_SRTP_OK);
 	cr_assert_eq(verify_at(2 * slot + 1, &pb, now), DUET_SRTP_OK);
 	cr_assert_eq(verify_at(2 * slot + 1, &pa, now), DUET_SRTP_AUTH, "a's key on leg b");
 	cr_assert_eq(verify_at(2 * slot, &pb, now), DUET_SRTP_AUTH, "b's key on leg a");
 	cr_assert_eq(verify_at(2 * slot, &pa, now), DUET_SRTP_REPLAY);
 
-	seal(a, false, SSRC_A, 2, &pc);
+	test_srtp_seal(a, false, SSRC_A, 2, &pc);
 	pc.wire[40] ^= 0x01;
 	cr_assert_eq(verify_at(2 * slot, &pc, now), DUET_SRTP_AUTH, "tampered payload");
-	seal(a, true, SSRC_A, 1, &pc);
+	test_srtp_seal(a, true, SSRC_A, 1, &pc);
 	cr_assert_eq(verify_at(2 * slot, &pc, now), DUET_SRTP_OK, "SRTCP of a");
-	seal(b, true, SSRC_B, 1, &pc);
+	test_srtp_seal(b, true, SSRC_B, 1, &pc);
 	cr_assert_eq(verify_at(2 * slot + 1, &pc, now), DUET_SRTP_OK, "SRTCP of b");
 }
 
@@ -404,12 +262,12 @@ Test(pair_crypto, rekey_pair_opens_with_the_senders_key_and_seals_with_the_recei
 	struct duet_pair_spec s = rekey_pair("r", 1, su);
 	uint32_t slot = add(&s);
 	struct duet_srtp_ctx *da = dir_of(slot, 0), *db = dir_of(slot, 1);
-	srtp_t a_tx = client(&s.key[DUET_KEY_A_IN], true);
-	srtp_t b_tx = client(&s.key[DUET_KEY_B_IN], true);
-	srtp_t a_rx = client(&s.key[DUET_KEY_A_OUT], false);
-	srtp_t b_rx = client(&s.key[DUET_KEY_B_OUT], false);
+	srtp_t a_tx = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
+	srtp_t b_tx = test_srtp_client(&s.key[DUET_KEY_B_IN], true);
+	srtp_t a_rx = test_srtp_client(&s.key[DUET_KEY_A_OUT], false);
+	srtp_t b_rx = test_srtp_client(&s.key[DUET_KEY_B_OUT], false);
 	uint64_t now = rte_rdtsc();
-	struct pkt p;
+	struct test_srtp_pkt p;
 
 	cr_assert_eq(da->in->suite, CM32);
 	cr_assert_eq(da->out->suite, CM80, "packets from a leave with b_out");
@@ -420,21 +278,21 @@ Test(pair_crypto, rekey_pair_opens_with_the_senders_key_and_seals_with_the_recei
 	cr_assert_null(db->in_prev);
 	cr_assert_eq(live, 4);
 
-	seal(a_tx, false, SSRC_A, 1, &p);
+	test_srtp_seal(a_tx, false, SSRC_A, 1, &p);
 	cr_assert_eq(rekey_at(2 * slot, &p, now), DUET_SRTP_OK);
-	expect_opens(b_rx, false, &p);
-	seal(a_tx, true, SSRC_A, 1, &p);
+	expect_opens(b_rx, &p);
+	test_srtp_seal(a_tx, true, SSRC_A, 1, &p);
 	cr_assert_eq(rekey_at(2 * slot, &p, now), DUET_SRTP_OK);
-	expect_opens(b_rx, true, &p);
+	expect_opens(b_rx, &p);
 
-	seal(b_tx, false, SSRC_B, 1, &p);
+	test_srtp_seal(b_tx, false, SSRC_B, 1, &p);
 	cr_assert_eq(rekey_at(2 * slot + 1, &p, now), DUET_SRTP_OK);
-	expect_opens(a_rx, false, &p);
-	seal(b_tx, true, SSRC_B, 1, &p);
+	expect_opens(a_rx, &p);
+	test_srtp_seal(b_tx, true, SSRC_B, 1, &p);
 	cr_assert_eq(rekey_at(2 * slot + 1, &p, now), DUET_SRTP_OK);
-	expect_opens(a_rx, true, &p);
+	expect_opens(a_rx, &p);
 
-	seal(b_tx, false, SSRC_B, 2, &p);
+	test_srtp_seal(b_tx, false, SSRC_B, 2, &p);
 	cr_assert_eq(rekey_at(2 * slot, &p, now), DUET_SRTP_AUTH, "b's key on leg a");
 }
 
@@ -478,35 +336,35 @@ Test(pair_crypto, rotation_uses_the_new_sender_key_at_once_and_the_old_one_only_
 	uint64_t grace = rte_get_tsc_hz() / 1000 * DUET_PAIR_KEY_GRACE_MS;
 	uint32_t slot = add(&s), a = 2 * slot;
 	struct duet_srtp_ctx *da = dir_of(slot, 0);
-	srtp_t old_tx = client(&s.key[DUET_KEY_A_IN], true), new_tx;
-	srtp_t b_tx = client(&s.key[DUET_KEY_B_IN], true);
+	srtp_t old_tx = test_srtp_client(&s.key[DUET_KEY_A_IN], true), new_tx;
+	srtp_t b_tx = test_srtp_client(&s.key[DUET_KEY_B_IN], true);
 	char why[DUET_PAIR_REASON_MAX];
 	uint64_t before, after;
-	struct pkt p, q, r;
+	struct test_srtp_pkt p, q, r;
 
-	seal(old_tx, false, SSRC_A, 1, &p);
+	test_srtp_seal(old_tx, false, SSRC_A, 1, &p);
 	cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_OK);
 
-	s.key[DUET_KEY_A_IN] = fresh_key(CM80);
+	s.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
 	before = rte_rdtsc();
 	cr_assert_eq(put(&s, why), 1, "not updated in place: %s", why);
 	after = rte_rdtsc();
-	new_tx = client(&s.key[DUET_KEY_A_IN], true);
+	new_tx = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
 	cr_assert_eq(duet_pair_find(t, "v"), (int)slot);
 	cr_assert_eq(dir_of(slot, 0), da, "rotated in place");
 	cr_assert_eq(live, 3, "new a_in, old a_in, b_in: %d", live);
 
-	seal(new_tx, false, SSRC_A, 2, &p);
+	test_srtp_seal(new_tx, false, SSRC_A, 2, &p);
 	cr_assert_eq(verify_at(a, &p, after), DUET_SRTP_OK, "the new key works at once");
-	seal(old_tx, false, SSRC_A, 3, &q);
+	test_srtp_seal(old_tx, false, SSRC_A, 3, &q);
 	cr_assert_eq(verify_at(a, &q, after), DUET_SRTP_OK, "an old-key packet just after");
-	seal(old_tx, false, SSRC_A, 4, &r);
+	test_srtp_seal(old_tx, false, SSRC_A, 4, &r);
 	cr_assert_eq(verify_at(a, &r, before + grace - 1), DUET_SRTP_OK,
 		     "an old-key packet at the end of the grace period");
 	cr_assert_eq(verify_at(a, &q, after), DUET_SRTP_REPLAY, "the old key's window is kept");
-	seal(old_tx, false, SSRC_A, 5, &r);
+	test_srtp_seal(old_tx, false, SSRC_A, 5, &r);
 	cr_assert_eq(verify_at(a, &r, after + grace), DUET_SRTP_AUTH, "old key after the grace");
-	seal(new_tx, false, SSRC_A, 6, &r);
+	test_srtp_seal(new_tx, false, SSRC_A, 6, &r);
 	cr_assert_eq(verify_at(a, &r, after + grace), DUET_SRTP_OK);
 
 	/* The same keys again change nothing: the new key's replay window and
@@ -514,12 +372,12 @@ Test(pair_crypto, rotation_uses_the_new_sender_key_at_once_and_the_old_one_only_
 	cr_assert_eq(put(&s, why), 1, "%s", why);
 	cr_assert_eq(live, 3, "a re-put made sessions");
 	cr_assert_eq(verify_at(a, &p, after), DUET_SRTP_REPLAY, "a re-put restarted the window");
-	seal(old_tx, false, SSRC_A, 7, &r);
+	test_srtp_seal(old_tx, false, SSRC_A, 7, &r);
 	cr_assert_eq(verify_at(a, &r, after), DUET_SRTP_OK, "a re-put ended the grace");
 
 	/* b's key did not change: its leg has nothing to fall back on. */
 	cr_assert_null(dir_of(slot, 1)->in_prev);
-	seal(b_tx, false, SSRC_B, 1, &r);
+	test_srtp_seal(b_tx, false, SSRC_B, 1, &r);
 	cr_assert_eq(verify_at(a + 1, &r, after), DUET_SRTP_OK);
 }
 
@@ -535,41 +393,41 @@ Test(pair_crypto, rotation_of_a_receiver_key_reseals_toward_it_at_once)
 	struct duet_pair_spec s = rekey_pair("r", 1, su);
 	uint32_t slot = add(&s);
 	struct duet_srtp_sess *b_in = dir_of(slot, 1)->in, *a_out = dir_of(slot, 1)->out;
-	srtp_t a_old = client(&s.key[DUET_KEY_A_IN], true), a_new;
-	srtp_t b_tx = client(&s.key[DUET_KEY_B_IN], true);
-	srtp_t a_rx = client(&s.key[DUET_KEY_A_OUT], false);
-	srtp_t b_rx_old = client(&s.key[DUET_KEY_B_OUT], false), b_rx_new;
+	srtp_t a_old = test_srtp_client(&s.key[DUET_KEY_A_IN], true), a_new;
+	srtp_t b_tx = test_srtp_client(&s.key[DUET_KEY_B_IN], true);
+	srtp_t a_rx = test_srtp_client(&s.key[DUET_KEY_A_OUT], false);
+	srtp_t b_rx_old = test_srtp_client(&s.key[DUET_KEY_B_OUT], false), b_rx_new;
 	char why[DUET_PAIR_REASON_MAX];
 	uint64_t now;
-	struct pkt p;
+	struct test_srtp_pkt p;
 
-	seal(a_old, false, SSRC_A, 1, &p);
+	test_srtp_seal(a_old, false, SSRC_A, 1, &p);
 	cr_assert_eq(rekey_at(2 * slot, &p, rte_rdtsc()), DUET_SRTP_OK);
-	expect_opens(b_rx_old, false, &p);
+	expect_opens(b_rx_old, &p);
 
-	s.key[DUET_KEY_A_IN] = fresh_key(CM80);
-	s.key[DUET_KEY_B_OUT] = fresh_key(GCM128);
+	s.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
+	s.key[DUET_KEY_B_OUT] = test_srtp_key(GCM128);
 	cr_assert_eq(put(&s, why), 1, "%s", why);
 	now = rte_rdtsc();
-	a_new = client(&s.key[DUET_KEY_A_IN], true);
-	b_rx_new = client(&s.key[DUET_KEY_B_OUT], false);
+	a_new = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
+	b_rx_new = test_srtp_client(&s.key[DUET_KEY_B_OUT], false);
 	cr_assert_eq(dir_of(slot, 0)->out->suite, GCM128);
 	cr_assert_eq(live, 6, "4 + new a_in + new b_out: %d", live);
 	duet_pair_reclaim(t);
 	cr_assert_eq(live, 5, "the old b_out is not freed: %d", live);
 
-	seal(a_new, false, SSRC_A, 2, &p);
+	test_srtp_seal(a_new, false, SSRC_A, 2, &p);
 	cr_assert_eq(rekey_at(2 * slot, &p, now), DUET_SRTP_OK);
-	expect_opens(b_rx_new, false, &p);
-	seal(a_old, false, SSRC_A, 3, &p);
+	expect_opens(b_rx_new, &p);
+	test_srtp_seal(a_old, false, SSRC_A, 3, &p);
 	cr_assert_eq(rekey_at(2 * slot, &p, now), DUET_SRTP_OK, "old a_in during the grace");
-	expect_opens(b_rx_new, false, &p);
+	expect_opens(b_rx_new, &p);
 
 	cr_assert_eq(dir_of(slot, 1)->in, b_in, "b_in did not change");
 	cr_assert_eq(dir_of(slot, 1)->out, a_out, "a_out did not change");
-	seal(b_tx, false, SSRC_B, 1, &p);
+	test_srtp_seal(b_tx, false, SSRC_B, 1, &p);
 	cr_assert_eq(rekey_at(2 * slot + 1, &p, now), DUET_SRTP_OK);
-	expect_opens(a_rx, false, &p);
+	expect_opens(a_rx, &p);
 }
 
 /*
@@ -582,15 +440,15 @@ Test(pair_crypto, rotation_with_an_unusable_key_is_refused_and_the_old_keys_keep
 {
 	struct duet_pair_spec s = verify_pair("v", 1, CM80, CM80), bad;
 	uint32_t slot = add(&s);
-	srtp_t a_old = client(&s.key[DUET_KEY_A_IN], true);
-	srtp_t b_old = client(&s.key[DUET_KEY_B_IN], true), a_new;
+	srtp_t a_old = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
+	srtp_t b_old = test_srtp_client(&s.key[DUET_KEY_B_IN], true), a_new;
 	char why[DUET_PAIR_REASON_MAX];
 	uint64_t now = rte_rdtsc();
-	struct pkt p;
+	struct test_srtp_pkt p;
 
 	bad = s;
-	bad.key[DUET_KEY_A_IN] = fresh_key(CM80);
-	bad.key[DUET_KEY_B_IN] = fresh_key(CM80);
+	bad.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
+	bad.key[DUET_KEY_B_IN] = test_srtp_key(CM80);
 	bad.key[DUET_KEY_B_IN].key_len = 29;
 	bad.idle_ms = 777;
 	cr_assert_eq(put(&bad, why), -EINVAL);
@@ -599,19 +457,19 @@ Test(pair_crypto, rotation_with_an_unusable_key_is_refused_and_the_old_keys_keep
 	cr_assert_eq(duet_pair_spec_of(t, slot)->idle_ms, 0, "a refused put changed the record");
 	cr_assert_eq(live, 2, "the refused put's new a_in session is left: %d", live);
 
-	a_new = client(&bad.key[DUET_KEY_A_IN], true);
-	seal(a_new, false, SSRC_A, 1, &p);
+	a_new = test_srtp_client(&bad.key[DUET_KEY_A_IN], true);
+	test_srtp_seal(a_new, false, SSRC_A, 1, &p);
 	cr_assert_eq(verify_at(2 * slot, &p, now), DUET_SRTP_AUTH, "half of a refused put used");
 	cr_assert_null(dir_of(slot, 0)->in_prev);
 	cr_assert_null(dir_of(slot, 1)->in_prev);
-	seal(a_old, false, SSRC_A, 2, &p);
+	test_srtp_seal(a_old, false, SSRC_A, 2, &p);
 	cr_assert_eq(verify_at(2 * slot, &p, now), DUET_SRTP_OK);
-	seal(b_old, false, SSRC_B, 1, &p);
+	test_srtp_seal(b_old, false, SSRC_B, 1, &p);
 	cr_assert_eq(verify_at(2 * slot + 1, &p, now), DUET_SRTP_OK);
 
 	s.key[DUET_KEY_A_IN] = bad.key[DUET_KEY_A_IN];
 	cr_assert_eq(put(&s, why), 1, "%s", why);
-	seal(a_new, false, SSRC_A, 3, &p);
+	test_srtp_seal(a_new, false, SSRC_A, 3, &p);
 	cr_assert_eq(verify_at(2 * slot, &p, rte_rdtsc()), DUET_SRTP_OK);
 }
 
@@ -636,12 +494,12 @@ worker_holds(uint32_t slot)
 static void
 held_until_quiescent(uint32_t slot, struct duet_srtp_ctx *d, srtp_t a, int want_live)
 {
-	struct pkt p;
+	struct test_srtp_pkt p;
 
 	duet_pair_reclaim(t);
 	cr_assert_eq(duet_pair_srtp_at(t, 2 * slot), d, "freed under a worker");
 	cr_assert_eq(live, want_live, "%d sessions, %d expected", live, want_live);
-	seal(a, false, SSRC_A, 1, &p);
+	test_srtp_seal(a, false, SSRC_A, 1, &p);
 	cr_assert(duet_srtp_ctx_take(d));
 	cr_assert_eq(duet_srtp_verify(d, p.wire, p.len, scratch, rte_rdtsc()), DUET_SRTP_OK,
 		     "the held direction no longer works");
@@ -662,31 +520,31 @@ Test(pair_crypto, a_retired_session_outlives_reclaim_until_the_worker_is_quiesce
 {
 	struct duet_pair_spec s = verify_pair("v", 1, CM80, CM80);
 	uint32_t slot = add(&s);
-	srtp_t k0 = client(&s.key[DUET_KEY_A_IN], true);
+	srtp_t k0 = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
 	uint8_t buf[PKT_CAP] __attribute__((aligned(8)));
 	const struct duet_srtp_sess *held;
 	char why[DUET_PAIR_REASON_MAX];
-	struct pkt p;
+	struct test_srtp_pkt p;
 	int len;
 
 	/* This thread, as worker 0, loads leg a's sender session... */
 	held = __atomic_load_n(&worker_holds(slot)->in, __ATOMIC_ACQUIRE);
 	/* ...and, as the control thread, rotates a_in twice and reclaims. */
-	s.key[DUET_KEY_A_IN] = fresh_key(CM80);
+	s.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
 	cr_assert_eq(put(&s, why), 1, "%s", why);
-	s.key[DUET_KEY_A_IN] = fresh_key(CM80);
+	s.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
 	cr_assert_eq(put(&s, why), 1, "%s", why);
 	cr_assert_neq(dir_of(slot, 0)->in, held);
 	cr_assert_neq(dir_of(slot, 0)->in_prev, held, "two rotations keep one previous key");
 	duet_pair_reclaim(t);
 	cr_assert_eq(live, 4, "a_in, its previous, b_in and the held one: %d", live);
 
-	seal(k0, false, SSRC_A, 1, &p);
+	test_srtp_seal(k0, false, SSRC_A, 1, &p);
 	len = p.len;
 	memcpy(buf, p.wire, (size_t)len);
 	cr_assert_eq(duet_srtp_unprotect(held, false, buf, &len), DUET_SRTP_OK,
 		     "the held session no longer works");
-	seal(k0, false, SSRC_A, 2, &p);
+	test_srtp_seal(k0, false, SSRC_A, 2, &p);
 	cr_assert_eq(verify_at(2 * slot, &p, rte_rdtsc()), DUET_SRTP_AUTH,
 		     "a key two rotations old is still accepted");
 
@@ -710,9 +568,9 @@ Test(pair_crypto, a_deleted_pairs_sessions_are_freed_only_after_the_grace_period
 	struct duet_srtp_ctx *d;
 	srtp_t a;
 
-	s.key[DUET_KEY_A_IN] = fresh_key(CM80);
+	s.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
 	cr_assert_eq(put(&s, why), 1, "%s", why);
-	a = client(&s.key[DUET_KEY_A_IN], true);
+	a = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
 	d = worker_holds(slot);
 	cr_assert_eq(duet_pair_del(t, "v", 2000, NULL), 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), -ENOENT);
@@ -732,7 +590,7 @@ Test(pair_crypto, a_replaced_pairs_sessions_are_freed_only_after_the_grace_perio
 	struct duet_pair_spec s = verify_pair("v", 1, CM80, CM80);
 	struct duet_pair_spec r = rekey_pair("v", 1, su);
 	uint32_t slot = add(&s);
-	srtp_t a = client(&s.key[DUET_KEY_A_IN], true);
+	srtp_t a = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
 	char why[DUET_PAIR_REASON_MAX];
 	struct duet_srtp_ctx *d = worker_holds(slot);
 	int nslot;
@@ -784,7 +642,7 @@ Test(pair_crypto, the_table_keeps_no_key_in_the_specs_it_hands_out)
 
 	cr_assert(keyless(duet_pair_spec_of(t, sv)->key), "verify keys kept");
 	cr_assert(keyless(duet_pair_spec_of(t, sr)->key), "rekey keys kept");
-	v.key[DUET_KEY_B_IN] = fresh_key(CM32);
+	v.key[DUET_KEY_B_IN] = test_srtp_key(CM32);
 	cr_assert_eq(put(&v, why), 1, "%s", why);
 	cr_assert(keyless(duet_pair_spec_of(t, sv)->key), "rotated keys kept");
 

@@ -723,6 +723,101 @@ Test(worker_srtp, rekey_follows_the_rollover_counter_across_a_sequence_wrap,
 	rollover(DUET_MODE_REKEY);
 }
 
+/* ---- a restart (issue 10) ------------------------------------------------ */
+
+/*
+ * duetd restarted in the middle of a call whose sequence had wrapped, and
+ * the pair is put again with the state the previous run wrote back
+ * (duet_pair_put_restore): A's next packets are relayed (in rekey
+ * re-protected so that B, whose libsrtp2 is at ROC 1, opens them), and
+ * A's packets from before the restore point, inside libsrtp2's window or
+ * not, before A's leg latched or after, are dropped as srtp_replay and
+ * counted on A's leg.
+ */
+static void
+restart_after_wrap(uint8_t mode)
+{
+	static struct pkt pre[27];
+	struct duet_srtp_stream_state st[2];
+	struct duet_pair_put_result res;
+	struct duet_pair_spec s;
+	struct duet_leg_counters la;
+	char why[DUET_PAIR_REASON_MAX] = "";
+	srtp_t old_relay = NULL;
+	uint64_t now = T0;
+	struct call c;
+	struct pkt p;
+	unsigned int i;
+
+	call_start(&c, mode, all_cm80);
+	/* What the previous run relayed: A's 65530..65535, 0..20, which B
+	 * opened (in rekey as the previous run re-protected them). */
+	if (mode == DUET_MODE_REKEY)
+		old_relay = srtp_session(out_key(&c, 1), DUET_SRTP_OUTBOUND);
+	c.seq[0] = 65530;
+	for (i = 0; i < RTE_DIM(pre); i++) {
+		uint8_t buf[SRTP_BUF_LEN] __attribute__((aligned(8)));
+		int len;
+
+		rtp_next(&c, 0, &pre[i]);
+		memcpy(buf, old_relay != NULL ? pre[i].plain : pre[i].wire, pre[i].len);
+		len = old_relay != NULL ? (int)srtp_seal(old_relay, buf, pre[i].plain_len)
+					: (int)pre[i].len;
+		cr_assert_eq(srtp_unprotect(c.rx[1], buf, &len), srtp_err_status_ok);
+	}
+	/* The restart: the pair again, with a_srtp_in (and b_srtp_out). */
+	cr_assert_eq(duet_pair_del(H.pairs, "p1", 2, NULL), 0);
+	pair_spec(&s, "p1", mode, EP_A_PORT, EP_B_PORT);
+	pair_spec_keys(&s, mode, c.key);
+	memset(st, 0, sizeof(st));
+	st[0].key = DUET_KEY_A_IN;
+	st[1].key = DUET_KEY_B_OUT;
+	for (i = 0; i < 2; i++) {
+		st[i].ssrc = SSRC_A;
+		st[i].has_rtp = 1;
+		st[i].roc = 1;
+		st[i].seq = 20;
+	}
+	cr_assert_eq(duet_pair_put_restore(H.pairs, &s, st, mode == DUET_MODE_REKEY ? 2 : 1, 3,
+					   &res, why, sizeof(why)),
+		     0, "%s", why);
+	duet_secure_zero(s.key, sizeof(s.key));
+	cr_assert_eq(res.srtp_restored, mode == DUET_MODE_REKEY ? 2 : 1);
+	c.slot = (int)res.slot;
+
+	/* B latches (its first packet waits for A); A's replays latch nothing. */
+	rtp_next(&c, 1, &p);
+	cr_assert_eq(send_pkt(&c, 1, &p, now++), 0);
+	for (i = 14; i < RTE_DIM(pre); i++)
+		expect_pkt_drop(0, cli_a, MAC_A, pre[i].wire, pre[i].len, now++,
+				DUET_DROP_SRTP_REPLAY);
+	cr_assert_eq(leg_client(c.slot, 0).ip, 0, "a replay latched leg a");
+	for (i = 0; i < 5; i++) {
+		rtp_next(&c, 0, &p);
+		relay(&c, 0, &p, now++);
+	}
+	cr_assert_eq(c.seq[0], 26);
+	expect_pkt_drop(0, cli_a, MAC_A, pre[26].wire, pre[26].len, now++, DUET_DROP_SRTP_REPLAY);
+	la = leg_counters(c.slot, 0);
+	cr_assert_eq(la.pkts, 5);
+	cr_assert_eq(la.drop_replay, RTE_DIM(pre) - 14 + 1);
+	cr_assert_eq(la.drop_auth, 0);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_REPLAY], RTE_DIM(pre) - 14 + 1);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_AUTH], 0);
+}
+
+Test(worker_srtp, verify_a_restored_pair_continues_after_a_wrap_and_drops_older_packets,
+     .init = one_worker, .fini = teardown)
+{
+	restart_after_wrap(DUET_MODE_VERIFY);
+}
+
+Test(worker_srtp, rekey_a_restored_pair_continues_after_a_wrap_and_drops_older_packets,
+     .init = one_worker, .fini = teardown)
+{
+	restart_after_wrap(DUET_MODE_REKEY);
+}
+
 /* ---- key rotation -------------------------------------------------------- */
 
 static void

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pair_test.h: what the lib/pair unit tests with an EAL of one lcore
+ * share (test_duet_pair_crypto, test_duet_pair_srtp_state): the EAL (no
+ * hugepages, no PCI, no shared files, a --file-prefix of its own per test
+ * process) with libsrtp2 ready, its end, and a pair's spec. Called by the
+ * test's main thread (Criterion .init/.fini hooks, test bodies); a failure
+ * fails the test.
+ */
+#ifndef DUET_TEST_PAIR_TEST_H
+#define DUET_TEST_PAIR_TEST_H
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "duet_pair.h"
+#include "duet_srtp.h"
+#include "../eal_rundir.h"
+
+/* Start the EAL as program prog, its file prefix tag_<pid>. */
+static inline void
+pair_test_eal_up(const char *prog, const char *tag)
+{
+	char name[64], prefix[64];
+	char *argv[] = {
+		name,	     "--no-huge",	"-m",	  "128",  "--no-pci",	 "--no-shconf",
+		"--no-telemetry", "--file-prefix", prefix, "--log-level", "error", "--lcores",
+		"0",	     NULL,
+	};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+
+	snprintf(name, sizeof(name), "%s", prog);
+	snprintf(prefix, sizeof(prefix), "%s_%ld", tag, (long)getpid());
+	cr_assert_geq(rte_eal_init(argc, argv), 0, "rte_eal_init: %s", rte_strerror(rte_errno));
+	test_eal_rundir_remove_at_exit();
+	cr_assert_eq(duet_srtp_init(), 0);
+}
+
+/* Free the test's table *t and stop the EAL (a .fini hook). */
+static inline void
+pair_test_eal_down(struct duet_pair_table **t)
+{
+	duet_pair_table_free(*t);
+	*t = NULL;
+	rte_eal_cleanup();
+}
+
+/* Pair id with legs 192.0.2.host:20000 (a, port 0) and :20002 (b, port
+ * 1), and no keys yet. */
+static inline struct duet_pair_spec
+pair_test_spec(const char *id, uint8_t host, uint8_t mode)
+{
+	struct duet_pair_spec s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	s.mode = mode;
+	duet_addr_set4(&s.ep[0], htonl(0xc0000200u | host), htons(20000));
+	duet_addr_set4(&s.ep[1], htonl(0xc0000200u | host), htons(20002));
+	s.port_idx[1] = 1;
+	return s;
+}
+
+#endif /* DUET_TEST_PAIR_TEST_H */
