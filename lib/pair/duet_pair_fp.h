@@ -203,6 +203,17 @@ duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 }
 
 /**
+ * Whether the leg has a client (latched or pinned), from one load of its
+ * state byte: a leg never goes back to waiting while it lives, so a true
+ * answer stays true. Any thread.
+ */
+static inline bool
+duet_leg_latched(const struct duet_leg *l)
+{
+	return __atomic_load_n(&l->state, __ATOMIC_ACQUIRE) == DUET_LEG_LATCHED;
+}
+
+/**
  * Try to enter the leg's write side. @return true with *seq set, or false
  * when another writer is inside (the caller does not wait).
  */

@@ -208,12 +208,15 @@ duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, struct duet_leg
  * costs no crypto). A new SSRC past the direction's cap is refused before
  * any crypto. Verify leaves the packet as it came; rekey decrypts and
  * re-encrypts it in place and sets *new_len to the payload's new length
- * (suites differ in tag length). Returns false when the packet was dropped
- * (and counted) here.
+ * (suites differ in tag length) — but only if seal: a packet that will not
+ * be sent (the peer has no client yet) is only authenticated, so the
+ * stream toward the peer never counts a packet the peer did not get (its
+ * ROC would run ahead of the receiver's). Returns false when the packet
+ * was dropped (and counted) here.
  */
 static inline bool
 duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet_pkt_info *pi,
-		    uint32_t leg_idx, uint64_t now, int *new_len)
+		    uint32_t leg_idx, uint64_t now, bool seal, int *new_len)
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
@@ -234,7 +237,7 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 		if (idx == -ENOSPC) {
 			sv = DUET_SRTP_SSRC_LIMIT;
 		} else {
-			if (leg->mode == DUET_MODE_REKEY) {
+			if (leg->mode == DUET_MODE_REKEY && seal) {
 				int cap = (int)(rte_pktmbuf_tailroom(m) + m->data_len) -
 					  (pi->l4_off + 8);
 
@@ -325,6 +328,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	enum duet_drop why;
 	uint32_t ssrc = 0;
 	int new_len = -1;
+	bool seal = true;
 
 	if (pi->ttl <= 1) {
 		duet_worker_drop(w, m, DUET_DROP_IP_TTL);
@@ -356,8 +360,11 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 		duet_worker_drop(w, m, DUET_DROP_POLICED);
 		return 0;
 	}
+	/* Rekey seals toward the peer only a packet that can be sent there. */
+	if (leg->mode == DUET_MODE_REKEY)
+		seal = duet_leg_latched(duet_pair_leg_at(t, leg_idx ^ 1));
 	if (leg->mode != DUET_MODE_PASSTHROUGH &&
-	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, &new_len))
+	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
 		return 0;
 	/* In keyed modes only an authentic packet gets here to (re-)latch. A
 	 * packet checked only as the client may not latch if the leg changed
@@ -378,6 +385,13 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	if (kind != DUET_RTP_KIND_OTHER)
 		duet_leg_rx_note_ssrc(rx, ssrc);
 	duet_worker_rtp_stats(w, m, pi, leg_idx, now, kind, ssrc);
+	if (!seal) {
+		/* Authenticated (it may latch its leg), never sealed: even if
+		 * the peer latched meanwhile, it must not get this packet. */
+		lc->drop_peer_unlatched++;
+		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
+		return 0;
+	}
 	return duet_worker_to_peer(w, m, pi, leg_idx, lc, new_len);
 }
 

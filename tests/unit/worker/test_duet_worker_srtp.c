@@ -553,6 +553,34 @@ Test(worker_srtp, rekey_a_leg_is_latched_and_moved_only_by_authentic_packets,
 
 /* ---- rekey --------------------------------------------------------------- */
 
+/* Found by fuzz_worker_burst: in rekey, A's packet that cannot be sent yet
+ * (B has no client) must not be sealed toward B, or the relay's stream
+ * toward B counts it: here A's first packet is seq 65535, the relay's
+ * stream toward B then sealed seq 0 with ROC 1, and B, which never saw
+ * 65535, assumed ROC 0 and failed every packet from then on. */
+Test(worker_srtp, rekey_seals_toward_a_peer_only_what_it_sends_it, .init = one_worker,
+     .fini = teardown)
+{
+	struct call c;
+	struct pkt p;
+
+	call_start(&c, DUET_MODE_REKEY, all_cm80);
+	c.seq[0] = 65535;
+	rtp_next(&c, 0, &p);
+	cr_assert_eq(send_pkt(&c, 0, &p, T0), 0);
+	cr_assert_eq(stats0()->drops[DUET_DROP_PEER_UNLATCHED], 1);
+	cr_assert_eq(leg_client(c.slot, 0).ip, CLI_A, "the authentic packet latched leg a");
+	rtp_next(&c, 1, &p);
+	relay(&c, 1, &p, T0 + 1);
+	/* A wraps to 0: B opens it, and the ones after. */
+	rtp_next(&c, 0, &p);
+	cr_assert_eq(c.seq[0], 1);
+	relay(&c, 0, &p, T0 + 2);
+	rtp_next(&c, 0, &p);
+	relay(&c, 0, &p, T0 + 3);
+	cr_assert_eq(srtp_drops(stats0()), 0);
+}
+
 Test(worker_srtp, rekey_reencrypts_across_suites_and_fixes_every_length, .init = one_worker,
      .fini = teardown)
 {
