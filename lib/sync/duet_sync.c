@@ -316,8 +316,9 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	s->seed_buf = calloc(SEED_CHUNK, sizeof(*s->seed_buf));
 	s->seed_argv = calloc(SEED_CHUNK + 2, sizeof(*s->seed_argv));
 	s->retry = calloc(s->capacity, sizeof(*s->retry));
+	s->restore_buf = calloc(DUET_PAIR_SRTP_STATES_MAX, sizeof(*s->restore_buf));
 	if (s->book == NULL || s->fresh == NULL || s->seed_buf == NULL || s->seed_argv == NULL ||
-	    s->retry == NULL || sync_outbox_init(&s->ob) != 0)
+	    s->retry == NULL || s->restore_buf == NULL || sync_outbox_init(&s->ob) != 0)
 		goto err_free;
 
 	relay = conf->relay_id;
@@ -357,6 +358,7 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 err_inval:
 	sync_outbox_free(&s->ob);
 	free(s->retry);
+	free(s->restore_buf);
 	free(s->seed_argv);
 	free(s->seed_buf);
 	free(s->fresh);
@@ -367,6 +369,7 @@ err_inval:
 err_free:
 	sync_outbox_free(&s->ob);
 	free(s->retry);
+	free(s->restore_buf);
 	free(s->seed_argv);
 	free(s->seed_buf);
 	free(s->fresh);
@@ -456,6 +459,7 @@ duet_sync_destroy(struct duet_sync *s)
 	duet_redis_close(&s->r);
 	sync_outbox_free(&s->ob);
 	free(s->retry);
+	free(s->restore_buf);
 	free(s->seed_argv);
 	free(s->seed_buf);
 	free(s->fresh);

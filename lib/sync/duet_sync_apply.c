@@ -96,6 +96,29 @@ take_back(struct duet_sync *s, const struct duet_pair_spec *spec, bool claim)
 	return n;
 }
 
+/* duet_pair_put, continuing the SRTP streams the first load read for the
+ * record (s->restore) if there are any. */
+static int
+put(struct duet_sync *s, const struct duet_pair_spec *spec, struct duet_pair_put_result *res,
+    char *why, size_t whylen)
+{
+	int rc;
+
+	if (s->restore == NULL)
+		return duet_pair_put(s->t, spec, s->now_ms, res, why, whylen);
+	rc = duet_pair_put_restore(s->t, spec, s->restore, s->n_restore, s->now_ms, res, why,
+				   whylen);
+	if (rc >= 0 && res->srtp_restored > 0) {
+		s->srtp_restored++;
+		SYNC_LOG(DEBUG, "pair %s: %u SRTP stream states continued, %u skipped\n",
+			 spec->id, res->srtp_restored, res->srtp_skipped);
+	} else if (rc >= 0 && res->srtp_skipped > 0) {
+		SYNC_LOG(WARNING, "pair %s: %u SRTP stream states did not apply\n", spec->id,
+			 res->srtp_skipped);
+	}
+	return rc;
+}
+
 static void
 apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spec)
 {
@@ -104,9 +127,9 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 	int old_slot, rc;
 
 	old_slot = duet_pair_find(s->t, id);
-	rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
+	rc = put(s, spec, &res, why, sizeof(why));
 	if (rc == -EEXIST && take_back(s, spec, s->retry_claims) > 0)
-		rc = duet_pair_put(s->t, spec, s->now_ms, &res, why, sizeof(why));
+		rc = put(s, spec, &res, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == SYNC_PHASE_LOAD && !s->retry_final &&
 	    s->n_retry < s->capacity) {
 		/* During a load the owner of the endpoint may be a pair that

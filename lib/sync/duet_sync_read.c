@@ -299,6 +299,57 @@ key_to_id(const struct duet_sync *s, const redisReply *key, char *why, size_t wh
 	return k + s->pair_prefix_len;
 }
 
+/*
+ * The first load after start continues keyed pairs' SRTP streams: with
+ * each record, its stats hash's state and a_srtp_in, ... are read (HMGET
+ * right after the HGETALL). What a stats hash of another life of the id
+ * holds (ended, rejected) is not used; a field that does not parse is
+ * logged and skipped. @return the number of states in out.
+ */
+static unsigned int
+srtp_states_of(const char *id, const redisReply *r, struct duet_srtp_stream_state *out)
+{
+	char why[DUET_CONTRACT_WHY_MAX];
+	const char *st;
+	unsigned int k, n = 0;
+	int m;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 1 + DUET_KEY_COUNT)
+		return 0;
+	st = reply_cstr(r->element[0]);
+	if (st == NULL || (strcmp(st, "waiting") != 0 && strcmp(st, "active") != 0))
+		return 0;
+	for (k = 0; k < DUET_KEY_COUNT; k++) {
+		const redisReply *v = r->element[1 + k];
+
+		if (v->type != REDIS_REPLY_STRING || v->len == 0)
+			continue;
+		m = duet_record_srtp_parse(v->str, v->len, k, out + n,
+					   DUET_PAIR_SRTP_STATES_MAX - n, why, sizeof(why));
+		if (m < 0) {
+			SYNC_LOG(WARNING, "pair %s: stats field %s not used: %s\n", id,
+				 duet_record_srtp_field(k), why);
+			continue;
+		}
+		n += (unsigned int)m;
+	}
+	return n;
+}
+
+/* Whether the load reads key k's SRTP states too (the first load after
+ * start, and k names a pair): skey is then its stats hash. */
+static bool
+with_srtp_state(const struct duet_sync *s, const redisReply *k, char *skey, size_t len)
+{
+	char why[DUET_CONTRACT_WHY_MAX];
+	const char *id;
+
+	if (s->full_loads > 0 || s->restore_buf == NULL)
+		return false;
+	id = key_to_id(s, k, why, sizeof(why));
+	return id != NULL && sync_stats_key(s, id, skey, len) == 0;
+}
+
 void
 sync_step_load(struct duet_sync *s)
 {
@@ -328,9 +379,20 @@ sync_step_load(struct duet_sync *s)
 		const redisReply *k = keys->element[i];
 		const char *hget[2] = {"HGETALL", k->str};
 		size_t lens[2] = {7, k->len};
+		char skey[DUET_REDIS_KEY_MAX];
+		const char *hmget[2 + 1 + DUET_KEY_COUNT] = {
+			"HMGET", skey, "state", DUET_FIELD_A_SRTP_IN, DUET_FIELD_A_SRTP_OUT,
+			DUET_FIELD_B_SRTP_IN, DUET_FIELD_B_SRTP_OUT};
 
 		if (k->type != REDIS_REPLY_STRING)
 			continue;
+		if (with_srtp_state(s, k, skey, sizeof(skey)) &&
+		    duet_redis_append(&s->r, 2 + 1 + DUET_KEY_COUNT, hmget, NULL) != 0) {
+			freeReplyObject(r);
+			duet_redis_close(&s->r);
+			sync_link_down(s, "HGETALL of pairs");
+			return;
+		}
 		if (duet_redis_append(&s->r, 2, hget, lens) != 0) {
 			/* Out of memory queueing: the pipeline is out of step. */
 			freeReplyObject(r);
@@ -342,13 +404,22 @@ sync_step_load(struct duet_sync *s)
 	}
 	for (i = 0; i < keys->elements && n_sent > 0; i++) {
 		const redisReply *k = keys->element[i];
+		char skey[DUET_REDIS_KEY_MAX];
+		redisReply *st = NULL;
 		const char *id;
 
 		if (k->type != REDIS_REPLY_STRING)
 			continue;
 		n_sent--;
+		if (with_srtp_state(s, k, skey, sizeof(skey)) &&
+		    (st = duet_redis_get_reply(&s->r)) == NULL) {
+			freeReplyObject(r);
+			sync_link_down(s, "HGETALL of pairs");
+			return;
+		}
 		rec = duet_redis_get_reply(&s->r);
 		if (rec == NULL) {
+			freeReplyObject(st);
 			freeReplyObject(r);
 			sync_link_down(s, "HGETALL of pairs");
 			return;
@@ -361,8 +432,13 @@ sync_step_load(struct duet_sync *s)
 			SYNC_LOG(WARNING, "pair key '%s' ignored: %s\n",
 				 duet_contract_quote(k->str, q, sizeof(q)), why);
 		} else {
+			s->n_restore = srtp_states_of(id, st, s->restore_buf);
+			s->restore = s->n_restore > 0 ? s->restore_buf : NULL;
 			sync_apply_record(s, id, rec);
+			s->restore = NULL;
+			s->n_restore = 0;
 		}
+		freeReplyObject(st);
 		freeReplyObject(rec);
 	}
 	snprintf(s->cursor, sizeof(s->cursor), "%s", r->element[0]->str);

@@ -25,6 +25,43 @@
 #define SHORT_STATS_WRITES 16
 #define SHORT_FRESH 16
 
+/* ---- SRTP stream states (keyed pairs) ---- */
+
+/*
+ * HSET the stats hash's a_srtp_in, ... with how far each SRTP stream of a
+ * keyed pair got (not secret: SSRC, ROC, sequence, SRTCP index), so that a
+ * restarted duetd continues the streams (duet_pair_put_restore) instead of
+ * starting them at ROC 0 with an empty replay window. Written with every
+ * stats write of the pair, which its traffic and any ROC change (the
+ * fingerprint holds the change count) trigger. @return 0, or -1 after the
+ * link went down.
+ */
+static int
+append_srtp_state(struct duet_sync *s, uint32_t slot, const struct duet_pair_spec *spec,
+		  const char *key, unsigned int *n)
+{
+	struct duet_srtp_stream_state st[DUET_PAIR_SRTP_STATES_MAX];
+	char buf[DUET_RECORD_SRTP_TEXT_MAX + 1];
+	struct sync_cmd c;
+	unsigned int k;
+	int m;
+
+	m = duet_pair_srtp_state(s->t, slot, st, DUET_PAIR_SRTP_STATES_MAX, NULL);
+	if (m < 0)
+		return 0; /* busy or gone: the next write carries it */
+	sync_cmd_key_op(&c, "HSET", key);
+	for (k = 0; k < DUET_KEY_COUNT; k++) {
+		if (!duet_mode_takes_key(spec->mode, k) ||
+		    duet_record_srtp_format(st, (unsigned int)m, k, buf, sizeof(buf)) < 0)
+			continue;
+		sync_cmd_str(&c, duet_record_srtp_field(k));
+		sync_cmd_str(&c, buf);
+	}
+	if (c.argc <= 2)
+		return 0;
+	return sync_cmd_append(s, &c, n);
+}
+
 /* ---- pair figures ---- */
 
 /* Unix ms of a worker's TSC stamp. The poll's now_ms was read together
@@ -61,6 +98,7 @@ sync_pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms
 		f->latched[k] = duet_pair_leg_client(s->t, slot, k, &client) ? 1 : 0;
 		f->last_ms[k] = tsc != 0 ? tsc_to_unix_ms(s, tsc, now_ms) : 0;
 	}
+	f->srtp_gen = duet_pair_srtp_gen(s->t, slot);
 }
 
 void
@@ -115,7 +153,8 @@ figures_fingerprint(const struct sync_pair_figures *f)
 	RTE_BUILD_BUG_ON(sizeof(f->leg) % 8 != 0 || sizeof(f->rtp) % 8 != 0);
 	h = fp_words(h, f->leg, sizeof(f->leg));
 	h = fp_words(h, f->rtp, sizeof(f->rtp));
-	return fp_mix(h, (uint64_t)f->latched[0] | (uint64_t)f->latched[1] << 8);
+	return fp_mix(h, (uint64_t)f->latched[0] | (uint64_t)f->latched[1] << 8 |
+				 (uint64_t)f->srtp_gen << 16);
 }
 
 int
@@ -208,6 +247,8 @@ append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned 
 	sync_stats_cmd(&c, key, f.latched[0] && f.latched[1] ? "active" : "waiting", NULL, spec,
 		       duet_pair_created_ms(s->t, slot), now_ms, &f);
 	if (sync_cmd_append(s, &c, n) < 0)
+		return -1;
+	if (spec->mode != DUET_MODE_PASSTHROUGH && append_srtp_state(s, slot, spec, key, n) < 0)
 		return -1;
 	if (b->fresh) {
 		sync_cmd_key_op(&c, "HDEL", key);

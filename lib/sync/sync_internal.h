@@ -80,6 +80,7 @@ struct sync_pair_figures {
 	struct duet_rtp_leg rtp[2];	/* loss/jitter of each leg's stream */
 	uint64_t last_ms[2]; /* unix ms of the last packet from the leg's client, 0 = none */
 	uint8_t latched[2];
+	uint32_t srtp_gen; /* keyed pairs: the SRTP streams' change count */
 };
 
 struct sync_pair_book {
@@ -183,6 +184,12 @@ struct duet_sync {
 	uint32_t n_retry;
 	bool retry_final;		     /* the last retry pass: reject, do not defer */
 	bool retry_claims;		     /* the record being retried is one duetd ran */
+	/* First load after start: the SRTP states of the record being
+	 * applied, read back from its stats hash (NULL: none). */
+	const struct duet_srtp_stream_state *restore;
+	unsigned int n_restore;
+	struct duet_srtp_stream_state *restore_buf; /* DUET_PAIR_SRTP_STATES_MAX */
+	uint64_t srtp_restored;		     /* pairs whose SRTP streams were continued */
 
 	struct sync_pair_book *book;	   /* capacity entries, by slot */
 	uint32_t *fresh;	   /* slots whose stats hash is due now */
