@@ -317,8 +317,10 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	s->seed_argv = calloc(SEED_CHUNK + 2, sizeof(*s->seed_argv));
 	s->retry = calloc(s->capacity, sizeof(*s->retry));
 	s->restore_buf = calloc(DUET_PAIR_SRTP_STATES_MAX, sizeof(*s->restore_buf));
+	s->full_wait = calloc(SYNC_FULL_WAIT_MAX, sizeof(*s->full_wait));
 	if (s->book == NULL || s->fresh == NULL || s->seed_buf == NULL || s->seed_argv == NULL ||
-	    s->retry == NULL || s->restore_buf == NULL || sync_outbox_init(&s->ob) != 0)
+	    s->retry == NULL || s->restore_buf == NULL || s->full_wait == NULL ||
+	    sync_outbox_init(&s->ob) != 0)
 		goto err_free;
 
 	relay = conf->relay_id;
@@ -359,6 +361,7 @@ err_inval:
 	sync_outbox_free(&s->ob);
 	free(s->retry);
 	free(s->restore_buf);
+	free(s->full_wait);
 	free(s->seed_argv);
 	free(s->seed_buf);
 	free(s->fresh);
@@ -370,6 +373,7 @@ err_free:
 	sync_outbox_free(&s->ob);
 	free(s->retry);
 	free(s->restore_buf);
+	free(s->full_wait);
 	free(s->seed_argv);
 	free(s->seed_buf);
 	free(s->fresh);
@@ -432,6 +436,8 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	sync_outbox_flush(s, s->short_slices ? OUTBOX_BUDGET_SHORT : OUTBOX_BUDGET);
 	if (s->phase == SYNC_PHASE_FOLLOW)
 		sync_held_check(s, now_ms);
+	if (s->phase == SYNC_PHASE_FOLLOW && s->n_full_wait > 0)
+		sync_apply_waiting(s);
 	if (s->phase != SYNC_PHASE_DOWN && s->phase != SYNC_PHASE_LOAD)
 		sync_stats_fresh(s, now_ms);
 	if (s->phase != SYNC_PHASE_DOWN)
@@ -460,6 +466,7 @@ duet_sync_destroy(struct duet_sync *s)
 	sync_outbox_free(&s->ob);
 	free(s->retry);
 	free(s->restore_buf);
+	free(s->full_wait);
 	free(s->seed_argv);
 	free(s->seed_buf);
 	free(s->fresh);

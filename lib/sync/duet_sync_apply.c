@@ -96,6 +96,58 @@ take_back(struct duet_sync *s, const struct duet_pair_spec *spec, bool claim)
 	return n;
 }
 
+/* Keep id to apply again once a slot frees (its record stays in Redis and
+ * no new event may come for it). */
+static void
+wait_for_slot(struct duet_sync *s, const char *id)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n_full_wait; i++)
+		if (strcmp(s->full_wait[(s->full_head + i) % SYNC_FULL_WAIT_MAX], id) == 0)
+			return;
+	if (s->n_full_wait == SYNC_FULL_WAIT_MAX) {
+		s->full_wait_lost++;
+		return;
+	}
+	snprintf(s->full_wait[(s->full_head + s->n_full_wait) % SYNC_FULL_WAIT_MAX],
+		 sizeof(s->full_wait[0]), "%s", id);
+	s->n_full_wait++;
+}
+
+#define FULL_RETRY_PER_POLL 16
+
+void
+sync_apply_waiting(struct duet_sync *s)
+{
+	char key[DUET_REDIS_KEY_MAX], id[DUET_PAIR_ID_MAX + 1];
+	const char *hget[2] = {"HGETALL", key};
+	unsigned int done = 0;
+	redisReply *r;
+
+	while (s->n_full_wait > 0 && done++ < FULL_RETRY_PER_POLL &&
+	       duet_pair_count(s->t) < duet_pair_capacity(s->t)) {
+		snprintf(id, sizeof(id), "%s", s->full_wait[s->full_head]);
+		s->full_head = (s->full_head + 1) % SYNC_FULL_WAIT_MAX;
+		s->n_full_wait--;
+		if (duet_pair_find(s->t, id) >= 0 ||
+		    duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:", id) != 0)
+			continue;
+		r = duet_redis_command(&s->r, 2, hget, NULL);
+		if (r == NULL) {
+			wait_for_slot(s, id); /* the next link tries again */
+			sync_link_down(s, "HGETALL of a waiting pair");
+			return;
+		}
+		/* Gone meanwhile: nothing to do (no pair of that id is live). */
+		if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+			SYNC_LOG(INFO, "pair %s: a slot is free, applying its record\n", id);
+			sync_apply_record(s, id, r);
+		}
+		freeReplyObject(r);
+	}
+}
+
 /* duet_pair_put, continuing the SRTP streams the first load read for the
  * record (s->restore) if there are any. */
 static int
@@ -142,6 +194,8 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 	}
 	if (rc < 0) {
 		reject(s, id, why);
+		if (rc == -ENOSPC)
+			wait_for_slot(s, id);
 		return;
 	}
 	if (rc == 2) {

@@ -116,6 +116,8 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, sync_reconnects(s));
 	sync_cmd_str(&c, "rejected");
 	sync_cmd_u64(&c, s->rejected);
+	sync_cmd_str(&c, "waiting_for_slot");
+	sync_cmd_u64(&c, s->n_full_wait);
 	sync_cmd_str(&c, "resync_held");
 	sync_cmd_u64(&c, s->n_held);
 	sync_cmd_str(&c, "ended_waiting");

@@ -190,6 +190,11 @@ struct duet_sync {
 	unsigned int n_restore;
 	struct duet_srtp_stream_state *restore_buf; /* DUET_PAIR_SRTP_STATES_MAX */
 	uint64_t srtp_restored;		     /* pairs whose SRTP streams were continued */
+	/* Records refused because the table was full: applied again, without
+	 * a new event, once a slot frees (duet_sync_apply.c). A ring. */
+	char (*full_wait)[DUET_PAIR_ID_MAX + 1];
+	uint32_t full_head, n_full_wait;
+	uint64_t full_wait_lost;	     /* refused records the ring had no room for */
 
 	struct sync_pair_book *book;	   /* capacity entries, by slot */
 	uint32_t *fresh;	   /* slots whose stats hash is due now */
@@ -371,6 +376,11 @@ void sync_expiry_check(struct duet_sync *s, uint64_t now_ms);
 void sync_held_check(struct duet_sync *s, uint64_t now_ms);
 
 /* ---- duet_sync_apply.c ---- */
+
+#define SYNC_FULL_WAIT_MAX 4096 /* records waiting for a slot */
+/* Apply again records refused for a full table, a few per call, while the
+ * table has room (connected, following). */
+void sync_apply_waiting(struct duet_sync *s);
 
 /* Apply the reply to HGETALL of pair `id` (an empty reply: the hash is
  * gone, so delete), then wipe its key values. */

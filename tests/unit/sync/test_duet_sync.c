@@ -922,6 +922,30 @@ restart_duetd(void)
 	POLL_UNTIL(duet_sync_connected(s), 5000);
 }
 
+Test(sync, a_record_refused_for_a_full_table_is_applied_when_a_slot_frees)
+{
+	duet_pair_table_free(t);
+	t = duet_pair_table_create("synctest", 2, 1, SOCKET_ID_ANY);
+	cr_assert_not_null(t);
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("f1", "a", "192.0.2.1:20000", "b", "192.0.2.1:20001", "mode", "passthrough", NULL);
+	cp_put("f2", "a", "192.0.2.1:20002", "b", "192.0.2.1:20003", "mode", "passthrough", NULL);
+	cp_put("f3", "a", "192.0.2.1:20004", "b", "192.0.2.1:20005", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("f1") && live("f2") && duet_sync_rejected(s) == 1, 3000);
+	cr_assert(!live("f3"));
+	POLL_UNTIL(strcmp(hget(R "stats:f3", "reason"), "pair table full (2 pairs)") == 0, 2000);
+	POLL_UNTIL(strcmp(hget(R "relay", "waiting_for_slot"), "1") == 0, 2000);
+	cr_assert_str_eq(hget(R "relay", "capacity"), "2");
+
+	/* f1 goes: f3 takes the slot, with no new event for it. */
+	cp_del("f1");
+	POLL_UNTIL(live("f3"), 3000);
+	cr_assert(live("f2") && !live("f1"));
+	POLL_UNTIL(strcmp(hget(R "stats:f3", "state"), "waiting") == 0, 2000);
+	POLL_UNTIL(strcmp(hget(R "relay", "waiting_for_slot"), "0") == 0, 2000);
+}
+
 Test(sync, conflict_keeps_its_first_winner_across_restarts)
 {
 	char id[16], b[32];
