@@ -15,9 +15,10 @@
  * meanwhile, so forwarding never depends on Redis being up.
  *
  * This file holds the object's life, the poll and the phases around the
- * load (connect, seed, prune, resume or reload); duet_sync_read.c runs the
- * load and follows the events, duet_sync_apply.c puts each record in the
- * table, and the files below them write what duetd reports
+ * load (connect, seed, prune, resume or reload); duet_sync_load.c runs the
+ * load and duet_sync_follow.c follows the events, duet_sync_apply.c puts
+ * each record in the table, and the files below them write what duetd
+ * reports
  * (sync_internal.h lists them in order).
  */
 #include <errno.h>

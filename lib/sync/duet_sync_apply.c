@@ -5,7 +5,7 @@
  * deleted or the record rejected; a pair that changes endpoints or mode is
  * reported ended and replaced. The SRTP keys of every reply are wiped once
  * read. Runs on duetd's control thread inside duet_sync_poll(), called by
- * the load and the events follower (duet_sync_read.c).
+ * the load and the events follower (duet_sync_load.c, duet_sync_follow.c).
  */
 #include <errno.h>
 #include <stdio.h>

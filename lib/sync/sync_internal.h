@@ -8,8 +8,10 @@
  *                         around the load: connect, seed and prune the free
  *                         set, resume or reload
  *   duet_sync_lease.c     the relay-id lease: one process per relay id
- *   duet_sync_read.c      the reading side: the full load and following the
- *                         events stream, with the stream position
+ *   duet_sync_load.c      the full load: SCAN + HGETALL, conflicts, the
+ *                         safety valve at its end
+ *   duet_sync_follow.c    following the events stream, with the stream
+ *                         position
  *   duet_sync_apply.c     one record to the table: put, delete or reject
  *   duet_sync_expiry.c    idle and expiry rounds over the table
  *   duet_sync_ended.c     ending a pair: table delete, ended entry, final
@@ -21,7 +23,8 @@
  *   duet_sync_cmd.c       the command builder, pipelining, link loss
  *
  * duet_contract.c (record and stream-position rules) stands apart: pure C,
- * called by duet_sync.c, duet_sync_read.c and duet_sync_apply.c.
+ * called by duet_sync.c, duet_sync_load.c, duet_sync_follow.c and
+ * duet_sync_apply.c.
  */
 #ifndef DUET_SYNC_INTERNAL_H
 #define DUET_SYNC_INTERNAL_H
@@ -128,7 +131,7 @@ struct duet_sync {
 	uint64_t full_loads;
 	uint64_t rejected;
 
-	/* Mass-loss safety valve (duet_sync_read.c, finish_load): pairs a
+	/* Mass-loss safety valve (duet_sync_load.c, finish_load): pairs a
 	 * reload would have ended, kept until the control plane bumps the
 	 * epoch key past held_epoch, or they end by themselves. */
 	uint32_t n_held;
@@ -393,7 +396,7 @@ void sync_apply_del(struct duet_sync *s, const char *id);
  * reply is left alone. */
 void sync_wipe_key_values(const redisReply *r);
 
-/* ---- duet_sync_read.c ---- */
+/* ---- duet_sync_load.c, duet_sync_follow.c ---- */
 
 /* XINFO STREAM reply (or error reply: no stream) into info. */
 void sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *info);
