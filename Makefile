@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps build demo test test-unit test-integration test-asan fuzz bench clean
+.PHONY: all deps build demo test test-unit test-integration test-asan fuzz bench soak soak-asan clean
 
 all: build
 
@@ -56,6 +56,15 @@ test: build
 # Benchmarks (never part of test): BENCH=quick (default, < 10 min) or full.
 bench:
 	BENCH=$(or $(BENCH),quick) bash benchmarks/bench.sh
+
+# Soak (never part of test): an hour; SOAK_SECONDS to shorten (docs/soak.md).
+soak: build
+	bash tools/soak/soak.sh $(BUILD)
+
+soak-asan: build $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) app/duetd/duetd
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} SOAK_DUETD=$(ASAN_BUILD)/app/duetd/duetd \
+		bash tools/soak/soak.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -419,8 +419,12 @@ duetd_start() {
 	DUETD_LOG=$DUET_TMP/duetd.log
 	before=$(rcli HGET "$(duet_key relay)" started_ms 2>/dev/null)
 	echo "=== duetd start $(date +%T.%N)" >>"$DUETD_LOG"
+	# glibc's per-thread malloc cache off for duetd: mallinfo2() counts the
+	# chunks it keeps after free() as in use, so mem_heap_bytes crept up
+	# under churn by up to ~235 kB a thread with nothing leaked (docs/soak.md).
 	# shellcheck disable=SC2086 # DUET_EAL_MEM is a list of options
-	${DUET_DETACH:+setsid} ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci \
+	${DUET_DETACH:+setsid} env GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.tcache_count=0" \
+		ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci \
 		--file-prefix "duet-$DUET_P" \
 		--vdev "net_af_packet0,iface=$IF_R0" --vdev "net_af_packet1,iface=$IF_R1" \
 		-- -c "$DUET_CONF" "$@" >>"$DUETD_LOG" 2>&1 &
