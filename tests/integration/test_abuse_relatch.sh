@@ -57,12 +57,14 @@ relatch_try() {
 	duet_listen "$name-ra" "$NS_A" "$a" --tag "$name-b"
 	duet_listen "$name-rx" "$NS_A" "$x" --tag "$name-b"
 	go=$(duet_go_file "$name")
-	# B starts 0.8 s after X: by then X's N packets (0.1 s) are in.
+	# B listens from now on, but sends only once X's N packets are all on
+	# the wire (and 0.2 s more for duetd to take them): a loaded machine
+	# must not let B's media overtake X's first packet.
 	duet_peer_bg "$name-b" "$NS_B" talk --bind "$b" --to "$bep" --count $N --rate 100 \
-		--tag "$name-b" --expect 0 --linger 1.5 --go-file "$go" --delay 0.8
-	duet_go "$name"
+		--tag "$name-b" --expect 0 --linger 1.5 --go-file "$go" --delay 0.2
 	abuse_raw "$NS_A" udp --iface "$IF_A" --dst-mac "$RMAC_A" --src "$x" --to "$aep" \
 		--count $N --rate 100 --tag "$name-x" --ssrc "$(abuse_ssrc "$xtag")" "$@"
+	duet_go "$name"
 	duet_peer_wait "$name-b"
 	duet_listen_end "$name-ra"
 	duet_listen_end "$name-rx"
