@@ -296,6 +296,7 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 {
 	struct duet_sync *s;
 	const char *relay;
+	int err = ENOMEM;
 
 	if (conf == NULL || t == NULL || (n_workers > 0 && lcore_stats == NULL) ||
 	    conf->relay_id[0] == '\0') {
@@ -359,17 +360,7 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	return s;
 
 err_inval:
-	sync_outbox_free(&s->ob);
-	free(s->retry);
-	free(s->restore_buf);
-	free(s->full_wait);
-	free(s->seed_argv);
-	free(s->seed_buf);
-	free(s->fresh);
-	free(s->book);
-	free(s);
-	rte_errno = EINVAL;
-	return NULL;
+	err = EINVAL;
 err_free:
 	sync_outbox_free(&s->ob);
 	free(s->retry);
@@ -380,6 +371,8 @@ err_free:
 	free(s->fresh);
 	free(s->book);
 	free(s);
+	rte_errno = err;
+	return NULL;
 err_nomem:
 	rte_errno = ENOMEM;
 	return NULL;

@@ -89,6 +89,19 @@ check_numbers(const char *s)
 		CHECK(v == port[0]);
 }
 
+/* A TCP host and port as parsed: terminated, an IP literal or a name (no
+ * blank or slash), a port. */
+static void
+check_host(const char *host, size_t size, uint16_t port)
+{
+	size_t i;
+
+	CHECK(memchr(host, '\0', size) != NULL);
+	CHECK(host[0] != '\0' && port != 0);
+	for (i = 0; host[i] != '\0'; i++)
+		CHECK(host[i] > ' ' && host[i] < 127 && host[i] != '/');
+}
+
 static void
 check_redis_addr(const char *s)
 {
@@ -102,14 +115,22 @@ check_redis_addr(const char *s)
 	}
 	CHECK(memchr(a.unix_path, '\0', sizeof(a.unix_path)) != NULL);
 	CHECK(memchr(a.host, '\0', sizeof(a.host)) != NULL);
+	if (a.kind != DUET_REDIS_ADDR_SERVER) {
+		/* Sentinels or cluster seeds: the nodes carry the addresses. */
+		CHECK(a.kind == DUET_REDIS_ADDR_SENTINEL || a.kind == DUET_REDIS_ADDR_CLUSTER);
+		CHECK(a.unix_path[0] == '\0' && a.host[0] == '\0');
+		CHECK(a.n_nodes >= 1 && a.n_nodes <= DUET_REDIS_ADDR_NODES_MAX);
+		CHECK((a.kind == DUET_REDIS_ADDR_SENTINEL) == (a.master_name[0] != '\0'));
+		for (i = 0; i < a.n_nodes; i++)
+			check_host(a.nodes[i].host, sizeof(a.nodes[i].host), a.nodes[i].port);
+		return;
+	}
+	CHECK(a.n_nodes == 0 && a.master_name[0] == '\0');
 	if (a.unix_path[0] != '\0') {
 		CHECK(a.unix_path[0] == '/' && a.host[0] == '\0' && a.port == 0);
 		return;
 	}
-	CHECK(a.host[0] != '\0' && a.port != 0);
-	/* A host is an IP literal or a name: no blank, colon only in IPv6. */
-	for (i = 0; a.host[i] != '\0'; i++)
-		CHECK(a.host[i] > ' ' && a.host[i] < 127 && a.host[i] != '/');
+	check_host(a.host, sizeof(a.host), a.port);
 	if (strchr(a.host, ':') != NULL)
 		CHECK(s[0] == '[');
 }
