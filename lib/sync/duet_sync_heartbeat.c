@@ -48,6 +48,9 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	uint64_t rx_pps = 0, fwd_pps = 0;
 	unsigned int d, n = 0;
 	struct sync_cmd c;
+	/* Configured endpoints, and those the installed pairs hold (two each). */
+	const uint64_t endpoints = duet_conf_endpoint_count(s->conf);
+	const uint64_t held = 2 * (uint64_t)duet_pair_count(s->t);
 
 	memset(&sum, 0, sizeof(sum));
 	if (s->n_workers > 0)
@@ -76,11 +79,9 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_str(&c, "capacity");
 	sync_cmd_u64(&c, duet_pair_capacity(s->t));
 	sync_cmd_str(&c, "endpoints");
-	sync_cmd_u64(&c, duet_conf_endpoint_count(s->conf));
+	sync_cmd_u64(&c, endpoints);
 	sync_cmd_str(&c, "endpoints_free");
-	sync_cmd_u64(&c, duet_conf_endpoint_count(s->conf) > 2 * (uint64_t)duet_pair_count(s->t)
-				 ? duet_conf_endpoint_count(s->conf) - 2 * (uint64_t)duet_pair_count(s->t)
-				 : 0);
+	sync_cmd_u64(&c, endpoints > held ? endpoints - held : 0);
 	sync_cmd_str(&c, "workers");
 	sync_cmd_u64(&c, s->n_workers);
 	sync_cmd_str(&c, "rx_pkts");

@@ -242,14 +242,11 @@ static unsigned int
 srtp_states_of(const char *id, const redisReply *r, struct duet_srtp_stream_state *out)
 {
 	char why[DUET_CONTRACT_WHY_MAX];
-	const char *st;
 	unsigned int k, n = 0;
 	int m;
 
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 1 + DUET_KEY_COUNT)
-		return 0;
-	st = reply_cstr(r->element[0]);
-	if (st == NULL || (strcmp(st, "waiting") != 0 && strcmp(st, "active") != 0))
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 1 + DUET_KEY_COUNT ||
+	    !state_was_running(r->element[0]))
 		return 0;
 	for (k = 0; k < DUET_KEY_COUNT; k++) {
 		const redisReply *v = r->element[1 + k];
