@@ -93,8 +93,21 @@ check_loaded(const struct duet_conf *c)
 	CHECK(c->dscp <= 63 || c->dscp == DUET_CONF_DSCP_KEEP);
 	CHECK(c->security.srtp_max_ssrc >= 1 && c->security.srtp_max_ssrc <= 16);
 	CHECK(c->redis.connect_timeout_ms >= 10 && c->redis.connect_timeout_ms <= 60000);
-	CHECK((c->redis.unix_path[0] != '\0') != (c->redis.host[0] != '\0'));
-	CHECK(c->redis.unix_path[0] != '\0' || c->redis.port != 0);
+	if (c->redis.kind == DUET_REDIS_ADDR_SERVER) {
+		CHECK(c->redis.n_nodes == 0 && c->redis.master_name[0] == '\0');
+		CHECK((c->redis.unix_path[0] != '\0') != (c->redis.host[0] != '\0'));
+		CHECK(c->redis.unix_path[0] != '\0' || c->redis.port != 0);
+	} else {
+		/* Sentinels or cluster seeds: the nodes carry the addresses. */
+		CHECK(c->redis.kind == DUET_REDIS_ADDR_SENTINEL ||
+		      c->redis.kind == DUET_REDIS_ADDR_CLUSTER);
+		CHECK(c->redis.unix_path[0] == '\0' && c->redis.host[0] == '\0');
+		CHECK(c->redis.n_nodes >= 1 && c->redis.n_nodes <= DUET_REDIS_ADDR_NODES_MAX);
+		CHECK((c->redis.kind == DUET_REDIS_ADDR_SENTINEL) ==
+		      (c->redis.master_name[0] != '\0'));
+		for (i = 0; i < c->redis.n_nodes; i++)
+			CHECK(c->redis.nodes[i].host[0] != '\0' && c->redis.nodes[i].port != 0);
+	}
 	CHECK(c->n_ports >= 1 && c->n_ports <= DUET_CONF_MAX_PORTS);
 	for (i = 0; i < c->n_ports; i++) {
 		const struct duet_conf_port *p = &c->ports[i];

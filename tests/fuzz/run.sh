@@ -6,6 +6,10 @@
 #
 #   bash tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET...]
 #
+# FUZZ_RUNS=N in the environment also stops each target after N
+# executions, whichever comes first (the long campaign of the closing
+# notes: FUZZ_SECONDS=3600 FUZZ_RUNS=10000000).
+#
 # Builds the targets (all by default), then runs each one after the other
 # for SECONDS on a scratch copy of its corpus (tests/fuzz/corpus/TARGET;
 # what libFuzzer adds to it is thrown away, so the committed corpus stays as
@@ -59,7 +63,7 @@ for t in "${targets[@]}"; do
 	ASAN_OPTIONS=detect_leaks=1 \
 		LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-		"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=25 \
+		"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=25 ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
 		-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
 		>"$work/log" 2>&1 </dev/null
 	rc=$?
