@@ -107,6 +107,7 @@ struct caller_opts {
 	const char *password;
 	const char *id_prefix;
 	bool create;
+	bool no_relay_check;			 /**< --no-relay-check: relay_check off */
 	enum duet_pair_mode mode;
 	char ip_hint[2][CALLER_ADDR_STRLEN];	 /**< a_ip / b_ip, canonical, or "" */
 	uint32_t redis_timeout_ms;

@@ -71,6 +71,8 @@ static const char usage_text[] =
 	"  --mode M              passthrough (default), verify or rekey\n"
 	"  --a-ip IP, --b-ip IP  take that leg's endpoint on this relay address\n"
 	"  --id-prefix P         pair ids P-0, P-1, ... (default caller-<random>)\n"
+	"  --no-relay-check      create even when the relay has no fresh heartbeat or\n"
+	"                        is full (a run without duetd, the wire as the relay)\n"
 	"  --user U, --password P  Redis ACL user / password [DUET_REDIS_USER,\n"
 	"                        DUET_REDIS_PASSWORD]\n"
 	"  --redis-timeout-ms N  connect and command timeout (default 3000)\n"
@@ -120,7 +122,7 @@ enum {
 	OPT_B_AUDIO, OPT_SEED, OPT_BITRATE, OPT_DTX, OPT_COMPLEXITY, OPT_A_SSRC, OPT_B_SSRC,
 	OPT_SEQ_START, OPT_RATE, OPT_WINDOW, OPT_RTCP_INTERVAL, OPT_RTCP_EVERY, OPT_CALLS,
 	OPT_THREADS, OPT_DECODE_CALLS, OPT_DURATION, OPT_PACKETS, OPT_TIMEOUT, OPT_DRAIN,
-	OPT_REQUIRE_AUDIO, OPT_JSON, OPT_PER_CALL, OPT_HELP, OPT_VERSION,
+	OPT_REQUIRE_AUDIO, OPT_JSON, OPT_PER_CALL, OPT_HELP, OPT_VERSION, OPT_NO_RELAY_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -152,6 +154,7 @@ static const struct option long_opts[] = {
 	{"a-ip", required_argument, NULL, OPT_A_IP},
 	{"b-ip", required_argument, NULL, OPT_B_IP},
 	{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
+	{"no-relay-check", no_argument, NULL, OPT_NO_RELAY_CHECK},
 	{"redis-timeout-ms", required_argument, NULL, OPT_REDIS_TIMEOUT},
 	{"audio", required_argument, NULL, OPT_AUDIO},
 	{"a-audio", required_argument, NULL, OPT_A_AUDIO},
@@ -434,6 +437,8 @@ check_combination(struct caller_opts *o, bool decode_set, bool timeout_set)
 			o->redis_addr = DEFAULT_REDIS;
 	} else if ((o->ip_hint[0][0] != '\0' || o->ip_hint[1][0] != '\0')) {
 		return caller_usage_err("--a-ip/--b-ip only apply with --create");
+	} else if (o->no_relay_check) {
+		return caller_usage_err("--no-relay-check only applies with --create");
 	}
 	for (i = 0; i < 2; i++) {
 		char l = (char)('a' + i);
@@ -606,6 +611,9 @@ caller_args_parse(struct caller_opts *o, int argc, char **argv)
 			break;
 		case OPT_CREATE:
 			o->create = true;
+			break;
+		case OPT_NO_RELAY_CHECK:
+			o->no_relay_check = true;
 			break;
 		case OPT_MODE:
 			if (parse_mode(optarg, &o->mode) != 0)

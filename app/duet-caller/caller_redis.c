@@ -27,18 +27,6 @@ struct caller_redis {
 	char prefix[DUET_RECORD_ID_MAX + 1];
 };
 
-/* KEYS of the pair scripts: free, alloc, pair:<id>, events. */
-static int
-script_keys(const char *relay, const char *id, char keys[4][DUET_REDIS_KEY_MAX])
-{
-	if (duet_redis_key(keys[0], DUET_REDIS_KEY_MAX, relay, "free", NULL) != 0 ||
-	    duet_redis_key(keys[1], DUET_REDIS_KEY_MAX, relay, "alloc", NULL) != 0 ||
-	    duet_redis_key(keys[2], DUET_REDIS_KEY_MAX, relay, "pair:", id) != 0 ||
-	    duet_redis_key(keys[3], DUET_REDIS_KEY_MAX, relay, "events", NULL) != 0)
-		return -EINVAL;
-	return 0;
-}
-
 static bool
 valid_relay_id(const char *s)
 {
@@ -100,7 +88,7 @@ pin_text(const struct caller_leg *l, char *buf, size_t len)
 static int
 create_one(struct caller *c, struct caller_call *call)
 {
-	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24], text[4][DUET_SDES_TEXT_MAX];
+	char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX], maxlen[24], text[4][DUET_SDES_TEXT_MAX];
 	char pins[2][CALLER_ADDR_STRLEN];
 	struct caller_redis *x = c->redis;
 	char id[sizeof(x->prefix) + 16];
@@ -114,7 +102,7 @@ create_one(struct caller *c, struct caller_call *call)
 	if (strlen(id) > DUET_RECORD_ID_MAX)
 		return caller_fail("create: pair id '%s' longer than 64 characters", id);
 	memcpy(call->pair_id, id, strlen(id) + 1);
-	if (script_keys(c->o.relay_id, call->pair_id, keys) != 0)
+	if (duet_redis_pair_keys(c->o.relay_id, call->pair_id, keys) != 0)
 		return caller_fail("create %s: key names too long", call->pair_id);
 	rc = caller_make_keys(c->o.suite, c->o.mode, k);
 	for (i = 0; i < 4 && rc == 0; i++)
@@ -135,7 +123,7 @@ create_one(struct caller *c, struct caller_call *call)
 	call->leg[CALLER_A].key_suite = call->leg[CALLER_B].key_suite = c->o.suite;
 
 	snprintf(maxlen, sizeof(maxlen), "%d", DUET_REDIS_EVENTS_MAXLEN);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < DUET_REDIS_CREATE_NKEYS; i++)
 		args[n++] = keys[i];
 	args[n++] = call->pair_id;
 	args[n++] = maxlen;
@@ -165,7 +153,12 @@ create_one(struct caller *c, struct caller_call *call)
 			args[n++] = c->o.ip_hint[i];
 		}
 	}
-	reply = duet_redis_script(&x->r, DUET_SCRIPT_PAIR_CREATE, 4, n, args);
+	if (c->o.no_relay_check) {
+		args[n++] = "relay_check";
+		args[n++] = "off";
+	}
+	reply = duet_redis_script(&x->r, DUET_SCRIPT_PAIR_CREATE, DUET_REDIS_CREATE_NKEYS, n,
+				   args);
 	duet_secure_zero(text, sizeof(text));
 	if (reply == NULL)
 		return caller_fail("--redis %s: create %s: %s", c->o.redis_addr, call->pair_id,
@@ -236,7 +229,7 @@ void
 caller_redis_delete(struct caller *c)
 {
 	struct caller_redis *x = c->redis;
-	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24];
+	char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX], maxlen[24];
 	const char *args[6];
 	uint32_t i;
 
@@ -249,7 +242,7 @@ caller_redis_delete(struct caller *c)
 
 		if (!call->pair_created)
 			continue;
-		if (script_keys(c->o.relay_id, call->pair_id, keys) != 0)
+		if (duet_redis_pair_keys(c->o.relay_id, call->pair_id, keys) != 0)
 			continue;
 		args[0] = keys[0];
 		args[1] = keys[1];
@@ -262,7 +255,13 @@ caller_redis_delete(struct caller *c)
 			caller_fail("delete %s: %s", call->pair_id, x->r.errstr);
 			continue;
 		}
-		reply = duet_redis_script(&x->r, DUET_SCRIPT_PAIR_DELETE, 4, 6, args);
+		reply = duet_redis_script(&x->r, DUET_SCRIPT_PAIR_DELETE, DUET_REDIS_DELETE_NKEYS, 6,
+					  args);
+		/* The link broke (Redis restarted or failed over during the
+		 * call): once more on a new one. A delete is safe to repeat. */
+		if (reply == NULL && x->r.ctx == NULL && duet_redis_connect(&x->r, &x->t) == 0)
+			reply = duet_redis_script(&x->r, DUET_SCRIPT_PAIR_DELETE,
+						  DUET_REDIS_DELETE_NKEYS, 6, args);
 		if (reply == NULL)
 			caller_fail("delete %s: %s", call->pair_id, x->r.errstr);
 		else if (reply->type == REDIS_REPLY_ERROR)

@@ -21,10 +21,10 @@
 #include "duetctl.h"
 
 #define TTL_MAX (10ULL * 365 * 86400) /* ten years: anything longer is a typo */
-/* Script arguments: 4 keys, id, maxlen, then field/value pairs: mode, four
+/* Script arguments: 5 keys, id, maxlen, then field/value pairs: mode, four
  * SRTP keys, a_src, b_src, a_ip, b_ip, idle_ms, expires, relatch, max_pps,
- * max_kbps (15 pairs). */
-#define CREATE_ARGS_MAX (6 + 2 * 15)
+ * max_kbps, relay_check (16 pairs). */
+#define CREATE_ARGS_MAX (DUET_REDIS_CREATE_NKEYS + 2 + 2 * 16)
 
 enum {
 	OPT_ID = 256,
@@ -47,13 +47,14 @@ enum {
 	OPT_RELATCH,
 	OPT_MAX_PPS,
 	OPT_MAX_KBPS,
+	OPT_NO_RELAY_CHECK,
 };
 
 static const char create_usage[] =
 	"duetctl create [--id ID] [--mode passthrough|verify|rekey] [--suite SUITE]\n"
 	"       [--keys-file FILE|-] [--a-src IP:PORT] [--b-src IP:PORT] [--a-ip IP] [--b-ip IP]\n"
 	"       [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
-	"       [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N]\n"
+	"       [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N] [--no-relay-check]\n"
 	"  verify needs a_in and b_in, rekey all four keys; keys not given are made\n"
 	"  at random in --suite (default AES_CM_128_HMAC_SHA1_80) and printed.\n"
 	"  --keys-file reads keys from FILE (- = standard input), one per line:\n"
@@ -63,7 +64,9 @@ static const char create_usage[] =
 	"  command line, where other users can read it: duetctl warns.\n"
 	"  --relatch, --max-pps (packets/s, 0..10000000, 0 = no policer) and\n"
 	"  --max-kbps (kbit/s of IP packets, 0..100000000, 0 = no limit) override\n"
-	"  the relay's defaults for this pair";
+	"  the relay's defaults for this pair.\n"
+	"  The relay must be running (a fresh heartbeat) and not full;\n"
+	"  --no-relay-check provisions anyway (duetd loads the pair when it starts)";
 
 
 /* What create was asked for, every argument checked. */
@@ -82,6 +85,7 @@ struct create_args {
 	const char *relatch;
 	char max_pps[24];
 	char max_kbps[24];
+	bool no_relay_check;
 };
 
 /* Check a service address option (which relay address a leg's endpoint is
@@ -174,14 +178,14 @@ random_id(char *buf, size_t len)
 	return 0;
 }
 
-/* Fill keys[0..3] (free, alloc, pair, events) for the pair scripts. */
+/* The KEYS of the pair scripts (relay <= 32 and id <= 64 characters always
+ * fit); pair_delete.lua takes the first four. */
 static void
-script_keys(const struct duetctl *ctl, const char *id, char keys[4][DUET_REDIS_KEY_MAX])
+script_keys(const struct duetctl *ctl, const char *id,
+	    char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX])
 {
-	duetctl_key(ctl, keys[0], "free", NULL);
-	duetctl_key(ctl, keys[1], "alloc", NULL);
-	duetctl_key(ctl, keys[2], "pair:", id);
-	duetctl_key(ctl, keys[3], "events", NULL);
+	if (duet_redis_pair_keys(ctl->relay, id, keys) != 0)
+		memset(keys, 0, DUET_REDIS_CREATE_NKEYS * DUET_REDIS_KEY_MAX);
 }
 
 static int create_report(struct duetctl *ctl, const char *id, const char *mode,
@@ -247,6 +251,7 @@ create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 		{"relatch", required_argument, NULL, OPT_RELATCH},
 		{"max-pps", required_argument, NULL, OPT_MAX_PPS},
 		{"max-kbps", required_argument, NULL, OPT_MAX_KBPS},
+		{"no-relay-check", no_argument, NULL, OPT_NO_RELAY_CHECK},
 		{NULL, 0, NULL, 0},
 	};
 	const char *expires_arg = NULL, *ttl_arg = NULL;
@@ -339,6 +344,9 @@ create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 					sizeof(a->max_kbps)) != 0)
 				return DUETCTL_EXIT_USAGE;
 			break;
+		case OPT_NO_RELAY_CHECK:
+			a->no_relay_check = true;
+			break;
 		case OPT_JSON:
 			ctl->json = true;
 			break;
@@ -391,7 +399,7 @@ int
 duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 {
 	char key_text[DUET_KEY_COUNT][DUET_SDES_TEXT_MAX];
-	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24], expires_str[24] = "";
+	char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX], maxlen[24], expires_str[24] = "";
 	const char *args[CREATE_ARGS_MAX];
 	struct create_args a;
 	redisReply *reply;
@@ -415,7 +423,7 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 
 	script_keys(ctl, a.id, keys);
 	snprintf(maxlen, sizeof(maxlen), "%d", DUET_REDIS_EVENTS_MAXLEN);
-	for (n = 0; n < 4; n++)
+	for (n = 0; n < DUET_REDIS_CREATE_NKEYS; n++)
 		args[n] = keys[n];
 	args[n++] = a.id;
 	args[n++] = maxlen;
@@ -433,12 +441,14 @@ duetctl_cmd_create(struct duetctl *ctl, int argc, char **argv)
 	add_field(args, &n, DUET_FIELD_RELATCH, a.relatch);
 	add_field(args, &n, DUET_FIELD_MAX_PPS, a.max_pps);
 	add_field(args, &n, DUET_FIELD_MAX_KBPS, a.max_kbps);
+	if (a.no_relay_check)
+		add_field(args, &n, "relay_check", "off");
 
 	if (duetctl_connect(ctl) != 0) {
 		duet_secure_zero(key_text, sizeof(key_text));
 		return DUETCTL_EXIT_FAIL;
 	}
-	reply = duet_redis_script(&ctl->redis, DUET_SCRIPT_PAIR_CREATE, 4, n, args);
+	reply = duet_redis_script(&ctl->redis, DUET_SCRIPT_PAIR_CREATE, DUET_REDIS_CREATE_NKEYS, n, args);
 	rc = create_report(ctl, a.id, a.mode, reply, keys[0], key_text);
 	duet_secure_zero(key_text, sizeof(key_text));
 	return rc;
@@ -461,6 +471,11 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 			rc = duetctl_fail("create %s: relay %s has fewer than 2 free endpoints in "
 					  "%s (all in use, or duetd has not seeded them)",
 					  id, ctl->relay, free_key);
+		else if (strncmp(reply->str, "NORELAY", 7) == 0)
+			rc = duetctl_fail("create %s: %s (--no-relay-check provisions it anyway)",
+					  id, reply->str + 8);
+		else if (strncmp(reply->str, "FULL", 4) == 0)
+			rc = duetctl_fail("create %s: %s", id, reply->str + 5);
 		else
 			rc = duetctl_fail("create %s: %s", id, reply->str);
 		freeReplyObject(reply);
@@ -505,7 +520,7 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 int
 duetctl_cmd_delete(struct duetctl *ctl, int argc, char **argv)
 {
-	char keys[4][DUET_REDIS_KEY_MAX], maxlen[24];
+	char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX], maxlen[24];
 	const char *args[6], *id = NULL;
 	redisReply *reply;
 	int rc;
@@ -524,7 +539,7 @@ duetctl_cmd_delete(struct duetctl *ctl, int argc, char **argv)
 
 	if (duetctl_connect(ctl) != 0)
 		return DUETCTL_EXIT_FAIL;
-	reply = duet_redis_script(&ctl->redis, DUET_SCRIPT_PAIR_DELETE, 4, 6, args);
+	reply = duet_redis_script(&ctl->redis, DUET_SCRIPT_PAIR_DELETE, DUET_REDIS_DELETE_NKEYS, 6, args);
 	if (reply == NULL)
 		return duetctl_fail("delete %s: %s", id, ctl->redis.errstr);
 	if (reply->type == REDIS_REPLY_ERROR)

@@ -96,8 +96,8 @@ for i in range(count):
     if now < due:
         time.sleep(due - now)
     t0 = time.monotonic()
-    a, _b = r.cmd("EVALSHA", sha_c, 4, K("free"), K("alloc"), K("pair:" + pid), K("events"),
-                  pid, 10000, "mode", "passthrough", "a_ip", rip_a, "b_ip", rip_b,
+    a, _b = r.cmd("EVALSHA", sha_c, 5, K("free"), K("alloc"), K("pair:" + pid), K("events"),
+                  K("relay"), pid, 10000, "mode", "passthrough", "a_ip", rip_a, "b_ip", rip_b,
                   "b_src", "%s:41000" % b_ip)
     host, port = a.rsplit(":", 1)
     # An RTP-looking probe (version 2, PT 111): duetd latches a leg only on

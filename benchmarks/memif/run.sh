@@ -242,9 +242,12 @@ testpmd_start() {
 # on IP_B; FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
 pairs_create() {
 	local relay=$1 p=$2 file=$3 sha i
+	# The script puts pairs only on a relay with a heartbeat.
+	wait_for 10 bash -c "[[ \$(redis-cli -s '$RSOCK' EXISTS 'duet:{$relay}:relay') == 1 ]]" ||
+		die "relay $relay published no heartbeat"
 	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/lib/contract/lua/pair_create.lua")")
 	for ((i = 1; i <= p; i++)); do
-		echo "EVALSHA $sha 4 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:bm$i duet:{$relay}:events bm$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
+		echo "EVALSHA $sha 5 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:bm$i duet:{$relay}:events duet:{$relay}:relay bm$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
 	done | rcli | paste -d' ' - - >"$file"
 	[[ $(grep -c "^$IP_A:[0-9]* $IP_B:[0-9]*\$" "$file") == "$p" ]] ||
 		die "pair_create.lua did not give $p pairs: $(grep -v "^$IP_A" "$file" | head -n 3)"

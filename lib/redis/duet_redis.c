@@ -472,3 +472,22 @@ duet_redis_key(char *buf, size_t len, const char *relay, const char *kind, const
 		return -ENOSPC;
 	return 0;
 }
+
+int
+duet_redis_pair_keys(const char *relay, const char *id,
+		     char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX])
+{
+	static const char *const kind[DUET_REDIS_CREATE_NKEYS] = {"free", "alloc", "pair:",
+								   "events", "relay"};
+	unsigned int i;
+	int rc;
+
+	if (id == NULL)
+		return -EINVAL;
+	for (i = 0; i < DUET_REDIS_CREATE_NKEYS; i++) {
+		rc = duet_redis_key(keys[i], DUET_REDIS_KEY_MAX, relay, kind[i], i == 2 ? id : NULL);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}

@@ -192,6 +192,20 @@ redisReply *duet_redis_script(struct duet_redis *r, enum duet_redis_script s, in
  */
 int duet_redis_key(char *buf, size_t len, const char *relay, const char *kind, const char *id);
 
+/** KEYS of pair_create.lua: free, alloc, pair:<id>, events, relay. */
+#define DUET_REDIS_CREATE_NKEYS 5
+/** KEYS of pair_delete.lua: the first four of pair_create.lua's. */
+#define DUET_REDIS_DELETE_NKEYS 4
+
+/**
+ * Fill the KEYS of the pair scripts for pair id of relay, in the order
+ * both scripts take them (pair_delete.lua takes the first
+ * DUET_REDIS_DELETE_NKEYS).
+ * @return 0, or -EINVAL / -ENOSPC as duet_redis_key(). Any thread.
+ */
+int duet_redis_pair_keys(const char *relay, const char *id,
+			 char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX]);
+
 /**
  * True when an error reply says this server is not the master of the keys
  * (any more), so the command must go to another server after a reconnect:

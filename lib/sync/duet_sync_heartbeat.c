@@ -130,6 +130,12 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	mem_fields(&c);
 	if (sync_cmd_append(s, &c, &n) < 0)
 		return;
+	/* A heartbeat means running: pair_create.lua refuses a relay whose
+	 * hash says it stopped (duet_sync_lease.c writes it at a clean exit). */
+	sync_cmd_key_op(&c, "HDEL", s->key_relay);
+	sync_cmd_str(&c, "stopped_ms");
+	if (sync_cmd_append(s, &c, &n) < 0)
+		return;
 	/* The TTL is what tells the control plane this relay died; PEXPIRE 0
 	 * would delete the hash instead. */
 	if (s->conf->heartbeat_ttl_ms > 0) {

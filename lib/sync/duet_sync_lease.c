@@ -205,11 +205,17 @@ sync_lease_renew(struct duet_sync *s)
 void
 sync_lease_release(struct duet_sync *s)
 {
-	char ttl0[] = "0";
+	char ttl0[] = "0", field[] = "stopped_ms", when[24];
 	const char *argv[3] = {s->key_lease, s->lease_token, ttl0};
+	const char *stop[4] = {"HSET", s->key_relay, field, when};
 
 	if (!s->lease_held || s->r.ctx == NULL)
 		return;
+	/* The heartbeat stays until its TTL, with the last figures; stopped_ms
+	 * tells control planes (and pair_create.lua) at once that no pair
+	 * should be put here any more. */
+	snprintf(when, sizeof(when), "%" PRIu64, s->now_ms);
+	freeReplyObject(duet_redis_command(&s->r, 4, stop, NULL));
 	/* relay_lease.lua with time 0 deletes the lease only if it is ours. */
 	freeReplyObject(duet_redis_script(&s->r, DUET_SCRIPT_RELAY_LEASE, 1, 3, argv));
 	s->lease_held = false;

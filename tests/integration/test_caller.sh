@@ -186,7 +186,17 @@ duet_redis_start
 # endpoint is where b listens and back (the wire is the relay).
 rcli SADD "$(duet_key free)" "$B_IP:50000" "$A_IP:40000" >/dev/null
 A_HINT=$B_IP B_HINT=$A_IP
+# No duetd publishes a heartbeat for relay chk: pair_create.lua refuses,
+# and nothing is taken.
+out=$("$B" --redis "unix:$DUET_REDIS_SOCK" --relay "$RELAY_ID" --create --id-prefix chk \
+	--a-ip "$A_HINT" --b-ip "$B_HINT" "${NS[@]}" --duration 1 2>&1 >/dev/null)
+rc=$?
+duet_check_eq "--create on a relay without a heartbeat: exit 1, NORELAY, free set untouched" \
+	"1 1 2 0" "$rc $(printf '%s' "$out" | grep -c 'NORELAY relay chk has no fresh heartbeat') \
+$(rcli SCARD "$(duet_key free)") $(rcli EXISTS "$(duet_key pair:chk-0)")" || duet_diag "$out"
+# --no-relay-check: the wire is the relay here.
 "$B" --json --redis "unix:$DUET_REDIS_SOCK" --relay "$RELAY_ID" --create --id-prefix chk \
+	--no-relay-check \
 	--a-ip "$A_HINT" --b-ip "$B_HINT" "${NS[@]}" --a-bind "$B_HINT:40000" \
 	--b-bind "$A_HINT:50000" --duration 2 --suite AEAD_AES_256_GCM \
 	--require-audio-check >"$DUET_TMP/redis.json" 2>"$DUET_TMP/redis.err" &
@@ -198,6 +208,9 @@ sleep 1
 # are pinned. caller_create covers every mode through duetd.
 duet_check_eq "--create: passthrough pair written pinned, without keys" "a a_src b b_src mode " \
 	"$(rcli HKEYS "$(duet_key pair:chk-0)" | LC_ALL=C sort | tr '\n' ' ')"
+# Break duet-caller's Redis link mid-call (as a Redis restart or failover
+# would): its end-of-call delete reconnects and still frees the pair.
+rcli CLIENT KILL TYPE normal >/dev/null
 wait "$caller"
 rc=$?
 DUET_BG_PIDS=()
@@ -233,6 +246,7 @@ bad 2 "--rotate-after" --direct --rotate-after 5
 bad 2 "--a-key-out2" --direct --a-key-out "$a_in" --a-key-in "$a_out" --b-key-out "$b_in" \
 	--b-key-in "$b_out" --a-key-out2 "$a_in"
 bad 2 "--relay" --create --relay 'no spaces'
+bad 2 "--no-relay-check" --direct --no-relay-check
 bad 1 "--redis" --create --relay r1 --redis "$B_IP:1"
 bad 1 "--a-bind" --direct --a-bind 203.0.113.7:4000 --b-bind "$A_IP:0"
 bad 1 "--a-relay" --a-relay "$B_IP:9" --b-relay "$B_IP:9" --a-bind "$A_IP:0" \

@@ -78,6 +78,16 @@ run "help" 0 "$duetctl" --help && has "help" "usage: duetctl" "$out"
 run "create --help" 0 "$duetctl" create --help && has "create --help" "--a-src" "$out"
 run "no relay" 2 env -u DUET_RELAY "$duetctl" --redis "unix:$sock" list && has "no relay" "no relay" "$err"
 
+# --- create on a relay that does not run ---------------------------------
+run "create with no heartbeat" 1 ctl create --id early
+has "create with no heartbeat" "relay r1 has no fresh heartbeat" "$err"
+has "create with no heartbeat" "--no-relay-check" "$err"
+[ "$(rc EXISTS "$R:pair:early")" = 0 ] && ok "no record left" || fail "record left behind"
+
+# --- the heartbeat as a running duetd writes it (capacity 100) ------------
+heartbeat() { rc HSET "$R:relay" capacity 100 pairs "$1" >/dev/null && rc PEXPIRE "$R:relay" 600000 >/dev/null; }
+heartbeat 0
+
 # --- create with nothing free -------------------------------------------
 run "create without free endpoints" 1 ctl create --id early
 has "create without free endpoints" "fewer than 2 free endpoints" "$err"
@@ -125,6 +135,23 @@ run "create existing id" 1 ctl create --id call-1
 has "create existing id" "EXISTS" "$err"
 [ "$(rc HGET "$R:pair:call-1" a)" = "$a1" ] && ok "existing pair unchanged" || fail "existing pair changed"
 
+# --- a full relay, a stopped one, and provisioning anyway -----------------
+heartbeat 100
+run "create on a full relay" 1 ctl create --id full
+has "create on a full relay" "relay r1 is full: 100 pairs of capacity 100" "$err"
+heartbeat 0
+rc HSET "$R:relay" stopped_ms 1 >/dev/null
+run "create on a stopped relay" 1 ctl create --id stopped
+has "create on a stopped relay" "relay r1 was stopped" "$err"
+[ "$(rc EXISTS "$R:pair:full") $(rc EXISTS "$R:pair:stopped")" = "0 0" ] && ok "refused creates left no record" ||
+	fail "a refused create left a record"
+rc DEL "$R:relay" >/dev/null
+run "create --no-relay-check with no heartbeat" 0 ctl create --id prov --no-relay-check
+[ "$(rc EXISTS "$R:pair:prov") $(rc HEXISTS "$R:pair:prov" relay_check)" = "1 0" ] &&
+	ok "provisioned pair stored without relay_check" || fail "provisioned pair: $(rc HGETALL "$R:pair:prov")"
+run "delete prov" 0 ctl delete prov
+heartbeat 0
+
 # --- list -----------------------------------------------------------------
 run "list" 0 ctl list
 has "list" "call-1" "$out"
@@ -162,6 +189,7 @@ run "show --json invalid utf-8" 0 ctl --json show call-1
 jcheck "show --json invalid utf-8" "d['pair']['note'] == 'bad\\ufffd\\ufffdutf8'"
 
 # --- relay ----------------------------------------------------------------
+rc DEL "$R:relay" >/dev/null
 run "relay without heartbeat" 1 ctl relay
 has "relay without heartbeat" "relay r1: no heartbeat (down or never started)" "$err"
 rc HSET "$R:relay" version 0.1.0 pairs 2 drops 0 >/dev/null
@@ -169,6 +197,7 @@ run "relay" 0 ctl relay
 has "relay" "pairs" "$out"
 run "relay --json" 0 ctl relay --json
 jcheck "relay --json" "d['relay'] == 'r1' and d['heartbeat']['pairs'] == '2'"
+heartbeat 0
 
 # --- ended ----------------------------------------------------------------
 run "ended empty" 0 ctl --json ended

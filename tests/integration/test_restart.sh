@@ -22,12 +22,27 @@ S1A=$PAIR_A S1B=$PAIR_B
 duet_require "latch s1" duet_latch s1 "$A" "$S1A" "$B" "$S1B"
 
 duet_check_stop TERM
+# A control plane's create is refused at once after a clean stop (the
+# heartbeat says stopped_ms), and after the heartbeat lapses; nothing is
+# taken from the free set.
+free_before=$(rcli SCARD "$(duet_key free)")
+out=$(duet_ctl create --id s0 2>&1)
+rc=$?
+duet_check_eq "create on a stopped relay: exit 1, NORELAY ... was stopped" \
+	"1 1" "$rc $(printf '%s' "$out" | grep -c "relay $RELAY_ID was stopped")" || duet_diag "$out"
 duet_check "heartbeat lapses after stop" duet_wait 6 \
 	bash -c "[[ \$(redis-cli -s '$DUET_REDIS_SOCK' EXISTS '$(duet_key relay)') == 0 ]]"
+out=$(duet_ctl create --id s0 2>&1)
+rc=$?
+duet_check_eq "create on a relay without a heartbeat: exit 1, NORELAY ... no fresh heartbeat" \
+	"1 1" "$rc $(printf '%s' "$out" | grep -c "relay $RELAY_ID has no fresh heartbeat")" ||
+	duet_diag "$out"
+duet_check_eq "the refused creates took nothing" "$free_before 0" \
+	"$(rcli SCARD "$(duet_key free)") $(rcli EXISTS "$(duet_key pair:s0)")"
 
-# While duetd is down: s1 goes, s2 comes.
+# While duetd is down: s1 goes, s2 comes (provisioned on purpose).
 # s2 first, so it cannot be given the endpoints s1 frees.
-duet_pair_create s2
+duet_pair_create s2 --no-relay-check
 S2A=$PAIR_A S2B=$PAIR_B
 duet_check "duetctl delete s1 with duetd down" duet_quiet duet_ctl delete s1
 # An endpoint the config no longer has must be pruned from free on start.

@@ -101,6 +101,7 @@ test_relay_keys_init(void)
 	duet_redis_key(test_keys.free, sizeof(test_keys.free), TEST_RELAY, "free", NULL);
 	duet_redis_key(test_keys.alloc, sizeof(test_keys.alloc), TEST_RELAY, "alloc", NULL);
 	duet_redis_key(test_keys.events, sizeof(test_keys.events), TEST_RELAY, "events", NULL);
+	duet_redis_key(test_keys.relay, sizeof(test_keys.relay), TEST_RELAY, "relay", NULL);
 }
 
 const char *const test_four_eps[4] = {"192.0.2.1:10000", "192.0.2.1:10002", "192.0.2.1:10004",
@@ -126,4 +127,15 @@ test_relay_seed(struct duet_redis *r, int n, const char *const *eps)
 	added = rep->integer;
 	freeReplyObject(rep);
 	return added;
+}
+
+void
+test_relay_heartbeat(struct duet_redis *r, unsigned int capacity)
+{
+	test_relay_keys_init();
+	cr_assert_neq(strncmp(test_redis_query(r, "HSET %s capacity %u pairs 0", test_keys.relay,
+					       capacity),
+			      "ERR:", 4),
+		      0);
+	cr_assert_str_eq(test_redis_query(r, "PEXPIRE %s 60000", test_keys.relay), "1");
 }

@@ -71,6 +71,7 @@ struct test_relay_keys {
 	char free[DUET_REDIS_KEY_MAX];   /**< set of free endpoints */
 	char alloc[DUET_REDIS_KEY_MAX];  /**< hash endpoint -> owning pair id */
 	char events[DUET_REDIS_KEY_MAX]; /**< the events stream */
+	char relay[DUET_REDIS_KEY_MAX];  /**< the relay's heartbeat hash */
 };
 
 /** TEST_RELAY's keys, once test_relay_keys_init() has run. */
@@ -92,5 +93,15 @@ extern const char *const test_four_eps[4];
  * @return how many were added to the free set
  */
 long long test_relay_seed(struct duet_redis *r, int n, const char *const *eps);
+
+/**
+ * Write TEST_RELAY's heartbeat hash the way a running duetd does (capacity,
+ * pairs 0, a TTL of a minute), so pair_create.lua finds a relay to put
+ * pairs on.
+ *
+ * @param r         a connected duet_redis
+ * @param capacity  the pair table's capacity to publish
+ */
+void test_relay_heartbeat(struct duet_redis *r, unsigned int capacity);
 
 #endif /* DUET_TEST_REDIS_CMD_H */

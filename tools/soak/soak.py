@@ -186,6 +186,9 @@ def cmd_churn(a):
     relay = a.relay
     keys = lambda pid: ("duet:{%s}:free" % relay, "duet:{%s}:alloc" % relay,
                         "duet:{%s}:pair:%s" % (relay, pid), "duet:{%s}:events" % relay)
+    # pair_create.lua also reads the relay's heartbeat (pair_delete.lua
+    # takes the four above).
+    create_keys = lambda pid: keys(pid) + ("duet:{%s}:relay" % relay,)
     modes = a.modes.split(",")
     for m in modes:
         if m not in MODE_KEYS:
@@ -262,13 +265,14 @@ def cmd_churn(a):
             for k in MODE_KEYS[mode]:
                 fields += [k, sdes(a.suite)]
             try:
-                scripts.run(r, "pair_create", keys(pid), [pid, EVENTS_MAXLEN] + fields)
+                scripts.run(r, "pair_create", create_keys(pid), [pid, EVENTS_MAXLEN] + fields)
                 live.append((tnow + a.hold, pid, mode, now_ms()))
                 st["created"] += 1
                 n += 1
             except RedisError as e:
                 # EXISTS cannot happen (fresh ids); NOFREE: the long calls
-                # hold the endpoints. Move on to the next id.
+                # hold the endpoints; NORELAY: duetd's heartbeat expired
+                # while it was down (the SIGKILL). Move on to the next id.
                 if str(e).startswith("NOFREE"):
                     st["nofree"] += 1
                 n += 1

@@ -5,11 +5,12 @@
 -- writes the pair hash and appends an `op put` entry to the events stream
 -- that duetd follows. See docs/redis-contract.md.
 --
--- KEYS (exactly 4, all of one relay R, named as below)
+-- KEYS (exactly 5, all of one relay R, named as below)
 -- KEYS[1] duet:{R}:free    SET of free endpoints "ip:port"
 -- KEYS[2] duet:{R}:alloc   HASH endpoint -> owning pair id
 -- KEYS[3] duet:{R}:pair:<id>
 -- KEYS[4] duet:{R}:events  STREAM
+-- KEYS[5] duet:{R}:relay   HASH: the relay's heartbeat (read only)
 -- ARGV[1] <id>: 1..64 characters of [A-Za-z0-9._:-]
 -- ARGV[2] events stream max length, trimmed with MAXLEN ~: 1 to
 --         999999999999999 (at most 15 digits, no sign, no leading zero)
@@ -20,6 +21,17 @@
 --           stored: `a_ip` and `b_ip` ask for that leg's endpoint on a
 --           given service address (e.g. the one on the network that leg's
 --           caller reaches); without them any free endpoint is taken.
+--           `relay_check off` skips the relay check below (provisioning
+--           while duetd is stopped: tests, migrations, a benchmark's
+--           preload); a control plane matching callers never sends it.
+--
+-- The relay check: a pair is only useful on a relay that runs and has room
+-- for it. duetd rewrites its heartbeat hash (KEYS[5]) every stats interval
+-- with a TTL of [relay] heartbeat_ttl_ms, so the hash exists only while
+-- the relay lives, and marks it `stopped_ms` when it stops cleanly. The
+-- relay is full when its pairs (the larger of the pairs alloc holds and
+-- the heartbeat's `pairs`, which counts pairs kept through a resync hold)
+-- reach the heartbeat's `capacity`.
 --
 -- Reply: array {a, b}, the two endpoints given to the pair.
 -- Errors (Redis is left exactly as it was: every check below runs before
@@ -27,6 +39,8 @@
 -- replicas):
 --   "EXISTS pair <id> exists"
 --   "NOFREE fewer than 2 free endpoints" (or "NOFREE no free endpoint on <ip>")
+--   "NORELAY relay <R> has no fresh heartbeat ..." (or "... was stopped")
+--   "FULL relay <R> is full: <n> pairs of capacity <c>"
 --   "BADARG <what is wrong>"
 --
 -- The argument and key checks are the same as pair_delete.lua's; each
@@ -40,14 +54,17 @@ if redis.replicate_commands then
 	redis.replicate_commands()
 end
 
+-- The keys this script takes: KEYS[i] other than the pair key (KEYS[3]),
+-- its name after the relay's "duet:{R}:" and the type it must hold when it
+-- exists.
+local NKEYS = 5
+local ROLES = {{1, 'free', 'set'}, {2, 'alloc', 'hash'}, {4, 'events', 'stream'},
+	{5, 'relay', 'hash'}}
+
 -- Checks shared with pair_delete.lua: keep the two copies identical. -----
-local NKEYS = 4
 local MAXLEN_DIGITS = 15 -- 10^15 - 1: exact in Lua's doubles, fits int64
 -- XADD * fails once a stream has handed out this ID.
 local LAST_ID = '18446744073709551615-18446744073709551615'
--- KEYS[i] other than the pair key: its name after the relay's "duet:{R}:"
--- and the type it must hold when it exists.
-local ROLES = {{1, 'free', 'set'}, {2, 'alloc', 'hash'}, {4, 'events', 'stream'}}
 
 local function bad(why)
 	return redis.error_reply('BADARG ' .. why)
@@ -118,6 +135,7 @@ if err then
 	return err
 end
 local id, maxlen = ARGV[1], ARGV[2]
+local relay = string.sub(KEYS[5], 1, #KEYS[5] - #'relay')
 
 if (#ARGV - 2) % 2 ~= 0 then
 	return bad('pair fields must come as field value pairs')
@@ -128,6 +146,7 @@ end
 local fields = {}
 local given = {}
 local want = {}
+local relay_check = true
 for i = 3, #ARGV, 2 do
 	local f = ARGV[i]
 	if f == '' then
@@ -141,6 +160,11 @@ for i = 3, #ARGV, 2 do
 			return bad('field ' .. f .. ' is not an IP address')
 		end
 		want[string.sub(f, 1, 1)] = ARGV[i + 1]
+	elseif f == 'relay_check' then
+		if ARGV[i + 1] ~= 'on' and ARGV[i + 1] ~= 'off' then
+			return bad('field relay_check must be on or off')
+		end
+		relay_check = ARGV[i + 1] == 'on'
 	elseif f == 'a' or f == 'b' then
 		return bad('field ' .. f .. ' is chosen by the script')
 	else
@@ -159,6 +183,39 @@ end
 err = check_keys()
 if err then
 	return err
+end
+
+-- A count the heartbeat wrote: nil unless it is a plain decimal number.
+local function count(v)
+	if type(v) ~= 'string' or #v > MAXLEN_DIGITS or not string.find(v, '^%d+$') then
+		return nil
+	end
+	return tonumber(v)
+end
+
+if relay_check then
+	local name = string.match(relay, '^duet:{(.*)}:$') or relay
+	if redis.call('EXISTS', KEYS[5]) == 0 then
+		return redis.error_reply('NORELAY relay ' .. name .. ' has no fresh heartbeat: ' ..
+			'its duetd is not running, has not loaded yet, or cannot reach this Redis')
+	end
+	local hb = redis.call('HMGET', KEYS[5], 'capacity', 'pairs', 'stopped_ms')
+	if hb[3] then
+		return redis.error_reply('NORELAY relay ' .. name .. ' was stopped')
+	end
+	local cap, running = count(hb[1]), count(hb[2])
+	if cap == nil or running == nil then
+		return redis.error_reply('NORELAY relay ' .. name ..
+			' has a heartbeat without capacity and pairs')
+	end
+	local n = math.floor(redis.call('HLEN', KEYS[2]) / 2)
+	if running > n then
+		n = running
+	end
+	if n >= cap then
+		return redis.error_reply('FULL relay ' .. name .. ' is full: ' .. n ..
+			' pairs of capacity ' .. cap)
+	end
 end
 
 -- Choosing reads only: nothing is written until both legs have one.

@@ -27,14 +27,16 @@
 -- script is one self-contained file (control planes load it as is), so a
 -- change to one belongs in the other too.
 
--- Checks shared with pair_create.lua: keep the two copies identical. -----
+-- The keys this script takes: KEYS[i] other than the pair key (KEYS[3]),
+-- its name after the relay's "duet:{R}:" and the type it must hold when it
+-- exists.
 local NKEYS = 4
+local ROLES = {{1, 'free', 'set'}, {2, 'alloc', 'hash'}, {4, 'events', 'stream'}}
+
+-- Checks shared with pair_create.lua: keep the two copies identical. -----
 local MAXLEN_DIGITS = 15 -- 10^15 - 1: exact in Lua's doubles, fits int64
 -- XADD * fails once a stream has handed out this ID.
 local LAST_ID = '18446744073709551615-18446744073709551615'
--- KEYS[i] other than the pair key: its name after the relay's "duet:{R}:"
--- and the type it must hold when it exists.
-local ROLES = {{1, 'free', 'set'}, {2, 'alloc', 'hash'}, {4, 'events', 'stream'}}
 
 local function bad(why)
 	return redis.error_reply('BADARG ' .. why)

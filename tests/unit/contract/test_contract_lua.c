@@ -38,19 +38,40 @@ pair_key(const char *id)
 	return k;
 }
 
-/* The first six arguments of both pair scripts: the contract's four keys
- * for id, the id and the events max length. Returns their count. */
+/* How many keys script s takes: pair_create.lua also reads the relay's
+ * heartbeat hash. */
 static int
-pair_argv(const char **argv, const char *id, const char *maxlen)
+nkeys(enum duet_redis_script s)
 {
+	return s == DUET_SCRIPT_PAIR_CREATE ? DUET_REDIS_CREATE_NKEYS : DUET_REDIS_DELETE_NKEYS;
+}
+
+/* The first arguments of pair script s: the contract's keys for id, the id
+ * and the events max length. Returns their count, nkeys(s) + 2. */
+static int
+pair_argv(const char **argv, enum duet_redis_script s, const char *id, const char *maxlen)
+{
+	int n = 0;
+
 	test_relay_keys_init();
-	argv[0] = test_keys.free;
-	argv[1] = test_keys.alloc;
-	argv[2] = pair_key(id);
-	argv[3] = test_keys.events;
-	argv[4] = id;
-	argv[5] = maxlen;
-	return 6;
+	argv[n++] = test_keys.free;
+	argv[n++] = test_keys.alloc;
+	argv[n++] = pair_key(id);
+	argv[n++] = test_keys.events;
+	if (s == DUET_SCRIPT_PAIR_CREATE)
+		argv[n++] = test_keys.relay;
+	argv[n++] = id;
+	argv[n++] = maxlen;
+	return n;
+}
+
+/* What duetd does when it comes up: offer n endpoints and publish its
+ * heartbeat (capacity 100), so pair_create.lua has a relay to use. */
+static void
+relay_up(struct duet_redis *r, int n, const char *const *eps)
+{
+	cr_assert_eq(test_relay_seed(r, n, eps), n);
+	test_relay_heartbeat(r, 100);
 }
 
 /* pair_create.lua or pair_delete.lua with the contract's keys; fields are
@@ -63,12 +84,12 @@ run_pair_script(struct duet_redis *r, enum duet_redis_script s, const char *id, 
 	va_list ap;
 	int n;
 
-	n = pair_argv(argv, id, MAXLEN);
+	n = pair_argv(argv, s, id, MAXLEN);
 	va_start(ap, id);
 	while ((f = va_arg(ap, const char *)) != NULL && n < 32)
 		argv[n++] = f;
 	va_end(ap);
-	return duet_redis_script(r, s, 4, n, argv);
+	return duet_redis_script(r, s, nkeys(s), n, argv);
 }
 
 static bool
@@ -161,12 +182,12 @@ assert_refused(struct duet_redis *r, enum duet_redis_script s, const char *want,
 	va_list ap;
 	int n;
 
-	n = pair_argv(argv, id, MAXLEN);
+	n = pair_argv(argv, s, id, MAXLEN);
 	va_start(ap, id);
 	while ((f = va_arg(ap, const char *)) != NULL && n < 32)
 		argv[n++] = f;
 	va_end(ap);
-	assert_refused_argv(r, s, 4, n, argv, want);
+	assert_refused_argv(r, s, nkeys(s), n, argv, want);
 }
 
 /* The refusal tests' fixture: a private redis-server, a connection to it
@@ -182,7 +203,7 @@ start_busy_relay(void)
 
 	test_redis_start();
 	test_redis_connect(&busy);
-	cr_assert_eq(test_relay_seed(&busy, 4, test_four_eps), 4);
+	relay_up(&busy, 4, test_four_eps);
 	rep = run_pair_script(&busy, DUET_SCRIPT_PAIR_CREATE, "live", "idle_ms", "5000", NULL);
 	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
 	freeReplyObject(rep);
@@ -199,27 +220,32 @@ stop_busy_relay(void)
  * asserts every case is refused with nothing changed; id names a pair that
  * the script would otherwise create or delete. */
 
-/* Any key count but 4. The first case is the issue's: the first three
- * keys, then id and max length, wrote (create) or deleted (delete) and
- * then failed at XADD for want of KEYS[4]. */
+/* Any key count but the script's. The first case is the issue's: one key
+ * short, then id and max length, wrote (create) or deleted (delete) and
+ * then failed at XADD for want of the events key. */
 static void
 assert_key_count_checked(struct duet_redis *r, enum duet_redis_script s, const char *id)
 {
-	static const char want[] = "BADARG script takes 4 keys";
-	const char *argv[8];
+	const int nk = nkeys(s);
+	const int counts[] = {nk - 1, nk - 2, nk + 1};
+	const char *full[8], *argv[10];
+	char want[64];
+	size_t c;
+	int i;
 
-	pair_argv(argv, id, MAXLEN);
-	argv[3] = id;
-	argv[4] = MAXLEN;
-	assert_refused_argv(r, s, 3, 5, argv, want);
-	argv[2] = id;
-	argv[3] = MAXLEN;
-	assert_refused_argv(r, s, 2, 4, argv, want);
-	pair_argv(argv, id, MAXLEN);
-	argv[4] = "duet:{" TEST_RELAY "}:more";
-	argv[5] = id;
-	argv[6] = MAXLEN;
-	assert_refused_argv(r, s, 5, 7, argv, want);
+	snprintf(want, sizeof(want), "BADARG script takes %d keys", nk);
+	pair_argv(full, s, id, MAXLEN);
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		const int k = counts[c];
+
+		for (i = 0; i < k && i < nk; i++)
+			argv[i] = full[i];
+		for (; i < k; i++)
+			argv[i] = "duet:{" TEST_RELAY "}:more";
+		argv[k] = id;
+		argv[k + 1] = MAXLEN;
+		assert_refused_argv(r, s, k, k + 2, argv, want);
+	}
 }
 
 #define MAXLEN_REFUSED "BADARG events max length must be an integer from 1 to 999999999999999"
@@ -235,16 +261,17 @@ assert_max_length_checked(struct duet_redis *r, enum duet_redis_script s, const 
 		"99999999999999999999999999", "9223372036854775808", "1000000000000000",
 		"0", "-1", "+5", "010", "1e3", " 1", "",
 	};
-	const char *argv[6];
+	const char *argv[8];
 	redisReply *rep;
 	size_t i;
+	int n;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		pair_argv(argv, id, bad[i]);
-		assert_refused_argv(r, s, 4, 6, argv, MAXLEN_REFUSED);
+		n = pair_argv(argv, s, id, bad[i]);
+		assert_refused_argv(r, s, nkeys(s), n, argv, MAXLEN_REFUSED);
 	}
-	pair_argv(argv, id, "999999999999999");
-	rep = duet_redis_script(r, s, 4, 6, argv);
+	n = pair_argv(argv, s, id, "999999999999999");
+	rep = duet_redis_script(r, s, nkeys(s), n, argv);
 	cr_assert_not_null(rep, "%s", r->errstr);
 	cr_assert_neq(rep->type, REDIS_REPLY_ERROR, "%s", rep->str);
 	freeReplyObject(rep);
@@ -256,7 +283,9 @@ assert_id_and_keys_checked(struct duet_redis *r, enum duet_redis_script s, const
 {
 	static const char bad_id[] = "BADARG pair id must be 1..64 characters of [A-Za-z0-9._:-]";
 	char want[128], long_id[66];
-	const char *argv[6];
+	const char *argv[8];
+	const int nk = nkeys(s);
+	int n;
 
 	assert_refused(r, s, bad_id, "", NULL);
 	assert_refused(r, s, bad_id, "x y", NULL);
@@ -264,28 +293,36 @@ assert_id_and_keys_checked(struct duet_redis *r, enum duet_redis_script s, const
 	long_id[65] = '\0';
 	assert_refused(r, s, bad_id, long_id, NULL);
 
-	pair_argv(argv, id, MAXLEN);
+	n = pair_argv(argv, s, id, MAXLEN);
 	argv[2] = pair_key("other");
 	snprintf(want, sizeof(want), "BADARG KEYS[3] is not the pair key of %s", id);
-	assert_refused_argv(r, s, 4, 6, argv, want);
+	assert_refused_argv(r, s, nk, n, argv, want);
 
-	pair_argv(argv, id, MAXLEN);
+	n = pair_argv(argv, s, id, MAXLEN);
 	argv[0] = "duet:{t2}:free";
-	assert_refused_argv(r, s, 4, 6, argv, "BADARG KEYS[1] must be duet:{" TEST_RELAY "}:free");
+	assert_refused_argv(r, s, nk, n, argv, "BADARG KEYS[1] must be duet:{" TEST_RELAY "}:free");
 	argv[0] = test_keys.alloc;
 	argv[1] = test_keys.free;
-	assert_refused_argv(r, s, 4, 6, argv, "BADARG KEYS[1] must be duet:{" TEST_RELAY "}:free");
-	pair_argv(argv, id, MAXLEN);
+	assert_refused_argv(r, s, nk, n, argv, "BADARG KEYS[1] must be duet:{" TEST_RELAY "}:free");
+	n = pair_argv(argv, s, id, MAXLEN);
 	argv[3] = "duet:{" TEST_RELAY "}:event";
-	assert_refused_argv(r, s, 4, 6, argv,
+	assert_refused_argv(r, s, nk, n, argv,
 			    "BADARG KEYS[4] must be duet:{" TEST_RELAY "}:events");
 
+	if (s == DUET_SCRIPT_PAIR_CREATE) {
+		n = pair_argv(argv, s, id, MAXLEN);
+		argv[4] = "duet:{t2}:relay";
+		assert_refused_argv(r, s, nk, n, argv,
+				    "BADARG KEYS[5] must be duet:{" TEST_RELAY "}:relay");
+	}
+
 	/* ARGV[2] missing altogether. */
-	pair_argv(argv, id, MAXLEN);
-	assert_refused_argv(r, s, 4, 5, argv, MAXLEN_REFUSED);
+	n = pair_argv(argv, s, id, MAXLEN);
+	assert_refused_argv(r, s, nk, n - 1, argv, MAXLEN_REFUSED);
 }
 
-/* Keys a write would fail on: free, alloc or events holding another type
+/* Keys a write would fail on: free, alloc, events (or create's relay
+ * hash) holding another type
  * (the real key set aside meanwhile), and an events stream that has
  * handed out its last entry ID. Needs start_busy_relay(). */
 static void
@@ -302,16 +339,21 @@ assert_unusable_keys_refused(struct duet_redis *r, enum duet_redis_script s, con
 		{test_keys.events,
 		 "XADD %s 18446744073709551615-18446744073709551615 op put id old",
 		 "BADARG KEYS[4] has no entry ID left"},
+		{test_keys.relay, "SADD %s x", "BADARG KEYS[5] holds a set, not a hash"},
 	};
 	static const char aside[] = "duet:{" TEST_RELAY "}:aside";
-	const char *argv[6];
+	const char *argv[8];
 	size_t i;
+	int n;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* pair_delete.lua takes no relay key. */
+		if (cases[i].key == test_keys.relay && s != DUET_SCRIPT_PAIR_CREATE)
+			continue;
 		cr_assert_str_eq(test_redis_query(r, "RENAME %s %s", cases[i].key, aside), "OK");
 		test_redis_query(r, cases[i].fill, cases[i].key);
-		pair_argv(argv, id, MAXLEN);
-		assert_refused_argv(r, s, 4, 6, argv, cases[i].want);
+		n = pair_argv(argv, s, id, MAXLEN);
+		assert_refused_argv(r, s, nkeys(s), n, argv, cases[i].want);
 		test_redis_query(r, "DEL %s", cases[i].key);
 		cr_assert_str_eq(test_redis_query(r, "RENAME %s %s", aside, cases[i].key), "OK");
 	}
@@ -328,7 +370,7 @@ Test(contract_lua, create_takes_two_distinct_free_endpoints, .init = test_redis_
 	char a[64], b[64], entry[256];
 
 	test_redis_connect(&r);
-	cr_assert_eq(test_relay_seed(&r, 4, test_four_eps), 4);
+	relay_up(&r, 4, test_four_eps);
 	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "call-1", "a_src", "203.0.113.9:4000",
 			      "idle_ms", "5000", NULL);
 	cr_assert_not_null(rep, "%s", r.errstr);
@@ -368,7 +410,7 @@ Test(contract_lua, create_keeps_a_given_mode, .init = test_redis_start, .fini = 
 	redisReply *rep;
 
 	test_redis_connect(&r);
-	test_relay_seed(&r, 4, test_four_eps);
+	relay_up(&r, 4, test_four_eps);
 	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "m1", "mode", "verify", NULL);
 	cr_assert_not_null(rep, "%s", r.errstr);
 	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
@@ -388,7 +430,7 @@ Test(contract_lua, create_takes_each_leg_on_the_service_address_asked_for, .init
 	int i;
 
 	test_redis_connect(&r);
-	test_relay_seed(&r, 4, mixed);
+	relay_up(&r, 4, mixed);
 	/* Twice, so a lucky random pick cannot pass for the hint working. */
 	for (i = 0; i < 2; i++) {
 		const char *id = i == 0 ? "h0" : "h1";
@@ -435,7 +477,7 @@ Test(contract_lua, create_without_two_usable_endpoints_fails_nofree_and_changes_
 	struct duet_redis r;
 
 	test_redis_connect(&r);
-	test_relay_keys_init();
+	test_relay_heartbeat(&r, 100);
 	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, fewer, "n", NULL);
 	test_relay_seed(&r, 1, eps);
 	assert_refused(&r, DUET_SCRIPT_PAIR_CREATE, fewer, "n", NULL);
@@ -473,7 +515,7 @@ Test(contract_lua, create_refuses_bad_arguments_and_changes_nothing, .init = sta
 {
 	static const enum duet_redis_script c = DUET_SCRIPT_PAIR_CREATE;
 	static char names[257][8];
-	const char *argv[6 + 2 * 257];
+	const char *argv[7 + 2 * 257];
 	redisReply *rep;
 	int i, n;
 
@@ -494,14 +536,14 @@ Test(contract_lua, create_refuses_bad_arguments_and_changes_nothing, .init = sta
 
 	/* At most 256 fields (Lua's unpack() fails somewhere near 8000):
 	 * 257 are refused, 256 are stored. */
-	n = pair_argv(argv, "x", MAXLEN);
+	n = pair_argv(argv, c, "x", MAXLEN);
 	for (i = 0; i < 257; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%d", i);
 		argv[n++] = names[i];
 		argv[n++] = "v";
 	}
-	assert_refused_argv(&busy, c, 4, n, argv, "BADARG at most 256 pair fields");
-	rep = duet_redis_script(&busy, c, 4, n - 2, argv);
+	assert_refused_argv(&busy, c, nkeys(c), n, argv, "BADARG at most 256 pair fields");
+	rep = duet_redis_script(&busy, c, nkeys(c), n - 2, argv);
 	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
 	freeReplyObject(rep);
 	/* 256 given, a and b chosen, mode defaulted. */
@@ -514,6 +556,80 @@ Test(contract_lua, create_refuses_unusable_keys_and_changes_nothing, .init = sta
 	assert_unusable_keys_refused(&busy, DUET_SCRIPT_PAIR_CREATE, "x");
 }
 
+#define NORELAY_GONE                                                                       \
+	"NORELAY relay " TEST_RELAY " has no fresh heartbeat: its duetd is not running, has "  \
+	"not loaded yet, or cannot reach this Redis"
+
+/* The relay check: no heartbeat hash (never written, or gone with its TTL),
+ * one marked stopped, one without figures: refused, nothing changed;
+ * `relay_check off` provisions anyway. */
+Test(contract_lua, create_refuses_a_relay_without_a_fresh_heartbeat_and_changes_nothing,
+     .init = start_busy_relay, .fini = stop_busy_relay)
+{
+	static const enum duet_redis_script c = DUET_SCRIPT_PAIR_CREATE;
+	redisReply *rep;
+	int i;
+
+	/* Its TTL ran out: duetd stopped writing it. */
+	cr_assert_str_eq(test_redis_query(&busy, "PEXPIRE %s 20", test_keys.relay), "1");
+	for (i = 0; i < 100 && strcmp(test_redis_query(&busy, "EXISTS %s", test_keys.relay),
+				      "0") != 0;
+	     i++)
+		usleep(10 * 1000);
+	assert_refused(&busy, c, NORELAY_GONE, "x", NULL);
+	assert_refused(&busy, c, NORELAY_GONE, "x", "relay_check", "on", NULL);
+	assert_refused(&busy, c, "BADARG field relay_check must be on or off", "x", "relay_check",
+		       "no", NULL);
+
+	/* A clean stop marks it. */
+	test_relay_heartbeat(&busy, 100);
+	test_redis_query(&busy, "HSET %s stopped_ms 1", test_keys.relay);
+	assert_refused(&busy, c, "NORELAY relay " TEST_RELAY " was stopped", "x", NULL);
+
+	/* Figures that are not counts. */
+	test_redis_query(&busy, "DEL %s", test_keys.relay);
+	test_redis_query(&busy, "HSET %s pairs 0", test_keys.relay);
+	assert_refused(&busy, c,
+		       "NORELAY relay " TEST_RELAY " has a heartbeat without capacity and pairs",
+		       "x", NULL);
+	test_redis_query(&busy, "HSET %s capacity 1e9", test_keys.relay);
+	assert_refused(&busy, c,
+		       "NORELAY relay " TEST_RELAY " has a heartbeat without capacity and pairs",
+		       "x", NULL);
+
+	/* Provisioning while the relay is down: consumed, not stored. */
+	test_redis_query(&busy, "DEL %s", test_keys.relay);
+	rep = run_pair_script(&busy, c, "x", "relay_check", "off", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
+	freeReplyObject(rep);
+	cr_assert_str_eq(test_redis_query(&busy, "HEXISTS %s relay_check", pair_key("x")), "0");
+	cr_assert_str_eq(test_redis_query(&busy, "EXISTS %s", test_keys.relay), "0");
+}
+
+/* Full: the pairs alloc holds, or the heartbeat's count when it is higher
+ * (pairs kept through a resync hold have no alloc entry), at capacity. */
+Test(contract_lua, create_refuses_a_full_relay_and_changes_nothing, .init = start_busy_relay,
+     .fini = stop_busy_relay)
+{
+	static const enum duet_redis_script c = DUET_SCRIPT_PAIR_CREATE;
+	redisReply *rep;
+
+	/* "live" holds two endpoints of alloc: one pair. */
+	test_relay_heartbeat(&busy, 1);
+	assert_refused(&busy, c, "FULL relay " TEST_RELAY " is full: 1 pairs of capacity 1", "x",
+		       NULL);
+	test_redis_query(&busy, "HSET %s capacity 2 pairs 2", test_keys.relay);
+	assert_refused(&busy, c, "FULL relay " TEST_RELAY " is full: 2 pairs of capacity 2", "x",
+		       NULL);
+	test_redis_query(&busy, "HSET %s pairs 1", test_keys.relay);
+	rep = run_pair_script(&busy, c, "x", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
+	freeReplyObject(rep);
+	/* Two pairs in alloc now. */
+	assert_refused(&busy, c, "FULL relay " TEST_RELAY " is full: 2 pairs of capacity 2", "y",
+		       NULL);
+}
+
 Test(contract_lua, create_never_hands_out_an_endpoint_alloc_says_is_taken, .init = test_redis_start,
      .fini = test_redis_stop)
 {
@@ -522,7 +638,7 @@ Test(contract_lua, create_never_hands_out_an_endpoint_alloc_says_is_taken, .init
 	int round, leg;
 
 	test_redis_connect(&r);
-	test_relay_keys_init();
+	test_relay_heartbeat(&r, 100);
 	/* test_four_eps[0] is both free and owned by "old"; three good ones. The
 	 * choice is random, so try it a few times. */
 	test_redis_query(&r, "SADD %s %s %s %s", test_keys.free, test_four_eps[0], test_four_eps[1],
@@ -556,7 +672,7 @@ Test(contract_lua, delete_frees_endpoints_and_appends_del, .init = test_redis_st
 	char last[256];
 
 	test_redis_connect(&r);
-	test_relay_seed(&r, 4, test_four_eps);
+	relay_up(&r, 4, test_four_eps);
 	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "d1", NULL);
 	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
 	freeReplyObject(rep);
@@ -604,7 +720,7 @@ Test(contract_lua, delete_leaves_endpoints_owned_by_another_pair, .init = test_r
 	char a[64];
 
 	test_redis_connect(&r);
-	test_relay_seed(&r, 4, test_four_eps);
+	relay_up(&r, 4, test_four_eps);
 	rep = run_pair_script(&r, DUET_SCRIPT_PAIR_CREATE, "owner", NULL);
 	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
 	snprintf(a, sizeof(a), "%s", rep->element[0]->str);
@@ -660,16 +776,16 @@ Test(contract_lua, guarded_delete_removes_only_the_pair_it_names, .init = start_
 	snprintf(a, sizeof(a), "%s", test_redis_query(&busy, "HGET %s a", pair_key("live")));
 	snprintf(b, sizeof(b), "%s", test_redis_query(&busy, "HGET %s b", pair_key("live")));
 	snprintf(before, sizeof(before), "%s", snapshot(&busy));
-	n = pair_argv(argv, "live", MAXLEN);
+	n = pair_argv(argv, DUET_SCRIPT_PAIR_DELETE, "live", MAXLEN);
 	argv[n++] = b; /* swapped: not this pair */
 	argv[n++] = a;
-	rep = duet_redis_script(&busy, DUET_SCRIPT_PAIR_DELETE, 4, n, argv);
+	rep = duet_redis_script(&busy, DUET_SCRIPT_PAIR_DELETE, nkeys(DUET_SCRIPT_PAIR_DELETE), n, argv);
 	cr_assert(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0);
 	freeReplyObject(rep);
 	cr_assert_str_eq(snapshot(&busy), before);
 	argv[n - 2] = a;
 	argv[n - 1] = b;
-	rep = duet_redis_script(&busy, DUET_SCRIPT_PAIR_DELETE, 4, n, argv);
+	rep = duet_redis_script(&busy, DUET_SCRIPT_PAIR_DELETE, nkeys(DUET_SCRIPT_PAIR_DELETE), n, argv);
 	cr_assert(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1);
 	freeReplyObject(rep);
 	cr_assert_str_eq(test_redis_query(&busy, "EXISTS %s", pair_key("live")), "0");
@@ -761,7 +877,8 @@ Test(contract_lua, concurrent_creates_never_hand_out_an_endpoint_twice, .init = 
 			 10000 + 2 * (i % 200));
 		eps[i] = names[i];
 	}
-	cr_assert_eq(test_relay_seed(&r, N_EPS, eps), N_EPS);
+	relay_up(&r, N_EPS, eps);
+	test_relay_heartbeat(&r, N_EPS);
 
 	cr_assert_eq(pipe(fds), 0);
 	for (i = 0; i < N_PROCS; i++) {

@@ -146,6 +146,27 @@ Test(redis, key_refuses_overflow_and_missing_relay)
 	cr_assert_eq(duet_redis_key(buf, sizeof(buf), NULL, "free", NULL), -EINVAL);
 }
 
+/* The scripts' KEYS in the order both take them: pair_delete.lua the
+ * first four, pair_create.lua all five (the relay's heartbeat last). */
+Test(redis, pair_keys_are_the_scripts_keys_in_order)
+{
+	char keys[DUET_REDIS_CREATE_NKEYS][DUET_REDIS_KEY_MAX];
+	char long_relay[DUET_REDIS_KEY_MAX];
+
+	cr_assert_eq(duet_redis_pair_keys("r1", "call-7", keys), 0);
+	cr_assert_str_eq(keys[0], "duet:{r1}:free");
+	cr_assert_str_eq(keys[1], "duet:{r1}:alloc");
+	cr_assert_str_eq(keys[2], "duet:{r1}:pair:call-7");
+	cr_assert_str_eq(keys[3], "duet:{r1}:events");
+	cr_assert_str_eq(keys[4], "duet:{r1}:relay");
+	cr_assert_eq(DUET_REDIS_DELETE_NKEYS, 4);
+	cr_assert_eq(duet_redis_pair_keys("", "x", keys), -EINVAL);
+	cr_assert_eq(duet_redis_pair_keys("r1", NULL, keys), -EINVAL);
+	memset(long_relay, 'r', sizeof(long_relay) - 1);
+	long_relay[sizeof(long_relay) - 1] = '\0';
+	cr_assert_eq(duet_redis_pair_keys(long_relay, "x", keys), -ENOSPC);
+}
+
 Test(redis, connect_to_missing_socket_names_address_and_cause)
 {
 	struct duet_redis r;

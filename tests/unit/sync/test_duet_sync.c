@@ -249,7 +249,8 @@ cp_del(const char *id)
 	freeReplyObject(rc("XADD " R "events * op del id %s", id));
 }
 
-/* pair_create.lua, the way duetctl creates a pair; extra fields after id. */
+/* pair_create.lua, the way duetctl creates a pair; extra fields after id.
+ * The script checks the relay's heartbeat, which sync writes. */
 static redisReply *
 cp_create(const char *id, const char *f1, const char *v1)
 {
@@ -257,9 +258,9 @@ cp_create(const char *id, const char *f1, const char *v1)
 
 	snprintf(key, sizeof(key), R "pair:%s", id);
 	if (f1 != NULL)
-		return rc("EVAL %s 4 " R "free " R "alloc %s " R "events %s 1000 %s %s",
+		return rc("EVAL %s 5 " R "free " R "alloc %s " R "events " R "relay %s 1000 %s %s",
 			  duet_redis_script_text(DUET_SCRIPT_PAIR_CREATE), key, id, f1, v1);
-	return rc("EVAL %s 4 " R "free " R "alloc %s " R "events %s 1000",
+	return rc("EVAL %s 5 " R "free " R "alloc %s " R "events " R "relay %s 1000",
 		  duet_redis_script_text(DUET_SCRIPT_PAIR_CREATE), key, id);
 }
 
@@ -426,6 +427,7 @@ Test(sync, follows_put_update_and_del_events)
 	sync_start();
 	POLL_UNTIL(duet_sync_connected(s), 5000);
 	cr_assert_eq(duet_pair_count(t), 0);
+	POLL_UNTIL(rc_int("EXISTS " R "relay") == 1, 2000); /* the first heartbeat */
 
 	/* Created through pair_create.lua: endpoints come from the free set. */
 	r = cp_create("c1", NULL, NULL);
@@ -1102,6 +1104,44 @@ Test(sync, a_wall_clock_step_neither_stalls_the_heartbeat_nor_ends_pairs_early)
 	cr_assert(!live("w"), "w never idled out");
 }
 
+/* pair_create.lua puts pairs only on a running relay: a clean stop marks
+ * the heartbeat stopped (it stays until its TTL, with the last figures),
+ * and the next run's first heartbeat clears the mark. */
+Test(sync, a_stopped_relay_refuses_creates_until_it_runs_again)
+{
+	redisReply *r;
+
+	r = cp_create("early", NULL, NULL);
+	cr_assert(r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NORELAY", 7) == 0,
+		  "create before any heartbeat: %s", r->type == REDIS_REPLY_ERROR ? r->str : "ok");
+	freeReplyObject(r);
+
+	sync_start();
+	POLL_UNTIL(rc_int("EXISTS " R "relay") == 1 && rc_int("SCARD " R "free") == 20, 5000);
+	r = cp_create("run1", NULL, NULL);
+	cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "");
+	freeReplyObject(r);
+	POLL_UNTIL(live("run1"), 2000);
+
+	duet_sync_destroy(s);
+	s = NULL;
+	cr_assert_gt(rc_int("PTTL " R "relay"), 0, "the heartbeat keeps its TTL");
+	cr_assert_neq(hget(R "relay", "stopped_ms")[0], '\0');
+	r = cp_create("run2", NULL, NULL);
+	cr_assert(r->type == REDIS_REPLY_ERROR &&
+			  strcmp(r->str, "NORELAY relay t1 was stopped") == 0,
+		  "create on a stopped relay: %s", r->type == REDIS_REPLY_ERROR ? r->str : "ok");
+	freeReplyObject(r);
+	cr_assert_eq(rc_int("EXISTS " R "pair:run2"), 0);
+
+	sync_start();
+	POLL_UNTIL(hget(R "relay", "stopped_ms")[0] == '\0', 5000);
+	r = cp_create("run2", NULL, NULL);
+	cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "");
+	freeReplyObject(r);
+	POLL_UNTIL(live("run2"), 2000);
+}
+
 Test(sync, expired_pair_ends_and_frees_its_endpoints)
 {
 	char past[24];
@@ -1110,6 +1150,7 @@ Test(sync, expired_pair_ends_and_frees_its_endpoints)
 	sync_start();
 	POLL_UNTIL(duet_sync_connected(s), 5000);
 	cr_assert_eq(rc_int("SCARD " R "free"), 20);
+	POLL_UNTIL(rc_int("EXISTS " R "relay") == 1, 2000); /* the first heartbeat */
 	snprintf(past, sizeof(past), "%llu", (unsigned long long)(now_ms() / 1000 - 1));
 	r = cp_create("exp", "expires", past);
 	cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
