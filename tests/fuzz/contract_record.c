@@ -6,7 +6,16 @@
  * entry. The relay's configuration is a small one of two ports (written to
  * a temporary file and loaded with duet_conf_load once).
  *
- * Input: one byte (bit 0: 0 a pair hash, 1 an events entry), then strings
+ * Also duet_record_srtp_parse(), which reads the SRTP stream states duetd
+ * saved in a stats hash (a_srtp_in ...) back after a crash: when bit 7 of
+ * the first byte is set, the next byte picks the key (mod 5: the four and
+ * one unknown) and the next the most streams asked for (mod 20); the rest
+ * is the value, NULs and all. An accepted value has at most that many
+ * streams, each of that key, with distinct SSRCs, numbers within their
+ * ranges and SRTCP only on an `_in` key, and formats back to exactly the
+ * same text (the grammar is canonical); a refused one has a reason.
+ *
+ * Otherwise: one byte (bit 0: 0 a pair hash, 1 an events entry), then strings
  * separated by NUL bytes: for a pair the id, then field, value, field,
  * value...; for an entry field, value... A string that is the single byte
  * 0xff stands for a NULL (a Redis string holding a NUL, which duet_sync
@@ -181,6 +190,35 @@ check_pair(const struct duet_pair_spec *s, const char *id)
 	CHECK(s->max_kbps <= DUET_CONTRACT_MAX_KBPS_MAX);
 }
 
+/* The SRTP stream-state field of key k (4: no such key), at most max
+ * streams, from value (len bytes). */
+static void
+check_srtp_state(unsigned int k, unsigned int max, const char *value, size_t len)
+{
+	struct duet_srtp_stream_state st[DUET_RECORD_SRTP_STREAMS_MAX + 4];
+	char why[DUET_CONTRACT_WHY_MAX], back[DUET_RECORD_SRTP_TEXT_MAX + 1];
+	unsigned int i, j;
+	int rc, n;
+
+	why[0] = '\0';
+	rc = duet_record_srtp_parse(value, len, k, st, max, why, sizeof(why));
+	if (rc < 0) {
+		CHECK(rc == -EINVAL && why[0] != '\0');
+		return;
+	}
+	CHECK(k < DUET_KEY_COUNT);
+	CHECK((unsigned int)rc <= max && rc <= DUET_RECORD_SRTP_STREAMS_MAX);
+	for (i = 0; i < (unsigned int)rc; i++) {
+		CHECK(st[i].key == k && (st[i].has_rtp || st[i].has_srtcp));
+		CHECK(!st[i].has_srtcp || k == DUET_KEY_A_IN || k == DUET_KEY_B_IN);
+		CHECK(!st[i].has_srtcp || st[i].srtcp <= 0x7fffffffu);
+		for (j = 0; j < i; j++)
+			CHECK(st[j].ssrc != st[i].ssrc);
+	}
+	n = duet_record_srtp_format(st, (unsigned int)rc, k, back, sizeof(back));
+	CHECK(n >= 0 && (size_t)n == len && memcmp(back, value, len) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -195,6 +233,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (data[0] & 0x80) {
+		if (size >= 3)
+			check_srtp_state(data[1] % 5u, data[2] % 20u, (const char *)data + 3,
+					 size - 3);
+		return 0;
+	}
 	text = malloc(size);
 	CHECK(text != NULL);
 	memcpy(text, data + 1, size - 1);
