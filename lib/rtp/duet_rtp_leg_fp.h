@@ -54,7 +54,7 @@ duet_rtp_leg_update(struct duet_rtp_leg *st, uint32_t ssrc, uint16_t seq, uint32
 	uint32_t transit = arrival - ts;
 	uint16_t max = (uint16_t)st->ext_max;
 	uint16_t udelta = (uint16_t)(seq - max);
-	int32_t d;
+	uint32_t d;
 
 	if (st->received == 0 || ssrc != st->ssrc) {
 		uint32_t restarts = st->received != 0 ? st->restarts + 1 : st->restarts;
@@ -88,13 +88,19 @@ duet_rtp_leg_update(struct duet_rtp_leg *st, uint32_t ssrc, uint16_t seq, uint32
 		duet_rtp_leg_store(&st->restarts, st->restarts + 1);
 	}
 	duet_rtp_leg_store(&st->received, st->received + 1);
-	d = (int32_t)(transit - st->transit);
-	if (d < 0)
-		d = -d;
+	/* |D| in unsigned arithmetic: the timestamps are the sender's to
+	 * choose, and a difference of exactly 2^31 has no int32 negation.
+	 * A step of over a second is the sender's clock, not the network's:
+	 * counted as one second, so J stays meaningful and never wraps. */
+	d = transit - st->transit;
+	if (d >= 0x80000000u)
+		d = 0u - d;
+	if (d > DUET_RTP_LEG_CLOCK)
+		d = DUET_RTP_LEG_CLOCK;
 	duet_rtp_leg_store(&st->transit, transit);
 	/* A.8 integer form: J += |D| - ((J + 8) >> 4), J scaled by 16. */
 	duet_rtp_leg_store(&st->jitter_q4,
-			   st->jitter_q4 + (uint32_t)d - ((st->jitter_q4 + 8) >> 4));
+			   st->jitter_q4 + d - ((st->jitter_q4 + 8) >> 4));
 }
 
 /** A consistent-enough copy for the control thread (relaxed loads). */

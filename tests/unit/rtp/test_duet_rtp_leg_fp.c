@@ -104,6 +104,30 @@ Test(rtp_leg, jitter_follows_the_rfc_3550_integer_recurrence)
 	cr_assert_eq(duet_rtp_leg_jitter_us(&st), 893u / 16 * 1000000u / 48000u);
 }
 
+/* The timestamps are the sender's: a transit step of exactly 2^31 (whose
+ * int32 negation is undefined; the long fuzz run found it) or any step
+ * over a second counts as one second of clock, and J never wraps. */
+Test(rtp_leg, a_hostile_timestamp_step_counts_as_one_second)
+{
+	struct duet_rtp_leg st;
+
+	memset(&st, 0, sizeof(st));
+	duet_rtp_leg_update(&st, SSRC, 1, 0, 0);
+	duet_rtp_leg_update(&st, SSRC, 2, 0x80000000u, 0);
+	cr_assert_eq(st.jitter_q4, DUET_RTP_LEG_CLOCK);
+	/* Back by one unit: |D| is 1, not 2^32 - 1. */
+	memset(&st, 0, sizeof(st));
+	duet_rtp_leg_update(&st, SSRC, 1, 0, 100);
+	duet_rtp_leg_update(&st, SSRC, 2, 0, 99);
+	cr_assert_eq(st.jitter_q4, 1);
+	/* Steps of 2^31 every packet: J converges to 16 s of clock, no wrap. */
+	memset(&st, 0, sizeof(st));
+	for (uint32_t i = 0; i < 2000; i++)
+		duet_rtp_leg_update(&st, SSRC, (uint16_t)i, (i & 1) ? 0x80000000u : 0, 0);
+	cr_assert_leq(st.jitter_q4, 16 * DUET_RTP_LEG_CLOCK);
+	cr_assert_geq(st.jitter_q4, 15 * DUET_RTP_LEG_CLOCK);
+}
+
 Test(rtp_leg, agrees_with_the_full_estimator_on_a_lossy_reordered_stream)
 {
 	struct duet_rtp_stats full;
