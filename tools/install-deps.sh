@@ -23,7 +23,7 @@ pkgs=(
 	dpdk dpdk-dev libdpdk-dev libsrtp2-dev libhiredis-dev libopus-dev libcriterion-dev
 	redis-server redis-tools redis-sentinel
 	iproute2 ethtool iputils-ping procps jq tshark libcap2-bin
-	libssl-dev dpkg-dev ffmpeg python3-matplotlib
+	libssl-dev dpkg-dev ffmpeg python3-matplotlib faketime
 	clang libclang-rt-dev llvm
 )
 

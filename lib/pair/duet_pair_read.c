@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_hash.h>
 
 #include "duet_pair.h"
@@ -61,6 +62,7 @@ pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
 	}
 	fin->created_ms = c->created_ms;
 	fin->ended_ms = now_ms;
+	fin->duration_ms = (rte_get_tsc_cycles() - c->created_tsc) * 1000 / rte_get_tsc_hz();
 }
 
 uint32_t

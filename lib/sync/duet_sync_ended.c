@@ -48,7 +48,7 @@ write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	sync_cmd_str(&c, "ended_ms");
 	sync_cmd_u64(&c, fin->ended_ms);
 	sync_cmd_str(&c, "duration_ms");
-	sync_cmd_u64(&c, fin->ended_ms > fin->created_ms ? fin->ended_ms - fin->created_ms : 0);
+	sync_cmd_u64(&c, fin->duration_ms);
 	sync_cmd_str(&c, "a_pkts");
 	sync_cmd_u64(&c, fin->leg[0].pkts);
 	sync_cmd_str(&c, "a_bytes");
@@ -128,6 +128,7 @@ struct sync_parked {
 	const char *reason; /* one of the static reason strings */
 	uint64_t created_ms;
 	uint64_t ended_ms;
+	uint64_t duration_ms;
 	struct sync_pair_figures fig;
 };
 
@@ -176,6 +177,7 @@ park(struct duet_sync *s, const struct duet_pair_final *fin, const struct sync_p
 	p->reason = reason;
 	p->created_ms = fin->created_ms;
 	p->ended_ms = fin->ended_ms;
+	p->duration_ms = fin->duration_ms;
 	p->fig = *f;
 	s->n_parked++;
 	return 0;
@@ -199,6 +201,7 @@ sync_parked_drain(struct duet_sync *s, uint32_t budget)
 		memset(&fin, 0, sizeof(fin));
 		fin.created_ms = p->created_ms;
 		fin.ended_ms = p->ended_ms;
+		fin.duration_ms = p->duration_ms;
 		memcpy(fin.leg, p->fig.leg, sizeof(fin.leg));
 		write_ended(s, &spec, &fin, &p->fig, p->reason, p->pair_delete);
 		s->parked_head = (s->parked_head + 1) % s->parked_cap;

@@ -1102,6 +1102,21 @@ Test(sync, a_wall_clock_step_neither_stalls_the_heartbeat_nor_ends_pairs_early)
 			duet_sync_poll(s, (uint64_t)((int64_t)now_ms() - hour));
 	}
 	cr_assert(!live("w"), "w never idled out");
+	/* Its ended entry says how long it lived by the TSC: about 5 s, not
+	 * the wall clock's difference (0 after a step back of an hour). */
+	POLL_UNTIL(ended_with("w", "idle"), 2000);
+	{
+		redisReply *r = rc("XREVRANGE " R "ended + - COUNT 1");
+		redisReply *fv = r->element[0]->element[1];
+		uint64_t dur = 0;
+		size_t j;
+
+		for (j = 0; j + 1 < fv->elements; j += 2)
+			if (strcmp(fv->element[j]->str, "duration_ms") == 0)
+				dur = strtoull(fv->element[j + 1]->str, NULL, 10);
+		freeReplyObject(r);
+		cr_assert(dur >= 4500 && dur <= 7500, "duration_ms %" PRIu64 " for about 5 s", dur);
+	}
 }
 
 /* pair_create.lua puts pairs only on a running relay: a clean stop marks
