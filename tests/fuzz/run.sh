@@ -59,11 +59,13 @@ for t in "${targets[@]}"; do
 		cp -R "tests/fuzz/corpus/$t/." "$work/corpus/"
 	fi
 	# -timeout: an input that runs this long is a hang, reported as a
-	# crash. The sanitizers abort on their first finding.
+	# crash; below it, a slow input is not one (-report_slow_units would
+	# otherwise leave an artifact at 10 s, which a loaded or paused machine
+	# makes of anything). The sanitizers abort on their first finding.
 	ASAN_OPTIONS=detect_leaks=1 \
 		LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-		"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=25 ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
+		"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=25 -report_slow_units=25 ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
 		-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
 		>"$work/log" 2>&1 </dev/null
 	rc=$?
