@@ -89,8 +89,8 @@ struct duet_pair_final {
 	uint8_t latched[2];		 /**< the leg had a client */
 	uint64_t created_ms;		 /**< unix ms when duetd created it */
 	uint64_t ended_ms;		 /**< unix ms when it ended */
-	uint64_t duration_ms;		 /**< created to ended by the TSC: a wall-clock
-					      step between them does not change it */
+	uint64_t duration_ms;		 /**< created to ended by CLOCK_MONOTONIC: a
+					      wall-clock step between them does not change it */
 };
 
 /** What duet_pair_put() did, for a caller that reports ended pairs. */

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rte_cycles.h>
 #include <rte_hash.h>
 
 #include "duet_pair.h"
@@ -62,7 +61,7 @@ pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
 	}
 	fin->created_ms = c->created_ms;
 	fin->ended_ms = now_ms;
-	fin->duration_ms = (rte_get_tsc_cycles() - c->created_tsc) * 1000 / rte_get_tsc_hz();
+	fin->duration_ms = pair_mono_ms() - c->created_mono_ms;
 }
 
 uint32_t

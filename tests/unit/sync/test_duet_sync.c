@@ -1102,7 +1102,7 @@ Test(sync, a_wall_clock_step_neither_stalls_the_heartbeat_nor_ends_pairs_early)
 			duet_sync_poll(s, (uint64_t)((int64_t)now_ms() - hour));
 	}
 	cr_assert(!live("w"), "w never idled out");
-	/* Its ended entry says how long it lived by the TSC: about 5 s, not
+	/* Its ended entry says how long it lived by CLOCK_MONOTONIC: about 5 s, not
 	 * the wall clock's difference (0 after a step back of an hour). */
 	POLL_UNTIL(ended_with("w", "idle"), 2000);
 	{
