@@ -37,6 +37,7 @@
 #include "duet_stats.h"
 #include "duet_sync.h"
 #include "duet_worker.h"
+#include "duet_clock.h"
 
 RTE_LOG_REGISTER_DEFAULT(duetd_logtype, INFO);
 #define LOG(level, ...) rte_log(RTE_LOG_##level, duetd_logtype, "duetd: " __VA_ARGS__)
@@ -68,18 +69,6 @@ struct duetd {
 	uint64_t print_stats_ms;
 	uint64_t next_arp_ms[DUET_CONF_MAX_PORTS];
 };
-
-/* ms on clock c: CLOCK_REALTIME for what is written out (sync's
- * timestamps, `expires`), CLOCK_MONOTONIC for every schedule, which a
- * wall-clock step must not move. */
-static uint64_t
-clock_ms(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 usage(const char *prog)
@@ -387,9 +376,12 @@ main(int argc, char **argv)
 		duet_sync_set_short_slices(d.sync, true);
 	}
 	while (!quit) {
-		uint64_t now = clock_ms(CLOCK_MONOTONIC);
+		/* CLOCK_MONOTONIC for the loop's pacing, which a wall-clock step
+		 * must not move; CLOCK_REALTIME only for what sync writes out
+		 * (timestamps) and `expires`. */
+		uint64_t now = duet_clock_ms(CLOCK_MONOTONIC);
 
-		duet_sync_poll(d.sync, clock_ms(CLOCK_REALTIME));
+		duet_sync_poll(d.sync, duet_clock_ms(CLOCK_REALTIME));
 		/* Following, the poll waits on Redis; seeding and loading run
 		 * flat out; while Redis is away, pace the loop instead of
 		 * spinning on reconnect back-off checks. */

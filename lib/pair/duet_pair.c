@@ -371,7 +371,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	duet_secure_zero(c->spec.key, sizeof(c->spec.key));
 	c->created_ms = now_ms;
 	c->created_tsc = rte_get_tsc_cycles();
-	c->created_mono_ms = pair_mono_ms();
+	c->created_mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
 	/* Not yet reachable: the endpoint keys are published below. */
 	t->crypto[slot] = crypto;
 	for (k = 0; k < 2; k++) {

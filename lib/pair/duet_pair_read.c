@@ -61,7 +61,7 @@ pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
 	}
 	fin->created_ms = c->created_ms;
 	fin->ended_ms = now_ms;
-	fin->duration_ms = pair_mono_ms() - c->created_mono_ms;
+	fin->duration_ms = duet_clock_ms(CLOCK_MONOTONIC) - c->created_mono_ms;
 }
 
 uint32_t

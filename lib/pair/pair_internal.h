@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 #include <string.h>
-#include <time.h>
 
+#include "duet_clock.h"
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
 
@@ -61,16 +61,5 @@ int pair_srtp_restore(struct duet_pair_crypto *c, uint8_t mode,
 /* The figures of live slot as it ends at now_ms (duet_pair_read.c). */
 void pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
 		     struct duet_pair_final *fin);
-
-/* CLOCK_MONOTONIC in ms (control thread): a pair's age, exact where the
- * TSC's estimated rate is not, and blind to wall-clock steps. */
-static inline uint64_t
-pair_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 #endif /* DUET_PAIR_INTERNAL_H */

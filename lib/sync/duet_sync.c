@@ -389,7 +389,7 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	 * an operator's date) neither stalls the heartbeat nor ends a pair
 	 * early. The wall clock only stamps what is written out, and
 	 * `expires`. */
-	s->mono_ms = sync_mono_ms();
+	s->mono_ms = duet_clock_ms(CLOCK_MONOTONIC); /* every schedule in sync */
 	if (s->started_ms == 0)
 		s->started_ms = now_ms;
 	duet_pair_reclaim(s->t);

@@ -36,6 +36,7 @@
 
 #include <rte_log.h>
 
+#include "duet_clock.h"
 #include "duet_contract.h"
 #include "duet_pair.h"
 #include "duet_rtp_leg_fp.h"
@@ -259,16 +260,6 @@ sync_book_unhold(struct duet_sync *s, uint32_t slot)
 		if (s->n_held > 0)
 			s->n_held--;
 	}
-}
-
-/* CLOCK_MONOTONIC in ms: the clock of every schedule in sync. */
-static inline uint64_t
-sync_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Reconnects so far: connections after the first. */

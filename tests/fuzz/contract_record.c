@@ -141,13 +141,13 @@ text_elsewhere(const char *t, const char *id, const struct duet_contract_field *
 	return false;
 }
 
-/* The reason why holds secret, a part of field self's value: did it come
- * from the value? Parse again with that part overwritten (same length): if
+/* A reason holds secret, a part of field self's value: did it come from
+ * the value? Parse again with that part overwritten (same length): if
  * the reason then lacks it, it was quoted from the value; if it still has
  * it, the words are the parser's own (a key value "inline:passthrough"
  * names a mode the reason lists). */
 static bool
-quoted_from_value(const char *why, const char *secret, const char *id,
+quoted_from_value(const char *secret, const char *id,
 		  const struct duet_contract_field *f, size_t n, size_t self)
 {
 	struct duet_contract_field g[MAX_FIELDS];
@@ -156,7 +156,6 @@ quoted_from_value(const char *why, const char *secret, const char *id,
 	size_t off = (size_t)(secret - f[self].value), len = strlen(secret);
 	bool quoted;
 
-	(void)why;
 	CHECK(n <= MAX_FIELDS);
 	value = strdup(f[self].value);
 	CHECK(value != NULL);
@@ -194,7 +193,7 @@ check_reason_private(const char *why, const char *id, const struct duet_contract
 			secret = strstr(v, "inline:") + 7;
 		if (secret != NULL && !text_elsewhere(secret, id, f, n, i) &&
 		    strstr(why, secret) != NULL)
-			CHECK(!quoted_from_value(why, secret, id, f, n, i));
+			CHECK(!quoted_from_value(secret, id, f, n, i));
 	}
 }
 
