@@ -212,6 +212,11 @@ new_owner() { local o; o=$(owner "$SLOT1"); [[ -n $o && $o != "$M1" ]]; }
 duet_require "a replica takes relay 1's slot over" duet_wait 30 new_owner
 t_switch=$(now_ms)
 M1NEW=$(owner "$SLOT1")
+# A control plane picks relays by their heartbeat (pair_create.lua refuses
+# one without a fresh heartbeat): it creates once relay 1 has written one
+# to the new master; the replicated one may have expired meanwhile.
+hb_fresh() { local u; u=$(r "$M1NEW" HGET "duet:{$RELAY1}:relay" updated_ms 2>/dev/null); [[ $u =~ ^[0-9]+$ ]] && ((u > t_switch)); }
+duet_require "relay 1's heartbeat is written on the new master" duet_wait 20 hb_fresh
 duet_pair_create k2
 K2A=$PAIR_A K2B=$PAIR_B
 t_created=$(now_ms)

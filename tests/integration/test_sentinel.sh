@@ -182,6 +182,11 @@ duet_check_eq "s0 forwards while there is no master (Sentinels still name $durin
 duet_require "the Sentinels promote the replica" duet_wait 30 all_sentinels_name $PORT_B
 t_switch=$(now_ms)
 MASTER_PORT=$PORT_B
+# It picks relays by their heartbeat (pair_create.lua refuses one without a
+# fresh heartbeat), so it creates once duetd has written one to the new
+# master; the replicated one may have expired during the failover.
+duet_require "duetd's heartbeat is written on the new master" duet_wait 20 \
+	bash -c "(( \$(ip netns exec '$NS_R' redis-cli -p $PORT_B HGET '$(duet_key relay)' updated_ms) > $t_switch ))"
 duet_pair_create s2
 S2A=$PAIR_A S2B=$PAIR_B
 t_created=$(now_ms)
