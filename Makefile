@@ -35,7 +35,8 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs || \
+		{ python3 tools/test_failures.py $(ASAN_BUILD); exit 1; }
 
 # libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (FUZZ_TARGETS: a subset
 # by name): clang with ASan and UBSan, and -fsanitize=fuzzer-no-link on every
@@ -48,8 +49,11 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# On a failure tools/test_failures.py repeats, at the very end, which
+# tests failed and their `not ok` lines: a long log's tail is all CI keeps.
 test: build
-	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
+	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs || \
+		{ python3 tools/test_failures.py $(BUILD); exit 1; }
 	$(MAKE) test-asan
 	$(MAKE) fuzz FUZZ_SECONDS=60
 

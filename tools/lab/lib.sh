@@ -625,10 +625,31 @@ duet_stat_ge() { local v; v=$(duet_stat "$1" "$2"); [[ $v =~ ^[0-9]+$ ]] && ((v 
 duet_relay_ge() { local v; v=$(duet_relay_stat "$1"); [[ $v =~ ^[0-9]+$ ]] && ((v >= $2)); }
 duet_ended_is() { [[ $(duet_ended "$1" "$2") == "$3" ]]; }
 
-# duet_settle: let duetd publish at least two more stats rounds, so a
-# counter read now includes everything sent before.
+# duet_settle: return once duetd has finished a whole stats round that
+# began after this call, so a counter read now includes everything sent
+# before. A round starts with the heartbeat (its updated_ms stamps the
+# moment the workers' counters were read) and writes the pairs' hashes
+# after it; the next heartbeat comes only once that round is done. So:
+# wait for a heartbeat stamped after the call, then for the one after it.
+# A fixed sleep is not enough: with Redis fsyncing every write on a slow
+# disk a round can take longer than its interval (CI saw it). Gives up
+# after 15 s with a diagnostic; the counter checks then say what is off.
+duet_relay_updated_after() {
+	local v
+	v=$(duet_relay_stat updated_ms)
+	[[ $v =~ ^[0-9]+$ ]] && ((v > $1))
+}
 duet_settle() {
+	local t0 u1
+	t0=$(date +%s%3N)
 	sleep "$(awk -v ms="$DUET_STATS_MS" 'BEGIN { printf "%.3f", 2.5 * ms / 1000 }')"
+	if ! duet_wait 15 duet_relay_updated_after "$t0"; then
+		duet_diag "duet_settle: no heartbeat since $t0 in 15 s"
+		return 0
+	fi
+	u1=$(duet_relay_stat updated_ms)
+	duet_wait 15 duet_relay_updated_after "$u1" ||
+		duet_diag "duet_settle: no heartbeat after $u1 in 15 s"
 }
 
 # ---------------------------------------------------------------------------
