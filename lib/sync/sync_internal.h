@@ -115,7 +115,13 @@ struct duet_sync {
 	const struct duet_lcore_stats *lcore_stats;
 	unsigned int n_workers;
 	uint32_t capacity;
+	/* The TSC's rate by CLOCK_MONOTONIC (sync_tsc_calibrate): every TSC
+	 * difference the control thread turns into ms (idle, last_ms) uses it.
+	 * DPDK's estimate until the first second has passed. */
 	uint64_t tsc_hz;
+	uint64_t cal_tsc0, cal_ns0; /* where the measurement starts */
+	uint64_t cal_next_ns;	    /* next update of tsc_hz */
+	bool cal_warned;	    /* the DPDK estimate's error was logged */
 
 	struct duet_redis r;
 	struct duet_redis_target target;
