@@ -79,8 +79,11 @@ duet_check_report "realtime: nothing lost, reordered or duplicated" realtime \
 	'all(j[d]["lost"] == 0 and j[d]["reordered"] == 0 and j[d]["duplicated"] == 0 and j[d]["received"] == j[d]["sent"] for d in ("a_to_b", "b_to_a"))'
 duet_check_report "realtime: 200..250 packets per leg in 5 s" realtime \
 	'all(200 <= j[d]["sent"] <= 250 for d in ("a_to_b", "b_to_a"))'
-duet_check_report "realtime: jitter under 5 ms" realtime \
-	'all(j[d]["jitter_ms"]["max"] < 5 for d in ("a_to_b", "b_to_a"))'
+# RFC 3550's estimate (1/16 gain): one scheduling stall of ~80 ms in a
+# loaded VM's caller near the end lifts it to ~5 ms with no fault of the
+# relay; 20 ms still catches a relay that queues or bunches packets.
+duet_check_report "realtime: jitter under 20 ms" realtime \
+	'all(j[d]["jitter_ms"]["max"] < 20 for d in ("a_to_b", "b_to_a"))'
 duet_check_report "realtime: RTCP both ways, RTT measured" realtime \
 	'all(j[d]["rtcp_received"] >= 5 and j[d]["rtcp_bye_received"] == 1 and j[d]["rtcp_rtt_ms"] is not None for d in ("a_to_b", "b_to_a"))'
 

@@ -54,9 +54,11 @@ done
 duet_check_eq "ended d1 has every contract field" "" "$missing"
 # duration_ms is measured on CLOCK_MONOTONIC (a wall-clock step does not
 # change it), created_ms and ended_ms are wall-clock stamps: with no step
-# in between they agree within the stamps' own spread.
-duet_check "ended_ms - created_ms = duration_ms (within 100 ms)" bash -c \
-	"d=\$(( $(duet_ended d1 ended_ms) - $(duet_ended d1 created_ms) - $(duet_ended d1 duration_ms) )); (( d >= -100 && d <= 100 ))"
+# in between they agree within the stamps' own spread: the wall-clock
+# stamps are the control loop's, read at the start of a poll that may then
+# wait on Redis (an fsync on a slow disk), so 300 ms.
+duet_check "ended_ms - created_ms = duration_ms (within 300 ms)" bash -c \
+	"d=\$(( $(duet_ended d1 ended_ms) - $(duet_ended d1 created_ms) - $(duet_ended d1 duration_ms) )); (( d >= -300 && d <= 300 ))"
 duet_check_eq "d1: forwarding stopped" 0 "$(gone d1 "$A" "$AEP")"
 duet_settle
 duet_check_eq "d1: packets to its endpoint now count as no_endpoint" $((nend0 + 10)) \
@@ -106,13 +108,16 @@ duet_check "i2: ends idle once quiet" duet_wait 8 duet_ended_is i2 reason idle
 
 # --- expires --------------------------------------------------------------------
 A=$DUET_A_IP:40058
-duet_pair_create e1 --expires $(($(date +%s) + 3))
+# Expires 7 to 8 s from now (date +%s truncates): room for the latch on a
+# slow machine.
+duet_pair_create e1 --expires $(($(date +%s) + 8))
 AEP=$PAIR_A BEP=$PAIR_B
 duet_require "latch e1" duet_latch e1 "$A" "$AEP" "$B" "$BEP"
-duet_check "e1: ends with reason expired" duet_wait 8 duet_ended_is e1 reason expired
+duet_check "e1: ends with reason expired" duet_wait 15 duet_ended_is e1 reason expired
 duet_check "e1: duetd deleted the record" duet_wait 3 \
 	bash -c "[[ \$(redis-cli -s '$DUET_REDIS_SOCK' EXISTS '$(duet_key pair:e1)') == 0 ]]"
 duet_check_eq "e1: forwarding stopped" 0 "$(gone e1 "$A" "$AEP")"
 
-duet_check_eq "no pairs left" 0 "$(duet_relay_stat pairs)"
+duet_check "no pairs left (heartbeat's pairs 0)" duet_wait 5 bash -c \
+	"[[ \$(redis-cli -s '$DUET_REDIS_SOCK' HGET '$(duet_key relay)' pairs) == 0 ]]"
 duet_check_stop TERM

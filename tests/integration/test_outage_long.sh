@@ -21,7 +21,9 @@ duet_topo_up
 duet_redis_start
 
 # N pairs as a control plane's scripts leave them: the hash and both alloc
-# entries. Leg a on port 0's address, leg b on port 1's, idle_ms 5000.
+# entries. Leg a on port 0's address, leg b on port 1's, idle_ms 10000
+# (long enough for a slow machine to load them and seed the free set
+# before any idles out).
 python3 - "$RELAY_ID" "$DUET_RELAY_IP_A" "$DUET_RELAY_IP_B" "$PMIN" "$N" <<'EOF' |
 import sys
 relay, ipa, ipb, pmin, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
@@ -34,7 +36,7 @@ def cmd(*args):
 for i in range(n):
     pid, a, b = "L%d" % i, "%s:%d" % (ipa, pmin + i), "%s:%d" % (ipb, pmin + i)
     cmd("HSET", "duet:{%s}:pair:%s" % (relay, pid), "a", a, "b", b, "mode", "passthrough",
-        "idle_ms", "5000")
+        "idle_ms", "10000")
     cmd("HSET", "duet:{%s}:alloc" % relay, a, pid, b, pid)
 EOF
 	rcli --pipe >"$DUET_TMP/pipe.log" 2>&1
@@ -48,11 +50,11 @@ duet_require "duetd loaded all $N pairs" duet_wait 30 duet_relay_ge pairs "$N"
 duet_check "the free set is seeded (all but the pairs' endpoints)" duet_wait 20 bash -c \
 	"[[ \$(redis-cli -s '$DUET_REDIS_SOCK' SCARD '$(duet_key free)') == 200 ]]"
 
-# Redis goes away before the pairs idle out (5 s after they were loaded).
+# Redis goes away before the pairs idle out (10 s after they were loaded).
 duet_redis_kill
 t_down=$(date +%s)
 duet_diag "redis-server killed; waiting for the $N pairs to idle out"
-sleep 12
+sleep 17
 duet_check "duetd is still running" duetd_alive
 t_up_ms=$(date +%s%3N)
 duet_redis_start "$DUET_REDIS_DIR"

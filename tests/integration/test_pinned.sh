@@ -62,7 +62,9 @@ duet_check_eq "pinned client's packets reach B" 10 "$(duet_json rb2 'd["recv"]["
 
 # 6. Re-pin to A2 with a new put of the same pair.
 duet_pair_put p1 "$AEP" "$BEP" a_src "$DUET_A_IP2:40000"
-sleep 0.5
+# The control loop reads the events between its stats rounds: once a
+# whole round has run since the put, the put is applied.
+duet_settle
 duet_listen rb3 "$NS_B" "$B" --tag froma2
 duet_peer "$NS_A" send --bind "$DUET_A_IP2:40000" --to "$AEP" --count 10 --rate 50 --tag froma2 >/dev/null
 duet_peer "$NS_A" send --bind "$A" --to "$AEP" --count 4 --rate 50 --tag oldpin >/dev/null

@@ -607,14 +607,17 @@ duet_quiet() {
 	"$@" >&2
 }
 
-# duet_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# duet_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds, for
+# SECONDS (whole) counted in microseconds (bash 5's EPOCHREALTIME): bash's
+# $SECONDS ticks whole seconds, so `duet_wait 2` with it could give up
+# after 1.0 s.
 duet_wait() {
 	local secs=$1 end
 	shift
-	end=$((SECONDS + secs))
+	end=$((${EPOCHREALTIME/[.,]/} + secs * 1000000))
 	while true; do
 		"$@" && return 0
-		((SECONDS >= end)) && return 1
+		((${EPOCHREALTIME/[.,]/} >= end)) && return 1
 		sleep 0.1
 	done
 }
