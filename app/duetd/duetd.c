@@ -158,6 +158,7 @@ static int
 setup_dataplane(struct duetd *d)
 {
 	const struct duet_conf *conf = &d->conf;
+	struct duet_pair_space space;
 	char err[256];
 	unsigned int i, n_mbufs = 0;
 	int rc;
@@ -184,11 +185,17 @@ setup_dataplane(struct duetd *d)
 		    conf->ports[i].name, d->ports[i].port_id, conf->n_workers,
 		    d->ports[i].ip_cksum_offload ? "offloaded" : "in software");
 	}
+	/* The endpoint space; each port learns where its addresses start. */
+	duet_port_space(conf, d->ports, &space);
 	d->pairs = duet_pair_table_create("duet_pairs", conf->max_pairs, conf->n_workers,
-					  (int)rte_socket_id());
+					  (int)rte_socket_id(), &space);
 	if (d->pairs == NULL) {
-		fprintf(stderr, "duetd: cannot create a pair table for %u pairs: %s\n",
-			conf->max_pairs, rte_strerror(rte_errno));
+		fprintf(stderr,
+			"duetd: cannot create a pair table for %u pairs and %u service "
+			"address(es) x %u media ports (endpoint index %zu bytes): %s\n",
+			conf->max_pairs, space.n_addrs,
+			(unsigned int)(conf->port_max - conf->port_min + 1),
+			duet_pair_space_bytes(&space), rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	d->stats = rte_zmalloc("duet_stats", conf->n_workers * sizeof(*d->stats),

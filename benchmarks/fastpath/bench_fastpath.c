@@ -174,6 +174,7 @@ port_start(struct bench *b, unsigned int i)
 	rc = duet_port_setup(&b->ports[i], &cp, 1, b->mp, err, sizeof(err));
 	if (rc != 0)
 		die("port setup %s: %d %s", name, rc, err);
+	b->conf.ports[i] = cp; /* for the table's endpoint space */
 }
 
 static void
@@ -185,8 +186,13 @@ dataplane_start(struct bench *b)
 	b->mp = duet_port_mempool_create("fp_mbuf", N_MBUFS, (int)rte_socket_id());
 	if (b->mp == NULL)
 		die("mempool: %s", rte_strerror(rte_errno));
+	/* duetd's defaults first: the ports and the media range go in. */
+	duet_conf_defaults(&b->conf);
 	port_start(b, 0);
 	port_start(b, 1);
+	b->conf.n_ports = 2;
+	b->conf.port_min = FP_EP_PORT_BASE;
+	b->conf.port_max = 65535;
 	b->stats = rte_zmalloc("fp_stats", sizeof(*b->stats), RTE_CACHE_LINE_SIZE);
 	b->w = rte_zmalloc("fp_worker", sizeof(*b->w), RTE_CACHE_LINE_SIZE);
 	if (b->stats == NULL || b->w == NULL)
@@ -202,7 +208,6 @@ dataplane_start(struct bench *b)
 	 * 100 us tx drain. The per-leg policer runs on every packet with
 	 * limits no run reaches (see pairs_add): its cost is measured, it
 	 * drops nothing. */
-	duet_conf_defaults(&b->conf);
 	b->conf.security.police_burst_ms = 10000;
 	/* The set-up latches up to 2,000,000 legs as fast as it can: a
 	 * budget sized for a scan would refuse most (the budget's CAS still
@@ -245,9 +250,11 @@ bench_key(enum duet_srtp_suite suite, uint8_t seed)
 static void
 table_open(struct bench *b, uint8_t mode, enum duet_srtp_suite suite, uint32_t capacity)
 {
+	struct duet_pair_space space;
 	unsigned int k;
 
-	b->pairs = duet_pair_table_create("fp_pairs", capacity, 1, (int)rte_socket_id());
+	duet_port_space(&b->conf, b->ports, &space);
+	b->pairs = duet_pair_table_create("fp_pairs", capacity, 1, (int)rte_socket_id(), &space);
 	if (b->pairs == NULL)
 		die("pair table of %" PRIu32 ": %s", capacity, rte_strerror(rte_errno));
 	b->w->pairs = b->pairs;

@@ -5,11 +5,12 @@
  * everything in this file (reads are in duet_pair_read.c); workers use
  * duet_pair_fp.h.
  *
- * Deleting a pair removes both endpoint keys at once, so no new packet finds
- * it, then queues the slot on an RCU defer queue. The slot and the hash's
- * key positions are freed only when every worker has reported a quiescent
- * state since, so a worker still holding a leg index from its lookup never
- * sees the slot reused under it.
+ * Deleting a pair clears both endpoint index entries, so no new packet
+ * finds it, then queues the slot on an RCU defer queue. The slot is freed
+ * only when every worker has reported a quiescent state since, so a worker
+ * still holding a leg index from its lookup never sees the slot reused
+ * under it. An endpoint itself may be given to a new pair at once: that
+ * pair has another slot.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,11 +31,9 @@
 #include "pair_internal.h"
 #include "duet_srtp.h"
 
-/* What waits for a grace period: the slot and its two key positions. */
+/* What waits for a grace period: the slot. */
 struct pair_dq_entry {
 	uint32_t slot;
-	int32_t pos[2];
-	uint32_t reserved;
 };
 
 
@@ -54,12 +53,9 @@ dq_free(void *p, void *e, unsigned int n)
 {
 	struct duet_pair_table *t = p;
 	const struct pair_dq_entry *ent = e;
-	unsigned int i, k;
+	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < 2; k++)
-			if (ent[i].pos[k] >= 0)
-				rte_hash_free_key_with_position(t->ep_hash, ent[i].pos[k]);
 		memset(&t->legs[2 * ent[i].slot], 0, 2 * sizeof(struct duet_leg));
 		pair_crypto_free(t->crypto[ent[i].slot]);
 		t->crypto[ent[i].slot] = NULL;
@@ -67,9 +63,38 @@ dq_free(void *p, void *e, unsigned int n)
 	}
 }
 
+/* The space's addresses must be distinct, without port, and its range
+ * ordered and without port 0. */
+static bool
+space_valid(const struct duet_pair_space *sp)
+{
+	unsigned int i, j;
+
+	if (sp == NULL || sp->n_addrs == 0 || sp->n_addrs > DUET_PAIR_SPACE_ADDRS_MAX ||
+	    sp->port_min == 0 || sp->port_min > sp->port_max)
+		return false;
+	for (i = 0; i < sp->n_addrs; i++) {
+		if (sp->addrs[i].family == DUET_AF_NONE)
+			return false;
+		for (j = 0; j < i; j++)
+			if (duet_addr_same_ip(&sp->addrs[i], &sp->addrs[j]))
+				return false;
+	}
+	return true;
+}
+
+size_t
+duet_pair_space_bytes(const struct duet_pair_space *space)
+{
+	if (space == NULL || space->port_min > space->port_max)
+		return 0;
+	return (size_t)space->n_addrs * ((size_t)space->port_max - space->port_min + 1) *
+	       sizeof(uint32_t);
+}
+
 struct duet_pair_table *
 duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_workers,
-		       int socket_id)
+		       int socket_id, const struct duet_pair_space *space)
 {
 	struct rte_rcu_qsbr_dq_parameters dqp;
 	struct rte_hash_parameters hp;
@@ -79,7 +104,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	uint32_t i;
 
 	if (name == NULL || capacity == 0 || capacity > (1u << 24) || n_workers == 0 ||
-	    n_workers > RTE_MAX_LCORE) {
+	    n_workers > RTE_MAX_LCORE || !space_valid(space)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -89,6 +114,16 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->capacity = capacity;
 	t->n_workers = n_workers;
+	t->space = *space;
+	for (i = 0; i < t->space.n_addrs; i++)
+		t->space.addrs[i].port = 0;
+	t->ep_addrs = space->n_addrs;
+	t->ep_ports = (uint32_t)space->port_max - space->port_min + 1;
+	t->port_min = space->port_min;
+	/* Zeroed here, so every page is touched now and not by the first
+	 * packets or pairs. */
+	t->ep_leg = rte_zmalloc_socket("duet_ep_leg", duet_pair_space_bytes(space),
+				       RTE_CACHE_LINE_SIZE, socket_id);
 
 	t->legs = rte_zmalloc_socket("duet_legs", (size_t)capacity * 2 * sizeof(struct duet_leg),
 				     RTE_CACHE_LINE_SIZE, socket_id);
@@ -106,7 +141,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->retire = pair_retire_new();
 	t->rx = rte_zmalloc_socket("duet_leg_rx", (size_t)capacity * 2 * sizeof(*t->rx),
 				   RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->legs == NULL || t->counters == NULL || t->ctl == NULL || t->free_slots == NULL ||
+	if (t->ep_leg == NULL || t->legs == NULL || t->counters == NULL || t->ctl == NULL || t->free_slots == NULL ||
 	    t->crypto == NULL || t->retire == NULL || t->rx == NULL)
 		goto err_free;
 	/* Hand out low slots first: pop from the end. */
@@ -115,24 +150,14 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->n_free = capacity;
 
 	memset(&hp, 0, sizeof(hp));
-	snprintf(hname, sizeof(hname), "%s_ep", name);
-	hp.name = hname;
-	/* Room for every leg with slack, and an extendable bucket table so an
-	 * unlucky key distribution never refuses an insert. */
-	hp.entries = capacity * 2 + capacity / 2 + 64;
-	hp.key_len = sizeof(struct duet_addr);
-	hp.hash_func = rte_jhash;
-	hp.socket_id = socket_id;
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	t->ep_hash = rte_hash_create(&hp);
-	if (t->ep_hash == NULL)
-		goto err_free;
-
 	snprintf(hname, sizeof(hname), "%s_id", name);
 	hp.name = hname;
+	/* An extendable bucket table, so an unlucky key distribution never
+	 * refuses an insert. */
 	hp.entries = capacity + 64;
 	hp.key_len = DUET_PAIR_ID_MAX;
 	hp.hash_func = id_hash_func;
+	hp.socket_id = socket_id;
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	t->id_hash = rte_hash_create(&hp);
 	if (t->id_hash == NULL)
@@ -191,13 +216,13 @@ duet_pair_table_free(struct duet_pair_table *t)
 	pair_retire_free(t->retire);
 	rte_free(t->crypto);
 	rte_free(t->rx);
-	rte_hash_free(t->ep_hash);
 	rte_hash_free(t->id_hash);
 	rte_free(t->qsbr);
 	rte_free(t->free_slots);
 	rte_free(t->ctl);
 	rte_free(t->counters);
 	rte_free(t->legs);
+	rte_free(t->ep_leg);
 	rte_free(t);
 }
 
@@ -277,11 +302,12 @@ check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
 static bool
 endpoint_taken(const struct duet_pair_table *t, const struct duet_addr *ep, int self_slot)
 {
-	void *data;
+	const uint32_t *e = pair_ep_entry(t, ep);
+	uint32_t leg;
 
-	if (rte_hash_lookup_data(t->ep_hash, ep, &data) < 0)
+	if (!duet_pair_ep_load(e, &leg))
 		return false;
-	return self_slot < 0 || ((uint32_t)(uintptr_t)data >> 1) != (uint32_t)self_slot;
+	return self_slot < 0 || (leg >> 1) != (uint32_t)self_slot;
 }
 
 /* Set or clear a leg's pin from the control thread. Workers hold the write
@@ -398,45 +424,23 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	}
 	pair_id_key(spec->id, key);
 	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
-	if (rc < 0)
-		goto err_slot;
-	/* Publishing the keys makes the legs visible; the hash's own release
-	 * ordering makes the stores above visible first. */
-	rc = rte_hash_add_key_data(t->ep_hash, &spec->ep[0], (void *)(uintptr_t)(2 * slot));
-	if (rc < 0)
-		goto err_id;
-	rc = rte_hash_add_key_data(t->ep_hash, &spec->ep[1], (void *)(uintptr_t)(2 * slot + 1));
-	if (rc < 0)
-		goto err_ep0;
+	if (rc < 0) {
+		pair_crypto_free(t->crypto[slot]);
+		t->crypto[slot] = NULL;
+		t->free_slots[t->n_free++] = slot;
+		snprintf(why, whylen, "pair id hash full");
+		return -ENOSPC;
+	}
+	/* Publishing the index entries makes the legs visible; the release
+	 * stores make every store above visible first. Both entries were
+	 * checked free and inside the space before (put). */
+	__atomic_store_n(pair_ep_entry(t, &spec->ep[0]), 2 * slot + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(pair_ep_entry(t, &spec->ep[1]), 2 * slot + 2, __ATOMIC_RELEASE);
 	c->live = 1;
 	t->n_live++;
 	if (slot_out != NULL)
 		*slot_out = slot;
 	return 0;
-
-err_ep0:
-	{
-		/* A worker may already have found leg a: the slot goes back
-		 * through the RCU queue, not straight to the free list. */
-		struct pair_dq_entry e = { .slot = slot, .pos = { -1, -1 } };
-
-		e.pos[0] = rte_hash_del_key(t->ep_hash, &spec->ep[0]);
-		rte_hash_del_key(t->id_hash, key);
-		if (rte_rcu_qsbr_dq_enqueue(t->dq, &e) != 0) {
-			rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
-			dq_free(t, &e, 1);
-		}
-		snprintf(why, whylen, "endpoint hash full");
-		return -ENOSPC;
-	}
-err_id:
-	rte_hash_del_key(t->id_hash, key);
-err_slot:
-	pair_crypto_free(t->crypto[slot]);
-	t->crypto[slot] = NULL;
-	t->free_slots[t->n_free++] = slot;
-	snprintf(why, whylen, "endpoint hash full");
-	return -ENOSPC;
 }
 
 /* The replace rule: same id, other endpoints or another mode. */
@@ -506,6 +510,18 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	rc = check_spec(spec, why, whylen);
 	if (rc != 0)
 		return rc;
+	for (k = 0; k < 2; k++) {
+		if (pair_ep_entry(t, &spec->ep[k]) == NULL) {
+			char ep[DUET_ADDR_STRLEN];
+
+			duet_addr_format(&spec->ep[k], ep, sizeof(ep));
+			snprintf(why, whylen,
+				 "endpoint %s of leg %c is not a service address and media port of "
+				 "this relay",
+				 ep, 'a' + k);
+			return -EINVAL;
+		}
+	}
 	slot = duet_pair_find(t, spec->id);
 	if (slot < 0) {
 		rc = crypto_make(t, spec, srtp, n_srtp, res, &crypto, why, whylen);
@@ -579,7 +595,7 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	memset(&e, 0, sizeof(e));
 	e.slot = (uint32_t)slot;
 	for (k = 0; k < 2; k++)
-		e.pos[k] = rte_hash_del_key(t->ep_hash, &c->spec.ep[k]);
+		__atomic_store_n(pair_ep_entry(t, &c->spec.ep[k]), 0, __ATOMIC_RELEASE);
 	if (fin != NULL)
 		pair_final_read(t, (uint32_t)slot, now_ms, fin);
 	pair_id_key(id, key);

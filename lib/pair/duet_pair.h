@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_pair: the pairing table. A pair is two legs; each leg is keyed by its
- * relay endpoint (service IP + UDP port) in a lock-free rte_hash that worker
- * lcores read. The control thread is the only writer of the table: it adds,
+ * duet_pair: the pairing table. A pair is two legs; each leg is found by its
+ * relay endpoint (service IP + UDP port). Endpoints are dense (a few service
+ * addresses times the media port range), so the table indexes them
+ * directly: a flat array, one 32-bit word per (address, port), that holds
+ * the leg's index + 1 (0: no pair). Worker lcores read it with one load; a
+ * hash of the pair id serves the control side only. The control thread is
+ * the only writer of the table: it adds,
  * updates and deletes pairs, and frees a pair's slot only after every worker
  * has passed a quiescent state (rte_rcu_qsbr), so a worker never reads a
  * leg that is being reused.
@@ -26,6 +30,7 @@
 #define DUET_PAIR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "duet_addr.h"
@@ -107,12 +112,35 @@ struct duet_pair_put_result {
 
 struct duet_pair_table;
 
+/** Most service addresses the endpoint index covers (every port's). */
+#define DUET_PAIR_SPACE_ADDRS_MAX 128
+
 /**
- * Create an empty table for up to capacity pairs read by n_workers workers.
- * @return the table, or NULL with rte_errno set. Control thread, after EAL init.
+ * The relay's endpoint space: every service address times the media port
+ * range. A pair's endpoints must lie inside it. Address i's endpoints are
+ * entries [i * n_ports, (i + 1) * n_ports) of the index, in the order given
+ * here: workers pass that order's index (duet_port's space_base + its own).
+ */
+struct duet_pair_space {
+	struct duet_addr addrs[DUET_PAIR_SPACE_ADDRS_MAX]; /**< service addresses (port 0) */
+	unsigned int n_addrs;				   /**< 1..DUET_PAIR_SPACE_ADDRS_MAX */
+	uint16_t port_min;				   /**< first media port, host order */
+	uint16_t port_max;				   /**< last media port, host order */
+};
+
+/** Bytes the endpoint index of `space` takes (4 per address and port). */
+size_t duet_pair_space_bytes(const struct duet_pair_space *space);
+
+/**
+ * Create an empty table for up to capacity pairs read by n_workers workers,
+ * with the endpoints of `space` (copied). Everything is allocated here, up
+ * front: nothing later grows.
+ * @return the table, or NULL with rte_errno set (EINVAL: bad arguments or
+ *         space; ENOMEM). Control thread, after EAL init.
  */
 struct duet_pair_table *duet_pair_table_create(const char *name, uint32_t capacity,
-					       unsigned int n_workers, int socket_id);
+					       unsigned int n_workers, int socket_id,
+					       const struct duet_pair_space *space);
 
 /** Free the table. Workers must have stopped. NULL is a no-op. */
 void duet_pair_table_free(struct duet_pair_table *t);
@@ -140,7 +168,8 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
  *        also the figures of the pair it replaced, taken as it ended
  * @param why on failure, a reason naming what was wrong
  * @return 0 added, 1 updated in place, 2 replaced; -EEXIST an endpoint is used
- *         by another pair; -ENOSPC table full; -EINVAL bad spec; -ENOMEM
+ *         by another pair; -ENOSPC table full; -EINVAL bad spec (an
+ *         endpoint outside the table's space among others); -ENOMEM
  *         no memory for SRTP sessions.
  */
 int duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec,

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rte_hash.h>
+#include <rte_byteorder.h>
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 
@@ -70,7 +70,15 @@ struct duet_leg_rx {
 
 /** The table. Hot, read-mostly fields first. */
 struct duet_pair_table {
-	struct rte_hash *ep_hash;	      /**< endpoint -> leg index; LF readers */
+	/** Endpoint index: entry addr_idx * ep_ports + (port - port_min) holds
+	 * leg index + 1, or 0. Relaxed-atomic 32-bit words: the control thread
+	 * stores (release) after the leg is ready and clears before the slot
+	 * goes to RCU; workers load (acquire). */
+	uint32_t *ep_leg;
+	uint32_t ep_ports;		      /**< port_max - port_min + 1 */
+	uint32_t ep_addrs;		      /**< service addresses (space.n_addrs) */
+	uint16_t port_min;		      /**< first media port, host order */
+	uint16_t reserved;
 	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
 	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
 	struct duet_pair_crypto **crypto;     /**< per slot; NULL for passthrough pairs */
@@ -79,6 +87,7 @@ struct duet_pair_table {
 	uint32_t capacity;		      /**< pairs */
 	uint32_t n_workers;		      /**< RCU readers */
 	/* Control thread only below. */
+	struct duet_pair_space space;	      /**< the endpoints ep_leg covers */
 	struct rte_hash *id_hash;	      /**< pair id -> slot */
 	struct rte_rcu_qsbr_dq *dq;	      /**< deleted slots waiting for a grace period */
 	struct duet_pair_ctl *ctl;	      /**< per slot: spec, creation time, counter base */
@@ -146,25 +155,46 @@ duet_pair_counters_at(const struct duet_pair_table *t, unsigned int widx, uint32
 }
 
 /**
- * Look up n (<= RTE_HASH_LOOKUP_BULK_MAX) endpoints. Sets bit i of the
- * returned mask and leg_idx[i] for each endpoint found. Worker lcores.
+ * Where the leg owning endpoint (service address addr_idx of the table's
+ * space, UDP port port_be in network order) is found: a pointer into the
+ * endpoint index, or NULL when the port is outside the media range or
+ * addr_idx outside the space. Prefetch it, then duet_pair_ep_load() it: at
+ * a million pairs the index is a cache miss of its own. Worker lcores.
  */
-static inline uint64_t
-duet_pair_lookup_bulk(const struct duet_pair_table *t, const struct duet_addr **keys,
-		      uint32_t n, uint32_t *leg_idx)
+static inline const uint32_t *
+duet_pair_ep_slot(const struct duet_pair_table *t, uint32_t addr_idx, uint16_t port_be)
 {
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
-	uint64_t hits = 0;
-	uint32_t i;
+	uint32_t off = (uint32_t)rte_be_to_cpu_16(port_be) - t->port_min;
 
-	if (n == 0)
-		return 0;
-	if (rte_hash_lookup_bulk_data(t->ep_hash, (const void **)keys, n, &hits, data) < 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (hits & (1ULL << i))
-			leg_idx[i] = (uint32_t)(uintptr_t)data[i];
-	return hits;
+	if (off >= t->ep_ports || addr_idx >= t->ep_addrs)
+		return NULL;
+	return &t->ep_leg[(size_t)addr_idx * t->ep_ports + off];
+}
+
+/**
+ * The leg index found at e (from duet_pair_ep_slot()). @return true with
+ * *leg_idx set, or false when no pair owns the endpoint. Worker lcores.
+ */
+static inline bool
+duet_pair_ep_load(const uint32_t *e, uint32_t *leg_idx)
+{
+	uint32_t v = e != NULL ? __atomic_load_n(e, __ATOMIC_ACQUIRE) : 0;
+
+	if (v == 0)
+		return false;
+	*leg_idx = v - 1;
+	return true;
+}
+
+/**
+ * The leg owning endpoint (addr_idx, port_be), in one step. @return true
+ * with *leg_idx set, or false. Worker lcores.
+ */
+static inline bool
+duet_pair_lookup(const struct duet_pair_table *t, uint32_t addr_idx, uint16_t port_be,
+		 uint32_t *leg_idx)
+{
+	return duet_pair_ep_load(duet_pair_ep_slot(t, addr_idx, port_be), leg_idx);
 }
 
 /** Report a quiescent state for worker widx (no leg pointer held). */

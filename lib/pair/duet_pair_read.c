@@ -94,12 +94,10 @@ int
 duet_pair_find_endpoint(const struct duet_pair_table *t, const struct duet_addr *ep,
 			unsigned int *leg)
 {
-	void *data;
 	uint32_t idx;
 
-	if (rte_hash_lookup_data(t->ep_hash, ep, &data) < 0)
+	if (ep == NULL || !duet_pair_ep_load(pair_ep_entry(t, ep), &idx))
 		return -ENOENT;
-	idx = (uint32_t)(uintptr_t)data;
 	if (leg != NULL)
 		*leg = idx & 1;
 	return (int)(idx >> 1);

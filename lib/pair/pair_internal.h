@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What duet_pair.c (slots, hashes, RCU: the writers), duet_pair_read.c
+ * What duet_pair.c (slots, the endpoint index, RCU: the writers), duet_pair_read.c
  * (lookups and figures) and duet_pair_crypto.c (a keyed pair's SRTP
  * sessions) share inside lib/pair. Control thread only.
  */
@@ -32,6 +32,19 @@ pair_id_key(const char *id, char key[DUET_PAIR_ID_MAX])
 	/* Fixed-size, zero-padded key: no terminator needed at 64 bytes. */
 	memset(key, 0, DUET_PAIR_ID_MAX);
 	memcpy(key, id, n);
+}
+
+/* The endpoint index entry of ep, or NULL when ep lies outside the table's
+ * space (not a service address, or a port outside the media range). */
+static inline uint32_t *
+pair_ep_entry(const struct duet_pair_table *t, const struct duet_addr *ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->space.n_addrs; i++)
+		if (duet_addr_same_ip(&t->space.addrs[i], ep))
+			return (uint32_t *)(uintptr_t)duet_pair_ep_slot(t, i, ep->port);
+	return NULL;
 }
 
 /* Sessions taken out of service, waiting for a grace period. */

@@ -150,3 +150,28 @@ duet_port_arp_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool
 	}
 	return 0;
 }
+
+/* Every service address a config can list has its place in the space. */
+_Static_assert(DUET_CONF_MAX_PORTS * DUET_CONF_MAX_ADDRS <= DUET_PAIR_SPACE_ADDRS_MAX,
+	       "the endpoint space must hold every port's service addresses");
+
+void
+duet_port_space(const struct duet_conf *conf, struct duet_port *ports,
+		struct duet_pair_space *sp)
+{
+	unsigned int i, j;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->port_min = conf->port_min;
+	sp->port_max = conf->port_max;
+	for (i = 0; i < conf->n_ports; i++) {
+		if (ports != NULL)
+			ports[i].space_base = sp->n_addrs;
+		for (j = 0; j < conf->ports[i].n_addrs && sp->n_addrs < DUET_PAIR_SPACE_ADDRS_MAX;
+		     j++) {
+			sp->addrs[sp->n_addrs] = conf->ports[i].addrs[j];
+			sp->addrs[sp->n_addrs].port = 0;
+			sp->n_addrs++;
+		}
+	}
+}

@@ -16,6 +16,7 @@
 #include <rte_mempool.h>
 
 #include "duet_conf.h"
+#include "duet_pair.h"
 
 /** gateway_mac word: valid bit, MAC in the low 48 bits. */
 #define DUET_PORT_MAC_VALID (1ULL << 63)
@@ -29,6 +30,9 @@ struct duet_port {
 	uint8_t rx_cksum;			  /**< NIC reports rx checksum status */
 	uint32_t addrs_be[DUET_CONF_MAX_ADDRS];	  /**< IPv4 service addresses */
 	unsigned int n_addrs;			  /**< count of addrs_be */
+	uint32_t space_base;			  /**< index of addrs_be[0] in the pair
+						       table's endpoint space (set by
+						       the main thread, which builds both) */
 	uint32_t gateway_be;			  /**< gateway IPv4, 0 if none */
 	uint64_t gateway_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
 	uint64_t arp_wait_tsc;			  /**< a gateway reply is learnt until this TSC, 0 = none asked */
@@ -52,6 +56,15 @@ struct rte_mempool *duet_port_mempool_create(const char *name, unsigned int n_mb
 int duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n_queues,
 		    struct rte_mempool *mp, char *err, size_t errlen);
 
+/**
+ * The pair table's endpoint space for conf: every port's service addresses,
+ * port by port in the config's order, times [port_min, port_max]. When
+ * ports is not NULL, ports[i].space_base is set to where port i's addresses
+ * start (ports[i] must be conf's port i). Main thread.
+ */
+void duet_port_space(const struct duet_conf *conf, struct duet_port *ports,
+		     struct duet_pair_space *sp);
+
 /** Stop and close the port. Main thread, after workers stopped. */
 void duet_port_close(struct duet_port *p);
 
@@ -65,6 +78,22 @@ duet_port_owns(const struct duet_port *p, uint32_t ip_be)
 		if (p->addrs_be[i] == ip_be)
 			return true;
 	return false;
+}
+
+/**
+ * The pair table's address index of service address ip_be of port p
+ * (space_base + its place on the port), or -1 when ip_be is none of the
+ * port's. Any thread.
+ */
+static inline int
+duet_port_addr_index(const struct duet_port *p, uint32_t ip_be)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_addrs; i++)
+		if (p->addrs_be[i] == ip_be)
+			return (int)(p->space_base + i);
+	return -1;
 }
 
 /** Read the gateway MAC. @return true and mac set if known. Any thread. */

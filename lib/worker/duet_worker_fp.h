@@ -404,13 +404,13 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		  uint64_t now)
 {
 	struct duet_pkt_info info[DUET_WORKER_BURST];
-	const struct duet_addr *keys[DUET_WORKER_BURST];
+	const uint32_t *ep[DUET_WORKER_BURST];
 	struct rte_mbuf *udp[DUET_WORKER_BURST];
 	struct duet_pkt_info *uinfo[DUET_WORKER_BURST];
 	uint32_t leg_idx[DUET_WORKER_BURST];
 	struct duet_port *port = &w->ports[in];
 	uint16_t i, nu = 0, relayed = 0;
-	uint64_t hits;
+	uint64_t hits = 0;
 
 	RTE_ASSERT(n <= DUET_WORKER_BURST);
 	w->stats->rx_pkts += n;
@@ -421,6 +421,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		struct duet_pkt_info *pi = &info[i];
 		uint64_t ipck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 		uint32_t dst;
+		int addr_idx;
 
 		if (i + DUET_PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DUET_PREFETCH_AHEAD], void *));
@@ -442,7 +443,8 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			continue;
 		}
 		memcpy(&dst, pi->dst.ip, 4);
-		if (!duet_port_owns(port, dst)) {
+		addr_idx = duet_port_addr_index(port, dst);
+		if (addr_idx < 0) {
 			duet_worker_drop(w, m, DUET_DROP_NOT_FOR_US);
 			continue;
 		}
@@ -471,15 +473,19 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		}
 		udp[nu] = m;
 		uinfo[nu] = pi;
-		keys[nu] = &pi->dst;
+		/* The endpoint index entry: direct, one word per endpoint. */
+		ep[nu] = duet_pair_ep_slot(w->pairs, (uint32_t)addr_idx, pi->dst.port);
+		if (ep[nu] != NULL)
+			rte_prefetch0(ep[nu]);
 		nu++;
 	}
-	hits = duet_pair_lookup_bulk(w->pairs, keys, nu, leg_idx);
-	/* With many pairs every leg is a cache miss: ask for all of this
-	 * burst's lines at once so the misses overlap instead of queueing. */
+	/* With many pairs every entry and every leg is a cache miss: ask for
+	 * all of this burst's lines at once so the misses overlap instead of
+	 * queueing. */
 	for (i = 0; i < nu; i++) {
-		if (!(hits & (1ULL << i)))
+		if (!duet_pair_ep_load(ep[i], &leg_idx[i]))
 			continue;
+		hits |= 1ULL << i;
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i]));
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i] ^ 1));
 		rte_prefetch0(duet_pair_counters_at(w->pairs, w->widx, leg_idx[i]));

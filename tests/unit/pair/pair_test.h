@@ -3,7 +3,8 @@
  * pair_test.h: what the lib/pair unit tests with an EAL of one lcore
  * share (test_duet_pair_crypto, test_duet_pair_srtp_state): the EAL (no
  * hugepages, no PCI, no shared files, a --file-prefix of its own per test
- * process) with libsrtp2 ready, its end, and a pair's spec. Called by the
+ * process) with libsrtp2 ready, its end, the tables' endpoint space and a
+ * pair's spec (test_duet_pair uses the space too). Called by the
  * test's main thread (Criterion .init/.fini hooks, test bodies); a failure
  * fails the test.
  */
@@ -23,6 +24,27 @@
 #include "duet_pair.h"
 #include "duet_srtp.h"
 #include "../eal_rundir.h"
+
+/* The tables' endpoint space in the pair tests: 192.0.2.1 to 192.0.2.32
+ * (address i is 192.0.2.(i + 1)), ports 20000 to 30015. */
+#define PAIR_TEST_SPACE_ADDRS 32
+#define PAIR_TEST_PORT_MIN 20000
+#define PAIR_TEST_PORT_MAX 30015
+
+static inline const struct duet_pair_space *
+pair_test_space(void)
+{
+	static struct duet_pair_space sp;
+	unsigned int i;
+
+	memset(&sp, 0, sizeof(sp));
+	for (i = 0; i < PAIR_TEST_SPACE_ADDRS; i++)
+		duet_addr_set4(&sp.addrs[i], htonl(0xc0000200u | (i + 1)), 0);
+	sp.n_addrs = PAIR_TEST_SPACE_ADDRS;
+	sp.port_min = PAIR_TEST_PORT_MIN;
+	sp.port_max = PAIR_TEST_PORT_MAX;
+	return &sp;
+}
 
 /* Start the EAL as program prog, its file prefix tag_<pid>. */
 static inline void

@@ -26,7 +26,7 @@
 
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
-#include "../eal_rundir.h"
+#include "pair_test.h"
 
 #define SILENCE 100
 
@@ -98,6 +98,34 @@ client4(uint8_t d, uint16_t port)
 	return r;
 }
 
+#define SPACE_ADDRS PAIR_TEST_SPACE_ADDRS
+#define SPACE_PORT_MIN PAIR_TEST_PORT_MIN
+#define SPACE_PORT_MAX PAIR_TEST_PORT_MAX
+
+/* What a worker does with a packet's destination: the address's index in
+ * the space (its port's space_base + place; here 192.0.2.d is d - 1), then
+ * the endpoint index entry, then the leg. n keys; bit i of the result and
+ * idx[i] for each endpoint some pair owns. */
+static uint64_t
+lookup_bulk(const struct duet_addr **keys, uint32_t n, uint32_t *idx)
+{
+	const uint32_t *e[32];
+	uint64_t hits = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t d = keys[i]->ip[3];
+		bool ours = keys[i]->ip[0] == 192 && keys[i]->ip[1] == 0 && keys[i]->ip[2] == 2 &&
+			    d >= 1 && d <= SPACE_ADDRS;
+
+		e[i] = ours ? duet_pair_ep_slot(t, d - 1u, keys[i]->port) : NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (duet_pair_ep_load(e[i], &idx[i]))
+			hits |= 1ULL << i;
+	return hits;
+}
+
 static struct duet_pair_spec
 make_spec(const char *id, struct duet_addr a, struct duet_addr b)
 {
@@ -141,7 +169,7 @@ put(const struct duet_pair_spec *s, char *why)
 static void
 make_table(uint32_t capacity, unsigned int n_workers)
 {
-	t = duet_pair_table_create("tp", capacity, n_workers, SOCKET_ID_ANY);
+	t = duet_pair_table_create("tp", capacity, n_workers, SOCKET_ID_ANY, pair_test_space());
 	cr_assert_not_null(t, "table create: %s", rte_strerror(rte_errno));
 }
 
@@ -157,11 +185,32 @@ latch(uint32_t slot, unsigned int leg, const struct duet_addr *c)
 
 Test(pair, create_refuses_bad_arguments)
 {
-	cr_assert_null(duet_pair_table_create("tp", 0, 1, SOCKET_ID_ANY));
+	struct duet_pair_space sp;
+
+	cr_assert_null(duet_pair_table_create("tp", 0, 1, SOCKET_ID_ANY, pair_test_space()));
 	cr_assert_eq(rte_errno, EINVAL);
-	cr_assert_null(duet_pair_table_create("tp", 4, 0, SOCKET_ID_ANY));
+	cr_assert_null(duet_pair_table_create("tp", 4, 0, SOCKET_ID_ANY, pair_test_space()));
 	cr_assert_eq(rte_errno, EINVAL);
-	cr_assert_null(duet_pair_table_create(NULL, 4, 1, SOCKET_ID_ANY));
+	cr_assert_null(duet_pair_table_create(NULL, 4, 1, SOCKET_ID_ANY, pair_test_space()));
+	cr_assert_eq(rte_errno, EINVAL);
+	cr_assert_null(duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, NULL));
+	cr_assert_eq(rte_errno, EINVAL);
+	sp = *pair_test_space();
+	sp.n_addrs = 0;
+	cr_assert_null(duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, &sp), "no address");
+	sp = *pair_test_space();
+	sp.port_min = 30000;
+	sp.port_max = 20000;
+	cr_assert_null(duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, &sp), "range backwards");
+	sp = *pair_test_space();
+	sp.port_min = 0;
+	cr_assert_null(duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, &sp), "port 0");
+	sp = *pair_test_space();
+	sp.addrs[5] = sp.addrs[2];
+	cr_assert_null(duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, &sp), "address twice");
+	sp = *pair_test_space();
+	sp.n_addrs = DUET_PAIR_SPACE_ADDRS_MAX + 1;
+	cr_assert_null(duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, &sp), "too many");
 	cr_assert_eq(rte_errno, EINVAL);
 	make_table(4, 1);
 	cr_assert_eq(duet_pair_count(t), 0);
@@ -186,7 +235,7 @@ Test(pair, free_releases_the_table_even_with_a_worker_still_registered)
 	cr_assert_eq(put(&s, why), 0, "%s", why);
 	cr_assert_eq(duet_pair_del(t, "call", 2000, NULL), 0);
 	duet_pair_table_free(t);
-	t = duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY);
+	t = duet_pair_table_create("tp", 4, 1, SOCKET_ID_ANY, pair_test_space());
 	cr_expect_not_null(t, "a second table named tp: %s (the first one's defer queue leaked)",
 			   rte_strerror(rte_errno));
 }
@@ -287,13 +336,92 @@ Test(pair, lookup_bulk_finds_leg_indexes_and_misses_unknown_endpoints)
 	a = duet_pair_find(t, "one");
 	b = duet_pair_find(t, "two");
 	cr_assert_neq(a, b);
-	hits = duet_pair_lookup_bulk(t, keys, 5, idx);
+	hits = lookup_bulk(keys, 5, idx);
 	cr_assert_eq(hits, (1u << 0) | (1u << 2) | (1u << 3));
 	cr_assert_eq(idx[0], 2 * (uint32_t)a);
 	cr_assert_eq(idx[2], 2 * (uint32_t)b + 1);
 	cr_assert_eq(idx[3], 2 * (uint32_t)a + 1);
 	cr_assert(duet_addr_equal(&duet_pair_leg_at(t, idx[2])->local, &s2.ep[1]));
-	cr_assert_eq(duet_pair_lookup_bulk(t, keys, 0, idx), 0);
+	cr_assert_eq(lookup_bulk(keys, 0, idx), 0);
+}
+
+/* The endpoint index covers exactly the space: its first and last ports
+ * and addresses are found, one port past either end and an address index
+ * past the last have no entry at all (not merely an empty one). */
+Test(pair, direct_index_covers_exactly_the_space)
+{
+	struct duet_pair_spec lo = make_spec("lo", ep4(1, SPACE_PORT_MIN), ep4(1, SPACE_PORT_MAX));
+	struct duet_pair_spec hi = make_spec("hi", ep4(SPACE_ADDRS, SPACE_PORT_MIN),
+					     ep4(SPACE_ADDRS, SPACE_PORT_MAX));
+	char why[DUET_PAIR_REASON_MAX];
+	uint32_t leg = 77;
+
+	make_table(4, 1);
+	cr_assert_eq(put(&lo, why), 0, "%s", why);
+	cr_assert_eq(put(&hi, why), 0, "%s", why);
+	cr_assert(duet_pair_lookup(t, 0, htons(SPACE_PORT_MIN), &leg));
+	cr_assert_eq(leg, 2 * (uint32_t)duet_pair_find(t, "lo"));
+	cr_assert(duet_pair_lookup(t, 0, htons(SPACE_PORT_MAX), &leg));
+	cr_assert_eq(leg, 2 * (uint32_t)duet_pair_find(t, "lo") + 1);
+	cr_assert(duet_pair_lookup(t, SPACE_ADDRS - 1, htons(SPACE_PORT_MIN), &leg));
+	cr_assert_eq(leg, 2 * (uint32_t)duet_pair_find(t, "hi"));
+	cr_assert(duet_pair_lookup(t, SPACE_ADDRS - 1, htons(SPACE_PORT_MAX), &leg));
+	cr_assert_eq(leg, 2 * (uint32_t)duet_pair_find(t, "hi") + 1);
+	cr_assert_null(duet_pair_ep_slot(t, 0, htons(SPACE_PORT_MIN - 1)));
+	cr_assert_null(duet_pair_ep_slot(t, 0, htons(SPACE_PORT_MAX + 1)));
+	cr_assert_null(duet_pair_ep_slot(t, 0, htons(0)));
+	cr_assert_null(duet_pair_ep_slot(t, 0, htons(65535)));
+	cr_assert_null(duet_pair_ep_slot(t, SPACE_ADDRS, htons(SPACE_PORT_MIN)));
+	cr_assert_null(duet_pair_ep_slot(t, UINT32_MAX, htons(SPACE_PORT_MIN)));
+	cr_assert_not(duet_pair_lookup(t, 1, htons(SPACE_PORT_MIN), &leg), "192.0.2.2 has no pair");
+	cr_assert_not(duet_pair_lookup(t, 0, htons(SPACE_PORT_MIN + 1), &leg));
+	/* Deleting clears both entries at once. */
+	cr_assert_eq(duet_pair_del(t, "lo", 2000, NULL), 0);
+	cr_assert_not(duet_pair_lookup(t, 0, htons(SPACE_PORT_MIN), &leg));
+	cr_assert_not(duet_pair_lookup(t, 0, htons(SPACE_PORT_MAX), &leg));
+	cr_assert(duet_pair_lookup(t, SPACE_ADDRS - 1, htons(SPACE_PORT_MAX), &leg));
+}
+
+/* A pair whose endpoint lies outside the space is refused with the reason,
+ * and nothing of it is published. */
+Test(pair, put_refuses_an_endpoint_outside_the_space)
+{
+	struct duet_pair_spec below = make_spec("below", ep4(1, SPACE_PORT_MIN - 1), ep4(1, 20002));
+	struct duet_pair_spec above = make_spec("above", ep4(1, 20000), ep4(1, SPACE_PORT_MAX + 1));
+	struct duet_pair_spec stranger = make_spec("stranger", ep4(1, 20000), ep4(33, 20002));
+	struct duet_pair_spec v6 = make_spec("v6", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	v6.ep[1].family = DUET_AF_INET6;
+	make_table(4, 1);
+	cr_assert_eq(put(&below, why), -EINVAL);
+	cr_assert(strstr(why, "192.0.2.1:19999 of leg a is not a service address and media port") != NULL, "%s", why);
+	cr_assert_eq(put(&above, why), -EINVAL);
+	cr_assert(strstr(why, "192.0.2.1:30016 of leg b") != NULL, "%s", why);
+	cr_assert_eq(put(&stranger, why), -EINVAL);
+	cr_assert(strstr(why, "192.0.2.33:20002 of leg b") != NULL, "%s", why);
+	cr_assert_eq(put(&v6, why), -EINVAL, "an IPv6 endpoint on an IPv4 space: %s", why);
+	cr_assert_eq(duet_pair_count(t), 0);
+	cr_assert_eq(duet_pair_find_endpoint(t, &below.ep[1], NULL), -ENOENT);
+	cr_assert_eq(duet_pair_find_endpoint(t, &above.ep[0], NULL), -ENOENT);
+}
+
+/* The index costs 4 bytes per address and port: 16 addresses x 65,536
+ * ports is 4 MiB. */
+Test(pair, space_bytes_is_four_per_endpoint)
+{
+	struct duet_pair_space sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.n_addrs = 16;
+	sp.port_min = 1;
+	sp.port_max = 65535;
+	cr_assert_eq(duet_pair_space_bytes(&sp), (size_t)16 * 65535 * 4);
+	sp.n_addrs = 1;
+	sp.port_min = 20000;
+	sp.port_max = 20000;
+	cr_assert_eq(duet_pair_space_bytes(&sp), 4);
+	cr_assert_eq(duet_pair_space_bytes(NULL), 0);
 }
 
 Test(pair, put_same_endpoints_updates_in_place_and_keeps_the_latched_client)
@@ -389,7 +517,7 @@ Test(pair, put_with_changed_endpoints_replaces_the_pair)
 	cr_assert_geq(slot2, 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), -ENOENT);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), -ENOENT);
-	cr_assert_eq(duet_pair_lookup_bulk(t, keys, 2, idx), 0);
+	cr_assert_eq(lookup_bulk(keys, 2, idx), 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[0], &leg), slot2);
 	cr_assert_eq(leg, 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[1], &leg), slot2);
@@ -870,7 +998,7 @@ mt_reader(void *p)
 			keys[i] = &c->eps[key_no[i]];
 		}
 		base = (base + 7) % MT_EPS;
-		hits = duet_pair_lookup_bulk(t, keys, 32, idx);
+		hits = lookup_bulk(keys, 32, idx);
 		c->lookups += 32;
 		for (i = 0; i < 32; i++) {
 			struct duet_leg *l;

@@ -73,7 +73,7 @@ static void
 eal_up(void)
 {
 	pair_test_eal_up("test_duet_pair_crypto", "paircrypto");
-	t = duet_pair_table_create("tc", 4, 1, SOCKET_ID_ANY);
+	t = duet_pair_table_create("tc", 4, 1, SOCKET_ID_ANY, pair_test_space());
 	cr_assert_not_null(t, "table create: %s", rte_strerror(rte_errno));
 }
 

@@ -45,7 +45,7 @@ table_new(void)
 	struct duet_pair_table *x;
 
 	snprintf(name, sizeof(name), "ts%u", n_tables++);
-	x = duet_pair_table_create(name, 4, 1, SOCKET_ID_ANY);
+	x = duet_pair_table_create(name, 4, 1, SOCKET_ID_ANY, pair_test_space());
 	cr_assert_not_null(x, "table create: %s", rte_strerror(rte_errno));
 	return x;
 }

@@ -2,7 +2,8 @@
 /*
  * Unit tests of lib/port: duet_port_setup() against net_ring vdevs (and a
  * name that is not there), the mempool constructor, and the inline helpers
- * workers use (duet_port_owns, the gateway MAC word). Tests that need an
+ * workers use (duet_port_owns, duet_port_addr_index, the gateway MAC
+ * word), and the pair table's endpoint space built from a config. Tests that need an
  * ethdev start their own EAL (no hugepages, own file prefix) in their .init
  * fixture; Criterion runs each test in its own process.
  */
@@ -227,6 +228,54 @@ Test(port, owns_exactly_its_service_addresses)
 	cr_assert_not(duet_port_owns(&p, IP4(1, 100, 51, 198)));
 	p.n_addrs = 0;
 	cr_assert_not(duet_port_owns(&p, IP4(198, 51, 100, 1)));
+}
+
+/* The pair table's endpoint space from a config: every port's addresses
+ * in order (ports stripped), the media range, and each port told where its
+ * addresses start; duet_port_addr_index() then gives the space's index. */
+Test(port, space_lists_every_port_s_addresses_and_each_port_its_base)
+{
+	struct duet_conf conf;
+	struct duet_pair_space sp;
+	struct duet_port ports[2];
+
+	memset(&conf, 0, sizeof(conf));
+	memset(ports, 0, sizeof(ports));
+	conf.n_ports = 2;
+	conf.port_min = 20000;
+	conf.port_max = 29999;
+	duet_addr_set4(&conf.ports[0].addrs[0], IP4(192, 0, 2, 1), htons(7));
+	duet_addr_set4(&conf.ports[0].addrs[1], IP4(192, 0, 2, 2), 0);
+	conf.ports[0].n_addrs = 2;
+	duet_addr_set4(&conf.ports[1].addrs[0], IP4(198, 51, 100, 1), 0);
+	conf.ports[1].n_addrs = 1;
+	ports[0].addrs_be[0] = IP4(192, 0, 2, 1);
+	ports[0].addrs_be[1] = IP4(192, 0, 2, 2);
+	ports[0].n_addrs = 2;
+	ports[1].addrs_be[0] = IP4(198, 51, 100, 1);
+	ports[1].n_addrs = 1;
+	ports[1].space_base = 99;
+
+	duet_port_space(&conf, ports, &sp);
+	cr_assert_eq(sp.n_addrs, 3);
+	cr_assert_eq(sp.port_min, 20000);
+	cr_assert_eq(sp.port_max, 29999);
+	cr_assert_eq(memcmp(sp.addrs[0].ip, "\xc0\x00\x02\x01", 4), 0);
+	cr_assert_eq(sp.addrs[0].port, 0, "an address of the space has no port");
+	cr_assert_eq(memcmp(sp.addrs[1].ip, "\xc0\x00\x02\x02", 4), 0);
+	cr_assert_eq(memcmp(sp.addrs[2].ip, "\xc6\x33\x64\x01", 4), 0);
+	cr_assert_eq(ports[0].space_base, 0);
+	cr_assert_eq(ports[1].space_base, 2);
+	cr_assert_eq(duet_port_addr_index(&ports[0], IP4(192, 0, 2, 2)), 1);
+	cr_assert_eq(duet_port_addr_index(&ports[1], IP4(198, 51, 100, 1)), 2);
+	cr_assert_eq(duet_port_addr_index(&ports[1], IP4(192, 0, 2, 1)), -1,
+		     "another port's address is not this port's");
+	cr_assert_eq(duet_pair_space_bytes(&sp), (size_t)3 * 10000 * 4);
+
+	/* Without ports: the same space, nothing else written. */
+	memset(&sp, 0xff, sizeof(sp));
+	duet_port_space(&conf, NULL, &sp);
+	cr_assert_eq(sp.n_addrs, 3);
 }
 
 Test(port, gateway_mac_round_trips_through_the_atomic_word)

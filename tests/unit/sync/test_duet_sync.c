@@ -28,6 +28,7 @@
 #include <rte_log.h>
 
 #include "duet_pair_fp.h"
+#include "duet_port.h"
 #include "duet_redis.h"
 #include "duet_sync.h"
 #include "sync_internal.h"
@@ -94,6 +95,17 @@ redis_stop(void)
 
 /* ---- fixture ---- */
 
+/* A pair table for conf's endpoints (192.0.2.1 and .2, ports 20000 to
+ * 20009), as duetd makes it. */
+static struct duet_pair_table *
+sync_table_new(uint32_t capacity)
+{
+	struct duet_pair_space sp;
+
+	duet_port_space(&conf, NULL, &sp);
+	return duet_pair_table_create("synctest", capacity, 1, SOCKET_ID_ANY, &sp);
+}
+
 static void
 setup(void)
 {
@@ -131,7 +143,7 @@ setup(void)
 	snprintf(conf.redis.unix_path, sizeof(conf.redis.unix_path), "%s", srv.sock);
 	conf.redis.connect_timeout_ms = 500;
 
-	t = duet_pair_table_create("synctest", 64, 1, SOCKET_ID_ANY);
+	t = sync_table_new(64);
 	cr_assert_not_null(t);
 	memset(lstats, 0, sizeof(lstats));
 	redis_start();
@@ -918,7 +930,7 @@ restart_duetd(void)
 	duet_sync_destroy(s);
 	s = NULL;
 	duet_pair_table_free(t);
-	t = duet_pair_table_create("synctest", 64, 1, SOCKET_ID_ANY);
+	t = sync_table_new(64);
 	cr_assert_not_null(t);
 	sync_start();
 	POLL_UNTIL(duet_sync_connected(s), 5000);
@@ -927,7 +939,7 @@ restart_duetd(void)
 Test(sync, a_record_refused_for_a_full_table_is_applied_when_a_slot_frees)
 {
 	duet_pair_table_free(t);
-	t = duet_pair_table_create("synctest", 2, 1, SOCKET_ID_ANY);
+	t = sync_table_new(2);
 	cr_assert_not_null(t);
 	sync_start();
 	POLL_UNTIL(duet_sync_connected(s), 5000);

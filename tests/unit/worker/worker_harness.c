@@ -106,6 +106,7 @@ void
 dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 {
 	struct duet_conf_port cp[2];
+	struct duet_pair_space space;
 	char err[256];
 	unsigned int i;
 	int rc;
@@ -141,7 +142,17 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 	H.conf.security.budget_icmp_pps = 1000000;
 	H.conf.security.budget_arp_pps = 1000000;
 	duet_worker_budgets_init(H.budgets, &H.conf, rte_get_tsc_hz(), T0);
-	H.pairs = duet_pair_table_create("wt_pairs", 4096, n_workers, (int)rte_socket_id());
+	/* The ports as the config lists them, and the media range every test
+	 * and the fuzz target use: the table's endpoint space as duetd makes
+	 * it, each port told where its address starts. */
+	H.conf.n_ports = 2;
+	H.conf.ports[0] = cp[0];
+	H.conf.ports[1] = cp[1];
+	H.conf.port_min = HARNESS_PORT_MIN;
+	H.conf.port_max = HARNESS_PORT_MAX;
+	duet_port_space(&H.conf, H.ports, &space);
+	H.pairs = duet_pair_table_create("wt_pairs", 4096, n_workers, (int)rte_socket_id(),
+					 &space);
 	cr_assert_not_null(H.pairs, "pair table: %s", rte_strerror(rte_errno));
 	H.stats = rte_zmalloc("wt_stats", n_workers * sizeof(*H.stats), RTE_CACHE_LINE_SIZE);
 	H.workers = rte_zmalloc("wt_workers", n_workers * sizeof(*H.workers), RTE_CACHE_LINE_SIZE);

@@ -43,6 +43,9 @@
 #define GW1 IP4(198, 51, 100, 254)
 #define EP_A_PORT 20000
 #define EP_B_PORT 20002
+/* The media range: every endpoint a test gives a pair lies inside it. */
+#define HARNESS_PORT_MIN 10000
+#define HARNESS_PORT_MAX 29999
 
 /* The clients. C and D are strangers who learnt the endpoints. */
 #define CLI_A IP4(192, 0, 2, 10)
