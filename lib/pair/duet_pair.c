@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,9 @@ dq_free(void *p, void *e, unsigned int n)
 		t->free_slots[t->n_free++] = ent[i].slot;
 	}
 }
+
+_Static_assert(offsetof(struct duet_pair_table, reserved) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
+	       "a worker's fields of the pair table fit its first cache line");
 
 /* The space's addresses must be distinct, without port, and its range
  * ordered and without port 0. */
@@ -141,8 +145,8 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->retire = pair_retire_new();
 	t->rx = rte_zmalloc_socket("duet_leg_rx", (size_t)capacity * 2 * sizeof(*t->rx),
 				   RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->ep_leg == NULL || t->legs == NULL || t->counters == NULL || t->ctl == NULL || t->free_slots == NULL ||
-	    t->crypto == NULL || t->retire == NULL || t->rx == NULL)
+	if (t->ep_leg == NULL || t->legs == NULL || t->counters == NULL || t->ctl == NULL ||
+	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->rx == NULL)
 		goto err_free;
 	/* Hand out low slots first: pop from the end. */
 	for (i = 0; i < capacity; i++)
@@ -398,7 +402,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	c->created_ms = now_ms;
 	c->created_tsc = rte_get_tsc_cycles();
 	c->created_mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
-	/* Not yet reachable: the endpoint keys are published below. */
+	/* Not yet reachable: the index entries are published below. */
 	t->crypto[slot] = crypto;
 	for (k = 0; k < 2; k++) {
 		struct duet_leg *l = &t->legs[2 * slot + k];

@@ -13,7 +13,7 @@
  *
  * Ownership of a leg's fields:
  *  - local, port_idx, pinned, mode: written by the control thread while the
- *    leg is unreachable (before its key is published, after RCU), or for
+ *    leg is unreachable (before its index entry is published, after RCU), or for
  *    `pinned`/`client` under the leg's seqlock (see duet_pair_fp.h).
  *  - client, hop_mac, state: written under the leg's seqlock by whichever
  *    lcore latches the leg (a worker) or pins it (the control thread). The
@@ -156,7 +156,7 @@ void duet_pair_worker_unregister(struct duet_pair_table *t, unsigned int widx);
 
 /**
  * Add or update the pair spec->id.
- * A new id gets a free slot and both endpoint keys are published. An existing
+ * A new id gets a free slot and both endpoint index entries are published. An existing
  * id with the same endpoints and mode is updated in place (pins, idle,
  * expires, keys): latched clients stay latched, counters continue; a new
  * sender key is used at once, the previous one is still accepted for

@@ -68,25 +68,26 @@ struct duet_leg_rx {
 	uint8_t reserved[2];
 } __attribute__((aligned(64)));
 
-/** The table. Hot, read-mostly fields first. */
+/** The table. The first cache line holds everything a worker reads for a
+ * packet: six pointers, capacity and the index's shape (64 bytes). */
 struct duet_pair_table {
 	/** Endpoint index: entry addr_idx * ep_ports + (port - port_min) holds
 	 * leg index + 1, or 0. Relaxed-atomic 32-bit words: the control thread
 	 * stores (release) after the leg is ready and clears before the slot
 	 * goes to RCU; workers load (acquire). */
 	uint32_t *ep_leg;
-	uint32_t ep_ports;		      /**< port_max - port_min + 1 */
-	uint32_t ep_addrs;		      /**< service addresses (space.n_addrs) */
-	uint16_t port_min;		      /**< first media port, host order */
-	uint16_t reserved;
 	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
 	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
 	struct duet_pair_crypto **crypto;     /**< per slot; NULL for passthrough pairs */
 	struct duet_leg_rx *rx;		      /**< per leg: receive line (RTP stats, policer) */
 	struct rte_rcu_qsbr *qsbr;	      /**< one reader per worker */
 	uint32_t capacity;		      /**< pairs */
-	uint32_t n_workers;		      /**< RCU readers */
+	uint32_t ep_ports;		      /**< port_max - port_min + 1 */
+	uint32_t ep_addrs;		      /**< service addresses (space.n_addrs) */
+	uint16_t port_min;		      /**< first media port, host order */
+	uint16_t reserved;
 	/* Control thread only below. */
+	uint32_t n_workers;		      /**< RCU readers */
 	struct duet_pair_space space;	      /**< the endpoints ep_leg covers */
 	struct rte_hash *id_hash;	      /**< pair id -> slot */
 	struct rte_rcu_qsbr_dq *dq;	      /**< deleted slots waiting for a grace period */
@@ -162,7 +163,7 @@ duet_pair_counters_at(const struct duet_pair_table *t, unsigned int widx, uint32
  * a million pairs the index is a cache miss of its own. Worker lcores.
  */
 static inline const uint32_t *
-duet_pair_ep_slot(const struct duet_pair_table *t, uint32_t addr_idx, uint16_t port_be)
+duet_pair_ep_at(const struct duet_pair_table *t, uint32_t addr_idx, uint16_t port_be)
 {
 	uint32_t off = (uint32_t)rte_be_to_cpu_16(port_be) - t->port_min;
 
@@ -172,7 +173,7 @@ duet_pair_ep_slot(const struct duet_pair_table *t, uint32_t addr_idx, uint16_t p
 }
 
 /**
- * The leg index found at e (from duet_pair_ep_slot()). @return true with
+ * The leg index found at e (from duet_pair_ep_at()). @return true with
  * *leg_idx set, or false when no pair owns the endpoint. Worker lcores.
  */
 static inline bool
@@ -194,7 +195,7 @@ static inline bool
 duet_pair_lookup(const struct duet_pair_table *t, uint32_t addr_idx, uint16_t port_be,
 		 uint32_t *leg_idx)
 {
-	return duet_pair_ep_load(duet_pair_ep_slot(t, addr_idx, port_be), leg_idx);
+	return duet_pair_ep_load(duet_pair_ep_at(t, addr_idx, port_be), leg_idx);
 }
 
 /** Report a quiescent state for worker widx (no leg pointer held). */

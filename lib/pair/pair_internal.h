@@ -43,7 +43,7 @@ pair_ep_entry(const struct duet_pair_table *t, const struct duet_addr *ep)
 
 	for (i = 0; i < t->space.n_addrs; i++)
 		if (duet_addr_same_ip(&t->space.addrs[i], ep))
-			return (uint32_t *)(uintptr_t)duet_pair_ep_slot(t, i, ep->port);
+			return (uint32_t *)(uintptr_t)duet_pair_ep_at(t, i, ep->port);
 	return NULL;
 }
 

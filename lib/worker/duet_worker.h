@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * duet_worker: the lcore loop. Each worker owns queue `queue` on every
- * port: it receives, parses, looks endpoints up in bulk, applies latching,
+ * port: it receives, parses, looks endpoints up (direct index), applies latching,
  * rewrites and transmits, answers ARP and ICMP echo for the service
  * addresses, and sends the frames the control thread hands it through
  * ctl_ring (ARP requests for gateways). The struct is set up by the main

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * duet_worker fast path: what a worker does with one received burst. Parse
- * every frame, answer ARP/ICMP in place, look the UDP endpoints up in one
- * bulk call, apply the latching rule to the receiving leg, read the peer leg,
+ * every frame, answer ARP/ICMP in place, find the UDP endpoints' legs in the
+ * pair table's direct index (the burst's entries prefetched together), apply
+ * the latching rule to the receiving leg, read the peer leg,
  * rewrite and buffer for transmit on the peer's port. Every frame ends in
  * exactly one of: forwarded, answered, learnt, or a counted drop. Worker
  * lcores only: no locks, allocation, syscalls or logs.
@@ -474,7 +475,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		udp[nu] = m;
 		uinfo[nu] = pi;
 		/* The endpoint index entry: direct, one word per endpoint. */
-		ep[nu] = duet_pair_ep_slot(w->pairs, (uint32_t)addr_idx, pi->dst.port);
+		ep[nu] = duet_pair_ep_at(w->pairs, (uint32_t)addr_idx, pi->dst.port);
 		if (ep[nu] != NULL)
 			rte_prefetch0(ep[nu]);
 		nu++;

@@ -107,7 +107,7 @@ client4(uint8_t d, uint16_t port)
  * the endpoint index entry, then the leg. n keys; bit i of the result and
  * idx[i] for each endpoint some pair owns. */
 static uint64_t
-lookup_bulk(const struct duet_addr **keys, uint32_t n, uint32_t *idx)
+lookup_burst(const struct duet_addr **keys, uint32_t n, uint32_t *idx)
 {
 	const uint32_t *e[32];
 	uint64_t hits = 0;
@@ -118,7 +118,7 @@ lookup_bulk(const struct duet_addr **keys, uint32_t n, uint32_t *idx)
 		bool ours = keys[i]->ip[0] == 192 && keys[i]->ip[1] == 0 && keys[i]->ip[2] == 2 &&
 			    d >= 1 && d <= SPACE_ADDRS;
 
-		e[i] = ours ? duet_pair_ep_slot(t, d - 1u, keys[i]->port) : NULL;
+		e[i] = ours ? duet_pair_ep_at(t, d - 1u, keys[i]->port) : NULL;
 	}
 	for (i = 0; i < n; i++)
 		if (duet_pair_ep_load(e[i], &idx[i]))
@@ -318,7 +318,7 @@ Test(pair, put_with_a_pin_starts_the_leg_latched_and_pinned)
 	cr_assert_not(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl));
 }
 
-Test(pair, lookup_bulk_finds_leg_indexes_and_misses_unknown_endpoints)
+Test(pair, lookup_finds_leg_indexes_and_misses_unknown_endpoints)
 {
 	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));
 	struct duet_pair_spec s2 = make_spec("two", ep4(2, 20000), ep4(2, 20002));
@@ -336,13 +336,13 @@ Test(pair, lookup_bulk_finds_leg_indexes_and_misses_unknown_endpoints)
 	a = duet_pair_find(t, "one");
 	b = duet_pair_find(t, "two");
 	cr_assert_neq(a, b);
-	hits = lookup_bulk(keys, 5, idx);
+	hits = lookup_burst(keys, 5, idx);
 	cr_assert_eq(hits, (1u << 0) | (1u << 2) | (1u << 3));
 	cr_assert_eq(idx[0], 2 * (uint32_t)a);
 	cr_assert_eq(idx[2], 2 * (uint32_t)b + 1);
 	cr_assert_eq(idx[3], 2 * (uint32_t)a + 1);
 	cr_assert(duet_addr_equal(&duet_pair_leg_at(t, idx[2])->local, &s2.ep[1]));
-	cr_assert_eq(lookup_bulk(keys, 0, idx), 0);
+	cr_assert_eq(lookup_burst(keys, 0, idx), 0);
 }
 
 /* The endpoint index covers exactly the space: its first and last ports
@@ -367,12 +367,12 @@ Test(pair, direct_index_covers_exactly_the_space)
 	cr_assert_eq(leg, 2 * (uint32_t)duet_pair_find(t, "hi"));
 	cr_assert(duet_pair_lookup(t, SPACE_ADDRS - 1, htons(SPACE_PORT_MAX), &leg));
 	cr_assert_eq(leg, 2 * (uint32_t)duet_pair_find(t, "hi") + 1);
-	cr_assert_null(duet_pair_ep_slot(t, 0, htons(SPACE_PORT_MIN - 1)));
-	cr_assert_null(duet_pair_ep_slot(t, 0, htons(SPACE_PORT_MAX + 1)));
-	cr_assert_null(duet_pair_ep_slot(t, 0, htons(0)));
-	cr_assert_null(duet_pair_ep_slot(t, 0, htons(65535)));
-	cr_assert_null(duet_pair_ep_slot(t, SPACE_ADDRS, htons(SPACE_PORT_MIN)));
-	cr_assert_null(duet_pair_ep_slot(t, UINT32_MAX, htons(SPACE_PORT_MIN)));
+	cr_assert_null(duet_pair_ep_at(t, 0, htons(SPACE_PORT_MIN - 1)));
+	cr_assert_null(duet_pair_ep_at(t, 0, htons(SPACE_PORT_MAX + 1)));
+	cr_assert_null(duet_pair_ep_at(t, 0, htons(0)));
+	cr_assert_null(duet_pair_ep_at(t, 0, htons(65535)));
+	cr_assert_null(duet_pair_ep_at(t, SPACE_ADDRS, htons(SPACE_PORT_MIN)));
+	cr_assert_null(duet_pair_ep_at(t, UINT32_MAX, htons(SPACE_PORT_MIN)));
 	cr_assert_not(duet_pair_lookup(t, 1, htons(SPACE_PORT_MIN), &leg), "192.0.2.2 has no pair");
 	cr_assert_not(duet_pair_lookup(t, 0, htons(SPACE_PORT_MIN + 1), &leg));
 	/* Deleting clears both entries at once. */
@@ -395,7 +395,9 @@ Test(pair, put_refuses_an_endpoint_outside_the_space)
 	v6.ep[1].family = DUET_AF_INET6;
 	make_table(4, 1);
 	cr_assert_eq(put(&below, why), -EINVAL);
-	cr_assert(strstr(why, "192.0.2.1:19999 of leg a is not a service address and media port") != NULL, "%s", why);
+	cr_assert(strstr(why, "192.0.2.1:19999 of leg a is not a service address and media port") !=
+		  NULL,
+		  "%s", why);
 	cr_assert_eq(put(&above, why), -EINVAL);
 	cr_assert(strstr(why, "192.0.2.1:30016 of leg b") != NULL, "%s", why);
 	cr_assert_eq(put(&stranger, why), -EINVAL);
@@ -517,7 +519,7 @@ Test(pair, put_with_changed_endpoints_replaces_the_pair)
 	cr_assert_geq(slot2, 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), -ENOENT);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), -ENOENT);
-	cr_assert_eq(lookup_bulk(keys, 2, idx), 0);
+	cr_assert_eq(lookup_burst(keys, 2, idx), 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[0], &leg), slot2);
 	cr_assert_eq(leg, 0);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s2.ep[1], &leg), slot2);
@@ -998,7 +1000,7 @@ mt_reader(void *p)
 			keys[i] = &c->eps[key_no[i]];
 		}
 		base = (base + 7) % MT_EPS;
-		hits = lookup_bulk(keys, 32, idx);
+		hits = lookup_burst(keys, 32, idx);
 		c->lookups += 32;
 		for (i = 0; i < 32; i++) {
 			struct duet_leg *l;
