@@ -190,12 +190,22 @@ setup_dataplane(struct duetd *d)
 	d->pairs = duet_pair_table_create("duet_pairs", conf->max_pairs, conf->n_workers,
 					  (int)rte_socket_id(), &space);
 	if (d->pairs == NULL) {
+		struct rte_malloc_socket_stats st;
+		int e = rte_errno;
+
+		memset(&st, 0, sizeof(st));
+		rte_malloc_get_socket_stats((int)rte_socket_id(), &st);
 		fprintf(stderr,
-			"duetd: cannot create a pair table for %u pairs and %u service "
-			"address(es) x %u media ports (endpoint index %zu bytes): %s\n",
+			"duetd: cannot create a pair table for %u pairs (max_pairs) and %u service "
+			"address(es) x %u media ports: %s. It needs at least %zu bytes of DPDK "
+			"memory (%zu of them the endpoint index); the EAL's heap had %zu bytes "
+			"free in one piece of at most %zu. Give the EAL more memory (-m, "
+			"--socket-mem or hugepages) or lower max_pairs or the media range.\n",
 			conf->max_pairs, space.n_addrs,
-			(unsigned int)(conf->port_max - conf->port_min + 1),
-			duet_pair_space_bytes(&space), rte_strerror(rte_errno));
+			(unsigned int)(conf->port_max - conf->port_min + 1), rte_strerror(e),
+			duet_pair_table_bytes(conf->max_pairs, conf->n_workers, &space),
+			duet_pair_space_bytes(&space), st.heap_freesz_bytes,
+			st.greatest_free_size);
 		return -ENOMEM;
 	}
 	d->stats = rte_zmalloc("duet_stats", conf->n_workers * sizeof(*d->stats),

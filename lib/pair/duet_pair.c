@@ -96,6 +96,19 @@ duet_pair_space_bytes(const struct duet_pair_space *space)
 	       sizeof(uint32_t);
 }
 
+size_t
+duet_pair_table_bytes(uint32_t capacity, unsigned int n_workers,
+		      const struct duet_pair_space *space)
+{
+	size_t per_pair = 2 * sizeof(struct duet_leg) + 2 * sizeof(struct duet_leg_rx) +
+			  (size_t)n_workers * 2 * sizeof(struct duet_leg_counters) +
+			  sizeof(struct duet_pair_ctl) + sizeof(uint32_t) +
+			  sizeof(struct duet_pair_crypto *);
+
+	return sizeof(struct duet_pair_table) + (size_t)capacity * per_pair +
+	       duet_pair_space_bytes(space);
+}
+
 struct duet_pair_table *
 duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_workers,
 		       int socket_id, const struct duet_pair_space *space)
@@ -146,8 +159,10 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->rx = rte_zmalloc_socket("duet_leg_rx", (size_t)capacity * 2 * sizeof(*t->rx),
 				   RTE_CACHE_LINE_SIZE, socket_id);
 	if (t->ep_leg == NULL || t->legs == NULL || t->counters == NULL || t->ctl == NULL ||
-	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->rx == NULL)
+	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->rx == NULL) {
+		rte_errno = ENOMEM; /* rte_malloc leaves it as it was */
 		goto err_free;
+	}
 	/* Hand out low slots first: pop from the end. */
 	for (i = 0; i < capacity; i++)
 		t->free_slots[i] = capacity - 1 - i;
@@ -169,7 +184,11 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 
 	qsz = rte_rcu_qsbr_get_memsize(n_workers);
 	t->qsbr = rte_zmalloc_socket("duet_pair_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->qsbr == NULL || rte_rcu_qsbr_init(t->qsbr, n_workers) != 0)
+	if (t->qsbr == NULL) {
+		rte_errno = ENOMEM;
+		goto err_free;
+	}
+	if (rte_rcu_qsbr_init(t->qsbr, n_workers) != 0)
 		goto err_free;
 
 	memset(&dqp, 0, sizeof(dqp));

@@ -132,6 +132,16 @@ struct duet_pair_space {
 size_t duet_pair_space_bytes(const struct duet_pair_space *space);
 
 /**
+ * DPDK memory a table of duet_pair_table_create(capacity, n_workers, space)
+ * takes in its arrays (legs, receive lines, every worker's counters, the
+ * control records, the free list, the SRTP pointers, the endpoint index):
+ * a lower bound, the id hash and the RCU queue come on top. Keyed pairs'
+ * SRTP state is allocated per pair, later. Any thread.
+ */
+size_t duet_pair_table_bytes(uint32_t capacity, unsigned int n_workers,
+			     const struct duet_pair_space *space);
+
+/**
  * Create an empty table for up to capacity pairs read by n_workers workers,
  * with the endpoints of `space` (copied). Everything is allocated here, up
  * front: nothing later grows.

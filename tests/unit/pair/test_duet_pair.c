@@ -22,6 +22,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
 #include <rte_memory.h>
 
 #include "duet_pair.h"
@@ -424,6 +425,27 @@ Test(pair, space_bytes_is_four_per_endpoint)
 	sp.port_max = 20000;
 	cr_assert_eq(duet_pair_space_bytes(&sp), 4);
 	cr_assert_eq(duet_pair_space_bytes(NULL), 0);
+}
+
+/* duet_pair_table_bytes() is what duetd tells an operator whose EAL has
+ * too little memory: a lower bound of what create takes from the heap, and
+ * not far below it (the id hash and the RCU queue come on top). */
+Test(pair, table_bytes_is_a_close_lower_bound_of_what_create_takes)
+{
+	struct rte_malloc_socket_stats before, after;
+	size_t need = duet_pair_table_bytes(4096, 2, pair_test_space()), used;
+
+	cr_assert_gt(need, duet_pair_table_bytes(2048, 2, pair_test_space()));
+	cr_assert_gt(need, duet_pair_table_bytes(4096, 1, pair_test_space()));
+	cr_assert_geq(need, duet_pair_space_bytes(pair_test_space()) + 4096 * 2 * 64);
+	cr_assert_eq(rte_malloc_get_socket_stats((int)rte_socket_id(), &before), 0);
+	make_table(4096, 2);
+	cr_assert_eq(rte_malloc_get_socket_stats((int)rte_socket_id(), &after), 0);
+	used = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+	cr_log_info("table of 4096 pairs, 2 workers: %zu bytes estimated, %zu taken", need, used);
+	cr_assert_geq(used, need, "estimate %zu above what create took, %zu", need, used);
+	cr_assert_leq(used, need + need / 2, "estimate %zu far below what create took, %zu", need,
+		      used);
 }
 
 Test(pair, put_same_endpoints_updates_in_place_and_keeps_the_latched_client)
