@@ -121,8 +121,9 @@ duet_diag "quiet: seen ended $waited ms after its create (test's clock), duratio
 duet_check "quiet was not seen ended before its $QUIET_MS ms of idle" \
 	test "$waited" -ge "$QUIET_MS"
 # duetd times idle_ms on the TSC, at the rate it measures against
-# CLOCK_MONOTONIC (DPDK's estimate is 1.5 % off on some VMs: 20 s of idle
-# would end a pair 0.3 s early); duration_ms is CLOCK_MONOTONIC's. So a
+# CLOCK_MONOTONIC (DPDK's estimate can be off on a VM, 0.15 % on ours; an
+# estimate 1 % low would end a pair 0.2 s early); duration_ms is
+# CLOCK_MONOTONIC's. So a
 # pair idle for 20 s lived 20 s by the monotonic clock (1 ms allows for
 # the two stamps' truncation to whole ms), and at most a few idle rounds
 # (100 ms each) more.
