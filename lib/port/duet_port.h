@@ -68,18 +68,6 @@ void duet_port_space(const struct duet_conf *conf, struct duet_port *ports,
 /** Stop and close the port. Main thread, after workers stopped. */
 void duet_port_close(struct duet_port *p);
 
-/** True when ip_be is a service address of port p. Any thread. */
-static inline bool
-duet_port_owns(const struct duet_port *p, uint32_t ip_be)
-{
-	unsigned int i;
-
-	for (i = 0; i < p->n_addrs; i++)
-		if (p->addrs_be[i] == ip_be)
-			return true;
-	return false;
-}
-
 /**
  * The pair table's address index of service address ip_be of port p
  * (space_base + its place on the port), or -1 when ip_be is none of the
@@ -94,6 +82,13 @@ duet_port_addr_index(const struct duet_port *p, uint32_t ip_be)
 		if (p->addrs_be[i] == ip_be)
 			return (int)(p->space_base + i);
 	return -1;
+}
+
+/** True when ip_be is a service address of port p. Any thread. */
+static inline bool
+duet_port_owns(const struct duet_port *p, uint32_t ip_be)
+{
+	return duet_port_addr_index(p, ip_be) >= 0;
 }
 
 /** Read the gateway MAC. @return true and mac set if known. Any thread. */
