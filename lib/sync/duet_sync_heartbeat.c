@@ -113,6 +113,21 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 		sync_cmd_str(&c, name);
 		sync_cmd_u64(&c, sum.drops[d]);
 	}
+	/* Each worker's share, so an operator sees whether RSS spreads the
+	 * load (one worker doing all the work is a hot queue, not a full relay). */
+	for (d = 0; d < s->n_workers; d++) {
+		const struct duet_lcore_stats *w = &s->lcore_stats[d];
+
+		snprintf(name, sizeof(name), "worker%u_rx_pkts", d);
+		sync_cmd_str(&c, name);
+		sync_cmd_u64(&c, w->rx_pkts);
+		snprintf(name, sizeof(name), "worker%u_fwd_pkts", d);
+		sync_cmd_str(&c, name);
+		sync_cmd_u64(&c, w->fwd_pkts);
+		snprintf(name, sizeof(name), "worker%u_drops", d);
+		sync_cmd_str(&c, name);
+		sync_cmd_u64(&c, duet_stats_total_drops(w));
+	}
 	sync_cmd_str(&c, "redis_reconnects");
 	sync_cmd_u64(&c, sync_reconnects(s));
 	sync_cmd_str(&c, "rejected");

@@ -51,8 +51,8 @@ extern int duet_sync_logtype;
 
 /* ---- command builder: one Redis command as binary-safe arguments ---- */
 
-#define SYNC_CMD_ARGS_MAX 160 /* the heartbeat is the longest: 72 today */
-#define SYNC_CMD_STORE 4096
+#define SYNC_CMD_ARGS_MAX 640 /* the heartbeat is the longest: 140 + 6 per worker (64 workers: 524) */
+#define SYNC_CMD_STORE 16384
 
 /* Arguments are kept as offsets so a struct sync_cmd can be copied. */
 struct sync_cmd {

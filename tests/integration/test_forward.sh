@@ -77,7 +77,7 @@ duet_check "stats hash carries no client address" \
 duet_check_ge "relay fwd_pkts counts both directions" $((2 * N + 51)) "$(duet_relay_stat fwd_pkts)"
 duet_check_ge "relay rx_pkts >= fwd_pkts" "$(duet_relay_stat fwd_pkts)" "$(duet_relay_stat rx_pkts)"
 duet_check_eq "relay pairs" 1 "$(duet_relay_stat pairs)"
-duet_check_eq "relay workers" 1 "$(duet_relay_stat workers)"
+duet_check_eq "relay workers" "$DUET_WORKERS" "$(duet_relay_stat workers)"
 duet_check_eq "relay drop_peer_unlatched" 1 "$(duet_relay_stat drop_peer_unlatched)"
 missing=
 for reason in $(sed -n 's/^DUET_DROP([A-Z_0-9]*, *"\([a-z_0-9]*\)".*/\1/p' "$DUET_SRC_ROOT/lib/stats/duet_drop.def"); do

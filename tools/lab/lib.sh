@@ -362,7 +362,7 @@ duet_redis_kill() {
 # and as security.KEY=value to [security] (security.max_pps=1000).
 duet_conf_write() {
 	local -A relay=(
-		[id]=$RELAY_ID [workers]=1 [max_pairs]=1024 [idle_timeout_ms]=60000
+		[id]=$RELAY_ID [workers]=$(duet_worker_list) [max_pairs]=1024 [idle_timeout_ms]=60000
 		[relatch_silence_ms]=1000 [stats_interval_ms]=$DUET_STATS_MS
 		[heartbeat_ttl_ms]=3000 [idle_poll_us]=20
 	)
@@ -411,6 +411,30 @@ duet_conf_write() {
 	} >"$DUET_CONF"
 }
 
+# DUET_WORKERS=N (default 1) runs duetd with N worker lcores: EAL's
+# --lcores maps them, with the control thread, round-robin onto CPUs 0 and
+# 1 (so 4 workers share the 2 CPUs of a small machine), each af_packet port
+# gets N queue pairs (the kernel's fanout hash spreads flows over them, as
+# RSS does on a NIC), and the config lists workers 1-N.
+DUET_WORKERS=${DUET_WORKERS:-1}
+duet_worker_list() {
+	if ((DUET_WORKERS == 1)); then echo 1; else echo "1-$DUET_WORKERS"; fi
+}
+duet_eal_lcores() {
+	local i map=0@0
+	if ((DUET_WORKERS == 1)); then
+		echo "-l 0,1"
+		return
+	fi
+	for ((i = 1; i <= DUET_WORKERS; i++)); do
+		map+=",$i@$((i % 2))"
+	done
+	echo "--lcores $map"
+}
+duet_qpairs() {
+	((DUET_WORKERS == 1)) || echo ",qpairs=$DUET_WORKERS"
+}
+
 # duetd_start [duetd args after -c CONF]: start duetd in the relay netns
 # and wait until it has published its heartbeat and answers ARP on both
 # ports. Returns 1 (with the log tail) if it did not come up.
@@ -422,11 +446,12 @@ duetd_start() {
 	# glibc's per-thread malloc cache off for duetd: mallinfo2() counts the
 	# chunks it keeps after free() as in use, so mem_heap_bytes crept up
 	# under churn by up to ~235 kB a thread with nothing leaked (docs/soak.md).
-	# shellcheck disable=SC2086 # DUET_EAL_MEM is a list of options
+	# shellcheck disable=SC2086,SC2046 # DUET_EAL_MEM and the lcore map are lists of options
 	${DUET_DETACH:+setsid} env GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.tcache_count=0" \
-		ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci \
+		ip netns exec "$NS_R" "$DUETD" $(duet_eal_lcores) $DUET_EAL_MEM --no-pci \
 		--file-prefix "duet-$DUET_P" \
-		--vdev "net_af_packet0,iface=$IF_R0" --vdev "net_af_packet1,iface=$IF_R1" \
+		--vdev "net_af_packet0,iface=$IF_R0$(duet_qpairs)" \
+		--vdev "net_af_packet1,iface=$IF_R1$(duet_qpairs)" \
 		-- -c "$DUET_CONF" "$@" >>"$DUETD_LOG" 2>&1 &
 	DUETD_PID=$!
 	if ! duet_wait 30 duetd_published "$before"; then

@@ -43,7 +43,7 @@ static struct test_redis_server srv;
 
 static struct duet_conf conf;
 static struct duet_pair_table *t;
-static struct duet_lcore_stats lstats[1];
+static struct duet_lcore_stats lstats[64]; /* the most workers conf allows */
 static struct duet_sync *s;
 static redisContext *cp; /* the test's control-plane connection */
 static FILE *logf;
@@ -1372,6 +1372,39 @@ Test(sync, stats_and_heartbeat_carry_figures_but_no_client_address)
 	cr_assert_null(strstr(logtext, PIN_A));
 	cr_assert_null(strstr(logtext, LATCH_B));
 	free(logtext);
+}
+
+/* With many workers the heartbeat names each one's share (the 64 that conf
+ * allows fit one command), and the totals are their sums. */
+Test(sync, heartbeat_gives_each_worker_s_share_up_to_64_workers)
+{
+	char f[48], want[32];
+	unsigned int w;
+
+	for (w = 0; w < 64; w++) {
+		lstats[w].rx_pkts = 1000 + w;
+		lstats[w].fwd_pkts = 100 + w;
+		lstats[w].drops[DUET_DROP_TOO_SHORT] = w;
+	}
+	s = duet_sync_create(&conf, t, lstats, 64);
+	cr_assert_not_null(s);
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	POLL_UNTIL(strcmp(hget(R "relay", "workers"), "64") == 0, 2000);
+	for (w = 0; w < 64; w++) {
+		snprintf(f, sizeof(f), "worker%u_rx_pkts", w);
+		snprintf(want, sizeof(want), "%u", 1000 + w);
+		cr_assert_str_eq(hget(R "relay", f), want, "%s", f);
+		snprintf(f, sizeof(f), "worker%u_fwd_pkts", w);
+		snprintf(want, sizeof(want), "%u", 100 + w);
+		cr_assert_str_eq(hget(R "relay", f), want, "%s", f);
+		snprintf(f, sizeof(f), "worker%u_drops", w);
+		snprintf(want, sizeof(want), "%u", w);
+		cr_assert_str_eq(hget(R "relay", f), want, "%s", f);
+	}
+	cr_assert_str_eq(hget(R "relay", "worker64_rx_pkts"), "", "no worker past the last");
+	/* 64 * 1000 + (0 + ... + 63) */
+	cr_assert_str_eq(hget(R "relay", "rx_pkts"), "66016");
+	cr_assert_str_eq(hget(R "relay", "drops"), "2016");
 }
 
 Test(sync, unchanged_pairs_are_not_rewritten)
