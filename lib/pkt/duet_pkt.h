@@ -3,9 +3,10 @@
  * duet_pkt: Ethernet / VLAN / ARP / IPv4 / IPv6 / UDP / ICMP parsing over
  * plain bytes. Parsers take (const uint8_t *p, size_t len, out) and return 0
  * or a negative errno; on failure out->drop names the drop reason, so a
- * worker counts it and tests and fuzzers need no EAL. The parser is an
- * ordinary function (duet_pkt.c), called on worker lcores for every frame
- * and in tests; the rewrites that follow it are inline in duet_pkt_fp.h.
+ * worker counts it and tests and fuzzers need no EAL. Workers parse inline
+ * (duet_pkt_parse_fp.h, with the NIC's packet type as a hint); duet_pkt_parse()
+ * is the same code behind a call, for tests and the fuzzer. The rewrites
+ * that follow it are inline in duet_pkt_fp.h.
  */
 #ifndef DUET_PKT_H
 #define DUET_PKT_H
@@ -23,7 +24,12 @@ enum duet_pkt_kind {
 	DUET_PKT_ICMP_ECHO, /**< ICMPv4 echo request */
 };
 
-/** Result of duet_pkt_parse(). Offsets are from the start of the frame. */
+/**
+ * Result of duet_pkt_parse(). Offsets are from the start of the frame. The
+ * parser does not clear it first: on success every field but `drop` is
+ * set (what does not apply to the kind is 0: ports, l4_* and ttl for ARP,
+ * arp_op for IP); on failure only `drop` is.
+ */
 struct duet_pkt_info {
 	uint8_t kind;	      /**< enum duet_pkt_kind, valid when parse returned 0 */
 	uint8_t drop;	      /**< enum duet_drop, valid when parse failed */
@@ -43,6 +49,7 @@ struct duet_pkt_info {
  * ip_cksum_good is non-zero (the NIC already checked it). Options are
  * allowed (skipped); fragments, bad lengths and bad versions fail with
  * the matching drop reason. IPv6 frames fail with DUET_DROP_IPV6 for now.
+ * Writes only what the result says is valid (struct duet_pkt_info).
  * ARP: src/dst hold sender/target protocol addresses (port 0).
  *
  * @param p frame bytes, starting at the Ethernet header

@@ -255,6 +255,24 @@ duet_pkt_udp4_cksum_full(uint8_t *frame, const struct duet_pkt_info *pi)
 }
 
 /**
+ * Prepare an IPv4/UDP frame whose payload the relay rewrote for the NIC to
+ * checksum (RTE_MBUF_F_TX_UDP_CKSUM): the UDP checksum field gets the
+ * pseudo-header's sum, folded and not inverted, as DPDK's drivers expect.
+ * Worker lcores.
+ */
+static inline void
+duet_pkt_udp4_cksum_phdr(uint8_t *frame, const struct duet_pkt_info *pi)
+{
+	uint8_t pseudo[4] = {0, 17, 0, 0};
+	uint64_t sum;
+
+	duet_pkt_store16(pseudo + 2, htons(pi->l4_len));
+	sum = duet_pkt_sum(frame + pi->l3_off + DUET_PKT_IP4_SRC, 8, 0);
+	sum = duet_pkt_sum(pseudo, 4, sum);
+	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_CKSUM, duet_pkt_fold(sum));
+}
+
+/**
  * Turn an ARP request for one of our addresses into the reply, in place,
  * answering with mac: the requester becomes the target and the Ethernet
  * destination, our address (the old target) the sender. The caller has

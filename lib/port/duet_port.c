@@ -70,6 +70,14 @@ duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n
 		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		p->ip_cksum_offload = 1;
 	}
+	/* A rewritten payload (SRTP rekey) needs its UDP checksum computed
+	 * over every byte: the NIC does it for free when it can. A relayed
+	 * payload keeps the client's checksum, updated in software for the
+	 * new addresses (a few adds), so a corrupted payload stays visible. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+		p->udp_cksum_offload = 1;
+	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM) {
 		ec.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM;
 		p->rx_cksum = 1;

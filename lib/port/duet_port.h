@@ -28,6 +28,8 @@ struct duet_port {
 	uint8_t mac[6];				  /**< the port's MAC */
 	uint8_t ip_cksum_offload;		  /**< NIC computes IPv4 header checksums */
 	uint8_t rx_cksum;			  /**< NIC reports rx checksum status */
+	uint8_t udp_cksum_offload;		  /**< NIC computes UDP checksums (used when
+						       the payload changed: SRTP rekey) */
 	uint32_t addrs_be[DUET_CONF_MAX_ADDRS];	  /**< IPv4 service addresses */
 	unsigned int n_addrs;			  /**< count of addrs_be */
 	uint32_t space_base;			  /**< index of addrs_be[0] in the pair

@@ -19,6 +19,7 @@
 #include "duet_pair_fp.h"
 #include "duet_pkt.h"
 #include "duet_pkt_fp.h"
+#include "duet_pkt_parse_fp.h"
 #include "duet_police_fp.h"
 #include "duet_policy_fp.h"
 #include "duet_rtp_fp.h"
@@ -166,12 +167,21 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 		rte_pktmbuf_adj(m, shift);
 	m->data_len = (uint16_t)(pi->l4_off + pi->l4_len);
 	m->pkt_len = m->data_len;
-	if (new_len >= 0)
-		duet_pkt_udp4_cksum_full(rte_pktmbuf_mtod(m, uint8_t *), pi);
-	if (w->ports[out].ip_cksum_offload) {
+	/* A rewritten payload needs its UDP checksum over every byte: the
+	 * NIC's if it offers it, else ours. */
+	if (new_len >= 0) {
+		if (w->ports[out].udp_cksum_offload) {
+			duet_pkt_udp4_cksum_phdr(rte_pktmbuf_mtod(m, uint8_t *), pi);
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		} else {
+			duet_pkt_udp4_cksum_full(rte_pktmbuf_mtod(m, uint8_t *), pi);
+		}
+	}
+	if (w->ports[out].ip_cksum_offload)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
 		m->l2_len = pi->l3_off;
 		m->l3_len = (uint16_t)(pi->l4_off - pi->l3_off);
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	}
 	bytes = (uint64_t)(pi->l4_len - 8);
 	lc->pkts++;
@@ -434,8 +444,8 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			duet_worker_drop(w, m, DUET_DROP_IP_CKSUM);
 			continue;
 		}
-		if (duet_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-				   ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, pi) != 0) {
+		if (duet_pkt_parse_fp(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				      m->packet_type, ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, pi) != 0) {
 			duet_worker_drop(w, m, (enum duet_drop)pi->drop);
 			continue;
 		}

@@ -3,13 +3,18 @@
  * Reference arithmetic for the lib/pkt tests: a deliberately plain Internet
  * checksum (big-endian byte pairs, full recomputation, RFC 1071), written
  * apart from the library's host-order one so the tests compare two methods,
- * and a seeded PRNG so random tests replay exactly. Test processes only.
+ * a seeded PRNG so random tests replay exactly, and a field-by-field
+ * comparison of parse results. Test processes only.
  */
 #ifndef PKT_REF_H
 #define PKT_REF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "duet_pkt.h"
 
 /* Ones' complement sum of big-endian 16-bit words, folded, as a number. */
 static inline uint32_t
@@ -93,6 +98,18 @@ ref_rand(uint64_t *state)
 	*state ^= *state << 25;
 	*state ^= *state >> 27;
 	return *state * 0x2545f4914f6cdd1dULL;
+}
+
+/* Two parse results field by field (the struct has padding the parser need
+ * not write), `drop` left out: it is valid only on failure. */
+static inline bool
+ref_info_eq(const struct duet_pkt_info *a, const struct duet_pkt_info *b)
+{
+	return a->kind == b->kind && a->l3_off == b->l3_off && a->l4_off == b->l4_off &&
+	       a->l4_len == b->l4_len && a->ip_total == b->ip_total && a->ttl == b->ttl &&
+	       a->arp_op == b->arp_op && memcmp(&a->src, &b->src, sizeof(a->src)) == 0 &&
+	       memcmp(&a->dst, &b->dst, sizeof(a->dst)) == 0 &&
+	       memcmp(a->src_mac, b->src_mac, sizeof(a->src_mac)) == 0;
 }
 
 #endif /* PKT_REF_H */

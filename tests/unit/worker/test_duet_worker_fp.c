@@ -167,6 +167,26 @@ Test(worker_fp, with_ip_checksum_offload_the_nic_is_asked_to_fill_it, .init = on
 	rte_pktmbuf_free(out[0]);
 }
 
+/* A relayed payload keeps the client's UDP checksum, updated for the new
+ * addresses in software, even when the NIC could checksum it: a payload
+ * corrupted on the way in stays visible to the receiver. */
+Test(worker_fp, a_relayed_payload_keeps_its_checksum_even_with_udp_offload, .init = one_worker,
+     .fini = teardown)
+{
+	struct rte_mbuf *out[4];
+	const uint8_t *ip;
+
+	latch_both(put_default_pair(), T0);
+	H.ports[1].udp_cksum_offload = 1;
+	cr_assert_eq(send_udp(0, MAC_A, cli_a, ep_a, 64, "offload", T0 + 1), 1);
+	cr_assert_eq(rx_all(1, 0, out, 4), 1);
+	ip = data_of(out[0]) + IP_OFF;
+	cr_assert_eq(out[0]->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM, 0, "offload asked for");
+	cr_assert(udp_cksum_ok(ip), "UDP checksum wrong");
+	cr_assert(ip_cksum_ok(ip));
+	rte_pktmbuf_free(out[0]);
+}
+
 Test(worker_fp, the_nic_ip_checksum_verdict_is_trusted, .init = one_worker, .fini = teardown)
 {
 	uint8_t f[128];

@@ -633,6 +633,42 @@ Test(worker_srtp, rekey_reencrypts_across_suites_and_fixes_every_length, .init =
 	cr_assert(all_zero(H.workers[0].scratch, DUET_SRTP_MAX_PKT));
 }
 
+/* With a NIC that checksums UDP, a re-encrypted payload leaves with the
+ * pseudo-header's sum in the checksum field and the offload asked for;
+ * the NIC's part done here, the checksum is right. */
+Test(worker_srtp, rekey_leaves_the_udp_checksum_to_a_nic_that_offers_it, .init = one_worker,
+     .fini = teardown)
+{
+	const enum duet_srtp_suite su[DUET_KEY_COUNT] = { CM80, CM80, GCM128, GCM128 };
+	struct rte_mbuf *out[4];
+	uint8_t *ip, *udp;
+	uint32_t phdr;
+	struct call c;
+	struct pkt p;
+
+	call_start(&c, DUET_MODE_REKEY, su);
+	call_latch(&c, T0);
+	/* net_ring has no checksum offload; pretend port 1 has. */
+	H.ports[1].udp_cksum_offload = 1;
+	rtp_next(&c, 0, &p);
+	cr_assert_eq(send_pkt(&c, 0, &p, T0 + 10), 1);
+	cr_assert_eq(rx_all(1, 0, out, 4), 1);
+	ip = rte_pktmbuf_mtod(out[0], uint8_t *) + IP_OFF;
+	udp = ip + 20;
+	cr_assert((out[0]->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) != 0, "offload not asked for");
+	cr_assert((out[0]->ol_flags & RTE_MBUF_F_TX_IPV4) != 0);
+	cr_assert_eq(out[0]->l2_len, 14);
+	cr_assert_eq(out[0]->l3_len, 20);
+	phdr = fold16(sum16(ip + 12, 8, 17u + get16(udp + 4)));
+	cr_assert_eq(get16(udp + 6), phdr, "field %04x, pseudo-header sum %04x", get16(udp + 6),
+		     phdr);
+	/* The NIC: the sum over the datagram from that start, inverted. */
+	put16(udp + 6, (uint16_t)~fold16(sum16(udp, get16(udp + 4), 0)));
+	cr_assert(udp_cksum_ok(ip), "UDP checksum %04x wrong", get16(udp + 6));
+	cr_assert(ip_cksum_ok(ip), "the IPv4 checksum is still ours");
+	rte_pktmbuf_free(out[0]);
+}
+
 Test(worker_srtp, rekey_with_one_suite_still_reencrypts_with_the_receivers_key,
      .init = one_worker, .fini = teardown)
 {
