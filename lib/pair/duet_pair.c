@@ -43,10 +43,10 @@ struct pair_dq_entry {
 static uint32_t
 id_hash_func(const void *key, uint32_t key_len, uint32_t init_val)
 {
-	uint32_t words[DUET_PAIR_ID_MAX / 4];
+	uint32_t words[PAIR_ID_KEY_LEN / 4];
 
-	memcpy(words, key, DUET_PAIR_ID_MAX);
-	return rte_jhash_32b(words, RTE_MIN(key_len, (uint32_t)DUET_PAIR_ID_MAX) / 4, init_val);
+	memcpy(words, key, PAIR_ID_KEY_LEN);
+	return rte_jhash_32b(words, RTE_MIN(key_len, (uint32_t)PAIR_ID_KEY_LEN) / 4, init_val);
 }
 
 static void
@@ -64,6 +64,8 @@ dq_free(void *p, void *e, unsigned int n)
 	}
 }
 
+_Static_assert(sizeof(struct duet_pair_ctl) <= 64,
+	       "a pair's control record is what the legs do not hold, no more");
 _Static_assert(offsetof(struct duet_pair_table, reserved) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
 	       "a worker's fields of the pair table fit its first cache line");
 
@@ -174,7 +176,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	/* An extendable bucket table, so an unlucky key distribution never
 	 * refuses an insert. */
 	hp.entries = capacity + 64;
-	hp.key_len = DUET_PAIR_ID_MAX;
+	hp.key_len = PAIR_ID_KEY_LEN;
 	hp.hash_func = id_hash_func;
 	hp.socket_id = socket_id;
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
@@ -381,6 +383,17 @@ rx_update(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
 	__atomic_store_n(&rx->relatch, spec->relatch, __ATOMIC_RELAXED);
 }
 
+/* What a record says that the legs do not hold (struct duet_pair_ctl). */
+static void
+ctl_set(struct duet_pair_ctl *c, const struct duet_pair_spec *spec)
+{
+	c->expires = spec->expires;
+	c->idle_ms = spec->idle_ms;
+	c->max_pps = spec->max_pps;
+	c->max_kbps = spec->max_kbps;
+	c->relatch = spec->relatch;
+}
+
 /* Add spec with its SRTP state `crypto` (made beforehand, NULL for
  * passthrough), which the table owns from here, on failure too. */
 static int
@@ -388,7 +401,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	 struct duet_pair_crypto *crypto, uint64_t now_ms, uint32_t *slot_out, char *why,
 	 size_t whylen)
 {
-	char key[DUET_PAIR_ID_MAX];
+	char key[PAIR_ID_KEY_LEN];
 	struct duet_pair_ctl *c;
 	uint32_t slot;
 	unsigned int k, w;
@@ -415,9 +428,9 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	slot = t->free_slots[--t->n_free];
 	c = &t->ctl[slot];
 	memset(c, 0, sizeof(*c));
-	c->spec = *spec;
-	/* The keys live in the crypto block only (passthrough pairs have none). */
-	duet_secure_zero(c->spec.key, sizeof(c->spec.key));
+	/* The keys live in the crypto block only (passthrough pairs have none),
+	 * endpoints, mode and pins in the legs, the id in the id hash. */
+	ctl_set(c, spec);
 	c->created_ms = now_ms;
 	c->created_tsc = rte_get_tsc_cycles();
 	c->created_mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
@@ -447,6 +460,14 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	}
 	pair_id_key(spec->id, key);
 	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
+	if (rc == 0) {
+		/* Where the hash keeps the id: the record's only copy of it. */
+		c->id_pos = rte_hash_lookup(t->id_hash, key);
+		if (c->id_pos < 0) {
+			rte_hash_del_key(t->id_hash, key);
+			rc = c->id_pos;
+		}
+	}
 	if (rc < 0) {
 		pair_crypto_free(t->crypto[slot]);
 		t->crypto[slot] = NULL;
@@ -520,6 +541,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 {
 	uint32_t *slot_out = res != NULL ? &res->slot : NULL;
 	struct duet_pair_crypto *crypto;
+	struct duet_pair_spec old;
 	struct duet_pair_ctl *c;
 	unsigned int k;
 	int slot, rc;
@@ -554,19 +576,19 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	}
 
 	c = &t->ctl[slot];
-	if (!spec_replaces(&c->spec, spec)) {
+	duet_pair_spec_get(t, (uint32_t)slot, &old);
+	if (!spec_replaces(&old, spec)) {
 		if (t->crypto[slot] != NULL) {
 			rc = pair_crypto_rotate(t, t->crypto[slot], spec, why, whylen);
 			if (rc != 0)
 				return rc;
 		}
 		for (k = 0; k < 2; k++) {
-			if (!duet_addr_equal(&c->spec.pin[k], &spec->pin[k]))
+			if (!duet_addr_equal(&old.pin[k], &spec->pin[k]))
 				leg_set_pin(&t->legs[2 * slot + k], &spec->pin[k]);
 			rx_update(&t->rx[2 * slot + k], spec);
 		}
-		c->spec = *spec;
-		duet_secure_zero(c->spec.key, sizeof(c->spec.key));
+		ctl_set(c, spec);
 		if (slot_out != NULL)
 			*slot_out = (uint32_t)slot;
 		return 1;
@@ -607,7 +629,7 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 {
 	struct pair_dq_entry e;
 	struct duet_pair_ctl *c;
-	char key[DUET_PAIR_ID_MAX];
+	char key[PAIR_ID_KEY_LEN];
 	unsigned int k;
 	int slot;
 
@@ -618,7 +640,8 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	memset(&e, 0, sizeof(e));
 	e.slot = (uint32_t)slot;
 	for (k = 0; k < 2; k++)
-		__atomic_store_n(pair_ep_entry(t, &c->spec.ep[k]), 0, __ATOMIC_RELEASE);
+		__atomic_store_n(pair_ep_entry(t, &t->legs[2 * slot + k].local), 0,
+				 __ATOMIC_RELEASE);
 	if (fin != NULL)
 		pair_final_read(t, (uint32_t)slot, now_ms, fin);
 	pair_id_key(id, key);

@@ -279,8 +279,23 @@ int duet_pair_find_endpoint(const struct duet_pair_table *t, const struct duet_a
  */
 int duet_pair_next(const struct duet_pair_table *t, uint32_t *it);
 
-/** The spec of live slot `slot` (control thread view). */
-const struct duet_pair_spec *duet_pair_spec_of(const struct duet_pair_table *t, uint32_t slot);
+/** The id of live slot `slot` (NUL-terminated; valid until the pair is
+ * deleted), or "" for a slot that is not live. */
+const char *duet_pair_id_of(const struct duet_pair_table *t, uint32_t slot);
+
+/**
+ * The record of live slot `slot` as it was put, put back together from
+ * the legs (endpoints, duet ports, mode, pins), the id hash (id) and the
+ * slot's control record (timers, limits, re-latch policy). The SRTP keys
+ * are not in it (all zero): they live in the pair's crypto block only.
+ */
+void duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot,
+			struct duet_pair_spec *out);
+
+/** Idle timeout (ms, 0 = none) and expiry (unix s, 0 = none) of live slot
+ * `slot`: what the expiry scan reads for every pair, without the rest. */
+void duet_pair_timers(const struct duet_pair_table *t, uint32_t slot, uint32_t *idle_ms,
+		      uint64_t *expires);
 
 /** Creation time (unix ms) of live slot `slot`. */
 uint64_t duet_pair_created_ms(const struct duet_pair_table *t, uint32_t slot);

@@ -7,6 +7,7 @@
  * writers are in duet_pair.c. Control thread only.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_hash.h>
@@ -51,7 +52,7 @@ pair_final_read(const struct duet_pair_table *t, uint32_t slot, uint64_t now_ms,
 	unsigned int k;
 
 	memset(fin, 0, sizeof(*fin));
-	fin->spec = c->spec;
+	duet_pair_spec_get(t, slot, &fin->spec);
 	for (k = 0; k < 2; k++) {
 		duet_pair_counters(t, slot, k, &fin->leg[k]);
 		duet_pair_rtp(t, slot, k, &fin->rtp[k]);
@@ -79,7 +80,7 @@ duet_pair_count(const struct duet_pair_table *t)
 int
 duet_pair_find(const struct duet_pair_table *t, const char *id)
 {
-	char key[DUET_PAIR_ID_MAX];
+	char key[PAIR_ID_KEY_LEN];
 	void *data;
 
 	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
@@ -115,10 +116,50 @@ duet_pair_next(const struct duet_pair_table *t, uint32_t *it)
 	return -ENOENT;
 }
 
-const struct duet_pair_spec *
-duet_pair_spec_of(const struct duet_pair_table *t, uint32_t slot)
+const char *
+duet_pair_id_of(const struct duet_pair_table *t, uint32_t slot)
 {
-	return &t->ctl[slot].spec;
+	void *key = NULL;
+
+	if (rte_hash_get_key_with_position(t->id_hash, t->ctl[slot].id_pos, &key) != 0 ||
+	    key == NULL)
+		return ""; /* not a live slot */
+	return key;
+}
+
+void
+duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot, struct duet_pair_spec *out)
+{
+	const struct duet_pair_ctl *c = &t->ctl[slot];
+	unsigned int k;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", duet_pair_id_of(t, slot));
+	for (k = 0; k < 2; k++) {
+		const struct duet_leg *l = &t->legs[2 * slot + k];
+		struct duet_leg_view v;
+
+		out->ep[k] = l->local;
+		out->port_idx[k] = l->port_idx;
+		out->mode = l->mode;
+		/* A pinned leg's client is its pin: only this thread sets it,
+		 * and no worker moves a pinned leg. */
+		if (duet_leg_read(l, &v) && v.pinned)
+			out->pin[k] = v.client;
+	}
+	out->idle_ms = c->idle_ms;
+	out->expires = c->expires;
+	out->relatch = c->relatch;
+	out->max_pps = c->max_pps;
+	out->max_kbps = c->max_kbps;
+}
+
+void
+duet_pair_timers(const struct duet_pair_table *t, uint32_t slot, uint32_t *idle_ms,
+		 uint64_t *expires)
+{
+	*idle_ms = t->ctl[slot].idle_ms;
+	*expires = t->ctl[slot].expires;
 }
 
 uint64_t

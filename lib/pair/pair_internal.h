@@ -14,23 +14,38 @@
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
 
-/* Control-only state of one pair slot. */
+/*
+ * Control-only state of one pair slot: what the record says that the legs
+ * do not hold already. The endpoints, duet ports, mode and pins are in the
+ * legs (local, port_idx, mode, pinned + client); the SRTP keys only in a
+ * keyed pair's crypto block; the id in the id hash's key store, found by
+ * its position. duet_pair_spec_get() puts the record back together.
+ */
 struct duet_pair_ctl {
-	struct duet_pair_spec spec;
-	uint64_t created_ms;  /* unix ms, for what is written out */
-	uint64_t created_tsc; /* TSC, for idle timers (no wall-clock steps) */
+	uint64_t created_ms;	  /* unix ms, for what is written out */
+	uint64_t created_tsc;	  /* TSC, for idle timers (no wall-clock steps) */
 	uint64_t created_mono_ms; /* CLOCK_MONOTONIC, for duration_ms (no wall-clock steps) */
+	uint64_t expires;	  /* spec->expires */
+	uint32_t idle_ms;	  /* spec->idle_ms */
+	uint32_t max_pps;	  /* spec->max_pps */
+	uint32_t max_kbps;	  /* spec->max_kbps */
+	int32_t id_pos;		  /* the id's position in id_hash's key store */
+	uint8_t relatch;	  /* spec->relatch */
 	uint8_t live;
+	uint8_t reserved[2];
 };
+
+/* Bytes of an id hash key: the id, zero padded, always with a terminator,
+ * rounded up to whole 32-bit words for jhash. */
+#define PAIR_ID_KEY_LEN (DUET_PAIR_ID_MAX + 4)
 
 /* The id hash key of id: fixed size, zero padded. */
 static inline void
-pair_id_key(const char *id, char key[DUET_PAIR_ID_MAX])
+pair_id_key(const char *id, char key[PAIR_ID_KEY_LEN])
 {
 	size_t n = strnlen(id, DUET_PAIR_ID_MAX);
 
-	/* Fixed-size, zero-padded key: no terminator needed at 64 bytes. */
-	memset(key, 0, DUET_PAIR_ID_MAX);
+	memset(key, 0, PAIR_ID_KEY_LEN);
 	memcpy(key, id, n);
 }
 

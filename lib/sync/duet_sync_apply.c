@@ -74,7 +74,7 @@ take_back(struct duet_sync *s, const struct duet_pair_spec *spec, bool claim)
 		slot = duet_pair_find_endpoint(s->t, &spec->ep[k], &leg);
 		if (slot < 0)
 			continue;
-		snprintf(owner, sizeof(owner), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
+		snprintf(owner, sizeof(owner), "%s", duet_pair_id_of(s->t, (uint32_t)slot));
 		if (strcmp(owner, spec->id) == 0)
 			continue;
 		if (claim) {

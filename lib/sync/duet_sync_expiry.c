@@ -71,9 +71,9 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 	}
 	now_tsc = rte_get_tsc_cycles();
 	while (visited < budget) {
-		uint32_t before = s->check_it;
-		const struct duet_pair_spec *spec;
+		uint32_t before = s->check_it, idle_ms;
 		const char *reason = NULL;
+		uint64_t expires;
 
 		slot = duet_pair_next(s->t, &s->check_it);
 		visited += s->check_it - before;
@@ -81,15 +81,14 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 			s->check_running = false;
 			break;
 		}
-		spec = duet_pair_spec_of(s->t, (uint32_t)slot);
-		if (spec->expires != 0 && now_ms / 1000 >= spec->expires)
+		duet_pair_timers(s->t, (uint32_t)slot, &idle_ms, &expires);
+		if (expires != 0 && now_ms / 1000 >= expires)
 			reason = "expired";
-		else if (spec->idle_ms != 0 &&
-			 idle_for_ms(s, (uint32_t)slot, now_tsc) >= spec->idle_ms)
+		else if (idle_ms != 0 && idle_for_ms(s, (uint32_t)slot, now_tsc) >= idle_ms)
 			reason = "idle";
 		if (reason == NULL)
 			continue;
-		snprintf(id, sizeof(id), "%s", spec->id);
+		snprintf(id, sizeof(id), "%s", duet_pair_id_of(s->t, (uint32_t)slot));
 		if (sync_pair_end(s, id, now_ms, reason, true) == 0)
 			SYNC_LOG(INFO, "pair %s ended: %s\n", id, reason);
 	}
@@ -123,7 +122,7 @@ sync_held_check(struct duet_sync *s, uint64_t now_ms)
 	while (s->n_held > 0 && (slot = duet_pair_next(s->t, &it)) >= 0) {
 		if ((uint32_t)slot >= s->capacity || !s->book[slot].held)
 			continue;
-		snprintf(id, sizeof(id), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
+		snprintf(id, sizeof(id), "%s", duet_pair_id_of(s->t, (uint32_t)slot));
 		if (sync_pair_end(s, id, now_ms, "deleted", false) == 0)
 			ended++;
 	}

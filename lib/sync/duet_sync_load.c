@@ -193,7 +193,7 @@ finish_load(struct duet_sync *s)
 			s->n_held++;
 			continue;
 		}
-		snprintf(pair_id, sizeof(pair_id), "%s", duet_pair_spec_of(s->t, (uint32_t)slot)->id);
+		snprintf(pair_id, sizeof(pair_id), "%s", duet_pair_id_of(s->t, (uint32_t)slot));
 		if (sync_pair_end(s, pair_id, s->now_ms, "deleted", false) == 0)
 			gone++;
 	}

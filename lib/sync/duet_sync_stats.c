@@ -235,12 +235,14 @@ sync_pair_fresh(struct duet_sync *s, uint32_t slot)
 static int
 append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned int *n)
 {
-	const struct duet_pair_spec *spec = duet_pair_spec_of(s->t, slot);
 	struct sync_pair_book *b = &s->book[slot];
 	char key[DUET_REDIS_KEY_MAX];
 	struct sync_pair_figures f;
+	struct duet_pair_spec sp;
+	const struct duet_pair_spec *spec = &sp;
 	struct sync_cmd c;
 
+	duet_pair_spec_get(s->t, slot, &sp);
 	if (sync_stats_key(s, spec->id, key, sizeof(key)) != 0)
 		return 0;
 	sync_pair_figures_read(s, slot, now_ms, &f);
@@ -273,14 +275,12 @@ sync_stats_fresh(struct duet_sync *s, uint64_t now_ms)
 	 * so that following events is never held up behind it. */
 	while (s->n_fresh > 0 && done < budget) {
 		uint32_t slot = s->fresh[--s->n_fresh];
-		const struct duet_pair_spec *spec;
 
 		s->book[slot].queued = 0;
 		if (!s->book[slot].fresh)
 			continue;
 		/* Skip a slot that died since it was queued. */
-		spec = duet_pair_spec_of(s->t, slot);
-		if (duet_pair_find(s->t, spec->id) != (int)slot)
+		if (duet_pair_find(s->t, duet_pair_id_of(s->t, slot)) != (int)slot)
 			continue;
 		done++;
 		if (append_pair_stats(s, slot, now_ms, &n) < 0)

@@ -90,4 +90,17 @@ pair_test_spec(const char *id, uint8_t host, uint8_t mode)
 	return s;
 }
 
+/* The record of live slot `slot` (duet_pair_spec_get), in one of four
+ * buffers used in turn, so a test can hold a few at once. */
+static inline const struct duet_pair_spec *
+spec_of(const struct duet_pair_table *t, uint32_t slot)
+{
+	static struct duet_pair_spec buf[4];
+	static unsigned int next;
+	struct duet_pair_spec *s = &buf[next++ % 4];
+
+	duet_pair_spec_get(t, slot, s);
+	return s;
+}
+
 #endif /* DUET_TEST_PAIR_TEST_H */

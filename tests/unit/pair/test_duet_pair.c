@@ -282,8 +282,8 @@ Test(pair, put_adds_a_pair_found_by_id_and_by_both_endpoints)
 	cr_assert_eq(duet_pair_find(t, "call-2"), -ENOENT);
 	cr_assert_eq(duet_pair_find_endpoint(t, &(struct duet_addr){ 0 }, &leg), -ENOENT);
 
-	cr_assert_str_eq(duet_pair_spec_of(t, (uint32_t)slot)->id, "call-1");
-	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->idle_ms, 30000);
+	cr_assert_str_eq(spec_of(t, (uint32_t)slot)->id, "call-1");
+	cr_assert_eq(spec_of(t, (uint32_t)slot)->idle_ms, 30000);
 	cr_assert_eq(duet_pair_created_ms(t, (uint32_t)slot), 1000);
 	la = duet_pair_leg(t, (uint32_t)slot, 0);
 	lb = duet_pair_leg(t, (uint32_t)slot, 1);
@@ -297,6 +297,50 @@ Test(pair, put_adds_a_pair_found_by_id_and_by_both_endpoints)
 	cr_assert_eq(la->state, DUET_LEG_WAITING);
 	cr_assert_eq(la->pinned, 0);
 	cr_assert_not(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl));
+}
+
+/* The control record keeps only what the legs do not hold: a record put
+ * comes back whole (keys aside, which only the crypto block has), the
+ * longest id (64 bytes, no room for a terminator in the record) too, and
+ * an update in place changes what it says. */
+Test(pair, a_record_comes_back_whole_from_the_legs_and_the_control_record)
+{
+	char id[DUET_PAIR_ID_MAX + 1];
+	struct duet_pair_spec s, want, got;
+	char why[DUET_PAIR_REASON_MAX];
+	int slot;
+
+	make_table(16, 1);
+	memset(id, 'x', DUET_PAIR_ID_MAX);
+	id[DUET_PAIR_ID_MAX] = '\0';
+	s = make_spec(id, ep4(3, 20010), ep4(3, 20011));
+	s.mode = DUET_MODE_REKEY;
+	s.port_idx[1] = 1;
+	set_keys(&s, 7);
+	duet_addr_set4(&s.pin[1], htonl(0xc6336407u), htons(5004));
+	s.idle_ms = 45000;
+	s.expires = 1900000000;
+	s.relatch = DUET_RELATCH_NEVER;
+	s.max_pps = 321;
+	s.max_kbps = 654;
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, id);
+	cr_assert_geq(slot, 0);
+	cr_assert_str_eq(duet_pair_id_of(t, (uint32_t)slot), id);
+	want = s;
+	memset(want.key, 0, sizeof(want.key));
+	duet_pair_spec_get(t, (uint32_t)slot, &got);
+	cr_assert_eq(memcmp(&got, &want, sizeof(got)), 0, "the record came back changed");
+
+	/* In place: the pin goes, the limits change. */
+	memset(&s.pin[1], 0, sizeof(s.pin[1]));
+	s.max_pps = 99;
+	s.idle_ms = 1000;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	want = s;
+	memset(want.key, 0, sizeof(want.key));
+	duet_pair_spec_get(t, (uint32_t)slot, &got);
+	cr_assert_eq(memcmp(&got, &want, sizeof(got)), 0, "the update did not come back");
 }
 
 Test(pair, put_with_a_pin_starts_the_leg_latched_and_pinned)
@@ -467,8 +511,8 @@ Test(pair, put_same_endpoints_updates_in_place_and_keeps_the_latched_client)
 	cr_assert_eq(put(&s, why), 1, "%s", why);
 	cr_assert_eq(duet_pair_find(t, "call"), slot);
 	cr_assert_eq(duet_pair_count(t), 1);
-	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->idle_ms, 9000);
-	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->expires, 1700000000);
+	cr_assert_eq(spec_of(t, (uint32_t)slot)->idle_ms, 9000);
+	cr_assert_eq(spec_of(t, (uint32_t)slot)->expires, 1700000000);
 	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl), "latched client lost");
 	cr_assert(duet_addr_equal(&cl, &x));
 	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 0)->has_hop_mac, 1);
@@ -582,7 +626,7 @@ Test(pair, put_with_another_mode_rebuilds_the_legs_with_it)
 	slot = duet_pair_find(t, "call");
 	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 0)->mode, DUET_MODE_REKEY);
 	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 1)->mode, DUET_MODE_REKEY);
-	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)slot)->mode, DUET_MODE_REKEY);
+	cr_assert_eq(spec_of(t, (uint32_t)slot)->mode, DUET_MODE_REKEY);
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[1], NULL), slot);
 }
 
@@ -929,7 +973,7 @@ Test(pair, next_iterates_exactly_the_live_pairs)
 		cr_assert_not(seen[s], "slot %d twice", s);
 		seen[s] = true;
 		n++;
-		cr_assert_eq(duet_pair_find(t, duet_pair_spec_of(t, (uint32_t)s)->id), s);
+		cr_assert_eq(duet_pair_find(t, spec_of(t, (uint32_t)s)->id), s);
 	}
 	cr_assert_eq(n, 4);
 	cr_assert_eq(n, duet_pair_count(t));
@@ -942,7 +986,7 @@ Test(pair, next_iterates_exactly_the_live_pairs)
 	while ((s = duet_pair_next(t, &it)) >= 0) {
 		char victim[DUET_PAIR_ID_MAX + 1];
 
-		snprintf(victim, sizeof(victim), "%s", duet_pair_spec_of(t, (uint32_t)s)->id);
+		snprintf(victim, sizeof(victim), "%s", spec_of(t, (uint32_t)s)->id);
 		cr_assert_eq(duet_pair_del(t, victim, 0, NULL), 0);
 		n++;
 	}
@@ -1159,7 +1203,7 @@ mt_run(void)
 		int sl;
 
 		while ((sl = duet_pair_next(t, &it)) >= 0) {
-			const struct duet_pair_spec *sp = duet_pair_spec_of(t, (uint32_t)sl);
+			const struct duet_pair_spec *sp = spec_of(t, (uint32_t)sl);
 			unsigned int leg;
 
 			cr_assert_eq(duet_pair_find_endpoint(t, &sp->ep[0], &leg), sl);
@@ -1229,7 +1273,7 @@ Test(pair, keyed_pair_gets_sessions_per_direction_and_the_spec_keeps_no_key)
 		cr_assert_null(d->in_prev);
 		cr_assert_eq(d->in->rtp_auth_only, 0, "rekey decrypts");
 	}
-	kept = duet_pair_spec_of(t, (uint32_t)slot);
+	kept = spec_of(t, (uint32_t)slot);
 	cr_assert_eq(memcmp(kept->key, zero, sizeof(zero)), 0, "keys copied into the spec");
 
 	/* A passthrough pair has no SRTP state at all. */

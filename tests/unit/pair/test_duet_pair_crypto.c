@@ -454,7 +454,7 @@ Test(pair_crypto, rotation_with_an_unusable_key_is_refused_and_the_old_keys_keep
 	cr_assert_eq(put(&bad, why), -EINVAL);
 	cr_assert_not_null(strstr(why, "b_in"), "reason does not name the key: %s", why);
 	cr_assert_eq(duet_pair_find(t, "v"), (int)slot, "the pair must keep running");
-	cr_assert_eq(duet_pair_spec_of(t, slot)->idle_ms, 0, "a refused put changed the record");
+	cr_assert_eq(spec_of(t, slot)->idle_ms, 0, "a refused put changed the record");
 	cr_assert_eq(live, 2, "the refused put's new a_in session is left: %d", live);
 
 	a_new = test_srtp_client(&bad.key[DUET_KEY_A_IN], true);
@@ -619,7 +619,7 @@ Test(pair_crypto, a_replacement_with_an_unusable_key_leaves_the_old_pair_running
 	cr_assert_eq(put(&r, why), -EINVAL);
 	cr_assert_not_null(strstr(why, "b_out"), "reason does not name the key: %s", why);
 	cr_assert_eq(duet_pair_find(t, "v"), (int)slot, "the old pair is gone");
-	cr_assert_eq(duet_pair_spec_of(t, slot)->mode, DUET_MODE_VERIFY);
+	cr_assert_eq(spec_of(t, slot)->mode, DUET_MODE_VERIFY);
 	cr_assert_not_null(duet_pair_srtp_at(t, 2 * slot), "the old sessions are gone");
 	cr_assert_eq(live, 2, "%d sessions: the refused keys' are left", live);
 }
@@ -640,18 +640,18 @@ Test(pair_crypto, the_table_keeps_no_key_in_the_specs_it_hands_out)
 	char why[DUET_PAIR_REASON_MAX];
 	uint32_t sv = add(&v), sr = add(&r);
 
-	cr_assert(keyless(duet_pair_spec_of(t, sv)->key), "verify keys kept");
-	cr_assert(keyless(duet_pair_spec_of(t, sr)->key), "rekey keys kept");
+	cr_assert(keyless(spec_of(t, sv)->key), "verify keys kept");
+	cr_assert(keyless(spec_of(t, sr)->key), "rekey keys kept");
 	v.key[DUET_KEY_B_IN] = test_srtp_key(CM32);
 	cr_assert_eq(put(&v, why), 1, "%s", why);
-	cr_assert(keyless(duet_pair_spec_of(t, sv)->key), "rotated keys kept");
+	cr_assert(keyless(spec_of(t, sv)->key), "rotated keys kept");
 
 	memset(&res, 0xff, sizeof(res));
 	cr_assert_eq(duet_pair_put(t, &moved, 2000, &res, why, sizeof(why)), 2, "%s", why);
 	cr_assert_str_eq(res.replaced.spec.id, "r");
 	cr_assert(keyless(res.replaced.spec.key),
 		  "keys in a replaced pair's figures");
-	cr_assert(keyless(duet_pair_spec_of(t, res.slot)->key));
+	cr_assert(keyless(spec_of(t, res.slot)->key));
 	memset(&fin, 0xff, sizeof(fin));
 	cr_assert_eq(duet_pair_del(t, "v", 3000, &fin), 0);
 	cr_assert_str_eq(fin.spec.id, "v");

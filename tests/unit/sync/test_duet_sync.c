@@ -276,6 +276,19 @@ cp_create(const char *id, const char *f1, const char *v1)
 		  duet_redis_script_text(DUET_SCRIPT_PAIR_CREATE), key, id);
 }
 
+/* The record of live slot `slot` (duet_pair_spec_get), in one of four
+ * buffers used in turn. */
+static const struct duet_pair_spec *
+spec_of(const struct duet_pair_table *tab, uint32_t slot)
+{
+	static struct duet_pair_spec buf[4];
+	static unsigned int next;
+	struct duet_pair_spec *sp = &buf[next++ % 4];
+
+	duet_pair_spec_get(tab, slot, sp);
+	return sp;
+}
+
 static void
 sync_start(void)
 {
@@ -406,7 +419,7 @@ Test(sync, loads_pairs_present_before_start_and_seeds_the_free_set)
 	cr_assert_eq(duet_pair_count(t), 2);
 	slot = duet_pair_find(t, "p2");
 	cr_assert_geq(slot, 0);
-	sp = duet_pair_spec_of(t, (uint32_t)slot);
+	sp = spec_of(t, (uint32_t)slot);
 	{
 		struct duet_addr a = ep("192.0.2.1:20002"), b = ep("192.0.2.1:20003");
 
@@ -452,9 +465,9 @@ Test(sync, follows_put_update_and_del_events)
 	/* An update in place (a pin) keeps the slot and the stats. */
 	freeReplyObject(rc("HSET " R "pair:c1 a_src 203.0.113.5:4000"));
 	freeReplyObject(rc("XADD " R "events * op put id c1"));
-	POLL_UNTIL(duet_pair_spec_of(t, (uint32_t)slot)->pin[0].family == DUET_AF_INET4, 2000);
+	POLL_UNTIL(spec_of(t, (uint32_t)slot)->pin[0].family == DUET_AF_INET4, 2000);
 	cr_assert_eq(duet_pair_find(t, "c1"), slot);
-	cr_assert(duet_addr_equal(&duet_pair_spec_of(t, (uint32_t)slot)->pin[0], &pin));
+	cr_assert(duet_addr_equal(&spec_of(t, (uint32_t)slot)->pin[0], &pin));
 
 	/* A put whose hash is gone acts as a delete. */
 	freeReplyObject(cp_create("c2", NULL, NULL));
@@ -569,7 +582,7 @@ Test(sync, new_endpoints_replace_the_pair_and_end_the_old_one)
 	{
 		struct duet_addr a = ep("192.0.2.1:20004");
 
-		cr_assert(duet_addr_equal(&duet_pair_spec_of(t, (uint32_t)duet_pair_find(t, "m"))
+		cr_assert(duet_addr_equal(&spec_of(t, (uint32_t)duet_pair_find(t, "m"))
 						   ->ep[0],
 					  &a));
 	}
@@ -869,7 +882,7 @@ Test(sync, del_whose_hash_exists_is_a_put_and_a_replayed_del_ends_nothing)
 	       NULL);
 	POLL_UNTIL(live("mark"), 2000);
 	cr_assert(live("p1"), "a del whose hash exists ended the pair");
-	cr_assert_eq(duet_pair_spec_of(t, (uint32_t)duet_pair_find(t, "p1"))->idle_ms, 7000,
+	cr_assert_eq(spec_of(t, (uint32_t)duet_pair_find(t, "p1"))->idle_ms, 7000,
 		     "a del whose hash exists is applied as a put");
 	st = hget(R "stats:p1", "state");
 	cr_assert_str_neq(st, "ended");
