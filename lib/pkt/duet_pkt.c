@@ -13,8 +13,6 @@
 #include "duet_pkt_fp.h"
 #include "duet_pkt_parse_fp.h"
 
-#define ETH_MIN_FRAME 60 /* without FCS */
-
 /* The parser itself is inline (duet_pkt_parse_fp.h); this is it behind a
  * call, for tests and the fuzzer, with no packet type hint. */
 int
@@ -34,7 +32,7 @@ duet_pkt_build_arp_request(uint8_t *buf, const uint8_t smac[6], uint32_t sip_be,
 {
 	uint8_t *arp = buf + DUET_PKT_ETH_HLEN;
 
-	memset(buf, 0, ETH_MIN_FRAME);
+	memset(buf, 0, DUET_PKT_ETH_MIN_FRAME);
 	memset(buf, 0xff, 6);
 	memcpy(buf + 6, smac, 6);
 	duet_pkt_store16(buf + DUET_PKT_ETHERTYPE_OFF, DUET_PKT_ETHERTYPE_ARP);
@@ -48,5 +46,5 @@ duet_pkt_build_arp_request(uint8_t *buf, const uint8_t smac[6], uint32_t sip_be,
 	memcpy(arp + DUET_PKT_ARP_SPA, &sip_be, 4);
 	/* Target hardware address stays zero: it is what we ask for. */
 	memcpy(arp + DUET_PKT_ARP_TPA, &tip_be, 4);
-	return ETH_MIN_FRAME;
+	return DUET_PKT_ETH_MIN_FRAME;
 }

@@ -44,6 +44,7 @@
 #define DUET_PKT_ARP_THA offsetof(struct rte_arp_hdr, arp_data.arp_tha) /**< ARP: target MAC */
 #define DUET_PKT_ARP_TPA offsetof(struct rte_arp_hdr, arp_data.arp_tip) /**< ARP: target IP */
 #define DUET_PKT_REPLY_TTL 64	 /**< TTL of frames duet originates */
+#define DUET_PKT_ETH_MIN_FRAME (RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN) /**< 60: shortest frame, no FCS */
 
 /** Load a 16-bit word in host order from any address. */
 static inline uint16_t
@@ -192,7 +193,7 @@ duet_pkt_rewrite_udp4(uint8_t *frame, struct duet_pkt_info *pi, const struct due
 	duet_pkt_store16(ip + 4, 0);				  /* ID */
 	duet_pkt_store16(ip + 6, htons(DUET_PKT_IP4_DF));	  /* flags, offset */
 	ip[DUET_PKT_IP4_TTL] = eg->ttl;
-	ip[9] = 17;
+	ip[offsetof(struct rte_ipv4_hdr, next_proto_id)] = IPPROTO_UDP;
 	memcpy(ip + DUET_PKT_IP4_SRC, now, 8);
 	if (ip_cksum_offload)
 		duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
@@ -201,8 +202,8 @@ duet_pkt_rewrite_udp4(uint8_t *frame, struct duet_pkt_info *pi, const struct due
 
 	memcpy(eth, dmac, 6);
 	memcpy(eth + 6, smac, 6);
-	eth[12] = 0x08;
-	eth[13] = 0x00;
+	duet_pkt_store16(eth + offsetof(struct rte_ether_hdr, ether_type),
+			 RTE_BE16(RTE_ETHER_TYPE_IPV4));
 
 	memcpy(udp, now + 8, 4);
 	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
@@ -231,6 +232,17 @@ duet_pkt_udp4_resize(uint8_t *frame, struct duet_pkt_info *pi, uint16_t udp_len)
 	pi->l4_len = udp_len;
 }
 
+/** The UDP pseudo-header's partial sum (addresses, protocol, length) of a
+ * parsed IPv4/UDP frame, unfolded. */
+static inline uint64_t
+duet_pkt_udp4_phdr_sum(const uint8_t *frame, const struct duet_pkt_info *pi)
+{
+	uint8_t pseudo[4] = {0, IPPROTO_UDP, 0, 0};
+
+	duet_pkt_store16(pseudo + 2, htons(pi->l4_len));
+	return duet_pkt_sum(pseudo, 4, duet_pkt_sum(frame + pi->l3_off + DUET_PKT_IP4_SRC, 8, 0));
+}
+
 /**
  * Compute the UDP checksum of an IPv4/UDP frame from scratch (pseudo-header,
  * header, payload), for a payload the relay rewrote (SRTP rekey). Worker
@@ -239,18 +251,11 @@ duet_pkt_udp4_resize(uint8_t *frame, struct duet_pkt_info *pi, uint16_t udp_len)
 static inline void
 duet_pkt_udp4_cksum_full(uint8_t *frame, const struct duet_pkt_info *pi)
 {
-	const uint8_t *ip = frame + pi->l3_off;
 	uint8_t *udp = frame + pi->l4_off;
-	uint8_t pseudo[4] = {0, 17, 0, 0};
-	uint64_t sum;
 	uint16_t c;
 
-	duet_pkt_store16(pseudo + 2, htons(pi->l4_len));
 	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, 0);
-	sum = duet_pkt_sum(ip + DUET_PKT_IP4_SRC, 8, 0);
-	sum = duet_pkt_sum(pseudo, 4, sum);
-	sum = duet_pkt_sum(udp, pi->l4_len, sum);
-	c = (uint16_t)~duet_pkt_fold(sum);
+	c = (uint16_t)~duet_pkt_fold(duet_pkt_sum(udp, pi->l4_len, duet_pkt_udp4_phdr_sum(frame, pi)));
 	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, c == 0 ? 0xffff : c);
 }
 
@@ -263,13 +268,8 @@ duet_pkt_udp4_cksum_full(uint8_t *frame, const struct duet_pkt_info *pi)
 static inline void
 duet_pkt_udp4_cksum_phdr(uint8_t *frame, const struct duet_pkt_info *pi)
 {
-	uint8_t pseudo[4] = {0, 17, 0, 0};
-	uint64_t sum;
-
-	duet_pkt_store16(pseudo + 2, htons(pi->l4_len));
-	sum = duet_pkt_sum(frame + pi->l3_off + DUET_PKT_IP4_SRC, 8, 0);
-	sum = duet_pkt_sum(pseudo, 4, sum);
-	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_CKSUM, duet_pkt_fold(sum));
+	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_CKSUM,
+			 duet_pkt_fold(duet_pkt_udp4_phdr_sum(frame, pi)));
 }
 
 /**

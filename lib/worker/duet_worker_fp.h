@@ -82,7 +82,7 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 	memcpy(&tip, pi->dst.ip, 4);
 	for_us = duet_port_owns(port, tip);
 	if (port->gateway_be != 0 && sip == port->gateway_be) {
-		if (pi->arp_op == 2 && for_us && duet_port_arp_answered(port, now)) {
+		if (pi->arp_op == RTE_ARP_OP_REPLY && for_us && duet_port_arp_answered(port, now)) {
 			duet_port_set_gateway_mac(port, pi->src_mac);
 			w->stats->arp_learned++;
 			rte_pktmbuf_free(m);
@@ -90,12 +90,12 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 		}
 		/* A request from the gateway for our address is answered
 		 * below, but teaches nothing: anyone can send one. */
-		if (pi->arp_op != 1 || !for_us) {
+		if (pi->arp_op != RTE_ARP_OP_REQUEST || !for_us) {
 			duet_worker_drop(w, m, DUET_DROP_ARP_UNSOLICITED);
 			return;
 		}
 	}
-	if (pi->arp_op == 1 && for_us) {
+	if (pi->arp_op == RTE_ARP_OP_REQUEST && for_us) {
 		uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 		size_t len;
 
@@ -105,9 +105,10 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 		}
 		len = duet_pkt_arp_to_reply(f, pi, port->mac);
 		/* Pad to the Ethernet minimum ourselves: not every driver does. */
-		if (len < 60 && rte_pktmbuf_tailroom(m) + m->data_len >= 60) {
-			memset(f + len, 0, 60 - len);
-			len = 60;
+		if (len < DUET_PKT_ETH_MIN_FRAME &&
+		    rte_pktmbuf_tailroom(m) + m->data_len >= DUET_PKT_ETH_MIN_FRAME) {
+			memset(f + len, 0, DUET_PKT_ETH_MIN_FRAME - len);
+			len = DUET_PKT_ETH_MIN_FRAME;
 		}
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
