@@ -392,6 +392,8 @@ ctl_set(struct duet_pair_ctl *c, const struct duet_pair_spec *spec)
 	c->max_pps = spec->max_pps;
 	c->max_kbps = spec->max_kbps;
 	c->relatch = spec->relatch;
+	c->pinned = (uint8_t)((spec->pin[0].family != DUET_AF_NONE ? 1u : 0u) |
+			      (spec->pin[1].family != DUET_AF_NONE ? 2u : 0u));
 }
 
 /* Add spec with its SRTP state `crypto` (made beforehand, NULL for

@@ -283,6 +283,9 @@ int duet_pair_next(const struct duet_pair_table *t, uint32_t *it);
  * deleted), or "" for a slot that is not live. */
 const char *duet_pair_id_of(const struct duet_pair_table *t, uint32_t slot);
 
+/** The mode (enum duet_pair_mode) of live slot `slot`. */
+uint8_t duet_pair_mode_of(const struct duet_pair_table *t, uint32_t slot);
+
 /**
  * The record of live slot `slot` as it was put, put back together from
  * the legs (endpoints, duet ports, mode, pins), the id hash (id) and the

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_hash.h>
+#include <rte_pause.h>
 
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
@@ -121,10 +122,18 @@ duet_pair_id_of(const struct duet_pair_table *t, uint32_t slot)
 {
 	void *key = NULL;
 
-	if (rte_hash_get_key_with_position(t->id_hash, t->ctl[slot].id_pos, &key) != 0 ||
+	/* A dead slot's position may hold another pair's id by now. */
+	if (slot >= t->capacity || !t->ctl[slot].live ||
+	    rte_hash_get_key_with_position(t->id_hash, t->ctl[slot].id_pos, &key) != 0 ||
 	    key == NULL)
-		return ""; /* not a live slot */
+		return "";
 	return key;
+}
+
+uint8_t
+duet_pair_mode_of(const struct duet_pair_table *t, uint32_t slot)
+{
+	return t->legs[2 * slot].mode;
 }
 
 void
@@ -142,10 +151,15 @@ duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot, struct duet_p
 		out->ep[k] = l->local;
 		out->port_idx[k] = l->port_idx;
 		out->mode = l->mode;
-		/* A pinned leg's client is its pin: only this thread sets it,
-		 * and no worker moves a pinned leg. */
-		if (duet_leg_read(l, &v) && v.pinned)
+		/* Whether the leg is pinned is this thread's own record; the
+		 * pin is the leg's client, which no worker moves while pinned.
+		 * A worker may hold the leg's write side a moment (to learn a
+		 * next hop): wait for it, as leg_set_pin() does. */
+		if (c->pinned & (1u << k)) {
+			while (!duet_leg_read(l, &v))
+				rte_pause();
 			out->pin[k] = v.client;
+		}
 	}
 	out->idle_ms = c->idle_ms;
 	out->expires = c->expires;

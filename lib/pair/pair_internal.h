@@ -17,7 +17,7 @@
 /*
  * Control-only state of one pair slot: what the record says that the legs
  * do not hold already. The endpoints, duet ports, mode and pins are in the
- * legs (local, port_idx, mode, pinned + client); the SRTP keys only in a
+ * legs (local, port_idx, mode; a pinned leg's client); the SRTP keys only in a
  * keyed pair's crypto block; the id in the id hash's key store, found by
  * its position. duet_pair_spec_get() puts the record back together.
  */
@@ -32,7 +32,8 @@ struct duet_pair_ctl {
 	int32_t id_pos;		  /* the id's position in id_hash's key store */
 	uint8_t relatch;	  /* spec->relatch */
 	uint8_t live;
-	uint8_t reserved[2];
+	uint8_t pinned;		  /* bit k: leg k is pinned (its client is the pin) */
+	uint8_t reserved;
 };
 
 /* Bytes of an id hash key: the id, zero padded, always with a terminator,

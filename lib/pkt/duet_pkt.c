@@ -14,11 +14,11 @@
 #include "duet_pkt_parse_fp.h"
 
 /* The parser itself is inline (duet_pkt_parse_fp.h); this is it behind a
- * call, for tests and the fuzzer, with no packet type hint. */
+ * call, for tests and the fuzzer. */
 int
 duet_pkt_parse(const uint8_t *p, size_t len, int ip_cksum_good, struct duet_pkt_info *out)
 {
-	return duet_pkt_parse_fp(p, len, 0, ip_cksum_good, out);
+	return duet_pkt_parse_fp(p, len, ip_cksum_good, out);
 }
 
 uint16_t

@@ -4,8 +4,8 @@
  * plain bytes. Parsers take (const uint8_t *p, size_t len, out) and return 0
  * or a negative errno; on failure out->drop names the drop reason, so a
  * worker counts it and tests and fuzzers need no EAL. Workers parse inline
- * (duet_pkt_parse_fp.h, with the NIC's packet type as a hint); duet_pkt_parse()
- * is the same code behind a call, for tests and the fuzzer. The rewrites
+ * (duet_pkt_parse_fp.h); duet_pkt_parse() is the same code behind a call,
+ * for tests and the fuzzer. The rewrites
  * that follow it are inline in duet_pkt_fp.h.
  */
 #ifndef DUET_PKT_H

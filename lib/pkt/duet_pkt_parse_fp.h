@@ -7,17 +7,14 @@
  * stores exactly the fields struct duet_pkt_info says are valid for it, so
  * a frame costs the stores it needs and no more.
  *
- * The NIC's packet type (mbuf packet_type, RTE_PTYPE_*) is a hint: when it
- * says untagged Ethernet, IPv4 without options and UDP, the parser takes
- * its word for the ethertype, goes straight to the IPv4 header and takes a
- * first byte of 0x45 as version and header length at once (anything else:
- * the full checks). Lengths, fragment and protocol are checked all the
- * same, so a NIC that got the type wrong can cost a drop, never a read past
- * the frame, a fragment or a non-UDP/ICMP packet taken in. 0
- * (RTE_PTYPE_UNKNOWN, what virtual devices give) means the software path.
- * Whether the NIC checked the IPv4 checksum comes separately
- * (ip_cksum_good, from the mbuf's RX checksum flags). Fields are compared
- * in network order against constants swapped at compile time.
+ * The NIC's checksum verdict comes in as ip_cksum_good (from the mbuf's RX
+ * checksum flags): a good IPv4 header is not summed again. Its packet type
+ * (mbuf packet_type) is not used: every check it could stand in for is a
+ * compare on a cache line the parser has loaded anyway, and taking the
+ * NIC's word for the ethertype would let a NIC that gets it wrong (tagged
+ * frames reported as plain Ethernet, for one) past checks that cost
+ * nothing. Fields are compared in network order against constants
+ * swapped at compile time.
  */
 #ifndef DUET_PKT_PARSE_FP_H
 #define DUET_PKT_PARSE_FP_H
@@ -28,7 +25,6 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
-#include <rte_mbuf_ptype.h>
 
 #include "duet_pkt.h"
 #include "duet_pkt_fp.h"
@@ -49,10 +45,6 @@
 #define DUET_PKT_IP6_HLEN sizeof(struct rte_ipv6_hdr)
 #define DUET_PKT_UDP_HLEN sizeof(struct rte_udp_hdr)
 #define DUET_PKT_ICMP_ECHO_HLEN sizeof(struct rte_icmp_hdr) /* type, code, cksum, id, seq */
-
-/** The packet type of a frame the parser may take as IPv4/UDP at once. */
-#define DUET_PKT_PTYPE_UDP4 (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP)
-#define DUET_PKT_PTYPE_MASK (RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK)
 
 /* Record why the frame is dropped; the errno says how bad it is. */
 static inline int
@@ -105,14 +97,9 @@ duet_pkt_parse_arp_(const uint8_t *p, size_t len, struct duet_pkt_info *out)
 	return 0;
 }
 
-/*
- * IPv4, and UDP or ICMP echo behind it. udp_hint: the NIC classified the
- * frame as IPv4 without options carrying UDP, so a first byte of 0x45
- * settles version and header length in one compare.
- */
+/* IPv4, and UDP or ICMP echo behind it. */
 static inline int
-duet_pkt_parse_ipv4_(const uint8_t *p, size_t len, int ip_cksum_good, bool udp_hint,
-		     struct duet_pkt_info *out)
+duet_pkt_parse_ipv4_(const uint8_t *p, size_t len, int ip_cksum_good, struct duet_pkt_info *out)
 {
 	const uint8_t *ip = p + DUET_PKT_ETH_HLEN;
 	size_t avail = len - DUET_PKT_ETH_HLEN;
@@ -122,25 +109,17 @@ duet_pkt_parse_ipv4_(const uint8_t *p, size_t len, int ip_cksum_good, bool udp_h
 
 	if (avail < DUET_PKT_IP4_HLEN_MIN)
 		return duet_pkt_drop_(out, DUET_DROP_TOO_SHORT, -EINVAL);
-	/* Version and header length are one byte: 0x45 is the usual one. */
-	if (udp_hint && ip[0] == 0x45) {
-		hlen = DUET_PKT_IP4_HLEN_MIN;
-	} else {
-		udp_hint = false;
-		if ((ip[0] >> 4) != 4)
-			return duet_pkt_drop_(out, DUET_DROP_IP_VERSION, -EINVAL);
-		hlen = (size_t)(ip[0] & 0x0f) * 4;
-		if (hlen < DUET_PKT_IP4_HLEN_MIN || hlen > avail)
-			return duet_pkt_drop_(out, DUET_DROP_IP_HLEN, -EINVAL);
-	}
+	if ((ip[0] >> 4) != 4)
+		return duet_pkt_drop_(out, DUET_DROP_IP_VERSION, -EINVAL);
+	hlen = (size_t)(ip[0] & 0x0f) * 4;
+	if (hlen < DUET_PKT_IP4_HLEN_MIN || hlen > avail)
+		return duet_pkt_drop_(out, DUET_DROP_IP_HLEN, -EINVAL);
 	/* Bytes past the total length are Ethernet padding: allowed. */
 	total = rte_be_to_cpu_16(duet_pkt_load16(ip + DUET_PKT_IP4_TOTLEN));
 	if (total < hlen || total > avail)
 		return duet_pkt_drop_(out, DUET_DROP_IP_LEN, -EINVAL);
 	if (!ip_cksum_good && duet_pkt_fold(duet_pkt_sum(ip, hlen, 0)) != 0xffff)
 		return duet_pkt_drop_(out, DUET_DROP_IP_CKSUM, -EINVAL);
-	/* Checked even when the NIC said UDP: two compares, and a NIC that
-	 * got it wrong must not make the relay forward a fragment or TCP. */
 	if ((duet_pkt_load16(ip + DUET_PKT_IP4_FRAG_OFF) & DUET_PKT_IP4_FRAG_MASK) != 0)
 		return duet_pkt_drop_(out, DUET_DROP_IP_FRAG, -ENOTSUP);
 	proto = ip[DUET_PKT_IP4_PROTO_OFF];
@@ -183,23 +162,18 @@ duet_pkt_parse_ipv4_(const uint8_t *p, size_t len, int ip_cksum_good, bool udp_h
 
 /**
  * Parse one frame: duet_pkt_parse() (see duet_pkt.h for what is checked
- * and returned), inline, with the NIC's packet type as a hint.
- * @param ptype the mbuf's packet_type, or 0 (unknown: the software path)
- * Worker lcores (and duet_pkt_parse()).
+ * and returned), inline. Worker lcores (and duet_pkt_parse()).
  */
 static inline int
-duet_pkt_parse_fp(const uint8_t *p, size_t len, uint32_t ptype, int ip_cksum_good,
-		  struct duet_pkt_info *out)
+duet_pkt_parse_fp(const uint8_t *p, size_t len, int ip_cksum_good, struct duet_pkt_info *out)
 {
 	uint16_t etype;
 
 	if (len < DUET_PKT_ETH_HLEN)
 		return duet_pkt_drop_(out, DUET_DROP_TOO_SHORT, -EINVAL);
-	if ((ptype & DUET_PKT_PTYPE_MASK) == DUET_PKT_PTYPE_UDP4)
-		return duet_pkt_parse_ipv4_(p, len, ip_cksum_good, true, out);
 	etype = duet_pkt_load16(p + DUET_PKT_ETHERTYPE_OFF);
 	if (etype == DUET_PKT_ETHERTYPE_IPV4)
-		return duet_pkt_parse_ipv4_(p, len, ip_cksum_good, false, out);
+		return duet_pkt_parse_ipv4_(p, len, ip_cksum_good, out);
 	if (etype == DUET_PKT_ETHERTYPE_ARP)
 		return duet_pkt_parse_arp_(p, len, out);
 	if (etype == DUET_PKT_ETHERTYPE_IPV6) {

@@ -88,7 +88,7 @@ write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	sync_outbox_push(s, &c, -1, 0);
 
 	if (sync_stats_key(s, spec->id, key, sizeof(key)) == 0) {
-		sync_stats_cmd(&c, key, "ended", reason, spec, fin->created_ms, fin->ended_ms,
+		sync_stats_cmd(&c, key, "ended", reason, spec->mode, fin->created_ms, fin->ended_ms,
 			       &fig);
 		sync_outbox_push(s, &c, -1, 0);
 		sync_cmd_key_op(&c, "EXPIRE", key);

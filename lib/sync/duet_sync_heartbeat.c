@@ -63,6 +63,21 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	s->hb_prev = sum;
 	s->hb_prev_ms = s->mono_ms;
 
+	/* A relay restarted with fewer workers within the hash's TTL would
+	 * keep showing the old process's extra workers: drop them once. */
+	if (!s->hb_workers_pruned && s->n_workers < DUET_CONF_MAX_WORKERS) {
+		sync_cmd_key_op(&c, "HDEL", s->key_relay);
+		for (d = s->n_workers; d < DUET_CONF_MAX_WORKERS; d++) {
+			snprintf(name, sizeof(name), "worker%u_rx_pkts", d);
+			sync_cmd_str(&c, name);
+			snprintf(name, sizeof(name), "worker%u_fwd_pkts", d);
+			sync_cmd_str(&c, name);
+			snprintf(name, sizeof(name), "worker%u_drops", d);
+			sync_cmd_str(&c, name);
+		}
+		if (sync_cmd_append(s, &c, &n) < 0)
+			return;
+	}
 	sync_cmd_key_op(&c, "HSET", s->key_relay);
 	sync_cmd_str(&c, "version");
 	sync_cmd_str(&c, DUET_VERSION);
@@ -160,5 +175,6 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 		if (sync_cmd_append(s, &c, &n) < 0)
 			return;
 	}
-	sync_cmd_drain(s, n, "writing the heartbeat");
+	if (sync_cmd_drain(s, n, "writing the heartbeat") == 0)
+		s->hb_workers_pruned = true;
 }

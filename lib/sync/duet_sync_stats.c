@@ -37,8 +37,8 @@
  * link went down.
  */
 static int
-append_srtp_state(struct duet_sync *s, uint32_t slot, const struct duet_pair_spec *spec,
-		  const char *key, unsigned int *n)
+append_srtp_state(struct duet_sync *s, uint32_t slot, uint8_t mode, const char *key,
+		  unsigned int *n)
 {
 	struct duet_srtp_stream_state st[DUET_PAIR_SRTP_STATES_MAX];
 	char buf[DUET_RECORD_SRTP_TEXT_MAX + 1];
@@ -51,7 +51,7 @@ append_srtp_state(struct duet_sync *s, uint32_t slot, const struct duet_pair_spe
 		return 0; /* busy or gone: the next write carries it */
 	sync_cmd_key_op(&c, "HSET", key);
 	for (k = 0; k < DUET_KEY_COUNT; k++) {
-		if (!duet_mode_takes_key(spec->mode, k) ||
+		if (!duet_mode_takes_key(mode, k) ||
 		    duet_record_srtp_format(st, (unsigned int)m, k, buf, sizeof(buf)) < 0)
 			continue;
 		sync_cmd_str(&c, duet_record_srtp_field(k));
@@ -166,12 +166,12 @@ sync_stats_key(const struct duet_sync *s, const char *id, char *key, size_t len)
 /* HSET stats:<id> with every field of a pair (state and reason given). */
 void
 sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const char *reason,
-	       const struct duet_pair_spec *spec, uint64_t created_ms, uint64_t updated_ms,
+	       uint8_t mode, uint64_t created_ms, uint64_t updated_ms,
 	       const struct sync_pair_figures *f)
 {
 	static const char *const leg_name[2] = {"a_", "b_"};
 	char name[40];
-	const char *mode = duet_mode_name(spec->mode);
+	const char *mode_name = duet_mode_name(mode);
 	unsigned int k;
 
 	sync_cmd_init(c);
@@ -184,7 +184,7 @@ sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const cha
 		sync_cmd_str(c, reason);
 	}
 	sync_cmd_str(c, "mode");
-	sync_cmd_str(c, mode != NULL ? mode : "unknown");
+	sync_cmd_str(c, mode_name != NULL ? mode_name : "unknown");
 	sync_cmd_str(c, "created_ms");
 	sync_cmd_u64(c, created_ms);
 	sync_cmd_str(c, "updated_ms");
@@ -238,19 +238,17 @@ append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned 
 	struct sync_pair_book *b = &s->book[slot];
 	char key[DUET_REDIS_KEY_MAX];
 	struct sync_pair_figures f;
-	struct duet_pair_spec sp;
-	const struct duet_pair_spec *spec = &sp;
+	uint8_t mode = duet_pair_mode_of(s->t, slot);
 	struct sync_cmd c;
 
-	duet_pair_spec_get(s->t, slot, &sp);
-	if (sync_stats_key(s, spec->id, key, sizeof(key)) != 0)
+	if (sync_stats_key(s, duet_pair_id_of(s->t, slot), key, sizeof(key)) != 0)
 		return 0;
 	sync_pair_figures_read(s, slot, now_ms, &f);
-	sync_stats_cmd(&c, key, f.latched[0] && f.latched[1] ? "active" : "waiting", NULL, spec,
+	sync_stats_cmd(&c, key, f.latched[0] && f.latched[1] ? "active" : "waiting", NULL, mode,
 		       duet_pair_created_ms(s->t, slot), now_ms, &f);
 	if (sync_cmd_append(s, &c, n) < 0)
 		return -1;
-	if (spec->mode != DUET_MODE_PASSTHROUGH && append_srtp_state(s, slot, spec, key, n) < 0)
+	if (mode != DUET_MODE_PASSTHROUGH && append_srtp_state(s, slot, mode, key, n) < 0)
 		return -1;
 	if (b->fresh) {
 		sync_cmd_key_op(&c, "HDEL", key);

@@ -51,7 +51,7 @@ extern int duet_sync_logtype;
 
 /* ---- command builder: one Redis command as binary-safe arguments ---- */
 
-#define SYNC_CMD_ARGS_MAX 640 /* the heartbeat is the longest: 140 + 6 per worker (64 workers: 524) */
+#define SYNC_CMD_ARGS_MAX 640 /* the heartbeat is the longest: 138 + 6 per worker (64 workers: 522) */
 #define SYNC_CMD_STORE 16384
 
 /* Arguments are kept as offsets so a struct sync_cmd can be copied. */
@@ -223,6 +223,7 @@ struct duet_sync {
 	uint32_t wb_it;		 /* its iterator over the table */
 	struct duet_lcore_stats hb_prev;
 	uint64_t hb_prev_ms;
+	bool hb_workers_pruned; /* a heartbeat dropped the fields of workers past ours */
 
 	struct sync_outbox ob;
 };
@@ -338,7 +339,7 @@ void sync_pair_figures_of_final(const struct duet_sync *s, const struct duet_pai
 int sync_stats_key(const struct duet_sync *s, const char *id, char *key, size_t len);
 /* HSET key with every field of a pair (state and reason given). */
 void sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const char *reason,
-		    const struct duet_pair_spec *spec, uint64_t created_ms, uint64_t updated_ms,
+		    uint8_t mode, uint64_t created_ms, uint64_t updated_ms,
 		    const struct sync_pair_figures *f);
 /* A pair was added or replaced in slot: its stats hash starts over. */
 void sync_pair_fresh(struct duet_sync *s, uint32_t slot);

@@ -446,7 +446,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			continue;
 		}
 		if (duet_pkt_parse_fp(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-				      m->packet_type, ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, pi) != 0) {
+				      ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, pi) != 0) {
 			duet_worker_drop(w, m, (enum duet_drop)pi->drop);
 			continue;
 		}

@@ -372,7 +372,8 @@ drain_tx(unsigned int port, struct input *in)
 			rc = duet_pkt_parse(f, len, 0, &pi);
 			/* An echo reply parses as "other ICMP"; all else parses. */
 			CHECK(rc == 0 || (rc == -ENOTSUP && pi.drop == DUET_DROP_ICMP_OTHER));
-			if (pi.kind == DUET_PKT_ARP)
+			/* A refused frame's result holds only the reason. */
+			if (rc == 0 && pi.kind == DUET_PKT_ARP)
 				continue;
 			CHECK(get32(f + IP_OFF + 12) == svc);
 			CHECK(ip_cksum_ok(f + IP_OFF));

@@ -343,6 +343,69 @@ Test(pair, a_record_comes_back_whole_from_the_legs_and_the_control_record)
 	cr_assert_eq(memcmp(&got, &want, sizeof(got)), 0, "the update did not come back");
 }
 
+/* A worker inside leg b's write side (a next hop being learnt) for a
+ * while; the control thread's unpin must wait for it, not read the pin as
+ * absent and leave the leg pinned. */
+struct held_leg {
+	struct duet_leg *leg;
+	uint32_t seq;
+};
+
+static void *
+release_later(void *arg)
+{
+	struct held_leg *h = arg;
+
+	usleep(20000);
+	duet_leg_write_done(h->leg, h->seq);
+	return NULL;
+}
+
+Test(pair, an_unpin_waits_for_a_worker_inside_the_leg_and_takes_effect)
+{
+	struct duet_pair_spec s = make_spec("pin-busy", ep4(4, 20020), ep4(4, 20021));
+	char why[DUET_PAIR_REASON_MAX];
+	struct held_leg h;
+	pthread_t th;
+	int slot;
+
+	make_table(16, 1);
+	duet_addr_set4(&s.pin[1], htonl(0xc6336409u), htons(6000));
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	slot = duet_pair_find(t, "pin-busy");
+	cr_assert_geq(slot, 0);
+	h.leg = duet_pair_leg_at(t, 2 * (uint32_t)slot + 1);
+	cr_assert(duet_leg_write_try(h.leg, &h.seq));
+	cr_assert_eq(pthread_create(&th, NULL, release_later, &h), 0);
+	memset(&s.pin[1], 0, sizeof(s.pin[1]));
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	pthread_join(th, NULL);
+	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 1)->pinned, 0, "the leg stayed pinned");
+	cr_assert_eq(spec_of(t, (uint32_t)slot)->pin[1].family, DUET_AF_NONE);
+}
+
+/* A dead slot has no id, whatever its old position in the id hash now
+ * holds. */
+Test(pair, a_dead_slot_has_no_id)
+{
+	struct duet_pair_spec a = make_spec("first", ep4(5, 20030), ep4(5, 20031));
+	struct duet_pair_spec b = make_spec("second", ep4(5, 20032), ep4(5, 20033));
+	char why[DUET_PAIR_REASON_MAX];
+	int sa, sb;
+
+	make_table(16, 1);
+	cr_assert_eq(put(&a, why), 0, "%s", why);
+	sa = duet_pair_find(t, "first");
+	/* A slot never used points at the hash's first position: "first"'s. */
+	cr_assert_str_eq(duet_pair_id_of(t, 9), "", "a slot never used");
+	cr_assert_eq(duet_pair_del(t, "first", 2000, NULL), 0);
+	cr_assert_eq(put(&b, why), 0, "%s", why);
+	sb = duet_pair_find(t, "second");
+	cr_assert_neq(sa, sb, "a deleted slot waits for its grace period");
+	cr_assert_str_eq(duet_pair_id_of(t, (uint32_t)sa), "");
+	cr_assert_str_eq(duet_pair_id_of(t, (uint32_t)sb), "second");
+}
+
 Test(pair, put_with_a_pin_starts_the_leg_latched_and_pinned)
 {
 	struct duet_pair_spec s = make_spec("pinned", ep4(1, 20000), ep4(1, 20002));

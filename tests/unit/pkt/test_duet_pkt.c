@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of the frame parser (lib/pkt/duet_pkt_parse_fp.h, called as
- * duet_pkt_parse() and inline with packet type hints) against known frames
+ * duet_pkt_parse()) against known frames
  * (pkt_fixtures.h, checked with tshark) and a bad frame for every drop
  * reason it can give, the raw checksum and the ARP request builder. Plain
  * test process, no EAL.
@@ -9,13 +9,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "duet_pkt.h"
-#include "duet_pkt_parse_fp.h"
 #include "pkt_fixtures.h"
 #include "pkt_ref.h"
 
@@ -434,49 +432,4 @@ Test(pkt, the_result_does_not_depend_on_what_the_struct_held)
 		cr_assert(ref_info_eq(&z, &p), "fixture %zu: a field was left as it was", i);
 	}
 	cr_assert_eq(accepted, 9);
-}
-
-/* The NIC's packet type, right or wrong, never changes what the parser
- * decides: a right hint takes the short way to the same result, a wrong one
- * (a NIC bug) at worst a drop, never a read past the frame or another kind. */
-Test(pkt, a_packet_type_hint_gives_the_software_result)
-{
-	static const uint32_t hints[] = {
-		0,
-		RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP,
-		RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP | RTE_PTYPE_TUNNEL_VXLAN,
-		RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4_EXT | RTE_PTYPE_L4_UDP,
-		RTE_PTYPE_L2_ETHER_ARP,
-	};
-	struct duet_pkt_info sw, hw;
-	size_t i, h, n;
-	int rs, rh;
-
-	for (i = 0; i < sizeof(all_fx) / sizeof(all_fx[0]); i++) {
-		for (h = 0; h < sizeof(hints) / sizeof(hints[0]); h++) {
-			/* Every truncation too, so a hint never reads past the end. */
-			for (n = 0; n <= all_fx[i].len; n++) {
-				uint8_t *copy = malloc(n ? n : 1);
-
-				cr_assert_not_null(copy);
-				memcpy(copy, all_fx[i].fx, n);
-				memset(&sw, 0, sizeof(sw));
-				memset(&hw, 0, sizeof(hw));
-				rs = duet_pkt_parse_fp(copy, n, 0, 0, &sw);
-				rh = duet_pkt_parse_fp(copy, n, hints[h], 0, &hw);
-				free(copy);
-				if (rs == 0 && sw.kind == DUET_PKT_UDP) {
-					cr_assert_eq(rh, 0, "fixture %zu len %zu hint %zu", i, n, h);
-					cr_assert_eq(memcmp(&sw, &hw, sizeof(sw)), 0,
-						     "fixture %zu len %zu hint %zu", i, n, h);
-				} else if (hints[h] == 0 || rh == 0) {
-					/* A wrong UDP hint on a non-UDP frame may refuse it
-					 * for another reason, never accept it as UDP. */
-					cr_assert_eq(rs, rh, "fixture %zu len %zu hint %zu", i, n, h);
-					cr_assert_eq(memcmp(&sw, &hw, sizeof(sw)), 0,
-						     "fixture %zu len %zu hint %zu", i, n, h);
-				}
-			}
-		}
-	}
 }

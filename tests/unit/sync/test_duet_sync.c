@@ -1420,6 +1420,23 @@ Test(sync, heartbeat_gives_each_worker_s_share_up_to_64_workers)
 	cr_assert_str_eq(hget(R "relay", "drops"), "2016");
 }
 
+/* A relay restarted with fewer workers, before its hash expired: the old
+ * process's extra workers are gone from the first heartbeat on. */
+Test(sync, a_restart_with_fewer_workers_drops_the_old_workers_fields)
+{
+	freeReplyObject(rc("HSET " R "relay worker1_rx_pkts 5 worker3_rx_pkts 9 worker3_drops 1 "
+			   "worker63_fwd_pkts 2"));
+	lstats[1].rx_pkts = 77;
+	s = duet_sync_create(&conf, t, lstats, 2);
+	cr_assert_not_null(s);
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	POLL_UNTIL(strcmp(hget(R "relay", "worker1_rx_pkts"), "77") == 0, 2000);
+	cr_assert_str_eq(hget(R "relay", "worker3_rx_pkts"), "");
+	cr_assert_str_eq(hget(R "relay", "worker3_drops"), "");
+	cr_assert_str_eq(hget(R "relay", "worker63_fwd_pkts"), "");
+	cr_assert_str_eq(hget(R "relay", "worker0_rx_pkts"), "0");
+}
+
 Test(sync, unchanged_pairs_are_not_rewritten)
 {
 	sync_start();
