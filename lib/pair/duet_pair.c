@@ -365,7 +365,6 @@ rx_init(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
 {
 	memset(rx, 0, sizeof(*rx));
 	duet_police_rate_set(&rx->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
-	rx->relatch = spec->relatch;
 }
 
 /* A record changed limits or policy in place: workers read these fields
@@ -373,14 +372,15 @@ rx_init(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
  * stores is policed by the old packet cost and the new byte cost, or the
  * reverse: both are limits the control plane asked for. */
 static void
-rx_update(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
+rx_update(struct duet_leg_rx *rx, struct duet_leg *l, const struct duet_pair_spec *spec)
 {
 	struct duet_police_rate r;
 
 	duet_police_rate_set(&r, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
 	__atomic_store_n(&rx->rate.pkt_cost, r.pkt_cost, __ATOMIC_RELAXED);
 	__atomic_store_n(&rx->rate.byte_cost_q16, r.byte_cost_q16, __ATOMIC_RELAXED);
-	__atomic_store_n(&rx->relatch, spec->relatch, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&l->relatch, __ATOMIC_RELAXED) != spec->relatch)
+		__atomic_store_n(&l->relatch, spec->relatch, __ATOMIC_RELAXED);
 }
 
 /* What a record says that the legs do not hold (struct duet_pair_ctl). */
@@ -447,6 +447,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 		l->local = spec->ep[k];
 		l->port_idx = spec->port_idx[k];
 		l->mode = spec->mode;
+		l->relatch = spec->relatch;
 		if (spec->pin[k].family != DUET_AF_NONE) {
 			l->client = spec->pin[k];
 			l->pinned = 1;
@@ -588,7 +589,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 		for (k = 0; k < 2; k++) {
 			if (!duet_addr_equal(&old.pin[k], &spec->pin[k]))
 				leg_set_pin(&t->legs[2 * slot + k], &spec->pin[k]);
-			rx_update(&t->rx[2 * slot + k], spec);
+			rx_update(&t->rx[2 * slot + k], &t->legs[2 * slot + k], spec);
 		}
 		ctl_set(c, spec);
 		if (slot_out != NULL)

@@ -20,8 +20,16 @@
  *    seqlock writer side is a try-lock: a writer that finds it taken gives
  *    up (workers) or retries later (control), so no lcore ever spins on
  *    another, and readers never block.
- *  - last_rx_tsc: relaxed atomic store by any worker that accepts a packet
- *    from the leg's client; read by the control thread for idle timeouts.
+ *  - ssrc, has_ssrc: relaxed stores by a worker that accepted a packet of
+ *    the client with another SSRC than the last (the `ssrc` re-latch
+ *    policy); relatch: the control thread.
+ *  - last_rx_tsc (in the leg's receive line, struct duet_leg_rx): relaxed
+ *    atomic store by any worker that accepts a packet from the leg's
+ *    client; read by the control thread for idle timeouts. It is not in
+ *    the leg's line, which the worker receiving the *other* leg reads for
+ *    every packet it sends here: a line written only when a leg latches
+ *    (or its client's SSRC changes) stays shared in both cores' caches when
+ *    a call's legs are on two workers.
  *  - counters: one block per worker per leg, written only by that worker;
  *    the control thread sums them.
  * Functions in this header are for the control thread unless said otherwise.
@@ -58,8 +66,10 @@ enum duet_leg_state {
 };
 
 /**
- * One leg, shared with the workers. Exactly one cache line: everything a
- * worker touches for a packet arriving at or leaving from this leg.
+ * One leg, shared with the workers. Exactly one cache line: the latch
+ * (who the client is, where it is reached) and what the leg is, written
+ * only when the leg latches, is pinned or its client's SSRC changes. What
+ * every packet writes is in the leg's receive line (struct duet_leg_rx).
  */
 struct duet_leg {
 	uint32_t seq;		 /**< seqlock sequence; odd while a writer is inside */
@@ -71,7 +81,12 @@ struct duet_leg {
 	uint8_t hop_mac[6];	 /**< next hop toward the client (under seq) */
 	uint8_t has_hop_mac;	 /**< hop_mac is valid (under seq) */
 	uint8_t mode;		 /**< enum duet_pair_mode (control, before publish) */
-	uint64_t last_rx_tsc;	 /**< TSC of last accepted packet from the client */
+	uint32_t ssrc;		 /**< client's last SSRC (valid when has_ssrc): relaxed
+				      stores by the worker that saw it change */
+	uint8_t has_ssrc;	 /**< ssrc was seen */
+	uint8_t relatch;	 /**< enum duet_relatch (control: before publish, or
+				      relaxed store when the record changes) */
+	uint8_t reserved[2];
 } __attribute__((aligned(64)));
 
 /** Per-leg counters; one block per worker per leg (see duet_pair_counters). */

@@ -47,25 +47,25 @@ struct duet_pair_crypto {
 };
 
 /**
- * A leg's receive line: what a packet from the leg's client needs besides
- * the latch, in one cache line of its own, prefetched with the leg.
+ * A leg's receive line: what every packet from the leg's client writes, in
+ * one cache line of its own, prefetched with the leg. Only the worker that
+ * receives the leg's client touches it (RSS sends a client to one queue),
+ * and the control thread reads it.
  * - rtp: the RTP statistics (see duet_rtp_leg_fp.h for who writes them);
  * - police_tat: the leg's policer bucket, CAS by any worker;
- * - rate, relatch: the pair's limits and re-latch policy, written by the
- *   control thread (before publish, or with relaxed atomic stores when the
- *   record changes in place), read by workers;
- * - ssrc: the SSRC of the client's last accepted packet (passthrough),
- *   relaxed stores by the worker that accepted it; the `ssrc` re-latch
- *   policy asks a new source for it.
+ * - rate: the pair's limits, written by the control thread (before
+ *   publish, or with relaxed atomic stores when the record changes in
+ *   place), read by workers;
+ * - last_rx_tsc: TSC of the last packet accepted from the client, relaxed
+ *   stores by the worker that accepted it (inside the leg's write side
+ *   when the packet moved the leg), read for the re-latch rule and by the
+ *   control thread for idle timeouts.
  */
 struct duet_leg_rx {
 	struct duet_rtp_leg rtp;      /**< 32 B: RTP loss and jitter */
 	uint64_t police_tat;	      /**< policer bucket (duet_police_fp.h) */
 	struct duet_police_rate rate; /**< max_pps / max_kbps as TSC costs */
-	uint32_t ssrc;		      /**< client's last SSRC (valid when has_ssrc) */
-	uint8_t has_ssrc;	      /**< ssrc was seen */
-	uint8_t relatch;	      /**< enum duet_relatch */
-	uint8_t reserved[2];
+	uint64_t last_rx_tsc;	      /**< last accepted packet from the client */
 } __attribute__((aligned(64)));
 
 /** The table. The first cache line holds everything a worker reads for a
@@ -303,14 +303,14 @@ duet_latch_decide(const struct duet_leg_view *v, const struct duet_addr *src, ui
  * authenticated. Worker lcores.
  */
 static inline enum duet_latch_verdict
-duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t now,
-	      uint64_t silence)
+duet_leg_peek(const struct duet_leg *l, const struct duet_leg_rx *rx, const struct duet_addr *src,
+	      uint64_t now, uint64_t silence)
 {
 	struct duet_leg_view v;
 
 	if (!duet_leg_read(l, &v))
 		return DUET_LATCH_BUSY;
-	return duet_latch_decide(&v, src, __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED),
+	return duet_latch_decide(&v, src, __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED),
 				 now, silence);
 }
 
@@ -320,36 +320,37 @@ duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t no
  * would let move the leg really move it? Worker lcores.
  */
 static inline bool
-duet_relatch_allows(const struct duet_leg_rx *rx, bool has_ssrc, uint32_t ssrc)
+duet_relatch_allows(const struct duet_leg *l, bool has_ssrc, uint32_t ssrc)
 {
-	switch (rx->relatch) {
+	switch (__atomic_load_n(&l->relatch, __ATOMIC_RELAXED)) {
 	case DUET_RELATCH_ANY:
 		return true;
 	case DUET_RELATCH_NEVER:
 		return false;
 	default:
 		/* A phone that moved keeps its SSRC; a stranger does not know it. */
-		return has_ssrc && __atomic_load_n(&rx->has_ssrc, __ATOMIC_RELAXED) &&
-		       __atomic_load_n(&rx->ssrc, __ATOMIC_RELAXED) == ssrc;
+		return has_ssrc && __atomic_load_n(&l->has_ssrc, __ATOMIC_RELAXED) &&
+		       __atomic_load_n(&l->ssrc, __ATOMIC_RELAXED) == ssrc;
 	}
 }
 
-/** Remember the SSRC of a packet the leg accepted from its client. */
+/** Remember the SSRC of a packet the leg accepted from its client: a store
+ * only when it changed, so the leg's line stays unwritten per packet. */
 static inline void
-duet_leg_rx_note_ssrc(struct duet_leg_rx *rx, uint32_t ssrc)
+duet_leg_note_ssrc(struct duet_leg *l, uint32_t ssrc)
 {
-	if (__atomic_load_n(&rx->ssrc, __ATOMIC_RELAXED) != ssrc ||
-	    !__atomic_load_n(&rx->has_ssrc, __ATOMIC_RELAXED)) {
-		__atomic_store_n(&rx->ssrc, ssrc, __ATOMIC_RELAXED);
-		__atomic_store_n(&rx->has_ssrc, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&l->ssrc, __ATOMIC_RELAXED) != ssrc ||
+	    !__atomic_load_n(&l->has_ssrc, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&l->ssrc, ssrc, __ATOMIC_RELAXED);
+		__atomic_store_n(&l->has_ssrc, 1, __ATOMIC_RELAXED);
 	}
 }
 
 /**
  * Act on a verdict that duet_latch_decide() gave for a packet from src
- * (Ethernet source src_mac) on leg l at TSC now, against the view `view`
+ * (Ethernet source src_mac) on leg l (receive line rx) at TSC now, against the view `view`
  * read with duet_leg_read(): latch or re-latch the leg when the rule says
- * so, or note the client's packet. On accept the leg's last_rx_tsc is
+ * so, or note the client's packet. On accept the receive line's last_rx_tsc is
  * updated and a changed next-hop MAC is learned. The rule is decided again
  * under the leg's write side, since another lcore may have changed the leg
  * since the view was read. Worker lcores.
@@ -362,9 +363,9 @@ duet_leg_rx_note_ssrc(struct duet_leg_rx *rx, uint32_t ssrc)
  *         that lcore was descheduled inside it) mean drop.
  */
 static inline enum duet_latch_verdict
-duet_leg_commit(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
-		uint64_t now, uint64_t silence, bool may_move, enum duet_latch_verdict d,
-		struct duet_leg_view *view)
+duet_leg_commit(struct duet_leg *l, struct duet_leg_rx *rx, const struct duet_addr *src,
+		const uint8_t src_mac[6], uint64_t now, uint64_t silence, bool may_move,
+		enum duet_latch_verdict d, struct duet_leg_view *view)
 {
 	uint64_t last;
 	uint32_t seq;
@@ -387,7 +388,7 @@ duet_leg_commit(struct duet_leg *l, const struct duet_addr *src, const uint8_t s
 	view->state = l->state;
 	view->pinned = l->pinned;
 	view->client = l->client;
-	last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+	last = __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED);
 	d = duet_latch_decide(view, src, last, now, silence);
 	if (!may_move && d != DUET_LATCH_ACCEPT)
 		d = DUET_LATCH_REJECT;
@@ -402,33 +403,34 @@ duet_leg_commit(struct duet_leg *l, const struct duet_addr *src, const uint8_t s
 		view->has_hop_mac = 1;
 		/* Inside the write side, so no lcore sees the new client with
 		 * the old client's time and moves the leg again. */
-		__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&rx->last_rx_tsc, now, __ATOMIC_RELAXED);
 	}
 	duet_leg_write_done(l, seq);
 	return d;
 accepted:
-	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&rx->last_rx_tsc, now, __ATOMIC_RELAXED);
 	return d;
 }
 
 /**
- * A packet from src (Ethernet source src_mac) arrived at leg l at TSC now:
+ * A packet from src (Ethernet source src_mac) arrived at leg l (receive
+ * line rx) at TSC now:
  * read the leg, decide, and latch or re-latch it when the rule says so
  * (duet_leg_commit()). Worker lcores.
  * @param view out: the leg as it is after this packet
  * @return the verdict, as duet_leg_commit()
  */
 static inline enum duet_latch_verdict
-duet_leg_rx(struct duet_leg *l, const struct duet_addr *src, const uint8_t src_mac[6],
-	    uint64_t now, uint64_t silence, struct duet_leg_view *view)
+duet_leg_rx(struct duet_leg *l, struct duet_leg_rx *rx, const struct duet_addr *src,
+	    const uint8_t src_mac[6], uint64_t now, uint64_t silence, struct duet_leg_view *view)
 {
-	uint64_t last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+	uint64_t last = __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED);
 	enum duet_latch_verdict d;
 
 	if (!duet_leg_read(l, view))
 		return DUET_LATCH_BUSY;
 	d = duet_latch_decide(view, src, last, now, silence);
-	return duet_leg_commit(l, src, src_mac, now, silence, true, d, view);
+	return duet_leg_commit(l, rx, src, src_mac, now, silence, true, d, view);
 }
 
 #endif /* DUET_PAIR_FP_H */

@@ -300,9 +300,8 @@ duet_worker_rtp_stats(struct duet_worker *w, const struct rte_mbuf *m,
  */
 static inline enum duet_drop
 duet_worker_may_latch(struct duet_worker *w, const struct duet_leg *leg,
-		      const struct duet_leg_rx *rx, const struct duet_pkt_info *pi,
-		      enum duet_latch_verdict v, enum duet_rtp_kind kind, uint32_t ssrc,
-		      uint64_t now)
+		      const struct duet_pkt_info *pi, enum duet_latch_verdict v,
+		      enum duet_rtp_kind kind, uint32_t ssrc, uint64_t now)
 {
 	if (!duet_worker_budget(w, DUET_BUDGET_UNLATCHED, now))
 		return DUET_DROP_BUDGET_UNLATCHED;
@@ -312,7 +311,7 @@ duet_worker_may_latch(struct duet_worker *w, const struct duet_leg *leg,
 		return DUET_DROP_MAX;
 	if (kind == DUET_RTP_KIND_OTHER)
 		return DUET_DROP_NOT_RTP;
-	if (v == DUET_LATCH_MOVED && !duet_relatch_allows(rx, true, ssrc))
+	if (v == DUET_LATCH_MOVED && !duet_relatch_allows(leg, true, ssrc))
 		return DUET_DROP_SRC_REJECTED;
 	return DUET_DROP_MAX;
 }
@@ -333,7 +332,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	struct duet_leg_rx *rx = duet_pair_rx_at(t, leg_idx);
 	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
-	uint64_t last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
+	uint64_t last = __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED);
 	struct duet_leg_view lv;
 	enum duet_latch_verdict v, d;
 	enum duet_rtp_kind kind;
@@ -358,7 +357,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	}
 	kind = duet_rtp_plausible(payload, (size_t)pi->l4_len - 8, &ssrc);
 	if (v != DUET_LATCH_ACCEPT) {
-		why = duet_worker_may_latch(w, leg, rx, pi, v, kind, ssrc, now);
+		why = duet_worker_may_latch(w, leg, pi, v, kind, ssrc, now);
 		if (why != DUET_DROP_MAX) {
 			if (why == DUET_DROP_SRC_REJECTED)
 				lc->drop_src++;
@@ -381,7 +380,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	/* In keyed modes only an authentic packet gets here to (re-)latch. A
 	 * packet checked only as the client may not latch if the leg changed
 	 * meanwhile. */
-	d = duet_leg_commit(leg, &pi->src, pi->src_mac, now, w->silence_tsc,
+	d = duet_leg_commit(leg, rx, &pi->src, pi->src_mac, now, w->silence_tsc,
 			    v != DUET_LATCH_ACCEPT, v, &lv);
 	if (d == DUET_LATCH_REJECT) {
 		lc->drop_src++;
@@ -395,7 +394,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	w->stats->latched += d == DUET_LATCH_NEW;
 	w->stats->relatched += d == DUET_LATCH_MOVED;
 	if (kind != DUET_RTP_KIND_OTHER)
-		duet_leg_rx_note_ssrc(rx, ssrc);
+		duet_leg_note_ssrc(leg, ssrc);
 	duet_worker_rtp_stats(w, m, pi, leg_idx, now, kind, ssrc);
 	if (!seal) {
 		/* Authenticated (it may latch its leg), never sealed: even if

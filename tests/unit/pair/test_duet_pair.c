@@ -180,7 +180,8 @@ latch(uint32_t slot, unsigned int leg, const struct duet_addr *c)
 {
 	struct duet_leg_view v;
 
-	cr_assert_eq(duet_leg_rx(duet_pair_leg_at(t, 2 * slot + leg), c, mac_x, 1000, SILENCE, &v),
+	cr_assert_eq(duet_leg_rx(duet_pair_leg_at(t, 2 * slot + leg), duet_pair_rx_at(t, 2 * slot + leg),
+				 c, mac_x, 1000, SILENCE, &v),
 		     DUET_LATCH_NEW);
 }
 
@@ -608,8 +609,8 @@ Test(pair, pin_change_through_put_pins_the_leg)
 	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
 	cr_assert(duet_addr_equal(&cl, &pin));
 	/* The previously latched client is now a stranger, silent or not. */
-	cr_assert_eq(duet_leg_rx(lb, &x, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_REJECT);
-	cr_assert_eq(duet_leg_rx(lb, &pin, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_ACCEPT);
+	cr_assert_eq(duet_leg_rx(lb, duet_pair_rx_at(t, 2 * (uint32_t)slot + 1), &x, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_REJECT);
+	cr_assert_eq(duet_leg_rx(lb, duet_pair_rx_at(t, 2 * (uint32_t)slot + 1), &pin, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_ACCEPT);
 	cr_assert_eq(duet_pair_leg(t, (uint32_t)slot, 0)->pinned, 0, "leg a was not asked to pin");
 
 	/* Unpinning keeps the client latched but lets it move again. */
@@ -618,7 +619,7 @@ Test(pair, pin_change_through_put_pins_the_leg)
 	cr_assert_eq(lb->pinned, 0);
 	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
 	cr_assert(duet_addr_equal(&cl, &pin));
-	cr_assert_eq(duet_leg_rx(lb, &x, mac_x, (1ULL << 40) + SILENCE, SILENCE, &v),
+	cr_assert_eq(duet_leg_rx(lb, duet_pair_rx_at(t, 2 * (uint32_t)slot + 1), &x, mac_x, (1ULL << 40) + SILENCE, SILENCE, &v),
 		     DUET_LATCH_MOVED);
 }
 
@@ -1154,7 +1155,7 @@ mt_reader(void *p)
 			src.ip[0] = 203;
 			src.ip[1] = 0;
 			src.ip[2] = 113;
-			duet_leg_rx(l, &src, mac_x, now++, 1000, &v);
+			duet_leg_rx(l, duet_pair_rx_at(t, idx[i]), &src, mac_x, now++, 1000, &v);
 			if (!duet_leg_read(l, &v)) {
 				c->read_busy++;
 			} else {

@@ -53,12 +53,12 @@ seq_of(const struct duet_leg *l)
 
 /* A leg latched to x (mac_x) at TSC 1000 through the real rx path. */
 static void
-latched_leg(struct duet_leg *l, const struct duet_addr *x)
+latched_leg(struct duet_leg *l, struct duet_leg_rx *rx, const struct duet_addr *x)
 {
 	struct duet_leg_view v;
 
 	memset(l, 0, sizeof(*l));
-	cr_assert_eq(duet_leg_rx(l, x, mac_x, 1000, SILENCE, &v), DUET_LATCH_NEW);
+	cr_assert_eq(duet_leg_rx(l, rx, x, mac_x, 1000, SILENCE, &v), DUET_LATCH_NEW);
 }
 
 Test(pair_fp, leg_is_exactly_one_cache_line)
@@ -70,11 +70,12 @@ Test(pair_fp, leg_is_exactly_one_cache_line)
 Test(pair_fp, first_packet_latches_and_learns_client_and_hop_mac)
 {
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 
 	memset(&l, 0, sizeof(l));
-	cr_assert_eq(duet_leg_rx(&l, &x, mac_x, 1000, SILENCE, &v), DUET_LATCH_NEW);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x, 1000, SILENCE, &v), DUET_LATCH_NEW);
 	cr_assert_eq(v.state, DUET_LEG_LATCHED);
 	cr_assert(duet_addr_equal(&v.client, &x));
 	cr_assert_eq(v.has_hop_mac, 1);
@@ -85,7 +86,7 @@ Test(pair_fp, first_packet_latches_and_learns_client_and_hop_mac)
 	cr_assert_eq(l.has_hop_mac, 1);
 	cr_assert_arr_eq(l.hop_mac, mac_x, 6);
 	cr_assert_eq(l.pinned, 0);
-	cr_assert_eq(l.last_rx_tsc, 1000);
+	cr_assert_eq(rx.last_rx_tsc, 1000);
 	/* One write-side entry and exit: the sequence moved by two, even. */
 	cr_assert_eq(seq_of(&l), 2);
 }
@@ -93,14 +94,38 @@ Test(pair_fp, first_packet_latches_and_learns_client_and_hop_mac)
 Test(pair_fp, client_packet_is_accepted_without_entering_the_write_side)
 {
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 
-	latched_leg(&l, &x);
-	cr_assert_eq(duet_leg_rx(&l, &x, mac_x, 1010, SILENCE, &v), DUET_LATCH_ACCEPT);
+	latched_leg(&l, &rx, &x);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x, 1010, SILENCE, &v), DUET_LATCH_ACCEPT);
 	cr_assert(duet_addr_equal(&v.client, &x));
-	cr_assert_eq(l.last_rx_tsc, 1010);
+	cr_assert_eq(rx.last_rx_tsc, 1010);
 	cr_assert_eq(seq_of(&l), 2, "an unchanged client must not make readers retry");
+}
+
+/* The leg's line is what the worker of the other leg reads for every
+ * packet it sends here: the client's own packets must not write it (when a
+ * call's legs are on two workers, a line written per packet would move
+ * between their cores for every packet). Their time goes to the receive
+ * line. */
+Test(pair_fp, a_client_packet_leaves_the_legs_line_unwritten)
+{
+	struct duet_leg_rx rx = { 0 };
+	struct duet_addr x = addr4(192, 0, 2, 1, 4000);
+	struct duet_leg l, before;
+	struct duet_leg_view v;
+
+	latched_leg(&l, &rx, &x);
+	memcpy(&before, &l, sizeof(l));
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x, 5000, SILENCE, &v), DUET_LATCH_ACCEPT);
+	duet_leg_note_ssrc(&l, 0x1234);
+	memcpy(&before, &l, sizeof(l));
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x, 6000, SILENCE, &v), DUET_LATCH_ACCEPT);
+	duet_leg_note_ssrc(&l, 0x1234);
+	cr_assert_eq(memcmp(&before, &l, sizeof(l)), 0, "the leg's line was written");
+	cr_assert_eq(rx.last_rx_tsc, 6000);
 }
 
 Test(pair_fp, other_source_before_silence_is_rejected_and_changes_nothing)
@@ -108,17 +133,18 @@ Test(pair_fp, other_source_before_silence_is_rejected_and_changes_nothing)
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
 	struct duet_addr y = addr4(198, 51, 100, 9, 40000);
 	struct duet_addr x_other_port = addr4(203, 0, 113, 5, 40001);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 
-	latched_leg(&l, &x);
-	cr_assert_eq(duet_leg_rx(&l, &y, mac_y, 1000 + SILENCE - 1, SILENCE, &v),
+	latched_leg(&l, &rx, &x);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &y, mac_y, 1000 + SILENCE - 1, SILENCE, &v),
 		     DUET_LATCH_REJECT);
 	/* Same IP, other port is another source too. */
-	cr_assert_eq(duet_leg_rx(&l, &x_other_port, mac_x, 1050, SILENCE, &v), DUET_LATCH_REJECT);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x_other_port, mac_x, 1050, SILENCE, &v), DUET_LATCH_REJECT);
 	cr_assert(duet_addr_equal(&l.client, &x));
 	cr_assert_arr_eq(l.hop_mac, mac_x, 6);
-	cr_assert_eq(l.last_rx_tsc, 1000, "a rejected packet must not refresh the client's time");
+	cr_assert_eq(rx.last_rx_tsc, 1000, "a rejected packet must not refresh the client's time");
 	cr_assert_eq(seq_of(&l), 2);
 }
 
@@ -126,28 +152,30 @@ Test(pair_fp, other_source_after_silence_moves_the_leg)
 {
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
 	struct duet_addr y = addr4(198, 51, 100, 9, 41000);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 
-	latched_leg(&l, &x);
-	cr_assert_eq(duet_leg_rx(&l, &y, mac_y, 1000 + SILENCE, SILENCE, &v), DUET_LATCH_MOVED);
+	latched_leg(&l, &rx, &x);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &y, mac_y, 1000 + SILENCE, SILENCE, &v), DUET_LATCH_MOVED);
 	cr_assert(duet_addr_equal(&v.client, &y));
 	cr_assert(duet_addr_equal(&l.client, &y));
 	cr_assert_arr_eq(l.hop_mac, mac_y, 6);
 	cr_assert_arr_eq(v.hop_mac, mac_y, 6);
-	cr_assert_eq(l.last_rx_tsc, 1000 + SILENCE);
+	cr_assert_eq(rx.last_rx_tsc, 1000 + SILENCE);
 	/* Now the old client is the stranger, and y is not silent. */
-	cr_assert_eq(duet_leg_rx(&l, &x, mac_x, 1000 + SILENCE + 10, SILENCE, &v),
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x, 1000 + SILENCE + 10, SILENCE, &v),
 		     DUET_LATCH_REJECT);
-	cr_assert_eq(duet_leg_rx(&l, &y, mac_y, 1000 + SILENCE + 20, SILENCE, &v),
+	cr_assert_eq(duet_leg_rx(&l, &rx, &y, mac_y, 1000 + SILENCE + 20, SILENCE, &v),
 		     DUET_LATCH_ACCEPT);
-	cr_assert_eq(l.last_rx_tsc, 1000 + SILENCE + 20);
+	cr_assert_eq(rx.last_rx_tsc, 1000 + SILENCE + 20);
 }
 
 Test(pair_fp, pinned_leg_rejects_every_other_source_even_after_silence)
 {
 	struct duet_addr pin = addr4(203, 0, 113, 7, 5004);
 	struct duet_addr y = addr4(198, 51, 100, 9, 5004);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 
@@ -157,34 +185,35 @@ Test(pair_fp, pinned_leg_rejects_every_other_source_even_after_silence)
 	l.pinned = 1;
 	l.state = DUET_LEG_LATCHED;
 
-	cr_assert_eq(duet_leg_rx(&l, &y, mac_y, 1000000, SILENCE, &v), DUET_LATCH_REJECT);
-	cr_assert_eq(duet_leg_rx(&l, &y, mac_y, UINT64_MAX, SILENCE, &v), DUET_LATCH_REJECT);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &y, mac_y, 1000000, SILENCE, &v), DUET_LATCH_REJECT);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &y, mac_y, UINT64_MAX, SILENCE, &v), DUET_LATCH_REJECT);
 	cr_assert(duet_addr_equal(&l.client, &pin));
 	cr_assert_eq(l.has_hop_mac, 0);
-	cr_assert_eq(l.last_rx_tsc, 0);
+	cr_assert_eq(rx.last_rx_tsc, 0);
 
 	/* The pinned client's first packet is accepted and teaches the hop MAC. */
-	cr_assert_eq(duet_leg_rx(&l, &pin, mac_x, 2000000, SILENCE, &v), DUET_LATCH_ACCEPT);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &pin, mac_x, 2000000, SILENCE, &v), DUET_LATCH_ACCEPT);
 	cr_assert_eq(l.has_hop_mac, 1);
 	cr_assert_arr_eq(l.hop_mac, mac_x, 6);
 	cr_assert_eq(l.pinned, 1);
-	cr_assert_eq(l.last_rx_tsc, 2000000);
-	cr_assert_eq(duet_leg_rx(&l, &y, mac_y, 2000000 + 10 * SILENCE, SILENCE, &v),
+	cr_assert_eq(rx.last_rx_tsc, 2000000);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &y, mac_y, 2000000 + 10 * SILENCE, SILENCE, &v),
 		     DUET_LATCH_REJECT);
 }
 
 Test(pair_fp, hop_mac_is_relearned_when_the_clients_mac_changes)
 {
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 
-	latched_leg(&l, &x);
-	cr_assert_eq(duet_leg_rx(&l, &x, mac_x2, 1010, SILENCE, &v), DUET_LATCH_ACCEPT);
+	latched_leg(&l, &rx, &x);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x2, 1010, SILENCE, &v), DUET_LATCH_ACCEPT);
 	cr_assert_arr_eq(l.hop_mac, mac_x2, 6);
 	cr_assert_arr_eq(v.hop_mac, mac_x2, 6);
 	cr_assert(duet_addr_equal(&l.client, &x));
-	cr_assert_eq(l.last_rx_tsc, 1010);
+	cr_assert_eq(rx.last_rx_tsc, 1010);
 	cr_assert_eq(seq_of(&l), 4, "the MAC change goes through the write side");
 }
 
@@ -218,6 +247,7 @@ Test(pair_fp, client_heard_after_our_now_is_not_silent)
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
 	struct duet_addr y = addr4(198, 51, 100, 9, 41000);
 	struct duet_leg_view v;
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 
 	memset(&v, 0, sizeof(v));
@@ -227,15 +257,16 @@ Test(pair_fp, client_heard_after_our_now_is_not_silent)
 		     "last_rx 5 cycles after now must not count as silence");
 
 	/* The same through the rx path: another worker accepted x at 1005. */
-	latched_leg(&l, &x);
-	__atomic_store_n(&l.last_rx_tsc, 1005, __ATOMIC_RELAXED);
-	cr_expect_eq(duet_leg_rx(&l, &y, mac_y, 1000, SILENCE, &v), DUET_LATCH_REJECT);
+	latched_leg(&l, &rx, &x);
+	__atomic_store_n(&rx.last_rx_tsc, 1005, __ATOMIC_RELAXED);
+	cr_expect_eq(duet_leg_rx(&l, &rx, &y, mac_y, 1000, SILENCE, &v), DUET_LATCH_REJECT);
 	cr_expect(duet_addr_equal(&l.client, &x), "the leg was taken over from a live client");
 }
 
 Test(pair_fp, write_try_fails_while_another_writer_is_inside)
 {
 	struct duet_addr x = addr4(203, 0, 113, 5, 40000);
+	struct duet_leg_rx rx = { 0 };
 	struct duet_leg l;
 	struct duet_leg_view v;
 	uint32_t s1, s2;
@@ -248,10 +279,10 @@ Test(pair_fp, write_try_fails_while_another_writer_is_inside)
 	/* Readers give up rather than read a half-written leg... */
 	cr_assert_not(duet_leg_read(&l, &v));
 	/* ...and a new source cannot latch meanwhile: busy, not rejected. */
-	cr_assert_eq(duet_leg_rx(&l, &x, mac_x, 1000, SILENCE, &v), DUET_LATCH_BUSY);
-	cr_assert_eq(duet_leg_peek(&l, &x, 1000, SILENCE), DUET_LATCH_BUSY);
+	cr_assert_eq(duet_leg_rx(&l, &rx, &x, mac_x, 1000, SILENCE, &v), DUET_LATCH_BUSY);
+	cr_assert_eq(duet_leg_peek(&l, &rx, &x, 1000, SILENCE), DUET_LATCH_BUSY);
 	cr_assert_eq(l.state, DUET_LEG_WAITING);
-	cr_assert_eq(l.last_rx_tsc, 0);
+	cr_assert_eq(rx.last_rx_tsc, 0);
 	duet_leg_write_done(&l, s1);
 	cr_assert_eq(seq_of(&l), 2);
 	cr_assert(duet_leg_read(&l, &v));
@@ -309,6 +340,7 @@ Test(pair_fp, write_try_from_another_thread_fails_while_one_is_inside)
 
 struct flip_ctx {
 	struct duet_leg leg;
+	struct duet_leg_rx rx;
 	struct duet_addr a, b;
 	uint8_t mac_a[6], mac_b[6];
 	atomic_uint writers_running;
@@ -344,7 +376,7 @@ flip_writer_main(void *p)
 		bool even = (i & 1) == 0;
 		enum duet_latch_verdict d;
 
-		d = duet_leg_rx(&c->leg, even ? &c->a : &c->b, even ? c->mac_a : c->mac_b, i + 1,
+		d = duet_leg_rx(&c->leg, &c->rx, even ? &c->a : &c->b, even ? c->mac_a : c->mac_b, i + 1,
 				0, &v);
 		if (d == DUET_LATCH_MOVED || d == DUET_LATCH_NEW)
 			c->moved[w->id]++;
