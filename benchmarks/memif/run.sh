@@ -20,6 +20,13 @@
 #   - duetd's CPU time over the run (/proc/PID/stat), so packets per
 #     CPU-second = zero-loss rate / cores used (1.0: it busy-polls)
 #
+# Then the churn variant (goal C3): duetd alone on DUT_CPU with its memif
+# port, the generator offering all it can to CHURN_PAIRS pairs, and Redis
+# with control/churn.py (10,000 in-place changes a second to CHURN_BG
+# other pairs, as a control plane writes them) beside the generator on
+# GEN_CPU: duetd's forwarded Mpps with and without the churn, windows of
+# CHURN_MS alternating quiet and churn, and the dip between them.
+#
 # The DUT's two EAL threads (main/control and the forwarding lcore) share
 # DUT_CPU: EAL --lcores 0@DUT_CPU,1@DUT_CPU, duetd config workers = 1.
 # duetd's control thread blocks on Redis (XREAD BLOCK 50) and wakes to
@@ -31,17 +38,23 @@
 #              plane's own lib/contract/lua/pair_create.lua, as duetctl does)
 #   OUT_DIR    gets memif.csv (benchmark,variant,x,metric,value,unit,run),
 #              memif.log (commands and every tool's output) and a summary
-# Environment: REPS (5 quick, 7 full), PAIRS ("1000" quick, "1 1000 10000"
-#   full), GEN_CPU (0), DUT_CPU (1), PAYLOAD (172), HUGE (auto; 0: plain
-#   pages), GEN_ZC (1: zero-copy generator when on hugepages), DUET_STATS_MS
+# Environment: REPS (5 quick, 7 full), PAIRS ("1000 100000" quick,
+#   "1 1000 10000 100000" full), BIG_REPS (repetitions at 100,000 pairs and
+#   more: 3 quick, REPS full), GEN_CPU (0), DUT_CPU (1), PAYLOAD (172), HUGE
+#   (auto: hugepages when bench.sh has them or they are mounted and free; 0:
+#   plain pages), GEN_ZC (1: zero-copy generator when on hugepages), DUET_STATS_MS
 #   (duetd's stats_interval_ms, 1000), QUIET_WAIT (5: seconds to wait before each repetition for the
 #   load of other processes to fall below QUIET_MAX, 15 %; the load seen is
 #   recorded as background_busy_pct), RETRIES (1: a repetition in which the
 #   DUT or the generator got less than 0.9 of its core is run again, at most
 #   this often; the flag `contended` says if the last try still was),
 #   DUET_BENCH_KEEP=1 keeps the temp dir; LAT_PAIRS (1000: the one pair
-#   count, out of PAIRS, at which latency is measured).
-# Root is needed (DPDK, /var/run/dpdk). Quick mode takes about 1.5 minutes.
+#   count, out of PAIRS, at which latency is measured); CHURN (1; 0: no
+#   churn variant), CHURN_PAIRS (1000), CHURN_BG (1000), CHURN_RATE (10000
+#   changes/s), CHURN_MS (3000 quick, 10000 full), CHURN_REPS (3 quick, 5
+#   full).
+# Root is needed (DPDK, /var/run/dpdk). Quick mode takes about 5 minutes
+# (1.5 at 1,000 pairs, 2.5 at 100,000, 1 for the churn), full about 25.
 set -euo pipefail
 
 usage() {
@@ -56,14 +69,18 @@ MODE=$3
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib.sh
 source "$SRC/benchmarks/lib.sh"
+# shellcheck source=../hugepages.sh
+source "$SRC/benchmarks/hugepages.sh"
 
 case $MODE in
 quick)
-	REPS=${REPS:-5} PAIRS=${PAIRS:-1000} TRIAL_MS=200 STEPS=9 LAT_MS=300 GEN_TIMEOUT=40
+	REPS=${REPS:-5} PAIRS=${PAIRS:-"1000 100000"} TRIAL_MS=200 STEPS=9 LAT_MS=300 GEN_TIMEOUT=40
+	BIG_REPS=${BIG_REPS:-3} CHURN_MS=${CHURN_MS:-3000} CHURN_REPS=${CHURN_REPS:-3}
 	;;
 full)
-	REPS=${REPS:-7} PAIRS=${PAIRS:-"1 1000 10000"} TRIAL_MS=1000 STEPS=12 LAT_MS=2000
-	GEN_TIMEOUT=120
+	REPS=${REPS:-7} PAIRS=${PAIRS:-"1 1000 10000 100000"} TRIAL_MS=1000 STEPS=12 LAT_MS=2000
+	GEN_TIMEOUT=120 BIG_REPS=${BIG_REPS:-$REPS} CHURN_MS=${CHURN_MS:-10000}
+	CHURN_REPS=${CHURN_REPS:-5}
 	;;
 *) usage ;;
 esac
@@ -81,15 +98,18 @@ DUT_MAC=02:00:00:00:00:02
 IP_A=192.0.2.1
 IP_B=198.51.100.1
 # EAL memory: 2 MiB hugepages when enough are free (benchmarks/bench.sh
-# reserves 1 GiB), else plain pages. Both DUTs and the generator get the
+# reserves them), else plain pages. Both DUTs and the generator get the
 # same kind, so the comparison holds either way; HUGE=0 forces plain pages.
-hp_free_mb=$(awk '/^HugePages_Free/ { f = $2 } /^Hugepagesize/ { s = $2 }
-	END { print int(f * s / 1024) }' /proc/meminfo)
+# On hugepages -m is what is taken at start (more comes as it is needed);
+# on plain pages it is all there is, so the DUT's grows with the table
+# (dut_mem).
+# shellcheck disable=SC2086 # a list of pair counts
+MAX_P=$(printf '%s\n' $PAIRS | sort -n | tail -n 1)
 # With hugepages the generator's memif is zero-copy (its mbufs are the
 # ring's buffers; needs memory it can share, one file per segment list), so
 # it copies once per frame where the DUT, the memif server, copies twice:
 # more headroom for the generator. GEN_ZC=0 turns that off.
-if [[ ${HUGE:-auto} != 0 ]] && ((hp_free_mb >= 640)) && grep -q hugetlbfs /proc/mounts; then
+if [[ ${HUGE:-auto} != 0 ]] && huge_usable $((640 + MAX_P / 256)); then
 	EAL_MEM=(--in-memory -m 256)
 	HUGEPAGES=1
 else
@@ -102,6 +122,13 @@ if ((HUGEPAGES == 1)) && [[ ${GEN_ZC:-1} != 0 ]]; then
 	GEN_MEM+=(--single-file-segments)
 	GEN_VDEV_ZC=,zero-copy=yes
 fi
+dut_mem() {
+	if ((HUGEPAGES == 1)); then
+		EAL_MEM=(--in-memory -m 256)
+	else
+		EAL_MEM=(--no-huge -m $((512 + $1 / 256)))
+	fi
+}
 DUET_STATS_MS=${DUET_STATS_MS:-1000}
 # The pair count the latency is measured at (the report's goal is at it).
 LAT_PAIRS=${LAT_PAIRS:-1000}
@@ -237,17 +264,18 @@ testpmd_start() {
 	}
 }
 
-# pairs_create RELAY P FILE: P passthrough pairs through pair_create.lua
-# (the control plane's script, as duetctl runs it), leg a on IP_A and leg b
-# on IP_B; FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
+# pairs_create RELAY P FILE [ID_PREFIX]: P passthrough pairs through
+# pair_create.lua (the control plane's script, as duetctl runs it), ids
+# ID_PREFIX1.. (default bm), leg a on IP_A and leg b on IP_B; FILE gets one
+# 'A_ENDPOINT B_ENDPOINT' line per pair.
 pairs_create() {
-	local relay=$1 p=$2 file=$3 sha i
+	local relay=$1 p=$2 file=$3 id=${4:-bm} sha i
 	# The script puts pairs only on a relay with a heartbeat.
 	wait_for 10 bash -c "[[ \$(redis-cli -s '$RSOCK' EXISTS 'duet:{$relay}:relay') == 1 ]]" ||
 		die "relay $relay published no heartbeat"
 	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/lib/contract/lua/pair_create.lua")")
 	for ((i = 1; i <= p; i++)); do
-		echo "EVALSHA $sha 5 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:bm$i duet:{$relay}:events duet:{$relay}:relay bm$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
+		echo "EVALSHA $sha 5 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:$id$i duet:{$relay}:events duet:{$relay}:relay $id$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
 	done | rcli | paste -d' ' - - >"$file"
 	[[ $(grep -c "^$IP_A:[0-9]* $IP_B:[0-9]*\$" "$file") == "$p" ]] ||
 		die "pair_create.lua did not give $p pairs: $(grep -v "^$IP_A" "$file" | head -n 3)"
@@ -256,18 +284,21 @@ pairs_create() {
 # gen_run DUT_KIND PAIRS_FILE OUTFILE [SAMPLES_NAME]: one bench_gen run
 # against the DUT; with SAMPLES_NAME, latency samples go to OUT_DIR for the
 # report's CDF (latency_NAME_<pct>pct_samples.txt).
+GEN_EXTRA=()
 gen_run() {
-	local kind=$1 pairs=$2 out=$3 samples=${4:-} lat_ms=${5:-$LAT_MS}
+	local kind=$1 pairs=$2 out=$3 samples=${4:-} lat_ms=${5:-$LAT_MS} limit
+	# Latching and checking every stream take longer with more pairs.
+	limit=$((GEN_TIMEOUT + $(wc -l <"$pairs") / 4000))
 	# shellcheck disable=SC2054 # commas inside the --vdev value
 	local cmd=("$GEN" --lcores "0@$GEN_CPU" "${GEN_MEM[@]}" --file-prefix "$PREFIX-gen" --no-pci
 		--log-level=notice
 		--vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no,mac=$GEN_MAC$GEN_VDEV_ZC"
 		-- --pairs "$pairs" --dut "$kind" --dut-mac "$DUT_MAC" --payload "$PAYLOAD"
 		--trial-ms "$TRIAL_MS" --steps "$STEPS" --lat-ms "$lat_ms" --lat-pcts 10,50,90
-		--timeout "$GEN_TIMEOUT")
+		--timeout "$limit" "${GEN_EXTRA[@]}")
 	[[ -n $samples ]] && cmd+=(--samples-dir "$OUT" --samples-name "$samples")
 	log "\$ ${cmd[*]}"
-	timeout -k 5 $((GEN_TIMEOUT + 15)) "${cmd[@]}" >"$out" 2>"$out.err" || {
+	timeout -k 5 $((limit + 15)) "${cmd[@]}" >"$out" 2>"$out.err" || {
 		cat "$out.err" >>"$LOG"
 		cat "$out" >>"$LOG"
 		return 1
@@ -353,6 +384,9 @@ measure() {
 RETRIES=${RETRIES:-1}
 for p in $PAIRS; do
 	relay=bm$p
+	dut_mem "$p"
+	reps=$REPS
+	((p >= 100000)) && reps=$BIG_REPS
 	conf_write "$TMP/duetd-$relay.conf" "$relay" "$p" "$DUET_STATS_MS"
 	conf_write "$TMP/duetd-$relay-seed.conf" "$relay" "$p" 200
 	# A first duetd seeds the free endpoints; pairs are created while it
@@ -360,11 +394,11 @@ for p in $PAIRS; do
 	# Redis at start.
 	duetd_start "$TMP/duetd-$relay-seed.conf" 0
 	pairs_create "$relay" "$p" "$TMP/pairs-$p.txt"
-	wait_for 20 bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$relay}:relay' pairs) == $p ]]" ||
+	wait_for $((20 + p / 2000)) bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$relay}:relay' pairs) == $p ]]" ||
 		die "duetd did not install $p pairs"
 	stop "$DUT_PID"
 	DUT_PID=''
-	for ((rep = 1; rep <= REPS; rep++)); do
+	for ((rep = 1; rep <= reps; rep++)); do
 		# A repetition whose DUT or generator lost its core to another
 		# process is run again (at most RETRIES times); the last try counts.
 		for ((try = 0; try <= RETRIES; try++)); do
@@ -393,6 +427,109 @@ for p in $PAIRS; do
 		unset zl mf
 	done
 done
+
+# The churn variant (C3): duetd alone on DUT_CPU; the generator, Redis and
+# churn.py share GEN_CPU. Each window is one bench_gen trial at the
+# generator's full offer (--rate-mpps 100: more than duetd can take, so
+# what comes back is duetd's forwarding rate); a churn window has churn.py
+# writing from a second before the generator starts until after its trial
+# ends. The generator loses CPU to Redis and churn.py in those windows:
+# refused_pct (frames the full memif ring did not take) says whether it
+# still offered more than duetd took (harness_limited = 0 when at least 1 %
+# was refused in the churn window) or not (1: the generator set the rate,
+# and a dip could be the generator's).
+CHURN=${CHURN:-1}
+CHURN_PAIRS=${CHURN_PAIRS:-1000}
+CHURN_BG=${CHURN_BG:-1000}
+CHURN_RATE=${CHURN_RATE:-10000}
+# churn_window KIND REP: one window (KIND quiet or churn); sets FWD, OFFERED,
+# REFUSED_PCT, DUT_UTIL, and for churn CHANGES_PS and COVERED (churn.py
+# still ran when the generator's trial ended).
+churn_window() {
+	local kind=$1 rep=$2 out=$TMP/churn-$1-$2.txt secs cpid='' c0 c1 t0 t1 ids=() i
+	secs=$((CHURN_MS / 1000 + 8))
+	COVERED=1 CHANGES_PS=0
+	if [[ $kind == churn ]]; then
+		for ((i = 1; i <= CHURN_BG; i++)); do ids+=("bg$i"); done
+		taskset -c "$GEN_CPU" python3 "$SRC/benchmarks/control/churn.py" "$RSOCK" "$CHURN_RELAY" \
+			"$secs" "$CHURN_RATE" "${ids[@]}" >"$TMP/churn-$rep.out" 2>>"$LOG" &
+		cpid=$!
+		sleep 1
+	fi
+	c0=$(cpu_ticks "$DUT_PID")
+	t0=$(date +%s.%N)
+	GEN_EXTRA=(--rate-mpps 100 --trial-ms "$CHURN_MS")
+	gen_run duet "$TMP/pairs-churn.txt" "$out" '' 0 || {
+		GEN_EXTRA=()
+		[[ -z $cpid ]] || wait "$cpid" || true
+		die "bench_gen failed in the churn variant (see $LOG)"
+	}
+	GEN_EXTRA=()
+	c1=$(cpu_ticks "$DUT_PID")
+	t1=$(date +%s.%N)
+	if [[ -n $cpid ]]; then
+		kill -0 "$cpid" 2>/dev/null || COVERED=0
+		wait "$cpid" || echo "memif: churn.py exited $?" >&2
+		CHANGES_PS=$(awk -v n="$(cat "$TMP/churn-$rep.out" 2>/dev/null || echo 0)" -v s="$secs" \
+			'BEGIN { printf "%.0f", n / s }')
+	fi
+	FWD=$(awk -v rx="$(field "$out" single rx)" -v s="$(field "$out" single secs)" \
+		'BEGIN { printf "%.4f", (s > 0 ? rx / s / 1e6 : 0) }')
+	OFFERED=$(awk -v n="$(field "$out" single sent)" -v s="$(field "$out" single secs)" \
+		'BEGIN { printf "%.4f", (s > 0 ? n / s / 1e6 : 0) }')
+	REFUSED_PCT=$(awk -v r="$(field "$out.err" "bench_gen: trial:" refused)" \
+		-v n="$(field "$out.err" "bench_gen: trial:" attempted)" \
+		'BEGIN { printf "%.2f", (n > 0 ? 100 * r / n : 0) }')
+	DUT_UTIL=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / hz / (b - a) }')
+}
+
+if [[ $CHURN == 1 ]]; then
+	CHURN_RELAY=bmchurn
+	p=$((CHURN_PAIRS + CHURN_BG))
+	dut_mem "$p"
+	conf_write "$TMP/duetd-$CHURN_RELAY.conf" "$CHURN_RELAY" "$p" "$DUET_STATS_MS"
+	conf_write "$TMP/duetd-$CHURN_RELAY-seed.conf" "$CHURN_RELAY" "$p" 200
+	duetd_start "$TMP/duetd-$CHURN_RELAY-seed.conf" 0
+	pairs_create "$CHURN_RELAY" "$CHURN_PAIRS" "$TMP/pairs-churn.txt"
+	pairs_create "$CHURN_RELAY" "$CHURN_BG" "$TMP/pairs-churn-bg.txt" bg
+	wait_for $((20 + p / 2000)) bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$CHURN_RELAY}:relay' pairs) == $p ]]" ||
+		die "duetd did not install $p pairs"
+	stop "$DUT_PID"
+	DUT_PID=''
+	duetd_start "$TMP/duetd-$CHURN_RELAY.conf" "$p"
+	for ((rep = 1; rep <= CHURN_REPS; rep++)); do
+		bg=$(quiet_busy)
+		if ((rep % 2 == 1)); then order="quiet churn"; else order="churn quiet"; fi
+		declare -A fwd=() off=() util=() ref=()
+		for kind in $order; do
+			churn_window "$kind" "$rep"
+			fwd[$kind]=$FWD off[$kind]=$OFFERED util[$kind]=$DUT_UTIL ref[$kind]=$REFUSED_PCT
+			if [[ $kind == churn ]]; then changes=$CHANGES_PS covered=$COVERED; fi
+		done
+		limited=$(awk -v r="${ref[churn]}" 'BEGIN { print (r < 1 ? 1 : 0) }')
+		contended=$(awk -v a="${util[quiet]}" -v b="${util[churn]}" 'BEGIN { print (a < 0.9 || b < 0.9 ? 1 : 0) }')
+		for kind in quiet churn; do
+			row churn "duet_$kind" "$CHURN_RATE" fwd_mpps "${fwd[$kind]}" Mpps "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" offered_mpps "${off[$kind]}" Mpps "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" refused_pct "${ref[$kind]}" % "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" dut_cpu_cores "${util[$kind]}" cores "$rep"
+		done
+		row churn duet "$CHURN_RATE" changes_written_per_s "$changes" 1/s "$rep"
+		row churn duet "$CHURN_RATE" fwd_dip_pct \
+			"$(awk -v q="${fwd[quiet]}" -v c="${fwd[churn]}" 'BEGIN { printf "%.2f", (q > 0 ? (1 - c / q) * 100 : 0) }')" % "$rep"
+		row churn env "$CHURN_RATE" harness_limited "$limited" flag "$rep"
+		row churn env "$CHURN_RATE" churn_covered_trial "$covered" flag "$rep"
+		row churn env "$CHURN_RATE" contended "$contended" flag "$rep"
+		row churn env "$CHURN_RATE" background_busy_pct "$bg" '%' "$rep"
+		row churn env "$CHURN_RATE" pairs "$CHURN_PAIRS" pairs "$rep"
+		echo "memif churn: rep=$rep quiet ${fwd[quiet]} Mpps, churn ${fwd[churn]} Mpps (refused ${ref[churn]} %, $changes changes/s, limited $limited, covered $covered, contended $contended)" >&2
+		unset fwd off util ref
+	done
+	stop "$DUT_PID"
+	DUT_PID=''
+	cat "$TMP/duetd-$DUETD_N.log" >>"$LOG"
+fi
 
 # Median, min and max of every figure over the repetitions.
 python3 - "$CSV" >"$SUMMARY" <<'EOF'
