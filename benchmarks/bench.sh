@@ -112,5 +112,5 @@ printf '%s\n' "${status[@]}" >"$OUT/status.txt"
 # 6. The report and plots.
 say "writing report"
 python3 benchmarks/report.py "$OUT" || exit 1
-ln -sfn "$OUT" "$src/benchmarks/results/latest"
+mkdir -p "$src/benchmarks/results" && ln -sfn "$OUT" "$src/benchmarks/results/latest"
 say "report: $OUT/report.md"
