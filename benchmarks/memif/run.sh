@@ -53,8 +53,10 @@
 #   churn variant), CHURN_PAIRS (1000), CHURN_BG (1000), CHURN_RATE (10000
 #   changes/s), CHURN_MS (3000 quick, 10000 full), CHURN_REPS (3 quick, 5
 #   full).
-# Root is needed (DPDK, /var/run/dpdk). Quick mode takes about 5 minutes
-# (1.5 at 1,000 pairs, 2.5 at 100,000, 1 for the churn), full about 25.
+# Root is needed (DPDK, /var/run/dpdk). Quick mode should take about 3
+# minutes on 2 cores (under 1 at 1,000 pairs, 1 to 1.5 at 100,000, 1 for
+# the churn), full about 23 (15 for 1 .. 10,000 pairs as before); estimates
+# from the parts' sizes, not yet timed in a whole run.
 set -euo pipefail
 
 usage() {
@@ -435,19 +437,31 @@ done
 # writing from a second before the generator starts until after its trial
 # ends. The generator loses CPU to Redis and churn.py in those windows:
 # refused_pct (frames the full memif ring did not take) says whether it
-# still offered more than duetd took (harness_limited = 0 when at least 1 %
-# was refused in the churn window) or not (1: the generator set the rate,
-# and a dip could be the generator's).
+# still offered more than duetd took, and duetd's drop_tx_full over the
+# window whether the generator still drained what came back. A churn
+# window in which under 1 % was refused, or over 1 % of what duetd
+# forwarded found the way back full, is harness_limited: the generator,
+# not duetd, set the rate, and a dip there could be the generator's.
 CHURN=${CHURN:-1}
 CHURN_PAIRS=${CHURN_PAIRS:-1000}
 CHURN_BG=${CHURN_BG:-1000}
 CHURN_RATE=${CHURN_RATE:-10000}
+# hb_fresh RELAY FIELD: FIELD of duetd's next heartbeat (its counters are
+# published every DUET_STATS_MS).
+hb_fresh() {
+	local key="duet:{$1}:relay" u0
+	u0=$(rcli HGET "$key" updated_ms)
+	wait_for $((DUET_STATS_MS / 1000 + 3)) bash -c "[[ \$(redis-cli -s '$RSOCK' HGET '$key' updated_ms) != '$u0' ]]" || true
+	rcli HGET "$key" "$2"
+}
+
 # churn_window KIND REP: one window (KIND quiet or churn); sets FWD, OFFERED,
-# REFUSED_PCT, DUT_UTIL, and for churn CHANGES_PS and COVERED (churn.py
-# still ran when the generator's trial ended).
+# REFUSED_PCT, TXFULL_PCT, DUT_UTIL, and for churn CHANGES_PS and COVERED
+# (churn.py still ran when the generator's trial ended).
 churn_window() {
-	local kind=$1 rep=$2 out=$TMP/churn-$1-$2.txt secs cpid='' c0 c1 t0 t1 ids=() i
-	secs=$((CHURN_MS / 1000 + 8))
+	local kind=$1 rep=$2 out=$TMP/churn-$1-$2.txt secs cpid='' c0 c1 t0 t1 ids=() i x0 x1
+	secs=$((CHURN_MS / 1000 + 6))
+	x0=$(hb_fresh "$CHURN_RELAY" drop_tx_full)
 	COVERED=1 CHANGES_PS=0
 	if [[ $kind == churn ]]; then
 		for ((i = 1; i <= CHURN_BG; i++)); do ids+=("bg$i"); done
@@ -467,6 +481,7 @@ churn_window() {
 	GEN_EXTRA=()
 	c1=$(cpu_ticks "$DUT_PID")
 	t1=$(date +%s.%N)
+	x1=$(hb_fresh "$CHURN_RELAY" drop_tx_full)
 	if [[ -n $cpid ]]; then
 		kill -0 "$cpid" 2>/dev/null || COVERED=0
 		wait "$cpid" || echo "memif: churn.py exited $?" >&2
@@ -480,6 +495,10 @@ churn_window() {
 	REFUSED_PCT=$(awk -v r="$(field "$out.err" "bench_gen: trial:" refused)" \
 		-v n="$(field "$out.err" "bench_gen: trial:" attempted)" \
 		'BEGIN { printf "%.2f", (n > 0 ? 100 * r / n : 0) }')
+	# What found the generator's ring full, against what came back (the
+	# counter spans a little more than the trial: an upper bound).
+	TXFULL_PCT=$(awk -v x="$((${x1:-0} - ${x0:-0}))" -v rx="$(field "$out" single rx)" \
+		'BEGIN { printf "%.2f", (rx > 0 ? 100 * x / rx : 0) }')
 	DUT_UTIL=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
 		'BEGIN { printf "%.3f", c / hz / (b - a) }')
 }
@@ -501,18 +520,20 @@ if [[ $CHURN == 1 ]]; then
 	for ((rep = 1; rep <= CHURN_REPS; rep++)); do
 		bg=$(quiet_busy)
 		if ((rep % 2 == 1)); then order="quiet churn"; else order="churn quiet"; fi
-		declare -A fwd=() off=() util=() ref=()
+		declare -A fwd=() off=() util=() ref=() txf=()
 		for kind in $order; do
 			churn_window "$kind" "$rep"
 			fwd[$kind]=$FWD off[$kind]=$OFFERED util[$kind]=$DUT_UTIL ref[$kind]=$REFUSED_PCT
+			txf[$kind]=$TXFULL_PCT
 			if [[ $kind == churn ]]; then changes=$CHANGES_PS covered=$COVERED; fi
 		done
-		limited=$(awk -v r="${ref[churn]}" 'BEGIN { print (r < 1 ? 1 : 0) }')
+		limited=$(awk -v r="${ref[churn]}" -v x="${txf[churn]}" 'BEGIN { print (r < 1 || x > 1 ? 1 : 0) }')
 		contended=$(awk -v a="${util[quiet]}" -v b="${util[churn]}" 'BEGIN { print (a < 0.9 || b < 0.9 ? 1 : 0) }')
 		for kind in quiet churn; do
 			row churn "duet_$kind" "$CHURN_RATE" fwd_mpps "${fwd[$kind]}" Mpps "$rep"
 			row churn "duet_$kind" "$CHURN_RATE" offered_mpps "${off[$kind]}" Mpps "$rep"
 			row churn "duet_$kind" "$CHURN_RATE" refused_pct "${ref[$kind]}" % "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" tx_full_pct "${txf[$kind]}" % "$rep"
 			row churn "duet_$kind" "$CHURN_RATE" dut_cpu_cores "${util[$kind]}" cores "$rep"
 		done
 		row churn duet "$CHURN_RATE" changes_written_per_s "$changes" 1/s "$rep"
@@ -523,8 +544,8 @@ if [[ $CHURN == 1 ]]; then
 		row churn env "$CHURN_RATE" contended "$contended" flag "$rep"
 		row churn env "$CHURN_RATE" background_busy_pct "$bg" '%' "$rep"
 		row churn env "$CHURN_RATE" pairs "$CHURN_PAIRS" pairs "$rep"
-		echo "memif churn: rep=$rep quiet ${fwd[quiet]} Mpps, churn ${fwd[churn]} Mpps (refused ${ref[churn]} %, $changes changes/s, limited $limited, covered $covered, contended $contended)" >&2
-		unset fwd off util ref
+		echo "memif churn: rep=$rep quiet ${fwd[quiet]} Mpps, churn ${fwd[churn]} Mpps (refused ${ref[churn]} %, tx_full ${txf[churn]} %, $changes changes/s, limited $limited, covered $covered, contended $contended)" >&2
+		unset fwd off util ref txf
 	done
 	stop "$DUT_PID"
 	DUT_PID=''
