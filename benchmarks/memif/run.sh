@@ -34,8 +34,9 @@
 #
 # usage: run.sh BUILD_DIR OUT_DIR quick|full
 #   BUILD_DIR  meson build (release) with app/duetd/duetd and
-#              benchmarks/memif/bench_gen (pairs are made with the control
-#              plane's own lib/contract/lua/pair_create.lua, as duetctl does)
+#              benchmarks/memif/bench_gen (pair records are written into
+#              Redis as a control plane writes them, by control/gen_pairs.py,
+#              and loaded by duetd at start)
 #   OUT_DIR    gets memif.csv (benchmark,variant,x,metric,value,unit,run),
 #              memif.log (commands and every tool's output) and a summary
 # Environment: REPS (5 quick, 7 full), PAIRS ("1000 100000" quick,
@@ -190,12 +191,22 @@ wait_for 10 test -S "$RSOCK" || die "redis-server did not start"
 wait_for 5 bash -c "[[ \$(redis-cli -s '$RSOCK' PING 2>/dev/null) == PONG ]]" ||
 	die "redis-server does not answer"
 
+# pair_ports P: media ports a service address holds for P pairs (and 64
+# spare): all of 20000..65535 past 45,472 pairs, P + 64 below.
+pair_ports() {
+	local need=$(($1 + 64))
+	echo $((need < 45536 ? need : 45536))
+}
+
 # conf_write FILE RELAY P STATS_MS: duetd's config for one memif port with
-# two service addresses (leg a's and leg b's), endpoints for P pairs and
-# some spare.
+# the service addresses and ports pairs_write puts P pairs on (as many
+# addresses a side as the ports take), and some spare.
 conf_write() {
-	local file=$1 relay=$2 p=$3 stats_ms=$4 ports
-	ports=$((p + 64))
+	local file=$1 relay=$2 p=$3 stats_ms=$4 ports n i addrs=''
+	ports=$(pair_ports "$p")
+	n=$(((p + 64 + ports - 1) / ports))
+	for ((i = 1; i <= n; i++)); do addrs+="${addrs:+, }${IP_A%.*}.$i"; done
+	for ((i = 1; i <= n; i++)); do addrs+=", ${IP_B%.*}.$i"; done
 	cat >"$file" <<-EOF
 		; written by benchmarks/memif/run.sh
 		[relay]
@@ -222,7 +233,7 @@ conf_write() {
 		address = unix:$RSOCK
 		connect_timeout_ms = 1000
 		[port net_memif0]
-		addresses = $IP_A, $IP_B
+		addresses = $addrs
 	EOF
 }
 
@@ -266,21 +277,25 @@ testpmd_start() {
 	}
 }
 
-# pairs_create RELAY P FILE [ID_PREFIX]: P passthrough pairs through
-# pair_create.lua (the control plane's script, as duetctl runs it), ids
-# ID_PREFIX1.. (default bm), leg a on IP_A and leg b on IP_B; FILE gets one
-# 'A_ENDPOINT B_ENDPOINT' line per pair.
-pairs_create() {
-	local relay=$1 p=$2 file=$3 id=${4:-bm} sha i
-	# The script puts pairs only on a relay with a heartbeat.
-	wait_for 10 bash -c "[[ \$(redis-cli -s '$RSOCK' EXISTS 'duet:{$relay}:relay') == 1 ]]" ||
-		die "relay $relay published no heartbeat"
-	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/lib/contract/lua/pair_create.lua")")
-	for ((i = 1; i <= p; i++)); do
-		echo "EVALSHA $sha 5 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:$id$i duet:{$relay}:events duet:{$relay}:relay $id$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
-	done | rcli | paste -d' ' - - >"$file"
-	[[ $(grep -c "^$IP_A:[0-9]* $IP_B:[0-9]*\$" "$file") == "$p" ]] ||
-		die "pair_create.lua did not give $p pairs: $(grep -v "^$IP_A" "$file" | head -n 3)"
+# pairs_write RELAY P FILE: P passthrough pair records p0..p<P-1> into
+# Redis as a control plane writes them (control/gen_pairs.py through
+# redis-cli --pipe; duetd loads them with its start-up SCAN): pair i on
+# address 1 + i / PORTS of IP_A's and IP_B's networks, port 20000 + i %
+# PORTS (pair_ports). FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
+# (pair_create.lua, one EVALSHA at a time, took minutes at 100,000 pairs
+# over several addresses.)
+pairs_write() {
+	local relay=$1 p=$2 file=$3 ports
+	ports=$(pair_ports "$p")
+	python3 "$SRC/benchmarks/control/gen_pairs.py" "$relay" "$p" passthrough \
+		--ports "20000-$((20000 + ports - 1))" | rcli --pipe >>"$LOG" ||
+		die "could not write $p pairs into Redis"
+	awk -v p="$p" -v ports="$ports" -v a="${IP_A%.*}" -v b="${IP_B%.*}" 'BEGIN {
+		for (i = 0; i < p; i++) {
+			h = 1 + int(i / ports)
+			printf "%s.%d:%d %s.%d:%d\n", a, h, 20000 + i % ports, b, h, 20000 + i % ports
+		}
+	}' >"$file"
 }
 
 # gen_run DUT_KIND PAIRS_FILE OUTFILE [SAMPLES_NAME]: one bench_gen run
@@ -390,16 +405,8 @@ for p in $PAIRS; do
 	reps=$REPS
 	((p >= 100000)) && reps=$BIG_REPS
 	conf_write "$TMP/duetd-$relay.conf" "$relay" "$p" "$DUET_STATS_MS"
-	conf_write "$TMP/duetd-$relay-seed.conf" "$relay" "$p" 200
-	# A first duetd seeds the free endpoints; pairs are created while it
-	# runs (its heartbeat counts them); every later duetd loads them from
-	# Redis at start.
-	duetd_start "$TMP/duetd-$relay-seed.conf" 0
-	pairs_create "$relay" "$p" "$TMP/pairs-$p.txt"
-	wait_for $((20 + p / 2000)) bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$relay}:relay' pairs) == $p ]]" ||
-		die "duetd did not install $p pairs"
-	stop "$DUT_PID"
-	DUT_PID=''
+	# Every duetd loads them from Redis at start.
+	pairs_write "$relay" "$p" "$TMP/pairs-$p.txt"
 	for ((rep = 1; rep <= reps; rep++)); do
 		# A repetition whose DUT or generator lost its core to another
 		# process is run again (at most RETRIES times); the last try counts.
@@ -464,7 +471,7 @@ churn_window() {
 	x0=$(hb_fresh "$CHURN_RELAY" drop_tx_full)
 	COVERED=1 CHANGES_PS=0
 	if [[ $kind == churn ]]; then
-		for ((i = 1; i <= CHURN_BG; i++)); do ids+=("bg$i"); done
+		for ((i = CHURN_PAIRS; i < CHURN_PAIRS + CHURN_BG; i++)); do ids+=("p$i"); done
 		taskset -c "$GEN_CPU" python3 "$SRC/benchmarks/control/churn.py" "$RSOCK" "$CHURN_RELAY" \
 			"$secs" "$CHURN_RATE" "${ids[@]}" >"$TMP/churn-$rep.out" 2>>"$LOG" &
 		cpid=$!
@@ -508,14 +515,9 @@ if [[ $CHURN == 1 ]]; then
 	p=$((CHURN_PAIRS + CHURN_BG))
 	dut_mem "$p"
 	conf_write "$TMP/duetd-$CHURN_RELAY.conf" "$CHURN_RELAY" "$p" "$DUET_STATS_MS"
-	conf_write "$TMP/duetd-$CHURN_RELAY-seed.conf" "$CHURN_RELAY" "$p" 200
-	duetd_start "$TMP/duetd-$CHURN_RELAY-seed.conf" 0
-	pairs_create "$CHURN_RELAY" "$CHURN_PAIRS" "$TMP/pairs-churn.txt"
-	pairs_create "$CHURN_RELAY" "$CHURN_BG" "$TMP/pairs-churn-bg.txt" bg
-	wait_for $((20 + p / 2000)) bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$CHURN_RELAY}:relay' pairs) == $p ]]" ||
-		die "duetd did not install $p pairs"
-	stop "$DUT_PID"
-	DUT_PID=''
+	# Traffic to the first CHURN_PAIRS (p0..), changes to the others.
+	pairs_write "$CHURN_RELAY" "$p" "$TMP/pairs-churn-all.txt"
+	head -n "$CHURN_PAIRS" "$TMP/pairs-churn-all.txt" >"$TMP/pairs-churn.txt"
 	duetd_start "$TMP/duetd-$CHURN_RELAY.conf" "$p"
 	for ((rep = 1; rep <= CHURN_REPS; rep++)); do
 		bg=$(quiet_busy)
