@@ -10,6 +10,11 @@
 # goal here fails the run; the report says met or not.
 #
 # usage: BENCH=quick|full bash benchmarks/bench.sh      (default quick)
+# Expected time on a 2-core VM with issue 11's additions (estimated from
+# each part's sizes, not yet timed as a whole): quick about 12 minutes
+# (fastpath 3.5, srtp 1, memif 2.5, peer 1, control 3, guard 1.5; it was
+# 8), full about 50 (fastpath 7, srtp 7.5, memif 22, peer 2.5, control
+# 6.5, guard 2; it was 40).
 # environment: BENCH_ONLY="fastpath srtp" runs a subset; BENCH_BUILD (build
 # dir, default build-bench); BENCH_OUT (result dir); BENCH_HUGE=0 (DPDK on
 # --no-huge even where hugepages could be had), BENCH_HUGE_MB (3584: MiB of

@@ -480,7 +480,13 @@ churn_window() {
 	c0=$(cpu_ticks "$DUT_PID")
 	t0=$(date +%s.%N)
 	GEN_EXTRA=(--rate-mpps 100 --trial-ms "$CHURN_MS")
+	# The same duetd serves every window: on a busy machine its memif
+	# server may not have taken the last generator's leave yet, and the
+	# next one's connect is refused. Once more after a pause.
 	gen_run duet "$TMP/pairs-churn.txt" "$out" '' 0 || {
+		sleep 2
+		gen_run duet "$TMP/pairs-churn.txt" "$out" '' 0
+	} || {
 		GEN_EXTRA=()
 		[[ -z $cpid ]] || wait "$cpid" || true
 		die "bench_gen failed in the churn variant (see $LOG)"
