@@ -337,8 +337,8 @@ def goal_rows():
             mem_x, mem = largest("control", "memory_" + mode, "bytes_per_pair")
             text += "; at %s pairs, the largest keyed table measured" % pairs_fmt(big)
             if mem is not None:
-                text += (" (1,000,000 would hold %.1f GB of SRTP state at this run's %s B a pair)"
-                         % (mem * 1e6 / 1e9, fmt(mem)))
+                text += (" (1,000,000 would take %.1f GB at this run's %s B a %s pair)"
+                         % (mem * 1e6 / 1e9, fmt(mem), mode))
         add(gid, "F1 for %s (%s): ns/packet / testpmd 5tswap, same run" % (mode, suite),
             "(reported)", text, None, fp)
     for gid, pairs in (("I1", 1), ("I2", 1000000)):
