@@ -15,7 +15,14 @@
 # second each way, default 50, 1..2000), DEMO_MODE (unset: kernel UDP test
 # clients; passthrough, verify or rekey: a real Opus/SRTP call between two
 # duet-callers, keys made by duetctl), DEMO_SUITE (SRTP suite for the keys),
-# DUET_BUILD_ROOT (default build/), DUETD, DUETCTL, DUET_CALLER.
+# DUET_BUILD_ROOT (default build/), DUETD, DUETCTL, DUET_CALLER, BENCH_HUGE=0
+# (duetd on --no-huge even where hugepages could be had).
+#
+# duetd runs on 2 MiB hugepages when the kernel has them and memory is
+# free: the demo reserves 512 MiB of them (and mounts hugetlbfs if nothing
+# is mounted for them) with benchmarks/hugepages.sh, and gives back exactly
+# that at exit; otherwise on --no-huge. It prints which. The tests keep
+# --no-huge (tools/lab's default).
 set -u
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,6 +82,19 @@ for b in "$DUETD" "$DUETCTL"; do
 done
 
 duet_init
+# The lab's teardown first (duetd stops), then the hugepages go back.
+# shellcheck source=../benchmarks/hugepages.sh
+source "$src/benchmarks/hugepages.sh"
+demo_on_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	duet_teardown
+	huge_release
+	exit "$rc"
+}
+trap demo_on_exit EXIT
+huge_reserve 512 1024
+DUET_EAL_MEM=$(huge_eal "$BENCH_HUGEPAGES" 512)
 stop=0
 # First Ctrl-C: stop the traffic and print the summary; second: leave now.
 trap 'if ((stop)); then exit 130; fi; stop=1' INT
@@ -85,7 +105,7 @@ bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else say "$*"; fi
 
 RELAY_ID=demo
 bold "duet demo: a call relayed between two network namespaces for ${DEMO_SECONDS}s (Ctrl-C stops)"
-say "setting up namespaces, redis-server and duetd ..."
+say "setting up namespaces, redis-server and duetd (EAL memory: $HUGE_NOTE) ..."
 duet_topo_up
 duet_redis_start
 demo_conf=(stats_interval_ms=1000 idle_timeout_ms=30000)

@@ -20,9 +20,19 @@
  * counted. Every timed packet must have been relayed, or the program exits
  * 1. Under callgrind each measurement is dumped to a file of its own.
  *
+ * With --workers N (passthrough only), N lcores on N CPUs each play a
+ * worker with its own rx/tx queue on both ports, and every run is
+ * measured twice: worker 0 alone over every leg, then all N at once, each
+ * over the legs RSS would give it ((pair + leg) % N: a pair's two legs on
+ * different workers). Their sum of packets per busy second against the
+ * one worker's is the scaling. With --perf-counters, the CPU's counters
+ * (instructions, LLC load misses) are read around each timed burst
+ * (fastpath_perf.c): a separate, slower run, where the VM exposes them.
+ *
  * Output: CSV rows on stdout, `benchmark,variant,pairs,metric,value,unit,run`;
  * the machine line and progress on stderr. After each run, --between runs
- * a shell command (the run script's testpmd window) with the same stdout.
+ * a shell command (the run script's testpmd window) with the same stdout
+ * and FASTPATH_AFTER="variant,pairs,run" naming the run it follows.
  * Usage: --help; benchmarks/fastpath/run.sh runs it.
  */
 #include <errno.h>
@@ -69,9 +79,11 @@
 #include "duet_stats.h"
 #include "duet_worker.h"
 #include "duet_worker_fp.h"
+#include "fastpath_perf.h"
 #include "fastpath_traffic.h"
 
 #define BURST DUET_WORKER_BURST
+#define MAX_WORKERS 4
 #define N_MBUFS 8191
 #define MAX_LIST 8
 #define die fp_die
@@ -90,6 +102,8 @@ struct opts {
 	unsigned int mem_mb;
 	bool hugepages; /* --in-memory on hugepages, else --no-huge */
 	uint64_t seed;
+	unsigned int workers; /* --workers: lcores measured at once (passthrough) */
+	bool perf;	      /* --perf-counters */
 };
 
 /* Everything the benchmark sets up: the relay's side once per process,
@@ -97,8 +111,11 @@ struct opts {
 struct bench {
 	struct rte_mempool *mp;
 	struct duet_port ports[2];
-	struct duet_lcore_stats *stats;
-	struct duet_worker *w;
+	struct duet_lcore_stats *stats[MAX_WORKERS];
+	struct duet_worker *w[MAX_WORKERS];
+	unsigned int n_workers;
+	unsigned int lcore[MAX_WORKERS]; /* worker k's EAL lcore (0: the main one) */
+	struct fp_perf perf;		 /* --perf-counters: open, else fd -1 */
 	double ns_per_tsc;
 	struct duet_pair_table *pairs;
 	uint32_t n_live;
@@ -123,7 +140,7 @@ now_s(void)
 static void
 eal_start(const struct opts *o)
 {
-	static char prefix[64], lcores[32], mem[16];
+	static char prefix[64], lcores[96], mem[16];
 	char *argv[] = { "bench_fastpath", o->hugepages ? "--in-memory" : "--no-huge", "-m", mem,
 			 "--no-pci", "--no-telemetry", "--no-shconf",
 			 "--file-prefix", prefix, "--lcores", lcores, "--vdev", "net_ring0",
@@ -131,17 +148,28 @@ eal_start(const struct opts *o)
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	cpu_set_t set;
 	int cpu = o->cpu, c;
+	unsigned int k = 1;
+	size_t len;
 
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		die("sched_getaffinity: %s", strerror(errno));
 	if (cpu < 0) {
 		/* The last CPU we may use: away from CPU 0's interrupts. */
-		if (sched_getaffinity(0, sizeof(set), &set) != 0)
-			die("sched_getaffinity: %s", strerror(errno));
 		for (c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &set))
 				cpu = c;
 	}
 	snprintf(mem, sizeof(mem), "%u", o->mem_mb);
-	snprintf(lcores, sizeof(lcores), "0@%d", cpu);
+	len = (size_t)snprintf(lcores, sizeof(lcores), "0@%d", cpu);
+	/* More workers: the other CPUs we may use, from the highest down. */
+	for (c = CPU_SETSIZE - 1; c >= 0 && k < o->workers; c--) {
+		if (c == cpu || !CPU_ISSET(c, &set))
+			continue;
+		len += (size_t)snprintf(lcores + len, sizeof(lcores) - len, ",%u@%d", k, c);
+		k++;
+	}
+	if (k < o->workers)
+		die("--workers %u: only %u CPUs to run them on", o->workers, k);
 	snprintf(prefix, sizeof(prefix), "bench_fp_%d", (int)getpid());
 	if (rte_eal_init(argc, argv) < 0)
 		die("EAL init: %s", rte_strerror(rte_errno));
@@ -171,18 +199,18 @@ port_start(struct bench *b, unsigned int i)
 	cp.rx_desc = 1024;
 	cp.tx_desc = 1024;
 	err[0] = '\0';
-	rc = duet_port_setup(&b->ports[i], &cp, 1, b->mp, err, sizeof(err));
+	rc = duet_port_setup(&b->ports[i], &cp, (uint16_t)b->n_workers, b->mp, err, sizeof(err));
 	if (rc != 0)
 		die("port setup %s: %d %s", name, rc, err);
 	b->conf.ports[i] = cp; /* for the table's endpoint space */
 }
 
 static void
-dataplane_start(struct bench *b)
+dataplane_start(struct bench *b, unsigned int n_workers)
 {
-	struct duet_worker *w;
-	unsigned int i, k;
+	unsigned int i, k, lc;
 
+	b->n_workers = n_workers;
 	b->mp = duet_port_mempool_create("fp_mbuf", N_MBUFS, (int)rte_socket_id());
 	if (b->mp == NULL)
 		die("mempool: %s", rte_strerror(rte_errno));
@@ -193,16 +221,6 @@ dataplane_start(struct bench *b)
 	b->conf.n_ports = 2;
 	b->conf.port_min = FP_EP_PORT_BASE;
 	b->conf.port_max = 65535;
-	b->stats = rte_zmalloc("fp_stats", sizeof(*b->stats), RTE_CACHE_LINE_SIZE);
-	b->w = rte_zmalloc("fp_worker", sizeof(*b->w), RTE_CACHE_LINE_SIZE);
-	if (b->stats == NULL || b->w == NULL)
-		die("no memory for the worker");
-	w = b->w;
-	w->stats = b->stats;
-	w->ports = b->ports;
-	w->n_ports = 2;
-	w->widx = 0;
-	w->queue = 0;
 	/* duetd's defaults (relatch_silence_ms 2000, the source policy with
 	 * both service addresses, budgets, SSRC cap, egress header), a
 	 * 100 us tx drain. The per-leg policer runs on every packet with
@@ -223,11 +241,29 @@ dataplane_start(struct bench *b)
 		}
 	}
 	duet_worker_budgets_init(b->budgets, &b->conf, rte_get_tsc_hz(), rte_get_tsc_cycles());
-	duet_worker_configure(w, &b->conf, b->budgets, rte_get_tsc_hz());
-	w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
-	w->ctl_ring = NULL;
-	if (duet_worker_init(w, (int)rte_socket_id()) != 0)
-		die("worker init: no memory");
+	k = 0;
+	b->lcore[k++] = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER(lc)
+		if (k < n_workers)
+			b->lcore[k++] = lc;
+	for (i = 0; i < n_workers; i++) {
+		struct duet_worker *w;
+
+		b->stats[i] = rte_zmalloc("fp_stats", sizeof(*b->stats[i]), RTE_CACHE_LINE_SIZE);
+		b->w[i] = w = rte_zmalloc("fp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+		if (b->stats[i] == NULL || w == NULL)
+			die("no memory for the workers");
+		w->stats = b->stats[i];
+		w->ports = b->ports;
+		w->n_ports = 2;
+		w->widx = i;
+		w->queue = (uint16_t)i;
+		duet_worker_configure(w, &b->conf, b->budgets, rte_get_tsc_hz());
+		w->drain_tsc = rte_get_tsc_hz() / 1000000 * 100;
+		w->ctl_ring = NULL;
+		if (duet_worker_init(w, (int)rte_socket_id()) != 0)
+			die("worker init: no memory");
+	}
 	b->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
 }
 
@@ -254,10 +290,13 @@ table_open(struct bench *b, uint8_t mode, enum duet_srtp_suite suite, uint32_t c
 	unsigned int k;
 
 	duet_port_space(&b->conf, b->ports, &space);
-	b->pairs = duet_pair_table_create("fp_pairs", capacity, 1, (int)rte_socket_id(), &space);
+	b->pairs = duet_pair_table_create("fp_pairs", capacity, b->n_workers, (int)rte_socket_id(),
+					  &space);
 	if (b->pairs == NULL)
 		die("pair table of %" PRIu32 ": %s", capacity, rte_strerror(rte_errno));
-	b->w->pairs = b->pairs;
+	for (k = 0; k < b->n_workers; k++)
+		b->w[k]->pairs = b->pairs;
+	/* Worker 0 is the main lcore's, the others register on their own. */
 	if (duet_pair_worker_register(b->pairs, 0) != 0)
 		die("RCU register");
 	b->n_live = 0;
@@ -274,10 +313,13 @@ table_open(struct bench *b, uint8_t mode, enum duet_srtp_suite suite, uint32_t c
 static void
 table_close(struct bench *b)
 {
+	unsigned int k;
+
 	duet_pair_worker_unregister(b->pairs, 0);
 	duet_pair_table_free(b->pairs);
 	b->pairs = NULL;
-	b->w->pairs = NULL;
+	for (k = 0; k < b->n_workers; k++)
+		b->w[k]->pairs = NULL;
 	fp_traffic_close(&b->traffic);
 	duet_secure_zero(b->key, sizeof(b->key));
 }
@@ -296,17 +338,27 @@ mbuf_frame(struct bench *b, uint32_t pair, unsigned int leg, const uint8_t *l7, 
 	return m;
 }
 
-/* rx and free whatever the ports transmitted. */
+/* rx and free whatever the ports transmitted on queue q. */
 static void
-drain_all(struct bench *b)
+drain_queue(struct bench *b, uint16_t q)
 {
 	struct rte_mbuf *m[BURST];
 	unsigned int p;
 	uint16_t n;
 
 	for (p = 0; p < 2; p++)
-		while ((n = rte_eth_rx_burst(b->ports[p].port_id, 0, m, BURST)) != 0)
+		while ((n = rte_eth_rx_burst(b->ports[p].port_id, q, m, BURST)) != 0)
 			rte_pktmbuf_free_bulk(m, n);
+}
+
+/* ... on every queue. Main lcore, no worker running. */
+static void
+drain_all(struct bench *b)
+{
+	uint16_t q;
+
+	for (q = 0; q < b->n_workers; q++)
+		drain_queue(b, q);
 }
 
 static uint64_t
@@ -345,8 +397,9 @@ table_grow(struct bench *b, uint32_t p)
 	uint8_t pkt[FP_PKT_MAX] __attribute__((aligned(16)));
 	uint32_t i, first = b->n_live;
 	unsigned int leg, k, n;
-	uint64_t latched0 = b->stats->latched, fwd0 = b->stats->fwd_pkts;
-	uint64_t drops0 = drops_total(b->stats);
+	struct duet_lcore_stats *st = b->stats[0];
+	uint64_t latched0 = st->latched, fwd0 = st->fwd_pkts;
+	uint64_t drops0 = drops_total(st);
 	int rc;
 
 	for (i = first; i < p; i++) {
@@ -378,20 +431,19 @@ table_grow(struct bench *b, uint32_t p)
 
 				burst[n] = mbuf_frame(b, pair, leg, pkt, len);
 			}
-			duet_worker_burst(b->w, leg, burst, (uint16_t)n, rte_rdtsc());
-			duet_worker_flush(b->w);
+			duet_worker_burst(b->w[0], leg, burst, (uint16_t)n, rte_rdtsc());
+			duet_worker_flush(b->w[0]);
 			drain_all(b);
 			duet_pair_quiescent(b->pairs, 0);
 		}
 	}
 	b->n_live = p;
-	if (b->stats->latched - latched0 != 2ull * (p - first) ||
-	    b->stats->fwd_pkts - fwd0 != p - first ||
-	    drops_total(b->stats) - drops0 != p - first) {
+	if (st->latched - latched0 != 2ull * (p - first) || st->fwd_pkts - fwd0 != p - first ||
+	    drops_total(st) - drops0 != p - first) {
 		fprintf(stderr, "latching %" PRIu32 " new pairs: latched %" PRIu64
-			", relayed %" PRIu64 "\n", p - first, b->stats->latched - latched0,
-			b->stats->fwd_pkts - fwd0);
-		drops_print(b->stats);
+			", relayed %" PRIu64 "\n", p - first, st->latched - latched0,
+			st->fwd_pkts - fwd0);
+		drops_print(st);
 		die("pairs did not latch as expected");
 	}
 }
@@ -413,10 +465,10 @@ bench_fp_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts, u
 /* The drain: what a NIC's tx completion would do (rx of the net_ring the
  * frames went to, and freeing them). Timed apart. */
 __attribute__((noipa)) uint16_t
-bench_fp_drain(uint16_t port_id)
+bench_fp_drain(uint16_t port_id, uint16_t queue)
 {
 	struct rte_mbuf *m[BURST];
-	uint16_t n = rte_eth_rx_burst(port_id, 0, m, BURST);
+	uint16_t n = rte_eth_rx_burst(port_id, queue, m, BURST);
 
 	rte_pktmbuf_free_bulk(m, n);
 	return n;
@@ -476,24 +528,28 @@ stat_of(const uint32_t *v, uint64_t n)
 struct result {
 	uint64_t pkts;
 	struct stat fp, drain; /* per burst */
+	uint64_t perf[FP_PERF_COUNT]; /* --perf-counters: sums over the timed bursts */
 };
 
-/* One measurement: n packets over the first p pairs of the table. */
+/* One measurement by worker widx: the n packets of schedule d. */
 static struct result
-measure(struct bench *b, uint32_t p, uint64_t n)
+measure(struct bench *b, unsigned int widx, const struct fp_desc *d, uint64_t n)
 {
-	struct fp_desc *d = fp_schedule(&b->traffic, p, n);
+	struct duet_worker *w = b->w[widx];
+	struct duet_lcore_stats *st = b->stats[widx];
 	struct rte_mbuf *pkts[BURST];
 	uint8_t pkt[FP_PKT_MAX];
 	struct samples sm = { malloc(n / BURST * 4), malloc(n / BURST * 4), n / BURST };
 	struct result r;
-	uint64_t i, t0, t1, t2;
+	uint64_t i, t0, t1, t2, c0[FP_PERF_COUNT], c1[FP_PERF_COUNT];
 	unsigned int j;
+	bool perf = widx == 0 && b->perf.fd[0] >= 0;
 
 	if (sm.fp == NULL || sm.drain == NULL)
 		die("no memory");
 
-	memset(b->stats, 0, sizeof(*b->stats));
+	memset(&r, 0, sizeof(r));
+	memset(st, 0, sizeof(*st));
 	for (i = 0; i < n; i += BURST) {
 		unsigned int leg = fp_leg_of(i);
 
@@ -509,12 +565,19 @@ measure(struct bench *b, uint32_t p, uint64_t n)
 			pkts[j]->data_len = flen;
 			pkts[j]->pkt_len = flen;
 		}
+		if (perf)
+			fp_perf_read(&b->perf, c0);
 		t0 = rte_rdtsc();
-		bench_fp_burst(b->w, leg, pkts, BURST, t0);
+		bench_fp_burst(w, leg, pkts, BURST, t0);
 		t1 = rte_rdtsc();
-		bench_fp_drain(b->ports[leg ^ 1].port_id);
+		if (perf) {
+			fp_perf_read(&b->perf, c1);
+			for (j = 0; j < FP_PERF_COUNT; j++)
+				r.perf[j] += c1[j] - c0[j];
+		}
+		bench_fp_drain(b->ports[leg ^ 1].port_id, w->queue);
 		t2 = rte_rdtsc();
-		duet_pair_quiescent(b->pairs, 0);
+		duet_pair_quiescent(b->pairs, widx);
 		sm.fp[i / BURST] = (uint32_t)RTE_MIN(t1 - t0, (uint64_t)UINT32_MAX);
 		sm.drain[i / BURST] = (uint32_t)RTE_MIN(t2 - t1, (uint64_t)UINT32_MAX);
 	}
@@ -523,15 +586,67 @@ measure(struct bench *b, uint32_t p, uint64_t n)
 	r.drain = stat_of(sm.drain, sm.n);
 	free(sm.fp);
 	free(sm.drain);
-	if (b->stats->rx_pkts != n || b->stats->fwd_pkts != n || drops_total(b->stats) != 0) {
-		fprintf(stderr, "measured %" PRIu64 " packets: rx %" PRIu64 ", relayed %" PRIu64 "\n",
-			n, b->stats->rx_pkts, b->stats->fwd_pkts);
-		drops_print(b->stats);
+	if (st->rx_pkts != n || st->fwd_pkts != n || drops_total(st) != 0) {
+		fprintf(stderr, "worker %u measured %" PRIu64 " packets: rx %" PRIu64
+			", relayed %" PRIu64 "\n", widx, n, st->rx_pkts, st->fwd_pkts);
+		drops_print(st);
 		die("not every timed packet was relayed: the figures would be wrong");
 	}
-	drain_all(b);
-	fp_schedule_free(&b->traffic, d);
+	drain_queue(b, w->queue);
 	return r;
+}
+
+/* Workers 1.. of a --workers run, each on its own lcore. */
+struct par {
+	struct bench *b;
+	unsigned int widx;
+	const struct fp_desc *d;
+	uint64_t n;
+	struct result r;
+};
+static uint32_t par_ready, par_go;
+
+static int
+par_lcore(void *arg)
+{
+	struct par *a = arg;
+
+	if (duet_pair_worker_register(a->b->pairs, a->widx) != 0)
+		die("RCU register of worker %u", a->widx);
+	__atomic_add_fetch(&par_ready, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&par_go, __ATOMIC_ACQUIRE) == 0)
+		rte_pause();
+	a->r = measure(a->b, a->widx, a->d, a->n);
+	duet_pair_worker_unregister(a->b->pairs, a->widx);
+	return 0;
+}
+
+/* One measurement by all workers at once, each over its part of the legs
+ * of the first p pairs: r[k] is worker k's. */
+static void
+measure_parallel(struct bench *b, uint32_t p, uint64_t n, struct result *r)
+{
+	struct par a[MAX_WORKERS];
+	unsigned int k;
+
+	for (k = 0; k < b->n_workers; k++)
+		a[k] = (struct par){ b, k, fp_schedule_part(&b->traffic, p, n, b->n_workers, k), n,
+				     { 0 } };
+	__atomic_store_n(&par_ready, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&par_go, 0, __ATOMIC_RELAXED);
+	for (k = 1; k < b->n_workers; k++)
+		if (rte_eal_remote_launch(par_lcore, &a[k], b->lcore[k]) != 0)
+			die("cannot launch worker %u", k);
+	while (__atomic_load_n(&par_ready, __ATOMIC_ACQUIRE) != b->n_workers - 1)
+		rte_pause();
+	__atomic_store_n(&par_go, 1, __ATOMIC_RELEASE);
+	a[0].r = measure(b, 0, a[0].d, n);
+	rte_eal_mp_wait_lcore();
+	for (k = 0; k < b->n_workers; k++) {
+		r[k] = a[k].r;
+		fp_schedule_free(&b->traffic, (struct fp_desc *)(uintptr_t)a[k].d);
+	}
+	drain_all(b);
 }
 
 /* ---- output ---------------------------------------------------------------------- */
@@ -560,6 +675,12 @@ report(const struct bench *b, const char *variant, uint32_t p, const struct resu
 	row(variant, p, "packets", (double)r->pkts, "packets", run);
 	row(variant, p, "outlier_bursts", (double)(r->fp.outliers + r->drain.outliers), "bursts",
 	    run);
+	if (b->perf.fd[0] >= 0) {
+		row(variant, p, "hw_instructions_per_pkt",
+		    (double)r->perf[FP_PERF_INSTRUCTIONS] / (double)r->pkts, "instructions", run);
+		row(variant, p, "llc_load_misses_per_pkt",
+		    (double)r->perf[FP_PERF_LLC_MISSES] / (double)r->pkts, "misses", run);
+	}
 	fflush(stdout);
 	fprintf(stderr,
 		"  %-40s P=%-8" PRIu32 " %8.1f ns/pkt %8.1f cyc/pkt %7.2f Mpps  drain %5.1f ns/pkt"
@@ -573,14 +694,18 @@ extern char **environ;
 /* Run the --between command (the run script's anchor, dpdk-testpmd) with
  * our stdout, so its rows land in order between ours. */
 static void
-between(const struct opts *o)
+between(const struct opts *o, const char *variant, uint32_t pairs, unsigned int run)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)(uintptr_t)o->between, NULL };
+	char after[160];
 	pid_t pid;
 	int st;
 
 	if (o->between == NULL)
 		return;
+	/* Which run the anchor's window follows, for ratios run by run. */
+	snprintf(after, sizeof(after), "%s,%" PRIu32 ",%u", variant, pairs, run);
+	setenv("FASTPATH_AFTER", after, 1);
 	fflush(stdout);
 	fflush(stderr);
 	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0) {
@@ -591,6 +716,56 @@ between(const struct opts *o)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fprintf(stderr, "bench_fastpath: --between command failed (status %d)\n", st);
+}
+
+/* Worker 0 over every leg of the first p pairs. */
+static struct result
+measure_solo(struct bench *b, uint32_t p, uint64_t n)
+{
+	struct fp_desc *d = fp_schedule(&b->traffic, p, n);
+	struct result r = measure(b, 0, d, n);
+
+	fp_schedule_free(&b->traffic, d);
+	return r;
+}
+
+/* --workers N: worker 0 alone, and all N at once (which goes first
+ * alternates by run), over the same table. The N workers' rate is the sum
+ * of each one's packets per busy second. */
+static void
+run_scaling(struct bench *b, uint32_t p, uint64_t n, unsigned int run)
+{
+	struct result solo, all[MAX_WORKERS];
+	char v_all[48], v_scale[48], metric[32];
+	double mpps = 0.0, ns_sum = 0.0, ns_solo;
+	uint64_t outliers = 0;
+	unsigned int k;
+
+	if (run % 2 == 1)
+		solo = measure_solo(b, p, n);
+	measure_parallel(b, p, n, all);
+	if (run % 2 == 0)
+		solo = measure_solo(b, p, n);
+	report(b, "passthrough_1_worker", p, &solo, run);
+	ns_solo = solo.fp.mean / BURST * b->ns_per_tsc;
+	snprintf(v_all, sizeof(v_all), "passthrough_%u_workers", b->n_workers);
+	snprintf(v_scale, sizeof(v_scale), "scaling_%u_workers", b->n_workers);
+	for (k = 0; k < b->n_workers; k++) {
+		double ns = all[k].fp.mean / BURST * b->ns_per_tsc;
+
+		snprintf(metric, sizeof(metric), "ns_per_pkt_w%u", k);
+		row(v_all, p, metric, ns, "ns", run);
+		mpps += 1e3 / ns;
+		ns_sum += ns;
+		outliers += all[k].fp.outliers + all[k].drain.outliers;
+	}
+	row(v_all, p, "ns_per_pkt", ns_sum / b->n_workers, "ns", run);
+	row(v_all, p, "mpps", mpps, "Mpps", run);
+	row(v_all, p, "outlier_bursts", (double)outliers, "bursts", run);
+	row(v_scale, p, "mpps_ratio", mpps * ns_solo / 1e3, "ratio", run);
+	fflush(stdout);
+	fprintf(stderr, "  %-40s P=%-8" PRIu32 " %8.2f Mpps on %u workers, %.2f alone: %.2fx\n",
+		v_all, p, mpps, b->n_workers, 1e3 / ns_solo, mpps * ns_solo / 1e3);
 }
 
 static void
@@ -624,13 +799,17 @@ run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_sui
 			char label[128];
 			struct result r;
 
+			if (b->n_workers > 1) {
+				run_scaling(b, list[k], n, run);
+				continue;
+			}
 			CALLGRIND_ZERO_STATS;
-			r = measure(b, list[k], n);
+			r = measure_solo(b, list[k], n);
 			snprintf(label, sizeof(label), "%s P=%" PRIu32 " run=%u packets=%" PRIu64,
 				 variant, list[k], run, r.pkts);
 			CALLGRIND_DUMP_STATS_AT(label);
 			report(b, variant, list[k], &r, run);
-			between(o);
+			between(o, variant, list[k], run);
 		}
 	}
 	table_close(b);
@@ -707,9 +886,11 @@ usage(void)
 		"usage: bench_fastpath [--quick|--full] [--runs R] [--between CMD] [--pairs LIST]\n"
 		"         [--keyed-pairs LIST] [--modes passthrough,verify,rekey] [--suites LIST]\n"
 		"         [--packets N] [--keyed-packets N] [--cpu C] [--mem MB] [--hugepages]\n"
-		"         [--seed S]\n"
+		"         [--seed S] [--workers N] [--perf-counters]\n"
 		"  CSV on stdout: benchmark,variant,pairs,metric,value,unit,run\n"
-		"  --between CMD: /bin/sh -c CMD after each run of each measurement (the anchor)\n");
+		"  --between CMD: /bin/sh -c CMD after each run of each measurement (the anchor)\n"
+		"  --workers N: N lcores on N CPUs (passthrough): one worker alone, then N at once\n"
+		"  --perf-counters: instructions and LLC load misses per packet (perf_event_open)\n");
 	exit(2);
 }
 
@@ -727,6 +908,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "cpu", required_argument, NULL, 'c' },    { "mem", required_argument, NULL, 'M' },
 		{ "seed", required_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
 		{ "hugepages", no_argument, NULL, 'H' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "perf-counters", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint32_t def_pairs[] = { 1, 10000, 100000, 1000000 };
@@ -750,6 +933,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->cpu = -1;
 	o->mem_mb = 2048;
 	o->seed = 0x5eed;
+	o->workers = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': full = false; break;
@@ -764,6 +948,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'H': o->hugepages = true; break;
 		case 'M': o->mem_mb = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
+		case 'w': o->workers = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'P': o->perf = true; break;
 		case 'm':
 		case 's':
 			snprintf(buf, sizeof(buf), "%s", optarg);
@@ -792,6 +978,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	if (o->runs == 0)
 		o->runs = full ? 7 : 5;
+	if (o->workers < 1 || o->workers > MAX_WORKERS)
+		die("--workers: 1..%d", MAX_WORKERS);
+	if (o->workers > 1 && (o->mode_on[DUET_MODE_VERIFY] || o->mode_on[DUET_MODE_REKEY]))
+		die("--workers %u: passthrough only (add --modes passthrough)", o->workers);
+	if (o->workers > 1 && o->perf)
+		die("--perf-counters: one worker only");
 	o->plain_pkts = plain != 0 ? plain : full ? 1u << 21 : 1u << 19;
 	o->keyed_pkts = keyed != 0 ? keyed : full ? 24576 : 8192;
 	o->plain_pkts = (o->plain_pkts + BURST - 1) / BURST * BURST;
@@ -814,7 +1006,22 @@ main(int argc, char **argv)
 	eal_start(&o);
 	if (duet_srtp_init() != 0)
 		die("libsrtp2 init");
-	dataplane_start(&b);
+	dataplane_start(&b, o.workers);
+	for (s = 0; s < FP_PERF_COUNT; s++)
+		b.perf.fd[s] = -1;
+	if (o.perf) {
+		char why[128];
+
+		/* Whether the VM exposes the counters is a figure too. */
+		if (fp_perf_open(&b.perf, why, sizeof(why)) != 0) {
+			fprintf(stderr, "bench_fastpath: CPU counters not exposed here (%s)\n", why);
+			row("env", 0, "perf_counters_exposed", 0, "flag", 1);
+			o.mode_on[DUET_MODE_PASSTHROUGH] = o.mode_on[DUET_MODE_VERIFY] =
+				o.mode_on[DUET_MODE_REKEY] = false;
+		} else {
+			row("env", 0, "perf_counters_exposed", 1, "flag", 1);
+		}
+	}
 	machine_line(&o);
 	fprintf(stderr, "EAL and ports up in %.2f s; %u runs of each measurement\n", now_s() - t,
 		o.runs);
@@ -829,7 +1036,9 @@ main(int argc, char **argv)
 			run_mode(&b, &o, DUET_MODE_REKEY, (enum duet_srtp_suite)s);
 	}
 	fprintf(stderr, "done in %.2f s\n", now_s() - t);
-	duet_worker_fini(b.w);
+	fp_perf_close(&b.perf);
+	for (s = 0; s < b.n_workers; s++)
+		duet_worker_fini(b.w[s]);
 	duet_port_close(&b.ports[0]);
 	duet_port_close(&b.ports[1]);
 	rte_mempool_free(b.mp);

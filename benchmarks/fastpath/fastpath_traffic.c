@@ -248,13 +248,26 @@ schedule_protect(struct fp_traffic *t, struct fp_desc *d, uint64_t n, uint32_t p
 struct fp_desc *
 fp_schedule(struct fp_traffic *t, uint32_t p, uint64_t n)
 {
+	return fp_schedule_part(t, p, n, 1, 0);
+}
+
+struct fp_desc *
+fp_schedule_part(struct fp_traffic *t, uint32_t p, uint64_t n, unsigned int parts,
+		 unsigned int part)
+{
 	struct fp_desc *d = malloc(n * sizeof(*d));
 	uint64_t i;
 
 	if (d == NULL)
 		fp_die("no memory for %" PRIu64 " packets", n);
+	if (parts == 0 || part >= parts || p < parts || (t->keyed && parts > 1))
+		fp_die("a schedule in %u parts of %" PRIu32 " pairs%s", parts, p,
+		       t->keyed ? " (keyed: one part only)" : "");
 	for (i = 0; i < n; i++) {
-		d[i].pair = rnd_below(t, p);
+		/* The legs of this part: (pair + leg) % parts == part. */
+		unsigned int off = (part + parts - fp_leg_of(i) % parts) % parts;
+
+		d[i].pair = off + rnd_below(t, (p - off + parts - 1) / parts) * parts;
 		d[i].len = (uint16_t)(RTP_HLEN + OPUS_MIN + rnd_below(t, OPUS_MAX - OPUS_MIN + 1));
 		d[i].seq = t->next_seq[d[i].pair * 2 + fp_leg_of(i)]++;
 		if (t->keyed && d[i].pair >= KEEP_STREAMS && d[i].seq == 0xffff)

@@ -87,6 +87,15 @@ uint16_t fp_frame_build(uint8_t *f, uint32_t pair, unsigned int leg, const uint8
  * per leg. Keyed: every packet is protected now, into t->store.
  */
 struct fp_desc *fp_schedule(struct fp_traffic *t, uint32_t p, uint64_t n);
+
+/**
+ * The same, for one of `parts` workers: only the legs that RSS would give
+ * worker `part`, (pair + leg) % parts == part, so leg a and leg b of a pair
+ * go to different workers, as a NIC's hash may send them. Passthrough only
+ * (keyed schedules share t->store); p >= parts.
+ */
+struct fp_desc *fp_schedule_part(struct fp_traffic *t, uint32_t p, uint64_t n,
+				 unsigned int parts, unsigned int part);
 void fp_schedule_free(struct fp_traffic *t, struct fp_desc *d);
 
 /** The UDP payload of packet i of schedule d: built into buf (passthrough)

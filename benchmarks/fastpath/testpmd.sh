@@ -23,7 +23,11 @@
 #   testpmd.sh stop DIR                quit it
 # Every window prints CSV rows like bench_fastpath's on stdout:
 #   fastpath,testpmd_5tswap,0,ns_per_pkt,<v>,ns,<run>
-# (run: RUN, or the window's number since start). Bounded: testpmd is
+# (run: RUN, or the window's number since start). A window that follows a
+# bench_fastpath run (FASTPATH_AFTER=variant,pairs,run, set by its
+# --between) also prints its cost under that run's name, so that a ratio
+# can pair each duet run with the testpmd window right after it:
+#   fastpath,testpmd_5tswap_after_<variant>,<pairs>,ns_per_pkt,<v>,ns,<run> Bounded: testpmd is
 # killed FASTPATH_TESTPMD_LIMIT seconds (default 900) after it started.
 # environment: FASTPATH_CPU (CPU of the forwarding lcore, default the last
 # one we may use), FASTPATH_EAL_MEM (default "--no-huge -m 1024"),
@@ -115,8 +119,11 @@ cmd_window() {
 		die "no packet count from testpmd"
 	}
 	awk -v run="$run" -v pkts="$pkts" -v cpu_ns="$((r1 - r0))" -v busy="$busy" -v mhz="$mhz" \
-		-v wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" 'BEGIN {
+		-v wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
+		-v after="${FASTPATH_AFTER:-}" 'BEGIN {
 		ns = cpu_ns / pkts
+		if (split(after, a, ",") == 3)
+			printf "fastpath,testpmd_5tswap_after_%s,%s,ns_per_pkt,%.3f,ns,%s\n", a[1], a[2], ns, a[3]
 		printf "fastpath,testpmd_5tswap,0,ns_per_pkt,%.3f,ns,%s\n", ns, run
 		printf "fastpath,testpmd_5tswap,0,cycles_per_pkt,%.3f,tsc_cycles,%s\n", ns * mhz / 1e3, run
 		printf "fastpath,testpmd_5tswap,0,mpps,%.3f,Mpps,%s\n", 1e3 / ns, run

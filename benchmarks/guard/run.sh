@@ -14,7 +14,8 @@
 # usage: run.sh BUILD_DIR OUT_DIR quick|full
 #   quick: 3 alternations, 2^19 packets per run; full: 5, 2^21.
 # environment: GUARD_BASE (the commit without the protections),
-# GUARD_PAIRS (default 1,1000000), FASTPATH_CPU.
+# GUARD_PAIRS (default 1,1000000), FASTPATH_CPU. EAL on hugepages when the
+# harness has 2 GiB of them free (benchmarks/hugepages.sh), else --no-huge.
 # Writes OUT_DIR/guard.csv (benchmark,variant,pairs,metric,value,unit,run;
 # variant before|after) and OUT_DIR/guard_summary.txt.
 set -uo pipefail
@@ -59,6 +60,10 @@ ninja -C "$tp/base/build" benchmarks/fastpath/bench_fastpath >"$tp/build.log" 2>
 before=$tp/base/build/benchmarks/fastpath/bench_fastpath
 
 mem=(--mem 2048)
+# Both builds on hugepages when the harness has them (one at a time).
+# shellcheck source=../hugepages.sh
+source "$here/../hugepages.sh"
+huge_usable 2048 && mem+=(--hugepages)
 [[ -n ${FASTPATH_CPU:-} ]] && mem+=(--cpu "$FASTPATH_CPU")
 csv=$out/guard.csv
 echo "benchmark,variant,pairs,metric,value,unit,run" >"$csv"

@@ -289,20 +289,41 @@ rx_drain(struct gen *g, rx_fn on_rx, void *arg, unsigned int quiet_ms, unsigned 
 	}
 }
 
+/* Frames a latch or check round may have on their way at once: a quarter
+ * of a memif ring. The way back has no retry: a DUT whose answers find the
+ * generator's ring full drops them, and with 100,000 pairs a round would
+ * outrun a generator that lost its CPU for a moment. */
+#define CHECK_WINDOW 256
+
 /* Send one frame of each stream first, first + stride, ... (count of
  * them), at most BURST at a time, with the current trial id; answers
- * arriving meanwhile go to on_rx. Frames the port refuses are sent again. */
+ * arriving meanwhile go to on_rx. Frames the port refuses are sent again.
+ * With `answered`, at most CHECK_WINDOW frames are on their way: past it,
+ * wait for answers, and after 20 ms without one take the rest as dropped
+ * (shorter, and a DUT that lost its CPU for a while would find a backlog
+ * of windows coming back at once). */
 static uint64_t
 send_streams(struct gen *g, uint32_t first, uint32_t count, uint32_t stride, rx_fn on_rx,
-	     void *arg)
+	     void *arg, bool answered)
 {
 	struct rte_mbuf *m[BURST];
 	uint32_t done = 0;
-	uint64_t refused = 0;
+	uint64_t refused = 0, back = 0;
 
 	while (done < count && !gen_quit) {
 		uint16_t n = (uint16_t)RTE_MIN((uint32_t)BURST, count - done), k, i;
-		uint64_t tsc = rte_rdtsc();
+		uint64_t tsc = rte_rdtsc(), last = tsc;
+
+		while (answered && (int64_t)(done - back) >= CHECK_WINDOW && !gen_quit) {
+			uint16_t r = rx_poll(g, on_rx, arg);
+
+			tsc = rte_rdtsc();
+			if (r != 0)
+				last = tsc;
+			back += r;
+			if (tsc - last > g->hz / 50)
+				back = done;
+		}
 
 		if (rte_pktmbuf_alloc_bulk(g->tx_pool, m, n) != 0) {
 			rx_poll(g, on_rx, arg);
@@ -317,7 +338,7 @@ send_streams(struct gen *g, uint32_t first, uint32_t count, uint32_t stride, rx_
 			refused += n - k;
 		}
 		done += k;
-		rx_poll(g, on_rx, arg);
+		back += rx_poll(g, on_rx, arg);
 	}
 	return refused;
 }
@@ -362,9 +383,9 @@ gen_latch(struct gen *g)
 
 	g->trial++;
 	seen_reset(g);
-	send_streams(g, 0, half, 2, on_rx_check, &c);
+	send_streams(g, 0, half, 2, on_rx_check, &c, false);
 	rx_drain(g, on_rx_check, &c, 20, 200);
-	send_streams(g, 1, half, 2, on_rx_check, &c);
+	send_streams(g, 1, half, 2, on_rx_check, &c, true);
 	rx_drain(g, on_rx_check, &c, 20, 500);
 	fprintf(stderr, "bench_gen: latch: %" PRIu64 " of %u b->a answers\n", c.ok, half);
 }
@@ -377,7 +398,7 @@ gen_check_round(struct gen *g, struct gen_check *c)
 	memset(c, 0, sizeof(*c));
 	g->trial++;
 	seen_reset(g);
-	send_streams(g, 0, g->n_streams, 1, on_rx_check, c);
+	send_streams(g, 0, g->n_streams, 1, on_rx_check, c, true);
 	rx_drain(g, on_rx_check, c, 20, 1000);
 	return g->n_streams - c->ok + c->bad + c->dup;
 }

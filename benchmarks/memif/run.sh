@@ -20,6 +20,13 @@
 #   - duetd's CPU time over the run (/proc/PID/stat), so packets per
 #     CPU-second = zero-loss rate / cores used (1.0: it busy-polls)
 #
+# Then the churn variant (goal C3): duetd alone on DUT_CPU with its memif
+# port, the generator offering all it can to CHURN_PAIRS pairs, and Redis
+# with control/churn.py (10,000 in-place changes a second to CHURN_BG
+# other pairs, as a control plane writes them) beside the generator on
+# GEN_CPU: duetd's forwarded Mpps with and without the churn, windows of
+# CHURN_MS alternating quiet and churn, and the dip between them.
+#
 # The DUT's two EAL threads (main/control and the forwarding lcore) share
 # DUT_CPU: EAL --lcores 0@DUT_CPU,1@DUT_CPU, duetd config workers = 1.
 # duetd's control thread blocks on Redis (XREAD BLOCK 50) and wakes to
@@ -27,21 +34,30 @@
 #
 # usage: run.sh BUILD_DIR OUT_DIR quick|full
 #   BUILD_DIR  meson build (release) with app/duetd/duetd and
-#              benchmarks/memif/bench_gen (pairs are made with the control
-#              plane's own lib/contract/lua/pair_create.lua, as duetctl does)
+#              benchmarks/memif/bench_gen (pair records are written into
+#              Redis as a control plane writes them, by control/gen_pairs.py,
+#              and loaded by duetd at start)
 #   OUT_DIR    gets memif.csv (benchmark,variant,x,metric,value,unit,run),
 #              memif.log (commands and every tool's output) and a summary
-# Environment: REPS (5 quick, 7 full), PAIRS ("1000" quick, "1 1000 10000"
-#   full), GEN_CPU (0), DUT_CPU (1), PAYLOAD (172), HUGE (auto; 0: plain
-#   pages), GEN_ZC (1: zero-copy generator when on hugepages), DUET_STATS_MS
+# Environment: REPS (5 quick, 7 full), PAIRS ("1000 100000" quick,
+#   "1 1000 10000 100000" full), BIG_REPS (repetitions at 100,000 pairs and
+#   more: 3 quick, REPS full), GEN_CPU (0), DUT_CPU (1), PAYLOAD (172), HUGE
+#   (auto: hugepages when bench.sh has them or they are mounted and free; 0:
+#   plain pages), GEN_ZC (1: zero-copy generator when on hugepages), DUET_STATS_MS
 #   (duetd's stats_interval_ms, 1000), QUIET_WAIT (5: seconds to wait before each repetition for the
 #   load of other processes to fall below QUIET_MAX, 15 %; the load seen is
 #   recorded as background_busy_pct), RETRIES (1: a repetition in which the
 #   DUT or the generator got less than 0.9 of its core is run again, at most
 #   this often; the flag `contended` says if the last try still was),
 #   DUET_BENCH_KEEP=1 keeps the temp dir; LAT_PAIRS (1000: the one pair
-#   count, out of PAIRS, at which latency is measured).
-# Root is needed (DPDK, /var/run/dpdk). Quick mode takes about 1.5 minutes.
+#   count, out of PAIRS, at which latency is measured); CHURN (1; 0: no
+#   churn variant), CHURN_PAIRS (1000), CHURN_BG (1000), CHURN_RATE (10000
+#   changes/s), CHURN_MS (3000 quick, 10000 full), CHURN_REPS (3 quick, 5
+#   full).
+# Root is needed (DPDK, /var/run/dpdk). Quick mode should take about 3
+# minutes on 2 cores (under 1 at 1,000 pairs, 1 to 1.5 at 100,000, 1 for
+# the churn), full about 23 (15 for 1 .. 10,000 pairs as before); estimates
+# from the parts' sizes, not yet timed in a whole run.
 set -euo pipefail
 
 usage() {
@@ -56,14 +72,18 @@ MODE=$3
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib.sh
 source "$SRC/benchmarks/lib.sh"
+# shellcheck source=../hugepages.sh
+source "$SRC/benchmarks/hugepages.sh"
 
 case $MODE in
 quick)
-	REPS=${REPS:-5} PAIRS=${PAIRS:-1000} TRIAL_MS=200 STEPS=9 LAT_MS=300 GEN_TIMEOUT=40
+	REPS=${REPS:-5} PAIRS=${PAIRS:-"1000 100000"} TRIAL_MS=200 STEPS=9 LAT_MS=300 GEN_TIMEOUT=40
+	BIG_REPS=${BIG_REPS:-3} CHURN_MS=${CHURN_MS:-3000} CHURN_REPS=${CHURN_REPS:-3}
 	;;
 full)
-	REPS=${REPS:-7} PAIRS=${PAIRS:-"1 1000 10000"} TRIAL_MS=1000 STEPS=12 LAT_MS=2000
-	GEN_TIMEOUT=120
+	REPS=${REPS:-7} PAIRS=${PAIRS:-"1 1000 10000 100000"} TRIAL_MS=1000 STEPS=12 LAT_MS=2000
+	GEN_TIMEOUT=120 BIG_REPS=${BIG_REPS:-$REPS} CHURN_MS=${CHURN_MS:-10000}
+	CHURN_REPS=${CHURN_REPS:-5}
 	;;
 *) usage ;;
 esac
@@ -81,15 +101,18 @@ DUT_MAC=02:00:00:00:00:02
 IP_A=192.0.2.1
 IP_B=198.51.100.1
 # EAL memory: 2 MiB hugepages when enough are free (benchmarks/bench.sh
-# reserves 1 GiB), else plain pages. Both DUTs and the generator get the
+# reserves them), else plain pages. Both DUTs and the generator get the
 # same kind, so the comparison holds either way; HUGE=0 forces plain pages.
-hp_free_mb=$(awk '/^HugePages_Free/ { f = $2 } /^Hugepagesize/ { s = $2 }
-	END { print int(f * s / 1024) }' /proc/meminfo)
+# On hugepages -m is what is taken at start (more comes as it is needed);
+# on plain pages it is all there is, so the DUT's grows with the table
+# (dut_mem).
+# shellcheck disable=SC2086 # a list of pair counts
+MAX_P=$(printf '%s\n' $PAIRS | sort -n | tail -n 1)
 # With hugepages the generator's memif is zero-copy (its mbufs are the
 # ring's buffers; needs memory it can share, one file per segment list), so
 # it copies once per frame where the DUT, the memif server, copies twice:
 # more headroom for the generator. GEN_ZC=0 turns that off.
-if [[ ${HUGE:-auto} != 0 ]] && ((hp_free_mb >= 640)) && grep -q hugetlbfs /proc/mounts; then
+if [[ ${HUGE:-auto} != 0 ]] && huge_usable $((640 + MAX_P / 256)); then
 	EAL_MEM=(--in-memory -m 256)
 	HUGEPAGES=1
 else
@@ -102,6 +125,13 @@ if ((HUGEPAGES == 1)) && [[ ${GEN_ZC:-1} != 0 ]]; then
 	GEN_MEM+=(--single-file-segments)
 	GEN_VDEV_ZC=,zero-copy=yes
 fi
+dut_mem() {
+	if ((HUGEPAGES == 1)); then
+		EAL_MEM=(--in-memory -m 256)
+	else
+		EAL_MEM=(--no-huge -m $((512 + $1 / 256)))
+	fi
+}
 DUET_STATS_MS=${DUET_STATS_MS:-1000}
 # The pair count the latency is measured at (the report's goal is at it).
 LAT_PAIRS=${LAT_PAIRS:-1000}
@@ -161,12 +191,22 @@ wait_for 10 test -S "$RSOCK" || die "redis-server did not start"
 wait_for 5 bash -c "[[ \$(redis-cli -s '$RSOCK' PING 2>/dev/null) == PONG ]]" ||
 	die "redis-server does not answer"
 
+# pair_ports P: media ports a service address holds for P pairs (and 64
+# spare): all of 20000..65535 past 45,472 pairs, P + 64 below.
+pair_ports() {
+	local need=$(($1 + 64))
+	echo $((need < 45536 ? need : 45536))
+}
+
 # conf_write FILE RELAY P STATS_MS: duetd's config for one memif port with
-# two service addresses (leg a's and leg b's), endpoints for P pairs and
-# some spare.
+# the service addresses and ports pairs_write puts P pairs on (as many
+# addresses a side as the ports take), and some spare.
 conf_write() {
-	local file=$1 relay=$2 p=$3 stats_ms=$4 ports
-	ports=$((p + 64))
+	local file=$1 relay=$2 p=$3 stats_ms=$4 ports n i addrs=''
+	ports=$(pair_ports "$p")
+	n=$(((p + 64 + ports - 1) / ports))
+	for ((i = 1; i <= n; i++)); do addrs+="${addrs:+, }${IP_A%.*}.$i"; done
+	for ((i = 1; i <= n; i++)); do addrs+=", ${IP_B%.*}.$i"; done
 	cat >"$file" <<-EOF
 		; written by benchmarks/memif/run.sh
 		[relay]
@@ -193,7 +233,7 @@ conf_write() {
 		address = unix:$RSOCK
 		connect_timeout_ms = 1000
 		[port net_memif0]
-		addresses = $IP_A, $IP_B
+		addresses = $addrs
 	EOF
 }
 
@@ -237,37 +277,45 @@ testpmd_start() {
 	}
 }
 
-# pairs_create RELAY P FILE: P passthrough pairs through pair_create.lua
-# (the control plane's script, as duetctl runs it), leg a on IP_A and leg b
-# on IP_B; FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
-pairs_create() {
-	local relay=$1 p=$2 file=$3 sha i
-	# The script puts pairs only on a relay with a heartbeat.
-	wait_for 10 bash -c "[[ \$(redis-cli -s '$RSOCK' EXISTS 'duet:{$relay}:relay') == 1 ]]" ||
-		die "relay $relay published no heartbeat"
-	sha=$(rcli SCRIPT LOAD "$(cat "$SRC/lib/contract/lua/pair_create.lua")")
-	for ((i = 1; i <= p; i++)); do
-		echo "EVALSHA $sha 5 duet:{$relay}:free duet:{$relay}:alloc duet:{$relay}:pair:bm$i duet:{$relay}:events duet:{$relay}:relay bm$i 100000 mode passthrough a_ip $IP_A b_ip $IP_B"
-	done | rcli | paste -d' ' - - >"$file"
-	[[ $(grep -c "^$IP_A:[0-9]* $IP_B:[0-9]*\$" "$file") == "$p" ]] ||
-		die "pair_create.lua did not give $p pairs: $(grep -v "^$IP_A" "$file" | head -n 3)"
+# pairs_write RELAY P FILE: P passthrough pair records p0..p<P-1> into
+# Redis as a control plane writes them (control/gen_pairs.py through
+# redis-cli --pipe; duetd loads them with its start-up SCAN): pair i on
+# address 1 + i / PORTS of IP_A's and IP_B's networks, port 20000 + i %
+# PORTS (pair_ports). FILE gets one 'A_ENDPOINT B_ENDPOINT' line per pair.
+# (pair_create.lua, one EVALSHA at a time, took minutes at 100,000 pairs
+# over several addresses.)
+pairs_write() {
+	local relay=$1 p=$2 file=$3 ports
+	ports=$(pair_ports "$p")
+	python3 "$SRC/benchmarks/control/gen_pairs.py" "$relay" "$p" passthrough \
+		--ports "20000-$((20000 + ports - 1))" | rcli --pipe >>"$LOG" ||
+		die "could not write $p pairs into Redis"
+	awk -v p="$p" -v ports="$ports" -v a="${IP_A%.*}" -v b="${IP_B%.*}" 'BEGIN {
+		for (i = 0; i < p; i++) {
+			h = 1 + int(i / ports)
+			printf "%s.%d:%d %s.%d:%d\n", a, h, 20000 + i % ports, b, h, 20000 + i % ports
+		}
+	}' >"$file"
 }
 
 # gen_run DUT_KIND PAIRS_FILE OUTFILE [SAMPLES_NAME]: one bench_gen run
 # against the DUT; with SAMPLES_NAME, latency samples go to OUT_DIR for the
 # report's CDF (latency_NAME_<pct>pct_samples.txt).
+GEN_EXTRA=()
 gen_run() {
-	local kind=$1 pairs=$2 out=$3 samples=${4:-} lat_ms=${5:-$LAT_MS}
+	local kind=$1 pairs=$2 out=$3 samples=${4:-} lat_ms=${5:-$LAT_MS} limit
+	# Latching and checking every stream take longer with more pairs.
+	limit=$((GEN_TIMEOUT + $(wc -l <"$pairs") / 4000))
 	# shellcheck disable=SC2054 # commas inside the --vdev value
 	local cmd=("$GEN" --lcores "0@$GEN_CPU" "${GEN_MEM[@]}" --file-prefix "$PREFIX-gen" --no-pci
 		--log-level=notice
 		--vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no,mac=$GEN_MAC$GEN_VDEV_ZC"
 		-- --pairs "$pairs" --dut "$kind" --dut-mac "$DUT_MAC" --payload "$PAYLOAD"
 		--trial-ms "$TRIAL_MS" --steps "$STEPS" --lat-ms "$lat_ms" --lat-pcts 10,50,90
-		--timeout "$GEN_TIMEOUT")
+		--timeout "$limit" "${GEN_EXTRA[@]}")
 	[[ -n $samples ]] && cmd+=(--samples-dir "$OUT" --samples-name "$samples")
 	log "\$ ${cmd[*]}"
-	timeout -k 5 $((GEN_TIMEOUT + 15)) "${cmd[@]}" >"$out" 2>"$out.err" || {
+	timeout -k 5 $((limit + 15)) "${cmd[@]}" >"$out" 2>"$out.err" || {
 		cat "$out.err" >>"$LOG"
 		cat "$out" >>"$LOG"
 		return 1
@@ -353,18 +401,13 @@ measure() {
 RETRIES=${RETRIES:-1}
 for p in $PAIRS; do
 	relay=bm$p
+	dut_mem "$p"
+	reps=$REPS
+	((p >= 100000)) && reps=$BIG_REPS
 	conf_write "$TMP/duetd-$relay.conf" "$relay" "$p" "$DUET_STATS_MS"
-	conf_write "$TMP/duetd-$relay-seed.conf" "$relay" "$p" 200
-	# A first duetd seeds the free endpoints; pairs are created while it
-	# runs (its heartbeat counts them); every later duetd loads them from
-	# Redis at start.
-	duetd_start "$TMP/duetd-$relay-seed.conf" 0
-	pairs_create "$relay" "$p" "$TMP/pairs-$p.txt"
-	wait_for 20 bash -c "[[ \$(redis-cli -s '$RSOCK' HGET 'duet:{$relay}:relay' pairs) == $p ]]" ||
-		die "duetd did not install $p pairs"
-	stop "$DUT_PID"
-	DUT_PID=''
-	for ((rep = 1; rep <= REPS; rep++)); do
+	# Every duetd loads them from Redis at start.
+	pairs_write "$relay" "$p" "$TMP/pairs-$p.txt"
+	for ((rep = 1; rep <= reps; rep++)); do
 		# A repetition whose DUT or generator lost its core to another
 		# process is run again (at most RETRIES times); the last try counts.
 		for ((try = 0; try <= RETRIES; try++)); do
@@ -393,6 +436,129 @@ for p in $PAIRS; do
 		unset zl mf
 	done
 done
+
+# The churn variant (C3): duetd alone on DUT_CPU; the generator, Redis and
+# churn.py share GEN_CPU. Each window is one bench_gen trial at the
+# generator's full offer (--rate-mpps 100: more than duetd can take, so
+# what comes back is duetd's forwarding rate); a churn window has churn.py
+# writing from a second before the generator starts until after its trial
+# ends. The generator loses CPU to Redis and churn.py in those windows:
+# refused_pct (frames the full memif ring did not take) says whether it
+# still offered more than duetd took, and duetd's drop_tx_full over the
+# window whether the generator still drained what came back. A churn
+# window in which under 1 % was refused, or over 1 % of what duetd
+# forwarded found the way back full, is harness_limited: the generator,
+# not duetd, set the rate, and a dip there could be the generator's.
+CHURN=${CHURN:-1}
+CHURN_PAIRS=${CHURN_PAIRS:-1000}
+CHURN_BG=${CHURN_BG:-1000}
+CHURN_RATE=${CHURN_RATE:-10000}
+# hb_fresh RELAY FIELD: FIELD of duetd's next heartbeat (its counters are
+# published every DUET_STATS_MS).
+hb_fresh() {
+	local key="duet:{$1}:relay" u0
+	u0=$(rcli HGET "$key" updated_ms)
+	wait_for $((DUET_STATS_MS / 1000 + 3)) bash -c "[[ \$(redis-cli -s '$RSOCK' HGET '$key' updated_ms) != '$u0' ]]" || true
+	rcli HGET "$key" "$2"
+}
+
+# churn_window KIND REP: one window (KIND quiet or churn); sets FWD, OFFERED,
+# REFUSED_PCT, TXFULL_PCT, DUT_UTIL, and for churn CHANGES_PS and COVERED
+# (churn.py still ran when the generator's trial ended).
+churn_window() {
+	local kind=$1 rep=$2 out=$TMP/churn-$1-$2.txt secs cpid='' c0 c1 t0 t1 ids=() i x0 x1
+	secs=$((CHURN_MS / 1000 + 6))
+	x0=$(hb_fresh "$CHURN_RELAY" drop_tx_full)
+	COVERED=1 CHANGES_PS=0
+	if [[ $kind == churn ]]; then
+		for ((i = CHURN_PAIRS; i < CHURN_PAIRS + CHURN_BG; i++)); do ids+=("p$i"); done
+		taskset -c "$GEN_CPU" python3 "$SRC/benchmarks/control/churn.py" "$RSOCK" "$CHURN_RELAY" \
+			"$secs" "$CHURN_RATE" "${ids[@]}" >"$TMP/churn-$rep.out" 2>>"$LOG" &
+		cpid=$!
+		sleep 1
+	fi
+	c0=$(cpu_ticks "$DUT_PID")
+	t0=$(date +%s.%N)
+	GEN_EXTRA=(--rate-mpps 100 --trial-ms "$CHURN_MS")
+	# The same duetd serves every window: on a busy machine its memif
+	# server may not have taken the last generator's leave yet, and the
+	# next one's connect is refused. Once more after a pause.
+	gen_run duet "$TMP/pairs-churn.txt" "$out" '' 0 || {
+		sleep 2
+		gen_run duet "$TMP/pairs-churn.txt" "$out" '' 0
+	} || {
+		GEN_EXTRA=()
+		[[ -z $cpid ]] || wait "$cpid" || true
+		die "bench_gen failed in the churn variant (see $LOG)"
+	}
+	GEN_EXTRA=()
+	c1=$(cpu_ticks "$DUT_PID")
+	t1=$(date +%s.%N)
+	x1=$(hb_fresh "$CHURN_RELAY" drop_tx_full)
+	if [[ -n $cpid ]]; then
+		kill -0 "$cpid" 2>/dev/null || COVERED=0
+		wait "$cpid" || echo "memif: churn.py exited $?" >&2
+		CHANGES_PS=$(awk -v n="$(cat "$TMP/churn-$rep.out" 2>/dev/null || echo 0)" -v s="$secs" \
+			'BEGIN { printf "%.0f", n / s }')
+	fi
+	FWD=$(awk -v rx="$(field "$out" single rx)" -v s="$(field "$out" single secs)" \
+		'BEGIN { printf "%.4f", (s > 0 ? rx / s / 1e6 : 0) }')
+	OFFERED=$(awk -v n="$(field "$out" single sent)" -v s="$(field "$out" single secs)" \
+		'BEGIN { printf "%.4f", (s > 0 ? n / s / 1e6 : 0) }')
+	REFUSED_PCT=$(awk -v r="$(field "$out.err" "bench_gen: trial:" refused)" \
+		-v n="$(field "$out.err" "bench_gen: trial:" attempted)" \
+		'BEGIN { printf "%.2f", (n > 0 ? 100 * r / n : 0) }')
+	# What found the generator's ring full, against what came back (the
+	# counter spans a little more than the trial: an upper bound).
+	TXFULL_PCT=$(awk -v x="$((${x1:-0} - ${x0:-0}))" -v rx="$(field "$out" single rx)" \
+		'BEGIN { printf "%.2f", (rx > 0 ? 100 * x / rx : 0) }')
+	DUT_UTIL=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / hz / (b - a) }')
+}
+
+if [[ $CHURN == 1 ]]; then
+	CHURN_RELAY=bmchurn
+	p=$((CHURN_PAIRS + CHURN_BG))
+	dut_mem "$p"
+	conf_write "$TMP/duetd-$CHURN_RELAY.conf" "$CHURN_RELAY" "$p" "$DUET_STATS_MS"
+	# Traffic to the first CHURN_PAIRS (p0..), changes to the others.
+	pairs_write "$CHURN_RELAY" "$p" "$TMP/pairs-churn-all.txt"
+	head -n "$CHURN_PAIRS" "$TMP/pairs-churn-all.txt" >"$TMP/pairs-churn.txt"
+	duetd_start "$TMP/duetd-$CHURN_RELAY.conf" "$p"
+	for ((rep = 1; rep <= CHURN_REPS; rep++)); do
+		bg=$(quiet_busy)
+		if ((rep % 2 == 1)); then order="quiet churn"; else order="churn quiet"; fi
+		declare -A fwd=() off=() util=() ref=() txf=()
+		for kind in $order; do
+			churn_window "$kind" "$rep"
+			fwd[$kind]=$FWD off[$kind]=$OFFERED util[$kind]=$DUT_UTIL ref[$kind]=$REFUSED_PCT
+			txf[$kind]=$TXFULL_PCT
+			if [[ $kind == churn ]]; then changes=$CHANGES_PS covered=$COVERED; fi
+		done
+		limited=$(awk -v r="${ref[churn]}" -v x="${txf[churn]}" 'BEGIN { print (r < 1 || x > 1 ? 1 : 0) }')
+		contended=$(awk -v a="${util[quiet]}" -v b="${util[churn]}" 'BEGIN { print (a < 0.9 || b < 0.9 ? 1 : 0) }')
+		for kind in quiet churn; do
+			row churn "duet_$kind" "$CHURN_RATE" fwd_mpps "${fwd[$kind]}" Mpps "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" offered_mpps "${off[$kind]}" Mpps "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" refused_pct "${ref[$kind]}" % "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" tx_full_pct "${txf[$kind]}" % "$rep"
+			row churn "duet_$kind" "$CHURN_RATE" dut_cpu_cores "${util[$kind]}" cores "$rep"
+		done
+		row churn duet "$CHURN_RATE" changes_written_per_s "$changes" 1/s "$rep"
+		row churn duet "$CHURN_RATE" fwd_dip_pct \
+			"$(awk -v q="${fwd[quiet]}" -v c="${fwd[churn]}" 'BEGIN { printf "%.2f", (q > 0 ? (1 - c / q) * 100 : 0) }')" % "$rep"
+		row churn env "$CHURN_RATE" harness_limited "$limited" flag "$rep"
+		row churn env "$CHURN_RATE" churn_covered_trial "$covered" flag "$rep"
+		row churn env "$CHURN_RATE" contended "$contended" flag "$rep"
+		row churn env "$CHURN_RATE" background_busy_pct "$bg" '%' "$rep"
+		row churn env "$CHURN_RATE" pairs "$CHURN_PAIRS" pairs "$rep"
+		echo "memif churn: rep=$rep quiet ${fwd[quiet]} Mpps, churn ${fwd[churn]} Mpps (refused ${ref[churn]} %, tx_full ${txf[churn]} %, $changes changes/s, limited $limited, covered $covered, contended $contended)" >&2
+		unset fwd off util ref txf
+	done
+	stop "$DUT_PID"
+	DUT_PID=''
+	cat "$TMP/duetd-$DUETD_N.log" >>"$LOG"
+fi
 
 # Median, min and max of every figure over the repetitions.
 python3 - "$CSV" >"$SUMMARY" <<'EOF'
