@@ -57,7 +57,7 @@ test: build
 	$(MAKE) test-asan
 	$(MAKE) fuzz FUZZ_SECONDS=60
 
-# Benchmarks (never part of test): BENCH=quick (default, < 10 min) or full.
+# Benchmarks (never part of test): BENCH=quick (default, about 12 min) or full (about 50).
 bench:
 	BENCH=$(or $(BENCH),quick) bash benchmarks/bench.sh
 
