@@ -244,6 +244,82 @@ duet_redis_append(struct duet_redis *r, int argc, const char **argv, const size_
 	return 0;
 }
 
+/* Append "$<n>\r\n" to p; @return the end. */
+static char *
+put_bulk_len(char *p, size_t n)
+{
+	char digits[24];
+	int k = 0;
+
+	*p++ = '$';
+	do {
+		digits[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	while (k > 0)
+		*p++ = digits[--k];
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+int
+duet_redis_append_key_cmd(struct duet_redis *r, const char *cmd, const char *key, size_t keylen)
+{
+	char buf[DUET_REDIS_KEY_MAX + 64], *p = buf;
+	size_t cmdlen = strlen(cmd);
+	const char *argv[2] = {cmd, key};
+	size_t lens[2] = {cmdlen, keylen};
+
+	if (r->ctx == NULL) {
+		redis_set_err(r, -ENOTCONN, "not connected");
+		return -ENOTCONN;
+	}
+	/* A long command or key: the general formatter. */
+	if (cmdlen > 32 || keylen > DUET_REDIS_KEY_MAX)
+		return duet_redis_append(r, 2, argv, lens);
+	memcpy(p, "*2\r\n", 4);
+	p = put_bulk_len(p + 4, cmdlen);
+	memcpy(p, cmd, cmdlen);
+	p += cmdlen;
+	*p++ = '\r';
+	*p++ = '\n';
+	p = put_bulk_len(p, keylen);
+	memcpy(p, key, keylen);
+	p += keylen;
+	*p++ = '\r';
+	*p++ = '\n';
+	if (redisAppendFormattedCommand(r->ctx, buf, (size_t)(p - buf)) != REDIS_OK) {
+		redis_set_err(r, -ENOMEM, "out of memory queueing a command");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+duet_redis_flush(struct duet_redis *r)
+{
+	struct sigpipe_guard guard;
+	int done = 0, rc = REDIS_OK, saved_errno;
+
+	if (r->ctx == NULL) {
+		redis_set_err(r, -ENOTCONN, "not connected");
+		return -ENOTCONN;
+	}
+	sigpipe_block(&guard);
+	errno = 0;
+	while (!done && rc == REDIS_OK)
+		rc = redisBufferWrite(r->ctx, &done);
+	saved_errno = errno;
+	sigpipe_restore(&guard);
+	if (rc != REDIS_OK) {
+		rc = context_error(r, r->ctx, saved_errno);
+		duet_redis_close(r);
+		return rc;
+	}
+	return 0;
+}
+
 redisReply *
 duet_redis_get_reply(struct duet_redis *r)
 {
@@ -255,6 +331,15 @@ duet_redis_get_reply(struct duet_redis *r)
 		redis_set_err(r, -ENOTCONN, "not connected");
 		return NULL;
 	}
+	/* A pipeline's replies mostly arrive many to a read: one already
+	 * read is taken without a system call (the guard below costs four). */
+	if (redisGetReplyFromReader(r->ctx, &reply) != REDIS_OK) {
+		context_error(r, r->ctx, 0);
+		duet_redis_close(r);
+		return NULL;
+	}
+	if (reply != NULL)
+		return checked_reply(r, reply);
 	sigpipe_block(&guard);
 	errno = 0;
 	rc = redisGetReply(r->ctx, &reply);

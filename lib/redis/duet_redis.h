@@ -156,10 +156,30 @@ redisReply *duet_redis_command(struct duet_redis *r, int argc, const char **argv
 int duet_redis_append(struct duet_redis *r, int argc, const char **argv, const size_t *argvlen);
 
 /**
+ * duet_redis_append() of `cmd key`, a command with one argument (HGETALL,
+ * DEL, ...), formatted here without hiredis's general formatter: a full
+ * load queues a million of them. The key is binary-safe (keylen bytes).
+ * @return 0, -ENOTCONN or -ENOMEM with r->errstr set.
+ */
+int duet_redis_append_key_cmd(struct duet_redis *r, const char *cmd, const char *key,
+			      size_t keylen);
+
+/**
+ * Send the commands queued with duet_redis_append() now, without waiting
+ * for a reply, so Redis works on them while the caller does something
+ * else; duet_redis_get_reply() then reads their replies. Blocks only while
+ * the socket buffer is full (at most the command timeout).
+ * @return 0, or -ENOTCONN / -ETIMEDOUT / -EIO with the connection closed
+ *         (a server that went away cannot raise SIGPIPE).
+ */
+int duet_redis_flush(struct duet_redis *r);
+
+/**
  * The reply to the oldest command queued with duet_redis_append(), with the
  * same error handling as duet_redis_command() (a transport failure or a
  * redirect reply closes the connection and returns NULL; the replies to
- * the commands queued after it are not read).
+ * the commands queued after it are not read). A reply that arrived with an
+ * earlier one is returned without a system call.
  */
 redisReply *duet_redis_get_reply(struct duet_redis *r);
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of lib/redis/duet_redis.c: address parsing and key names
- * (pure), then connection, AUTH, a lost connection and script reloading
- * against a real redis-server that each test starts on a unix socket in
- * its own temporary directory and always stops (the .fini hook, plus
- * PR_SET_PDEATHSIG in case the test process dies outright): the fixture
- * in tests/unit/redis_server.c, used through tests/unit/redis_cmd.c.
+ * (pure), then connection, AUTH, a lost connection, script reloading and
+ * pipelines (sent early, one-key commands) against a real redis-server
+ * that each test starts on a unix socket in its own temporary directory
+ * and always stops (the .fini hook, plus PR_SET_PDEATHSIG in case the test
+ * process dies outright): the fixture in tests/unit/redis_server.c, used
+ * through tests/unit/redis_cmd.c.
  * The contract's Lua scripts have their own tests:
  * tests/unit/contract/test_contract_lua.c.
  */
@@ -416,4 +417,105 @@ Test(redis, other_error_replies_are_returned, .init = test_redis_start, .fini = 
 	freeReplyObject(rep);
 	cr_assert_not_null(r.ctx, "an ordinary error leaves the connection open");
 	duet_redis_close(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pipelines: sending early, one-key commands                              */
+
+Test(redis, a_flushed_pipeline_answers_in_order_while_the_caller_waits_elsewhere,
+     .init = test_redis_start, .fini = test_redis_stop)
+{
+	char key[32], val[32];
+	const char *set[3] = {"SET", key, val};
+	struct duet_redis r, other;
+	redisReply *rep;
+	int i;
+
+	test_redis_connect(&r);
+	/* More than one read's worth of replies, so some come from a read
+	 * and the rest from what that read buffered. */
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(val, sizeof(val), "v%d", i);
+		cr_assert_eq(duet_redis_append(&r, 3, set, NULL), 0);
+	}
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		cr_assert_eq(duet_redis_append_key_cmd(&r, "GET", key, strlen(key)), 0);
+	}
+	cr_assert_eq(duet_redis_flush(&r), 0, "%s", r.errstr);
+	/* Sent: Redis runs them before a reply is asked for (another
+	 * connection sees the last write). */
+	test_redis_connect(&other);
+	for (i = 0; i < 400 && strcmp(test_redis_query(&other, "GET k2999"), "v2999") != 0; i++)
+		usleep(5000);
+	cr_assert_str_eq(test_redis_query(&other, "GET k2999"), "v2999",
+			 "the flushed commands did not reach Redis");
+	duet_redis_close(&other);
+	for (i = 0; i < 3000; i++) {
+		rep = duet_redis_get_reply(&r);
+		cr_assert_not_null(rep, "%s", r.errstr);
+		cr_assert_eq(rep->type, REDIS_REPLY_STATUS);
+		freeReplyObject(rep);
+	}
+	for (i = 0; i < 3000; i++) {
+		snprintf(val, sizeof(val), "v%d", i);
+		rep = duet_redis_get_reply(&r);
+		cr_assert_not_null(rep, "%s", r.errstr);
+		cr_assert_eq(rep->type, REDIS_REPLY_STRING);
+		cr_assert_str_eq(rep->str, val);
+		freeReplyObject(rep);
+	}
+	duet_redis_close(&r);
+}
+
+Test(redis, a_one_key_command_carries_any_bytes_in_its_key, .init = test_redis_start,
+     .fini = test_redis_stop)
+{
+	static const char odd[] = "a\r\nb\0c d"; /* CRLF, NUL, space: 9 bytes */
+	char longkey[DUET_REDIS_KEY_MAX + 40];
+	const char *set[3] = {"SET", odd, "x"};
+	size_t lens[3] = {3, sizeof(odd) - 1, 1};
+	struct duet_redis r;
+	redisReply *rep;
+
+	test_redis_connect(&r);
+	cr_assert_eq(duet_redis_append(&r, 3, set, lens), 0);
+	cr_assert_eq(duet_redis_append_key_cmd(&r, "GET", odd, sizeof(odd) - 1), 0);
+	/* Longer than the quick formatter takes: hiredis's formats it. */
+	memset(longkey, 'k', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	cr_assert_eq(duet_redis_append_key_cmd(&r, "EXISTS", longkey, strlen(longkey)), 0);
+	rep = duet_redis_get_reply(&r);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	freeReplyObject(rep);
+	rep = duet_redis_get_reply(&r);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_STRING);
+	cr_assert_str_eq(rep->str, "x");
+	freeReplyObject(rep);
+	rep = duet_redis_get_reply(&r);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	cr_assert_eq(rep->integer, 0);
+	freeReplyObject(rep);
+	duet_redis_close(&r);
+}
+
+Test(redis, flushing_to_a_server_that_died_fails_without_sigpipe, .init = test_redis_start,
+     .fini = test_redis_stop)
+{
+	static char big[256 * 1024];
+	const char *set[3] = {"SET", "k", big};
+	struct duet_redis r;
+
+	test_redis_connect(&r);
+	test_redis_server_stop(&test_redis_srv, SIGKILL);
+	/* More than a socket buffer: the write meets the closed peer. */
+	memset(big, 'x', sizeof(big) - 1);
+	cr_assert_eq(duet_redis_append(&r, 3, set, NULL), 0);
+	cr_assert_lt(duet_redis_flush(&r), 0);
+	cr_assert_null(r.ctx, "a failed send must close the connection");
+	cr_assert_not_null(strstr(r.errstr, test_redis_srv.sock), "%s", r.errstr);
+	cr_assert_eq(duet_redis_flush(&r), -ENOTCONN);
 }
