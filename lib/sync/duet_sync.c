@@ -454,6 +454,9 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	case SYNC_PHASE_DOWN:
 		break;
 	}
+	/* A load the link's loss stopped starts over at the next connect. */
+	if (s->phase != SYNC_PHASE_LOAD && s->n_pages > 0)
+		sync_load_drop(s);
 
 	/* Idle and expiry run while Redis is away too: their writes wait. */
 	sync_expiry_check(s, now_ms);
@@ -494,6 +497,7 @@ duet_sync_destroy(struct duet_sync *s)
 		SYNC_LOG(WARNING, "%" PRIu32 " ended pairs not written to Redis at exit\n",
 			 s->n_parked);
 	sync_parked_free(s);
+	sync_load_drop(s);
 	duet_redis_close(&s->r);
 	sync_outbox_free(&s->ob);
 	free(s->retry);

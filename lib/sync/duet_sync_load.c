@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_sync, the full load: SCAN + HGETALL, a page per poll (on the first
- * load after start, each record's SRTP stream states with it), then a
- * retry of records that met an endpoint conflict (a record duetd was
- * running takes its endpoints back), then the end of the load: pairs the
- * scan did not see end, unless so many would that the mass-loss safety
- * valve holds them. Runs on duetd's control thread inside duet_sync_poll().
+ * duet_sync, the full load: SCAN + HGETALL, pipelined a page ahead (on the
+ * first load after start, each keyed record's SRTP stream states with it):
+ * a poll asks for the next SCAN page, the records of the page before and
+ * the stats hashes that one needs, applies the oldest complete page while
+ * Redis works, then reads the replies. Then a retry of records that met an
+ * endpoint conflict (a record duetd was running takes its endpoints
+ * back), then the end of the load: pairs the scan did not see end, unless
+ * so many would that the mass-loss safety valve holds them. Runs on
+ * duetd's control thread inside duet_sync_poll(), which it leaves with
+ * nothing in flight on the link.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +48,8 @@ sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *inf
 	s->load_seen = 0;
 	s->n_retry = 0;
 	snprintf(s->cursor, sizeof(s->cursor), "0");
+	s->scan_done = false;
+	sync_load_drop(s);
 	s->phase = SYNC_PHASE_LOAD;
 }
 
@@ -233,10 +240,10 @@ key_to_id(const struct duet_sync *s, const redisReply *key, char *why, size_t wh
 
 /*
  * The first load after start continues keyed pairs' SRTP streams: with
- * each record, its stats hash's state and a_srtp_in, ... are read (HMGET
- * right after the HGETALL). What a stats hash of another life of the id
- * holds (ended, rejected) is not used; a field that does not parse is
- * logged and skipped. @return the number of states in out.
+ * each keyed record, its stats hash's state and a_srtp_in, ... are read
+ * (HMGET, the round trip after its HGETALL). What a stats hash of another
+ * life of the id holds (ended, rejected) is not used; a field that does
+ * not parse is logged and skipped. @return the number of states in out.
  */
 static unsigned int
 srtp_states_of(const char *id, const redisReply *r, struct duet_srtp_stream_state *out)
@@ -265,94 +272,215 @@ srtp_states_of(const char *id, const redisReply *r, struct duet_srtp_stream_stat
 	return n;
 }
 
-/* Whether the load reads key k's SRTP states too (the first load after
- * start, and k names a pair): skey is then its stats hash. */
+/* Whether a record's reply holds an SRTP key (a_in, a_out, b_in, b_out):
+ * only such a record makes SRTP sessions, so only its stats hash can hold
+ * streams to continue. Counted bytes: a field name may hold a NUL. */
 static bool
-with_srtp_state(const struct duet_sync *s, const redisReply *k, char *skey, size_t len)
+record_has_key(const redisReply *r)
 {
-	char why[DUET_CONTRACT_WHY_MAX];
-	const char *id;
+	size_t i;
 
-	if (s->full_loads > 0 || s->restore_buf == NULL)
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 		return false;
-	id = key_to_id(s, k, why, sizeof(why));
-	return id != NULL && sync_stats_key(s, id, skey, len) == 0;
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+
+		if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING && v->len > 0 &&
+		    duet_key_field_index(k->str, k->len) >= 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the pipeline's pages ---- */
+
+static size_t
+page_keys(const struct sync_load_page *p)
+{
+	return p->scan != NULL ? p->scan->element[1]->elements : 0;
+}
+
+static const redisReply *
+page_key(const struct sync_load_page *p, size_t i)
+{
+	return p->scan->element[1]->element[i];
+}
+
+/* Free a page's replies; a record that was never applied has its key
+ * values wiped first. */
+static void
+page_clear(struct sync_load_page *p)
+{
+	size_t i, n = page_keys(p);
+
+	for (i = 0; i < n; i++) {
+		struct sync_load_entry *e = &p->e[i];
+
+		if (e->rec != NULL) {
+			sync_wipe_key_values(e->rec);
+			freeReplyObject(e->rec);
+		}
+		if (e->st != NULL)
+			freeReplyObject(e->st);
+		memset(e, 0, sizeof(*e));
+	}
+	freeReplyObject(p->scan);
+	p->scan = NULL;
+	p->stage = SYNC_LOAD_KEYS;
+}
+
+/* Make SCAN reply r (checked) the newest page. A round trip moves every
+ * page on a stage and the one before it applies the complete ones, so a
+ * page in each stage is the most there can be. @return 0, or -ENOMEM or
+ * -ENOSPC (r is then not kept). */
+static int
+page_push(struct duet_sync *s, redisReply *r)
+{
+	struct sync_load_page *p;
+	size_t n = r->element[1]->elements;
+
+	if (s->n_pages >= SYNC_LOAD_PAGES)
+		return -ENOSPC;
+	p = &s->load_q[s->n_pages];
+	if (n > p->cap) {
+		struct sync_load_entry *e = calloc(n, sizeof(*e));
+
+		if (e == NULL)
+			return -ENOMEM;
+		free(p->e);
+		p->e = e;
+		p->cap = n;
+	}
+	p->scan = r;
+	p->stage = SYNC_LOAD_KEYS;
+	s->n_pages++;
+	return 0;
+}
+
+/* The oldest page is done: clear it and move it to the back, with its
+ * room, for a later page. */
+static void
+page_pop(struct duet_sync *s)
+{
+	struct sync_load_page done = s->load_q[0];
+
+	page_clear(&done);
+	memmove(&s->load_q[0], &s->load_q[1], (SYNC_LOAD_PAGES - 1) * sizeof(s->load_q[0]));
+	s->load_q[SYNC_LOAD_PAGES - 1] = done;
+	s->n_pages--;
 }
 
 void
-sync_step_load(struct duet_sync *s)
+sync_load_drop(struct duet_sync *s)
 {
-	const char *argv[6] = {"SCAN", s->cursor, "MATCH",
-			       s->key_pair_match, "COUNT", SYNC_SCAN_COUNT};
-	char why[DUET_CONTRACT_WHY_MAX], q[64];
-	redisReply *r, *keys, *rec;
-	size_t i, n_sent = 0;
+	unsigned int i;
 
-	r = duet_redis_command(&s->r, 6, argv, NULL);
-	if (r == NULL) {
-		sync_link_down(s, "SCAN of pairs");
-		return;
+	for (i = 0; i < SYNC_LOAD_PAGES; i++) {
+		page_clear(&s->load_q[i]);
+		free(s->load_q[i].e);
+		s->load_q[i].e = NULL;
+		s->load_q[i].cap = 0;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || reply_cstr(r->element[0]) == NULL ||
-	    r->element[1]->type != REDIS_REPLY_ARRAY) {
-		SYNC_LOG(ERR, "unexpected SCAN reply: %s\n",
-			 r->type == REDIS_REPLY_ERROR ? r->str : "not [cursor, keys]");
-		freeReplyObject(r);
-		duet_redis_close(&s->r);
-		sync_link_down(s, "SCAN of pairs");
-		return;
-	}
-	keys = r->element[1];
-	/* One round trip for the whole page. */
-	for (i = 0; i < keys->elements; i++) {
-		const redisReply *k = keys->element[i];
-		const char *hget[2] = {"HGETALL", k->str};
-		size_t lens[2] = {7, k->len};
-		char skey[DUET_REDIS_KEY_MAX];
-		const char *hmget[2 + 1 + DUET_KEY_COUNT] = {
-			"HMGET", skey, "state", DUET_FIELD_A_SRTP_IN, DUET_FIELD_A_SRTP_OUT,
-			DUET_FIELD_B_SRTP_IN, DUET_FIELD_B_SRTP_OUT};
+	s->n_pages = 0;
+}
 
-		if (k->type != REDIS_REPLY_STRING)
-			continue;
-		if (with_srtp_state(s, k, skey, sizeof(skey)) &&
-		    duet_redis_append(&s->r, 2 + 1 + DUET_KEY_COUNT, hmget, NULL) != 0) {
-			freeReplyObject(r);
-			duet_redis_close(&s->r);
-			sync_link_down(s, "HGETALL of pairs");
-			return;
-		}
-		if (duet_redis_append(&s->r, 2, hget, lens) != 0) {
+/* ---- one round trip ---- */
+
+/* A page's stage once the replies it asked for are in. */
+static enum sync_load_stage
+page_next_stage(const struct sync_load_page *p)
+{
+	size_t i, n = page_keys(p);
+
+	if (p->stage != SYNC_LOAD_KEYS)
+		return SYNC_LOAD_COMPLETE;
+	for (i = 0; i < n; i++)
+		if (p->e[i].want_st)
+			return SYNC_LOAD_RECORDS;
+	return SYNC_LOAD_COMPLETE;
+}
+
+/* Whether key i of page p has a command in the running round trip: its
+ * HGETALL (a page of keys) or its stats hash's HMGET (a keyed record of a
+ * page of records). ask() and read_replies() both go by it, so replies
+ * are read in the order the commands went. */
+static bool
+entry_asked(const struct sync_load_page *p, size_t i)
+{
+	if (p->stage == SYNC_LOAD_COMPLETE || page_key(p, i)->type != REDIS_REPLY_STRING)
+		return false;
+	return p->stage == SYNC_LOAD_KEYS || p->e[i].want_st;
+}
+
+/* Queue what the pages need next (records of a page of keys, stats hashes
+ * of a page of records) and the next SCAN page, and send it all.
+ * @return the commands queued, or -1 after the link went down. */
+static long
+ask(struct duet_sync *s, bool *scan_asked)
+{
+	const char *scan[6] = {"SCAN", s->cursor, "MATCH", s->key_pair_match, "COUNT",
+			       SYNC_SCAN_COUNT};
+	char why[DUET_CONTRACT_WHY_MAX], skey[DUET_REDIS_KEY_MAX];
+	const char *hmget[2 + 1 + DUET_KEY_COUNT] = {
+		"HMGET", skey, "state", DUET_FIELD_A_SRTP_IN, DUET_FIELD_A_SRTP_OUT,
+		DUET_FIELD_B_SRTP_IN, DUET_FIELD_B_SRTP_OUT};
+	long n_cmd = 0;
+	unsigned int q;
+	size_t i, n;
+
+	*scan_asked = false;
+	for (q = 0; q < s->n_pages; q++) {
+		struct sync_load_page *p = &s->load_q[q];
+
+		for (i = 0, n = page_keys(p); i < n; i++) {
+			const redisReply *k = page_key(p, i);
+			const char *id;
+			int rc;
+
+			if (!entry_asked(p, i))
+				continue;
+			if (p->stage == SYNC_LOAD_KEYS) {
+				rc = duet_redis_append_key_cmd(&s->r, "HGETALL", k->str, k->len);
+			} else {
+				/* want_st is set only for a key that names a pair. */
+				id = key_to_id(s, k, why, sizeof(why));
+				if (id == NULL || sync_stats_key(s, id, skey, sizeof(skey)) != 0) {
+					p->e[i].want_st = false;
+					continue;
+				}
+				rc = duet_redis_append(&s->r, 2 + 1 + DUET_KEY_COUNT, hmget, NULL);
+			}
 			/* Out of memory queueing: the pipeline is out of step. */
-			freeReplyObject(r);
-			duet_redis_close(&s->r);
-			sync_link_down(s, "HGETALL of pairs");
-			return;
+			if (rc != 0)
+				return -1;
+			n_cmd++;
 		}
-		n_sent++;
 	}
-	for (i = 0; i < keys->elements && n_sent > 0; i++) {
-		const redisReply *k = keys->element[i];
-		char skey[DUET_REDIS_KEY_MAX];
-		redisReply *st = NULL;
-		const char *id;
+	if (!s->scan_done) {
+		if (duet_redis_append(&s->r, 6, scan, NULL) != 0)
+			return -1;
+		*scan_asked = true;
+		n_cmd++;
+	}
+	if (n_cmd > 0 && duet_redis_flush(&s->r) != 0)
+		return -1;
+	return n_cmd;
+}
 
-		if (k->type != REDIS_REPLY_STRING)
+/* Apply the oldest page, which is complete, in the order SCAN gave it. */
+static void
+apply_page(struct duet_sync *s, struct sync_load_page *p)
+{
+	char why[DUET_CONTRACT_WHY_MAX], q[64];
+	size_t i, n = page_keys(p);
+	const char *id;
+
+	for (i = 0; i < n; i++) {
+		const redisReply *k = page_key(p, i);
+		struct sync_load_entry *e = &p->e[i];
+
+		if (k->type != REDIS_REPLY_STRING || e->rec == NULL)
 			continue;
-		n_sent--;
-		if (with_srtp_state(s, k, skey, sizeof(skey)) &&
-		    (st = duet_redis_get_reply(&s->r)) == NULL) {
-			freeReplyObject(r);
-			sync_link_down(s, "HGETALL of pairs");
-			return;
-		}
-		rec = duet_redis_get_reply(&s->r);
-		if (rec == NULL) {
-			freeReplyObject(st);
-			freeReplyObject(r);
-			sync_link_down(s, "HGETALL of pairs");
-			return;
-		}
 		s->load_seen++;
 		id = key_to_id(s, k, why, sizeof(why));
 		if (id == NULL) {
@@ -360,18 +488,119 @@ sync_step_load(struct duet_sync *s)
 			s->rejected++;
 			SYNC_LOG(WARNING, "pair key '%s' ignored: %s\n",
 				 duet_contract_quote(k->str, q, sizeof(q)), why);
-		} else {
-			s->n_restore = srtp_states_of(id, st, s->restore_buf);
-			s->restore = s->n_restore > 0 ? s->restore_buf : NULL;
-			sync_apply_record(s, id, rec);
-			s->restore = NULL;
-			s->n_restore = 0;
+			continue; /* page_clear wipes and frees its reply */
 		}
-		freeReplyObject(st);
-		freeReplyObject(rec);
+		s->n_restore = srtp_states_of(id, e->st, s->restore_buf);
+		s->restore = s->n_restore > 0 ? s->restore_buf : NULL;
+		sync_apply_record(s, id, e->rec);
+		s->restore = NULL;
+		s->n_restore = 0;
+		freeReplyObject(e->rec);
+		e->rec = NULL;
+	}
+}
+
+/* Whether the load reads the stats hash of key k with record rec: the
+ * first load after start, a key that names a pair, a keyed record. */
+static bool
+wants_state(const struct duet_sync *s, const redisReply *k, const redisReply *rec)
+{
+	char why[DUET_CONTRACT_WHY_MAX];
+
+	return s->full_loads == 0 && s->restore_buf != NULL && record_has_key(rec) &&
+	       key_to_id(s, k, why, sizeof(why)) != NULL;
+}
+
+/* Read the replies to what ask() sent, in its order, and move each page
+ * on a stage. @return 0, or -1 (link down, or a SCAN reply that is not
+ * one: the link is closed). */
+static int
+read_replies(struct duet_sync *s, bool scan_asked)
+{
+	unsigned int q;
+	redisReply *r;
+	size_t i, n;
+
+	for (q = 0; q < s->n_pages; q++) {
+		struct sync_load_page *p = &s->load_q[q];
+
+		if (p->stage == SYNC_LOAD_COMPLETE)
+			continue;
+		for (i = 0, n = page_keys(p); i < n; i++) {
+			struct sync_load_entry *e = &p->e[i];
+
+			if (!entry_asked(p, i))
+				continue;
+			r = duet_redis_get_reply(&s->r);
+			if (r == NULL)
+				return -1;
+			if (p->stage == SYNC_LOAD_KEYS) {
+				e->rec = r;
+				e->want_st = wants_state(s, page_key(p, i), r);
+			} else {
+				e->st = r;
+				e->want_st = false;
+			}
+		}
+		p->stage = page_next_stage(p);
+	}
+	if (!scan_asked)
+		return 0;
+	r = duet_redis_get_reply(&s->r);
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || reply_cstr(r->element[0]) == NULL ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		SYNC_LOG(ERR, "unexpected SCAN reply: %s\n",
+			 r->type == REDIS_REPLY_ERROR ? r->str : "not [cursor, keys]");
+		freeReplyObject(r);
+		duet_redis_close(&s->r);
+		return -1;
 	}
 	snprintf(s->cursor, sizeof(s->cursor), "%s", r->element[0]->str);
-	freeReplyObject(r);
-	if (strcmp(s->cursor, "0") == 0)
+	s->scan_done = strcmp(s->cursor, "0") == 0;
+	if (r->element[1]->elements == 0) {
+		freeReplyObject(r);
+		return 0;
+	}
+	n = r->element[1]->elements;
+	if (page_push(s, r) != 0) {
+		freeReplyObject(r);
+		SYNC_LOG(ERR, "no room for a SCAN page of %zu keys\n", n);
+		duet_redis_close(&s->r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One round trip: ask for the next SCAN page, the records of the page it
+ * gave before and the stats hashes that page's keyed records need, then
+ * apply the oldest complete page while Redis works on them, then read.
+ * So Redis and the table's writer work at once, and a poll costs one
+ * page's apply and one page's replies: nothing is left in flight, so the
+ * heartbeat, the lease and queued writes share the link between polls.
+ */
+void
+sync_step_load(struct duet_sync *s)
+{
+	bool scan_asked;
+	long n_cmd;
+
+	n_cmd = ask(s, &scan_asked);
+	if (n_cmd < 0)
+		goto err_link;
+	while (s->n_pages > 0 && s->load_q[0].stage == SYNC_LOAD_COMPLETE) {
+		apply_page(s, &s->load_q[0]);
+		page_pop(s);
+	}
+	if (n_cmd > 0 && read_replies(s, scan_asked) != 0)
+		goto err_link;
+	if (s->scan_done && s->n_pages == 0)
 		finish_load(s);
+	return;
+
+err_link:
+	sync_load_drop(s);
+	sync_link_down(s, "SCAN and HGETALL of pairs");
 }

@@ -8,8 +8,8 @@
  *                         around the load: connect, seed and prune the free
  *                         set, resume or reload
  *   duet_sync_lease.c     the relay-id lease: one process per relay id
- *   duet_sync_load.c      the full load: SCAN + HGETALL, conflicts, the
- *                         safety valve at its end
+ *   duet_sync_load.c      the full load: SCAN + HGETALL pipelined a page
+ *                         ahead, conflicts, the safety valve at its end
  *   duet_sync_follow.c    following the events stream, with the stream
  *                         position
  *   duet_sync_apply.c     one record to the table: put, delete or reject
@@ -106,6 +106,31 @@ enum sync_phase {
 	 * PRUNE, then FOLLOW: pairs forward before the free set is tidied. */
 };
 
+/* One key of a full load's SCAN page (duet_sync_load.c). */
+struct sync_load_entry {
+	redisReply *rec; /* its HGETALL reply, NULL until read */
+	redisReply *st;	 /* first load after start, keyed record: HMGET of its stats hash */
+	bool want_st;	 /* st is asked in the next round trip */
+};
+
+enum sync_load_stage {
+	SYNC_LOAD_KEYS = 0, /* keys known: their records are asked next */
+	SYNC_LOAD_RECORDS,  /* records read: stats hashes of keyed ones asked next */
+	SYNC_LOAD_COMPLETE, /* everything read: applied next */
+};
+
+/* One SCAN page of the full load: its keys, then their records, then (on
+ * the first load after start, for keyed records) their stats hashes, each
+ * a round trip after the other, while the page before is applied. */
+struct sync_load_page {
+	redisReply *scan;	     /* the SCAN reply [cursor, keys]: owns the key strings */
+	struct sync_load_entry *e;   /* one per key */
+	size_t cap;		     /* entries e has room for */
+	enum sync_load_stage stage;
+};
+
+#define SYNC_LOAD_PAGES 3 /* a page in each stage */
+
 #define SYNC_STREAM_ID_STRMAX 48
 #define SYNC_LEASE_TOKEN_MAX 128 /* host:pid:start_ms */
 
@@ -187,6 +212,10 @@ struct duet_sync {
 	char (*seed_buf)[DUET_ADDR_STRLEN]; /* one endpoints_seed.lua chunk */
 	const char **seed_argv;
 	char cursor[32];
+	/* The full load's pipeline, oldest page first (duet_sync_load.c). */
+	struct sync_load_page load_q[SYNC_LOAD_PAGES];
+	unsigned int n_pages;
+	bool scan_done;			     /* SCAN gave its last page */
 	uint32_t load_gen;		     /* number of the running or last full load */
 	uint64_t load_seen;		     /* records read by it */
 	uint64_t events_pause_until;	     /* after an XREAD error reply */
@@ -403,8 +432,14 @@ void sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_inf
 void sync_enter_follow(struct duet_sync *s);
 /* Start a full load standing for the stream position info describes. */
 void sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *info);
-/* One SCAN page of the full load; finishes it on the last page. */
+/* One round trip of the full load (the next SCAN page, the records of the
+ * page before, the stats hashes of the one before that) with the oldest
+ * complete page applied while Redis works; finishes the load after the
+ * last page. Leaves nothing in flight on the link. */
 void sync_step_load(struct duet_sync *s);
+/* Drop what a load that stopped (the link went down) held: its pages,
+ * key values wiped. */
+void sync_load_drop(struct duet_sync *s);
 /* One XINFO + XREAD round of following the events stream. */
 void sync_step_follow(struct duet_sync *s);
 

@@ -1504,3 +1504,212 @@ Test(sync, every_key_value_of_a_record_reply_is_wiped_and_nothing_else)
 	for (i = 0; i < 2 * N; i++)
 		free(text[i]);
 }
+
+/* ---- the full load's pipeline ---- */
+
+/* A table for ports 20000 to 23999 of both addresses (8,000 endpoints),
+ * in place of the fixture's: room for several SCAN pages of pairs. */
+static void
+big_table(uint32_t capacity)
+{
+	duet_pair_table_free(t);
+	conf.port_max = 23999;
+	t = sync_table_new(capacity);
+	cr_assert_not_null(t);
+}
+
+/* n passthrough records <prefix>0.. on ports 20000 + i of both addresses,
+ * written in one pipeline (no events: a load finds them). */
+static void
+cp_put_many(const char *prefix, unsigned int n)
+{
+	redisReply *r;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		cr_assert_eq(redisAppendCommand(cp,
+						"HSET " R "pair:%s%u a 192.0.2.1:%u b 192.0.2.2:%u "
+						"mode passthrough",
+						prefix, i, 20000 + i, 20000 + i),
+			     REDIS_OK);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(redisGetReply(cp, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+}
+
+/* Calls of command `name` (lower case) since CONFIG RESETSTAT. */
+static long long
+command_calls(const char *name)
+{
+	redisReply *r = rc("INFO commandstats");
+	char pat[64];
+	const char *p;
+	long long n = 0;
+
+	snprintf(pat, sizeof(pat), "cmdstat_%s:calls=", name);
+	p = strstr(r->str, pat);
+	if (p != NULL)
+		n = strtoll(p + strlen(pat), NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+/* The reason of rejected record id's stats hash, checked to say `what`. */
+static void
+assert_rejected_for(const char *id, const char *what)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), R "stats:%s", id);
+	cr_assert_str_eq(hget(key, "state"), "rejected", "record %s", id);
+	cr_assert_not_null(strstr(hget(key, "reason"), what), "record %s: reason '%s', not '%s'",
+			   id, hget(key, "reason"), what);
+}
+
+Test(sync, a_load_over_many_scan_pages_installs_every_good_record_and_refuses_each_hostile_one)
+{
+	enum { GOOD = 3500 }; /* SCAN pages of about 1,000 keys: four or more */
+	char id[16];
+	unsigned int i, polls = 0;
+	uint64_t end;
+
+	big_table(4096);
+	cp_put_many("g", GOOD);
+	/* Among them, records that break the contract in as many ways. */
+	freeReplyObject(rc("HSET " R "pair:h-port a 192.0.2.1:29999 b 192.0.2.2:23990"));
+	freeReplyObject(rc("HSET " R "pair:h-nul a %b b 192.0.2.2:23991", "192.0.2.1:23991\0x",
+			   (size_t)17));
+	freeReplyObject(rc("SET " R "pair:h-string 192.0.2.1:23992"));
+	freeReplyObject(rc("HSET " R "pair:h-mode a 192.0.2.1:23993 b 192.0.2.2:23993 mode loud"));
+	freeReplyObject(rc("HSET " R "pair:h-key a 192.0.2.1:23994 b 192.0.2.2:23994 mode verify "
+			   "a_in junk b_in junk"));
+	freeReplyObject(rc("HSET " R "pair:h-empty note nothing"));
+	freeReplyObject(rc("HSET %s a 192.0.2.1:23995 b 192.0.2.2:23995", R "pair:h space"));
+
+	sync_start();
+	end = mono_ms() + 30000;
+	while (!duet_sync_connected(s)) {
+		cr_assert_lt(mono_ms(), end, "the load did not finish");
+		duet_sync_poll(s, now_ms());
+		polls++;
+	}
+	cr_assert_eq(duet_pair_count(t), GOOD);
+	for (i = 0; i < GOOD; i++) {
+		snprintf(id, sizeof(id), "g%u", i);
+		cr_assert(live(id), "good record %s not loaded", id);
+	}
+	cr_assert_eq(s->load_seen, GOOD + 7);
+	cr_assert_geq(polls, 4, "a load of several pages in %u polls", polls);
+	cr_assert_eq(duet_sync_rejected(s), 7);
+	/* Each refusal names what was wrong (written while the load ran). */
+	POLL_UNTIL(strcmp(hget(R "stats:h-empty", "state"), "rejected") == 0, 2000);
+	assert_rejected_for("h-port", "outside media range");
+	assert_rejected_for("h-nul", "NUL byte");
+	assert_rejected_for("h-string", "not a hash");
+	assert_rejected_for("h-mode", "mode 'loud' unknown");
+	assert_rejected_for("h-key", "a_in");
+	assert_rejected_for("h-empty", "missing field");
+	/* A key that does not name a pair gets no stats hash, only a log line. */
+	cr_assert_eq(rc_int("EXISTS " R "stats:h space"), 0);
+}
+
+Test(sync, between_two_polls_of_a_load_the_link_is_free_and_the_next_pages_are_read_ahead)
+{
+	enum { GOOD = 3500 };
+	const char *ping[1] = {"PING"};
+	redisReply *r;
+
+	big_table(4096);
+	cp_put_many("g", GOOD);
+	sync_start();
+	/* Mid-load: some pages applied, more still to come. */
+	POLL_UNTIL(s->phase == SYNC_PHASE_LOAD && duet_pair_count(t) > 0, 10000);
+	cr_assert_lt(duet_pair_count(t), GOOD);
+	cr_assert_gt(s->n_pages, 0, "no page read ahead between polls");
+	/* The heartbeat, the lease and queued writes use the same link
+	 * between polls: a command gets its own reply, not a record. */
+	r = duet_redis_command(&s->r, 1, ping, NULL);
+	cr_assert_not_null(r, "%s", s->r.errstr);
+	cr_assert_eq(r->type, REDIS_REPLY_STATUS);
+	cr_assert_str_eq(r->str, "PONG");
+	freeReplyObject(r);
+	POLL_UNTIL(duet_sync_connected(s), 30000);
+	cr_assert_eq(duet_pair_count(t), GOOD);
+	cr_assert_eq(duet_sync_rejected(s), 0);
+}
+
+#define KEY_A "AES_CM_128_HMAC_SHA1_80 inline:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNk"
+#define KEY_B "AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
+
+Test(sync, the_first_load_continues_keyed_pairs_srtp_streams_and_reads_no_other_stats_hash)
+{
+	struct duet_srtp_stream_state st[DUET_PAIR_SRTP_STATES_MAX];
+	bool a_in = false, b_in = false;
+	int slot, n, i;
+
+	/* k1 ran before the restart: its streams continue. */
+	cp_put("k1", "a", "192.0.2.1:20000", "b", "192.0.2.2:20000", "mode", "verify", "a_in",
+	       KEY_A, "b_in", KEY_B, NULL);
+	freeReplyObject(rc("HSET " R "stats:k1 state active a_srtp_in 4660:3:1000:17 "
+			   "b_srtp_in 22136:0:5:2"));
+	/* k2's stats hash is of another life of the id: not used. */
+	cp_put("k2", "a", "192.0.2.1:20001", "b", "192.0.2.2:20001", "mode", "verify", "a_in",
+	       KEY_A, "b_in", KEY_B, NULL);
+	freeReplyObject(rc("HSET " R "stats:k2 state ended a_srtp_in 4661:7:9:1"));
+	/* Passthrough pairs make no SRTP session: their stats are not read. */
+	for (i = 0; i < 6; i++) {
+		char id[8], a[32], b[32];
+
+		snprintf(id, sizeof(id), "p%d", i);
+		snprintf(a, sizeof(a), "192.0.2.1:%d", 20002 + i);
+		snprintf(b, sizeof(b), "192.0.2.2:%d", 20002 + i);
+		cp_put(id, "a", a, "b", b, "mode", "passthrough", NULL);
+		freeReplyObject(rc("HSET " R "stats:%s state active", id));
+	}
+	freeReplyObject(rc("CONFIG RESETSTAT"));
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+
+	cr_assert_eq(duet_pair_count(t), 8);
+	cr_assert_eq(s->srtp_restored, 1);
+	slot = duet_pair_find(t, "k1");
+	cr_assert_geq(slot, 0);
+	n = duet_pair_srtp_state(t, (uint32_t)slot, st, DUET_PAIR_SRTP_STATES_MAX, NULL);
+	cr_assert_eq(n, 2, "k1's restored streams: %d", n);
+	for (i = 0; i < n; i++) {
+		if (st[i].key == DUET_KEY_A_IN && st[i].ssrc == 4660)
+			a_in = st[i].roc == 3 && st[i].seq == 1000 && st[i].srtcp == 17;
+		if (st[i].key == DUET_KEY_B_IN && st[i].ssrc == 22136)
+			b_in = st[i].roc == 0 && st[i].seq == 5 && st[i].srtcp == 2;
+	}
+	cr_assert(a_in && b_in, "k1's streams not continued where they were");
+	slot = duet_pair_find(t, "k2");
+	cr_assert_geq(slot, 0);
+	cr_assert_eq(duet_pair_srtp_state(t, (uint32_t)slot, st, DUET_PAIR_SRTP_STATES_MAX, NULL), 0);
+	/* One stats read per keyed record, none for the six others. */
+	cr_assert_eq(command_calls("hmget"), 2);
+}
+
+Test(sync, a_load_cut_by_a_redis_restart_drops_its_pages_and_starts_over)
+{
+	enum { GOOD = 3500 };
+
+	big_table(4096);
+	cp_put_many("g", GOOD);
+	sync_start();
+	POLL_UNTIL(s->phase == SYNC_PHASE_LOAD && duet_pair_count(t) > 0, 10000);
+	cr_assert_gt(s->n_pages, 0);
+	redis_stop();
+	/* The next use of the link finds it gone: what the load read ahead
+	 * is dropped, what it installed keeps forwarding. */
+	POLL_UNTIL(!duet_sync_link_up(s), 5000);
+	duet_sync_poll(s, now_ms());
+	cr_assert_eq(s->n_pages, 0);
+	cr_assert_gt(duet_pair_count(t), 0);
+	redis_start();
+	POLL_UNTIL(duet_sync_connected(s), 30000);
+	cr_assert_eq(duet_pair_count(t), GOOD);
+	cr_assert_eq(duet_sync_full_loads(s), 1);
+	cr_assert_eq(duet_sync_rejected(s), 0);
+}
