@@ -458,8 +458,14 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 	if (s->phase != SYNC_PHASE_LOAD && s->n_pages > 0)
 		sync_load_drop(s);
 
-	/* Idle and expiry run while Redis is away too: their writes wait. */
-	sync_expiry_check(s, now_ms);
+	/* Idle and expiry run while Redis is away too: their writes wait. Not
+	 * while the first load after start fills the table: its pairs were all
+	 * just created (none can be idle), a round walks a table that grows
+	 * under it (a million slots a second of cache misses, on the load's
+	 * CPU), and the first round after the load sees every pair (one whose
+	 * `expires` has passed ends then). */
+	if (s->phase != SYNC_PHASE_LOAD || s->full_loads > 0)
+		sync_expiry_check(s, now_ms);
 	/* Writes only while the link is up and the relay id is ours. */
 	if (s->phase == SYNC_PHASE_DOWN || s->phase == SYNC_PHASE_LEASE)
 		return;

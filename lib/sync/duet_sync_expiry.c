@@ -54,6 +54,13 @@ sync_expiry_check(struct duet_sync *s, uint64_t now_ms)
 	uint64_t now_tsc, period;
 	int slot;
 
+	/* No pair, nothing to end: and an empty table of a million slots
+	 * would be walked to its end in one slice (duet_pair_next looks for
+	 * the next live slot however far it is). */
+	if (duet_pair_count(s->t) == 0) {
+		s->check_running = false;
+		return;
+	}
 	/* A round every CHECK_INTERVAL_MS or more, a bounded slice of the
 	 * table per poll, so a million pairs never stall the control thread. */
 	if (!s->check_running) {

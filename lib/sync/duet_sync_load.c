@@ -179,7 +179,7 @@ static void
 finish_load(struct duet_sync *s)
 {
 	char pair_id[DUET_PAIR_ID_MAX + 1];
-	uint32_t it = 0, unseen, installed;
+	uint32_t it = 0, unseen, installed, left;
 	unsigned int gone = 0;
 	bool hold;
 	int slot;
@@ -191,10 +191,14 @@ finish_load(struct duet_sync *s)
 	hold = hold_unseen(s, unseen, installed);
 	if (s->r.ctx == NULL)
 		return; /* the link went down: the next connect loads again */
-	while ((slot = duet_pair_next(s->t, &it)) >= 0) {
+	/* The walk stops at the last unseen pair: after a load that saw them
+	 * all, a million-pair table is not walked a second time. */
+	left = unseen;
+	while (left > 0 && (slot = duet_pair_next(s->t, &it)) >= 0) {
 		if ((uint32_t)slot < s->capacity &&
 		    (s->book[slot].seen_gen == s->load_gen || s->book[slot].held))
 			continue;
+		left--;
 		if (hold && (uint32_t)slot < s->capacity) {
 			s->book[slot].held = 1;
 			s->n_held++;

@@ -302,6 +302,12 @@ stats_round_step(struct duet_sync *s, uint64_t now_ms)
 	struct sync_pair_figures f;
 	int slot;
 
+	/* No pair, no stats hash to write: and duet_pair_next would walk an
+	 * empty table of a million slots to its end in this one slice. */
+	if (duet_pair_count(s->t) == 0) {
+		s->wb_running = false;
+		return;
+	}
 	while (visited < max_visit && written < max_write) {
 		uint32_t before = s->wb_it;
 

@@ -1713,3 +1713,39 @@ Test(sync, a_load_cut_by_a_redis_restart_drops_its_pages_and_starts_over)
 	cr_assert_eq(duet_sync_full_loads(s), 1);
 	cr_assert_eq(duet_sync_rejected(s), 0);
 }
+
+Test(sync, pairs_the_first_load_finds_expired_end_once_the_load_is_done)
+{
+	enum { GOOD = 3500, OLD = 8 };
+	char past[24], id[16], a[32], b[32];
+	unsigned int i;
+
+	big_table(4096);
+	cp_put_many("g", GOOD);
+	/* Expired records, so some land on SCAN pages before the last. */
+	snprintf(past, sizeof(past), "%llu", (unsigned long long)(now_ms() / 1000 - 1));
+	for (i = 0; i < OLD; i++) {
+		snprintf(id, sizeof(id), "old%u", i);
+		snprintf(a, sizeof(a), "192.0.2.1:%u", 23900 + i);
+		snprintf(b, sizeof(b), "192.0.2.2:%u", 23900 + i);
+		cp_put(id, "a", a, "b", b, "mode", "passthrough", "expires", past, NULL);
+	}
+	sync_start();
+	/* No idle and expiry round while the first load fills the table,
+	 * though with polls 110 ms apart one falls due at every poll... */
+	while (!duet_sync_connected(s)) {
+		duet_sync_poll(s, now_ms());
+		for (i = 0; i < OLD && duet_sync_full_loads(s) == 0; i++) {
+			snprintf(id, sizeof(id), "old%u", i);
+			cr_assert(!ended_with(id, "expired"), "%s ended during the first load", id);
+		}
+		usleep(110 * 1000);
+	}
+	/* ...the first one after it ends them. */
+	for (i = 0; i < OLD; i++) {
+		snprintf(id, sizeof(id), "old%u", i);
+		POLL_UNTIL(ended_with(id, "expired"), 3000);
+		cr_assert(!live(id));
+	}
+	cr_assert_eq(duet_pair_count(t), GOOD);
+}
