@@ -46,6 +46,7 @@ sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *inf
 	s->load_gen++;
 	s->need_load = true;
 	s->load_seen = 0;
+	s->load_from_empty = duet_pair_count(s->t) == 0;
 	s->n_retry = 0;
 	snprintf(s->cursor, sizeof(s->cursor), "0");
 	s->scan_done = false;
@@ -186,8 +187,11 @@ finish_load(struct duet_sync *s)
 
 	/* Pairs the scan did not see were deleted while we were not
 	 * following (or their events were trimmed away), unless so many
-	 * went at once that Redis more likely lost them. */
-	unseen = count_unseen(s, &installed);
+	 * went at once that Redis more likely lost them. A load that started
+	 * with an empty table (the first after start) put every pair there
+	 * itself: none is unseen, and a million-pair table is not walked. */
+	installed = 0;
+	unseen = s->load_from_empty ? 0 : count_unseen(s, &installed);
 	hold = hold_unseen(s, unseen, installed);
 	if (s->r.ctx == NULL)
 		return; /* the link went down: the next connect loads again */

@@ -218,6 +218,7 @@ struct duet_sync {
 	bool scan_done;			     /* SCAN gave its last page */
 	uint32_t load_gen;		     /* number of the running or last full load */
 	uint64_t load_seen;		     /* records read by it */
+	bool load_from_empty;		     /* it started with no pair in the table */
 	uint64_t events_pause_until;	     /* after an XREAD error reply */
 	char (*retry)[DUET_PAIR_ID_MAX + 1]; /* ids the load deferred (endpoint conflict) */
 	uint32_t n_retry;
