@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -1764,4 +1765,32 @@ Test(sync, pairs_the_first_load_finds_expired_end_once_the_load_is_done)
 		cr_assert(!live(id));
 	}
 	cr_assert_eq(duet_pair_count(t), GOOD);
+}
+
+/* Pages of [p, p + len) that are not in memory. */
+static size_t
+pages_not_resident(const void *p, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)p & ~((uintptr_t)page - 1);
+	size_t n = ((uintptr_t)p + len - start + (size_t)page - 1) / (size_t)page, i, out = 0;
+	unsigned char *vec = calloc(n, 1);
+
+	cr_assert_not_null(vec);
+	cr_assert_eq(mincore((void *)start, n * (size_t)page, vec), 0);
+	for (i = 0; i < n; i++)
+		out += (vec[i] & 1) == 0;
+	free(vec);
+	return out;
+}
+
+Test(sync, the_per_slot_arrays_are_in_memory_before_redis_is_contacted)
+{
+	duet_pair_table_free(t);
+	t = sync_table_new(16384); /* 256 KiB of book: mapped, not from the heap */
+	cr_assert_not_null(t);
+	sync_start();
+	cr_assert_eq(pages_not_resident(s->book, (size_t)s->capacity * sizeof(*s->book)), 0,
+		     "the first load would fault the book in page by page");
+	cr_assert_eq(pages_not_resident(s->fresh, (size_t)s->capacity * sizeof(*s->fresh)), 0);
 }
