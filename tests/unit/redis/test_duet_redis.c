@@ -519,3 +519,37 @@ Test(redis, flushing_to_a_server_that_died_fails_without_sigpipe, .init = test_r
 	cr_assert_not_null(strstr(r.errstr, test_redis_srv.sock), "%s", r.errstr);
 	cr_assert_eq(duet_redis_flush(&r), -ENOTCONN);
 }
+
+Test(redis, a_malformed_reply_read_with_good_ones_closes_the_link)
+{
+	static const char answer[] = "+OK\r\n-ERR refused\r\n^not a reply\r\n";
+	const char *ping[1] = {"PING"};
+	struct duet_redis r;
+	redisReply *rep;
+	int sv[2], i;
+
+	/* A "server" whose three replies arrive in one read: the second and
+	 * the third come from what hiredis buffered, without a system call. */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.where, sizeof(r.where), "unix:socketpair");
+	r.ctx = redisConnectFd(sv[0]);
+	cr_assert(r.ctx != NULL && r.ctx->err == 0);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(duet_redis_append(&r, 1, ping, NULL), 0);
+	cr_assert_eq(write(sv[1], answer, sizeof(answer) - 1), (ssize_t)(sizeof(answer) - 1));
+	rep = duet_redis_get_reply(&r);
+	cr_assert_not_null(rep, "%s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_STATUS);
+	freeReplyObject(rep);
+	rep = duet_redis_get_reply(&r);
+	cr_assert_not_null(rep, "an error reply is a reply: %s", r.errstr);
+	cr_assert_eq(rep->type, REDIS_REPLY_ERROR);
+	freeReplyObject(rep);
+	cr_assert_null(duet_redis_get_reply(&r));
+	cr_assert_null(r.ctx, "a reply out of step must close the link");
+	cr_assert_eq(r.err, -EIO);
+	cr_assert_not_null(strstr(r.errstr, "unix:socketpair"), "%s", r.errstr);
+	cr_assert_not_null(strstr(r.errstr, "rotocol error"), "%s", r.errstr);
+	close(sv[1]);
+}
