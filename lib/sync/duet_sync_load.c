@@ -428,7 +428,7 @@ ask(struct duet_sync *s, bool *scan_asked)
 {
 	const char *scan[6] = {"SCAN", s->cursor, "MATCH", s->key_pair_match, "COUNT",
 			       SYNC_SCAN_COUNT};
-	char why[DUET_CONTRACT_WHY_MAX], skey[DUET_REDIS_KEY_MAX];
+	char skey[DUET_REDIS_KEY_MAX];
 	const char *hmget[2 + 1 + DUET_KEY_COUNT] = {
 		"HMGET", skey, "state", DUET_FIELD_A_SRTP_IN, DUET_FIELD_A_SRTP_OUT,
 		DUET_FIELD_B_SRTP_IN, DUET_FIELD_B_SRTP_OUT};
@@ -442,7 +442,6 @@ ask(struct duet_sync *s, bool *scan_asked)
 
 		for (i = 0, n = page_keys(p); i < n; i++) {
 			const redisReply *k = page_key(p, i);
-			const char *id;
 			int rc;
 
 			if (!entry_asked(p, i))
@@ -451,8 +450,7 @@ ask(struct duet_sync *s, bool *scan_asked)
 				rc = duet_redis_append_key_cmd(&s->r, "HGETALL", k->str, k->len);
 			} else {
 				/* want_st is set only for a key that names a pair. */
-				id = key_to_id(s, k, why, sizeof(why));
-				if (id == NULL || sync_stats_key(s, id, skey, sizeof(skey)) != 0) {
+				if (sync_stats_key(s, p->e[i].id, skey, sizeof(skey)) != 0) {
 					p->e[i].want_st = false;
 					continue;
 				}
@@ -481,7 +479,6 @@ apply_page(struct duet_sync *s, struct sync_load_page *p)
 {
 	char why[DUET_CONTRACT_WHY_MAX], q[64];
 	size_t i, n = page_keys(p);
-	const char *id;
 
 	for (i = 0; i < n; i++) {
 		const redisReply *k = page_key(p, i);
@@ -490,17 +487,17 @@ apply_page(struct duet_sync *s, struct sync_load_page *p)
 		if (k->type != REDIS_REPLY_STRING || e->rec == NULL)
 			continue;
 		s->load_seen++;
-		id = key_to_id(s, k, why, sizeof(why));
-		if (id == NULL) {
+		if (e->id == NULL) {
 			/* No stats hash for a key we cannot name safely. */
 			s->rejected++;
+			key_to_id(s, k, why, sizeof(why));
 			SYNC_LOG(WARNING, "pair key '%s' ignored: %s\n",
 				 duet_contract_quote(k->str, q, sizeof(q)), why);
 			continue; /* page_clear wipes and frees its reply */
 		}
-		s->n_restore = srtp_states_of(id, e->st, s->restore_buf);
+		s->n_restore = srtp_states_of(e->id, e->st, s->restore_buf);
 		s->restore = s->n_restore > 0 ? s->restore_buf : NULL;
-		sync_apply_record(s, id, e->rec);
+		sync_apply_record(s, e->id, e->rec);
 		s->restore = NULL;
 		s->n_restore = 0;
 		freeReplyObject(e->rec);
@@ -508,15 +505,13 @@ apply_page(struct duet_sync *s, struct sync_load_page *p)
 	}
 }
 
-/* Whether the load reads the stats hash of key k with record rec: the
+/* Whether the load reads the stats hash of entry e with its record: the
  * first load after start, a key that names a pair, a keyed record. */
 static bool
-wants_state(const struct duet_sync *s, const redisReply *k, const redisReply *rec)
+wants_state(const struct duet_sync *s, const struct sync_load_entry *e)
 {
-	char why[DUET_CONTRACT_WHY_MAX];
-
-	return s->full_loads == 0 && s->restore_buf != NULL && record_has_key(rec) &&
-	       key_to_id(s, k, why, sizeof(why)) != NULL;
+	return s->full_loads == 0 && s->restore_buf != NULL && e->id != NULL &&
+	       record_has_key(e->rec);
 }
 
 /* Read the replies to what ask() sent, in its order, and move each page
@@ -525,6 +520,7 @@ wants_state(const struct duet_sync *s, const redisReply *k, const redisReply *re
 static int
 read_replies(struct duet_sync *s, bool scan_asked)
 {
+	char why[DUET_CONTRACT_WHY_MAX];
 	unsigned int q;
 	redisReply *r;
 	size_t i, n;
@@ -543,8 +539,9 @@ read_replies(struct duet_sync *s, bool scan_asked)
 			if (r == NULL)
 				return -1;
 			if (p->stage == SYNC_LOAD_KEYS) {
+				e->id = key_to_id(s, page_key(p, i), why, sizeof(why));
 				e->rec = r;
-				e->want_st = wants_state(s, page_key(p, i), r);
+				e->want_st = wants_state(s, e);
 			} else {
 				e->st = r;
 				e->want_st = false;

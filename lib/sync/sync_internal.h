@@ -108,6 +108,7 @@ enum sync_phase {
 
 /* One key of a full load's SCAN page (duet_sync_load.c). */
 struct sync_load_entry {
+	const char *id;	 /* the pair id the key names (in the SCAN reply), or NULL */
 	redisReply *rec; /* its HGETALL reply, NULL until read */
 	redisReply *st;	 /* first load after start, keyed record: HMGET of its stats hash */
 	bool want_st;	 /* st is asked in the next round trip */
