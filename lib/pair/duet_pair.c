@@ -28,6 +28,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "duet_pair.h"
+#include "duet_prefault.h"
 #include "duet_pair_fp.h"
 #include "pair_internal.h"
 #include "duet_srtp.h"
@@ -139,8 +140,6 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->ep_addrs = space->n_addrs;
 	t->ep_ports = (uint32_t)space->port_max - space->port_min + 1;
 	t->port_min = space->port_min;
-	/* Zeroed here, so every page is touched now and not by the first
-	 * packets or pairs. */
 	t->ep_leg = rte_zmalloc_socket("duet_ep_leg", duet_pair_space_bytes(space),
 				       RTE_CACHE_LINE_SIZE, socket_id);
 
@@ -169,6 +168,16 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	for (i = 0; i < capacity; i++)
 		t->free_slots[i] = capacity - 1 - i;
 	t->n_free = capacity;
+	/* rte_zmalloc does not clear memory it knows is zero, so nothing has
+	 * touched these pages yet: map them now, not one by one under the
+	 * first load of a million pairs or a worker's first packets. */
+	duet_prefault(t->ep_leg, duet_pair_space_bytes(space));
+	duet_prefault(t->legs, (size_t)capacity * 2 * sizeof(struct duet_leg));
+	duet_prefault(t->counters,
+		      (size_t)n_workers * 2 * capacity * sizeof(struct duet_leg_counters));
+	duet_prefault(t->ctl, (size_t)capacity * sizeof(*t->ctl));
+	duet_prefault(t->crypto, (size_t)capacity * sizeof(*t->crypto));
+	duet_prefault(t->rx, (size_t)capacity * 2 * sizeof(*t->rx));
 
 	memset(&hp, 0, sizeof(hp));
 	snprintf(hname, sizeof(hname), "%s_id", name);

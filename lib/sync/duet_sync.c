@@ -31,6 +31,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 
+#include "duet_prefault.h"
 #include "sync_internal.h"
 
 RTE_LOG_REGISTER(duet_sync_logtype, duet.sync, INFO);
@@ -291,22 +292,6 @@ next:
 }
 /* ---- lifecycle ---- */
 
-/* Write to every page of a fresh allocation now: calloc'd memory is
- * mapped on its first write, and the first load of a million pairs would
- * otherwise take the page faults of the per-slot arrays one by one. */
-static void
-prefault(void *p, size_t len)
-{
-	volatile uint8_t *b = p;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t i, step = page > 0 ? (size_t)page : 4096;
-
-	for (i = 0; i < len; i += step)
-		b[i] = 0;
-	if (len > 0)
-		b[len - 1] = 0; /* the last page, when p is not page-aligned */
-}
-
 struct duet_sync *
 duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 		 const struct duet_lcore_stats *lcore_stats, unsigned int n_workers)
@@ -342,8 +327,8 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	    sync_outbox_init(&s->ob) != 0)
 		goto err_free;
 	/* Before Redis is contacted (retry[] is touched only by conflicts). */
-	prefault(s->book, (size_t)s->capacity * sizeof(*s->book));
-	prefault(s->fresh, (size_t)s->capacity * sizeof(*s->fresh));
+	duet_prefault(s->book, (size_t)s->capacity * sizeof(*s->book));
+	duet_prefault(s->fresh, (size_t)s->capacity * sizeof(*s->fresh));
 
 	relay = conf->relay_id;
 	if (duet_redis_key(s->key_events, sizeof(s->key_events), relay, "events", NULL) != 0 ||

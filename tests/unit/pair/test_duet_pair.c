@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 
 #include <criterion/criterion.h>
 
@@ -28,6 +30,7 @@
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
 #include "pair_test.h"
+#include "../mem_resident.h"
 
 #define SILENCE 100
 
@@ -405,6 +408,24 @@ Test(pair, a_dead_slot_has_no_id)
 	cr_assert_neq(sa, sb, "a deleted slot waits for its grace period");
 	cr_assert_str_eq(duet_pair_id_of(t, (uint32_t)sa), "");
 	cr_assert_str_eq(duet_pair_id_of(t, (uint32_t)sb), "second");
+}
+
+/* The table's arrays are mapped when it is created, not page by page
+ * under the first load or the first packets (rte_zmalloc does not clear,
+ * so does not touch, memory it knows is zero). */
+Test(pair, a_new_table_s_arrays_are_in_memory)
+{
+	const uint32_t cap = 65536;
+
+	make_table(cap, 2);
+	cr_assert_eq(pages_not_resident(t->legs, (size_t)cap * 2 * sizeof(struct duet_leg)), 0);
+	cr_assert_eq(pages_not_resident(t->rx, (size_t)cap * 2 * sizeof(struct duet_leg_rx)), 0);
+	cr_assert_eq(pages_not_resident(t->counters,
+					(size_t)2 * 2 * cap * sizeof(struct duet_leg_counters)),
+		     0);
+	cr_assert_eq(pages_not_resident(t->ctl, (size_t)cap * 56), 0);
+	cr_assert_eq(pages_not_resident(t->crypto, (size_t)cap * sizeof(*t->crypto)), 0);
+	cr_assert_eq(pages_not_resident(t->ep_leg, duet_pair_space_bytes(pair_test_space())), 0);
 }
 
 Test(pair, put_with_a_pin_starts_the_leg_latched_and_pinned)

@@ -28,6 +28,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "../mem_resident.h"
 #include "duet_pair_fp.h"
 #include "duet_port.h"
 #include "duet_redis.h"
@@ -1765,23 +1766,6 @@ Test(sync, pairs_the_first_load_finds_expired_end_once_the_load_is_done)
 		cr_assert(!live(id));
 	}
 	cr_assert_eq(duet_pair_count(t), GOOD);
-}
-
-/* Pages of [p, p + len) that are not in memory. */
-static size_t
-pages_not_resident(const void *p, size_t len)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	uintptr_t start = (uintptr_t)p & ~((uintptr_t)page - 1);
-	size_t n = ((uintptr_t)p + len - start + (size_t)page - 1) / (size_t)page, i, out = 0;
-	unsigned char *vec = calloc(n, 1);
-
-	cr_assert_not_null(vec);
-	cr_assert_eq(mincore((void *)start, n * (size_t)page, vec), 0);
-	for (i = 0; i < n; i++)
-		out += (vec[i] & 1) == 0;
-	free(vec);
-	return out;
 }
 
 Test(sync, the_per_slot_arrays_are_in_memory_before_redis_is_contacted)
