@@ -120,7 +120,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	struct rte_hash_parameters hp;
 	struct duet_pair_table *t;
 	char hname[RTE_HASH_NAMESIZE];
-	size_t qsz;
+	size_t qsz, ep_b, legs_b, counters_b, ctl_b, crypto_b, rx_b;
 	uint32_t i;
 
 	if (name == NULL || capacity == 0 || capacity > (1u << 24) || n_workers == 0 ||
@@ -140,25 +140,23 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->ep_addrs = space->n_addrs;
 	t->ep_ports = (uint32_t)space->port_max - space->port_min + 1;
 	t->port_min = space->port_min;
-	t->ep_leg = rte_zmalloc_socket("duet_ep_leg", duet_pair_space_bytes(space),
-				       RTE_CACHE_LINE_SIZE, socket_id);
-
-	t->legs = rte_zmalloc_socket("duet_legs", (size_t)capacity * 2 * sizeof(struct duet_leg),
-				     RTE_CACHE_LINE_SIZE, socket_id);
-	t->counters = rte_zmalloc_socket("duet_leg_counters",
-					 (size_t)n_workers * 2 * capacity *
-						 sizeof(struct duet_leg_counters),
-					 RTE_CACHE_LINE_SIZE, socket_id);
-	t->ctl = rte_zmalloc_socket("duet_pair_ctl", (size_t)capacity * sizeof(*t->ctl), 0,
-				    socket_id);
+	ep_b = duet_pair_space_bytes(space);
+	legs_b = (size_t)capacity * 2 * sizeof(struct duet_leg);
+	counters_b = (size_t)n_workers * 2 * capacity * sizeof(struct duet_leg_counters);
+	ctl_b = (size_t)capacity * sizeof(*t->ctl);
+	crypto_b = (size_t)capacity * sizeof(*t->crypto);
+	rx_b = (size_t)capacity * 2 * sizeof(*t->rx);
+	t->ep_leg = rte_zmalloc_socket("duet_ep_leg", ep_b, RTE_CACHE_LINE_SIZE, socket_id);
+	t->legs = rte_zmalloc_socket("duet_legs", legs_b, RTE_CACHE_LINE_SIZE, socket_id);
+	t->counters = rte_zmalloc_socket("duet_leg_counters", counters_b, RTE_CACHE_LINE_SIZE,
+					 socket_id);
+	t->ctl = rte_zmalloc_socket("duet_pair_ctl", ctl_b, 0, socket_id);
 	t->free_slots = rte_malloc_socket("duet_pair_free", (size_t)capacity * sizeof(uint32_t),
 					  0, socket_id);
-	t->crypto = rte_zmalloc_socket("duet_pair_crypto_ptr",
-				       (size_t)capacity * sizeof(*t->crypto), RTE_CACHE_LINE_SIZE,
+	t->crypto = rte_zmalloc_socket("duet_pair_crypto_ptr", crypto_b, RTE_CACHE_LINE_SIZE,
 				       socket_id);
 	t->retire = pair_retire_new();
-	t->rx = rte_zmalloc_socket("duet_leg_rx", (size_t)capacity * 2 * sizeof(*t->rx),
-				   RTE_CACHE_LINE_SIZE, socket_id);
+	t->rx = rte_zmalloc_socket("duet_leg_rx", rx_b, RTE_CACHE_LINE_SIZE, socket_id);
 	if (t->ep_leg == NULL || t->legs == NULL || t->counters == NULL || t->ctl == NULL ||
 	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->rx == NULL) {
 		rte_errno = ENOMEM; /* rte_malloc leaves it as it was */
@@ -171,13 +169,12 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	/* rte_zmalloc does not clear memory it knows is zero, so nothing has
 	 * touched these pages yet: map them now, not one by one under the
 	 * first load of a million pairs or a worker's first packets. */
-	duet_prefault(t->ep_leg, duet_pair_space_bytes(space));
-	duet_prefault(t->legs, (size_t)capacity * 2 * sizeof(struct duet_leg));
-	duet_prefault(t->counters,
-		      (size_t)n_workers * 2 * capacity * sizeof(struct duet_leg_counters));
-	duet_prefault(t->ctl, (size_t)capacity * sizeof(*t->ctl));
-	duet_prefault(t->crypto, (size_t)capacity * sizeof(*t->crypto));
-	duet_prefault(t->rx, (size_t)capacity * 2 * sizeof(*t->rx));
+	duet_prefault(t->ep_leg, ep_b);
+	duet_prefault(t->legs, legs_b);
+	duet_prefault(t->counters, counters_b);
+	duet_prefault(t->ctl, ctl_b);
+	duet_prefault(t->crypto, crypto_b);
+	duet_prefault(t->rx, rx_b);
 
 	memset(&hp, 0, sizeof(hp));
 	snprintf(hname, sizeof(hname), "%s_id", name);
@@ -400,9 +397,6 @@ ctl_set(struct duet_pair_ctl *c, const struct duet_pair_spec *spec)
 	c->idle_ms = spec->idle_ms;
 	c->max_pps = spec->max_pps;
 	c->max_kbps = spec->max_kbps;
-	c->relatch = spec->relatch;
-	c->pinned = (uint8_t)((spec->pin[0].family != DUET_AF_NONE ? 1u : 0u) |
-			      (spec->pin[1].family != DUET_AF_NONE ? 2u : 0u));
 }
 
 /* Add spec with its SRTP state `crypto` (made beforehand, NULL for

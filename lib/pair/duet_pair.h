@@ -303,8 +303,8 @@ uint8_t duet_pair_mode_of(const struct duet_pair_table *t, uint32_t slot);
 
 /**
  * The record of live slot `slot` as it was put, put back together from
- * the legs (endpoints, duet ports, mode, pins), the id hash (id) and the
- * slot's control record (timers, limits, re-latch policy). The SRTP keys
+ * the legs (endpoints, duet ports, mode, re-latch policy, pins), the id
+ * hash (id) and the slot's control record (timers, limits). The SRTP keys
  * are not in it (all zero): they live in the pair's crypto block only.
  */
 void duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot,

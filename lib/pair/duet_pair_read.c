@@ -151,11 +151,13 @@ duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot, struct duet_p
 		out->ep[k] = l->local;
 		out->port_idx[k] = l->port_idx;
 		out->mode = l->mode;
-		/* Whether the leg is pinned is this thread's own record; the
-		 * pin is the leg's client, which no worker moves while pinned.
-		 * A worker may hold the leg's write side a moment (to learn a
-		 * next hop): wait for it, as leg_set_pin() does. */
-		if (c->pinned & (1u << k)) {
+		out->relatch = __atomic_load_n(&l->relatch, __ATOMIC_RELAXED);
+		/* `pinned` is written by this thread alone, so reading it needs
+		 * no seqlock; the pin is the leg's client, which no worker
+		 * moves while pinned. A worker may hold the leg's write side a
+		 * moment (to learn a next hop): wait for it, as leg_set_pin()
+		 * does. */
+		if (l->pinned) {
 			while (!duet_leg_read(l, &v))
 				rte_pause();
 			out->pin[k] = v.client;
@@ -163,7 +165,6 @@ duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot, struct duet_p
 	}
 	out->idle_ms = c->idle_ms;
 	out->expires = c->expires;
-	out->relatch = c->relatch;
 	out->max_pps = c->max_pps;
 	out->max_kbps = c->max_kbps;
 }

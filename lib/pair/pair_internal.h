@@ -16,8 +16,9 @@
 
 /*
  * Control-only state of one pair slot: what the record says that the legs
- * do not hold already. The endpoints, duet ports, mode and pins are in the
- * legs (local, port_idx, mode; a pinned leg's client); the SRTP keys only in a
+ * do not hold already. The endpoints, duet ports, mode, re-latch policy
+ * and pins are in the legs (local, port_idx, mode, relatch; pinned and
+ * the client); the SRTP keys only in a
  * keyed pair's crypto block; the id in the id hash's key store, found by
  * its position. duet_pair_spec_get() puts the record back together.
  */
@@ -30,10 +31,8 @@ struct duet_pair_ctl {
 	uint32_t max_pps;	  /* spec->max_pps */
 	uint32_t max_kbps;	  /* spec->max_kbps */
 	int32_t id_pos;		  /* the id's position in id_hash's key store */
-	uint8_t relatch;	  /* spec->relatch */
 	uint8_t live;
-	uint8_t pinned;		  /* bit k: leg k is pinned (its client is the pin) */
-	uint8_t reserved;
+	uint8_t reserved[3];
 };
 
 /* Bytes of an id hash key: the id, zero padded, always with a terminator,
