@@ -67,8 +67,13 @@ dq_free(void *p, void *e, unsigned int n)
 
 _Static_assert(sizeof(struct duet_pair_ctl) <= 64,
 	       "a pair's control record is what the legs do not hold, no more");
-_Static_assert(offsetof(struct duet_pair_table, reserved) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
+_Static_assert(offsetof(struct duet_pair_table, stats_stride) + sizeof(uint16_t) <=
+		       RTE_CACHE_LINE_SIZE,
 	       "a worker's fields of the pair table fit its first cache line");
+_Static_assert(sizeof(struct duet_leg) == RTE_CACHE_LINE_SIZE,
+	       "a leg is one cache line: all a packet needs to leave");
+_Static_assert(DUET_PAIR_SPACE_ADDRS_MAX <= 256, "a leg's egress_addr is a byte");
+_Static_assert(RTE_MAX_ETHPORTS <= 256, "a leg's out_port is a byte");
 
 /* The space's addresses must be distinct, without port, and its range
  * ordered and without port 0. */
@@ -81,7 +86,9 @@ space_valid(const struct duet_pair_space *sp)
 	    sp->port_min == 0 || sp->port_min > sp->port_max)
 		return false;
 	for (i = 0; i < sp->n_addrs; i++) {
-		if (sp->addrs[i].family == DUET_AF_NONE)
+		/* Legs hold IPv4 inline (the config refuses IPv6 service
+		 * addresses for now). */
+		if (sp->addrs[i].family != DUET_AF_INET4)
 			return false;
 		for (j = 0; j < i; j++)
 			if (duet_addr_same_ip(&sp->addrs[i], &sp->addrs[j]))
@@ -99,12 +106,22 @@ duet_pair_space_bytes(const struct duet_pair_space *space)
 	       sizeof(uint32_t);
 }
 
+/* Bytes from one leg's stats line to the next: the RTP statistics and a
+ * pkts/bytes block per worker, in whole cache lines. */
+static size_t
+stats_stride(unsigned int n_workers)
+{
+	size_t b = sizeof(struct duet_leg_stats) + (size_t)n_workers * sizeof(struct duet_leg_hot);
+
+	return RTE_ALIGN_CEIL(b, RTE_CACHE_LINE_SIZE);
+}
+
 size_t
 duet_pair_table_bytes(uint32_t capacity, unsigned int n_workers,
 		      const struct duet_pair_space *space)
 {
-	size_t per_pair = 2 * sizeof(struct duet_leg) + 2 * sizeof(struct duet_leg_rx) +
-			  (size_t)n_workers * 2 * sizeof(struct duet_leg_counters) +
+	size_t per_pair = 2 * sizeof(struct duet_leg) + 2 * stats_stride(n_workers) +
+			  (size_t)n_workers * 2 * sizeof(struct duet_leg_drops) +
 			  sizeof(struct duet_pair_ctl) + sizeof(uint32_t) +
 			  sizeof(struct duet_pair_crypto *);
 
@@ -120,7 +137,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	struct rte_hash_parameters hp;
 	struct duet_pair_table *t;
 	char hname[RTE_HASH_NAMESIZE];
-	size_t qsz, ep_b, legs_b, counters_b, ctl_b, crypto_b, rx_b;
+	size_t qsz, ep_b, legs_b, drops_b, ctl_b, crypto_b, stats_b;
 	uint32_t i;
 
 	if (name == NULL || capacity == 0 || capacity > (1u << 24) || n_workers == 0 ||
@@ -140,25 +157,32 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->ep_addrs = space->n_addrs;
 	t->ep_ports = (uint32_t)space->port_max - space->port_min + 1;
 	t->port_min = space->port_min;
+	for (i = 0; i < t->space.n_addrs; i++)
+		memcpy(&t->egress_ip[i], t->space.addrs[i].ip, 4);
+	if (stats_stride(n_workers) > UINT16_MAX) {
+		rte_errno = EINVAL;
+		rte_free(t);
+		return NULL;
+	}
+	t->stats_stride = (uint16_t)stats_stride(n_workers);
 	ep_b = duet_pair_space_bytes(space);
 	legs_b = (size_t)capacity * 2 * sizeof(struct duet_leg);
-	counters_b = (size_t)n_workers * 2 * capacity * sizeof(struct duet_leg_counters);
+	drops_b = (size_t)n_workers * 2 * capacity * sizeof(struct duet_leg_drops);
 	ctl_b = (size_t)capacity * sizeof(*t->ctl);
 	crypto_b = (size_t)capacity * sizeof(*t->crypto);
-	rx_b = (size_t)capacity * 2 * sizeof(*t->rx);
+	stats_b = (size_t)capacity * 2 * t->stats_stride;
 	t->ep_leg = rte_zmalloc_socket("duet_ep_leg", ep_b, RTE_CACHE_LINE_SIZE, socket_id);
 	t->legs = rte_zmalloc_socket("duet_legs", legs_b, RTE_CACHE_LINE_SIZE, socket_id);
-	t->counters = rte_zmalloc_socket("duet_leg_counters", counters_b, RTE_CACHE_LINE_SIZE,
-					 socket_id);
+	t->drops = rte_zmalloc_socket("duet_leg_drops", drops_b, RTE_CACHE_LINE_SIZE, socket_id);
 	t->ctl = rte_zmalloc_socket("duet_pair_ctl", ctl_b, 0, socket_id);
 	t->free_slots = rte_malloc_socket("duet_pair_free", (size_t)capacity * sizeof(uint32_t),
 					  0, socket_id);
 	t->crypto = rte_zmalloc_socket("duet_pair_crypto_ptr", crypto_b, RTE_CACHE_LINE_SIZE,
 				       socket_id);
 	t->retire = pair_retire_new();
-	t->rx = rte_zmalloc_socket("duet_leg_rx", rx_b, RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->ep_leg == NULL || t->legs == NULL || t->counters == NULL || t->ctl == NULL ||
-	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->rx == NULL) {
+	t->stats = rte_zmalloc_socket("duet_leg_stats", stats_b, RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->ep_leg == NULL || t->legs == NULL || t->drops == NULL || t->ctl == NULL ||
+	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->stats == NULL) {
 		rte_errno = ENOMEM; /* rte_malloc leaves it as it was */
 		goto err_free;
 	}
@@ -171,10 +195,10 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	 * first load of a million pairs or a worker's first packets. */
 	duet_prefault(t->ep_leg, ep_b);
 	duet_prefault(t->legs, legs_b);
-	duet_prefault(t->counters, counters_b);
+	duet_prefault(t->drops, drops_b);
 	duet_prefault(t->ctl, ctl_b);
 	duet_prefault(t->crypto, crypto_b);
-	duet_prefault(t->rx, rx_b);
+	duet_prefault(t->stats, stats_b);
 
 	memset(&hp, 0, sizeof(hp));
 	snprintf(hname, sizeof(hname), "%s_id", name);
@@ -246,12 +270,12 @@ duet_pair_table_free(struct duet_pair_table *t)
 			pair_crypto_free(t->crypto[i]);
 	pair_retire_free(t->retire);
 	rte_free(t->crypto);
-	rte_free(t->rx);
+	rte_free(t->stats);
 	rte_hash_free(t->id_hash);
 	rte_free(t->qsbr);
 	rte_free(t->free_slots);
 	rte_free(t->ctl);
-	rte_free(t->counters);
+	rte_free(t->drops);
 	rte_free(t->legs);
 	rte_free(t->ep_leg);
 	rte_free(t);
@@ -341,36 +365,43 @@ endpoint_taken(const struct duet_pair_table *t, const struct duet_addr *ep, int 
 	return self_slot < 0 || (leg >> 1) != (uint32_t)self_slot;
 }
 
-/* Set or clear a leg's pin from the control thread. Workers hold the write
- * side for a few instructions at most, so waiting here is short. */
-static void
-leg_set_pin(struct duet_leg *l, const struct duet_addr *pin)
+/* Enter a leg's write side from the control thread. Workers hold it for a
+ * few instructions at most (and never wait for this thread), so waiting
+ * here is short. */
+static uint32_t
+leg_write_wait(struct duet_leg *l)
 {
 	uint32_t seq;
 
 	while (!duet_leg_write_try(l, &seq))
 		rte_pause();
-	if (pin->family != DUET_AF_NONE) {
-		if (l->state != DUET_LEG_LATCHED || !duet_addr_equal(&l->client, pin)) {
-			l->client = *pin;
-			l->has_hop_mac = 0; /* learnt from the pinned client's first packet */
-		}
-		l->pinned = 1;
-		l->state = DUET_LEG_LATCHED;
-	} else {
-		l->pinned = 0; /* a latched client stays latched */
-	}
-	duet_leg_write_done(l, seq);
+	return seq;
 }
 
-/* A leg's receive line for a new pair; not yet reachable: plain stores. A
- * full bucket to start with: a TAT of 0 is in the past of any TSC below
- * 2^63 (a century of uptime at 3 GHz). */
+/* Set or clear the pin of leg k of slot from the control thread: a new
+ * pinned client is written to the leg and to the peer leg's copy, inside
+ * both write sides (the leg's first, as workers take them). */
 static void
-rx_init(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
+leg_set_pin(struct duet_pair_table *t, uint32_t slot, unsigned int k, const struct duet_addr *pin)
 {
-	memset(rx, 0, sizeof(*rx));
-	duet_police_rate_set(&rx->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
+	struct duet_leg *l = &t->legs[2 * slot + k], *peer = &t->legs[2 * slot + (k ^ 1)];
+	uint32_t seq = leg_write_wait(l), pseq;
+	struct duet_addr cur;
+
+	if (pin->family != DUET_AF_NONE) {
+		duet_addr_set4(&cur, l->client_ip, l->client_port);
+		if (!(l->flags & DUET_LEG_F_LATCHED) || !duet_addr_equal(&cur, pin)) {
+			pseq = leg_write_wait(peer);
+			/* The next hop is learnt from the pinned client's first
+			 * packet. */
+			duet_leg_set_client(l, peer, pin, NULL);
+			duet_leg_write_done(peer, pseq);
+		}
+		l->flags |= DUET_LEG_F_PINNED | DUET_LEG_F_LATCHED;
+	} else {
+		l->flags &= (uint8_t)~DUET_LEG_F_PINNED; /* a latched client stays latched */
+	}
+	duet_leg_write_done(l, seq);
 }
 
 /* A record changed limits or policy in place: workers read these fields
@@ -378,15 +409,57 @@ rx_init(struct duet_leg_rx *rx, const struct duet_pair_spec *spec)
  * stores is policed by the old packet cost and the new byte cost, or the
  * reverse: both are limits the control plane asked for. */
 static void
-rx_update(struct duet_leg_rx *rx, struct duet_leg *l, const struct duet_pair_spec *spec)
+leg_update(struct duet_leg *l, const struct duet_pair_spec *spec)
 {
 	struct duet_police_rate r;
 
 	duet_police_rate_set(&r, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
-	__atomic_store_n(&rx->rate.pkt_cost, r.pkt_cost, __ATOMIC_RELAXED);
-	__atomic_store_n(&rx->rate.byte_cost_q16, r.byte_cost_q16, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->rate.pkt_cost, r.pkt_cost, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->rate.byte_cost, r.byte_cost, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&l->relatch, __ATOMIC_RELAXED) != spec->relatch)
 		__atomic_store_n(&l->relatch, spec->relatch, __ATOMIC_RELAXED);
+}
+
+/* Index in the table's space of endpoint ep's address (ep inside it). */
+static uint8_t
+space_index(const struct duet_pair_table *t, const struct duet_addr *ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->space.n_addrs; i++)
+		if (duet_addr_same_ip(&t->space.addrs[i], ep))
+			break;
+	return (uint8_t)i;
+}
+
+/* Legs 2 * slot + 0/1 for a new pair, not yet reachable: plain stores. A
+ * full bucket to start with: a TAT of 0 is in the past of any TSC below
+ * 2^63 (a century of uptime at 3 GHz). */
+static void
+legs_init(struct duet_pair_table *t, uint32_t slot, const struct duet_pair_spec *spec)
+{
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		struct duet_leg *l = &t->legs[2 * slot + k];
+
+		memset(l, 0, sizeof(*l));
+		l->mode = spec->mode;
+		l->relatch = spec->relatch;
+		/* A packet arriving at leg k leaves from the other leg's
+		 * endpoint. */
+		l->out_port = (uint8_t)spec->port_idx[k ^ 1];
+		l->egress_addr = space_index(t, &spec->ep[k ^ 1]);
+		l->egress_port = spec->ep[k ^ 1].port;
+		duet_police_rate_set(&l->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
+	}
+	for (k = 0; k < 2; k++) {
+		if (spec->pin[k].family != DUET_AF_NONE) {
+			duet_leg_set_client(&t->legs[2 * slot + k], &t->legs[2 * slot + (k ^ 1)],
+					    &spec->pin[k], NULL);
+			t->legs[2 * slot + k].flags |= DUET_LEG_F_PINNED;
+		}
+	}
 }
 
 /* What a record says that the legs do not hold (struct duet_pair_ctl). */
@@ -441,28 +514,16 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 	c->created_mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
 	/* Not yet reachable: the index entries are published below. */
 	t->crypto[slot] = crypto;
+	legs_init(t, slot, spec);
 	for (k = 0; k < 2; k++) {
-		struct duet_leg *l = &t->legs[2 * slot + k];
-
-		/* Not yet reachable by any worker: plain stores. */
-		memset(l, 0, sizeof(*l));
-		rx_init(&t->rx[2 * slot + k], spec);
-		l->local = spec->ep[k];
-		l->port_idx = spec->port_idx[k];
-		l->mode = spec->mode;
-		l->relatch = spec->relatch;
-		if (spec->pin[k].family != DUET_AF_NONE) {
-			l->client = spec->pin[k];
-			l->pinned = 1;
-			l->state = DUET_LEG_LATCHED;
-		}
 		/* Every worker's counters of the leg start from zero. The slot
 		 * came back through the RCU queue, so no worker still counts
 		 * for the old pair, and publishing the endpoint (below) orders
 		 * these stores before any worker's next one. */
+		memset(duet_pair_stats_at(t, 2 * slot + k), 0, t->stats_stride);
 		for (w = 0; w < t->n_workers; w++)
-			memset(duet_pair_counters_at(t, w, 2 * slot + k), 0,
-			       sizeof(struct duet_leg_counters));
+			memset(duet_pair_drops_at(t, w, 2 * slot + k), 0,
+			       sizeof(struct duet_leg_drops));
 	}
 	pair_id_key(spec->id, key);
 	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
@@ -591,8 +652,8 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 		}
 		for (k = 0; k < 2; k++) {
 			if (!duet_addr_equal(&old.pin[k], &spec->pin[k]))
-				leg_set_pin(&t->legs[2 * slot + k], &spec->pin[k]);
-			rx_update(&t->rx[2 * slot + k], &t->legs[2 * slot + k], spec);
+				leg_set_pin(t, (uint32_t)slot, k, &spec->pin[k]);
+			leg_update(&t->legs[2 * slot + k], spec);
 		}
 		ctl_set(c, spec);
 		if (slot_out != NULL)
@@ -636,6 +697,7 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	struct pair_dq_entry e;
 	struct duet_pair_ctl *c;
 	char key[PAIR_ID_KEY_LEN];
+	struct duet_addr ep;
 	unsigned int k;
 	int slot;
 
@@ -645,9 +707,10 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	c = &t->ctl[slot];
 	memset(&e, 0, sizeof(e));
 	e.slot = (uint32_t)slot;
-	for (k = 0; k < 2; k++)
-		__atomic_store_n(pair_ep_entry(t, &t->legs[2 * slot + k].local), 0,
-				 __ATOMIC_RELEASE);
+	for (k = 0; k < 2; k++) {
+		duet_pair_leg_local(t, (uint32_t)slot, k, &ep);
+		__atomic_store_n(pair_ep_entry(t, &ep), 0, __ATOMIC_RELEASE);
+	}
 	if (fin != NULL)
 		pair_final_read(t, (uint32_t)slot, now_ms, fin);
 	pair_id_key(id, key);

@@ -11,27 +11,34 @@
  * has passed a quiescent state (rte_rcu_qsbr), so a worker never reads a
  * leg that is being reused.
  *
+ * A leg is one cache line (struct duet_leg) holding everything a packet
+ * that arrives at it needs in order to leave: its own client (to check the
+ * source), a copy of the peer leg's client and next hop (where to send),
+ * the egress endpoint, the policer and the last-seen time. A worker
+ * reads no other leg's line for a packet; a latch writes both lines.
  * Ownership of a leg's fields:
- *  - local, port_idx, pinned, mode: written by the control thread while the
- *    leg is unreachable (before its index entry is published, after RCU), or for
- *    `pinned`/`client` under the leg's seqlock (see duet_pair_fp.h).
- *  - client, hop_mac, state: written under the leg's seqlock by whichever
- *    lcore latches the leg (a worker) or pins it (the control thread). The
- *    seqlock writer side is a try-lock: a writer that finds it taken gives
- *    up (workers) or retries later (control), so no lcore ever spins on
- *    another, and readers never block.
+ *  - mode, out_port, egress_addr, egress_port: written by the control
+ *    thread while the leg is unreachable (before its index entry is
+ *    published, after RCU); relatch and rate: also with relaxed stores
+ *    when the record changes in place.
+ *  - flags, client_*, hop_mac (the leg's own client) and peer_*, peer_mac
+ *    (the copy of the peer leg's client): under the leg's seqlock, by
+ *    whichever lcore latches this leg or the peer leg (a worker), or pins
+ *    either (the control thread). A latch enters its own leg's write side
+ *    and then the peer's; the writer side is a try-lock: a worker that
+ *    finds it taken gives up, the control thread retries, so no lcore ever
+ *    spins on another, and readers never block.
  *  - ssrc, has_ssrc: relaxed stores by a worker that accepted a packet of
  *    the client with another SSRC than the last (the `ssrc` re-latch
- *    policy); relatch: the control thread.
- *  - last_rx_tsc (in the leg's receive line, struct duet_leg_rx): relaxed
- *    atomic store by any worker that accepts a packet from the leg's
- *    client; read by the control thread for idle timeouts. It is not in
- *    the leg's line, which the worker receiving the *other* leg reads for
- *    every packet it sends here: a line written only when a leg latches
- *    (or its client's SSRC changes) stays shared in both cores' caches when
- *    a call's legs are on two workers.
- *  - counters: one block per worker per leg, written only by that worker;
- *    the control thread sums them.
+ *    policy).
+ *  - last_rx_tsc, police_tat: every accepted packet, by the worker that
+ *    accepted it (relaxed store; compare-and-swap for the bucket); read by
+ *    the control thread for idle timeouts. Only the workers that receive
+ *    the leg's client read or write this line per packet.
+ *  - RTP statistics and packet/byte counters: the leg's stats line
+ *    (struct duet_leg_stats), one pkts/bytes block per worker, written
+ *    only by that worker; drops in a cold per-worker array touched only
+ *    when a packet is dropped. The control thread sums them.
  * Functions in this header are for the control thread unless said otherwise.
  */
 #ifndef DUET_PAIR_H
@@ -42,6 +49,7 @@
 #include <stdint.h>
 
 #include "duet_addr.h"
+#include "duet_police.h"
 #include "duet_record.h"
 #include "duet_rtp_leg_fp.h"
 #include "duet_sdes.h"
@@ -65,31 +73,43 @@ enum duet_leg_state {
 	DUET_LEG_LATCHED,     /**< client address known (latched or pinned) */
 };
 
+/* A leg's flags (struct duet_leg, under its seqlock). */
+#define DUET_LEG_F_LATCHED 0x01	 /**< the leg has a client (latched or pinned) */
+#define DUET_LEG_F_PINNED 0x02	 /**< the client is fixed by the control plane */
+#define DUET_LEG_F_HOP_MAC 0x04	 /**< hop_mac: next hop toward the client, learnt */
+#define DUET_LEG_F_PEER 0x08	 /**< the peer leg has a client: peer_ip/port hold it */
+#define DUET_LEG_F_PEER_MAC 0x10 /**< peer_mac: next hop toward the peer's client */
+
 /**
- * One leg, shared with the workers. Exactly one cache line: the latch
- * (who the client is, where it is reached) and what the leg is, written
- * only when the leg latches, is pinned or its client's SSRC changes. What
- * every packet writes is in the leg's receive line (struct duet_leg_rx).
+ * One leg, shared with the workers: exactly one cache line holding all a
+ * packet arriving at the leg needs to be checked, policed and sent on (see
+ * the ownership rules above). Addresses are IPv4, in network order; the
+ * endpoint space is IPv4 only (the config refuses IPv6 service addresses).
+ * The leg's own relay endpoint is not here: no packet needs it (the index
+ * found the leg by it); it is the peer leg's egress.
  */
 struct duet_leg {
-	uint32_t seq;		 /**< seqlock sequence; odd while a writer is inside */
-	uint8_t state;		 /**< enum duet_leg_state (under seq) */
-	uint8_t pinned;		 /**< client is fixed by the control plane (under seq) */
-	uint16_t port_idx;	 /**< duet port of the endpoint (control, before publish) */
-	struct duet_addr local;	 /**< relay endpoint (control, before publish) */
-	struct duet_addr client; /**< latched or pinned client (under seq) */
-	uint8_t hop_mac[6];	 /**< next hop toward the client (under seq) */
-	uint8_t has_hop_mac;	 /**< hop_mac is valid (under seq) */
-	uint8_t mode;		 /**< enum duet_pair_mode (control, before publish) */
-	uint32_t ssrc;		 /**< client's last SSRC (valid when has_ssrc): relaxed
-				      stores by the worker that saw it change */
-	uint8_t has_ssrc;	 /**< ssrc was seen */
-	uint8_t relatch;	 /**< enum duet_relatch (control: before publish, or
-				      relaxed store when the record changes) */
-	uint8_t reserved[2];
+	uint32_t seq;		      /**< seqlock sequence; odd while a writer is inside */
+	uint8_t flags;		      /**< DUET_LEG_F_* (under seq) */
+	uint8_t mode;		      /**< enum duet_pair_mode */
+	uint8_t relatch;	      /**< enum duet_relatch */
+	uint8_t out_port;	      /**< duet port of the egress endpoint */
+	uint32_t client_ip;	      /**< the leg's client (under seq) */
+	uint16_t client_port;	      /**< its UDP port (under seq) */
+	uint16_t egress_port;	      /**< UDP port of the egress endpoint (the peer leg's) */
+	uint32_t peer_ip;	      /**< the peer leg's client (under seq) */
+	uint16_t peer_port;	      /**< its UDP port (under seq) */
+	uint8_t hop_mac[6];	      /**< next hop toward the client (under seq) */
+	uint8_t peer_mac[6];	      /**< next hop toward the peer's client (under seq) */
+	uint8_t egress_addr;	      /**< service address of the egress endpoint, by index */
+	uint8_t has_ssrc;	      /**< ssrc was seen */
+	uint32_t ssrc;		      /**< client's last SSRC (valid when has_ssrc) */
+	struct duet_police_rate rate; /**< the pair's limits as costs */
+	uint64_t last_rx_tsc;	      /**< TSC of the last packet accepted from the client */
+	uint64_t police_tat;	      /**< the leg's policer bucket (duet_police_fp.h) */
 } __attribute__((aligned(64)));
 
-/** Per-leg counters; one block per worker per leg (see duet_pair_counters). */
+/** A leg's counters, summed over workers (duet_pair_counters()). */
 struct duet_leg_counters {
 	uint64_t pkts;		     /**< packets accepted from the client and relayed */
 	uint64_t bytes;		     /**< their UDP payload bytes */
@@ -325,6 +345,10 @@ uint64_t duet_pair_created_tsc(const struct duet_pair_table *t, uint32_t slot);
 /** Leg `leg` (0 = a, 1 = b) of slot. Read-only for the control thread. */
 const struct duet_leg *duet_pair_leg(const struct duet_pair_table *t, uint32_t slot,
 				     unsigned int leg);
+
+/** The relay endpoint of leg `leg` of slot (the peer leg's egress). */
+void duet_pair_leg_local(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+			 struct duet_addr *out);
 
 /**
  * Counters of one leg since the pair was created, summed over workers.

@@ -11,7 +11,9 @@
  * gives up if that fails (try-lock: a worker never waits for another lcore);
  * readers copy the fields and retry if `seq` moved. This lets any worker
  * latch a leg (RSS may spread one endpoint's traffic over several queues)
- * while the workers that send toward the leg read its client lock-free.
+ * while the workers that receive the leg read it lock-free. A latch also
+ * writes the peer leg's copy of the client, inside the peer's write side
+ * taken after its own (both try-locks, so no order can deadlock).
  */
 #ifndef DUET_PAIR_FP_H
 #define DUET_PAIR_FP_H
@@ -47,65 +49,80 @@ struct duet_pair_crypto {
 };
 
 /**
- * A leg's receive line: what every packet from the leg's client writes, in
- * one cache line of its own, prefetched with the leg. Only the worker that
- * receives the leg's client touches it (RSS sends a client to one queue),
- * and the control thread reads it.
- * - rtp: the RTP statistics (see duet_rtp_leg_fp.h for who writes them);
- * - police_tat: the leg's policer bucket, CAS by any worker;
- * - rate: the pair's limits, written by the control thread (before
- *   publish, or with relaxed atomic stores when the record changes in
- *   place), read by workers;
- * - last_rx_tsc: TSC of the last packet accepted from the client, relaxed
- *   stores by the worker that accepted it (inside the leg's write side
- *   when the packet moved the leg), read for the re-latch rule and by the
- *   control thread for idle timeouts.
+ * A leg's stats line: the RTP statistics (see duet_rtp_leg_fp.h for who
+ * writes them) and one packets/bytes block per worker, each written only
+ * by its worker (a leg's packets may come from several queues: strangers
+ * on any, a re-latch, an RSS change). 32 + 16 bytes per worker, rounded up
+ * to whole cache lines (the table's stats_stride): one line up to two
+ * workers. The control thread reads it.
  */
-struct duet_leg_rx {
-	struct duet_rtp_leg rtp;      /**< 32 B: RTP loss and jitter */
-	uint64_t police_tat;	      /**< policer bucket (duet_police_fp.h) */
-	struct duet_police_rate rate; /**< max_pps / max_kbps as TSC costs */
-	uint64_t last_rx_tsc;	      /**< last accepted packet from the client */
+struct duet_leg_hot {
+	uint64_t pkts;	/**< packets accepted from the client and relayed */
+	uint64_t bytes; /**< their UDP payload bytes */
+};
+
+struct duet_leg_stats {
+	struct duet_rtp_leg rtp;     /**< 32 B: RTP loss and jitter */
+	struct duet_leg_hot hot[];   /**< [worker] */
 } __attribute__((aligned(64)));
 
+/** A leg's drop counters, one block per worker per leg, written only by
+ * that worker and only when it drops one of the leg's packets: a cold
+ * array, never prefetched. */
+struct duet_leg_drops {
+	uint64_t drop_src;	      /**< source not the leg's client */
+	uint64_t drop_peer_unlatched; /**< the other leg had no client yet */
+	uint64_t drop_auth;	      /**< SRTP/SRTCP tag wrong (keyed modes) */
+	uint64_t drop_replay;	      /**< SRTP/SRTCP index replayed or too old */
+	uint64_t drop_policed;	      /**< over the leg's policer */
+};
+
 /** The table. The first cache line holds everything a worker reads for a
- * packet: six pointers, capacity and the index's shape (64 bytes). */
+ * packet but the egress addresses: pointers, capacity and the index's
+ * shape (64 bytes); the egress addresses follow. */
 struct duet_pair_table {
 	/** Endpoint index: entry addr_idx * ep_ports + (port - port_min) holds
 	 * leg index + 1, or 0. Relaxed-atomic 32-bit words: the control thread
 	 * stores (release) after the leg is ready and clears before the slot
 	 * goes to RCU; workers load (acquire). */
 	uint32_t *ep_leg;
-	struct duet_leg *legs;		      /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
-	struct duet_leg_counters *counters;   /**< [worker][leg], written by that worker only */
-	struct duet_pair_crypto **crypto;     /**< per slot; NULL for passthrough pairs */
-	struct duet_leg_rx *rx;		      /**< per leg: receive line (RTP stats, policer) */
-	struct rte_rcu_qsbr *qsbr;	      /**< one reader per worker */
-	uint32_t capacity;		      /**< pairs */
-	uint32_t ep_ports;		      /**< port_max - port_min + 1 */
-	uint32_t ep_addrs;		      /**< service addresses (space.n_addrs) */
-	uint16_t port_min;		      /**< first media port, host order */
-	uint16_t reserved;
+	struct duet_leg *legs;		  /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
+	uint8_t *stats;			  /**< per leg: struct duet_leg_stats, stats_stride apart */
+	struct duet_leg_drops *drops;	  /**< [worker][leg], written by that worker only */
+	struct duet_pair_crypto **crypto; /**< per slot; NULL for passthrough pairs */
+	struct rte_rcu_qsbr *qsbr;	  /**< one reader per worker */
+	uint32_t capacity;		  /**< pairs */
+	uint32_t ep_ports;		  /**< port_max - port_min + 1 */
+	uint32_t ep_addrs;		  /**< service addresses (space.n_addrs) */
+	uint16_t port_min;		  /**< first media port, host order */
+	uint16_t stats_stride;		  /**< bytes from one leg's stats line to the next */
+	/** IPv4 of each service address (network order), by index: a leg's
+	 * egress_addr. */
+	uint32_t egress_ip[DUET_PAIR_SPACE_ADDRS_MAX];
 	/* Control thread only below. */
-	uint32_t n_workers;		      /**< RCU readers */
-	struct duet_pair_space space;	      /**< the endpoints ep_leg covers */
-	struct rte_hash *id_hash;	      /**< pair id -> slot */
-	struct rte_rcu_qsbr_dq *dq;	      /**< deleted slots waiting for a grace period */
-	struct duet_pair_ctl *ctl;	      /**< per slot: spec, creation time, counter base */
-	struct duet_pair_retire *retire;      /**< SRTP sessions waiting for a grace period */
-	uint32_t *free_slots;		      /**< stack of free slots */
-	uint32_t n_free;		      /**< entries in free_slots */
-	uint32_t n_live;		      /**< live pairs */
-	char name[32];			      /**< prefix of the DPDK object names */
+	uint32_t n_workers;		  /**< RCU readers */
+	struct duet_pair_space space;	  /**< the endpoints ep_leg covers */
+	struct rte_hash *id_hash;	  /**< pair id -> slot */
+	struct rte_rcu_qsbr_dq *dq;	  /**< deleted slots waiting for a grace period */
+	struct duet_pair_ctl *ctl;	  /**< per slot: timers, limits, the id's position */
+	struct duet_pair_retire *retire;  /**< SRTP sessions waiting for a grace period */
+	uint32_t *free_slots;		  /**< stack of free slots */
+	uint32_t n_free;		  /**< entries in free_slots */
+	uint32_t n_live;		  /**< live pairs */
+	char name[32];			  /**< prefix of the DPDK object names */
 };
 
-/** A consistent copy of a leg's latch fields. */
+/** A consistent copy of a leg's latch fields: its client and the peer's. */
 struct duet_leg_view {
 	uint8_t state;		 /**< enum duet_leg_state */
 	uint8_t pinned;		 /**< client is pinned */
 	uint8_t has_hop_mac;	 /**< hop_mac valid */
+	uint8_t peer_state;	 /**< enum duet_leg_state of the peer leg */
+	uint8_t has_peer_mac;	 /**< peer_mac valid */
 	uint8_t hop_mac[6];	 /**< next hop toward the client */
+	uint8_t peer_mac[6];	 /**< next hop toward the peer's client */
 	struct duet_addr client; /**< the client, when state is LATCHED */
+	struct duet_addr peer;	 /**< the peer's client, when peer_state is LATCHED */
 };
 
 /** What a packet from `src` does to a leg. */
@@ -134,25 +151,32 @@ duet_pair_srtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
 	return c != NULL ? &c->dir[leg_idx & 1] : NULL;
 }
 
-/** Receive line of leg leg_idx (RTP statistics, policer, re-latch state). */
-static inline struct duet_leg_rx *
-duet_pair_rx_at(const struct duet_pair_table *t, uint32_t leg_idx)
+/** Stats line of leg leg_idx (RTP statistics, every worker's pkts/bytes). */
+static inline struct duet_leg_stats *
+duet_pair_stats_at(const struct duet_pair_table *t, uint32_t leg_idx)
 {
-	return &t->rx[leg_idx];
+	return (struct duet_leg_stats *)(void *)(t->stats + (size_t)leg_idx * t->stats_stride);
 }
 
 /** RTP receive statistics of leg leg_idx (packets from its client). */
 static inline struct duet_rtp_leg *
 duet_pair_rtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
 {
-	return &t->rx[leg_idx].rtp;
+	return &duet_pair_stats_at(t, leg_idx)->rtp;
 }
 
-/** This worker's counters of leg leg_idx. Worker widx only. */
-static inline struct duet_leg_counters *
-duet_pair_counters_at(const struct duet_pair_table *t, unsigned int widx, uint32_t leg_idx)
+/** This worker's packet and byte counters of leg leg_idx. Worker widx only. */
+static inline struct duet_leg_hot *
+duet_pair_hot_at(const struct duet_pair_table *t, unsigned int widx, uint32_t leg_idx)
 {
-	return &t->counters[(size_t)widx * 2 * t->capacity + leg_idx];
+	return &duet_pair_stats_at(t, leg_idx)->hot[widx];
+}
+
+/** This worker's drop counters of leg leg_idx. Worker widx only. */
+static inline struct duet_leg_drops *
+duet_pair_drops_at(const struct duet_pair_table *t, unsigned int widx, uint32_t leg_idx)
+{
+	return &t->drops[(size_t)widx * 2 * t->capacity + leg_idx];
 }
 
 /**
@@ -206,14 +230,17 @@ duet_pair_quiescent(struct duet_pair_table *t, unsigned int widx)
 }
 
 /**
- * Copy the leg's latch fields consistently. @return false only if a writer
- * stayed inside for every retry (treat the leg as busy). Any thread.
+ * Copy the leg's latch fields (its client, the peer's) consistently.
+ * @return false only if a writer stayed inside for every retry (treat the
+ * leg as busy). Any thread.
  */
 static inline bool
 duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 {
 	unsigned int tries;
-	uint32_t s;
+	uint32_t s, cip, pip;
+	uint16_t cport, pport;
+	uint8_t f;
 
 	for (tries = 0; tries < 64; tries++) {
 		s = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
@@ -221,27 +248,52 @@ duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 			rte_pause();
 			continue;
 		}
-		v->state = l->state;
-		v->pinned = l->pinned;
-		v->has_hop_mac = l->has_hop_mac;
+		f = l->flags;
+		cip = l->client_ip;
+		cport = l->client_port;
+		pip = l->peer_ip;
+		pport = l->peer_port;
 		memcpy(v->hop_mac, l->hop_mac, sizeof(v->hop_mac));
-		v->client = l->client;
+		memcpy(v->peer_mac, l->peer_mac, sizeof(v->peer_mac));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&l->seq, __ATOMIC_RELAXED) == s)
-			return true;
+			goto got;
 	}
 	return false;
+got:
+	v->state = (f & DUET_LEG_F_LATCHED) ? DUET_LEG_LATCHED : DUET_LEG_WAITING;
+	v->pinned = (f & DUET_LEG_F_PINNED) != 0;
+	v->has_hop_mac = (f & DUET_LEG_F_HOP_MAC) != 0;
+	v->peer_state = (f & DUET_LEG_F_PEER) ? DUET_LEG_LATCHED : DUET_LEG_WAITING;
+	v->has_peer_mac = (f & DUET_LEG_F_PEER_MAC) != 0;
+	if (f & DUET_LEG_F_LATCHED)
+		duet_addr_set4(&v->client, cip, cport);
+	else
+		memset(&v->client, 0, sizeof(v->client));
+	if (f & DUET_LEG_F_PEER)
+		duet_addr_set4(&v->peer, pip, pport);
+	else
+		memset(&v->peer, 0, sizeof(v->peer));
+	return true;
 }
 
 /**
  * Whether the leg has a client (latched or pinned), from one load of its
- * state byte: a leg never goes back to waiting while it lives, so a true
+ * flags: a leg never goes back to waiting while it lives, so a true
  * answer stays true. Any thread.
  */
 static inline bool
 duet_leg_latched(const struct duet_leg *l)
 {
-	return __atomic_load_n(&l->state, __ATOMIC_ACQUIRE) == DUET_LEG_LATCHED;
+	return (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & DUET_LEG_F_LATCHED) != 0;
+}
+
+/** Whether the leg's copy says the peer leg has a client, as
+ * duet_leg_latched() of the peer: it stays true once true. Any thread. */
+static inline bool
+duet_leg_peer_latched(const struct duet_leg *l)
+{
+	return (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & DUET_LEG_F_PEER) != 0;
 }
 
 /**
@@ -303,14 +355,14 @@ duet_latch_decide(const struct duet_leg_view *v, const struct duet_addr *src, ui
  * authenticated. Worker lcores.
  */
 static inline enum duet_latch_verdict
-duet_leg_peek(const struct duet_leg *l, const struct duet_leg_rx *rx, const struct duet_addr *src,
-	      uint64_t now, uint64_t silence)
+duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t now,
+	      uint64_t silence)
 {
 	struct duet_leg_view v;
 
 	if (!duet_leg_read(l, &v))
 		return DUET_LATCH_BUSY;
-	return duet_latch_decide(&v, src, __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED),
+	return duet_latch_decide(&v, src, __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED),
 				 now, silence);
 }
 
@@ -347,28 +399,58 @@ duet_leg_note_ssrc(struct duet_leg *l, uint32_t ssrc)
 }
 
 /**
+ * Set leg l's client to the IPv4 address src (next hop mac, or unknown when
+ * mac is NULL), and the peer leg's copy of it. The caller is inside both
+ * legs' write sides. Any thread.
+ */
+static inline void
+duet_leg_set_client(struct duet_leg *l, struct duet_leg *peer, const struct duet_addr *src,
+		    const uint8_t *mac)
+{
+	uint32_t ip;
+
+	memcpy(&ip, src->ip, 4);
+	l->client_ip = ip;
+	l->client_port = src->port;
+	peer->peer_ip = ip;
+	peer->peer_port = src->port;
+	if (mac != NULL) {
+		memcpy(l->hop_mac, mac, 6);
+		memcpy(peer->peer_mac, mac, 6);
+		l->flags |= DUET_LEG_F_LATCHED | DUET_LEG_F_HOP_MAC;
+		peer->flags |= DUET_LEG_F_PEER | DUET_LEG_F_PEER_MAC;
+	} else {
+		l->flags = (uint8_t)((l->flags | DUET_LEG_F_LATCHED) & ~DUET_LEG_F_HOP_MAC);
+		peer->flags = (uint8_t)((peer->flags | DUET_LEG_F_PEER) & ~DUET_LEG_F_PEER_MAC);
+	}
+}
+
+/**
  * Act on a verdict that duet_latch_decide() gave for a packet from src
- * (Ethernet source src_mac) on leg l (receive line rx) at TSC now, against the view `view`
- * read with duet_leg_read(): latch or re-latch the leg when the rule says
- * so, or note the client's packet. On accept the receive line's last_rx_tsc is
- * updated and a changed next-hop MAC is learned. The rule is decided again
- * under the leg's write side, since another lcore may have changed the leg
- * since the view was read. Worker lcores.
+ * (Ethernet source src_mac) on leg l (its pair's other leg: peer) at TSC
+ * now, against the view `view` read with duet_leg_read(): latch or
+ * re-latch the leg when the rule says so, or note the client's packet. On
+ * accept the leg's last_rx_tsc is updated and a changed next-hop MAC is
+ * learned. A latch, a re-latch and a new MAC are written to both legs'
+ * lines (the peer keeps a copy: where its packets go), inside l's write
+ * side and then the peer's. The rule is decided again under l's write
+ * side, since another lcore may have changed the leg since the view was
+ * read. Worker lcores.
  * @param may_move false: the caller checked this packet only as the leg's
  *        client, so a verdict that would now latch or re-latch it is a
  *        DUET_LATCH_REJECT instead
  * @param view in: the leg as read; out: the leg as it is after this packet
  * @return the verdict; DUET_LATCH_REJECT (not the client) and DUET_LATCH_BUSY
- *         (another lcore held the leg's write side throughout: only when
- *         that lcore was descheduled inside it) mean drop.
+ *         (another lcore held a write side this latch needed, l's or the
+ *         peer's: the packet latched nothing) mean drop.
  */
 static inline enum duet_latch_verdict
-duet_leg_commit(struct duet_leg *l, struct duet_leg_rx *rx, const struct duet_addr *src,
+duet_leg_commit(struct duet_leg *l, struct duet_leg *peer, const struct duet_addr *src,
 		const uint8_t src_mac[6], uint64_t now, uint64_t silence, bool may_move,
 		enum duet_latch_verdict d, struct duet_leg_view *view)
 {
 	uint64_t last;
-	uint32_t seq;
+	uint32_t seq, pseq;
 
 	if (d == DUET_LATCH_REJECT || d == DUET_LATCH_BUSY)
 		return d;
@@ -376,61 +458,69 @@ duet_leg_commit(struct duet_leg *l, struct duet_leg_rx *rx, const struct duet_ad
 	    memcmp(view->hop_mac, src_mac, 6) == 0)
 		goto accepted;
 	if (!duet_leg_write_try(l, &seq)) {
-		/* Another lcore is latching this leg right now: that source
-		 * wins, this one is refused like any other stranger. The
-		 * client's own packet still passes. */
+		/* Another lcore is latching this leg (or the control thread is
+		 * pinning it or its peer) right now: that one wins, this packet
+		 * latches nothing. The client's own packet still passes. */
 		if (d != DUET_LATCH_ACCEPT)
-			return DUET_LATCH_REJECT;
+			return DUET_LATCH_BUSY;
 		goto accepted;
 	}
 	/* Decide again under the write side: another lcore may have latched
 	 * between our read and our entry. */
-	view->state = l->state;
-	view->pinned = l->pinned;
-	view->client = l->client;
-	last = __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED);
+	view->state = (l->flags & DUET_LEG_F_LATCHED) ? DUET_LEG_LATCHED : DUET_LEG_WAITING;
+	view->pinned = (l->flags & DUET_LEG_F_PINNED) != 0;
+	if (view->state == DUET_LEG_LATCHED)
+		duet_addr_set4(&view->client, l->client_ip, l->client_port);
+	last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
 	d = duet_latch_decide(view, src, last, now, silence);
 	if (!may_move && d != DUET_LATCH_ACCEPT)
 		d = DUET_LATCH_REJECT;
-	if (d != DUET_LATCH_REJECT) {
-		l->client = *src;
-		l->state = DUET_LEG_LATCHED;
-		memcpy(l->hop_mac, src_mac, 6);
-		l->has_hop_mac = 1;
-		view->client = *src;
-		view->state = DUET_LEG_LATCHED;
-		memcpy(view->hop_mac, src_mac, 6);
-		view->has_hop_mac = 1;
-		/* Inside the write side, so no lcore sees the new client with
-		 * the old client's time and moves the leg again. */
-		__atomic_store_n(&rx->last_rx_tsc, now, __ATOMIC_RELAXED);
+	if (d == DUET_LATCH_REJECT) {
+		duet_leg_write_done(l, seq);
+		return d;
 	}
+	if (!duet_leg_write_try(peer, &pseq)) {
+		/* The peer leg is being latched or pinned this very moment:
+		 * nothing changes now; the client's next packet does it. */
+		duet_leg_write_done(l, seq);
+		if (d != DUET_LATCH_ACCEPT)
+			return DUET_LATCH_BUSY;
+		goto accepted;
+	}
+	duet_leg_set_client(l, peer, src, src_mac);
+	/* Inside the write side, so no lcore sees the new client with the old
+	 * client's time and moves the leg again. */
+	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
+	duet_leg_write_done(peer, pseq);
 	duet_leg_write_done(l, seq);
+	view->client = *src;
+	view->state = DUET_LEG_LATCHED;
+	memcpy(view->hop_mac, src_mac, 6);
+	view->has_hop_mac = 1;
 	return d;
 accepted:
-	__atomic_store_n(&rx->last_rx_tsc, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
 	return d;
 }
 
 /**
- * A packet from src (Ethernet source src_mac) arrived at leg l (receive
- * line rx) at TSC now:
- * read the leg, decide, and latch or re-latch it when the rule says so
- * (duet_leg_commit()). Worker lcores.
+ * A packet from src (Ethernet source src_mac) arrived at leg l (whose
+ * pair's other leg is peer) at TSC now: read the leg, decide, and latch or
+ * re-latch it when the rule says so (duet_leg_commit()). Worker lcores.
  * @param view out: the leg as it is after this packet
  * @return the verdict, as duet_leg_commit()
  */
 static inline enum duet_latch_verdict
-duet_leg_rx(struct duet_leg *l, struct duet_leg_rx *rx, const struct duet_addr *src,
+duet_leg_rx(struct duet_leg *l, struct duet_leg *peer, const struct duet_addr *src,
 	    const uint8_t src_mac[6], uint64_t now, uint64_t silence, struct duet_leg_view *view)
 {
-	uint64_t last = __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED);
+	uint64_t last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
 	enum duet_latch_verdict d;
 
 	if (!duet_leg_read(l, view))
 		return DUET_LATCH_BUSY;
 	d = duet_latch_decide(view, src, last, now, silence);
-	return duet_leg_commit(l, rx, src, src_mac, now, silence, true, d, view);
+	return duet_leg_commit(l, peer, src, src_mac, now, silence, true, d, view);
 }
 
 #endif /* DUET_PAIR_FP_H */

@@ -24,10 +24,11 @@ sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_
 
 	memset(out, 0, sizeof(*out));
 	for (w = 0; w < t->n_workers; w++) {
-		const struct duet_leg_counters *c = duet_pair_counters_at(t, w, leg_idx);
+		const struct duet_leg_hot *h = duet_pair_hot_at(t, w, leg_idx);
+		const struct duet_leg_drops *c = duet_pair_drops_at(t, w, leg_idx);
 
-		out->pkts += __atomic_load_n(&c->pkts, __ATOMIC_RELAXED);
-		out->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+		out->pkts += __atomic_load_n(&h->pkts, __ATOMIC_RELAXED);
+		out->bytes += __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
 		out->drop_src += __atomic_load_n(&c->drop_src, __ATOMIC_RELAXED);
 		out->drop_peer_unlatched +=
 			__atomic_load_n(&c->drop_peer_unlatched, __ATOMIC_RELAXED);
@@ -40,7 +41,7 @@ sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_
 uint64_t
 duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
 {
-	return __atomic_load_n(&t->rx[2 * slot + (leg & 1)].last_rx_tsc, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->legs[2 * slot + (leg & 1)].last_rx_tsc, __ATOMIC_RELAXED);
 }
 
 /* The figures of live slot as it ends now; its keys are already wiped. */
@@ -148,16 +149,16 @@ duet_pair_spec_get(const struct duet_pair_table *t, uint32_t slot, struct duet_p
 		const struct duet_leg *l = &t->legs[2 * slot + k];
 		struct duet_leg_view v;
 
-		out->ep[k] = l->local;
-		out->port_idx[k] = l->port_idx;
+		duet_pair_leg_local(t, slot, k, &out->ep[k]);
+		out->port_idx[k] = t->legs[2 * slot + (k ^ 1)].out_port;
 		out->mode = l->mode;
 		out->relatch = __atomic_load_n(&l->relatch, __ATOMIC_RELAXED);
-		/* `pinned` is written by this thread alone, so reading it needs
-		 * no seqlock; the pin is the leg's client, which no worker
-		 * moves while pinned. A worker may hold the leg's write side a
-		 * moment (to learn a next hop): wait for it, as leg_set_pin()
-		 * does. */
-		if (l->pinned) {
+		/* The pinned flag is set and cleared by this thread alone, so
+		 * reading it needs no seqlock; the pin is the leg's client,
+		 * which no worker moves while pinned. A worker may hold the
+		 * leg's write side a moment (to learn a next hop): wait for it,
+		 * as leg_set_pin() does. */
+		if (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & DUET_LEG_F_PINNED) {
 			while (!duet_leg_read(l, &v))
 				rte_pause();
 			out->pin[k] = v.client;
@@ -196,6 +197,17 @@ duet_pair_leg(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
 }
 
 void
+duet_pair_leg_local(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		    struct duet_addr *out)
+{
+	/* Leg k's endpoint is where the other leg's packets leave from. */
+	const struct duet_leg *o = &t->legs[2 * slot + ((leg & 1) ^ 1)];
+
+	*out = t->space.addrs[o->egress_addr];
+	out->port = o->egress_port;
+}
+
+void
 duet_pair_counters(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
 		   struct duet_leg_counters *out)
 {
@@ -206,7 +218,7 @@ void
 duet_pair_rtp(const struct duet_pair_table *t, uint32_t slot, unsigned int leg,
 	      struct duet_rtp_leg *out)
 {
-	duet_rtp_leg_read(&t->rx[2 * slot + (leg & 1)].rtp, out);
+	duet_rtp_leg_read(duet_pair_rtp_at(t, 2 * slot + (leg & 1)), out);
 }
 
 bool

@@ -6,23 +6,29 @@
 #include <string.h>
 
 #include "duet_police.h"
+#include "duet_police_fp.h"
+
+/* ceil(num / den) in `unit`-shifted units, saturated to 32 bits; at least
+ * 1 so that a huge limit never rounds to "no limit". */
+static uint32_t
+police_cost32(uint64_t num, uint64_t den)
+{
+	uint64_t c = num / den + (num % den != 0);
+
+	if (c > UINT32_MAX)
+		return UINT32_MAX;
+	return c != 0 ? (uint32_t)c : 1;
+}
 
 void
 duet_police_rate_set(struct duet_police_rate *r, uint64_t hz, uint32_t pps, uint32_t kbps)
 {
-	r->pkt_cost = pps != 0 ? hz / pps : 0;
-	/* hz * 8 bits * 2^16 / (kbps * 1000): fits 64 bits for any TSC below
-	 * 2^64 / 2^19, i.e. up to 35 THz. A cost that rounds to 0 at a huge
-	 * limit stays at 1 so the limit is never silently lifted. */
-	if (kbps == 0) {
-		r->byte_cost_q16 = 0;
-	} else {
-		r->byte_cost_q16 = (hz * 8u * 65536u) / ((uint64_t)kbps * 1000u);
-		if (r->byte_cost_q16 == 0)
-			r->byte_cost_q16 = 1;
-	}
-	if (pps != 0 && r->pkt_cost == 0)
-		r->pkt_cost = 1;
+	/* hz * 8 bits * 2^6 / (kbps * 1000) fits 64 bits for any TSC below
+	 * 2^64 / 2^9, far beyond any clock. */
+	r->pkt_cost = pps != 0 ? police_cost32(hz, (uint64_t)pps << DUET_POLICE_PKT_SHIFT) : 0;
+	r->byte_cost = kbps != 0 ? police_cost32(hz * 8u << DUET_POLICE_BYTE_SHIFT,
+						 (uint64_t)kbps * 1000u)
+				 : 0;
 }
 
 uint64_t
@@ -39,7 +45,7 @@ duet_police_budget_init(struct duet_police_budget *b, uint64_t hz, uint32_t pps,
 	b->tau = duet_police_tau(hz, DUET_POLICE_BUDGET_BURST_MS);
 	/* Below one packet's worth the burst is one packet (GCRA lets
 	 * tau / cost + 1 through at once). */
-	if (b->tau < b->rate.pkt_cost)
+	if (b->tau < duet_police_pkt_cycles(&b->rate))
 		b->tau = 0;
 	b->tat = now;
 }

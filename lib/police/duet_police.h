@@ -28,10 +28,21 @@
 
 #include <stdint.h>
 
-/** A rate, as the TSC time each packet and each byte is worth. */
+/** Unit of a rate's packet cost: 2^4 = 16 TSC cycles (1 packet/s fits 32
+ * bits up to a 68 GHz TSC). */
+#define DUET_POLICE_PKT_SHIFT 4
+/** Unit of a rate's byte cost: 2^-6 = 1/64 of a TSC cycle (1 kbit/s fits
+ * 32 bits up to an 8.3 GHz TSC; above, the cost saturates). */
+#define DUET_POLICE_BYTE_SHIFT 6
+
+/**
+ * A rate, as the TSC time each packet and each byte is worth, in 32-bit
+ * words so that a leg's rate fits in its one cache line beside its bucket.
+ * Costs are rounded up, so a limit is never exceeded by the rounding.
+ */
 struct duet_police_rate {
-	uint64_t pkt_cost;	/**< TSC cycles per packet; 0 = no packet limit */
-	uint64_t byte_cost_q16; /**< TSC cycles per byte, 48.16 fixed point; 0 = no byte limit */
+	uint32_t pkt_cost;  /**< per packet, in 16-cycle units; 0 = no packet limit */
+	uint32_t byte_cost; /**< per byte, in 1/64-cycle units; 0 = no byte limit */
 };
 
 /** A relay-wide budget: its own cache line, shared by all workers. */

@@ -13,13 +13,21 @@
 
 #include "duet_police.h"
 
-/** The time a packet of ip_bytes is worth at rate r (0: no limit). */
+/** The time one packet is worth at rate r, in TSC cycles (0: no limit). */
+static inline uint64_t
+duet_police_pkt_cycles(const struct duet_police_rate *r)
+{
+	return (uint64_t)r->pkt_cost << DUET_POLICE_PKT_SHIFT;
+}
+
+/** The time a packet of ip_bytes is worth at rate r, in TSC cycles (0: no limit). */
 static inline uint64_t
 duet_police_cost(const struct duet_police_rate *r, uint32_t ip_bytes)
 {
-	uint64_t by = (r->byte_cost_q16 * ip_bytes) >> 16;
+	uint64_t by = ((uint64_t)r->byte_cost * ip_bytes) >> DUET_POLICE_BYTE_SHIFT;
+	uint64_t pk = duet_police_pkt_cycles(r);
 
-	return by > r->pkt_cost ? by : r->pkt_cost;
+	return by > pk ? by : pk;
 }
 
 /**
@@ -53,7 +61,7 @@ duet_police_budget_take(struct duet_police_budget *b, uint64_t now)
 {
 	if (b->rate.pkt_cost == 0)
 		return false; /* a budget of 0 packets/s */
-	return duet_police_take(&b->tat, b->rate.pkt_cost, b->tau, now);
+	return duet_police_take(&b->tat, duet_police_pkt_cycles(&b->rate), b->tau, now);
 }
 
 #endif /* DUET_POLICE_FP_H */

@@ -73,8 +73,7 @@ tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
 
 		switch (tag & 3) {
 		case DUET_TX_RELAY: {
-			struct duet_leg_counters *lc =
-				duet_pair_counters_at(w->pairs, w->widx, tag >> 2);
+			struct duet_leg_hot *lc = duet_pair_hot_at(w->pairs, w->widx, tag >> 2);
 			uint64_t bytes = relayed_payload(m);
 
 			w->stats->fwd_pkts--;

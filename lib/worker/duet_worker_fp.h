@@ -120,48 +120,53 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 }
 
 /*
- * Send a packet the leg accepted on to the peer leg's client: drop it if the
- * peer has no client yet or no next-hop MAC is known, else rewrite it to
- * leave from the peer's endpoint and queue it. new_len >= 0 is the payload's
- * new length after SRTP rekey (lengths and the UDP checksum are then
- * recomputed); -1 keeps the payload as it came. Returns like
- * duet_worker_relay().
+ * Send a packet that leg l accepted on to the peer leg's client, from the
+ * leg's own line alone (its copy of the peer's client, the egress
+ * endpoint): drop it if the peer has no client yet or no next-hop MAC is
+ * known, else rewrite it to leave from the peer's endpoint and queue it.
+ * new_len >= 0 is the payload's new length after SRTP rekey (lengths and
+ * the UDP checksum are then recomputed); -1 keeps the payload as it came.
+ * Returns like duet_worker_relay().
  */
 static inline uint16_t
 duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
-		    uint32_t leg_idx, struct duet_leg_counters *lc, int new_len)
+		    uint32_t leg_idx, const struct duet_leg *l, int new_len)
 {
-	struct duet_leg *peer = duet_pair_leg_at(w->pairs, leg_idx ^ 1);
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	struct duet_leg_view pv;
+	struct duet_leg_hot *hot;
+	struct duet_leg_view v;
+	struct duet_addr from;
 	const uint8_t *dmac;
 	uint64_t bytes;
 	uint8_t gw[6];
 	uint16_t shift;
 	unsigned int out;
 
-	if (!duet_leg_read(peer, &pv)) {
+	/* Read again: the peer may have latched or moved since the packet's
+	 * checks (the line is in this core's cache by now). */
+	if (!duet_leg_read(l, &v)) {
 		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
 		return 0;
 	}
-	if (pv.state != DUET_LEG_LATCHED) {
-		lc->drop_peer_unlatched++;
+	if (v.peer_state != DUET_LEG_LATCHED) {
+		duet_pair_drops_at(w->pairs, w->widx, leg_idx)->drop_peer_unlatched++;
 		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
 		return 0;
 	}
-	out = peer->port_idx;
-	if (pv.has_hop_mac) {
-		dmac = pv.hop_mac;
+	out = l->out_port;
+	if (v.has_peer_mac) {
+		dmac = v.peer_mac;
 	} else if (duet_port_gateway_mac(&w->ports[out], gw)) {
 		dmac = gw;
 	} else {
 		duet_worker_drop(w, m, DUET_DROP_NO_NEXT_HOP);
 		return 0;
 	}
+	duet_addr_set4(&from, w->pairs->egress_ip[l->egress_addr], l->egress_port);
 	if (new_len >= 0)
 		duet_pkt_udp4_resize(frame, pi, (uint16_t)(new_len + 8));
-	shift = duet_pkt_rewrite_udp4(frame, pi, &peer->local, &pv.client, w->ports[out].mac,
-				      dmac, &w->egress, w->ports[out].ip_cksum_offload);
+	shift = duet_pkt_rewrite_udp4(frame, pi, &from, &v.peer, w->ports[out].mac, dmac,
+				      &w->egress, w->ports[out].ip_cksum_offload);
 	/* IP options gone from the front, bytes past the datagram from the
 	 * end: the frame is exactly Ethernet + 20 + UDP. */
 	if (shift != 0)
@@ -185,8 +190,9 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 		m->l3_len = (uint16_t)(pi->l4_off - pi->l3_off);
 	}
 	bytes = (uint64_t)(pi->l4_len - 8);
-	lc->pkts++;
-	lc->bytes += bytes;
+	hot = duet_pair_hot_at(w->pairs, w->widx, leg_idx);
+	hot->pkts++;
+	hot->bytes += bytes;
 	w->stats->fwd_pkts++;
 	w->stats->fwd_bytes += bytes;
 	duet_worker_tx(w, out, m, (leg_idx << 2) | DUET_TX_RELAY);
@@ -195,7 +201,7 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 
 /* Count a packet SRTP refused, per reason and (for the sender) per leg. */
 static inline void
-duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, struct duet_leg_counters *lc,
+duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, uint32_t leg_idx,
 		      enum duet_srtp_verdict sv)
 {
 	static const uint8_t reason[] = {
@@ -206,9 +212,9 @@ duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, struct duet_leg
 	};
 
 	if (sv == DUET_SRTP_REPLAY)
-		lc->drop_replay++;
+		duet_pair_drops_at(w->pairs, w->widx, leg_idx)->drop_replay++;
 	else if (sv == DUET_SRTP_AUTH || sv == DUET_SRTP_BAD)
-		lc->drop_auth++;
+		duet_pair_drops_at(w->pairs, w->widx, leg_idx)->drop_auth++;
 	duet_worker_drop(w, m, (enum duet_drop)reason[sv]);
 }
 
@@ -232,7 +238,6 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
-	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
 	struct duet_srtp_ctx *sc = duet_pair_srtp_at(t, leg_idx);
 	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
 	int len = (int)pi->l4_len - 8;
@@ -266,7 +271,7 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 	}
 	if (sv == DUET_SRTP_OK)
 		return true;
-	duet_worker_srtp_drop(w, m, lc, sv);
+	duet_worker_srtp_drop(w, m, leg_idx, sv);
 	return false;
 }
 
@@ -329,10 +334,8 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
-	struct duet_leg_rx *rx = duet_pair_rx_at(t, leg_idx);
-	struct duet_leg_counters *lc = duet_pair_counters_at(t, w->widx, leg_idx);
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
-	uint64_t last = __atomic_load_n(&rx->last_rx_tsc, __ATOMIC_RELAXED);
+	uint64_t last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
 	struct duet_leg_view lv;
 	enum duet_latch_verdict v, d;
 	enum duet_rtp_kind kind;
@@ -351,7 +354,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	}
 	v = duet_latch_decide(&lv, &pi->src, last, now, w->silence_tsc);
 	if (v == DUET_LATCH_REJECT) {
-		lc->drop_src++;
+		duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
 		return 0;
 	}
@@ -360,30 +363,30 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 		why = duet_worker_may_latch(w, leg, pi, v, kind, ssrc, now);
 		if (why != DUET_DROP_MAX) {
 			if (why == DUET_DROP_SRC_REJECTED)
-				lc->drop_src++;
+				duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
 			duet_worker_drop(w, m, why);
 			return 0;
 		}
 	}
-	if (!duet_police_take(&rx->police_tat, duet_police_cost(&rx->rate, pi->ip_total),
+	if (!duet_police_take(&leg->police_tat, duet_police_cost(&leg->rate, pi->ip_total),
 			      w->police_tau, now)) {
-		lc->drop_policed++;
+		duet_pair_drops_at(t, w->widx, leg_idx)->drop_policed++;
 		duet_worker_drop(w, m, DUET_DROP_POLICED);
 		return 0;
 	}
 	/* Rekey seals toward the peer only a packet that can be sent there. */
 	if (leg->mode == DUET_MODE_REKEY)
-		seal = duet_leg_latched(duet_pair_leg_at(t, leg_idx ^ 1));
+		seal = duet_leg_peer_latched(leg);
 	if (leg->mode != DUET_MODE_PASSTHROUGH &&
 	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
 		return 0;
 	/* In keyed modes only an authentic packet gets here to (re-)latch. A
 	 * packet checked only as the client may not latch if the leg changed
 	 * meanwhile. */
-	d = duet_leg_commit(leg, rx, &pi->src, pi->src_mac, now, w->silence_tsc,
-			    v != DUET_LATCH_ACCEPT, v, &lv);
+	d = duet_leg_commit(leg, duet_pair_leg_at(t, leg_idx ^ 1), &pi->src, pi->src_mac, now,
+			    w->silence_tsc, v != DUET_LATCH_ACCEPT, v, &lv);
 	if (d == DUET_LATCH_REJECT) {
-		lc->drop_src++;
+		duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
 		return 0;
 	}
@@ -399,11 +402,11 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	if (!seal) {
 		/* Authenticated (it may latch its leg), never sealed: even if
 		 * the peer latched meanwhile, it must not get this packet. */
-		lc->drop_peer_unlatched++;
+		duet_pair_drops_at(t, w->widx, leg_idx)->drop_peer_unlatched++;
 		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
 		return 0;
 	}
-	return duet_worker_to_peer(w, m, pi, leg_idx, lc, new_len);
+	return duet_worker_to_peer(w, m, pi, leg_idx, leg, new_len);
 }
 
 /**
@@ -498,9 +501,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			continue;
 		hits |= 1ULL << i;
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i]));
-		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i] ^ 1));
-		rte_prefetch0(duet_pair_counters_at(w->pairs, w->widx, leg_idx[i]));
-		rte_prefetch0(duet_pair_rx_at(w->pairs, leg_idx[i]));
+		rte_prefetch0(duet_pair_stats_at(w->pairs, leg_idx[i]));
 	}
 	for (i = 0; i < nu; i++) {
 		if (!(hits & (1ULL << i))) {

@@ -19,7 +19,9 @@
 # the worker's af_packet ring is full, before duetd sees it, whatever the
 # relay's policy; a packet of the live call arriving then would be lost
 # too). Then, while the call runs, A floods for 5 s at the highest rate
-# that stays inside that: 75% of what duetd received, or all the sender
+# that stays inside that: half of what duetd received (at 75%, a CI run of
+# 2026-12-06 on the 2-core VM lost 2 of the live call's packets to the
+# kernel's full ring: the worker shares its CPU's time), or all the sender
 # makes if less. The packets are 172 bytes and carry an RTP v2 header.
 # duetd busy-polls (idle_poll_us = 0, the production default) and the
 # test's own processes run off its worker's CPU (the attacker is another
@@ -43,7 +45,7 @@ duet_need_bins duetd duetctl
 
 FLOOD_S=5             # seconds of flood
 CALIB_S=1             # seconds of the full-speed flood that measures the host
-CARRY_PCT=75          # flood at this share of what duetd received at full speed
+CARRY_PCT=50          # flood at this share of what duetd received at full speed
 FLOOD_MAX=20000000    # packets: the flood's bound in packets
 MIN_PPS=50000         # the floor for "the highest rate the host can make"
 POLICE_PPS=1000       # the flood pair's max_pps

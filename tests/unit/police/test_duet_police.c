@@ -32,7 +32,7 @@ Test(police, a_flood_gets_the_rate_plus_the_burst)
 	unsigned int ok;
 
 	duet_police_rate_set(&r, HZ, 1000, 0);
-	cr_assert_eq(r.pkt_cost, 1000000);
+	cr_assert_eq(duet_police_pkt_cycles(&r), 1000000);
 	/* 100,000 packets/s for 1 s at 1,000 packets/s with 200 ms of burst:
 	 * 1000 + 200 (+1: the first packet of a burst costs nothing yet). */
 	ok = offer(&tat, &r, tau, 100, start, HZ / 100000, 100000);
@@ -59,7 +59,7 @@ Test(police, idle_time_refills_the_bucket)
 	/* Empty it with a burst at t = 1 s: 100 ms at 100/s = 10 (+1). */
 	first = offer(&tat, &r, tau, 50, HZ, 1, 100);
 	cr_assert_eq(first, 11);
-	cr_assert_not(duet_police_take(&tat, r.pkt_cost, tau, HZ + 200));
+	cr_assert_not(duet_police_take(&tat, duet_police_pkt_cycles(&r), tau, HZ + 200));
 	/* Ten seconds of silence: the whole burst again, no more. */
 	later = offer(&tat, &r, tau, 50, 11 * HZ, 1, 100);
 	cr_assert_eq(later, 11);
@@ -80,7 +80,7 @@ Test(police, a_tsc_wrap_changes_nothing)
 	cr_assert(ok >= 1199 && ok <= 1201, "passed %u", ok);
 	/* And an idle bucket from before the wrap refills after it. */
 	tat = UINT64_MAX - 10;
-	cr_assert(duet_police_take(&tat, r.pkt_cost, tau, 5 * HZ));
+	cr_assert(duet_police_take(&tat, duet_police_pkt_cycles(&r), tau, 5 * HZ));
 }
 
 Test(police, the_byte_limit_holds_for_big_packets)
@@ -93,7 +93,7 @@ Test(police, the_byte_limit_holds_for_big_packets)
 	 * 1000-byte packets are held to 100/s by bytes. */
 	duet_police_rate_set(&r, HZ, 10000, 800);
 	cr_assert_eq(duet_police_cost(&r, 1000), 10000000, "1000 bytes at 100 kB/s = 10 ms");
-	cr_assert_eq(duet_police_cost(&r, 10), r.pkt_cost, "small packets pay the packet cost");
+	cr_assert_eq(duet_police_cost(&r, 10), duet_police_pkt_cycles(&r), "small packets pay the packet cost");
 	ok = offer(&tat, &r, tau, 1000, HZ, HZ / 10000, 20000); /* 2 s */
 	cr_assert(ok >= 209 && ok <= 211, "passed %u, want 200 + 10 burst", ok);
 }
@@ -105,7 +105,7 @@ Test(police, no_limit_passes_everything)
 
 	duet_police_rate_set(&r, HZ, 0, 0);
 	cr_assert_eq(r.pkt_cost, 0);
-	cr_assert_eq(r.byte_cost_q16, 0);
+	cr_assert_eq(r.byte_cost, 0);
 	cr_assert_eq(offer(&tat, &r, 0, 1500, HZ, 1, 100000), 100000);
 	cr_assert_eq(tat, 0, "an off policer touched its bucket");
 }
@@ -116,7 +116,30 @@ Test(police, huge_limits_never_round_to_no_limit)
 
 	duet_police_rate_set(&r, 1000, 10000000, 100000000);
 	cr_assert_geq(r.pkt_cost, 1);
-	cr_assert_geq(r.byte_cost_q16, 1);
+	cr_assert_geq(r.byte_cost, 1);
+}
+
+Test(police, thirty_two_bit_costs_round_up_and_reach_the_slowest_limits)
+{
+	struct duet_police_rate r;
+	uint64_t hz = 3000000007ull; /* a TSC that divides nothing evenly */
+
+	/* 3 packets/s: 1,000,000,002.33 cycles, held as 16-cycle units rounded
+	 * up, so the limit is never exceeded by the rounding. */
+	duet_police_rate_set(&r, hz, 3, 0);
+	cr_assert_geq(duet_police_pkt_cycles(&r), hz / 3 + 1);
+	cr_assert_lt(duet_police_pkt_cycles(&r), hz / 3 + 17);
+	/* 1 packet/s and 1 kbit/s, the slowest limits a record can ask for,
+	 * fit in 32 bits at this clock: a 125-byte packet is worth 1 s. */
+	duet_police_rate_set(&r, hz, 1, 1);
+	cr_assert_geq(duet_police_pkt_cycles(&r), hz);
+	cr_assert_geq(duet_police_cost(&r, 125), hz);
+	cr_assert_lt(duet_police_cost(&r, 125), hz + 200, "byte cost %lu",
+		     (unsigned long)duet_police_cost(&r, 125));
+	/* A clock too fast for 1 kbit/s in 32 bits saturates, never wraps to
+	 * a small cost. */
+	duet_police_rate_set(&r, 20000000000ull, 0, 1);
+	cr_assert_eq(r.byte_cost, UINT32_MAX);
 }
 
 Test(police, budgets_cap_replies_and_zero_means_none)

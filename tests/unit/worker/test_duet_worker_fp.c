@@ -1037,11 +1037,11 @@ Test(worker_fp, racing_first_packets_latch_each_leg_exactly_once, .init = two_wo
 		     "(latched %" PRIu64 ", rejected %" PRIu64 ")",
 		     relatched, latched, rejected);
 	cr_assert_eq(latched, RACE_PAIRS);
-	/* Every loser is refused; one that found the winner descheduled in
-	 * the middle of latching (an oversubscribed machine) is leg_busy. */
+	/* Every loser is refused: as a stranger when it came after the winner
+	 * latched, as leg_busy when it found the winner inside the leg's
+	 * write side (then it latched nothing either). */
 	cr_assert_eq(rejected + busy, RACE_PAIRS, "rejected %" PRIu64 ", busy %" PRIu64, rejected,
 		     busy);
-	cr_assert_leq(busy, RACE_PAIRS / 2);
 }
 
 /* ---- issue 8: source policy, evidence, re-latch policy, policer, budgets ---- */
