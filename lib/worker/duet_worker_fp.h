@@ -121,20 +121,22 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 
 /*
  * Send a packet that leg l accepted on to the peer leg's client, from the
- * leg's own line alone (its copy of the peer's client, the egress
- * endpoint): drop it if the peer has no client yet or no next-hop MAC is
- * known, else rewrite it to leave from the peer's endpoint and queue it.
+ * leg's own line alone: its copy of the peer's client as read for this
+ * packet (view v: the packet goes where the peer was when it was checked,
+ * which is also what rekey sealed it for), the egress endpoint. Drop it if
+ * the peer has no client yet or no next-hop MAC is known, else rewrite it
+ * to leave from the peer's endpoint and queue it.
  * new_len >= 0 is the payload's new length after SRTP rekey (lengths and
  * the UDP checksum are then recomputed); -1 keeps the payload as it came.
  * Returns like duet_worker_relay().
  */
 static inline uint16_t
 duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
-		    uint32_t leg_idx, const struct duet_leg *l, int new_len)
+		    uint32_t leg_idx, const struct duet_leg *l, const struct duet_leg_view *v,
+		    int new_len)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	struct duet_leg_hot *hot;
-	struct duet_leg_view v;
 	struct duet_addr from;
 	const uint8_t *dmac;
 	uint64_t bytes;
@@ -142,20 +144,14 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 	uint16_t shift;
 	unsigned int out;
 
-	/* Read again: the peer may have latched or moved since the packet's
-	 * checks (the line is in this core's cache by now). */
-	if (!duet_leg_read(l, &v)) {
-		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
-		return 0;
-	}
-	if (v.peer_state != DUET_LEG_LATCHED) {
+	if (v->peer_state != DUET_LEG_LATCHED) {
 		duet_pair_drops_at(w->pairs, w->widx, leg_idx)->drop_peer_unlatched++;
 		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
 		return 0;
 	}
 	out = l->out_port;
-	if (v.has_peer_mac) {
-		dmac = v.peer_mac;
+	if (v->has_peer_mac) {
+		dmac = v->peer_mac;
 	} else if (duet_port_gateway_mac(&w->ports[out], gw)) {
 		dmac = gw;
 	} else {
@@ -165,7 +161,7 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 	duet_addr_set4(&from, w->pairs->egress_ip[l->egress_addr], l->egress_port);
 	if (new_len >= 0)
 		duet_pkt_udp4_resize(frame, pi, (uint16_t)(new_len + 8));
-	shift = duet_pkt_rewrite_udp4(frame, pi, &from, &v.peer, w->ports[out].mac, dmac,
+	shift = duet_pkt_rewrite_udp4(frame, pi, &from, &v->peer, w->ports[out].mac, dmac,
 				      &w->egress, w->ports[out].ip_cksum_offload);
 	/* IP options gone from the front, bytes past the datagram from the
 	 * end: the frame is exactly Ethernet + 20 + UDP. */
@@ -374,9 +370,10 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 		duet_worker_drop(w, m, DUET_DROP_POLICED);
 		return 0;
 	}
-	/* Rekey seals toward the peer only a packet that can be sent there. */
+	/* Rekey seals toward the peer only a packet that will be sent there:
+	 * decided on the view the packet is sent by. */
 	if (leg->mode == DUET_MODE_REKEY)
-		seal = duet_leg_peer_latched(leg);
+		seal = lv.peer_state == DUET_LEG_LATCHED;
 	if (leg->mode != DUET_MODE_PASSTHROUGH &&
 	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
 		return 0;
@@ -406,7 +403,7 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
 		return 0;
 	}
-	return duet_worker_to_peer(w, m, pi, leg_idx, leg, new_len);
+	return duet_worker_to_peer(w, m, pi, leg_idx, leg, &lv, new_len);
 }
 
 /**
