@@ -213,6 +213,16 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->id_hash = rte_hash_create(&hp);
 	if (t->id_hash == NULL)
 		goto err_free;
+	/* A key's position is below the hash's entries (one writer, no
+	 * per-lcore key cache): the slot array it indexes. */
+	t->n_pos = hp.entries;
+	t->pos_slot = rte_malloc_socket("duet_pair_pos", (size_t)t->n_pos * sizeof(uint32_t), 0,
+					socket_id);
+	if (t->pos_slot == NULL) {
+		rte_errno = ENOMEM;
+		goto err_free;
+	}
+	duet_prefault(t->pos_slot, (size_t)t->n_pos * sizeof(uint32_t));
 
 	qsz = rte_rcu_qsbr_get_memsize(n_workers);
 	t->qsbr = rte_zmalloc_socket("duet_pair_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket_id);
@@ -272,6 +282,7 @@ duet_pair_table_free(struct duet_pair_table *t)
 	rte_free(t->crypto);
 	rte_free(t->stats);
 	rte_hash_free(t->id_hash);
+	rte_free(t->pos_slot);
 	rte_free(t->qsbr);
 	rte_free(t->free_slots);
 	rte_free(t->ctl);
@@ -472,18 +483,17 @@ ctl_set(struct duet_pair_ctl *c, const struct duet_pair_spec *spec)
 	c->max_kbps = spec->max_kbps;
 }
 
-/* Add spec with its SRTP state `crypto` (made beforehand, NULL for
- * passthrough), which the table owns from here, on failure too. */
+/* Add spec (id as k) with its SRTP state `crypto` (made beforehand, NULL
+ * for passthrough), which the table owns from here, on failure too. */
 static int
-pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, const struct pair_id *id,
 	 struct duet_pair_crypto *crypto, uint64_t now_ms, uint32_t *slot_out, char *why,
 	 size_t whylen)
 {
-	char key[PAIR_ID_KEY_LEN];
 	struct duet_pair_ctl *c;
 	uint32_t slot;
 	unsigned int k, w;
-	int rc;
+	int32_t pos;
 
 	for (k = 0; k < 2; k++) {
 		if (endpoint_taken(t, &spec->ep[k], -1)) {
@@ -525,23 +535,22 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec,
 			memset(duet_pair_drops_at(t, w, 2 * slot + k), 0,
 			       sizeof(struct duet_leg_drops));
 	}
-	pair_id_key(spec->id, key);
-	rc = rte_hash_add_key_data(t->id_hash, key, (void *)(uintptr_t)slot);
-	if (rc == 0) {
-		/* Where the hash keeps the id: the record's only copy of it. */
-		c->id_pos = rte_hash_lookup(t->id_hash, key);
-		if (c->id_pos < 0) {
-			rte_hash_del_key(t->id_hash, key);
-			rc = c->id_pos;
-		}
+	/* Where the hash keeps the id (the record's only copy of it) indexes
+	 * the slot. */
+	pos = rte_hash_add_key_with_hash(t->id_hash, id->key, id->sig);
+	if (pos >= 0 && (uint32_t)pos >= t->n_pos) {
+		rte_hash_del_key_with_hash(t->id_hash, id->key, id->sig);
+		pos = -ENOSPC;
 	}
-	if (rc < 0) {
+	if (pos < 0) {
 		pair_crypto_free(t->crypto[slot]);
 		t->crypto[slot] = NULL;
 		t->free_slots[t->n_free++] = slot;
 		snprintf(why, whylen, "pair id hash full");
 		return -ENOSPC;
 	}
+	t->pos_slot[pos] = slot;
+	c->id_pos = pos;
 	/* Publishing the index entries makes the legs visible; the release
 	 * stores make every store above visible first. Both entries were
 	 * checked free and inside the space before (put). */
@@ -610,6 +619,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	struct duet_pair_crypto *crypto;
 	struct duet_pair_spec old;
 	struct duet_pair_ctl *c;
+	struct pair_id id;
 	unsigned int k;
 	int slot, rc;
 
@@ -618,6 +628,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	if (res != NULL) {
 		res->srtp_restored = 0;
 		res->srtp_skipped = n_srtp;
+		res->old_slot = -1;
 	}
 	rc = check_spec(spec, why, whylen);
 	if (rc != 0)
@@ -634,12 +645,16 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 			return -EINVAL;
 		}
 	}
-	slot = duet_pair_find(t, spec->id);
+	/* The id is hashed once for the lookup and the insert. */
+	pair_id_make(t, spec->id, &id);
+	slot = pair_find_id(t, &id);
+	if (res != NULL)
+		res->old_slot = slot < 0 ? -1 : slot;
 	if (slot < 0) {
 		rc = crypto_make(t, spec, srtp, n_srtp, res, &crypto, why, whylen);
 		if (rc != 0)
 			return rc;
-		return pair_add(t, spec, crypto, now_ms, slot_out, why, whylen);
+		return pair_add(t, spec, &id, crypto, now_ms, slot_out, why, whylen);
 	}
 
 	c = &t->ctl[slot];
@@ -686,7 +701,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	if (rc != 0)
 		return rc;
 	duet_pair_del(t, spec->id, now_ms, res != NULL ? &res->replaced : NULL);
-	rc = pair_add(t, spec, crypto, now_ms, slot_out, why, whylen);
+	rc = pair_add(t, spec, &id, crypto, now_ms, slot_out, why, whylen);
 	return rc == 0 ? 2 : rc;
 }
 
@@ -696,12 +711,15 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 {
 	struct pair_dq_entry e;
 	struct duet_pair_ctl *c;
-	char key[PAIR_ID_KEY_LEN];
+	struct pair_id k_id;
 	struct duet_addr ep;
 	unsigned int k;
 	int slot;
 
-	slot = duet_pair_find(t, id);
+	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
+		return -ENOENT;
+	pair_id_make(t, id, &k_id);
+	slot = pair_find_id(t, &k_id);
 	if (slot < 0)
 		return -ENOENT;
 	c = &t->ctl[slot];
@@ -713,8 +731,7 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	}
 	if (fin != NULL)
 		pair_final_read(t, (uint32_t)slot, now_ms, fin);
-	pair_id_key(id, key);
-	rte_hash_del_key(t->id_hash, key);
+	rte_hash_del_key_with_hash(t->id_hash, k_id.key, k_id.sig);
 	c->live = 0;
 	t->n_live--;
 	/* The queue holds up to capacity entries and at most capacity slots are

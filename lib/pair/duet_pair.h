@@ -136,6 +136,9 @@ struct duet_pair_final {
 /** What duet_pair_put() did, for a caller that reports ended pairs. */
 struct duet_pair_put_result {
 	uint32_t slot;			/**< the pair's slot */
+	int old_slot;			/**< the id's slot before the put, -1 for none: set
+					     on failure too, once the spec was found valid and
+					     inside the table's space */
 	uint32_t srtp_restored;		/**< duet_pair_put_restore(): states applied */
 	uint32_t srtp_skipped;		/**< duet_pair_put_restore(): states that did not apply */
 	struct duet_pair_final replaced; /**< return 2: the pair it replaced */

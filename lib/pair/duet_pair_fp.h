@@ -102,7 +102,9 @@ struct duet_pair_table {
 	/* Control thread only below. */
 	uint32_t n_workers;		  /**< RCU readers */
 	struct duet_pair_space space;	  /**< the endpoints ep_leg covers */
-	struct rte_hash *id_hash;	  /**< pair id -> slot */
+	struct rte_hash *id_hash;	  /**< pair ids: a key's position... */
+	uint32_t *pos_slot;		  /**< ...indexes this: position -> slot */
+	uint32_t n_pos;			  /**< entries of pos_slot */
 	struct rte_rcu_qsbr_dq *dq;	  /**< deleted slots waiting for a grace period */
 	struct duet_pair_ctl *ctl;	  /**< per slot: timers, limits, the id's position */
 	struct duet_pair_retire *retire;  /**< SRTP sessions waiting for a grace period */

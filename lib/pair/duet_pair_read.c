@@ -80,17 +80,24 @@ duet_pair_count(const struct duet_pair_table *t)
 }
 
 int
+pair_find_id(const struct duet_pair_table *t, const struct pair_id *k)
+{
+	int32_t pos = rte_hash_lookup_with_hash(t->id_hash, k->key, k->sig);
+
+	if (pos < 0 || (uint32_t)pos >= t->n_pos)
+		return -ENOENT;
+	return (int)t->pos_slot[pos];
+}
+
+int
 duet_pair_find(const struct duet_pair_table *t, const char *id)
 {
-	char key[PAIR_ID_KEY_LEN];
-	void *data;
+	struct pair_id k;
 
 	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
 		return -ENOENT;
-	pair_id_key(id, key);
-	if (rte_hash_lookup_data(t->id_hash, key, &data) < 0)
-		return -ENOENT;
-	return (int)(uintptr_t)data;
+	pair_id_make(t, id, &k);
+	return pair_find_id(t, &k);
 }
 
 int

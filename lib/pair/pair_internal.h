@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <rte_hash.h>
+
 #include "duet_clock.h"
 #include "duet_pair.h"
 #include "duet_pair_fp.h"
@@ -48,6 +50,24 @@ pair_id_key(const char *id, char key[PAIR_ID_KEY_LEN])
 	memset(key, 0, PAIR_ID_KEY_LEN);
 	memcpy(key, id, n);
 }
+
+/* A pair id as the id hash takes it: the key and its hash, computed once
+ * for every lookup, insert and delete of one call. */
+struct pair_id {
+	char key[PAIR_ID_KEY_LEN];
+	hash_sig_t sig;
+};
+
+/* id's key and hash (id at most DUET_PAIR_ID_MAX bytes). */
+static inline void
+pair_id_make(const struct duet_pair_table *t, const char *id, struct pair_id *k)
+{
+	pair_id_key(id, k->key);
+	k->sig = rte_hash_hash(t->id_hash, k->key);
+}
+
+/* Slot of the live pair whose id is k, or -ENOENT (duet_pair_read.c). */
+int pair_find_id(const struct duet_pair_table *t, const struct pair_id *k);
 
 /* The endpoint index entry of ep, or NULL when ep lies outside the table's
  * space (not a service address, or a port outside the media range). */

@@ -178,8 +178,9 @@ apply_spec(struct duet_sync *s, const char *id, const struct duet_pair_spec *spe
 	struct duet_pair_put_result res;
 	int old_slot, rc;
 
-	old_slot = duet_pair_find(s->t, id);
 	rc = put(s, spec, &res, why, sizeof(why));
+	/* The put looked the id up already (before anything changed). */
+	old_slot = res.old_slot;
 	if (rc == -EEXIST && take_back(s, spec, s->retry_claims) > 0)
 		rc = put(s, spec, &res, why, sizeof(why));
 	if (rc == -EEXIST && s->phase == SYNC_PHASE_LOAD && !s->retry_final &&

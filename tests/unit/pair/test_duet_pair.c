@@ -1487,3 +1487,43 @@ Test(pair, key_rotation_swaps_in_place_and_keeps_the_old_sender_key_for_grace)
 	duet_pair_reclaim(t);
 	cr_assert_null(t->crypto[slot]);
 }
+
+/* A put tells its caller the slot the id had before it (sync uses it to
+ * report a replaced pair and to retry a load's record), so that nobody
+ * looks the id up a second time: -1 for a new id, the same slot for an
+ * update in place, the old slot for a replacement, and the live slot when
+ * a replacement is refused. */
+Test(pair, a_put_tells_the_slot_the_id_had_before)
+{
+	struct duet_pair_spec s = make_spec("moving", ep4(6, 20040), ep4(6, 20041));
+	struct duet_pair_spec other = make_spec("other", ep4(6, 20050), ep4(6, 20051));
+	struct duet_pair_put_result res;
+	char why[DUET_PAIR_REASON_MAX];
+	uint32_t first;
+
+	make_table(8, 1);
+	cr_assert_eq(duet_pair_put(t, &s, 1000, &res, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(res.old_slot, -1);
+	first = res.slot;
+	s.idle_ms = 5000;
+	cr_assert_eq(duet_pair_put(t, &s, 1000, &res, why, sizeof(why)), 1, "%s", why);
+	cr_assert_eq(res.old_slot, (int)first);
+	cr_assert_eq(res.slot, first);
+	cr_assert_eq(duet_pair_put(t, &other, 1000, &res, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(res.old_slot, -1);
+	/* Moving onto the other pair's endpoint is refused: the old pair
+	 * keeps its slot, and the caller learns which. */
+	s.ep[1] = other.ep[0];
+	cr_assert_eq(duet_pair_put(t, &s, 1000, &res, why, sizeof(why)), -EEXIST);
+	cr_assert_eq(res.old_slot, (int)first);
+	s.ep[1] = ep4(6, 20042);
+	cr_assert_eq(duet_pair_put(t, &s, 1000, &res, why, sizeof(why)), 2, "%s", why);
+	cr_assert_eq(res.old_slot, (int)first);
+	cr_assert_neq(res.slot, first, "a replacement takes another slot");
+	cr_assert_eq(duet_pair_find(t, "moving"), (int)res.slot);
+	cr_assert_eq(duet_pair_find(t, "other"), duet_pair_find_endpoint(t, &other.ep[0], NULL));
+	/* Ids whose hashes are found by position after deletes and re-adds. */
+	cr_assert_eq(duet_pair_del(t, "other", 2000, NULL), 0);
+	cr_assert_eq(duet_pair_find(t, "other"), -ENOENT);
+	cr_assert_str_eq(duet_pair_id_of(t, res.slot), "moving");
+}
