@@ -123,7 +123,7 @@ duet_pair_table_bytes(uint32_t capacity, unsigned int n_workers,
 	size_t per_pair = 2 * sizeof(struct duet_leg) + 2 * stats_stride(n_workers) +
 			  (size_t)n_workers * 2 * sizeof(struct duet_leg_drops) +
 			  sizeof(struct duet_pair_ctl) + sizeof(uint32_t) +
-			  sizeof(struct duet_pair_crypto *);
+			  sizeof(struct duet_pair_crypto *) + sizeof(uint32_t) /* pos_slot */;
 
 	return sizeof(struct duet_pair_table) + (size_t)capacity * per_pair +
 	       duet_pair_space_bytes(space);
@@ -431,18 +431,6 @@ leg_update(struct duet_leg *l, const struct duet_pair_spec *spec)
 		__atomic_store_n(&l->relatch, spec->relatch, __ATOMIC_RELAXED);
 }
 
-/* Index in the table's space of endpoint ep's address (ep inside it). */
-static uint8_t
-space_index(const struct duet_pair_table *t, const struct duet_addr *ep)
-{
-	unsigned int i;
-
-	for (i = 0; i < t->space.n_addrs; i++)
-		if (duet_addr_same_ip(&t->space.addrs[i], ep))
-			break;
-	return (uint8_t)i;
-}
-
 /* Legs 2 * slot + 0/1 for a new pair, not yet reachable: plain stores. A
  * full bucket to start with: a TAT of 0 is in the past of any TSC below
  * 2^63 (a century of uptime at 3 GHz). */
@@ -460,7 +448,8 @@ legs_init(struct duet_pair_table *t, uint32_t slot, const struct duet_pair_spec 
 		/* A packet arriving at leg k leaves from the other leg's
 		 * endpoint. */
 		l->out_port = (uint8_t)spec->port_idx[k ^ 1];
-		l->egress_addr = space_index(t, &spec->ep[k ^ 1]);
+		/* Inside the space: put checked it. */
+		l->egress_addr = (uint8_t)pair_space_index(t, &spec->ep[k ^ 1]);
 		l->egress_port = spec->ep[k ^ 1].port;
 		duet_police_rate_set(&l->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
 	}
@@ -645,7 +634,8 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 			return -EINVAL;
 		}
 	}
-	/* The id is hashed once for the lookup and the insert. */
+	/* The id is hashed once for the lookup and the insert (check_spec
+	 * checked its length). */
 	pair_id_make(t, spec->id, &id);
 	slot = pair_find_id(t, &id);
 	if (res != NULL)
@@ -716,9 +706,8 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	unsigned int k;
 	int slot;
 
-	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
+	if (!pair_id_make(t, id, &k_id))
 		return -ENOENT;
-	pair_id_make(t, id, &k_id);
 	slot = pair_find_id(t, &k_id);
 	if (slot < 0)
 		return -ENOENT;

@@ -171,8 +171,9 @@ size_t duet_pair_space_bytes(const struct duet_pair_space *space);
 
 /**
  * DPDK memory a table of duet_pair_table_create(capacity, n_workers, space)
- * takes in its arrays (legs, receive lines, every worker's counters, the
- * control records, the free list, the SRTP pointers, the endpoint index):
+ * takes in its arrays (legs, stats lines, every worker's drop counters,
+ * the control records, the free list, the SRTP pointers, the id hash's
+ * position -> slot array, the endpoint index):
  * a lower bound, the id hash and the RCU queue come on top. Keyed pairs'
  * SRTP state is allocated per pair, later. Any thread.
  */

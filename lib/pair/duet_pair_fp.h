@@ -280,25 +280,6 @@ got:
 }
 
 /**
- * Whether the leg has a client (latched or pinned), from one load of its
- * flags: a leg never goes back to waiting while it lives, so a true
- * answer stays true. Any thread.
- */
-static inline bool
-duet_leg_latched(const struct duet_leg *l)
-{
-	return (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & DUET_LEG_F_LATCHED) != 0;
-}
-
-/** Whether the leg's copy says the peer leg has a client, as
- * duet_leg_latched() of the peer: it stays true once true. Any thread. */
-static inline bool
-duet_leg_peer_latched(const struct duet_leg *l)
-{
-	return (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & DUET_LEG_F_PEER) != 0;
-}
-
-/**
  * Try to enter the leg's write side. @return true with *seq set, or false
  * when another writer is inside (the caller does not wait).
  */

@@ -94,9 +94,8 @@ duet_pair_find(const struct duet_pair_table *t, const char *id)
 {
 	struct pair_id k;
 
-	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
+	if (!pair_id_make(t, id, &k))
 		return -ENOENT;
-	pair_id_make(t, id, &k);
 	return pair_find_id(t, &k);
 }
 

@@ -7,6 +7,7 @@
 #ifndef DUET_PAIR_INTERNAL_H
 #define DUET_PAIR_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -58,28 +59,44 @@ struct pair_id {
 	hash_sig_t sig;
 };
 
-/* id's key and hash (id at most DUET_PAIR_ID_MAX bytes). */
-static inline void
+/* id's key and hash. @return false when id cannot be a pair's (NULL or
+ * longer than DUET_PAIR_ID_MAX bytes). */
+static inline bool
 pair_id_make(const struct duet_pair_table *t, const char *id, struct pair_id *k)
 {
+	if (id == NULL || strnlen(id, DUET_PAIR_ID_MAX + 1) > DUET_PAIR_ID_MAX)
+		return false;
 	pair_id_key(id, k->key);
 	k->sig = rte_hash_hash(t->id_hash, k->key);
+	return true;
 }
 
 /* Slot of the live pair whose id is k, or -ENOENT (duet_pair_read.c). */
 int pair_find_id(const struct duet_pair_table *t, const struct pair_id *k);
+
+/* Index in the table's space of ep's address, or -1 when it is not one
+ * of the service addresses. */
+static inline int
+pair_space_index(const struct duet_pair_table *t, const struct duet_addr *ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->space.n_addrs; i++)
+		if (duet_addr_same_ip(&t->space.addrs[i], ep))
+			return (int)i;
+	return -1;
+}
 
 /* The endpoint index entry of ep, or NULL when ep lies outside the table's
  * space (not a service address, or a port outside the media range). */
 static inline uint32_t *
 pair_ep_entry(const struct duet_pair_table *t, const struct duet_addr *ep)
 {
-	unsigned int i;
+	int i = pair_space_index(t, ep);
 
-	for (i = 0; i < t->space.n_addrs; i++)
-		if (duet_addr_same_ip(&t->space.addrs[i], ep))
-			return (uint32_t *)(uintptr_t)duet_pair_ep_at(t, i, ep->port);
-	return NULL;
+	if (i < 0)
+		return NULL;
+	return (uint32_t *)(uintptr_t)duet_pair_ep_at(t, (uint32_t)i, ep->port);
 }
 
 /* Sessions taken out of service, waiting for a grace period. */
