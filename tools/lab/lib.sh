@@ -435,6 +435,16 @@ duet_qpairs() {
 	((DUET_WORKERS == 1)) || echo ",qpairs=$DUET_WORKERS"
 }
 
+# DUET_AF_PACKET=OPTS (default empty: the PMD's 512-frame rings) adds
+# options to both net_af_packet vdevs, e.g. framecnt=4096: a worker lcore
+# that shares its core with the test's senders is descheduled for longer
+# than 512 frames last at a flood's rate, and the kernel then drops frames
+# duetd never sees (a real NIC has its own ring and the worker its own core).
+DUET_AF_PACKET=${DUET_AF_PACKET:-}
+duet_vdev_opts() {
+	echo "$(duet_qpairs)${DUET_AF_PACKET:+,$DUET_AF_PACKET}"
+}
+
 # duetd_start [duetd args after -c CONF]: start duetd in the relay netns
 # and wait until it has published its heartbeat and answers ARP on both
 # ports. Returns 1 (with the log tail) if it did not come up.
@@ -450,8 +460,8 @@ duetd_start() {
 	${DUET_DETACH:+setsid} env GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.tcache_count=0" \
 		ip netns exec "$NS_R" "$DUETD" $(duet_eal_lcores) $DUET_EAL_MEM --no-pci \
 		--file-prefix "duet-$DUET_P" \
-		--vdev "net_af_packet0,iface=$IF_R0$(duet_qpairs)" \
-		--vdev "net_af_packet1,iface=$IF_R1$(duet_qpairs)" \
+		--vdev "net_af_packet0,iface=$IF_R0$(duet_vdev_opts)" \
+		--vdev "net_af_packet1,iface=$IF_R1$(duet_vdev_opts)" \
 		-- -c "$DUET_CONF" "$@" >>"$DUETD_LOG" 2>&1 &
 	DUETD_PID=$!
 	if ! duet_wait 30 duetd_published "$before"; then
