@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps build demo test test-unit test-integration test-asan fuzz bench soak soak-asan clean
+.PHONY: all deps build demo test test-unit test-integration test-asan fuzz bench soak soak-asan deb clean
 
 all: build
 
@@ -69,6 +69,11 @@ soak-asan: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) app/duetd/duetd
 	SOAK_SECONDS=$${SOAK_SECONDS:-600} SOAK_DUETD=$(ASAN_BUILD)/app/duetd/duetd \
 		bash tools/soak/soak.sh $(BUILD)
+
+# Debian package (debian/make-deb.sh): built in a copy of the checkout; the
+# .deb files, .changes and lintian's tags land in build-deb/.
+deb: deps
+	bash debian/make-deb.sh build-deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

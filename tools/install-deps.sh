@@ -25,7 +25,14 @@ pkgs=(
 	iproute2 ethtool iputils-ping procps jq tshark libcap2-bin
 	libssl-dev dpkg-dev ffmpeg python3-matplotlib faketime
 	clang libclang-rt-dev llvm
+	libmicrohttpd-dev libsystemd-dev systemd curl prometheus python3-redis
+	scdoc man-db debhelper lintian
 )
+# Node.js for the Node example control plane (examples/control-plane):
+# Debian's nodejs and npm, unless a node and npm are there already (a
+# NodeSource nodejs carries its own npm and conflicts with Debian's).
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 # libsrtp2_source: unpack Debian's libsrtp2 source package (fetched once
 # into the cache, deb-src lines enabled first if need be) into SRTP_DIR.

@@ -4,23 +4,31 @@
  * pairs through the contract's Lua scripts and reads back what duetd writes
  * (pair stats, relay heartbeat, ended pairs), speaking only to Redis, never
  * to duetd. This file holds main, the global options, the argument checks
- * and the connection; the commands are in duetctl_write.c (create, delete) and
- * duetctl_read.c (list, show, relay, ended), SRTP key input in duetctl_keys.c.
- * Single-threaded.
+ * and the connection; the commands are in duetctl_write.c (create, delete,
+ * resync), duetctl_update.c (update), duetctl_read.c (list, show, ended,
+ * drops) and duetctl_relay.c (relay, relay drain|undrain, capacity); the
+ * options create and update share in duetctl_pairopt.c, SRTP key input in
+ * duetctl_keys.c. Single-threaded.
  *
  * Every argument is checked before Redis is touched: a wrong argument exits
  * 2 with a message naming it, a Redis or script failure exits 1.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "duet_parse.h"
 #include "duetctl.h"
 
 #define DEFAULT_REDIS "127.0.0.1:6379"
 #define DEFAULT_TIMEOUT_MS 3000
+
+#ifndef DUET_VERSION
+#define DUET_VERSION "unknown"
+#endif
 
 static const char usage_text[] =
 	"usage: duetctl [global options] <command> [args]\n"
@@ -35,8 +43,9 @@ static const char usage_text[] =
 	"  --password P        Redis password [DUET_REDIS_PASSWORD]; prefer the\n"
 	"                      variable, command lines are visible to other users\n"
 	"  --timeout-ms N      connect and command timeout (default 3000)\n"
-	"  --json              JSON output\n"
+	"  --json              JSON output (figures as JSON numbers)\n"
 	"  --help              this text\n"
+	"  --version           print 'duetctl VERSION' and exit\n"
 	"\n"
 	"Commands:\n"
 	"  create [--id ID] [--mode passthrough|verify|rekey] [--a-src IP:PORT] [--b-src IP:PORT]\n"
@@ -44,14 +53,25 @@ static const char usage_text[] =
 	"         [--suite SUITE] [--keys-file FILE|-]   (lines 'a_in SDES', ... b_out)\n"
 	"         [--idle-ms N] [--expires UNIX | --ttl SECONDS]\n"
 	"         [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N]\n"
+	"         [--no-relay-check] [--no-wait]\n"
 	"                      allocate two relay endpoints to a new pair; prints\n"
 	"                      \"ID a=EP b=EP\" (the id is random when not given), and in\n"
 	"                      verify/rekey the keys (given, or made in --suite);\n"
 	"                      see 'duetctl create --help'\n"
+	"  update ID [--a-src IP:PORT|none] [--b-src IP:PORT|none] [--idle-ms N]\n"
+	"         [--expires UNIX | --ttl SECONDS] [--keys-file FILE|-]\n"
+	"         [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N]\n"
+	"                      change a live pair in place (exit 1 if it does not exist)\n"
 	"  delete ID           end a pair and free its endpoints\n"
-	"  list                all pairs: id, endpoints, mode, state\n"
+	"  list                all pairs: id, endpoints, mode, state, printed page by\n"
+	"                      page in Redis's SCAN order\n"
 	"  show ID             one pair's record and live stats\n"
-	"  relay               the relay's heartbeat (exit 1 if there is none)\n"
+	"  relay               the relay's heartbeat and drain flag (exit 1 if there\n"
+	"                      is no heartbeat)\n"
+	"  relay drain [--no-wait]    take no new pairs (calls go on); waits until\n"
+	"                      duetd's heartbeat says draining\n"
+	"  relay undrain [--no-wait]  take new pairs again\n"
+	"  capacity            pairs, capacity, room and free endpoints, draining\n"
 	"  ended [--count N]   the last N ended pairs (default 10)\n"
 	"  resync --confirm    end the pairs a relay holds after Redis lost their\n"
 	"                      records (heartbeat resync_held)\n"
@@ -118,6 +138,24 @@ duetctl_connect(struct duetctl *ctl)
 	return 0;
 }
 
+uint64_t
+duetctl_now_ms(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+duetctl_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 void
 duetctl_key(const struct duetctl *ctl, char *buf, const char *kind, const char *id)
 {
@@ -156,6 +194,18 @@ duetctl_parse_simple(struct duetctl *ctl, int argc, char **argv, const char *usa
 }
 
 int
+duetctl_parse_no_operand(struct duetctl *ctl, int argc, char **argv, const char *usage)
+{
+	int rc = duetctl_parse_simple(ctl, argc, argv, usage);
+
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return duetctl_usage_err("%s: unexpected argument '%s'", argv[0], argv[optind]);
+	return -1;
+}
+
+int
 duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const char *usage,
 			 const char **id)
 {
@@ -178,13 +228,48 @@ duetctl_parse_id_operand(struct duetctl *ctl, int argc, char **argv, const char 
 static const struct {
 	const char *name;
 	int (*run)(struct duetctl *ctl, int argc, char **argv);
-	bool local; /* needs no relay and no Redis */
+	bool local;   /* needs no relay and no Redis */
+	bool streams; /* prints as it goes, straight to stdout */
 } commands[] = {
-	{"create", duetctl_cmd_create, false}, {"delete", duetctl_cmd_delete, false},
-	{"list", duetctl_cmd_list, false},     {"show", duetctl_cmd_show, false},
-	{"relay", duetctl_cmd_relay, false},   {"ended", duetctl_cmd_ended, false},
-	{"resync", duetctl_cmd_resync, false}, {"drops", duetctl_cmd_drops, true},
+	{"create", duetctl_cmd_create, false, false},
+	{"update", duetctl_cmd_update, false, false},
+	{"delete", duetctl_cmd_delete, false, false},
+	{"list", duetctl_cmd_list, false, true},
+	{"show", duetctl_cmd_show, false, false},
+	{"relay", duetctl_cmd_relay, false, false},
+	{"capacity", duetctl_cmd_capacity, false, false},
+	{"ended", duetctl_cmd_ended, false, false},
+	{"resync", duetctl_cmd_resync, false, false},
+	{"drops", duetctl_cmd_drops, true, false},
 };
+
+/* Run command i with the output held until it succeeds, so a failure
+ * half-way never leaves a truncated list or JSON document; or, for a
+ * command that streams (list over a million pairs), straight to stdout. */
+static int
+run_command(struct duetctl *ctl, size_t i, int argc, char **argv)
+{
+	char *out_buf = NULL;
+	size_t out_len = 0;
+	int rc;
+
+	ctl->out = commands[i].streams ? stdout : open_memstream(&out_buf, &out_len);
+	if (ctl->out == NULL)
+		return duetctl_fail("out of memory");
+	rc = commands[i].run(ctl, argc, argv);
+	duet_redis_close(&ctl->redis);
+	if (commands[i].streams) {
+		if (fflush(stdout) != 0 && rc == DUETCTL_EXIT_OK)
+			rc = duetctl_fail("cannot write the output");
+		return rc;
+	}
+	fclose(ctl->out);
+	if (rc == DUETCTL_EXIT_OK &&
+	    (fwrite(out_buf, 1, out_len, stdout) != out_len || fflush(stdout) != 0))
+		rc = duetctl_fail("cannot write the output");
+	free(out_buf);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
@@ -197,15 +282,14 @@ main(int argc, char **argv)
 		{"timeout-ms", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct duetctl ctl;
-	char *out_buf = NULL;
-	size_t out_len = 0;
 	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 	const char *cmd, *why = NULL;
 	size_t i;
-	int c, rc;
+	int c;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.addr = getenv("DUET_REDIS");
@@ -239,6 +323,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return DUETCTL_EXIT_OK;
+		case 'V':
+			printf("duetctl %s\n", DUET_VERSION);
 			return DUETCTL_EXIT_OK;
 		case ':':
 			return duetctl_usage_err("option '%s' needs a value", argv[optind - 1]);
@@ -284,19 +371,7 @@ main(int argc, char **argv)
 						 ctl.relay);
 		/* In a cluster, the relay's slot says which node to ask. */
 		ctl.target.relay = ctl.relay;
-		/* Output is held until the command succeeds, so a failure
-		 * half-way never leaves a truncated list or JSON document. */
-		ctl.out = open_memstream(&out_buf, &out_len);
-		if (ctl.out == NULL)
-			return duetctl_fail("out of memory");
-		rc = commands[i].run(&ctl, argc - optind, argv + optind);
-		duet_redis_close(&ctl.redis);
-		fclose(ctl.out);
-		if (rc == DUETCTL_EXIT_OK &&
-		    (fwrite(out_buf, 1, out_len, stdout) != out_len || fflush(stdout) != 0))
-			rc = duetctl_fail("cannot write the output");
-		free(out_buf);
-		return rc;
+		return run_command(&ctl, i, argc - optind, argv + optind);
 	}
 	return duetctl_usage_err("unknown command '%s'", cmd);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duetctl's SRTP keys: the record's key field names, the keys file that
- * `create --keys-file FILE|-` reads (so keys never sit on a command line,
+ * duetctl's SRTP keys: the keys a pair's mode takes, given or made at
+ * random, as the SDES text written into the record; the keys file that
+ * `create` and `update --keys-file FILE|-` read (so keys never sit on a command line,
  * where any user reads them in /proc/PID/cmdline), and wiping parsed keys.
  * A keys file holds one "name value" line per key (a_in, a_out, b_in,
  * b_out), with blank lines and '#' comments; it is read with read(2) into
@@ -27,6 +28,35 @@ void
 duetctl_keys_wipe(struct duetctl_keys *ks)
 {
 	duet_secure_zero(ks->key, sizeof(ks->key));
+}
+
+int
+duetctl_keys_text(const char *cmd, uint8_t mode, bool make_missing, enum duet_srtp_suite suite,
+		  struct duetctl_keys *ks, char key_text[DUET_KEY_COUNT][DUET_SDES_TEXT_MAX])
+{
+	int rc = DUETCTL_EXIT_OK;
+	unsigned int k;
+
+	memset(key_text, 0, DUET_KEY_COUNT * DUET_SDES_TEXT_MAX);
+	for (k = 0; k < DUET_KEY_COUNT && rc == DUETCTL_EXIT_OK; k++) {
+		if (!duet_mode_takes_key(mode, k)) {
+			if (ks->given[k])
+				rc = duetctl_usage_err("%s: mode %s takes no %s key (%s)", cmd,
+						       duet_mode_name(mode), duet_key_field(k),
+						       ks->where[k]);
+			continue;
+		}
+		if (!ks->given[k] && !make_missing)
+			continue;
+		if (!ks->given[k] && duet_sdes_generate(suite, &ks->key[k]) != 0)
+			rc = duetctl_fail("%s: cannot make a random key", cmd);
+		else if (duet_sdes_format(&ks->key[k], key_text[k], DUET_SDES_TEXT_MAX) != 0)
+			rc = duetctl_fail("%s: cannot format a key", cmd);
+	}
+	duetctl_keys_wipe(ks);
+	if (rc != DUETCTL_EXIT_OK)
+		duet_secure_zero(key_text, DUET_KEY_COUNT * DUET_SDES_TEXT_MAX);
+	return rc;
 }
 
 static bool

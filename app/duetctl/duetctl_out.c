@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duetctl output: a small streaming JSON writer and a terminal-safe text
- * printer. Values come from Redis, where anyone with write access may have
+ * duetctl output: a small streaming JSON writer (numbers from Redis are
+ * written as JSON numbers when they are plain decimal) and a terminal-safe
+ * text printer. Values come from Redis, where anyone with write access may have
  * put any bytes, so JSON strings are escaped and forced to valid UTF-8, and
  * text output never passes control characters through.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "duetctl.h"
+
+#define DECIMAL_DIGITS_MAX 20 /* UINT64_MAX has 20 digits */
 
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
  * no surrogates, nothing past U+10FFFF), or 0 if it is not one. */
@@ -150,6 +154,53 @@ duetctl_json_kv(struct duetctl_json *j, const char *key, const char *s)
 {
 	duetctl_json_key(j, key, strlen(key));
 	duetctl_json_str(j, s, s != NULL ? strlen(s) : 0);
+}
+
+void
+duetctl_json_u64(struct duetctl_json *j, uint64_t v)
+{
+	json_sep(j);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void
+duetctl_json_ku64(struct duetctl_json *j, const char *key, uint64_t v)
+{
+	duetctl_json_key(j, key, strlen(key));
+	duetctl_json_u64(j, v);
+}
+
+void
+duetctl_json_kbool(struct duetctl_json *j, const char *key, bool v)
+{
+	duetctl_json_key(j, key, strlen(key));
+	json_sep(j);
+	fputs(v ? "true" : "false", j->f);
+}
+
+bool
+duetctl_is_decimal(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > DECIMAL_DIGITS_MAX || (s[0] == '0' && len > 1))
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+void
+duetctl_json_num_or_str(struct duetctl_json *j, const char *s, size_t len)
+{
+	if (!duetctl_is_decimal(s, len)) {
+		duetctl_json_str(j, s, len);
+		return;
+	}
+	/* Digits only: nothing to escape. */
+	json_sep(j);
+	fwrite(s, 1, len, j->f);
 }
 
 void

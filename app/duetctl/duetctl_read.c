@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * duetctl's reading commands: list and show the pair records with duetd's
- * live stats, the relay heartbeat, and the ended-pairs stream. They only
- * read Redis. Values are printed terminal-safe or as escaped JSON, and
- * reserved SDES key fields are never shown. Single-threaded.
+ * live stats, the ended-pairs stream and the drop reasons, and the hash
+ * reading and printing the relay commands use too. They only read Redis.
+ * Values are printed terminal-safe or as escaped JSON (figures as JSON
+ * numbers), and reserved SDES key fields are never shown. list pages
+ * through the pair keys with SCAN and prints each page as it comes, in
+ * Redis's order, so its memory does not grow with the relay.
+ * Single-threaded.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,7 +19,7 @@
 #include "duetctl.h"
 
 #define ENDED_COUNT_MAX 100000ULL
-#define LIST_BATCH 256 /* pairs per pipelined round trip in list */
+#define LIST_PAGE "1000" /* SCAN COUNT of list: keys looked at per round trip */
 
 enum {
 	OPT_COUNT = 256,
@@ -23,92 +27,8 @@ enum {
 	OPT_HELP,
 };
 
-static int
-cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Collect the ids of all pair keys (SCAN, which may repeat keys: the list
- * is sorted and made unique). @return 0 or DUETCTL_EXIT_FAIL. */
-static int
-scan_pair_ids(struct duetctl *ctl, char ***ids_out, size_t *n_out)
-{
-	char prefix[DUET_REDIS_KEY_MAX], pattern[DUET_REDIS_KEY_MAX + 1], cursor[32] = "0";
-	size_t plen, n = 0, cap = 0, i, k;
-	char **ids = NULL;
-	redisReply *reply;
-
-	duetctl_key(ctl, prefix, "pair:", NULL);
-	plen = strlen(prefix);
-	snprintf(pattern, sizeof(pattern), "%s*", prefix);
-	do {
-		const char *argv[6] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
-		redisReply *keys;
-
-		reply = duet_redis_command(&ctl->redis, 6, argv, NULL);
-		if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-		    reply->element[0]->type != REDIS_REPLY_STRING ||
-		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
-			if (reply == NULL)
-				duetctl_fail("list: %s", ctl->redis.errstr);
-			else
-				duetctl_fail("list: SCAN failed: %s",
-					     reply->type == REDIS_REPLY_ERROR ? reply->str
-									      : "unexpected reply");
-			freeReplyObject(reply);
-			goto err;
-		}
-		snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-		keys = reply->element[1];
-		for (i = 0; i < keys->elements; i++) {
-			if (keys->element[i]->type != REDIS_REPLY_STRING ||
-			    keys->element[i]->len <= plen)
-				continue;
-			if (n == cap) {
-				char **grown;
-
-				cap = cap != 0 ? 2 * cap : 64;
-				grown = realloc(ids, cap * sizeof(*ids));
-				if (grown == NULL) {
-					freeReplyObject(reply);
-					duetctl_fail("list: out of memory");
-					goto err;
-				}
-				ids = grown;
-			}
-			ids[n] = strdup(keys->element[i]->str + plen);
-			if (ids[n] == NULL) {
-				freeReplyObject(reply);
-				duetctl_fail("list: out of memory");
-				goto err;
-			}
-			n++;
-		}
-		freeReplyObject(reply);
-	} while (strcmp(cursor, "0") != 0);
-
-	if (n > 0)
-		qsort(ids, n, sizeof(*ids), cmp_str);
-	for (i = 0, k = 0; i < n; i++) {
-		if (k > 0 && strcmp(ids[k - 1], ids[i]) == 0)
-			free(ids[i]);
-		else
-			ids[k++] = ids[i];
-	}
-	*ids_out = ids;
-	*n_out = k;
-	return 0;
-err:
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	return DUETCTL_EXIT_FAIL;
-}
-
-/* Text of element i of an HMGET reply, or NULL when absent. */
-static const char *
-reply_str(const redisReply *r, size_t i)
+const char *
+duetctl_reply_str(const redisReply *r, size_t i)
 {
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
 	    r->element[i]->type != REDIS_REPLY_STRING)
@@ -120,7 +40,8 @@ static void
 list_row(struct duetctl *ctl, struct duetctl_json *j, const char *id, const redisReply *pair,
 	 const redisReply *stats)
 {
-	const char *a = reply_str(pair, 0), *b = reply_str(pair, 1), *mode = reply_str(pair, 2);
+	const char *a = duetctl_reply_str(pair, 0), *b = duetctl_reply_str(pair, 1);
+	const char *mode = duetctl_reply_str(pair, 2);
 	const char *state = stats != NULL && stats->type == REDIS_REPLY_STRING ? stats->str : NULL;
 
 	if (pair != NULL && pair->type == REDIS_REPLY_ERROR)
@@ -139,22 +60,82 @@ list_row(struct duetctl *ctl, struct duetctl_json *j, const char *id, const redi
 		b != NULL ? b : "-", mode != NULL ? mode : "-", state != NULL ? state : "unknown");
 }
 
+/* The pair id of key k of a SCAN page (after the prefix's plen bytes), or
+ * NULL for a key that cannot be a pair's. */
+static const char *
+page_id(const redisReply *k, size_t plen)
+{
+	if (k->type != REDIS_REPLY_STRING || k->len <= plen || !duet_record_id_ok(k->str + plen))
+		return NULL;
+	return k->str + plen;
+}
+
+/* An HMGET a b mode that found none of them: the pair was deleted since
+ * SCAN saw its key (or the hash is no pair at all). */
+static bool
+pair_gone(const redisReply *pair)
+{
+	return pair->type == REDIS_REPLY_ARRAY && duetctl_reply_str(pair, 0) == NULL &&
+	       duetctl_reply_str(pair, 1) == NULL && duetctl_reply_str(pair, 2) == NULL;
+}
+
+/* One SCAN page of pair keys: the two reads of each pipelined, then a row
+ * printed for each pair. @return 0 or DUETCTL_EXIT_FAIL after a message. */
+static int
+list_page(struct duetctl *ctl, struct duetctl_json *j, const redisReply *keys, size_t plen)
+{
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < keys->elements; i++) {
+		const char *id = page_id(keys->element[i], plen);
+		const char *hm[5] = {"HMGET", keys->element[i]->str, DUET_FIELD_A, DUET_FIELD_B,
+				     DUET_FIELD_MODE};
+		char sk[DUET_REDIS_KEY_MAX];
+		const char *hg[3] = {"HGET", sk, "state"};
+
+		if (id == NULL)
+			continue;
+		duetctl_key(ctl, sk, "stats:", id);
+		if (duet_redis_append(&ctl->redis, 5, hm, NULL) != 0 ||
+		    duet_redis_append(&ctl->redis, 3, hg, NULL) != 0)
+			return duetctl_fail("list: %s", ctl->redis.errstr);
+		n++;
+	}
+	for (i = 0; i < keys->elements && n > 0 && rc == 0; i++) {
+		const char *id = page_id(keys->element[i], plen);
+		redisReply *pair, *stats;
+
+		if (id == NULL)
+			continue;
+		n--;
+		pair = duet_redis_get_reply(&ctl->redis);
+		stats = pair != NULL ? duet_redis_get_reply(&ctl->redis) : NULL;
+		if (stats == NULL)
+			rc = duetctl_fail("list: %s", ctl->redis.errstr);
+		else if (!pair_gone(pair))
+			list_row(ctl, j, id, pair, stats);
+		freeReplyObject(pair);
+		freeReplyObject(stats);
+	}
+	return rc;
+}
+
 int
 duetctl_cmd_list(struct duetctl *ctl, int argc, char **argv)
 {
+	char prefix[DUET_REDIS_KEY_MAX], pattern[DUET_REDIS_KEY_MAX + 1], cursor[32] = "0";
+	const char *scan[6] = {"SCAN", cursor, "MATCH", pattern, "COUNT", LIST_PAGE};
 	struct duetctl_json j;
-	char **ids = NULL;
-	size_t n = 0, i, start;
+	redisReply *reply;
 	int rc;
 
-	rc = duetctl_parse_simple(ctl, argc, argv, "duetctl list");
+	rc = duetctl_parse_no_operand(ctl, argc, argv, "duetctl list");
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return duetctl_usage_err("list: unexpected argument '%s'", argv[optind]);
+	duetctl_key(ctl, prefix, "pair:", NULL);
+	snprintf(pattern, sizeof(pattern), "%s*", prefix);
 	if (duetctl_connect(ctl) != 0)
-		return DUETCTL_EXIT_FAIL;
-	if (scan_pair_ids(ctl, &ids, &n) != 0)
 		return DUETCTL_EXIT_FAIL;
 
 	duetctl_json_init(&j, ctl->out);
@@ -162,64 +143,48 @@ duetctl_cmd_list(struct duetctl *ctl, int argc, char **argv)
 		duetctl_json_open(&j, '[');
 	else
 		fprintf(ctl->out, "%-24s %-24s %-24s %-12s %s\n", "ID", "A", "B", "MODE", "STATE");
-	rc = DUETCTL_EXIT_OK;
-	/* Two reads per pair, pipelined in batches: one round trip per batch
-	 * keeps list fast on a relay with thousands of pairs. */
-	for (start = 0; start < n && rc == DUETCTL_EXIT_OK; start += LIST_BATCH) {
-		size_t end = start + LIST_BATCH < n ? start + LIST_BATCH : n;
-
-		for (i = start; i < end && rc == DUETCTL_EXIT_OK; i++) {
-			char pk[DUET_REDIS_KEY_MAX], sk[DUET_REDIS_KEY_MAX];
-			const char *hm[5] = {"HMGET", pk, "a", "b", "mode"};
-			const char *hg[3] = {"HGET", sk, "state"};
-
-			duetctl_key(ctl, pk, "pair:", ids[i]);
-			duetctl_key(ctl, sk, "stats:", ids[i]);
-			if (duet_redis_append(&ctl->redis, 5, hm, NULL) != 0 ||
-			    duet_redis_append(&ctl->redis, 3, hg, NULL) != 0)
-				rc = duetctl_fail("list: %s", ctl->redis.errstr);
+	/* SCAN returns every key that exists for the whole listing at least
+	 * once (one that is created or deleted meanwhile may or may not show,
+	 * and a rehash may show one twice), in the order of Redis's table. */
+	do {
+		reply = duet_redis_command(&ctl->redis, 6, scan, NULL);
+		if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+		    reply->element[0]->type != REDIS_REPLY_STRING ||
+		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
+			rc = reply == NULL ? duetctl_fail("list: %s", ctl->redis.errstr)
+			     : reply->type == REDIS_REPLY_ERROR
+				     ? duetctl_fail("list: SCAN failed: %s", reply->str)
+				     : duetctl_fail("list: SCAN failed: unexpected reply");
+			freeReplyObject(reply);
+			break;
 		}
-		for (i = start; i < end && rc == DUETCTL_EXIT_OK; i++) {
-			redisReply *pair = duet_redis_get_reply(&ctl->redis);
-			redisReply *stats = pair != NULL ? duet_redis_get_reply(&ctl->redis) : NULL;
-
-			if (stats == NULL)
-				rc = duetctl_fail("list: %s", ctl->redis.errstr);
-			else
-				list_row(ctl, &j, ids[i], pair, stats);
-			freeReplyObject(pair);
-			freeReplyObject(stats);
-		}
-	}
+		snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+		rc = list_page(ctl, &j, reply->element[1], strlen(prefix));
+		freeReplyObject(reply);
+		/* Each page leaves at once: a long listing shows as it goes. */
+		fflush(ctl->out);
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+	if (rc != 0)
+		return rc;
 	if (ctl->json) {
 		duetctl_json_close(&j, ']');
 		duetctl_json_end(&j);
 	}
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	return rc;
+	return DUETCTL_EXIT_OK;
 }
-
-struct field {
-	const redisReply *name;
-	const redisReply *value;
-};
 
 static int
 cmp_field(const void *x, const void *y)
 {
-	const struct field *a = x, *b = y;
+	const struct duetctl_field *a = x, *b = y;
 
 	return strcmp(a->name->str, b->name->str);
 }
 
-/* The field/value pairs of an HGETALL reply, sorted by name (Redis hash
- * order is arbitrary; operators compare outputs). Caller frees. */
-static struct field *
-sorted_fields(const redisReply *r, size_t *n)
+struct duetctl_field *
+duetctl_sorted_fields(const redisReply *r, size_t *n)
 {
-	struct field *f;
+	struct duetctl_field *f;
 	size_t i, k = 0;
 
 	*n = 0;
@@ -242,14 +207,44 @@ sorted_fields(const redisReply *r, size_t *n)
 static bool
 is_pin_field(const char *name)
 {
-	return strcmp(name, "a_src") == 0 || strcmp(name, "b_src") == 0;
+	return strcmp(name, DUET_FIELD_A_SRC) == 0 || strcmp(name, DUET_FIELD_B_SRC) == 0;
 }
 
-/* Print a hash as "  field  value" lines or as a JSON object, `first`
- * (if present) before the others. */
+/* Is field `name` of a hash of kind nums a figure (printed as a JSON
+ * number when its value is decimal)? A pair record's own fields are the
+ * control plane's text but for the contract's numbers; in what duetd
+ * writes, everything but the pair id and the reason is a figure or a word
+ * (state, mode, version) that is never decimal. */
+static bool
+is_figure(enum duetctl_numbers nums, const char *name)
+{
+	static const char *const record_numbers[] = {DUET_FIELD_IDLE_MS, DUET_FIELD_EXPIRES,
+						      DUET_FIELD_MAX_PPS, DUET_FIELD_MAX_KBPS};
+	size_t i;
+
+	if (nums == DUETCTL_NUM_DUETD)
+		return strcmp(name, "id") != 0 && strcmp(name, "reason") != 0;
+	for (i = 0; i < sizeof(record_numbers) / sizeof(record_numbers[0]); i++)
+		if (strcmp(name, record_numbers[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One field/value as a JSON member. */
 static void
-print_hash(struct duetctl *ctl, struct duetctl_json *j, const struct field *f, size_t n,
-	   const char *first)
+json_member(struct duetctl_json *j, enum duetctl_numbers nums, const redisReply *name,
+	    const redisReply *value)
+{
+	duetctl_json_key(j, name->str, name->len);
+	if (is_figure(nums, name->str))
+		duetctl_json_num_or_str(j, value->str, value->len);
+	else
+		duetctl_json_str(j, value->str, value->len);
+}
+
+void
+duetctl_print_hash(struct duetctl *ctl, struct duetctl_json *j, const struct duetctl_field *f,
+		   size_t n, const char *first, enum duetctl_numbers nums)
 {
 	size_t pass, i;
 
@@ -264,12 +259,13 @@ print_hash(struct duetctl *ctl, struct duetctl_json *j, const struct field *f, s
 
 			if ((pass == 0) != is_first)
 				continue;
-			if (ctl->json) {
+			if (ctl->json && secret) {
 				duetctl_json_key(j, name, f[i].name->len);
-				if (secret)
-					duetctl_json_str(j, "(hidden)", 8);
-				else
-					duetctl_json_str(j, f[i].value->str, f[i].value->len);
+				duetctl_json_str(j, "(hidden)", 8);
+				continue;
+			}
+			if (ctl->json) {
+				json_member(j, nums, f[i].name, f[i].value);
 				continue;
 			}
 			fputs("  ", ctl->out);
@@ -290,9 +286,8 @@ print_hash(struct duetctl *ctl, struct duetctl_json *j, const struct field *f, s
 		duetctl_json_close(j, '}');
 }
 
-/* HGETALL key into *out. @return 0 or DUETCTL_EXIT_FAIL after a message. */
-static int
-hgetall(struct duetctl *ctl, const char *what, const char *key, redisReply **out)
+int
+duetctl_hgetall(struct duetctl *ctl, const char *what, const char *key, redisReply **out)
 {
 	const char *argv[2] = {"HGETALL", key};
 	redisReply *r = duet_redis_command(&ctl->redis, 2, argv, NULL);
@@ -314,7 +309,7 @@ duetctl_cmd_show(struct duetctl *ctl, int argc, char **argv)
 {
 	char pk[DUET_REDIS_KEY_MAX], sk[DUET_REDIS_KEY_MAX];
 	redisReply *pair = NULL, *stats = NULL;
-	struct field *pf = NULL, *sf = NULL;
+	struct duetctl_field *pf = NULL, *sf = NULL;
 	size_t np = 0, ns = 0;
 	struct duetctl_json j;
 	const char *id = NULL;
@@ -327,18 +322,18 @@ duetctl_cmd_show(struct duetctl *ctl, int argc, char **argv)
 	duetctl_key(ctl, sk, "stats:", id);
 	if (duetctl_connect(ctl) != 0)
 		return DUETCTL_EXIT_FAIL;
-	if (hgetall(ctl, "show", pk, &pair) != 0)
+	if (duetctl_hgetall(ctl, "show", pk, &pair) != 0)
 		return DUETCTL_EXIT_FAIL;
 	if (pair->elements == 0) {
 		freeReplyObject(pair);
 		return duetctl_fail("no pair %s", id);
 	}
-	if (hgetall(ctl, "show", sk, &stats) != 0) {
+	if (duetctl_hgetall(ctl, "show", sk, &stats) != 0) {
 		freeReplyObject(pair);
 		return DUETCTL_EXIT_FAIL;
 	}
-	pf = sorted_fields(pair, &np);
-	sf = sorted_fields(stats, &ns);
+	pf = duetctl_sorted_fields(pair, &np);
+	sf = duetctl_sorted_fields(stats, &ns);
 	if (pf == NULL || sf == NULL) {
 		rc = duetctl_fail("show: out of memory");
 		goto out;
@@ -350,20 +345,20 @@ duetctl_cmd_show(struct duetctl *ctl, int argc, char **argv)
 		duetctl_json_kv(&j, "id", id);
 		duetctl_json_kv(&j, "relay", ctl->relay);
 		duetctl_json_key(&j, "pair", 4);
-		print_hash(ctl, &j, pf, np, NULL);
+		duetctl_print_hash(ctl, &j, pf, np, NULL, DUETCTL_NUM_RECORD);
 		duetctl_json_key(&j, "stats", 5);
 		if (ns > 0)
-			print_hash(ctl, &j, sf, ns, "state");
+			duetctl_print_hash(ctl, &j, sf, ns, "state", DUETCTL_NUM_DUETD);
 		else
 			duetctl_json_str(&j, NULL, 0);
 		duetctl_json_close(&j, '}');
 		duetctl_json_end(&j);
 	} else {
 		fprintf(ctl->out, "pair %s on relay %s\n", id, ctl->relay);
-		print_hash(ctl, &j, pf, np, NULL);
+		duetctl_print_hash(ctl, &j, pf, np, NULL, DUETCTL_NUM_RECORD);
 		if (ns > 0) {
 			fputs("stats\n", ctl->out);
-			print_hash(ctl, &j, sf, ns, "state");
+			duetctl_print_hash(ctl, &j, sf, ns, "state", DUETCTL_NUM_DUETD);
 		} else {
 			fputs("stats: none yet (duetd has not reported this pair)\n", ctl->out);
 		}
@@ -375,52 +370,6 @@ out:
 	freeReplyObject(pair);
 	freeReplyObject(stats);
 	return rc;
-}
-
-int
-duetctl_cmd_relay(struct duetctl *ctl, int argc, char **argv)
-{
-	char key[DUET_REDIS_KEY_MAX];
-	redisReply *hb = NULL;
-	struct duetctl_json j;
-	struct field *f;
-	size_t n;
-	int rc;
-
-	rc = duetctl_parse_simple(ctl, argc, argv, "duetctl relay");
-	if (rc >= 0)
-		return rc;
-	if (optind < argc)
-		return duetctl_usage_err("relay: unexpected argument '%s'", argv[optind]);
-	duetctl_key(ctl, key, "relay", NULL);
-	if (duetctl_connect(ctl) != 0)
-		return DUETCTL_EXIT_FAIL;
-	if (hgetall(ctl, "relay", key, &hb) != 0)
-		return DUETCTL_EXIT_FAIL;
-	if (hb->elements == 0) {
-		freeReplyObject(hb);
-		return duetctl_fail("relay %s: no heartbeat (down or never started)", ctl->relay);
-	}
-	f = sorted_fields(hb, &n);
-	if (f == NULL) {
-		freeReplyObject(hb);
-		return duetctl_fail("relay: out of memory");
-	}
-	duetctl_json_init(&j, ctl->out);
-	if (ctl->json) {
-		duetctl_json_open(&j, '{');
-		duetctl_json_kv(&j, "relay", ctl->relay);
-		duetctl_json_key(&j, "heartbeat", 9);
-		print_hash(ctl, &j, f, n, NULL);
-		duetctl_json_close(&j, '}');
-		duetctl_json_end(&j);
-	} else {
-		fprintf(ctl->out, "relay %s\n", ctl->relay);
-		print_hash(ctl, &j, f, n, NULL);
-	}
-	free(f);
-	freeReplyObject(hb);
-	return DUETCTL_EXIT_OK;
 }
 
 /* One XREVRANGE entry: [entry-id, [field, value, ...]]. */
@@ -447,8 +396,7 @@ print_ended_entry(struct duetctl *ctl, struct duetctl_json *j, const redisReply 
 		if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
 			continue;
 		if (ctl->json) {
-			duetctl_json_key(j, name->str, name->len);
-			duetctl_json_str(j, value->str, value->len);
+			json_member(j, DUETCTL_NUM_DUETD, name, value);
 		} else {
 			fputc(' ', ctl->out);
 			duetctl_print_text(ctl->out, name->str, name->len);
@@ -538,11 +486,9 @@ duetctl_cmd_drops(struct duetctl *ctl, int argc, char **argv)
 	unsigned int d;
 	int rc;
 
-	rc = duetctl_parse_simple(ctl, argc, argv, "duetctl drops [--json]");
+	rc = duetctl_parse_no_operand(ctl, argc, argv, "duetctl drops [--json]");
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return duetctl_usage_err("drops: unexpected argument '%s'", argv[optind]);
 	if (ctl->json) {
 		duetctl_json_init(&j, ctl->out);
 		duetctl_json_open(&j, '{');

@@ -1,23 +1,34 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * duetd: the relay daemon's main. EAL init, config, ports, the pair table,
- * worker lcore launch, then the control thread's loop on the main lcore:
- * Redis sync, RCU reclaim, gateway ARP, optional stats lines. No packet
- * logic lives here. SIGINT/SIGTERM stop it cleanly: workers flush and stop,
- * pending Redis writes are sent, ports are closed.
+ * worker lcore launch, the metrics (Prometheus and telemetry), then the
+ * control thread's loop on the main lcore: Redis sync, RCU reclaim, gateway
+ * ARP, link watch, metrics publication, systemd readiness and watchdog,
+ * optional stats lines. No packet logic lives here. SIGINT/SIGTERM stop it
+ * cleanly: workers flush and stop, pending Redis writes are sent, ports are
+ * closed, EAL's files are removed. SIGUSR1 logs a stats line; SIGHUP
+ * re-reads the config file and applies what can change while running.
  *
  * usage: duetd [EAL args] -- -c FILE [--print-stats-ms N]
+ *        duetd --version | --check-config FILE
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <mntent.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -30,6 +41,8 @@
 #include <rte_ring.h>
 
 #include "duet_conf.h"
+#include "duet_log.h"
+#include "duet_metrics.h"
 #include "duet_pair.h"
 #include "duet_pkt.h"
 #include "duet_police.h"
@@ -39,20 +52,27 @@
 #include "duet_worker.h"
 #include "duet_clock.h"
 
-RTE_LOG_REGISTER_DEFAULT(duetd_logtype, INFO);
-#define LOG(level, ...) rte_log(RTE_LOG_##level, duetd_logtype, "duetd: " __VA_ARGS__)
+RTE_LOG_REGISTER(duet_relay_logtype, duet.relay, INFO);
+#define LOG(level, ...) rte_log(RTE_LOG_##level, duet_relay_logtype, __VA_ARGS__)
 
 #define CTL_RING_SIZE 256
 #define ARP_RETRY_MS 1000
 #define ARP_REFRESH_MS 60000
 
+#define TICK_MS 1000 /* metrics publication, link watch, watchdog check */
+
 static volatile bool quit;
+static volatile sig_atomic_t got_hup, got_usr1;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	quit = true;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		quit = true;
 }
 
 struct duetd {
@@ -68,6 +88,17 @@ struct duetd {
 	struct duet_sync *sync;
 	uint64_t print_stats_ms;
 	uint64_t next_arp_ms[DUET_CONF_MAX_PORTS];
+	const char *config_path;
+	struct duet_metrics *metrics;
+	uint64_t started_ms;
+	bool ready;		/* READY=1 was sent */
+	bool watchdog;		/* systemd wants WATCHDOG=1 pings */
+	uint64_t next_tick_ms;
+	/* Each worker's loop counters at the last tick: busy share and the
+	 * watchdog's "still polling". */
+	uint64_t prev_polls[DUET_CONF_MAX_WORKERS];
+	uint64_t prev_loop_tsc[DUET_CONF_MAX_WORKERS];
+	uint64_t prev_busy_tsc[DUET_CONF_MAX_WORKERS];
 };
 
 static void
@@ -75,15 +106,23 @@ usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [EAL args] -- -c FILE [--print-stats-ms N] [--allow-core-dumps]\n"
+		"       %s --version | --check-config FILE\n"
 		"  -c, --config FILE       duetd config (see config/duetd.conf)\n"
 		"  --print-stats-ms N      print a counters line every N ms (0: off)\n"
 		"  --allow-core-dumps      let the process dump core (off by default: a core\n"
 		"                          would hold SRTP keys and the Redis password)\n"
+		"  --version               print duetd's version and exit\n"
+		"  --check-config FILE     validate FILE and exit 0 (valid) or 1 (the reason\n"
+		"                          on stderr); touches no port, needs no EAL\n"
 		"  -h, --help              this text\n"
 		"EAL args are DPDK's usual ones, e.g. -l 0,1 -a 0000:01:00.0 or\n"
 		"--vdev net_af_packet0,iface=eth1. The main lcore runs the control thread;\n"
-		"the config's [relay] workers names the worker lcores.\n",
-		prog);
+		"the config's [relay] workers names the worker lcores. Log levels with EAL's\n"
+		"--log-level, per log type: --log-level=duet.sync:debug, --log-level='duet.*:info'\n"
+		"(types duet.relay, duet.sync, duet.port, duet.metrics; EAL's own: lib.eal, ...).\n"
+		"Signals: TERM/INT stop cleanly, USR1 logs a stats line, HUP re-reads the config\n"
+		"(applies [log]; other changes need a restart).\n",
+		prog, prog);
 }
 
 static int
@@ -181,9 +220,6 @@ setup_dataplane(struct duetd *d)
 			return rc;
 		}
 		d->n_ports++;
-		LOG(INFO, "port %s up (ethdev %u, %u queue(s), ip checksum %s)\n",
-		    conf->ports[i].name, d->ports[i].port_id, conf->n_workers,
-		    d->ports[i].ip_cksum_offload ? "offloaded" : "in software");
 	}
 	/* The endpoint space; each port learns where its addresses start. */
 	duet_port_space(conf, d->ports, &space);
@@ -263,8 +299,9 @@ gateway_arp(struct duetd *d, uint64_t now)
 	}
 }
 
+/* The counters line: for --print-stats-ms (stdout) and SIGUSR1 (the log). */
 static void
-print_stats(struct duetd *d)
+format_stats(struct duetd *d, char *line, size_t size)
 {
 	struct duet_lcore_stats s;
 	char drops[1024];
@@ -283,12 +320,22 @@ print_stats(struct duetd *d)
 		if (n > 0)
 			off += (size_t)n;
 	}
-	printf("duetd: pairs=%u rx=%" PRIu64 " fwd=%" PRIu64 " arp_replies=%" PRIu64
-	       " icmp_replies=%" PRIu64 " latched=%" PRIu64 " relatched=%" PRIu64
-	       " drops=%" PRIu64 "%s redis=%s\n",
-	       duet_pair_count(d->pairs), s.rx_pkts, s.fwd_pkts, s.arp_replies, s.icmp_replies,
-	       s.latched, s.relatched, duet_stats_total_drops(&s), drops,
-	       duet_sync_connected(d->sync) ? "up" : "down");
+	snprintf(line, size,
+		 "pairs=%u rx=%" PRIu64 " fwd=%" PRIu64 " arp_replies=%" PRIu64
+		 " icmp_replies=%" PRIu64 " latched=%" PRIu64 " relatched=%" PRIu64
+		 " drops=%" PRIu64 "%s redis=%s",
+		 duet_pair_count(d->pairs), s.rx_pkts, s.fwd_pkts, s.arp_replies, s.icmp_replies,
+		 s.latched, s.relatched, duet_stats_total_drops(&s), drops,
+		 duet_sync_connected(d->sync) ? "up" : "down");
+}
+
+static void
+print_stats(struct duetd *d)
+{
+	char line[1536];
+
+	format_stats(d, line, sizeof(line));
+	printf("duetd: %s\n", line);
 	fflush(stdout);
 }
 
@@ -297,6 +344,9 @@ teardown(struct duetd *d)
 {
 	unsigned int i;
 
+	/* The HTTP and telemetry threads read what follows: stop them first. */
+	duet_metrics_destroy(d->metrics);
+	d->metrics = NULL;
 	if (d->sync != NULL)
 		duet_sync_destroy(d->sync);
 	for (i = 0; i < d->n_ports; i++)
@@ -312,6 +362,8 @@ teardown(struct duetd *d)
 			rte_ring_free(d->workers[i].ctl_ring);
 		}
 	}
+	if (d->n_ports > 0)
+		duet_port_capture_fini();
 	duet_pair_table_free(d->pairs);
 	rte_free(d->workers);
 	rte_free(d->stats);
@@ -319,38 +371,320 @@ teardown(struct duetd *d)
 	rte_mempool_free(d->mp);
 }
 
+/* --version and --check-config FILE: answered before EAL starts, so they
+ * need no hugepages, no root and no port. The exit status, or -1 when
+ * neither was asked. */
+static int
+check_config(const char *path)
+{
+	char err[DUET_CONF_ERR_MAX], where[DUET_ADDR_STRLEN];
+	struct duet_conf *conf;
+	int rc;
+
+	if (path == NULL) {
+		fprintf(stderr, "duetd: --check-config needs a FILE\n");
+		return 1;
+	}
+	conf = malloc(sizeof(*conf));
+	if (conf == NULL) {
+		fprintf(stderr, "duetd: out of memory\n");
+		return 1;
+	}
+	rc = duet_conf_load(path, conf, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "duetd: %s\n", err);
+	} else {
+		if (conf->metrics.enabled)
+			duet_addr_format(&conf->metrics.addr, where, sizeof(where));
+		else
+			snprintf(where, sizeof(where), "off");
+		printf("duetd: %s is valid: relay %s, %u worker(s), %u port(s), up to %u pairs, "
+		       "metrics %s\n",
+		       path, conf->relay_id, conf->n_workers, conf->n_ports, conf->max_pairs, where);
+	}
+	/* It may hold the Redis password. */
+	memset(conf, 0, sizeof(*conf));
+	free(conf);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+early_options(int argc, char **argv)
+{
+	static const char check[] = "--check-config";
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("duetd %s\n", DUET_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], check) == 0)
+			return check_config(i + 1 < argc ? argv[i + 1] : NULL);
+		if (strncmp(argv[i], check, sizeof(check) - 1) == 0 &&
+		    argv[i][sizeof(check) - 1] == '=')
+			return check_config(argv[i] + sizeof(check));
+	}
+	return -1;
+}
+
+/* Debug lines may name clients (addresses, pair ids): say so once. */
+static void
+warn_if_debug(void)
+{
+	static const char *const types[] = {"duet.relay", "duet.sync", "duet.port",
+					    "duet.metrics"};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(types); i++) {
+		int t = rte_log_register(types[i]);
+
+		if (t >= 0 && rte_log_get_level((uint32_t)t) >= (int)RTE_LOG_DEBUG)
+			LOG(WARNING, "debug logging is on for %s: debug lines may carry client "
+				     "addresses; no line below debug does\n",
+			    types[i]);
+	}
+}
+
+/* SIGHUP: re-read the config; apply what may change while running ([log]),
+ * and keep everything on a file that no longer loads. */
+static void
+reload_config(struct duetd *d)
+{
+	char err[DUET_CONF_ERR_MAX];
+	struct duet_conf *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return;
+	if (duet_conf_load(d->config_path, c, err, sizeof(err)) != 0) {
+		LOG(ERR, "SIGHUP: %s; keeping the running config\n", err);
+	} else {
+		if (c->log_format != d->conf.log_format) {
+			d->conf.log_format = c->log_format;
+			(void)duet_log_open(c->log_format);
+		}
+		LOG(NOTICE, "SIGHUP: %s re-read and valid; [log] format applied, other changes "
+			    "take effect at the next restart\n",
+		    d->config_path);
+	}
+	memset(c, 0, sizeof(*c));
+	free(c);
+}
+
+/* Once a second (or twice a watchdog period): what the metrics show of the
+ * control thread, links, readiness and the watchdog. */
+static void
+tick(struct duetd *d)
+{
+	struct duet_metrics_ctl ctl;
+	unsigned int w, stalled = UINT32_MAX;
+
+	memset(&ctl, 0, sizeof(ctl));
+	for (w = 0; w < d->conf.n_workers && w < DUET_CONF_MAX_WORKERS; w++) {
+		const struct duet_lcore_stats *s = &d->stats[w];
+		uint64_t polls = __atomic_load_n(&s->polls, __ATOMIC_RELAXED);
+		uint64_t loop = __atomic_load_n(&s->loop_tsc, __ATOMIC_RELAXED);
+		uint64_t busy = __atomic_load_n(&s->busy_tsc, __ATOMIC_RELAXED);
+
+		if (polls == d->prev_polls[w] && stalled == UINT32_MAX)
+			stalled = w;
+		if (loop > d->prev_loop_tsc[w])
+			ctl.busy_share[w] = (double)(busy - d->prev_busy_tsc[w]) /
+					    (double)(loop - d->prev_loop_tsc[w]);
+		d->prev_polls[w] = polls;
+		d->prev_loop_tsc[w] = loop;
+		d->prev_busy_tsc[w] = busy;
+	}
+	duet_sync_get_info(d->sync, &ctl.sync);
+	ctl.pairs = duet_pair_count(d->pairs);
+	ctl.capacity = duet_pair_capacity(d->pairs);
+	ctl.ready = ctl.sync.table_current;
+	ctl.workers_alive = stalled == UINT32_MAX;
+	duet_metrics_publish(d->metrics, &ctl);
+	duet_port_watch_links(d->ports, d->n_ports);
+	if (!d->ready && ctl.ready) {
+		d->ready = true;
+		LOG(INFO, "ready: ports up, %u pair(s) loaded from Redis\n", ctl.pairs);
+		sd_notify(0, "READY=1");
+	}
+	sd_notifyf(0, "STATUS=%s: %u pair(s) of %u, Redis %s%s",
+		   d->ready ? "forwarding" : "waiting for the pair table from Redis", ctl.pairs,
+		   ctl.capacity, ctl.sync.link_up ? "up" : "down",
+		   ctl.sync.draining ? ", draining" : "");
+	if (!d->watchdog)
+		return;
+	if (ctl.workers_alive)
+		sd_notify(0, "WATCHDOG=1");
+	else
+		LOG(WARNING, "worker %u (lcore %u) has not polled since the last tick: no "
+			     "watchdog ping\n",
+		    stalled, d->conf.workers[stalled]);
+}
+
+static int
+start_metrics(struct duetd *d)
+{
+	struct duet_metrics_src src = {
+		.conf = &d->conf,
+		.lcore = d->stats,
+		.n_workers = d->conf.n_workers,
+		.ports = d->ports,
+		.n_ports = d->n_ports,
+		.pairs = d->pairs,
+		.tsc_hz = rte_get_tsc_hz(),
+		.started_ms = d->started_ms,
+	};
+	char err[256];
+	int rc;
+
+	d->metrics = duet_metrics_create(&src);
+	if (d->metrics == NULL) {
+		fprintf(stderr, "duetd: out of memory for the metrics\n");
+		return -ENOMEM;
+	}
+	rc = duet_metrics_http_start(d->metrics, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "duetd: %s\n", err);
+		return rc;
+	}
+	if (duet_metrics_telemetry_register(d->metrics) != 0)
+		LOG(WARNING, "cannot register the /duet/ telemetry commands\n");
+	return 0;
+}
+
+/* Remove the files of dir whose names start with prefix; rmdir it when
+ * prefix is "" (the runtime dir is all ours). */
+static void
+remove_files(const char *dir, const char *prefix)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			(void)unlink(path);
+	}
+	closedir(d);
+	if (prefix[0] == '\0')
+		(void)rmdir(dir);
+}
+
+/* What EAL leaves behind after rte_eal_cleanup(): its runtime directory
+ * (/var/run/dpdk/<prefix>: config, fbarrays, sockets) and, with hugepages,
+ * the <prefix>map_* files in each hugetlbfs mount. The prefix is ours
+ * alone (EAL refuses a second primary on it). Main thread, at exit. */
+static void
+remove_eal_files(const char *runtime_dir)
+{
+	char copy[PATH_MAX], pfx[PATH_MAX];
+	struct mntent *me;
+	FILE *mounts;
+
+	if (runtime_dir[0] == '\0')
+		return;
+	snprintf(copy, sizeof(copy), "%s", runtime_dir);
+	snprintf(pfx, sizeof(pfx), "%smap_", basename(copy));
+	remove_files(runtime_dir, "");
+	mounts = setmntent("/proc/mounts", "r");
+	if (mounts == NULL)
+		return;
+	while ((me = getmntent(mounts)) != NULL)
+		if (strcmp(me->mnt_type, "hugetlbfs") == 0)
+			remove_files(me->mnt_dir, pfx);
+	endmntent(mounts);
+}
+
+/* The config path among duetd's own arguments (after "--"), or NULL: the
+ * config is read before EAL starts, so its errors come without EAL's
+ * start-up and its [log] format applies from EAL's first line. */
+static const char *
+config_arg(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && strcmp(argv[i], "--") != 0)
+		i++;
+	for (i++; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+		if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
+			return argv[i] + 2;
+	}
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct duetd d;
 	const char *config = NULL;
-	char err[DUET_CONF_ERR_MAX];
-	uint64_t next_print = 0;
+	char err[DUET_CONF_ERR_MAX], runtime_dir[PATH_MAX];
+	uint64_t next_print = 0, wd_usec = 0, tick_ms = TICK_MS;
 	unsigned int i;
 	int n, rc, shared, status = 1;
+	bool preloaded = false;
 
+	rc = early_options(argc, argv);
+	if (rc >= 0)
+		return rc;
 	/* A core dump would hold SRTP keys and the Redis password: none
 	 * unless --allow-core-dumps (this also keeps non-root users from
 	 * attaching a debugger). Before anything secret is read. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		fprintf(stderr, "duetd: cannot turn core dumps off: %s\n", strerror(errno));
+	/* Timestamped lines from the first EAL message on; the config's
+	 * [log] format once it is read. */
+	config = config_arg(argc, argv);
+	if (config != NULL) {
+		rc = duet_conf_load(config, &d.conf, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "duetd: %s\n", err);
+			return 1;
+		}
+		preloaded = true;
+	}
+	(void)duet_log_open(preloaded ? d.conf.log_format : DUET_LOG_TEXT);
+	duet_log_learn_types();
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
-		fprintf(stderr, "duetd: EAL init failed: %s\n", rte_strerror(rte_errno));
+		int e = rte_errno;
+
+		fprintf(stderr, "duetd: EAL init failed: %s%s\n", rte_strerror(e),
+			/* EAL says EACCES when it finds no hugepages. */
+			e == EACCES || e == ENOMEM || e == EFAULT
+				? " (no hugepages? mount them and reserve some, e.g. "
+				  "dpdk-hugepages.py --setup 2G, or give EAL --no-huge -m MB; see "
+				  "docs/operations.md)"
+				: "");
 		return 1;
 	}
+	duet_log_learn_types();
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	argc -= n;
 	argv += n;
 	argv[0] = (char *)"duetd";
 	if (parse_args(argc, argv, &config, &d.print_stats_ms, &d.allow_core_dumps) != 0)
 		goto out_eal;
+	d.config_path = config;
 	if (d.allow_core_dumps && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
 		fprintf(stderr, "duetd: --allow-core-dumps: %s\n", strerror(errno));
-	rc = duet_conf_load(config, &d.conf, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "duetd: %s\n", err);
-		goto out_eal;
+	/* Read before EAL, unless the pre-scan missed the path. */
+	if (!preloaded) {
+		rc = duet_conf_load(config, &d.conf, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "duetd: %s\n", err);
+			goto out_eal;
+		}
+		(void)duet_log_open(d.conf.log_format);
 	}
+	warn_if_debug();
 	/* Workers must be enabled EAL lcores other than main. */
 	rc = duet_conf_check_workers(&d.conf, config, rte_lcore_is_enabled, rte_get_main_lcore(),
 				     err, sizeof(err));
@@ -358,16 +692,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "duetd: %s\n", err);
 		goto out_eal;
 	}
+	d.started_ms = duet_clock_ms(CLOCK_REALTIME);
 	if (setup_dataplane(&d) != 0)
 		goto out;
+	(void)duet_port_wait_links(d.ports, d.n_ports, d.conf.link_wait_ms);
+	(void)duet_port_capture_init(d.conf.privacy.allow_capture);
 	d.sync = duet_sync_create(&d.conf, d.pairs, d.stats, d.conf.n_workers);
 	if (d.sync == NULL) {
 		fprintf(stderr, "duetd: cannot start the Redis sync: %s\n",
 			rte_strerror(rte_errno));
 		goto out;
 	}
+	if (start_metrics(&d) != 0)
+		goto out;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+		d.watchdog = true;
+		/* Two pings a period at least. */
+		if (wd_usec / 2000 < tick_ms)
+			tick_ms = wd_usec / 2000 > 0 ? wd_usec / 2000 : 1;
+		LOG(INFO, "systemd watchdog: %" PRIu64 " ms; pinging while the workers poll\n",
+		    wd_usec / 1000);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
 	for (i = 0; i < d.conf.n_workers; i++) {
 		rc = rte_eal_remote_launch(duet_worker_main, &d.workers[i], d.conf.workers[i]);
 		if (rc != 0) {
@@ -406,6 +755,31 @@ main(int argc, char **argv)
 			rte_delay_us_sleep(10000);
 		duet_pair_reclaim(d.pairs);
 		gateway_arp(&d, now);
+		duet_metrics_serve(d.metrics);
+		/* A tick as soon as the table is loaded: READY=1 without
+		 * waiting for the next second. */
+		if (!d.ready) {
+			struct duet_sync_info si;
+
+			duet_sync_get_info(d.sync, &si);
+			if (si.table_current)
+				d.next_tick_ms = 0;
+		}
+		if (now >= d.next_tick_ms) {
+			tick(&d);
+			d.next_tick_ms = now + tick_ms;
+		}
+		if (got_usr1) {
+			char line[1536];
+
+			got_usr1 = 0;
+			format_stats(&d, line, sizeof(line));
+			LOG(NOTICE, "%s\n", line);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload_config(&d);
+		}
 		if (d.print_stats_ms != 0 && now >= next_print) {
 			print_stats(&d);
 			next_print = now + d.print_stats_ms;
@@ -414,6 +788,7 @@ main(int argc, char **argv)
 			rte_delay_us_sleep(1000);
 	}
 	LOG(INFO, "stopping\n");
+	sd_notify(0, "STOPPING=1");
 	rte_eal_mp_wait_lcore();
 	if (d.print_stats_ms != 0)
 		print_stats(&d);
@@ -422,5 +797,6 @@ out:
 	teardown(&d);
 out_eal:
 	rte_eal_cleanup();
+	remove_eal_files(runtime_dir);
 	return status;
 }

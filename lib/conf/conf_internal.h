@@ -85,6 +85,10 @@ int conf_parse_desc(struct conf_ctx *ctx, const char *sec, const char *key, cons
 		    uint16_t *out);
 int conf_parse_dscp(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		    uint32_t *out);
+int conf_parse_listen(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
+		      struct duet_conf_metrics *m);
+int conf_parse_yes_no(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
+		      bool *out);
 int conf_parse_peers(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		     struct duet_policy *pol, bool allow);
 

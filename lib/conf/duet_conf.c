@@ -45,6 +45,9 @@ enum key_type {
 	KEY_DSCP,
 	KEY_DENIED_PEERS,
 	KEY_ALLOWED_PEERS,
+	KEY_METRICS_LISTEN,
+	KEY_LOG_FORMAT,
+	KEY_YES_NO, /* bool in struct duet_conf at off */
 };
 
 struct key_def {
@@ -68,6 +71,23 @@ static const struct key_def relay_keys[] = {
 	{"idle_poll_us", KEY_U32, false, 0, 100000, CONF_OFF(idle_poll_us)},
 	{"relatch", KEY_RELATCH, false, 0, 0, 0},
 	{"resync_hold_percent", KEY_U32, false, 0, 100, CONF_OFF(resync_hold_percent)},
+	{"link_wait_ms", KEY_U32, false, 0, 600000, CONF_OFF(link_wait_ms)},
+	{NULL, KEY_U32, false, 0, 0, 0},
+};
+
+static const struct key_def metrics_keys[] = {
+	{"listen", KEY_METRICS_LISTEN, false, 0, 0, 0},
+	{NULL, KEY_U32, false, 0, 0, 0},
+};
+
+static const struct key_def log_keys[] = {
+	{"format", KEY_LOG_FORMAT, false, 0, 0, 0},
+	{NULL, KEY_U32, false, 0, 0, 0},
+};
+
+static const struct key_def privacy_keys[] = {
+	{"allow_capture", KEY_YES_NO, false, 0, 0, CONF_OFF(privacy.allow_capture)},
+	{"show_addresses", KEY_YES_NO, false, 0, 0, CONF_OFF(privacy.show_addresses)},
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
@@ -174,6 +194,18 @@ set_key(struct conf_ctx *ctx, const char *sec, const struct key_def *k, const ch
 	case KEY_ALLOWED_PEERS:
 		return conf_parse_peers(ctx, sec, k->name, val, &conf->policy,
 					k->type == KEY_ALLOWED_PEERS);
+	case KEY_METRICS_LISTEN:
+		return conf_parse_listen(ctx, sec, k->name, val, &conf->metrics);
+	case KEY_LOG_FORMAT:
+		if (strcmp(val, "text") == 0)
+			conf->log_format = DUET_LOG_TEXT;
+		else if (strcmp(val, "json") == 0)
+			conf->log_format = DUET_LOG_JSON;
+		else
+			return conf_fail(ctx, sec, k->name, val, "expected text or json");
+		return 0;
+	case KEY_YES_NO:
+		return conf_parse_yes_no(ctx, sec, k->name, val, (bool *)((char *)conf + k->off));
 	}
 	return conf_fail(ctx, sec, k->name, NULL, "internal error: unhandled key type");
 }
@@ -389,6 +421,7 @@ static int
 load_sections(struct conf_ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *conf)
 {
 	struct section_seen relay = {0}, media = {0}, redis = {0}, security = {0};
+	struct section_seen metrics = {0}, log = {0}, privacy = {0};
 	struct rte_cfgfile_entry *entries = NULL;
 	char sec[CFG_NAME_LEN];
 	int n_sections, s, n, ret = 0;
@@ -421,13 +454,22 @@ load_sections(struct conf_ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *c
 		} else if (strcmp(sec, "security") == 0) {
 			single = &security;
 			keys = security_keys;
+		} else if (strcmp(sec, "metrics") == 0) {
+			single = &metrics;
+			keys = metrics_keys;
+		} else if (strcmp(sec, "log") == 0) {
+			single = &log;
+			keys = log_keys;
+		} else if (strcmp(sec, "privacy") == 0) {
+			single = &privacy;
+			keys = privacy_keys;
 		} else if (strncmp(sec, PORT_PREFIX, strlen(PORT_PREFIX)) == 0) {
 			ret = load_port(ctx, sec, entries, n, conf);
 			continue;
 		} else {
 			ret = conf_fail(ctx, sec, NULL, NULL,
 					"unknown section; expected relay, media, redis, "
-					"security or port <ethdev name>");
+					"security, metrics, log, privacy or port <ethdev name>");
 			break;
 		}
 		if (single->present) {
@@ -500,6 +542,12 @@ duet_conf_defaults(struct duet_conf *conf)
 	conf->security.srtp_max_ssrc = 4;
 	duet_policy_init(&conf->policy);
 	conf->redis.connect_timeout_ms = 1000;
+	conf->link_wait_ms = 10000;
+	/* Prometheus on loopback: on by default, reachable only from the host. */
+	conf->metrics.enabled = true;
+	(void)duet_addr_parse("127.0.0.1:9465", &conf->metrics.addr);
+	conf->log_format = DUET_LOG_TEXT;
+	conf->privacy.allow_capture = false;
 }
 
 int

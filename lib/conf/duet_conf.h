@@ -10,6 +10,7 @@
 #ifndef DUET_CONF_H
 #define DUET_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,24 @@ struct duet_conf_security {
 };
 
 /** The whole configuration. */
+/** [log] format: how duetd writes its log lines. */
+enum duet_log_format {
+	DUET_LOG_TEXT = 0, /**< "TIME LEVEL TYPE: message" */
+	DUET_LOG_JSON,	   /**< one JSON object a line, for log shippers */
+};
+
+/** [metrics]: the Prometheus endpoint. */
+struct duet_conf_metrics {
+	bool enabled;	       /**< false: listen = off */
+	struct duet_addr addr; /**< listen address and port (IPv4 or IPv6) */
+};
+
+/** [privacy]: what an operator may see of the callers. */
+struct duet_conf_privacy {
+	bool allow_capture;  /**< rte_pdump (dpdk-dumpcap) may attach */
+	bool show_addresses; /**< /duet/pair telemetry shows the legs' client addresses */
+};
+
 struct duet_conf {
 	char relay_id[DUET_CONF_RELAY_ID_MAX + 1]; /**< [relay] id: [A-Za-z0-9_-] */
 	unsigned int workers[DUET_CONF_MAX_WORKERS]; /**< [relay] workers: lcore ids */
@@ -89,6 +108,10 @@ struct duet_conf {
 	struct duet_policy policy;   /**< source policy: built-in classes, every service
 					  address, [security] denied_peers/allowed_peers */
 	struct duet_conf_redis redis; /**< [redis] */
+	struct duet_conf_metrics metrics; /**< [metrics] */
+	enum duet_log_format log_format;  /**< [log] format */
+	struct duet_conf_privacy privacy; /**< [privacy] */
+	uint32_t link_wait_ms;	     /**< [relay] link_wait_ms: wait this long for links up */
 	struct duet_conf_port ports[DUET_CONF_MAX_PORTS]; /**< [port <name>] sections */
 	unsigned int n_ports;
 };

@@ -378,3 +378,37 @@ conf_parse_peers(struct conf_ctx *ctx, const char *sec, const char *key, const c
 	}
 	return 0;
 }
+
+/* [metrics] listen: "off", or an address and port to serve HTTP on. */
+int
+conf_parse_listen(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
+		  struct duet_conf_metrics *m)
+{
+	struct duet_addr a;
+
+	if (strcmp(val, "off") == 0) {
+		m->enabled = false;
+		return 0;
+	}
+	if (duet_addr_parse(val, &a) != 0 || a.port == 0)
+		return conf_fail(ctx, sec, key, val,
+				 "expected off or ADDRESS:PORT (e.g. 127.0.0.1:9465 or "
+				 "[::1]:9465), port 1..65535");
+	m->enabled = true;
+	m->addr = a;
+	return 0;
+}
+
+/* yes/no switches; nothing else, so a typo is never read as either. */
+int
+conf_parse_yes_no(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
+		  bool *out)
+{
+	if (strcmp(val, "yes") == 0)
+		*out = true;
+	else if (strcmp(val, "no") == 0)
+		*out = false;
+	else
+		return conf_fail(ctx, sec, key, val, "expected yes or no");
+	return 0;
+}

@@ -472,12 +472,43 @@ ctl_set(struct duet_pair_ctl *c, const struct duet_pair_spec *spec)
 	c->max_kbps = spec->max_kbps;
 }
 
+/* Slot's pair continues a life from before a restart (rs): created then,
+ * its duration counted from then (the wall-clock age now, taken off its
+ * monotonic start: unsigned, so a start before the boot wraps and the
+ * difference still comes out right), and worker 0's counters starting
+ * from what was counted. The slot is not reachable yet: plain stores. */
+static void
+pair_resume(struct duet_pair_table *t, uint32_t slot, const struct duet_pair_resume *rs,
+	    uint64_t now_ms)
+{
+	struct duet_pair_ctl *c = &t->ctl[slot];
+	unsigned int k;
+
+	if (rs == NULL || rs->created_ms == 0)
+		return;
+	c->created_mono_ms -= now_ms > rs->created_ms ? now_ms - rs->created_ms : 0;
+	c->created_ms = rs->created_ms;
+	for (k = 0; k < 2; k++) {
+		struct duet_leg_hot *h = duet_pair_hot_at(t, 0, 2 * slot + k);
+		struct duet_leg_drops *d = duet_pair_drops_at(t, 0, 2 * slot + k);
+
+		h->pkts = rs->leg[k].pkts;
+		h->bytes = rs->leg[k].bytes;
+		d->drop_src = rs->leg[k].drop_src;
+		d->drop_peer_unlatched = rs->leg[k].drop_peer_unlatched;
+		d->drop_auth = rs->leg[k].drop_auth;
+		d->drop_replay = rs->leg[k].drop_replay;
+		d->drop_policed = rs->leg[k].drop_policed;
+	}
+}
+
 /* Add spec (id as k) with its SRTP state `crypto` (made beforehand, NULL
- * for passthrough), which the table owns from here, on failure too. */
+ * for passthrough), which the table owns from here, on failure too; rs
+ * (may be NULL): the life it continues. */
 static int
 pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, const struct pair_id *id,
-	 struct duet_pair_crypto *crypto, uint64_t now_ms, uint32_t *slot_out, char *why,
-	 size_t whylen)
+	 struct duet_pair_crypto *crypto, const struct duet_pair_resume *rs, uint64_t now_ms,
+	 uint32_t *slot_out, char *why, size_t whylen)
 {
 	struct duet_pair_ctl *c;
 	uint32_t slot;
@@ -524,6 +555,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, const str
 			memset(duet_pair_drops_at(t, w, 2 * slot + k), 0,
 			       sizeof(struct duet_leg_drops));
 	}
+	pair_resume(t, slot, rs, now_ms);
 	/* Where the hash keeps the id (the record's only copy of it) indexes
 	 * the slot. */
 	pos = rte_hash_add_key_with_hash(t->id_hash, id->key, id->sig);
@@ -596,7 +628,7 @@ int
 duet_pair_put(struct duet_pair_table *t, const struct duet_pair_spec *spec, uint64_t now_ms,
 	      struct duet_pair_put_result *res, char *why, size_t whylen)
 {
-	return duet_pair_put_restore(t, spec, NULL, 0, now_ms, res, why, whylen);
+	return duet_pair_put_resume(t, spec, NULL, now_ms, res, why, whylen);
 }
 
 int
@@ -604,7 +636,22 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 		      const struct duet_srtp_stream_state *srtp, unsigned int n_srtp,
 		      uint64_t now_ms, struct duet_pair_put_result *res, char *why, size_t whylen)
 {
+	struct duet_pair_resume rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.srtp = srtp;
+	rs.n_srtp = n_srtp;
+	return duet_pair_put_resume(t, spec, &rs, now_ms, res, why, whylen);
+}
+
+int
+duet_pair_put_resume(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+		     const struct duet_pair_resume *rs, uint64_t now_ms,
+		     struct duet_pair_put_result *res, char *why, size_t whylen)
+{
 	uint32_t *slot_out = res != NULL ? &res->slot : NULL;
+	const struct duet_srtp_stream_state *srtp = rs != NULL ? rs->srtp : NULL;
+	unsigned int n_srtp = srtp != NULL ? rs->n_srtp : 0;
 	struct duet_pair_crypto *crypto;
 	struct duet_pair_spec old;
 	struct duet_pair_ctl *c;
@@ -612,8 +659,6 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	unsigned int k;
 	int slot, rc;
 
-	if (srtp == NULL)
-		n_srtp = 0;
 	if (res != NULL) {
 		res->srtp_restored = 0;
 		res->srtp_skipped = n_srtp;
@@ -644,7 +689,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 		rc = crypto_make(t, spec, srtp, n_srtp, res, &crypto, why, whylen);
 		if (rc != 0)
 			return rc;
-		return pair_add(t, spec, &id, crypto, now_ms, slot_out, why, whylen);
+		return pair_add(t, spec, &id, crypto, rs, now_ms, slot_out, why, whylen);
 	}
 
 	c = &t->ctl[slot];
@@ -691,7 +736,7 @@ duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec *sp
 	if (rc != 0)
 		return rc;
 	duet_pair_del(t, spec->id, now_ms, res != NULL ? &res->replaced : NULL);
-	rc = pair_add(t, spec, &id, crypto, now_ms, slot_out, why, whylen);
+	rc = pair_add(t, spec, &id, crypto, rs, now_ms, slot_out, why, whylen);
 	return rc == 0 ? 2 : rc;
 }
 
@@ -728,6 +773,8 @@ duet_pair_del(struct duet_pair_table *t, const char *id, uint64_t now_ms,
 	if (rte_rcu_qsbr_dq_enqueue(t->dq, &e) != 0) {
 		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
 		dq_free(t, &e, 1);
+	} else {
+		t->dq_pending++;
 	}
 	return 0;
 }
@@ -737,6 +784,10 @@ duet_pair_reclaim(struct duet_pair_table *t)
 {
 	unsigned int freed, pending, avail;
 
-	rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, &freed, &pending, &avail);
+	/* Only with something to reclaim: an empty call costs little, but
+	 * DPDK logs each one at INFO (20 lines/s of an idle relay). */
+	if (t->dq_pending > 0 &&
+	    rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, &freed, &pending, &avail) == 0)
+		t->dq_pending = pending;
 	pair_retire_reclaim(t);
 }

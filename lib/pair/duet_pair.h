@@ -254,6 +254,39 @@ int duet_pair_put_restore(struct duet_pair_table *t, const struct duet_pair_spec
 			  size_t whylen);
 
 /**
+ * What a pair loaded after a restart continues (duet_pair_put_resume()): the
+ * SRTP streams of its keys, and the accounting of the life it had before
+ * the restart, as the stats hash last showed it, so that its counters keep
+ * counting up and its duration covers the whole call.
+ */
+struct duet_pair_resume {
+	const struct duet_srtp_stream_state *srtp; /**< streams to continue, or NULL */
+	unsigned int n_srtp;			    /**< entries of srtp */
+	uint64_t created_ms;			    /**< unix ms of its first install, 0 for
+						         none: then created is now and
+						         leg[] is not read */
+	struct duet_leg_counters leg[2];	    /**< counted before, per leg */
+};
+
+/**
+ * duet_pair_put_restore() with the SRTP streams in rs->srtp, and, for a
+ * pair that gets a new slot here (return 0 or 2) when rs->created_ms is
+ * set: the pair counts as created at rs->created_ms (duet_pair_created_ms(),
+ * and its final duration_ms adds the wall-clock time from then to now to
+ * the monotonic time it lives from now; idle timers still start now), and
+ * its counters start from rs->leg (kept in worker 0's counters before the
+ * endpoints are published, so no worker counts meanwhile and reading them
+ * costs nothing more). The caller checks that rs describes this pair and
+ * that its values are sane. An update in place ignores rs, as it ignores
+ * the SRTP states: the live pair counts on.
+ * @param rs  may be NULL (a pair put as new)
+ * @return as duet_pair_put_restore()
+ */
+int duet_pair_put_resume(struct duet_pair_table *t, const struct duet_pair_spec *spec,
+			 const struct duet_pair_resume *rs, uint64_t now_ms,
+			 struct duet_pair_put_result *res, char *why, size_t whylen);
+
+/**
  * How far each SRTP stream of keyed pair `slot` got, to be written back
  * (duet_record_srtp_format(), the stats hash's a_srtp_in, ...) and given
  * to duet_pair_put_restore() after a restart: per SSRC of each direction,

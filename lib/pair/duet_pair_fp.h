@@ -106,6 +106,7 @@ struct duet_pair_table {
 	uint32_t *pos_slot;		  /**< ...indexes this: position -> slot */
 	uint32_t n_pos;			  /**< entries of pos_slot */
 	struct rte_rcu_qsbr_dq *dq;	  /**< deleted slots waiting for a grace period */
+	uint32_t dq_pending;		  /**< entries in dq not yet reclaimed */
 	struct duet_pair_ctl *ctl;	  /**< per slot: timers, limits, the id's position */
 	struct duet_pair_retire *retire;  /**< SRTP sessions waiting for a grace period */
 	uint32_t *free_slots;		  /**< stack of free slots */

@@ -9,12 +9,16 @@
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "duet_pkt.h"
 #include "duet_port.h"
+
+RTE_LOG_REGISTER(duet_port_logtype, duet.port, INFO);
+#define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, duet_port_logtype, __VA_ARGS__)
 
 #define MBUF_CACHE 256
 
@@ -95,6 +99,8 @@ duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n
 			 strerror(-rc));
 		return rc;
 	}
+	p->rx_desc = nrx;
+	p->tx_desc = ntx;
 	for (q = 0; q < n_queues; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, nrx, rte_eth_dev_socket_id(pid), NULL, mp);
 		if (rc == 0)
@@ -122,7 +128,73 @@ duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n
 		snprintf(err, errlen, "port %s: start failed: %s", cp->name, strerror(-rc));
 		return rc;
 	}
+	PORT_LOG(INFO,
+		 "port %s (ethdev %u, driver %s): %u queue pair(s), rx ring %u, tx ring %u "
+		 "descriptors a queue (asked %u, %u), IPv4 checksum %s, UDP checksum %s\n",
+		 cp->name, pid, info.driver_name, n_queues, nrx, ntx, cp->rx_desc, cp->tx_desc,
+		 p->ip_cksum_offload ? "offloaded" : "in software",
+		 p->udp_cksum_offload ? "offloaded" : "in software");
 	return 0;
+}
+
+static void
+log_link(const struct duet_port *p, const struct rte_eth_link *l)
+{
+	char text[RTE_ETH_LINK_MAX_STR_LEN];
+
+	rte_eth_link_to_str(text, sizeof(text), l);
+	if (l->link_status == RTE_ETH_LINK_UP)
+		PORT_LOG(INFO, "port %s: %s\n", p->name, text);
+	else
+		PORT_LOG(WARNING, "port %s: %s: nothing is received or sent on it\n", p->name,
+			 text);
+}
+
+unsigned int
+duet_port_wait_links(struct duet_port *ports, unsigned int n, uint32_t wait_ms)
+{
+	uint64_t until = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * wait_ms;
+	struct rte_eth_link l;
+	unsigned int i, up;
+
+	for (;;) {
+		for (i = 0, up = 0; i < n; i++) {
+			memset(&l, 0, sizeof(l));
+			if (rte_eth_link_get_nowait(ports[i].port_id, &l) == 0 &&
+			    l.link_status == RTE_ETH_LINK_UP)
+				up++;
+		}
+		if (up == n || rte_get_timer_cycles() >= until)
+			break;
+		rte_delay_us_sleep(100000);
+	}
+	for (i = 0; i < n; i++) {
+		memset(&l, 0, sizeof(l));
+		(void)rte_eth_link_get_nowait(ports[i].port_id, &l);
+		ports[i].link_up = l.link_status == RTE_ETH_LINK_UP;
+		if (!ports[i].link_up)
+			PORT_LOG(WARNING, "port %s: link still down after %u ms ([relay] "
+				 "link_wait_ms); starting anyway\n", ports[i].name, wait_ms);
+		log_link(&ports[i], &l);
+	}
+	return up;
+}
+
+void
+duet_port_watch_links(struct duet_port *ports, unsigned int n)
+{
+	struct rte_eth_link l;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&l, 0, sizeof(l));
+		if (rte_eth_link_get_nowait(ports[i].port_id, &l) != 0)
+			continue;
+		if ((l.link_status == RTE_ETH_LINK_UP) != (ports[i].link_up != 0)) {
+			ports[i].link_up = l.link_status == RTE_ETH_LINK_UP;
+			log_link(&ports[i], &l);
+		}
+	}
 }
 
 void

@@ -37,6 +37,8 @@ struct duet_port {
 						       the main thread, which builds both) */
 	uint32_t gateway_be;			  /**< gateway IPv4, 0 if none */
 	uint64_t gateway_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
+	uint16_t rx_desc, tx_desc;		  /**< ring sizes the driver granted a queue */
+	uint8_t link_up;			  /**< link state last logged (control thread) */
 	uint64_t arp_wait_tsc;			  /**< a gateway reply is learnt until this TSC, 0 = none asked */
 	char name[64];				  /**< ethdev name from the config */
 };
@@ -69,6 +71,30 @@ void duet_port_space(const struct duet_conf *conf, struct duet_port *ports,
 
 /** Stop and close the port. Main thread, after workers stopped. */
 void duet_port_close(struct duet_port *p);
+
+/**
+ * Wait up to wait_ms for the links of ports[0..n) to come up, logging each
+ * one's state as duet.port (and a warning for a link still down). Main
+ * thread, at start.
+ * @return the number of links up.
+ */
+unsigned int duet_port_wait_links(struct duet_port *ports, unsigned int n, uint32_t wait_ms);
+
+/**
+ * Let dpdk-dumpcap attach (allow), or answer its requests with a refusal
+ * that is logged. Main thread, after the ports are set up.
+ * @return 0, or -errno when pdump could not be initialised (then no
+ *         capture is possible at all, which is logged).
+ */
+int duet_port_capture_init(bool allow);
+
+/** Undo duet_port_capture_init(). Main thread, at exit. */
+void duet_port_capture_fini(void);
+
+/**
+ * Log each link that went up or down since the last call. Control thread.
+ */
+void duet_port_watch_links(struct duet_port *ports, unsigned int n);
 
 /**
  * The pair table's address index of service address ip_be of port p

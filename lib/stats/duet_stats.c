@@ -51,6 +51,10 @@ duet_stats_sum(const struct duet_lcore_stats *per_lcore, unsigned int n,
 		out->latched += s->latched;
 		out->relatched += s->relatched;
 		out->srtp_streams_removed += s->srtp_streams_removed;
+		out->polls += s->polls;
+		out->busy_polls += s->busy_polls;
+		out->loop_tsc += s->loop_tsc;
+		out->busy_tsc += s->busy_tsc;
 		for (d = 0; d < DUET_DROP_MAX; d++)
 			out->drops[d] += s->drops[d];
 	}

@@ -337,6 +337,7 @@ duet_sync_create(const struct duet_conf *conf, struct duet_pair_table *t,
 	    duet_redis_key(s->key_alloc, sizeof(s->key_alloc), relay, "alloc", NULL) != 0 ||
 	    duet_redis_key(s->key_relay, sizeof(s->key_relay), relay, "relay", NULL) != 0 ||
 	    duet_redis_key(s->key_epoch, sizeof(s->key_epoch), relay, "epoch", NULL) != 0 ||
+	    duet_redis_key(s->key_drain, sizeof(s->key_drain), relay, "drain", NULL) != 0 ||
 	    duet_redis_key(s->key_pair_prefix, sizeof(s->key_pair_prefix), relay, "pair:", NULL) !=
 		    0 ||
 	    duet_redis_key(s->key_pair_match, sizeof(s->key_pair_match), relay, "pair:", "*") != 0)
@@ -490,11 +491,37 @@ duet_sync_poll(struct duet_sync *s, uint64_t now_ms)
 		sync_stats_tick(s, now_ms);
 }
 
+#define FINAL_ROUND_MS 2000 /* the last stats round at a clean stop, at most */
+
+/* A last stats round at a clean stop (the workers have stopped, so the
+ * counts are final): what was counted since the last round is not lost.
+ * Bounded in time; a table too big for it keeps what the last full round
+ * wrote. */
+static void
+final_stats_round(struct duet_sync *s)
+{
+	uint64_t until;
+
+	if (s->r.ctx == NULL || !s->lease_held || s->phase != SYNC_PHASE_FOLLOW)
+		return;
+	s->mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
+	until = s->mono_ms + FINAL_ROUND_MS;
+	s->wb_running = false;
+	s->next_stats_ms = 0;
+	do {
+		s->now_ms = duet_clock_ms(CLOCK_REALTIME);
+		s->now_tsc = rte_get_tsc_cycles();
+		sync_stats_tick(s, s->now_ms);
+		s->mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
+	} while (s->wb_running && s->phase == SYNC_PHASE_FOLLOW && s->mono_ms < until);
+}
+
 void
 duet_sync_destroy(struct duet_sync *s)
 {
 	if (s == NULL)
 		return;
+	final_stats_round(s);
 	while (s->r.ctx != NULL && s->lease_held && s->n_parked > 0) {
 		sync_parked_drain(s, UINT32_MAX);
 		sync_outbox_flush(s, UINT32_MAX);
@@ -562,6 +589,29 @@ uint64_t
 duet_sync_rejected(const struct duet_sync *s)
 {
 	return s != NULL ? s->rejected : 0;
+}
+
+void
+duet_sync_get_info(const struct duet_sync *s, struct duet_sync_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return;
+	out->link_up = duet_sync_link_up(s);
+	out->table_current = s->table_current;
+	out->draining = s->draining;
+	out->reconnects = sync_reconnects(s);
+	out->full_loads = s->full_loads;
+	out->rejected = s->rejected;
+	out->outbox_len = s->ob.len;
+	out->writes_dropped = s->ob.dropped;
+	out->ended_waiting = s->n_parked;
+	out->ended_lost = s->ended_lost;
+	out->held = s->n_held;
+	out->resumed = s->resumed;
+	out->resume_refused = s->resume_refused;
+	out->events_applied = s->events_applied;
+	out->events_lag_ms = s->events_lag_ms;
 }
 
 uint32_t

@@ -113,4 +113,28 @@ uint32_t duet_sync_outbox_len(const struct duet_sync *s);
 /** Pairs that ended while Redis was away, waiting to be reported. */
 uint32_t duet_sync_ended_waiting(const struct duet_sync *s);
 
+/** What duetd shows operators of the sync (metrics, telemetry, readiness). */
+struct duet_sync_info {
+	bool link_up;		 /**< connected and holding the relay id's lease */
+	bool table_current;	 /**< the table has been loaded from Redis since start */
+	bool draining;		 /**< the drain key existed at the last heartbeat */
+	uint64_t reconnects;	 /**< links lost and made again */
+	uint64_t full_loads;	 /**< full loads started */
+	uint64_t rejected;	 /**< pair records refused */
+	uint32_t outbox_len;	 /**< writes queued for Redis (the writeback queue) */
+	uint64_t writes_dropped; /**< writes dropped: the queue was full */
+	uint32_t ended_waiting;	 /**< ended records parked while Redis is away */
+	uint64_t ended_lost;	 /**< ended records lost: the parking ring was full */
+	uint32_t held;		 /**< pairs kept by the resync safety valve */
+	uint64_t resumed;	 /**< pairs whose counters a load continued from Redis */
+	uint64_t resume_refused; /**< stats hashes a load found not sane (pair from zero) */
+	uint64_t events_applied; /**< events stream entries applied */
+	uint64_t events_lag_ms;	 /**< age of the last applied entry when applied */
+};
+
+/**
+ * Fill out with the sync's state. Control thread only (the owner of s).
+ */
+void duet_sync_get_info(const struct duet_sync *s, struct duet_sync_info *out);
+
 #endif /* DUET_SYNC_H */

@@ -3,11 +3,14 @@
  * duet_sync, applying pair records to the table: one HGETALL reply is
  * parsed (duet_contract), then put into the pair table, or the pair is
  * deleted or the record rejected; a pair that changes endpoints or mode is
- * reported ended and replaced. The SRTP keys of every reply are wiped once
- * read. Runs on duetd's control thread inside duet_sync_poll(), called by
- * the load and the events follower (duet_sync_load.c, duet_sync_follow.c).
+ * reported ended and replaced; a pair a load installs continues what its
+ * stats hash says it ran with before (SRTP streams, accounting). The SRTP
+ * keys of every reply are wiped once read. Runs on duetd's control thread
+ * inside duet_sync_poll(), called by the load and the events follower
+ * (duet_sync_load.c, duet_sync_follow.c).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,18 +151,42 @@ sync_apply_waiting(struct duet_sync *s)
 	}
 }
 
-/* duet_pair_put, continuing the SRTP streams the first load read for the
- * record (s->restore) if there are any. */
+/* Whether the stats hash a load read (rs) was written for spec's pair and
+ * not for an earlier one of its id: the same mode and endpoints, what the
+ * contract keeps a pair by (another mode or endpoint replaces it). */
+static bool
+same_pair(const struct sync_resume *rs, const struct duet_pair_spec *spec)
+{
+	return rs->mode == spec->mode && duet_addr_equal(&rs->ep[0], &spec->ep[0]) &&
+	       duet_addr_equal(&rs->ep[1], &spec->ep[1]);
+}
+
+/* duet_pair_put, continuing what a load read of the record's stats hash
+ * (s->resume): the SRTP streams, and created_ms and the counters when the
+ * hash was this pair's. */
 static int
 put(struct duet_sync *s, const struct duet_pair_spec *spec, struct duet_pair_put_result *res,
     char *why, size_t whylen)
 {
+	struct duet_pair_resume rs;
+	bool counted;
 	int rc;
 
-	if (s->restore == NULL)
+	if (s->resume == NULL)
 		return duet_pair_put(s->t, spec, s->now_ms, res, why, whylen);
-	rc = duet_pair_put_restore(s->t, spec, s->restore, s->n_restore, s->now_ms, res, why,
-				   whylen);
+	rs = s->resume->put;
+	counted = s->resume->counted && same_pair(s->resume, spec);
+	if (!counted)
+		rs.created_ms = 0;
+	if (s->resume->counted && !counted)
+		SYNC_LOG(DEBUG, "pair %s: stats hash of an earlier pair of this id, not continued\n",
+			 spec->id);
+	rc = duet_pair_put_resume(s->t, spec, &rs, s->now_ms, res, why, whylen);
+	if (counted && (rc == 0 || rc == 2)) {
+		s->resumed++;
+		SYNC_LOG(DEBUG, "pair %s: accounting continued from created_ms %" PRIu64 "\n",
+			 spec->id, rs.created_ms);
+	}
 	if (rc >= 0 && res->srtp_restored > 0) {
 		s->srtp_restored++;
 		SYNC_LOG(DEBUG, "pair %s: %u SRTP stream states continued, %u skipped\n",

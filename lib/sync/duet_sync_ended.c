@@ -88,8 +88,8 @@ write_ended(struct duet_sync *s, const struct duet_pair_spec *spec,
 	sync_outbox_push(s, &c, -1, 0);
 
 	if (sync_stats_key(s, spec->id, key, sizeof(key)) == 0) {
-		sync_stats_cmd(&c, key, "ended", reason, spec->mode, fin->created_ms, fin->ended_ms,
-			       &fig);
+		sync_stats_cmd(&c, key, "ended", reason, spec->mode, spec->ep, fin->created_ms,
+			       fin->ended_ms, &fig);
 		sync_outbox_push(s, &c, -1, 0);
 		sync_cmd_key_op(&c, "EXPIRE", key);
 		sync_cmd_u64(&c, DUET_SYNC_DONE_TTL_S);

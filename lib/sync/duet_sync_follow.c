@@ -28,6 +28,10 @@ set_last_id(struct duet_sync *s, const char *id, const struct duet_contract_stre
 	snprintf(s->last_id, sizeof(s->last_id), "%s", id);
 	s->pos.id = *parsed;
 	s->pos.added++;
+	/* The id's ms is Redis's clock at XADD: the lag includes any offset
+	 * between Redis's clock and ours. */
+	s->events_applied++;
+	s->events_lag_ms = s->now_ms > parsed->ms ? s->now_ms - parsed->ms : 0;
 }
 
 void
@@ -71,6 +75,7 @@ sync_parse_stream_info(const redisReply *r, struct duet_contract_stream_info *in
 void
 sync_enter_follow(struct duet_sync *s)
 {
+	s->table_current = true;
 	if (s->seed_pending) {
 		s->seed_pending = false;
 		s->seeding = true;

@@ -4,6 +4,8 @@
  * worker totals and rates, every drop reason, memory) and its TTL, which is
  * what tells the control plane this relay died. Written at the start of
  * every stats round, by duetd's control thread inside duet_sync_poll().
+ * Each round first reads the drain key (`duetctl relay drain`) and mirrors
+ * it into the hash's `draining`, which pair_create.lua refuses.
  */
 #include <inttypes.h>
 #include <malloc.h>
@@ -39,6 +41,29 @@ mem_fields(struct sync_cmd *c)
 	sync_cmd_u64(c, (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd);
 }
 
+/* Read the drain key; 0, or -1 when the link went down. */
+static int
+read_drain(struct duet_sync *s)
+{
+	const char *argv[2] = {"EXISTS", s->key_drain};
+	redisReply *r = duet_redis_command(&s->r, 2, argv, NULL);
+	bool on;
+
+	if (r == NULL) {
+		sync_link_down(s, "reading the drain key");
+		return -1;
+	}
+	/* Anything but an integer keeps the state we had. */
+	on = r->type == REDIS_REPLY_INTEGER ? r->integer > 0 : s->draining;
+	freeReplyObject(r);
+	if (on != s->draining)
+		SYNC_LOG(NOTICE, "%s: %s\n", s->key_drain,
+			 on ? "relay draining: new pairs are refused, live pairs go on"
+			    : "drain lifted: the relay takes new pairs");
+	s->draining = on;
+	return 0;
+}
+
 void
 sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 {
@@ -52,6 +77,8 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	const uint64_t endpoints = duet_conf_endpoint_count(s->conf);
 	const uint64_t held = 2 * (uint64_t)duet_pair_count(s->t);
 
+	if (read_drain(s) != 0)
+		return;
 	memset(&sum, 0, sizeof(sum));
 	if (s->n_workers > 0)
 		duet_stats_sum(s->lcore_stats, s->n_workers, &sum);
@@ -89,6 +116,12 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, now_ms);
 	sync_cmd_str(&c, "pairs");
 	sync_cmd_u64(&c, duet_pair_count(s->t));
+	sync_cmd_str(&c, "draining");
+	sync_cmd_u64(&c, s->draining ? 1 : 0);
+	/* How often this hash is rewritten: what `duetctl relay drain`
+	 * waits for. */
+	sync_cmd_str(&c, "stats_interval_ms");
+	sync_cmd_u64(&c, s->conf->stats_interval_ms);
 	/* What a control plane needs to pick a relay: room for pairs and
 	 * endpoints (each pair holds two). */
 	sync_cmd_str(&c, "capacity");
@@ -147,6 +180,10 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, sync_reconnects(s));
 	sync_cmd_str(&c, "rejected");
 	sync_cmd_u64(&c, s->rejected);
+	sync_cmd_str(&c, "resumed");
+	sync_cmd_u64(&c, s->resumed);
+	sync_cmd_str(&c, "resume_refused");
+	sync_cmd_u64(&c, s->resume_refused);
 	sync_cmd_str(&c, "waiting_for_slot");
 	sync_cmd_u64(&c, s->n_full_wait);
 	sync_cmd_str(&c, "resync_held");

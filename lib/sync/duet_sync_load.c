@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet_sync, the full load: SCAN + HGETALL, pipelined a page ahead (on the
- * first load after start, each keyed record's SRTP stream states with it):
- * a poll asks for the next SCAN page, the records of the page before and
- * the stats hashes that one needs, applies the oldest complete page while
- * Redis works, then reads the replies. Then a retry of records that met an
+ * duet_sync, the full load: SCAN + HGETALL, pipelined a page ahead, with
+ * the stats hash of each record whose pair is not installed yet, so that
+ * a pair duetd ran before a restart continues its accounting (created_ms,
+ * counters) and, on the first load after start, a keyed pair its SRTP
+ * streams: a poll asks for the next SCAN page and the records and stats
+ * hashes of the page before, applies the oldest complete page while Redis
+ * works, then reads the replies. Then a retry of records that met an
  * endpoint conflict (a record duetd was running takes its endpoints
  * back), then the end of the load: pairs the scan did not see end, unless
  * so many would that the mass-loss safety valve holds them. Runs on
@@ -17,9 +19,85 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet_parse.h"
 #include "sync_internal.h"
 
 #define RETRY_PASSES 8 /* load retries of records that met an endpoint conflict */
+
+/* The fields of a pair's stats hash a load uses: whether duetd ran the
+ * pair, which pair it was, since when and what it counted, and how far its
+ * SRTP streams got. The hash is read whole (HGETALL): a pair that has none
+ * (provisioned while duetd was down) then costs an empty reply, where
+ * naming the fields (HMGET) cost 23 nil replies a record and doubled the
+ * time a million-pair load takes. */
+enum {
+	ST_STATE = 0,
+	ST_MODE,
+	ST_A,
+	ST_B,
+	ST_CREATED,
+	ST_LEG,					    /* a_pkts ... a_drop_policed, b_pkts ... */
+	ST_SRTP = ST_LEG + 2 * SYNC_LEG_COUNTERS_N, /* a_srtp_in ... b_srtp_out, by key */
+	ST_FIELDS = ST_SRTP + DUET_KEY_COUNT,
+};
+
+static const char *const st_fields[ST_FIELDS] = {
+	"state", DUET_FIELD_MODE, DUET_FIELD_A, DUET_FIELD_B, "created_ms",
+#define A_FIELD(member) "a_" #member,
+	SYNC_LEG_COUNTERS(A_FIELD)
+#undef A_FIELD
+#define B_FIELD(member) "b_" #member,
+	SYNC_LEG_COUNTERS(B_FIELD)
+#undef B_FIELD
+	DUET_FIELD_A_SRTP_IN, DUET_FIELD_A_SRTP_OUT, DUET_FIELD_B_SRTP_IN, DUET_FIELD_B_SRTP_OUT,
+};
+
+_Static_assert(sizeof(struct duet_leg_counters) == SYNC_LEG_COUNTERS_N * sizeof(uint64_t),
+	       "SYNC_LEG_COUNTERS lists every counter of a leg");
+
+/* What a stats hash may say and still be believed: a duetd on another host
+ * may run a minute ahead; no leg counts more than 200 million packets a
+ * second of the pair's life (a 100 GbE port carries 149 million of the
+ * smallest frames), nor more than 65535 bytes a packet. The bounds also
+ * keep every sum far from overflowing. */
+#define RESUME_SKEW_MS 60000
+#define RESUME_PPS_MAX 200000000ull
+#define RESUME_BYTES_PER_PKT 65535
+
+/* A stats hash's HGETALL reply, the fields a load uses picked out:
+ * v[ST_*] is the value's reply, NULL when the field is absent. */
+struct st_view {
+	const redisReply *v[ST_FIELDS];
+};
+
+/* Pick st_fields out of HGETALL reply st (may be NULL) into view.
+ * Counted bytes: a field name from Redis may hold a NUL. */
+static void
+st_view_of(const redisReply *st, struct st_view *view)
+{
+	static size_t len[ST_FIELDS];
+	size_t i;
+	unsigned int j;
+
+	if (len[0] == 0)
+		for (j = 0; j < ST_FIELDS; j++)
+			len[j] = strlen(st_fields[j]);
+	memset(view, 0, sizeof(*view));
+	if (st == NULL || st->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i + 1 < st->elements; i += 2) {
+		const redisReply *k = st->element[i];
+
+		if (k->type != REDIS_REPLY_STRING)
+			continue;
+		for (j = 0; j < ST_FIELDS; j++) {
+			if (k->len == len[j] && memcmp(k->str, st_fields[j], len[j]) == 0) {
+				view->v[j] = st->element[i + 1];
+				break;
+			}
+		}
+	}
+}
 
 static void
 format_stream_id(const struct duet_contract_stream_id *id, char *buf, size_t len)
@@ -54,15 +132,18 @@ sync_load_start(struct duet_sync *s, const struct duet_contract_stream_info *inf
 	s->phase = SYNC_PHASE_LOAD;
 }
 
-/* Whether a stats state says duetd was running the pair (not ended or
+/* Whether a stats hash says duetd was running the pair (not ended or
  * rejected): a pair whose last word from duetd was that it ran. */
 static bool
-state_was_running(const redisReply *r)
+state_was_running(const struct st_view *st)
 {
-	const char *st = r != NULL ? reply_cstr(r) : NULL;
+	const char *v = st->v[ST_STATE] != NULL ? reply_cstr(st->v[ST_STATE]) : NULL;
 
-	return st != NULL && (strcmp(st, "waiting") == 0 || strcmp(st, "active") == 0);
+	return v != NULL && (strcmp(v, "waiting") == 0 || strcmp(v, "active") == 0);
 }
+
+static void apply_loaded(struct duet_sync *s, const char *id, const redisReply *rec,
+			 const redisReply *st);
 
 /*
  * Apply again the records deferred for an endpoint conflict, in passes
@@ -78,6 +159,7 @@ static int
 retry_deferred(struct duet_sync *s)
 {
 	char key[DUET_REDIS_KEY_MAX], skey[DUET_REDIS_KEY_MAX];
+	struct st_view view;
 	unsigned int pass;
 	uint32_t i, n;
 	redisReply *rec, *st;
@@ -88,13 +170,13 @@ retry_deferred(struct duet_sync *s)
 		s->retry_final = pass + 1 >= RETRY_PASSES;
 		for (i = 0; i < n; i++) {
 			const char *hget[2] = {"HGETALL", key};
-			const char *state[3] = {"HGET", skey, "state"};
+			const char *sget[2] = {"HGETALL", skey};
 
 			if (duet_redis_key(key, sizeof(key), s->conf->relay_id, "pair:",
 					   s->retry[i]) != 0 ||
 			    sync_stats_key(s, s->retry[i], skey, sizeof(skey)) != 0 ||
 			    duet_redis_append(&s->r, 2, hget, NULL) != 0 ||
-			    duet_redis_append(&s->r, 3, state, NULL) != 0) {
+			    duet_redis_append(&s->r, 2, sget, NULL) != 0) {
 				duet_redis_close(&s->r);
 				sync_link_down(s, "HGETALL of pairs");
 				return -1;
@@ -111,8 +193,9 @@ retry_deferred(struct duet_sync *s)
 				sync_link_down(s, "HGETALL of pairs");
 				return -1;
 			}
-			s->retry_claims = state_was_running(st);
-			sync_apply_record(s, s->retry[i], rec);
+			st_view_of(st, &view);
+			s->retry_claims = state_was_running(&view);
+			apply_loaded(s, s->retry[i], rec, st);
 			s->retry_claims = false;
 			freeReplyObject(st);
 			freeReplyObject(rec);
@@ -247,26 +330,22 @@ key_to_id(const struct duet_sync *s, const redisReply *key, char *why, size_t wh
 }
 
 /*
- * The first load after start continues keyed pairs' SRTP streams: with
- * each keyed record, its stats hash's state and a_srtp_in, ... are read
- * (HMGET, the round trip after its HGETALL). What a stats hash of another
- * life of the id holds (ended, rejected) is not used; a field that does
- * not parse is logged and skipped. @return the number of states in out.
+ * The first load after start continues keyed pairs' SRTP streams: the
+ * a_srtp_in, ... fields of the stats hash st (a running pair's) are read
+ * back; a field that does not parse is logged and skipped. @return the
+ * number of states in out.
  */
 static unsigned int
-srtp_states_of(const char *id, const redisReply *r, struct duet_srtp_stream_state *out)
+srtp_states_of(const char *id, const struct st_view *st, struct duet_srtp_stream_state *out)
 {
 	char why[DUET_CONTRACT_WHY_MAX];
 	unsigned int k, n = 0;
 	int m;
 
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 1 + DUET_KEY_COUNT ||
-	    !state_was_running(r->element[0]))
-		return 0;
 	for (k = 0; k < DUET_KEY_COUNT; k++) {
-		const redisReply *v = r->element[1 + k];
+		const redisReply *v = st->v[ST_SRTP + k];
 
-		if (v->type != REDIS_REPLY_STRING || v->len == 0)
+		if (v == NULL || v->type != REDIS_REPLY_STRING || v->len == 0)
 			continue;
 		m = duet_record_srtp_parse(v->str, v->len, k, out + n,
 					   DUET_PAIR_SRTP_STATES_MAX - n, why, sizeof(why));
@@ -298,6 +377,133 @@ record_has_key(const redisReply *r)
 			return true;
 	}
 	return false;
+}
+
+/* Field i of stats reply st as a number in [min, max] into *v.
+ * @return 0, -ENOENT when it is absent, -EINVAL (logged) when it is not
+ * such a number. */
+static int
+st_u64(const char *id, const struct st_view *st, unsigned int i, uint64_t min, uint64_t max,
+       uint64_t *v)
+{
+	const redisReply *r = st->v[i];
+	const char *text = r != NULL ? reply_cstr(r) : NULL;
+	char q[64];
+
+	if (r == NULL)
+		return -ENOENT;
+	if (text != NULL && duet_parse_u64(text, min, max, v) == 0)
+		return 0;
+	SYNC_LOG(WARNING,
+		 "pair %s: stats field %s '%s' is not a number from %" PRIu64 " to %" PRIu64
+		 ": its accounting starts over\n",
+		 id, st_fields[i], text != NULL ? duet_contract_quote(text, q, sizeof(q)) : "?",
+		 min, max);
+	return -EINVAL;
+}
+
+/*
+ * The accounting of a running pair's stats hash st into rs: which pair it
+ * was (mode, a, b: the put compares them with the record), since when
+ * (created_ms) and what it counted. Redis is an input: a value that does
+ * not parse or cannot be true is logged and none of it is used.
+ * @return 0; -ENOENT when a field is absent (a duetd before these were
+ * written, or a hash not written by duetd); -EINVAL when one is not sane.
+ */
+static int
+resume_counted(const struct duet_sync *s, const char *id, const struct st_view *st,
+	       struct sync_resume *rs)
+{
+	const char *mode, *a, *b;
+	uint64_t v[SYNC_LEG_COUNTERS_N], max;
+	unsigned int k, i;
+	int rc;
+
+	if (st->v[ST_MODE] == NULL || st->v[ST_A] == NULL || st->v[ST_B] == NULL)
+		return -ENOENT;
+	mode = reply_cstr(st->v[ST_MODE]);
+	a = reply_cstr(st->v[ST_A]);
+	b = reply_cstr(st->v[ST_B]);
+	if (mode == NULL || duet_mode_parse(mode, &rs->mode) != 0 || a == NULL ||
+	    duet_addr_parse(a, &rs->ep[0]) != 0 || b == NULL || duet_addr_parse(b, &rs->ep[1]) != 0) {
+		SYNC_LOG(WARNING,
+			 "pair %s: stats fields mode, a and b do not name a mode and two endpoints: "
+			 "its accounting starts over\n",
+			 id);
+		return -EINVAL;
+	}
+	rc = st_u64(id, st, ST_CREATED, 1, s->now_ms + RESUME_SKEW_MS, &rs->put.created_ms);
+	if (rc != 0)
+		return rc;
+	max = ((s->now_ms > rs->put.created_ms ? s->now_ms - rs->put.created_ms : 0) / 1000 + 1) *
+	      RESUME_PPS_MAX;
+	for (k = 0; k < 2; k++) {
+		struct duet_leg_counters *c = &rs->put.leg[k];
+
+		for (i = 0; i < SYNC_LEG_COUNTERS_N; i++) {
+			rc = st_u64(id, st, ST_LEG + k * SYNC_LEG_COUNTERS_N + i, 0, max, &v[i]);
+			if (rc != 0)
+				return rc;
+		}
+		i = 0;
+#define COUNTER_SET(member) c->member = v[i++];
+		SYNC_LEG_COUNTERS(COUNTER_SET)
+#undef COUNTER_SET
+		if (c->bytes / RESUME_BYTES_PER_PKT > c->pkts) { /* no product: it could wrap */
+			SYNC_LOG(WARNING,
+				 "pair %s: stats field %c_bytes %" PRIu64 " is more than %u bytes "
+				 "a packet: its accounting starts over\n",
+				 id, 'a' + k, c->bytes, RESUME_BYTES_PER_PKT);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What the stats hash st of record id says its pair ran with before this
+ * load installs it: nothing unless duetd was running it (state waiting or
+ * active; a hash of an ended or rejected life of the id is not used); the
+ * SRTP streams of a keyed record on the first load after start (a record
+ * without a key has no stream to continue); created_ms and the counters
+ * (resume_counted). @return rs, or NULL when there is nothing to continue.
+ */
+static const struct sync_resume *
+resume_of(struct duet_sync *s, const char *id, const redisReply *rec, const redisReply *st,
+	  struct sync_resume *rs)
+{
+	struct st_view view;
+	int rc;
+
+	memset(rs, 0, sizeof(*rs));
+	st_view_of(st, &view);
+	if (!state_was_running(&view))
+		return NULL;
+	if (s->full_loads == 0 && record_has_key(rec)) {
+		rs->put.n_srtp = srtp_states_of(id, &view, s->restore_buf);
+		rs->put.srtp = rs->put.n_srtp > 0 ? s->restore_buf : NULL;
+	}
+	rc = resume_counted(s, id, &view, rs);
+	if (rc == -EINVAL)
+		s->resume_refused++;
+	rs->counted = rc == 0;
+	if (!rs->counted) {
+		rs->put.created_ms = 0;
+		memset(rs->put.leg, 0, sizeof(rs->put.leg));
+	}
+	return rs->counted || rs->put.n_srtp > 0 ? rs : NULL;
+}
+
+/* Apply record rec of id with what its stats hash st (may be NULL) says
+ * the pair ran with before. */
+static void
+apply_loaded(struct duet_sync *s, const char *id, const redisReply *rec, const redisReply *st)
+{
+	struct sync_resume rs;
+
+	s->resume = resume_of(s, id, rec, st, &rs);
+	sync_apply_record(s, id, rec);
+	s->resume = NULL;
 }
 
 /* ---- the pipeline's pages ---- */
@@ -337,15 +543,25 @@ page_clear(struct sync_load_page *p)
 	p->stage = SYNC_LOAD_KEYS;
 }
 
-/* Make SCAN reply r (checked) the newest page. A round trip moves every
- * page on a stage and the one before it applies the complete ones, so a
- * page in each stage is the most there can be. @return 0, or -ENOMEM or
- * -ENOSPC (r is then not kept). */
+/* Whether the load reads the stats hash of a record with it: a key that
+ * names a pair that is not installed (an installed pair counts on, and a
+ * reload need not read a million stats hashes again). */
+static bool
+wants_stats(const struct duet_sync *s, const struct sync_load_entry *e)
+{
+	return e->id != NULL && duet_pair_find(s->t, e->id) < 0;
+}
+
+/* Make SCAN reply r (checked) the newest page, its keys named. A round
+ * trip moves every page on a stage and the one before it applies the
+ * complete ones, so a page in each stage is the most there can be.
+ * @return 0, or -ENOMEM or -ENOSPC (r is then not kept). */
 static int
 page_push(struct duet_sync *s, redisReply *r)
 {
+	char why[DUET_CONTRACT_WHY_MAX];
 	struct sync_load_page *p;
-	size_t n = r->element[1]->elements;
+	size_t i, n = r->element[1]->elements;
 
 	if (s->n_pages >= SYNC_LOAD_PAGES)
 		return -ENOSPC;
@@ -362,6 +578,14 @@ page_push(struct duet_sync *s, redisReply *r)
 	p->scan = r;
 	p->stage = SYNC_LOAD_KEYS;
 	s->n_pages++;
+	for (i = 0; i < n; i++) {
+		struct sync_load_entry *e = &p->e[i];
+
+		if (page_key(p, i)->type != REDIS_REPLY_STRING)
+			continue;
+		e->id = key_to_id(s, page_key(p, i), why, sizeof(why));
+		e->want_st = wants_stats(s, e);
+	}
 	return 0;
 }
 
@@ -394,34 +618,18 @@ sync_load_drop(struct duet_sync *s)
 
 /* ---- one round trip ---- */
 
-/* A page's stage once the replies it asked for are in. */
-static enum sync_load_stage
-page_next_stage(const struct sync_load_page *p)
-{
-	size_t i, n = page_keys(p);
-
-	if (p->stage != SYNC_LOAD_KEYS)
-		return SYNC_LOAD_COMPLETE;
-	for (i = 0; i < n; i++)
-		if (p->e[i].want_st)
-			return SYNC_LOAD_RECORDS;
-	return SYNC_LOAD_COMPLETE;
-}
-
-/* Whether key i of page p has a command in the running round trip: its
- * HGETALL (a page of keys) or its stats hash's HMGET (a keyed record of a
- * page of records). ask() and read_replies() both go by it, so replies
- * are read in the order the commands went. */
+/* Whether key i of page p has commands in the running round trip: its
+ * HGETALL, and its stats hash's HGETALL if want_st (a page of keys). ask()
+ * and read_replies() both go by it, so replies are read in the order the
+ * commands went. */
 static bool
 entry_asked(const struct sync_load_page *p, size_t i)
 {
-	if (p->stage == SYNC_LOAD_COMPLETE || page_key(p, i)->type != REDIS_REPLY_STRING)
-		return false;
-	return p->stage == SYNC_LOAD_KEYS || p->e[i].want_st;
+	return p->stage == SYNC_LOAD_KEYS && page_key(p, i)->type == REDIS_REPLY_STRING;
 }
 
-/* Queue what the pages need next (records of a page of keys, stats hashes
- * of a page of records) and the next SCAN page, and send it all.
+/* Queue what the pages need next (records and stats hashes of a page of
+ * keys) and the next SCAN page, and send it all.
  * @return the commands queued, or -1 after the link went down. */
 static long
 ask(struct duet_sync *s, bool *scan_asked)
@@ -429,9 +637,7 @@ ask(struct duet_sync *s, bool *scan_asked)
 	const char *scan[6] = {"SCAN", s->cursor, "MATCH", s->key_pair_match, "COUNT",
 			       SYNC_SCAN_COUNT};
 	char skey[DUET_REDIS_KEY_MAX];
-	const char *hmget[2 + 1 + DUET_KEY_COUNT] = {
-		"HMGET", skey, "state", DUET_FIELD_A_SRTP_IN, DUET_FIELD_A_SRTP_OUT,
-		DUET_FIELD_B_SRTP_IN, DUET_FIELD_B_SRTP_OUT};
+	const char *sget[2] = {"HGETALL", skey};
 	long n_cmd = 0;
 	unsigned int q;
 	size_t i, n;
@@ -442,22 +648,21 @@ ask(struct duet_sync *s, bool *scan_asked)
 
 		for (i = 0, n = page_keys(p); i < n; i++) {
 			const redisReply *k = page_key(p, i);
-			int rc;
+			struct sync_load_entry *e = &p->e[i];
 
 			if (!entry_asked(p, i))
 				continue;
-			if (p->stage == SYNC_LOAD_KEYS) {
-				rc = duet_redis_append_key_cmd(&s->r, "HGETALL", k->str, k->len);
-			} else {
-				/* want_st is set only for a key that names a pair. */
-				if (sync_stats_key(s, p->e[i].id, skey, sizeof(skey)) != 0) {
-					p->e[i].want_st = false;
-					continue;
-				}
-				rc = duet_redis_append(&s->r, 2 + 1 + DUET_KEY_COUNT, hmget, NULL);
-			}
 			/* Out of memory queueing: the pipeline is out of step. */
-			if (rc != 0)
+			if (duet_redis_append_key_cmd(&s->r, "HGETALL", k->str, k->len) != 0)
+				return -1;
+			n_cmd++;
+			if (!e->want_st)
+				continue;
+			if (sync_stats_key(s, e->id, skey, sizeof(skey)) != 0) {
+				e->want_st = false;
+				continue;
+			}
+			if (duet_redis_append(&s->r, 2, sget, NULL) != 0)
 				return -1;
 			n_cmd++;
 		}
@@ -495,23 +700,10 @@ apply_page(struct duet_sync *s, struct sync_load_page *p)
 				 duet_contract_quote(k->str, q, sizeof(q)), why);
 			continue; /* page_clear wipes and frees its reply */
 		}
-		s->n_restore = srtp_states_of(e->id, e->st, s->restore_buf);
-		s->restore = s->n_restore > 0 ? s->restore_buf : NULL;
-		sync_apply_record(s, e->id, e->rec);
-		s->restore = NULL;
-		s->n_restore = 0;
+		apply_loaded(s, e->id, e->rec, e->st);
 		freeReplyObject(e->rec);
 		e->rec = NULL;
 	}
-}
-
-/* Whether the load reads the stats hash of entry e with its record: the
- * first load after start, a key that names a pair, a keyed record. */
-static bool
-wants_state(const struct duet_sync *s, const struct sync_load_entry *e)
-{
-	return s->full_loads == 0 && s->restore_buf != NULL && e->id != NULL &&
-	       record_has_key(e->rec);
 }
 
 /* Read the replies to what ask() sent, in its order, and move each page
@@ -520,7 +712,6 @@ wants_state(const struct duet_sync *s, const struct sync_load_entry *e)
 static int
 read_replies(struct duet_sync *s, bool scan_asked)
 {
-	char why[DUET_CONTRACT_WHY_MAX];
 	unsigned int q;
 	redisReply *r;
 	size_t i, n;
@@ -538,16 +729,15 @@ read_replies(struct duet_sync *s, bool scan_asked)
 			r = duet_redis_get_reply(&s->r);
 			if (r == NULL)
 				return -1;
-			if (p->stage == SYNC_LOAD_KEYS) {
-				e->id = key_to_id(s, page_key(p, i), why, sizeof(why));
-				e->rec = r;
-				e->want_st = wants_state(s, e);
-			} else {
-				e->st = r;
-				e->want_st = false;
-			}
+			e->rec = r;
+			if (!e->want_st)
+				continue;
+			r = duet_redis_get_reply(&s->r);
+			if (r == NULL)
+				return -1;
+			e->st = r;
 		}
-		p->stage = page_next_stage(p);
+		p->stage = SYNC_LOAD_COMPLETE;
 	}
 	if (!scan_asked)
 		return 0;

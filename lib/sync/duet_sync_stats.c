@@ -166,11 +166,11 @@ sync_stats_key(const struct duet_sync *s, const char *id, char *key, size_t len)
 /* HSET stats:<id> with every field of a pair (state and reason given). */
 void
 sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const char *reason,
-	       uint8_t mode, uint64_t created_ms, uint64_t updated_ms,
-	       const struct sync_pair_figures *f)
+	       uint8_t mode, const struct duet_addr ep[2], uint64_t created_ms,
+	       uint64_t updated_ms, const struct sync_pair_figures *f)
 {
 	static const char *const leg_name[2] = {"a_", "b_"};
-	char name[40];
+	char name[40], addr[DUET_ADDR_STRLEN];
 	const char *mode_name = duet_mode_name(mode);
 	unsigned int k;
 
@@ -185,6 +185,15 @@ sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const cha
 	}
 	sync_cmd_str(c, "mode");
 	sync_cmd_str(c, mode_name != NULL ? mode_name : "unknown");
+	/* The relay endpoints (never a client's address): with mode, what
+	 * tells this pair from an earlier one of its id, so that a restarted
+	 * duetd continues the accounting of this one only. */
+	for (k = 0; k < 2; k++) {
+		if (duet_addr_format(&ep[k], addr, sizeof(addr)) != 0)
+			continue;
+		sync_cmd_str(c, k == 0 ? DUET_FIELD_A : DUET_FIELD_B);
+		sync_cmd_str(c, addr);
+	}
 	sync_cmd_str(c, "created_ms");
 	sync_cmd_u64(c, created_ms);
 	sync_cmd_str(c, "updated_ms");
@@ -199,13 +208,9 @@ sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const cha
 		snprintf(name, sizeof(name), "%sstate", leg_name[k]);
 		sync_cmd_str(c, name);
 		sync_cmd_str(c, f->latched[k] ? "latched" : "waiting");
-		LEG_FIELD("pkts", f->leg[k].pkts);
-		LEG_FIELD("bytes", f->leg[k].bytes);
-		LEG_FIELD("drop_src", f->leg[k].drop_src);
-		LEG_FIELD("drop_peer_unlatched", f->leg[k].drop_peer_unlatched);
-		LEG_FIELD("drop_auth", f->leg[k].drop_auth);
-		LEG_FIELD("drop_replay", f->leg[k].drop_replay);
-		LEG_FIELD("drop_policed", f->leg[k].drop_policed);
+#define COUNTER_FIELD(member) LEG_FIELD(#member, f->leg[k].member);
+		SYNC_LEG_COUNTERS(COUNTER_FIELD)
+#undef COUNTER_FIELD
 		LEG_FIELD("rtp_expected", duet_rtp_leg_expected(&f->rtp[k]));
 		LEG_FIELD("rtp_lost", duet_rtp_leg_lost(&f->rtp[k]));
 		LEG_FIELD("rtp_reordered", f->rtp[k].reordered);
@@ -239,13 +244,16 @@ append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned 
 	char key[DUET_REDIS_KEY_MAX];
 	struct sync_pair_figures f;
 	uint8_t mode = duet_pair_mode_of(s->t, slot);
+	struct duet_addr ep[2];
 	struct sync_cmd c;
 
 	if (sync_stats_key(s, duet_pair_id_of(s->t, slot), key, sizeof(key)) != 0)
 		return 0;
 	sync_pair_figures_read(s, slot, now_ms, &f);
+	duet_pair_leg_local(s->t, slot, 0, &ep[0]);
+	duet_pair_leg_local(s->t, slot, 1, &ep[1]);
 	sync_stats_cmd(&c, key, f.latched[0] && f.latched[1] ? "active" : "waiting", NULL, mode,
-		       duet_pair_created_ms(s->t, slot), now_ms, &f);
+		       ep, duet_pair_created_ms(s->t, slot), now_ms, &f);
 	if (sync_cmd_append(s, &c, n) < 0)
 		return -1;
 	if (mode != DUET_MODE_PASSTHROUGH && append_srtp_state(s, slot, mode, key, n) < 0)

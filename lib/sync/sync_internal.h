@@ -47,11 +47,11 @@
 extern int duet_sync_logtype;
 
 #define SYNC_LOG(level, ...) \
-	rte_log(RTE_LOG_##level, duet_sync_logtype, "duet.sync: " __VA_ARGS__)
+	rte_log(RTE_LOG_##level, duet_sync_logtype, __VA_ARGS__)
 
 /* ---- command builder: one Redis command as binary-safe arguments ---- */
 
-#define SYNC_CMD_ARGS_MAX 640 /* the heartbeat is the longest: 138 + 6 per worker (64 workers: 522) */
+#define SYNC_CMD_ARGS_MAX 640 /* the heartbeat is the longest: 146 + 6 per worker (64 workers: 530) */
 #define SYNC_CMD_STORE 16384
 
 /* Arguments are kept as offsets so a struct sync_cmd can be copied. */
@@ -77,6 +77,14 @@ struct sync_outbox {
 };
 
 /* ---- what sync remembers per pair slot ---- */
+
+/* The counters of struct duet_leg_counters, in its order, as the stats
+ * hash names them after the leg's prefix (`a_pkts`): X(member). The stats
+ * writer and the load's read of a pair's stats hash both expand it. */
+#define SYNC_LEG_COUNTERS(X) \
+	X(pkts) X(bytes) X(drop_src) X(drop_peer_unlatched) X(drop_auth) X(drop_replay) \
+	X(drop_policed)
+#define SYNC_LEG_COUNTERS_N 7
 
 /* Figures of one pair as written to its stats hash. */
 struct sync_pair_figures {
@@ -110,19 +118,18 @@ enum sync_phase {
 struct sync_load_entry {
 	const char *id;	 /* the pair id the key names (in the SCAN reply), or NULL */
 	redisReply *rec; /* its HGETALL reply, NULL until read */
-	redisReply *st;	 /* first load after start, keyed record: HMGET of its stats hash */
-	bool want_st;	 /* st is asked in the next round trip */
+	redisReply *st;	 /* HGETALL of its stats hash, for a pair not installed yet */
+	bool want_st;	 /* st is asked with rec */
 };
 
 enum sync_load_stage {
-	SYNC_LOAD_KEYS = 0, /* keys known: their records are asked next */
-	SYNC_LOAD_RECORDS,  /* records read: stats hashes of keyed ones asked next */
+	SYNC_LOAD_KEYS = 0, /* keys known: their records (and stats hashes) are asked next */
 	SYNC_LOAD_COMPLETE, /* everything read: applied next */
 };
 
-/* One SCAN page of the full load: its keys, then their records, then (on
- * the first load after start, for keyed records) their stats hashes, each
- * a round trip after the other, while the page before is applied. */
+/* One SCAN page of the full load: its keys, then, a round trip later,
+ * their records with the stats hashes of pairs not installed yet, while
+ * the page before is applied. */
 struct sync_load_page {
 	redisReply *scan;	     /* the SCAN reply [cursor, keys]: owns the key strings */
 	struct sync_load_entry *e;   /* one per key */
@@ -130,7 +137,16 @@ struct sync_load_page {
 	enum sync_load_stage stage;
 };
 
-#define SYNC_LOAD_PAGES 3 /* a page in each stage */
+#define SYNC_LOAD_PAGES 2 /* a page in each stage */
+
+/* What a record's stats hash says its pair ran with before the load
+ * (duet_sync_load.c), for the put to continue (duet_sync_apply.c). */
+struct sync_resume {
+	struct duet_pair_resume put; /* SRTP streams; created_ms and counters if counted */
+	bool counted;		     /* put.created_ms and put.leg are usable... */
+	uint8_t mode;		     /* ...if the record has this mode... */
+	struct duet_addr ep[2];	     /* ...and these endpoints: the same pair */
+};
 
 #define SYNC_STREAM_ID_STRMAX 48
 #define SYNC_LEASE_TOKEN_MAX 128 /* host:pid:start_ms */
@@ -178,6 +194,10 @@ struct duet_sync {
 	struct sync_parked *parked;
 	uint32_t parked_cap, parked_head, n_parked;
 	uint64_t ended_lost;	/* ended pairs that could not even be parked */
+	bool draining;		/* the drain key existed at the last heartbeat */
+	bool table_current;	/* a full load (or a resume) has completed since start */
+	uint64_t events_applied; /* events stream entries applied */
+	uint64_t events_lag_ms;	/* the last one's age when applied (its id's ms to now_ms) */
 	bool ended_lost_logged;
 
 	/* Contract keys. */
@@ -190,6 +210,7 @@ struct duet_sync {
 	char key_pair_match[DUET_REDIS_KEY_MAX];
 	char key_lease[DUET_REDIS_KEY_MAX];
 	char key_epoch[DUET_REDIS_KEY_MAX];
+	char key_drain[DUET_REDIS_KEY_MAX]; /* exists while the relay drains */
 	size_t pair_prefix_len;
 
 	/* The relay-id lease (duet_sync_lease.c). */
@@ -225,12 +246,14 @@ struct duet_sync {
 	uint32_t n_retry;
 	bool retry_final;		     /* the last retry pass: reject, do not defer */
 	bool retry_claims;		     /* the record being retried is one duetd ran */
-	/* First load after start: the SRTP states of the record being
-	 * applied, read back from its stats hash (NULL: none). */
-	const struct duet_srtp_stream_state *restore;
-	unsigned int n_restore;
+	/* A load: what the stats hash of the record being applied says its
+	 * pair ran with before (NULL: nothing); on the first load after
+	 * start, its SRTP states are read into restore_buf. */
+	const struct sync_resume *resume;
 	struct duet_srtp_stream_state *restore_buf; /* DUET_PAIR_SRTP_STATES_MAX */
 	uint64_t srtp_restored;		     /* pairs whose SRTP streams were continued */
+	uint64_t resumed;		     /* pairs whose accounting was continued */
+	uint64_t resume_refused;	     /* stats hashes whose figures were not sane */
 	/* Records refused because the table was full: applied again, without
 	 * a new event, once a slot frees (duet_sync_apply.c). A ring. */
 	char (*full_wait)[DUET_PAIR_ID_MAX + 1];
@@ -368,10 +391,11 @@ void sync_pair_figures_of_final(const struct duet_sync *s, const struct duet_pai
 				struct sync_pair_figures *f);
 /* The key of pair id's stats hash. @return 0, or -1 if it does not fit. */
 int sync_stats_key(const struct duet_sync *s, const char *id, char *key, size_t len);
-/* HSET key with every field of a pair (state and reason given). */
+/* HSET key with every field of a pair (state and reason given; ep: its
+ * endpoints, which tell this pair from another of the same id). */
 void sync_stats_cmd(struct sync_cmd *c, const char *key, const char *state, const char *reason,
-		    uint8_t mode, uint64_t created_ms, uint64_t updated_ms,
-		    const struct sync_pair_figures *f);
+		    uint8_t mode, const struct duet_addr ep[2], uint64_t created_ms,
+		    uint64_t updated_ms, const struct sync_pair_figures *f);
 /* A pair was added or replaced in slot: its stats hash starts over. */
 void sync_pair_fresh(struct duet_sync *s, uint32_t slot);
 /* Write the stats hashes of fresh pairs, up to a bounded number per call

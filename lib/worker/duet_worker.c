@@ -169,15 +169,26 @@ duet_worker_main(void *arg)
 {
 	struct duet_worker *w = arg;
 	struct rte_mbuf *pkts[DUET_WORKER_BURST];
-	uint64_t now, last_flush = 0;
+	uint64_t now, prev, last_flush = 0;
 	unsigned int p;
-	uint16_t n, total;
+	uint16_t n, total = 0;
 
 	if (duet_pair_worker_register(w->pairs, w->widx) != 0)
 		return -EINVAL;
+	prev = rte_rdtsc();
 	while (!*w->quit) {
-		total = 0;
 		now = rte_rdtsc();
+		/* The round that just ended, by its start and this one's: busy
+		 * share and polls for the metrics, and a worker that still
+		 * polls for the control thread's watchdog. */
+		w->stats->polls++;
+		w->stats->loop_tsc += now - prev;
+		if (total != 0) {
+			w->stats->busy_polls++;
+			w->stats->busy_tsc += now - prev;
+		}
+		prev = now;
+		total = 0;
 		for (p = 0; p < w->n_ports; p++) {
 			n = rte_eth_rx_burst(w->ports[p].port_id, w->queue, pkts, DUET_WORKER_BURST);
 			if (n == 0)

@@ -151,6 +151,8 @@ sed -e "s/^id = .*/id = $RELAY2/" \
 	-e 's/^\[port net_af_packet1\]/[port net_af_packet3]/' \
 	-e "s/^addresses = $DUET_RELAY_IP_A\$/addresses = $R2_IP_A/" \
 	-e "s/^addresses = $DUET_RELAY_IP_B\$/addresses = $R2_IP_B/" "$DUET_CONF" >"$CONF2"
+# The first duetd serves metrics on this namespace's 127.0.0.1:9465.
+printf '[metrics]\nlisten = off\n' >>"$CONF2"
 # shellcheck disable=SC2086 # DUET_EAL_MEM is a list of options
 ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --no-pci --file-prefix "duet-$DUET_P-2" \
 	--vdev "net_af_packet2,iface=$IF_R2" --vdev "net_af_packet3,iface=$IF_R3" \

@@ -7,7 +7,12 @@
 # optional record fields relatch, max_pps and max_kbps, exit 2 with a
 # message naming the argument for every bad argument (Redis untouched; a
 # bad keys file named with its line and no key text), exit 1 when Redis is
-# unreachable or refuses the password. Prints TAP.
+# unreachable or refuses the password. update of a live pair (fields, pins
+# removed, keys its mode takes, one op put; refused input; a racing
+# delete not undone), capacity, relay drain/undrain against a heartbeat
+# this script writes as duetd would, create waiting for duetd's word (a
+# rejection deletes the pair again), --version, JSON figures as numbers,
+# and list paging through 1,000 pairs with SCAN. Prints TAP.
 set -u
 source "$(dirname "$0")/../../tools/lab/lib.sh"
 
@@ -170,7 +175,7 @@ has "show" "203.0.113.5:4000 (pinned)" "$out"
 has "show" "active" "$out"
 lacks "show" "SECRETKEYMATERIAL" "$out"
 run "show --json" 0 ctl show call-1 --json
-jcheck "show --json" "d['id'] == 'call-1' and d['pair']['a'] == '$a1' and d['pair']['a_src'] == '203.0.113.5:4000' and d['stats']['state'] == 'active' and d['stats']['a_pkts'] == '42'"
+jcheck "show --json" "d['id'] == 'call-1' and d['pair']['a'] == '$a1' and d['pair']['a_src'] == '203.0.113.5:4000' and d['stats']['state'] == 'active' and d['stats']['a_pkts'] == 42"
 lacks "show --json" "SECRETKEYMATERIAL" "$out"
 run "show without stats" 0 ctl --json show "$rid"
 jcheck "show without stats" "d['stats'] is None"
@@ -196,7 +201,7 @@ rc HSET "$R:relay" version 0.1.0 pairs 2 drops 0 >/dev/null
 run "relay" 0 ctl relay
 has "relay" "pairs" "$out"
 run "relay --json" 0 ctl relay --json
-jcheck "relay --json" "d['relay'] == 'r1' and d['heartbeat']['pairs'] == '2'"
+jcheck "relay --json" "d['relay'] == 'r1' and d['heartbeat']['pairs'] == 2 and d['heartbeat']['version'] == '0.1.0' and d['drain_since_ms'] is None"
 heartbeat 0
 
 # --- ended ----------------------------------------------------------------
@@ -272,7 +277,7 @@ run "create --relatch --max-pps --max-kbps" 0 ctl create --id pol-1 --relatch an
 [ "$(rc HGET "$R:pair:pol-1" max_pps)" = 500 ] && ok "max_pps stored" || fail "max_pps: $(rc HGET "$R:pair:pol-1" max_pps)"
 [ "$(rc HGET "$R:pair:pol-1" max_kbps)" = 0 ] && ok "max_kbps 0 stored" || fail "max_kbps: $(rc HGET "$R:pair:pol-1" max_kbps)"
 run "show policer fields" 0 ctl --json show pol-1
-jcheck "show policer fields" "d['pair']['relatch'] == 'any' and d['pair']['max_pps'] == '500' and d['pair']['max_kbps'] == '0'"
+jcheck "show policer fields" "d['pair']['relatch'] == 'any' and d['pair']['max_pps'] == 500 and d['pair']['max_kbps'] == 0"
 ctl delete pol-1 >/dev/null
 run "create --relatch never --max-kbps max" 0 ctl create --id pol-2 --relatch never --max-kbps 100000000 --max-pps 10000000
 [ "$(rc HMGET "$R:pair:pol-2" relatch max_pps max_kbps | tr '\n' ' ')" = "never 10000000 100000000 " ] &&
@@ -369,6 +374,256 @@ bad "--timeout-ms" "--timeout-ms" ctl --timeout-ms 0 list
 bad "bad arg, no redis" "--idle-ms" "$duetctl" --redis "unix:$tmp/none.sock" --relay r1 create --idle-ms x
 [ "$(rc XLEN "$R:events")" = "$events_before" ] && [ "$(rc SCARD "$R:free")" = "$free_before" ] &&
 	ok "bad arguments left Redis untouched" || fail "bad arguments changed Redis"
+
+# --- --version --------------------------------------------------------------
+run "--version" 0 "$duetctl" --version
+want_version=$(sed -n "s/^ *version: '\([^']*\)'.*/\1/p" "$DUET_SRC_ROOT/meson.build" | head -n 1)
+[ "$out" = "duetctl $want_version" ] && ok "--version prints 'duetctl $want_version'" ||
+	fail "--version printed '$out', meson.build says $want_version"
+
+# --- create --suite without --mode: no silent keyless pair ------------------
+bad "--suite without --mode" "give --mode verify or --mode rekey" ctl create --id nomode --suite AEAD_AES_128_GCM
+[ "$(rc EXISTS "$R:pair:nomode")" = 0 ] && ok "--suite without --mode: no record" || fail "--suite without --mode wrote a record"
+
+# More endpoints for the pairs below (all deleted again at the end).
+# shellcheck disable=SC2046
+rc SADD "$R:free" $(seq -f '192.0.2.10:%g' 20100 2 20130) >/dev/null
+
+# --- update: a live pair changed in place ------------------------------------
+now=$(date +%s)
+ev0=$(rc XLEN "$R:events")
+run "update call-1" 0 ctl update call-1 --idle-ms 2500 --b-src 198.51.100.7:5004 --ttl 120 --relatch never --max-pps 300
+[ "$out" = "updated call-1: b_src idle_ms expires relatch max_pps" ] && ok "update output names the fields" ||
+	fail "update output: $out"
+got=$(rc HMGET "$R:pair:call-1" idle_ms b_src relatch max_pps a_src a mode | tr '\n' ' ')
+[ "$got" = "2500 198.51.100.7:5004 never 300 203.0.113.5:4000 $a1 passthrough " ] &&
+	ok "update: fields written, the others kept" || fail "update: pair holds $got"
+exp=$(rc HGET "$R:pair:call-1" expires)
+[ "$exp" -ge $((now + 119)) ] && [ "$exp" -le $((now + 122)) ] && ok "update --ttl: expires = now + ttl" ||
+	fail "update --ttl: expires $exp, now $now"
+[ "$(rc XLEN "$R:events")" = $((ev0 + 1)) ] && ok "update: one event" || fail "update: $(rc XLEN "$R:events") events, had $ev0"
+[[ "$(rc XREVRANGE "$R:events" + - COUNT 1)" == *$'op\nput\nid\ncall-1' ]] && ok "update: the event is op put id call-1" ||
+	fail "update: last event $(rc XREVRANGE "$R:events" + - COUNT 1)"
+run "update --json: unpin, never expire" 0 ctl --json update call-1 --a-src none --expires 0
+jcheck "update --json: unpin, never expire" "d == {'id': 'call-1', 'set': ['expires'], 'removed': ['a_src']}"
+[ "$(rc HEXISTS "$R:pair:call-1" a_src) $(rc HGET "$R:pair:call-1" expires)" = "0 0" ] &&
+	ok "update: a_src removed, expires 0" || fail "update: a_src $(rc HGET "$R:pair:call-1" a_src), expires $(rc HGET "$R:pair:call-1" expires)"
+
+# Keys: only those the pair's mode takes; keys not given stay.
+printf 'a_in %s\nb_in %s\n' "$KA_IN" "$KB_IN" >"$tmp/upd0.txt"
+run "create upd-v" 0 ctl create --id upd-v --mode verify --keys-file "$tmp/upd0.txt"
+NEW_A=$(key AEAD_AES_256_GCM 44) NEW_B=$(key AES_CM_128_HMAC_SHA1_32 30)
+printf '# rotate leg a\na_in %s\n' "$NEW_A" >"$tmp/upd.txt"
+run "update keys from a file" 0 ctl update upd-v --keys-file "$tmp/upd.txt"
+[ "$out" = "updated upd-v: a_in" ] && ok "update keys: names the key, not its value" || fail "update keys output: $out"
+why=$(same_keys upd-v a_in="$NEW_A" b_in="$KB_IN") && ok "update keys: a_in new, b_in kept" || fail "update keys: $why"
+printf 'b_in %s\n' "$NEW_B" >"$tmp/upd.txt"
+run "update keys from stdin" 0 ctl update upd-v --keys-file - <"$tmp/upd.txt"
+why=$(same_keys upd-v a_in="$NEW_A" b_in="$NEW_B") && ok "update keys from stdin: b_in new" || fail "update keys from stdin: $why"
+lacks "update keys: no key text" "${NEW_B#*inline:}" "$out$err"
+
+# Refused: exit 2 naming the argument (1 for an unknown pair), Redis untouched.
+ev1=$(rc XLEN "$R:events")
+snap=$(rc HGETALL "$R:pair:upd-v" | tr '\n' ' ')
+snap1=$(rc HGETALL "$R:pair:call-1" | tr '\n' ' ')
+run "update unknown id" 1 ctl update nope --idle-ms 5
+has "update unknown id" "no pair nope" "$err"
+[ "$(rc EXISTS "$R:pair:nope")" = 0 ] && ok "update unknown id: not created" || fail "update created pair nope"
+bad "update --idle-ms text" "--idle-ms: '5s' is not a whole number" ctl update upd-v --idle-ms 5s
+bad "update --idle-ms too big" "--idle-ms" ctl update upd-v --idle-ms 86400001
+bad "update nothing to change" "update upd-v: nothing to change" ctl update upd-v
+bad "update no id" "update: missing pair ID" ctl update --idle-ms 5
+bad "update bad id" "pair ID 'a b'" ctl update 'a b' --idle-ms 5
+bad "update two ids" "unexpected argument" ctl update upd-v call-1 --idle-ms 5
+bad "update --a-src" "--a-src" ctl update upd-v --a-src 203.0.113.5
+bad "update --expires past" "--expires: 1000 is in the past" ctl update upd-v --expires 1000
+bad "update --mode" "update: unknown option '--mode'" ctl update upd-v --mode rekey
+printf 'a_in AES_CM_128_HMAC_SHA1_80 inline:c2VjcmV0LXZhbHVl\n' >"$tmp/updbad.txt"
+bad "update bad key" "$tmp/updbad.txt:1: a_in: key || salt has the wrong length" ctl update upd-v --keys-file "$tmp/updbad.txt"
+lacks "update bad key: not echoed" "c2VjcmV0LXZhbHVl" "$err"
+printf 'a_out %s\n' "$KA_OUT" >"$tmp/updbad.txt"
+bad "update key the mode does not take" "update upd-v: mode verify takes no a_out key ($tmp/updbad.txt:1)" \
+	ctl update upd-v --keys-file "$tmp/updbad.txt" --idle-ms 7
+printf 'a_in %s\n' "$KA_IN" >"$tmp/updbad.txt"
+bad "update key on a passthrough pair" "mode passthrough takes no a_in key" ctl update call-1 --keys-file "$tmp/updbad.txt"
+bad "update bad arg, no redis" "--idle-ms" "$duetctl" --redis "unix:$tmp/none.sock" --relay r1 update upd-v --idle-ms x
+[ "$(rc XLEN "$R:events")" = "$ev1" ] && [ "$(rc HGETALL "$R:pair:upd-v" | tr '\n' ' ')" = "$snap" ] &&
+	[ "$(rc HGETALL "$R:pair:call-1" | tr '\n' ' ')" = "$snap1" ] &&
+	ok "refused updates left Redis untouched" || fail "a refused update changed Redis"
+
+# An update racing a delete never brings the pair back.
+run "create upd-gone" 0 ctl create --id upd-gone
+(
+	for i in $(seq 1 300); do
+		"$duetctl" --redis "unix:$sock" --relay r1 update upd-gone --idle-ms "$i" >/dev/null 2>>"$tmp/race.err"
+	done
+) &
+racer=$!
+sleep 0.3
+run "delete upd-gone while updates run" 0 ctl delete upd-gone
+wait "$racer"
+[ "$(rc EXISTS "$R:pair:upd-gone")" = 0 ] && ok "an update racing a delete does not resurrect the pair" ||
+	fail "pair upd-gone came back: $(rc HGETALL "$R:pair:upd-gone" | tr '\n' ' ')"
+has "updates after the delete" "no pair upd-gone" "$(cat "$tmp/race.err")"
+
+# --- JSON: figures are numbers, words and ids stay strings --------------------
+rc HSET "$R:pair:call-1" ticket 42 >/dev/null
+rc HSET "$R:stats:call-1" a_bytes 1234 a_last_ms 1733500000123 a_jitter_us 0 a_drop_src 007 \
+	a_srtp_in 1:0:5 >/dev/null
+run "show --json types" 0 ctl --json show call-1
+jcheck "show --json types" "d['stats']['a_pkts'] == 42 and d['stats']['a_bytes'] == 1234 and d['stats']['a_last_ms'] == 1733500000123 and d['stats']['a_jitter_us'] == 0 and type(d['stats']['a_jitter_us']) is int and d['stats']['a_drop_src'] == '007' and d['stats']['a_srtp_in'] == '1:0:5' and d['stats']['state'] == 'active' and d['pair']['idle_ms'] == 2500 and d['pair']['max_pps'] == 300 and d['pair']['expires'] == 0 and d['pair']['ticket'] == '42' and d['pair']['a'] == '$a1'"
+rc XADD "$R:ended" '*' id 12345 reason idle duration_ms 5000 a_pkts 7 >/dev/null
+run "ended --json types" 0 ctl --json ended --count 1
+jcheck "ended --json types" "d[0]['id'] == '12345' and d[0]['reason'] == 'idle' and d[0]['duration_ms'] == 5000 and d[0]['a_pkts'] == 7 and type(d[0]['entry']) is str"
+run "resync --json types" 0 ctl --json resync --confirm
+jcheck "resync --json types" "type(d['epoch']) is int and d['epoch'] >= 1"
+run "list --json types" 0 ctl --json list
+jcheck "list --json types" "all(type(p[k]) is str for p in d for k in ('id', 'a', 'b', 'mode', 'state'))"
+
+# --- capacity ------------------------------------------------------------------
+rc DEL "$R:relay" >/dev/null
+run "capacity without heartbeat" 1 ctl capacity
+has "capacity without heartbeat" "relay r1: no heartbeat" "$err"
+rc HSET "$R:relay" capacity 100 pairs 40 endpoints 100 endpoints_free 20 draining 0 >/dev/null
+run "capacity" 0 ctl capacity
+has "capacity" "  capacity        100" "$out"
+has "capacity" "  endpoints_free  20" "$out"
+has "capacity: room is the smaller of free slots and free endpoint pairs" "  room            10" "$out"
+run "capacity --json" 0 ctl --json capacity
+jcheck "capacity --json" "d == {'relay': 'r1', 'pairs': 40, 'capacity': 100, 'endpoints': 100, 'endpoints_free': 20, 'draining': 0, 'room': 10, 'drain_since_ms': None}"
+rc HSET "$R:relay" pairs 95 endpoints_free 60 >/dev/null
+run "capacity: room by slots" 0 ctl --json capacity
+jcheck "capacity: room by slots" "d['room'] == 5"
+rc HSET "$R:relay" draining 1 >/dev/null
+run "capacity: draining" 0 ctl --json capacity
+jcheck "capacity: draining" "d['draining'] == 1 and d['room'] == 0"
+bad "capacity extra" "capacity: unexpected argument" ctl capacity now
+rc DEL "$R:relay" >/dev/null
+heartbeat 0
+
+# --- create waits for duetd's word on the new pair ------------------------------
+# A heartbeat a running duetd wrote (updated_ms, no stopped_ms); verdict
+# plays duetd: once the record appears, it writes the pair's stats hash.
+rc HSET "$R:relay" updated_ms 1 >/dev/null
+verdict() {
+	local id=$1 state=$2 reason=${3:-} i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(rc EXISTS "$R:pair:$id")" = 1 ] && break
+		sleep 0.01
+	done
+	rc HSET "$R:stats:$id" state "$state" updated_ms "$(date +%s%3N)" ${reason:+reason "$reason"} >/dev/null
+}
+free0=$(rc SCARD "$R:free") ev2=$(rc XLEN "$R:events")
+verdict over rejected "pair table full (100 pairs)" &
+run "create rejected by duetd" 1 ctl create --id over
+wait $!
+has "create rejected by duetd" "create over: rejected: pair table full (100 pairs)" "$err"
+[ "$(rc EXISTS "$R:pair:over") $(rc SCARD "$R:free") $(rc XLEN "$R:events")" = "0 $free0 $((ev2 + 2))" ] &&
+	ok "a rejected create is deleted again: no record, endpoints free, put then del" ||
+	fail "after the rejected create: pair $(rc EXISTS "$R:pair:over"), free $(rc SCARD "$R:free") (had $free0), events $(rc XLEN "$R:events") (had $ev2)"
+# A stats hash left by an older life of the id is not duetd's word.
+rc HSET "$R:stats:again" state rejected reason old updated_ms 5 >/dev/null
+verdict again waiting &
+run "create over an old rejected stats hash" 0 ctl create --id again
+wait $!
+lacks "create over an old rejected stats hash" "warning" "$err"
+t0=$(date +%s%3N)
+run "create with no word from duetd" 0 ctl create --id quiet
+t1=$(date +%s%3N)
+has "create with no word from duetd" "warning: create quiet: duetd has not reported the pair within 2000 ms" "$err"
+[ $((t1 - t0)) -ge 1900 ] && [ $((t1 - t0)) -lt 4000 ] && ok "create waited about 2 s ($((t1 - t0)) ms)" ||
+	fail "create waited $((t1 - t0)) ms, not about 2000"
+t0=$(date +%s%3N)
+run "create --no-wait" 0 ctl create --id nowait --no-wait
+t1=$(date +%s%3N)
+lacks "create --no-wait" "warning" "$err"
+[ $((t1 - t0)) -lt 1500 ] && ok "create --no-wait does not wait ($((t1 - t0)) ms)" || fail "create --no-wait took $((t1 - t0)) ms"
+for id in again quiet nowait upd-v; do ctl delete "$id" >/dev/null || fail "delete $id"; done
+rc DEL "$R:relay" >/dev/null
+heartbeat 0
+
+# --- relay drain / undrain ----------------------------------------------------------
+rc DEL "$R:relay" >/dev/null
+run "drain with no duetd" 0 ctl relay drain
+has "drain with no duetd" "relay r1: drain flag set; duetd is not running" "$out"
+since=$(rc GET "$R:drain")
+[[ $since =~ ^[0-9]{13}$ ]] && ok "drain flag: the ms time the drain began" || fail "drain flag holds '$since'"
+[ "$(rc TTL "$R:drain")" = -1 ] && ok "drain flag has no TTL" || fail "drain flag TTL $(rc TTL "$R:drain")"
+run "undrain with no duetd" 0 ctl relay undrain
+[ "$(rc EXISTS "$R:drain")" = 0 ] && ok "undrain deletes the flag" || fail "flag still set"
+# A heartbeat that no duetd rewrites: drain gives up after 5 s, flag kept.
+rc HSET "$R:relay" updated_ms 1 draining 0 capacity 100 pairs 0 >/dev/null
+t0=$(date +%s%3N)
+run "drain, the heartbeat never shows it" 1 ctl relay drain
+t1=$(date +%s%3N)
+has "drain, the heartbeat never shows it" "did not show draining 1" "$err"
+[ $((t1 - t0)) -ge 4900 ] && [ $((t1 - t0)) -lt 8000 ] && ok "drain waited 5 s ($((t1 - t0)) ms)" ||
+	fail "drain waited $((t1 - t0)) ms, not 5000"
+[ "$(rc EXISTS "$R:drain")" = 1 ] && ok "the flag stays set" || fail "flag gone"
+rc DEL "$R:drain" >/dev/null
+# fake_duetd: every 0.2 s, a heartbeat mirroring the flag, as duetd does.
+fake_duetd() {
+	while :; do
+		rc HSET "$R:relay" updated_ms "$(date +%s%3N)" draining "$(rc EXISTS "$R:drain")" \
+			pairs 3 capacity 100 >/dev/null
+		sleep 0.2
+	done
+}
+fake_duetd &
+fake=$!
+DUET_BG_PIDS+=("$fake")
+run "relay drain" 0 ctl relay drain
+[ "$out" = "relay r1 draining: 3 live pairs" ] && ok "relay drain output" || fail "relay drain output: $out"
+since=$(rc GET "$R:drain")
+run "relay drain again --json" 0 ctl --json relay drain
+jcheck "relay drain again --json" "d == {'relay': 'r1', 'draining': 1, 'drain_since_ms': $since, 'confirmed': True, 'pairs': 3}"
+run "create on a draining relay" 1 ctl create --id dr
+has "create on a draining relay" "create dr: relay r1 is draining: it takes no new pairs" "$err"
+[ "$(rc EXISTS "$R:pair:dr")" = 0 ] && ok "draining: no record" || fail "a create on a draining relay wrote a record"
+run "relay shows draining" 0 ctl relay
+has "relay shows draining" "  draining              1" "$out"
+has "relay shows draining" "drain flag set at $since ms" "$out"
+run "relay --json shows draining" 0 ctl --json relay
+jcheck "relay --json shows draining" "d['heartbeat']['draining'] == 1 and d['drain_since_ms'] == $since"
+run "relay undrain" 0 ctl relay undrain
+[ "$out" = "relay r1 accepting pairs" ] && ok "relay undrain output" || fail "relay undrain output: $out"
+[ "$(rc EXISTS "$R:drain") $(rc HGET "$R:relay" draining)" = "0 0" ] && ok "undrain: flag gone, heartbeat draining 0" ||
+	fail "undrain: flag $(rc EXISTS "$R:drain"), heartbeat $(rc HGET "$R:relay" draining)"
+run "relay drain --no-wait" 0 ctl relay drain --no-wait
+has "relay drain --no-wait" "not waiting for duetd" "$out"
+run "relay undrain --json" 0 ctl --json relay undrain
+jcheck "relay undrain --json" "d['draining'] == 0 and d['confirmed'] is True and d['drain_since_ms'] is None"
+bad "relay drain operand" "relay drain: unexpected argument 'now'" ctl relay drain now
+bad "relay drain option" "relay drain: unknown option '--force'" ctl relay drain --force
+bad "relay unknown subcommand" "relay: unexpected argument 'flush'" ctl relay flush
+kill "$fake"
+wait "$fake" 2>/dev/null
+rc DEL "$R:relay" "$R:drain" >/dev/null
+heartbeat 0
+
+# --- list pages through a large relay with SCAN ---------------------------------
+# Relay pg of its own: 1,000 pairs provisioned with the relay check off.
+P="duet:{pg}"
+pg() { "$duetctl" --redis "unix:$sock" --relay pg "$@"; }
+# shellcheck disable=SC2046
+rc SADD "$P:free" $(seq -f '192.0.2.20:%g' 20000 21999) >/dev/null
+t0=$(date +%s%3N)
+made=0
+for i in $(seq 1 1000); do
+	pg create --id "p$i" --no-relay-check >/dev/null 2>>"$tmp/pg.err" && made=$((made + 1))
+done
+duet_diag "1000 creates (one duetctl each) took $(($(date +%s%3N) - t0)) ms"
+[ "$made" = 1000 ] && ok "1000 pairs created" || fail "$made of 1000 created: $(head -n 3 "$tmp/pg.err")"
+rc CONFIG RESETSTAT >/dev/null
+run "list 1000 pairs" 0 pg list
+scans=$(rc INFO commandstats | sed -n 's/^cmdstat_scan:calls=\([0-9]*\),.*/\1/p' | tr -d '\r')
+rows=$(($(wc -l <<<"$out") - 1))
+distinct=$(tail -n +2 <<<"$out" | awk '{print $1}' | sort -u | wc -l)
+[ "$distinct" = 1000 ] && [ "$rows" -ge 1000 ] && ok "list shows all 1000 pairs ($rows rows)" ||
+	fail "list: $distinct distinct ids in $rows rows"
+[ "${scans:-0}" -ge 2 ] && ok "list paged with SCAN ($scans calls)" || fail "list made ${scans:-0} SCAN calls"
+run "list --json 1000 pairs" 0 pg --json list
+jcheck "list --json 1000 pairs" "len(d) >= 1000 and {p['id'] for p in d} == {'p%d' % i for i in range(1, 1001)}"
 
 # --- environment ----------------------------------------------------------
 run "env DUET_REDIS and DUET_RELAY" 0 env DUET_REDIS="unix:$sock" DUET_RELAY=r1 "$duetctl" show call-1

@@ -42,6 +42,8 @@ LOG2=$DUET_TMP/duetd2.log
 sed -e 's/^idle_timeout_ms = .*/idle_timeout_ms = 500/' \
 	-e 's/^\[port net_af_packet0\]/[port net_null0]/' \
 	-e '/^\[port net_af_packet1\]/,$d' "$DUET_CONF" >"$CONF2"
+# The first duetd serves metrics on this namespace's 127.0.0.1:9465.
+printf '[metrics]\nlisten = off\n' >>"$CONF2"
 # shellcheck disable=SC2086 # DUET_EAL_MEM is a list of options
 ip netns exec "$NS_R" "$DUETD" -l 0,1 $DUET_EAL_MEM --file-prefix "duet-$DUET_P-2" --no-pci \
 	--vdev net_null0 -- -c "$CONF2" >"$LOG2" 2>&1 &

@@ -359,16 +359,22 @@ duet_redis_kill() {
 # arguments override [relay] keys (idle_timeout_ms, relatch_silence_ms, ...)
 # or, as port0.KEY=value / port1.KEY=value, add keys to a [port] section
 # (port0.gateway=192.0.2.10), as media.KEY=value to [media] (media.ttl=50)
-# and as security.KEY=value to [security] (security.max_pps=1000).
+# and as security.KEY=value to [security] (security.max_pps=1000); likewise
+# redis.KEY, metrics.KEY, log.KEY and privacy.KEY (metrics.listen=off).
 duet_conf_write() {
 	local -A relay=(
 		[id]=$RELAY_ID [workers]=$(duet_worker_list) [max_pairs]=1024 [idle_timeout_ms]=60000
 		[relatch_silence_ms]=1000 [stats_interval_ms]=$DUET_STATS_MS
 		[heartbeat_ttl_ms]=3000 [idle_poll_us]=20
 	)
-	local kv k port0='' port1='' media='' security=''
+	local kv k port0='' port1='' media='' security='' redis='' sec
+	local -A extra=()
 	for kv in "$@"; do
 		case $kv in
+		redis.*) kv=${kv#redis.}; redis+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		metrics.* | log.* | privacy.*)
+			sec=${kv%%.*} kv=${kv#*.}
+			extra[$sec]+="${kv%%=*} = ${kv#*=}"$'\n' ;;
 		port0.*) kv=${kv#port0.}; port0+="${kv%%=*} = ${kv#*=}"$'\n' ;;
 		port1.*) kv=${kv#port1.}; port1+="${kv%%=*} = ${kv#*=}"$'\n' ;;
 		media.*) kv=${kv#media.}; media+="${kv%%=*} = ${kv#*=}"$'\n' ;;
@@ -402,6 +408,11 @@ duet_conf_write() {
 		echo "[redis]"
 		echo "address = unix:$DUET_REDIS_SOCK"
 		echo "connect_timeout_ms = 500"
+		printf '%s' "$redis"
+		for sec in "${!extra[@]}"; do
+			echo "[$sec]"
+			printf '%s' "${extra[$sec]}"
+		done
 		echo "[port net_af_packet0]"
 		echo "addresses = $DUET_RELAY_IP_A"
 		printf '%s' "$port0"
@@ -441,6 +452,8 @@ duet_qpairs() {
 # than 512 frames last at a flood's rate, and the kernel then drops frames
 # duetd never sees (a real NIC has its own ring and the worker its own core).
 DUET_AF_PACKET=${DUET_AF_PACKET:-}
+# DUET_EAL_EXTRA: more EAL options for duetd (e.g. --log-level=duet.sync:debug).
+DUET_EAL_EXTRA=${DUET_EAL_EXTRA:-}
 duet_vdev_opts() {
 	echo "$(duet_qpairs)${DUET_AF_PACKET:+,$DUET_AF_PACKET}"
 }
@@ -459,7 +472,7 @@ duetd_start() {
 	# shellcheck disable=SC2086,SC2046 # DUET_EAL_MEM and the lcore map are lists of options
 	${DUET_DETACH:+setsid} env GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.tcache_count=0" \
 		ip netns exec "$NS_R" "$DUETD" $(duet_eal_lcores) $DUET_EAL_MEM --no-pci \
-		--file-prefix "duet-$DUET_P" \
+		--file-prefix "duet-$DUET_P" $DUET_EAL_EXTRA \
 		--vdev "net_af_packet0,iface=$IF_R0$(duet_vdev_opts)" \
 		--vdev "net_af_packet1,iface=$IF_R1$(duet_vdev_opts)" \
 		-- -c "$DUET_CONF" "$@" >>"$DUETD_LOG" 2>&1 &

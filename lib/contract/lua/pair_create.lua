@@ -25,13 +25,16 @@
 --           while duetd is stopped: tests, migrations, a benchmark's
 --           preload); a control plane matching callers never sends it.
 --
--- The relay check: a pair is only useful on a relay that runs and has room
--- for it. duetd rewrites its heartbeat hash (KEYS[5]) every stats interval
--- with a TTL of [relay] heartbeat_ttl_ms, so the hash exists only while
--- the relay lives, and marks it `stopped_ms` when it stops cleanly. The
--- relay is full when its pairs (the larger of the pairs alloc holds and
--- the heartbeat's `pairs`, which counts pairs kept through a resync hold)
--- reach the heartbeat's `capacity`.
+-- The relay check: a pair is only useful on a relay that runs, takes new
+-- pairs and has room for one. duetd rewrites its heartbeat hash (KEYS[5])
+-- every stats interval with a TTL of [relay] heartbeat_ttl_ms, so the hash
+-- exists only while the relay lives, and marks it `stopped_ms` when it
+-- stops cleanly. It writes `draining` 1 while the operator's drain flag
+-- (duet:{R}:drain, `duetctl relay drain`) is set: the relay keeps its
+-- calls and takes no new pair. The relay is full when its pairs (the
+-- larger of the pairs alloc holds and the heartbeat's `pairs`, which
+-- counts pairs kept through a resync hold) reach the heartbeat's
+-- `capacity`. `relay_check off` skips all of this.
 --
 -- Reply: array {a, b}, the two endpoints given to the pair.
 -- Errors (Redis is left exactly as it was: every check below runs before
@@ -40,6 +43,7 @@
 --   "EXISTS pair <id> exists"
 --   "NOFREE fewer than 2 free endpoints" (or "NOFREE no free endpoint on <ip>")
 --   "NORELAY relay <R> has no fresh heartbeat ..." (or "... was stopped")
+--   "DRAINING relay <R> is draining: it takes no new pairs"
 --   "FULL relay <R> is full: <n> pairs of capacity <c>"
 --   "BADARG <what is wrong>"
 --
@@ -199,9 +203,13 @@ if relay_check then
 		return redis.error_reply('NORELAY relay ' .. name .. ' has no fresh heartbeat: ' ..
 			'its duetd is not running, has not loaded yet, or cannot reach this Redis')
 	end
-	local hb = redis.call('HMGET', KEYS[5], 'capacity', 'pairs', 'stopped_ms')
+	local hb = redis.call('HMGET', KEYS[5], 'capacity', 'pairs', 'stopped_ms', 'draining')
 	if hb[3] then
 		return redis.error_reply('NORELAY relay ' .. name .. ' was stopped')
+	end
+	if hb[4] == '1' then
+		return redis.error_reply('DRAINING relay ' .. name ..
+			' is draining: it takes no new pairs')
 	end
 	local cap, running = count(hb[1]), count(hb[2])
 	if cap == nil or running == nil then

@@ -952,3 +952,59 @@ Test(conf, relatch_ttl_and_dscp_are_checked)
 	expect_bad_value("media", "dscp", "EF", "expected a DSCP 0..63 or keep");
 	expect_bad_value("media", "dscp", "", "empty");
 }
+
+/* ---- [metrics], [log], [privacy] (issue 12) ---- */
+
+Test(conf, metrics_log_and_privacy_default_to_loopback_text_and_no)
+{
+	struct duet_conf conf;
+	char where[DUET_ADDR_STRLEN];
+
+	cr_assert_eq(load_variant(NULL, NULL, NULL, &conf), 0, "%s", err);
+	cr_assert(conf.metrics.enabled);
+	duet_addr_format(&conf.metrics.addr, where, sizeof(where));
+	cr_assert_str_eq(where, "127.0.0.1:9465");
+	cr_assert_eq(conf.log_format, DUET_LOG_TEXT);
+	cr_assert(!conf.privacy.allow_capture);
+	cr_assert(!conf.privacy.show_addresses);
+	cr_assert_eq(conf.link_wait_ms, 10000);
+}
+
+Test(conf, metrics_listen_takes_off_ipv4_and_ipv6)
+{
+	struct duet_conf conf;
+	char where[DUET_ADDR_STRLEN];
+
+	cr_assert_eq(load_variant("metrics", "listen", "off", &conf), 0, "%s", err);
+	cr_assert(!conf.metrics.enabled);
+	cr_assert_eq(load_variant("metrics", "listen", "192.0.2.5:9100", &conf), 0, "%s", err);
+	cr_assert(conf.metrics.enabled);
+	duet_addr_format(&conf.metrics.addr, where, sizeof(where));
+	cr_assert_str_eq(where, "192.0.2.5:9100");
+	cr_assert_eq(load_variant("metrics", "listen", "[::1]:9465", &conf), 0, "%s", err);
+	cr_assert_eq(conf.metrics.addr.family, DUET_AF_INET6);
+}
+
+Test(conf, metrics_listen_refuses_what_is_not_an_address_and_port)
+{
+	expect_bad_value("metrics", "listen", "on", "expected off or ADDRESS:PORT");
+	expect_bad_value("metrics", "listen", "127.0.0.1", "expected off or ADDRESS:PORT");
+	expect_bad_value("metrics", "listen", "127.0.0.1:0", "expected off or ADDRESS:PORT");
+	expect_bad_value("metrics", "listen", "localhost:9465", "expected off or ADDRESS:PORT");
+}
+
+Test(conf, log_format_and_privacy_switches_take_only_their_words)
+{
+	struct duet_conf conf;
+
+	cr_assert_eq(load_variant("log", "format", "json", &conf), 0, "%s", err);
+	cr_assert_eq(conf.log_format, DUET_LOG_JSON);
+	cr_assert_eq(load_variant("privacy", "allow_capture", "yes", &conf), 0, "%s", err);
+	cr_assert(conf.privacy.allow_capture);
+	cr_assert_eq(load_variant("privacy", "show_addresses", "yes", &conf), 0, "%s", err);
+	cr_assert(conf.privacy.show_addresses);
+	expect_bad_value("log", "format", "syslog", "expected text or json");
+	expect_bad_value("privacy", "allow_capture", "true", "expected yes or no");
+	expect_bad_value("privacy", "show_addresses", "1", "expected yes or no");
+	expect_invalid(load_variant("privacy", "capture", "yes", &conf), "capture");
+}

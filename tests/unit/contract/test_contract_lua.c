@@ -630,6 +630,40 @@ Test(contract_lua, create_refuses_a_full_relay_and_changes_nothing, .init = star
 		       NULL);
 }
 
+/* Draining (the heartbeat's `draining` 1, mirrored by duetd from the
+ * operator's drain flag): refused before any write, whatever room is left;
+ * `draining 0` and `relay_check off` create as before. */
+Test(contract_lua, create_refuses_a_draining_relay_and_changes_nothing, .init = start_busy_relay,
+     .fini = stop_busy_relay)
+{
+	static const enum duet_redis_script c = DUET_SCRIPT_PAIR_CREATE;
+	redisReply *rep;
+
+	test_redis_query(&busy, "HSET %s draining 1", test_keys.relay);
+	assert_refused(&busy, c, "DRAINING relay " TEST_RELAY " is draining: it takes no new pairs",
+		       "x", NULL);
+	assert_refused(&busy, c, "DRAINING relay " TEST_RELAY " is draining: it takes no new pairs",
+		       "x", "relay_check", "on", NULL);
+	/* A stopped relay is refused as stopped, draining or not. */
+	test_redis_query(&busy, "HSET %s stopped_ms 1", test_keys.relay);
+	assert_refused(&busy, c, "NORELAY relay " TEST_RELAY " was stopped", "x", NULL);
+	test_redis_query(&busy, "HDEL %s stopped_ms", test_keys.relay);
+
+	/* Provisioning skips every relay check, the drain too. */
+	rep = run_pair_script(&busy, c, "prov", "relay_check", "off", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
+	freeReplyObject(rep);
+	rep = run_pair_script(&busy, DUET_SCRIPT_PAIR_DELETE, "prov", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(rep);
+
+	test_redis_query(&busy, "HSET %s draining 0", test_keys.relay);
+	rep = run_pair_script(&busy, c, "x", NULL);
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY, "%s", rep->str);
+	freeReplyObject(rep);
+	cr_assert_str_eq(test_redis_query(&busy, "HGET %s mode", pair_key("x")), "passthrough");
+}
+
 Test(contract_lua, create_never_hands_out_an_endpoint_alloc_says_is_taken, .init = test_redis_start,
      .fini = test_redis_stop)
 {

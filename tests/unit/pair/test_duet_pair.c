@@ -904,6 +904,62 @@ Test(pair, delete_returns_final_counters_and_forgets_the_pair)
 	cr_assert_eq(fin.created_ms, 7000);
 }
 
+Test(pair, a_resumed_pair_counts_on_from_its_earlier_life_and_an_update_ignores_it)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_pair_resume rs;
+	struct duet_leg_counters c;
+	struct duet_pair_final fin;
+	uint32_t slot;
+
+	make_table(4, 2);
+	memset(&rs, 0, sizeof(rs));
+	rs.created_ms = 100000 - 60000; /* a minute before the put */
+	rs.leg[0].pkts = 3000;
+	rs.leg[0].bytes = 480000;
+	rs.leg[0].drop_src = 7;
+	rs.leg[1].drop_policed = 9;
+	rs.leg[1].drop_replay = 2;
+	cr_assert_eq(duet_pair_put_resume(t, &s, &rs, 100000, NULL, why, sizeof(why)), 0, "%s",
+		     why);
+	slot = (uint32_t)duet_pair_find(t, "call");
+	cr_assert_eq(duet_pair_created_ms(t, slot), 40000);
+	/* Both workers count on top of it. */
+	duet_pair_hot_at(t, 0, 2 * slot)->pkts++;
+	duet_pair_hot_at(t, 1, 2 * slot)->pkts++;
+	duet_pair_hot_at(t, 1, 2 * slot)->bytes += 160;
+	duet_pair_counters(t, slot, 0, &c);
+	cr_assert(c.pkts == 3002 && c.bytes == 480160 && c.drop_src == 7);
+
+	/* An update in place keeps what the pair counts, whatever rs says. */
+	rs.created_ms = 1;
+	rs.leg[0].pkts = 1;
+	cr_assert_eq(duet_pair_put_resume(t, &s, &rs, 101000, NULL, why, sizeof(why)), 1, "%s",
+		     why);
+	cr_assert_eq(duet_pair_created_ms(t, slot), 40000);
+	duet_pair_counters(t, slot, 0, &c);
+	cr_assert_eq(c.pkts, 3002);
+
+	/* Its end covers the whole call: the minute before the put too. */
+	cr_assert_eq(duet_pair_del(t, "call", 102000, &fin), 0);
+	cr_assert_eq(fin.created_ms, 40000);
+	cr_assert_eq(fin.leg[0].pkts, 3002);
+	cr_assert_eq(fin.leg[1].drop_policed, 9);
+	cr_assert_eq(fin.leg[1].drop_replay, 2);
+	cr_assert(fin.duration_ms >= 60000 && fin.duration_ms < 70000, "duration %lu",
+		  (unsigned long)fin.duration_ms);
+
+	/* The id put again without rs starts from zero in a fresh slot. */
+	duet_pair_reclaim(t);
+	cr_assert_eq(duet_pair_put_resume(t, &s, NULL, 103000, NULL, why, sizeof(why)), 0, "%s",
+		     why);
+	slot = (uint32_t)duet_pair_find(t, "call");
+	duet_pair_counters(t, slot, 1, &c);
+	cr_assert(c.pkts == 0 && c.drop_policed == 0 && c.drop_replay == 0);
+	cr_assert_eq(duet_pair_created_ms(t, slot), 103000);
+}
+
 Test(pair, put_that_replaces_returns_the_old_pairs_final_figures)
 {
 	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));

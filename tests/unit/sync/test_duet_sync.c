@@ -1644,7 +1644,7 @@ Test(sync, between_two_polls_of_a_load_the_link_is_free_and_the_next_pages_are_r
 #define KEY_A "AES_CM_128_HMAC_SHA1_80 inline:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNk"
 #define KEY_B "AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
 
-Test(sync, the_first_load_continues_keyed_pairs_srtp_streams_and_reads_no_other_stats_hash)
+Test(sync, the_first_load_continues_keyed_pairs_srtp_streams_only_from_a_running_pairs_hash)
 {
 	struct duet_srtp_stream_state st[DUET_PAIR_SRTP_STATES_MAX];
 	bool a_in = false, b_in = false;
@@ -1689,8 +1689,192 @@ Test(sync, the_first_load_continues_keyed_pairs_srtp_streams_and_reads_no_other_
 	slot = duet_pair_find(t, "k2");
 	cr_assert_geq(slot, 0);
 	cr_assert_eq(duet_pair_srtp_state(t, (uint32_t)slot, st, DUET_PAIR_SRTP_STATES_MAX, NULL), 0);
-	/* One stats read per keyed record, none for the six others. */
-	cr_assert_eq(command_calls("hmget"), 2);
+	/* Each record and its stats hash read once, in the same round trip
+	 * (the six passthrough ones' SRTP fields are not looked at). */
+	cr_assert_eq(command_calls("hgetall"), 16);
+}
+
+/* Leg `leg` of live pair id's counters, as the table sums them. */
+static struct duet_leg_counters
+counters_of(const char *id, unsigned int leg)
+{
+	struct duet_leg_counters c;
+	int slot = duet_pair_find(t, id);
+
+	cr_assert_geq(slot, 0, "%s is not live", id);
+	duet_pair_counters(t, (uint32_t)slot, leg, &c);
+	return c;
+}
+
+/* Field of the newest entry of the ended stream, as a number (0: none). */
+static uint64_t
+last_ended_u64(const char *field)
+{
+	redisReply *r = rc("XREVRANGE " R "ended + - COUNT 1"), *fv;
+	uint64_t v = 0;
+	size_t j;
+
+	cr_assert_eq(r->elements, 1, "no ended entry");
+	fv = r->element[0]->element[1];
+	for (j = 0; j + 1 < fv->elements; j += 2)
+		if (strcmp(fv->element[j]->str, field) == 0)
+			v = strtoull(fv->element[j + 1]->str, NULL, 10);
+	freeReplyObject(r);
+	return v;
+}
+
+static uint64_t
+stat_u64(const char *id, const char *field)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), R "stats:%s", id);
+	return strtoull(hget(key, field), NULL, 10);
+}
+
+Test(sync, a_restart_continues_created_ms_and_counters_and_the_ended_entry_covers_the_call)
+{
+	struct duet_leg_counters a, b;
+	uint64_t created, t_stop, dur;
+	int i;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("rs", "a", "192.0.2.1:20000", "b", "192.0.2.2:20000", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("rs"), 2000);
+	for (i = 0; i < 5; i++)
+		worker_rx("rs", 0, PIN_A ":4000", 100);
+	for (i = 0; i < 3; i++)
+		worker_rx("rs", 1, LATCH_B ":5004", 50);
+	POLL_UNTIL(stat_u64("rs", "a_pkts") == 5 && stat_u64("rs", "b_bytes") == 150, 2000);
+	created = stat_u64("rs", "created_ms");
+	cr_assert_str_eq(hget(R "stats:rs", "a"), "192.0.2.1:20000");
+	cr_assert_str_eq(hget(R "stats:rs", "b"), "192.0.2.2:20000");
+	/* Some time passes across the restart: the duration covers it. */
+	poll_for(300);
+	t_stop = now_ms();
+
+	restart_duetd();
+	POLL_UNTIL(duet_sync_full_loads(s) == 1, 3000);
+	cr_assert(live("rs"));
+	cr_assert_eq(s->resumed, 1);
+	cr_assert_eq(duet_pair_created_ms(t, (uint32_t)duet_pair_find(t, "rs")), created);
+	a = counters_of("rs", 0);
+	b = counters_of("rs", 1);
+	cr_assert(a.pkts == 5 && a.bytes == 500 && b.pkts == 3 && b.bytes == 150,
+		  "counters after the restart: a %lu/%lu b %lu/%lu", (unsigned long)a.pkts,
+		  (unsigned long)a.bytes, (unsigned long)b.pkts, (unsigned long)b.bytes);
+
+	/* The stats hash keeps counting up from where it was. */
+	worker_rx("rs", 0, PIN_A ":4000", 100);
+	worker_rx("rs", 0, PIN_A ":4000", 100);
+	POLL_UNTIL(stat_u64("rs", "a_pkts") == 7, 2000);
+	cr_assert_eq(stat_u64("rs", "a_bytes"), 700);
+	cr_assert_eq(stat_u64("rs", "created_ms"), created);
+
+	/* Its ended entry (the only one) covers the whole call. */
+	cp_del("rs");
+	POLL_UNTIL(!live("rs") && ended_with("rs", "deleted"), 2000);
+	cr_assert_eq(stat_u64("rs", "a_pkts"), 7);
+	cr_assert_eq(last_ended_u64("created_ms"), created);
+	cr_assert_eq(last_ended_u64("a_pkts"), 7);
+	cr_assert_eq(last_ended_u64("b_bytes"), 150);
+	dur = last_ended_u64("duration_ms");
+	cr_assert_geq(dur + 50, t_stop - created,
+		      "duration %lu ms does not cover the %lu ms before the restart",
+		      (unsigned long)dur, (unsigned long)(t_stop - created));
+}
+
+Test(sync, an_id_deleted_and_created_again_while_duetd_was_down_starts_from_zero)
+{
+	uint64_t created;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("rc", "a", "192.0.2.1:20000", "b", "192.0.2.2:20000", "mode", "passthrough", NULL);
+	cp_put("rm", "a", "192.0.2.1:20001", "b", "192.0.2.2:20001", "mode", "passthrough", NULL);
+	POLL_UNTIL(live("rc") && live("rm"), 2000);
+	worker_rx("rc", 0, PIN_A ":4000", 100);
+	worker_rx("rm", 0, PIN_A ":4001", 100);
+	POLL_UNTIL(stat_u64("rc", "a_pkts") == 1 && stat_u64("rm", "a_pkts") == 1, 2000);
+	created = stat_u64("rc", "created_ms");
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	duet_sync_destroy(s);
+	s = NULL;
+	/* While duetd is down: rc is deleted and created again on other
+	 * endpoints, rm's record comes back in another mode. Their stats
+	 * hashes still say active: of the earlier pairs. */
+	freeReplyObject(rc("DEL " R "pair:rc"));
+	freeReplyObject(rc("HSET " R "pair:rc a 192.0.2.1:20002 b 192.0.2.2:20002 mode passthrough"));
+	freeReplyObject(rc("HSET " R "pair:rm mode verify a_in %s b_in %s", KEY_A, KEY_B));
+	duet_pair_table_free(t);
+	t = sync_table_new(64);
+	cr_assert_not_null(t);
+	usleep(20000); /* created_ms of the new pair is later than the old one */
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s) && duet_sync_full_loads(s) == 1, 5000);
+	cr_assert(live("rc") && live("rm"));
+	cr_assert_eq(s->resumed, 0);
+	cr_assert_eq(counters_of("rc", 0).pkts, 0);
+	cr_assert_eq(counters_of("rm", 0).pkts, 0);
+	cr_assert_gt(duet_pair_created_ms(t, (uint32_t)duet_pair_find(t, "rc")), created);
+	POLL_UNTIL(strcmp(hget(R "stats:rc", "a"), "192.0.2.1:20002") == 0, 2000);
+	cr_assert_eq(stat_u64("rc", "a_pkts"), 0);
+}
+
+Test(sync, stats_figures_that_are_not_sane_are_refused_and_the_pair_counts_from_zero)
+{
+	static const char *const bad[][2] = {
+		{"a_pkts", "12x"},	     /* not a number */
+		{"b_bytes", "-1"},	     /* signed */
+		{"a_bytes", "9000000"},	     /* more than 65535 bytes a packet (10 packets) */
+		{"created_ms", "0"},	     /* never */
+		{"created_ms", "99999999999999"}, /* in the year 5138 */
+		{"a_drop_src", "18446744073709551616"}, /* past 64 bits */
+		{"b_pkts", "1000000000000"}, /* 10^12 packets in a second of life */
+		{"a", "192.0.2.1:020000"},   /* not an endpoint */
+		{"mode", "loud"},	     /* not a mode */
+	};
+	char id[16], ep[2][32];
+	uint64_t now = now_ms();
+	unsigned int i;
+	int n = (int)(sizeof(bad) / sizeof(bad[0]));
+
+	for (i = 0; i < (unsigned int)n; i++) {
+		snprintf(id, sizeof(id), "x%u", i);
+		snprintf(ep[0], sizeof(ep[0]), "192.0.2.1:%u", 20000 + i);
+		snprintf(ep[1], sizeof(ep[1]), "192.0.2.2:%u", 20000 + i);
+		cp_put(id, "a", ep[0], "b", ep[1], "mode", "passthrough", NULL);
+		freeReplyObject(rc("HSET " R "stats:%s state active mode passthrough a %s b %s "
+				   "created_ms %llu a_pkts 10 a_bytes 1000 a_drop_src 0 "
+				   "a_drop_peer_unlatched 0 a_drop_auth 0 a_drop_replay 0 "
+				   "a_drop_policed 0 b_pkts 10 b_bytes 1000 b_drop_src 0 "
+				   "b_drop_peer_unlatched 0 b_drop_auth 0 b_drop_replay 0 "
+				   "b_drop_policed 0",
+				   id, ep[0], ep[1], (unsigned long long)(now - 1000)));
+		freeReplyObject(rc("HSET " R "stats:%s %s %s", id, bad[i][0], bad[i][1]));
+	}
+	/* The same figures, sane: continued. */
+	cp_put("ok", "a", "192.0.2.1:20009", "b", "192.0.2.2:20009", "mode", "passthrough", NULL);
+	freeReplyObject(rc("HSET " R "stats:ok state active mode passthrough a 192.0.2.1:20009 "
+			   "b 192.0.2.2:20009 created_ms %llu a_pkts 10 a_bytes 1000 a_drop_src 2 "
+			   "a_drop_peer_unlatched 0 a_drop_auth 0 a_drop_replay 0 a_drop_policed 0 "
+			   "b_pkts 10 b_bytes 1000 b_drop_src 0 b_drop_peer_unlatched 0 "
+			   "b_drop_auth 0 b_drop_replay 0 b_drop_policed 3",
+			   (unsigned long long)(now - 1000)));
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s) && duet_sync_full_loads(s) == 1, 5000);
+	cr_assert_eq(duet_pair_count(t), (uint32_t)n + 1, "every record loads");
+	cr_assert_eq(s->resume_refused, (uint64_t)n);
+	cr_assert_eq(s->resumed, 1);
+	for (i = 0; i < (unsigned int)n; i++) {
+		snprintf(id, sizeof(id), "x%u", i);
+		cr_assert_eq(counters_of(id, 0).pkts, 0, "%s (%s %s)", id, bad[i][0], bad[i][1]);
+		cr_assert_eq(counters_of(id, 1).pkts, 0, "%s (%s %s)", id, bad[i][0], bad[i][1]);
+	}
+	cr_assert_eq(counters_of("ok", 0).drop_src, 2);
+	cr_assert_eq(counters_of("ok", 1).drop_policed, 3);
+	cr_assert_eq(counters_of("ok", 1).bytes, 1000);
 }
 
 Test(sync, a_load_cut_by_a_redis_restart_drops_its_pages_and_starts_over)
