@@ -46,12 +46,18 @@ version=$(sed -n "s/^  version: '\([^']*\)',\$/\1/p" "$DUET_SRC_ROOT/meson.build
 [[ -n $version ]] || duet_bail "no project version in meson.build"
 
 start=$SECONDS
-if bash "$DUET_SRC_ROOT/debian/make-deb.sh" --no-lintian "$DUET_TMP/deb" >"$DUET_TMP/make-deb.log" 2>&1; then
-	duet_ok "debian/make-deb.sh builds the package ($((SECONDS - start)) s)"
+# What `make deb` runs after its deps, lintian included (it fails the
+# build on a lintian error).
+if bash "$DUET_SRC_ROOT/debian/make-deb.sh" "$DUET_TMP/deb" >"$DUET_TMP/make-deb.log" 2>&1; then
+	duet_ok "debian/make-deb.sh builds the package and lintian passes it ($((SECONDS - start)) s)"
 else
-	duet_not_ok "debian/make-deb.sh builds the package" "$(tail -n 40 "$DUET_TMP/make-deb.log")"
+	duet_not_ok "debian/make-deb.sh builds the package and lintian passes it" \
+		"$(tail -n 40 "$DUET_TMP/make-deb.log")"
 	duet_bail "no package to install"
 fi
+duet_check_eq "lintian: no error, warning or info tag left (only overridden ones, each with its reason)" "" \
+	"$(grep -E '^[EWI]: ' "$DUET_TMP/deb/lintian.txt" || true)"
+duet_diag "lintian's overridden tags: $(grep -c '^O: ' "$DUET_TMP/deb/lintian.txt")"
 arch=$(dpkg --print-architecture)
 deb=$DUET_TMP/deb/duet_${version}_$arch.deb
 duet_require "the package is duet_${version}_$arch.deb" test -f "$deb"
