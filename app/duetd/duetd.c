@@ -599,25 +599,27 @@ remove_eal_files(const char *runtime_dir)
 	endmntent(mounts);
 }
 
-/* The config path among duetd's own arguments (after "--"), or NULL: the
- * config is read before EAL starts, so its errors come without EAL's
- * start-up and its [log] format applies from EAL's first line. */
-static const char *
-config_arg(int argc, char **argv)
+/* duetd's own arguments, those after EAL's "--", parsed before EAL starts:
+ * a wrong one, and the config file's errors, come without EAL's start-up,
+ * and [log] format applies from EAL's first line. EAL stops at "--" and
+ * never sees what getopt rearranges after it. */
+static int
+parse_own_args(int argc, char **argv, struct duetd *d, const char **config)
 {
-	int i = 1;
+	static char name[] = "duetd";
+	char *none[] = {name, NULL};
+	char *dashes;
+	int i = 1, rc;
 
 	while (i < argc && strcmp(argv[i], "--") != 0)
 		i++;
-	for (i++; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			return argv[i + 1];
-		if (strncmp(argv[i], "--config=", 9) == 0)
-			return argv[i] + 9;
-		if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
-			return argv[i] + 2;
-	}
-	return NULL;
+	if (i == argc)
+		return parse_args(1, none, config, &d->print_stats_ms, &d->allow_core_dumps);
+	dashes = argv[i];
+	argv[i] = name;
+	rc = parse_args(argc - i, argv + i, config, &d->print_stats_ms, &d->allow_core_dumps);
+	argv[i] = dashes;
+	return rc;
 }
 
 int
@@ -629,7 +631,6 @@ main(int argc, char **argv)
 	uint64_t next_print = 0, wd_usec = 0, tick_ms = TICK_MS;
 	unsigned int i;
 	int n, rc, shared, status = 1;
-	bool preloaded = false;
 
 	rc = early_options(argc, argv);
 	if (rc >= 0)
@@ -639,18 +640,16 @@ main(int argc, char **argv)
 	 * attaching a debugger). Before anything secret is read. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		fprintf(stderr, "duetd: cannot turn core dumps off: %s\n", strerror(errno));
-	/* Timestamped lines from the first EAL message on; the config's
-	 * [log] format once it is read. */
-	config = config_arg(argc, argv);
-	if (config != NULL) {
-		rc = duet_conf_load(config, &d.conf, err, sizeof(err));
-		if (rc != 0) {
-			fprintf(stderr, "duetd: %s\n", err);
-			return 1;
-		}
-		preloaded = true;
+	if (parse_own_args(argc, argv, &d, &config) != 0)
+		return 1;
+	d.config_path = config;
+	rc = duet_conf_load(config, &d.conf, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "duetd: %s\n", err);
+		return 1;
 	}
-	(void)duet_log_open(preloaded ? d.conf.log_format : DUET_LOG_TEXT);
+	/* Timestamped lines in the config's format from EAL's first one. */
+	(void)duet_log_open(d.conf.log_format);
 	duet_log_learn_types();
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
@@ -667,23 +666,8 @@ main(int argc, char **argv)
 	}
 	duet_log_learn_types();
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	argc -= n;
-	argv += n;
-	argv[0] = (char *)"duetd";
-	if (parse_args(argc, argv, &config, &d.print_stats_ms, &d.allow_core_dumps) != 0)
-		goto out_eal;
-	d.config_path = config;
 	if (d.allow_core_dumps && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
 		fprintf(stderr, "duetd: --allow-core-dumps: %s\n", strerror(errno));
-	/* Read before EAL, unless the pre-scan missed the path. */
-	if (!preloaded) {
-		rc = duet_conf_load(config, &d.conf, err, sizeof(err));
-		if (rc != 0) {
-			fprintf(stderr, "duetd: %s\n", err);
-			goto out_eal;
-		}
-		(void)duet_log_open(d.conf.log_format);
-	}
 	warn_if_debug();
 	/* Workers must be enabled EAL lcores other than main. */
 	rc = duet_conf_check_workers(&d.conf, config, rte_lcore_is_enabled, rte_get_main_lcore(),

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -307,16 +306,11 @@ write_sync(FILE *f, const struct duet_metrics_ctl *c)
 static void
 write_memory(FILE *f)
 {
-	struct rte_malloc_socket_stats st;
-	struct mallinfo2 mi = mallinfo2();
-	uint64_t dpdk = 0, rss = 0;
+	uint64_t dpdk, heap, rss = 0;
 	unsigned long pages_total, pages_rss;
-	unsigned int sock;
 	FILE *statm;
 
-	for (sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
-		if (rte_malloc_get_socket_stats((int)sock, &st) == 0)
-			dpdk += st.heap_allocsz_bytes;
+	duet_stats_memory(&dpdk, &heap);
 	statm = fopen("/proc/self/statm", "r");
 	if (statm != NULL) {
 		if (fscanf(statm, "%lu %lu", &pages_total, &pages_rss) == 2)
@@ -326,7 +320,7 @@ write_memory(FILE *f)
 	one(f, "duet_memory_dpdk_bytes", "gauge",
 	    "DPDK heap in use (pair table, endpoint index, mempools).", dpdk);
 	one(f, "duet_memory_heap_bytes", "gauge", "C heap in use (SRTP sessions, hiredis).",
-	    (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd);
+	    heap);
 	one(f, "duet_memory_resident_bytes", "gauge", "Resident set size of the process.", rss);
 }
 

@@ -52,4 +52,11 @@ void duet_stats_sum(const struct duet_lcore_stats *per_lcore, unsigned int n,
 /** Total of all drop reasons in s. */
 uint64_t duet_stats_total_drops(const struct duet_lcore_stats *s);
 
+/**
+ * Memory the process holds by its own accounting: DPDK's heaps in use
+ * (dpdk_bytes) and glibc's in-use heap, mallinfo2() (heap_bytes). Any
+ * thread but a worker.
+ */
+void duet_stats_memory(uint64_t *dpdk_bytes, uint64_t *heap_bytes);
+
 #endif /* DUET_STATS_H */

@@ -8,7 +8,6 @@
  * it into the hash's `draining`, which pair_create.lua refuses.
  */
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,24 +20,18 @@
 #define DUET_VERSION "unknown"
 #endif
 
-/* What the process holds, by its own accounting: DPDK's heaps (the pair
- * table, hashes, mempools) and the C heap (libsrtp2 sessions, hiredis).
- * For operators watching growth, and the memory benchmark. */
+/* What the process holds (duet_stats_memory): for operators watching
+ * growth, and the memory benchmark. */
 static void
 mem_fields(struct sync_cmd *c)
 {
-	struct rte_malloc_socket_stats st;
-	struct mallinfo2 mi = mallinfo2();
-	uint64_t rte = 0;
-	unsigned int sock;
+	uint64_t dpdk, heap;
 
-	for (sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
-		if (rte_malloc_get_socket_stats((int)sock, &st) == 0)
-			rte += st.heap_allocsz_bytes;
+	duet_stats_memory(&dpdk, &heap);
 	sync_cmd_str(c, "mem_dpdk_bytes");
-	sync_cmd_u64(c, rte);
+	sync_cmd_u64(c, dpdk);
 	sync_cmd_str(c, "mem_heap_bytes");
-	sync_cmd_u64(c, (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd);
+	sync_cmd_u64(c, heap);
 }
 
 /* Read the drain key; 0, or -1 when the link went down. */
