@@ -16,7 +16,6 @@ duet_start_all
 
 B=$DUET_B_IP
 A=$DUET_A_IP
-O5A=$(duet_ep a 20078) O5B=$(duet_ep b 20079)
 N=1000 # 10 s at 100 packets/s each way
 
 duet_pair_create o1
@@ -77,6 +76,15 @@ duet_check_eq "o3's endpoints free again" "1 1" \
 	"$(rcli SISMEMBER "$(duet_key free)" "$O3A") $(rcli SISMEMBER "$(duet_key free)" "$O3B")"
 
 # --- Redis comes back empty: full resync ----------------------------------------
+# o5's endpoints, written by hand into the new Redis, must not be o1's or
+# o4's (drawn at random from the free set): a held pair yields endpoints
+# that a new record claims, which would leave one pair held, not two.
+free_ep() { # LEG PORT: the first endpoint of LEG at or above PORT that o1 and o4 do not use
+	local p=$2 e
+	while e=$(duet_ep "$1" $p); [[ " $O1A $O1B $O4A $O4B " == *" $e "* ]]; do p=$((p + 1)); done
+	echo "$e"
+}
+O5A=$(free_ep a 20078) O5B=$(free_ep b 20079)
 reconnects1=$(duet_relay_stat redis_reconnects)
 duet_redis_kill
 sleep 1
