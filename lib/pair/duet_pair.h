@@ -314,6 +314,27 @@ int duet_pair_srtp_state(const struct duet_pair_table *t, uint32_t slot,
  * a passthrough pair). Control thread, while the slot is live. */
 uint32_t duet_pair_srtp_gen(const struct duet_pair_table *t, uint32_t slot);
 
+/** How one SRTP key of a keyed pair is used (its current session). */
+struct duet_pair_key_use {
+	uint64_t left;	  /**< packets it may still take before it expires: the lesser of
+			       what its SRTP and its SRTCP counts have left (0: expired) */
+	uint64_t expired; /**< packets refused because it was past its lifetime */
+};
+
+/**
+ * The key lifetimes of keyed pair `slot` (lib/srtp/duet_srtp_life.h): for
+ * each key its mode takes (`a_in`, `b_in`; in rekey also `a_out`, `b_out`),
+ * what its current session has left and refused. A rotation to a new key
+ * starts both again; the previous key's count during the grace is not
+ * shown. Read as the workers left them a moment ago. Control thread, while
+ * the slot is live.
+ * @param out  indexed by enum duet_pair_key; entries not filled are zeroed
+ * @return a mask of the keys filled (1 << key), 0 for a passthrough pair,
+ *         -ENOENT slot not live
+ */
+int duet_pair_srtp_key_use(const struct duet_pair_table *t, uint32_t slot,
+			   struct duet_pair_key_use out[DUET_KEY_COUNT]);
+
 /**
  * TSC of the last packet a leg accepted from its client (0: none), as the
  * workers store it (relaxed). For idle timeouts and stats. Control thread.

@@ -194,7 +194,9 @@ pair_retire_reclaim(struct duet_pair_table *t)
  * Rotate a live keyed pair to new keys, in place: a changed sender key
  * becomes `in` and the old one stays `in_prev` for the grace period; a
  * changed receiver key replaces `out`. Every new session is made before any
- * is published, so a refused key leaves the pair as it was.
+ * is published, so a refused key leaves the pair as it was. A new session
+ * counts its key's lifetime from 0; an unchanged key given with another
+ * lifetime keeps its count under the new limit.
  */
 /* The same key: suite, length and the key bytes that length covers (not
  * padding or bytes past it, which would make a new session and reset its
@@ -237,7 +239,15 @@ pair_crypto_rotate(struct duet_pair_table *t, struct duet_pair_crypto *c,
 	}
 	for (k = 0; k < 2; k++) {
 		struct duet_srtp_ctx *d = &c->dir[k];
+		uint64_t life_in = dir_in_key(spec->key, k)->lifetime;
+		uint64_t life_out = dir_out_key(spec->key, k)->lifetime;
 
+		/* The same key with another lifetime keeps its session (and its
+		 * replay window): what it used counts against the new one. */
+		if (nin[k] == NULL && d->in != NULL && life_in != dir_in_key(c->key, k)->lifetime)
+			duet_srtp_life_set(&d->in->life, life_in);
+		if (nout[k] == NULL && d->out != NULL && life_out != dir_out_key(c->key, k)->lifetime)
+			duet_srtp_life_set(&d->out->life, life_out);
 		if (nin[k] != NULL) {
 			struct duet_srtp_sess *old_prev = d->in_prev;
 

@@ -7,7 +7,8 @@
  * (duet_srtp_ctx, lib/srtp) hold the streams: direction k serves the
  * packets arriving at leg k, so it holds the `<leg k>_in` streams
  * (inbound, from leg k's client) and, in rekey, the `<other leg>_out`
- * streams (the relay toward the other leg). Control thread only.
+ * streams (the relay toward the other leg). Also how each key's lifetime
+ * is used (duet_pair_srtp_key_use). Control thread only.
  */
 #include <errno.h>
 #include <string.h>
@@ -108,6 +109,41 @@ duet_pair_srtp_gen(const struct duet_pair_table *t, uint32_t slot)
 	if (c == NULL)
 		return 0;
 	return duet_srtp_ctx_gen(&c->dir[0]) + duet_srtp_ctx_gen(&c->dir[1]);
+}
+
+static void
+key_use(const struct duet_srtp_sess *x, struct duet_pair_key_use *u)
+{
+	u->left = duet_srtp_life_remaining(&x->life);
+	u->expired = duet_srtp_life_expired(&x->life);
+}
+
+int
+duet_pair_srtp_key_use(const struct duet_pair_table *t, uint32_t slot,
+		       struct duet_pair_key_use out[DUET_KEY_COUNT])
+{
+	const struct duet_pair_crypto *c;
+	int mask = 0;
+	unsigned int k;
+
+	memset(out, 0, DUET_KEY_COUNT * sizeof(*out));
+	if (slot >= t->capacity || !t->ctl[slot].live)
+		return -ENOENT;
+	c = t->crypto[slot];
+	if (c == NULL)
+		return 0;
+	/* This thread is the one that swaps and frees sessions. */
+	for (k = 0; k < 2; k++) {
+		if (c->dir[k].in != NULL) {
+			key_use(c->dir[k].in, &out[dir_key(k, false)]);
+			mask |= 1 << dir_key(k, false);
+		}
+		if (c->dir[k].out != NULL) {
+			key_use(c->dir[k].out, &out[dir_key(k, true)]);
+			mask |= 1 << dir_key(k, true);
+		}
+	}
+	return mask;
 }
 
 /* The states of one direction, one entry per SSRC, and how many states

@@ -137,9 +137,10 @@ b64_encode(const uint8_t *in, size_t len, char *out)
 	return o;
 }
 
-/* A lifetime: "2^N" (N 1..48) or a decimal packet count (1..2^48). */
+/* A lifetime: "2^N" (N 1..48) or a decimal packet count (1..2^48). On
+ * success *count is the number of packets and *log2 N (0 for a count). */
 static bool
-lifetime_ok(const char *s, size_t len)
+lifetime_parse(const char *s, size_t len, uint64_t *count, uint8_t *log2)
 {
 	unsigned long long v = 0;
 	size_t i = 0;
@@ -149,13 +150,22 @@ lifetime_ok(const char *s, size_t len)
 	if (i == len)
 		return false;
 	for (size_t j = i; j < len; j++) {
-		if (s[j] < '0' || s[j] > '9' || v > (1ULL << 48))
+		if (s[j] < '0' || s[j] > '9' || v > DUET_SDES_LIFETIME_MAX)
 			return false;
 		v = v * 10 + (unsigned int)(s[j] - '0');
 	}
-	if (i == 2)
-		return v >= 1 && v <= 48;
-	return v >= 1 && v <= (1ULL << 48);
+	if (i == 2) {
+		if (v < 1 || v > 48)
+			return false;
+		*log2 = (uint8_t)v;
+		*count = 1ULL << v;
+		return true;
+	}
+	if (v < 1 || v > DUET_SDES_LIFETIME_MAX)
+		return false;
+	*log2 = 0;
+	*count = v;
+	return true;
 }
 
 static int
@@ -201,7 +211,7 @@ duet_sdes_parse(const char *s, struct duet_sdes *out, const char **why)
 
 		if (bar2 != NULL || memchr(lt, ':', (size_t)(end - lt)) != NULL)
 			return fail(why, "an MKI is not supported", out);
-		if (!lifetime_ok(lt, (size_t)(end - lt)))
+		if (!lifetime_parse(lt, (size_t)(end - lt), &out->lifetime, &out->lifetime_log2))
 			return fail(why, "bad key lifetime (2^N or a packet count)", out);
 		end = bar;
 	}
@@ -224,17 +234,27 @@ int
 duet_sdes_format(const struct duet_sdes *k, char *buf, size_t len)
 {
 	const char *name = duet_srtp_suite_name(k->suite);
-	size_t nl, need;
+	char life[24] = "";
+	size_t nl, ll, need, o;
 
-	if (name == NULL || k->key_len == 0 || k->key_len > DUET_SDES_KEY_MAX)
+	if (name == NULL || k->key_len == 0 || k->key_len > DUET_SDES_KEY_MAX ||
+	    k->lifetime > DUET_SDES_LIFETIME_MAX ||
+	    (k->lifetime_log2 != 0 &&
+	     (k->lifetime_log2 > 48 || k->lifetime != 1ULL << k->lifetime_log2)))
 		return -EINVAL;
+	if (k->lifetime_log2 != 0)
+		snprintf(life, sizeof(life), "|2^%u", (unsigned int)k->lifetime_log2);
+	else if (k->lifetime != 0)
+		snprintf(life, sizeof(life), "|%llu", (unsigned long long)k->lifetime);
 	nl = strlen(name);
-	need = nl + 8 + (k->key_len + 2) / 3 * 4 + 1;
+	ll = strlen(life);
+	need = nl + 8 + (k->key_len + 2) / 3 * 4 + ll + 1;
 	if (need > len)
 		return -ENOSPC;
 	memcpy(buf, name, nl);
 	memcpy(buf + nl, " inline:", 8);
-	buf[nl + 8 + b64_encode(k->key, k->key_len, buf + nl + 8)] = '\0';
+	o = nl + 8 + b64_encode(k->key, k->key_len, buf + nl + 8);
+	memcpy(buf + o, life, ll + 1);
 	return 0;
 }
 

@@ -26,21 +26,34 @@ enum duet_srtp_suite {
 
 /** Longest master key + salt of any suite (AES-256: 32 + 12). */
 #define DUET_SDES_KEY_MAX 46
-/** Longest formatted value: suite name, " inline:", base64 of the key. */
-#define DUET_SDES_TEXT_MAX 96
+/** Longest formatted value: suite name, " inline:", base64 of the key,
+ * "|" and the longest lifetime (15 digits). */
+#define DUET_SDES_TEXT_MAX 112
+
+/** Longest key lifetime an SDES value may give (RFC 3711 9.2: a master
+ * key protects at most 2^48 SRTP packets). */
+#define DUET_SDES_LIFETIME_MAX (1ULL << 48)
 
 /** A parsed crypto attribute value. Secret: wipe after use. */
 struct duet_sdes {
 	enum duet_srtp_suite suite; /**< the crypto suite */
 	uint8_t key_len;            /**< master key + salt length for the suite */
+	uint8_t lifetime_log2;      /**< N when the lifetime was written "2^N", else 0 */
 	uint8_t key[DUET_SDES_KEY_MAX]; /**< master key, then master salt */
+	/** The key lifetime (RFC 4568 6.1 "|LIFETIME"): how many SRTP
+	 * packets, and how many SRTCP packets, the key may protect, 1..2^48;
+	 * 0 when the value gave none (then RFC 3711's maximum applies: 2^48
+	 * SRTP and 2^31 SRTCP packets). Enforced by lib/srtp's fast path
+	 * (duet_srtp_life.h). */
+	uint64_t lifetime;
 };
 
 /**
  * Parse an SDES crypto attribute value.
  *
- * Accepts "SUITE inline:KEY" with an optional "|LIFETIME" (2^N or a decimal
- * number of packets; checked, then ignored), base64 with or without padding.
+ * Accepts "SUITE inline:KEY" with an optional "|LIFETIME" (2^N with N
+ * 1..48, or a decimal number of packets 1..2^48: out->lifetime, and
+ * out->lifetime_log2 for the 2^N form), base64 with or without padding.
  * Refuses an MKI ("|n:len"), more than one key, session parameters, unknown
  * suites and keys of the wrong length, with a reason. Never logs the key.
  *
@@ -52,7 +65,9 @@ struct duet_sdes {
 int duet_sdes_parse(const char *s, struct duet_sdes *out, const char **why);
 
 /**
- * Format a key back into "SUITE inline:BASE64" (padded base64).
+ * Format a key back into "SUITE inline:BASE64" (padded base64), then
+ * "|2^N" or "|COUNT" when it has a lifetime (in the form it was parsed
+ * from), so that duet_sdes_parse() gives the same struct back.
  *
  * @return 0, or -ENOSPC if len is too small
  */

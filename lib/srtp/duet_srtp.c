@@ -37,6 +37,8 @@ duet_srtp_policy(const struct duet_sdes *k, enum duet_srtp_dir dir, srtp_policy_
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
 		break;
 	case DUET_SRTP_AES_CM_128_HMAC_SHA1_32:
+		/* RFC 4568: SRTCP keeps the 80-bit tag under this suite.
+		 * (duet_srtp_sess_new() adds ffmpeg's 32-bit layout inbound.) */
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
 		break;
@@ -101,6 +103,13 @@ duet_srtp_sess_policy(const struct duet_sdes *k, enum duet_srtp_dir dir, bool au
 		p->rtp.sec_serv = sec_serv_auth;
 }
 
+/* libsrtp2's status as an errno. */
+static int
+status_errno(srtp_err_status_t st)
+{
+	return st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
+}
+
 struct duet_srtp_sess *
 duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verify_only)
 {
@@ -129,12 +138,25 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 	do
 		x->id = __atomic_add_fetch(&sess_last_id, 1, __ATOMIC_RELAXED);
 	while (x->id == 0);
+	duet_srtp_life_init(&x->life, k->lifetime);
 	duet_srtp_sess_policy(k, dir, x->rtp_auth_only, &p);
 	st = srtp_create(&x->s, &p);
 	if (st != srtp_err_status_ok) {
 		free(x);
-		errno = st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
+		errno = status_errno(st);
 		return NULL;
+	}
+	/* ffmpeg's SRTCP under this suite: the same key, a 32-bit tag (see
+	 * duet_srtp_fp.h). Made here, once, so the fast path only uses it. */
+	if (dir == DUET_SRTP_INBOUND && k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_32) {
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtcp);
+		st = srtp_create(&x->s32, &p);
+		if (st != srtp_err_status_ok) {
+			srtp_dealloc(x->s);
+			free(x);
+			errno = status_errno(st);
+			return NULL;
+		}
 	}
 	return x;
 }
@@ -145,5 +167,7 @@ duet_srtp_sess_free(struct duet_srtp_sess *x)
 	if (x == NULL)
 		return;
 	srtp_dealloc(x->s);
+	if (x->s32 != NULL)
+		srtp_dealloc(x->s32);
 	free(x);
 }

@@ -52,7 +52,10 @@ void duet_srtp_session_free(srtp_t s);
 struct duet_srtp_sess;
 
 /**
- * Make a fast-path session (struct duet_srtp_sess, duet_srtp_fp.h).
+ * Make a fast-path session (struct duet_srtp_sess, duet_srtp_fp.h), its
+ * key-lifetime count started at 0 with k->lifetime. An inbound session of
+ * AES_CM_128_HMAC_SHA1_32 also gets a second libsrtp2 session whose SRTCP
+ * tag is 32 bits (ffmpeg's layout, tried when the RFC's 80-bit one fails).
  * @param verify_only  inbound session for verify mode: for the AES-CM
  *                     suites its RTP side only checks the tag and never
  *                     decrypts (SRTCP and GCM still need to decrypt)

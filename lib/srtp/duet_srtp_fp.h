@@ -27,6 +27,23 @@
  * packet: one more scan of the (usually one-entry) SSRC table, the index
  * estimate, one compare against the floor of a restored stream and one
  * relaxed store of the new highest index.
+ *
+ * Key lifetimes (duet_srtp_life.h): each session counts the packets its
+ * key authenticated (inbound) or protected (outbound, rekey), SRTP and
+ * SRTCP apart, in its `life`, written by the holder of `busy`. A key whose
+ * count of a kind reached its lifetime takes no packet of that kind any
+ * more: the packet is refused as DUET_SRTP_KEY_EXPIRED before any crypto
+ * (so the key holder cannot add streams under it either). A rotation makes
+ * a new session, whose count starts at 0; the previous key keeps its count
+ * through the grace.
+ *
+ * SRTCP under AES_CM_128_HMAC_SHA1_32 (ffmpeg): RFC 4568 gives SRTCP the
+ * 80-bit tag under this suite; libavformat tags it with 32 bits. An inbound
+ * session of this suite also holds `s32`, the same key with a 32-bit SRTCP
+ * tag: an SRTCP packet that fails the RFC layout is tried with it (the
+ * E+index word then sits 8 bytes from the end, not 14). Each layout has
+ * its own libsrtp2 replay window and duet's floor applies to both, so a
+ * forgery fails both and a replay fails the one it was made for.
  */
 #ifndef DUET_SRTP_FP_H
 #define DUET_SRTP_FP_H
@@ -39,16 +56,25 @@
 
 #include "duet_rtp.h"
 #include "duet_srtp.h"
+#include "duet_srtp_life.h"
 
-/** A session and how to use it. Made and freed by the control thread. */
+/** A session and how to use it. Made and freed by the control thread;
+ * `life` counts as the file comment says. */
 struct duet_srtp_sess {
 	srtp_t s;		/**< the libsrtp2 session */
+	srtp_t s32;		/**< inbound AES_CM_128_HMAC_SHA1_32 only: the same key with
+				     a 32-bit SRTCP tag (ffmpeg's layout), else NULL */
 	uint32_t id;		/**< unique in the process, never 0: whose streams a track describes */
 	uint8_t rtp_auth_only;	/**< RTP side only checks the tag (verify, AES-CM suites) */
 	uint8_t suite;		/**< enum duet_srtp_suite */
 	uint8_t srtcp_tail;	/**< bytes from an SRTCP packet's end to its E+index word */
 	uint8_t reserved;
+	struct duet_srtp_life life; /**< the key's use in this direction */
 };
+
+/** Bytes from the end of an SRTCP packet with a 32-bit tag to its E+index
+ * word (s32's layout). */
+#define DUET_SRTP_SRTCP_TAIL_32 (4 + 4)
 
 /** Most SRTP streams (SSRCs) one direction may hold ([security] srtp_max_ssrc). */
 #define DUET_SRTP_MAX_SSRC 16
@@ -132,6 +158,7 @@ enum duet_srtp_verdict {
 	DUET_SRTP_PROTECT,  /**< re-protect failed (rekey) */
 	DUET_SRTP_NO_KEY,   /**< no session (should not happen in a keyed mode) */
 	DUET_SRTP_SSRC_LIMIT, /**< a new SSRC, and every stream slot is taken by a live one */
+	DUET_SRTP_KEY_EXPIRED, /**< the key is past its lifetime (refused before any crypto) */
 };
 
 /** duet_srtp_admit(): a new SSRC with room for it. */
@@ -189,8 +216,11 @@ duet_srtp_status(srtp_err_status_t st)
 static inline void
 duet_srtp_sess_drop_stream(struct duet_srtp_sess *x, uint32_t ssrc)
 {
-	if (x != NULL)
-		(void)srtp_remove_stream(x->s, htonl(ssrc));
+	if (x == NULL)
+		return;
+	(void)srtp_remove_stream(x->s, htonl(ssrc));
+	if (x->s32 != NULL)
+		(void)srtp_remove_stream(x->s32, htonl(ssrc));
 }
 
 /* The SSRC a packet carries (RTP: bytes 8..11, RTCP: 4..7); len >= 12. */
@@ -363,17 +393,25 @@ struct duet_srtp_pkt {
 	int track; /* its entry in the direction's table, or -1 */
 };
 
-/* The SRTCP index (31 bits) of p as session x's suite lays it out, or -1
- * when p is too short to carry one (libsrtp2 refuses it then). */
+/* The SRTCP index (31 bits) of p when its E+index word sits `tail` bytes
+ * from its end, or -1 when p is too short to carry one (libsrtp2 refuses
+ * it then). */
 static inline int64_t
-duet_srtp_srtcp_index(const struct duet_srtp_sess *x, const uint8_t *p, int len)
+duet_srtp_srtcp_index_at(unsigned int tail, const uint8_t *p, int len)
 {
-	const uint8_t *w = p + len - x->srtcp_tail;
+	const uint8_t *w = p + len - tail;
 
-	if (len < 8 + x->srtcp_tail)
+	if (len < 8 + (int)tail)
 		return -1;
 	return ((uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3]) &
 	       0x7fffffffu;
+}
+
+/* The SRTCP index of p as session x's suite lays it out (RFC), or -1. */
+static inline int64_t
+duet_srtp_srtcp_index(const struct duet_srtp_sess *x, const uint8_t *p, int len)
+{
+	return duet_srtp_srtcp_index_at(x->srtcp_tail, p, len);
 }
 
 /*
@@ -403,17 +441,19 @@ duet_srtp_stream_check(const struct duet_srtp_stream *s, const struct duet_srtp_
 }
 
 /* Before the sender's session x opens k: the index (SRTCP: the one the
- * packet carries) and the floor, as duet_srtp_stream_check(). */
+ * packet carries, its E+index word `tail` bytes from the end) and the
+ * floor, as duet_srtp_stream_check(). */
 static inline enum duet_srtp_verdict
 duet_srtp_in_check(const struct duet_srtp_ctx *d, const struct duet_srtp_sess *x,
-		   const struct duet_srtp_pkt *k, const uint8_t *p, int len, uint64_t *index)
+		   unsigned int tail, const struct duet_srtp_pkt *k, const uint8_t *p, int len,
+		   uint64_t *index)
 {
 	const struct duet_srtp_track *e = k->track >= 0 ? &d->track[k->track] : NULL;
 	int64_t i;
 
 	if (!k->rtcp)
 		return duet_srtp_stream_check(e != NULL ? &e->in : NULL, x, k, index);
-	i = duet_srtp_srtcp_index(x, p, len);
+	i = duet_srtp_srtcp_index_at(tail, p, len);
 	*index = (uint64_t)i;
 	if (e != NULL && e->in.id == x->id && (e->srtcp_flags & DUET_SRTP_STREAM_FLOOR) &&
 	    i >= 0 && i <= (int64_t)e->srtcp_floor)
@@ -508,20 +548,64 @@ duet_srtp_in_note(struct duet_srtp_ctx *d, const struct duet_srtp_sess *x, bool 
 }
 
 /*
- * Unprotect a copy of the packet in `scratch` with the sender's current
- * session, then (on an auth failure only) with its previous one while the
- * rotation grace lasts. libsrtp2 wants 32-bit aligned packets, and an
- * mbuf's UDP payload sits 2 bytes off that (14 + 20 + 8 = 42): the scratch
- * buffer is aligned, the mbuf is never touched here. On DUET_SRTP_OK *len
- * is the plaintext length in scratch and the packet's streams are tracked.
- * k is filled in for the caller (len >= 12).
+ * Open k with the sender's session x on a copy in `scratch`, after the
+ * checks of duet_srtp_in_check(): *len in, the opened length out (on
+ * DUET_SRTP_OK), *index the packet's index. libsrtp2 wants 32-bit aligned
+ * packets, and an mbuf's UDP payload sits 2 bytes off that (14 + 20 + 8 =
+ * 42): the scratch buffer is aligned, the mbuf is never touched here.
+ * SRTCP that fails the suite's RFC layout is tried again in s32's layout
+ * when x has one (see the file comment): the index and floor are then read
+ * where that layout keeps them.
+ */
+static inline enum duet_srtp_verdict
+duet_srtp_try(const struct duet_srtp_ctx *d, const struct duet_srtp_sess *x,
+	      const struct duet_srtp_pkt *k, const uint8_t *p, int *len, uint8_t *scratch,
+	      uint64_t *index)
+{
+	enum duet_srtp_verdict v, v32;
+	uint64_t i32;
+	int l = *len;
+
+	v = duet_srtp_in_check(d, x, x->srtcp_tail, k, p, l, index);
+	if (v == DUET_SRTP_OK) {
+		memcpy(scratch, p, (size_t)l);
+		v = duet_srtp_unprotect(x, k->rtcp, scratch, &l);
+	}
+	if (v != DUET_SRTP_OK && k->rtcp && x->s32 != NULL) {
+		l = *len;
+		v32 = duet_srtp_in_check(d, x, DUET_SRTP_SRTCP_TAIL_32, k, p, l, &i32);
+		if (v32 == DUET_SRTP_OK) {
+			memcpy(scratch, p, (size_t)l);
+			v32 = duet_srtp_status(srtp_unprotect_rtcp(x->s32, scratch, &l));
+		}
+		/* The RFC attempt read its E+index word from inside this
+		 * layout's ciphertext (libsrtp2 calls a wrong E flag
+		 * malformed): this layout's verdict counts unless it is the
+		 * one that cannot parse the packet. */
+		if (v32 == DUET_SRTP_OK || v32 == DUET_SRTP_REPLAY || v == DUET_SRTP_BAD) {
+			v = v32;
+			*index = i32;
+		}
+	}
+	if (v == DUET_SRTP_OK)
+		*len = l;
+	return v;
+}
+
+/*
+ * Open the packet with the sender's current session, then (on a failure
+ * only) with its previous one while the rotation grace lasts; a key past
+ * its lifetime is not tried (duet_srtp_life.h) and the packet is
+ * DUET_SRTP_KEY_EXPIRED unless another key opens it. On DUET_SRTP_OK *len
+ * is the plaintext length in scratch, the key's use is counted and the
+ * packet's streams are tracked. k is filled in for the caller (len >= 12).
  */
 static inline enum duet_srtp_verdict
 duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, uint8_t *scratch,
 	       uint64_t now_tsc, struct duet_srtp_pkt *k)
 {
-	const struct duet_srtp_sess *in = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
-	const struct duet_srtp_sess *prev;
+	struct duet_srtp_sess *in = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
+	struct duet_srtp_sess *prev;
 	enum duet_srtp_verdict v;
 	uint64_t index;
 	int l = *len;
@@ -532,12 +616,14 @@ duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, u
 	k->seq = (uint16_t)(p[2] << 8 | p[3]);
 	k->rtcp = rtcp;
 	k->track = duet_srtp_find(d, k->ssrc);
-	v = duet_srtp_in_check(d, in, k, p, l, &index);
-	if (v == DUET_SRTP_OK) {
-		memcpy(scratch, p, (size_t)l);
-		v = duet_srtp_unprotect(in, rtcp, scratch, &l);
-		if (v == DUET_SRTP_OK)
+	if (!duet_srtp_life_left(&in->life, rtcp)) {
+		v = DUET_SRTP_KEY_EXPIRED;
+	} else {
+		v = duet_srtp_try(d, in, k, p, &l, scratch, &index);
+		if (v == DUET_SRTP_OK) {
+			duet_srtp_life_use(&in->life, rtcp);
 			duet_srtp_in_note(d, in, true, k, index);
+		}
 	}
 	/* Any failure may be an old-key packet: with another suite the new
 	 * session may call it malformed (SRTCP's E bit is elsewhere), and
@@ -548,18 +634,27 @@ duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, u
 		    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) < 0) {
 			enum duet_srtp_verdict pv;
 
-			l = *len;
-			pv = duet_srtp_in_check(d, prev, k, p, l, &index);
-			if (pv == DUET_SRTP_OK) {
-				memcpy(scratch, p, (size_t)l);
-				pv = duet_srtp_unprotect(prev, rtcp, scratch, &l);
+			if (!duet_srtp_life_left(&prev->life, rtcp)) {
+				/* Unchecked, as the current key's would be. */
+				pv = DUET_SRTP_KEY_EXPIRED;
+				if (v == DUET_SRTP_AUTH || v == DUET_SRTP_BAD) {
+					duet_srtp_life_refuse(&prev->life);
+					v = pv;
+				}
+			} else {
+				l = *len;
+				pv = duet_srtp_try(d, prev, k, p, &l, scratch, &index);
+				if (pv == DUET_SRTP_OK) {
+					duet_srtp_life_use(&prev->life, rtcp);
+					duet_srtp_in_note(d, prev, false, k, index);
+				}
+				if (pv == DUET_SRTP_OK || pv == DUET_SRTP_REPLAY)
+					v = pv;
 			}
-			if (pv == DUET_SRTP_OK)
-				duet_srtp_in_note(d, prev, false, k, index);
-			if (pv == DUET_SRTP_OK || pv == DUET_SRTP_REPLAY)
-				v = pv;
 		}
 	}
+	if (v == DUET_SRTP_KEY_EXPIRED && !duet_srtp_life_left(&in->life, rtcp))
+		duet_srtp_life_refuse(&in->life);
 	if (v == DUET_SRTP_OK)
 		*len = l;
 	return v;
@@ -575,7 +670,8 @@ duet_srtp_wipe(uint8_t *scratch, int n)
 
 /**
  * Verify mode: authenticate the packet and check its replay window (and a
- * restored stream's floor); the packet itself is never changed. The check
+ * restored stream's floor) and its key's lifetime; the packet itself is
+ * never changed. The check
  * runs on an aligned copy in `scratch` (this lcore's, DUET_SRTP_SCRATCH
  * bytes, 32-bit aligned): for AES-CM RTP with an authentication-only
  * session (nothing is decrypted); GCM RTP and SRTCP can only be checked by
@@ -600,7 +696,8 @@ duet_srtp_verify(struct duet_srtp_ctx *d, const uint8_t *p, int len, uint8_t *sc
 /**
  * Rekey mode: decrypt with the sender's key and encrypt with the
  * receiver's, through the aligned `scratch` copy, and write the result
- * back at p. `cap` is the room at p (the new packet may be longer: suites
+ * back at p. A receiver's key past its lifetime refuses the packet
+ * (DUET_SRTP_KEY_EXPIRED) before the sender's is tried. `cap` is the room at p (the new packet may be longer: suites
  * differ in tag length). On DUET_SRTP_OK *len is the new length. The
  * caller holds the direction.
  */
@@ -608,7 +705,7 @@ static inline enum duet_srtp_verdict
 duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t *scratch,
 		uint64_t now_tsc)
 {
-	const struct duet_srtp_sess *out = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
+	struct duet_srtp_sess *out = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
 	struct duet_srtp_pkt k;
 	enum duet_srtp_verdict v;
 	srtp_err_status_t st;
@@ -621,6 +718,11 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 	if (out == NULL)
 		return DUET_SRTP_NO_KEY;
 	rtcp = duet_srtp_is_rtcp(p);
+	/* The receiver's key past its lifetime: nothing to open for. */
+	if (!duet_srtp_life_left(&out->life, rtcp)) {
+		duet_srtp_life_refuse(&out->life);
+		return DUET_SRTP_KEY_EXPIRED;
+	}
 	v = duet_srtp_open(d, rtcp, p, &l, scratch, now_tsc, &k);
 	if (v != DUET_SRTP_OK)
 		goto out;
@@ -641,6 +743,7 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 		v = DUET_SRTP_PROTECT;
 		goto out;
 	}
+	duet_srtp_life_use(&out->life, rtcp);
 	if (!rtcp)
 		duet_srtp_stream_note(d, k.track >= 0 ? &d->track[k.track].out : &d->fresh.out,
 				      out->id, k.track >= 0, index);

@@ -28,17 +28,42 @@
 /* ---- SRTP stream states (keyed pairs) ---- */
 
 /*
+ * HSET the stats hash's key lifetime fields of a keyed pair: for each key
+ * its mode takes, `<key>_left` (packets it may still take) and
+ * `<key>_expired` (packets refused past its lifetime: the control plane
+ * rotates the key when this is above 0), from the figures f read.
+ */
+static void
+srtp_key_fields(struct sync_cmd *c, uint8_t mode, const struct sync_pair_figures *f)
+{
+	char name[40];
+	unsigned int k;
+
+	for (k = 0; k < DUET_KEY_COUNT; k++) {
+		if (!duet_mode_takes_key(mode, k) || !(f->key_mask & (1 << k)))
+			continue;
+		snprintf(name, sizeof(name), "%s_left", duet_key_field(k));
+		sync_cmd_str(c, name);
+		sync_cmd_u64(c, f->keys[k].left);
+		snprintf(name, sizeof(name), "%s_expired", duet_key_field(k));
+		sync_cmd_str(c, name);
+		sync_cmd_u64(c, f->keys[k].expired);
+	}
+}
+
+/*
  * HSET the stats hash's a_srtp_in, ... with how far each SRTP stream of a
  * keyed pair got (not secret: SSRC, ROC, sequence, SRTCP index), so that a
  * restarted duetd continues the streams (duet_pair_put_restore) instead of
- * starting them at ROC 0 with an empty replay window. Written with every
- * stats write of the pair, which its traffic and any ROC change (the
- * fingerprint holds the change count) trigger. @return 0, or -1 after the
- * link went down.
+ * starting them at ROC 0 with an empty replay window, and the key lifetime
+ * fields (srtp_key_fields). Written with every stats write of the pair,
+ * which its traffic, any ROC change (the fingerprint holds the change
+ * count) and any key use trigger. @return 0, or -1 after the link went
+ * down.
  */
 static int
 append_srtp_state(struct duet_sync *s, uint32_t slot, uint8_t mode, const char *key,
-		  unsigned int *n)
+		  const struct sync_pair_figures *f, unsigned int *n)
 {
 	struct duet_srtp_stream_state st[DUET_PAIR_SRTP_STATES_MAX];
 	char buf[DUET_RECORD_SRTP_TEXT_MAX + 1];
@@ -47,10 +72,10 @@ append_srtp_state(struct duet_sync *s, uint32_t slot, uint8_t mode, const char *
 	int m;
 
 	m = duet_pair_srtp_state(s->t, slot, st, DUET_PAIR_SRTP_STATES_MAX, NULL);
-	if (m < 0)
-		return 0; /* busy or gone: the next write carries it */
 	sync_cmd_key_op(&c, "HSET", key);
-	for (k = 0; k < DUET_KEY_COUNT; k++) {
+	srtp_key_fields(&c, mode, f);
+	/* Streams busy or gone: the next write carries them. */
+	for (k = 0; k < DUET_KEY_COUNT && m >= 0; k++) {
 		if (!duet_mode_takes_key(mode, k) ||
 		    duet_record_srtp_format(st, (unsigned int)m, k, buf, sizeof(buf)) < 0)
 			continue;
@@ -99,6 +124,9 @@ sync_pair_figures_read(const struct duet_sync *s, uint32_t slot, uint64_t now_ms
 		f->last_ms[k] = tsc != 0 ? tsc_to_unix_ms(s, tsc, now_ms) : 0;
 	}
 	f->srtp_gen = duet_pair_srtp_gen(s->t, slot);
+	f->key_mask = duet_pair_srtp_key_use(s->t, slot, f->keys);
+	if (f->key_mask < 0)
+		f->key_mask = 0;
 }
 
 void
@@ -107,6 +135,9 @@ sync_pair_figures_of_final(const struct duet_sync *s, const struct duet_pair_fin
 {
 	unsigned int k;
 
+	f->srtp_gen = 0;
+	f->key_mask = 0;
+	memset(f->keys, 0, sizeof(f->keys));
 	for (k = 0; k < 2; k++) {
 		f->leg[k] = fin->leg[k];
 		f->rtp[k] = fin->rtp[k];
@@ -150,9 +181,11 @@ figures_fingerprint(const struct sync_pair_figures *f)
 {
 	uint64_t h = 0x243f6a8885a308d3ull;
 
-	RTE_BUILD_BUG_ON(sizeof(f->leg) % 8 != 0 || sizeof(f->rtp) % 8 != 0);
+	RTE_BUILD_BUG_ON(sizeof(f->leg) % 8 != 0 || sizeof(f->rtp) % 8 != 0 ||
+			 sizeof(f->keys) % 8 != 0);
 	h = fp_words(h, f->leg, sizeof(f->leg));
 	h = fp_words(h, f->rtp, sizeof(f->rtp));
+	h = fp_words(h, f->keys, sizeof(f->keys));
 	return fp_mix(h, (uint64_t)f->latched[0] | (uint64_t)f->latched[1] << 8 |
 				 (uint64_t)f->srtp_gen << 16);
 }
@@ -256,7 +289,7 @@ append_pair_stats(struct duet_sync *s, uint32_t slot, uint64_t now_ms, unsigned 
 		       ep, duet_pair_created_ms(s->t, slot), now_ms, &f);
 	if (sync_cmd_append(s, &c, n) < 0)
 		return -1;
-	if (mode != DUET_MODE_PASSTHROUGH && append_srtp_state(s, slot, mode, key, n) < 0)
+	if (mode != DUET_MODE_PASSTHROUGH && append_srtp_state(s, slot, mode, key, &f, n) < 0)
 		return -1;
 	if (b->fresh) {
 		sync_cmd_key_op(&c, "HDEL", key);

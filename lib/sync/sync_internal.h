@@ -93,6 +93,8 @@ struct sync_pair_figures {
 	uint64_t last_ms[2]; /* unix ms of the last packet from the leg's client, 0 = none */
 	uint8_t latched[2];
 	uint32_t srtp_gen; /* keyed pairs: the SRTP streams' change count */
+	int key_mask;	   /* keyed pairs: keys[] filled (1 << enum duet_pair_key) */
+	struct duet_pair_key_use keys[DUET_KEY_COUNT]; /* keyed pairs: key lifetimes */
 };
 
 struct sync_pair_book {

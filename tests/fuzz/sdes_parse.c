@@ -5,9 +5,10 @@
  * string is a value (cut at its first NUL, as a C string would be); the
  * target parses it and checks what the parser claims: -EINVAL comes with a
  * reason and a zeroed output; an accepted key has its suite's length, formats
- * back to the text it came from (less padding and lifetime) and parses back
- * to the same bytes. A broken claim aborts, which libFuzzer and the replay
- * driver report as a failure.
+ * back to the text it came from (padding optional, the lifetime written
+ * canonically) and parses back to the same bytes, lifetime included. A
+ * broken claim aborts, which libFuzzer and the replay driver report as a
+ * failure.
  *
  * Built two ways (tests/fuzz/meson.build): with clang's -fsanitize=fuzzer as
  * a libFuzzer target (DUET_FUZZ_LIBFUZZER), and always as fuzz_sdes_replay,
@@ -79,20 +80,23 @@ check_accepted(const char *s, const struct duet_sdes *k)
 	CHECK(memcmp(k, &back, sizeof(back)) == 0);
 
 	/* Base64 with zero spare bits is canonical: the input is the
-	 * formatted text, padding optional, then nothing or "|lifetime". */
-	tl = strlen(text);
+	 * formatted key text (up to its "|lifetime"), padding optional, then
+	 * nothing or "|lifetime"; a lifetime given is kept, and only then. */
+	tl = strcspn(text, "|");
 	while (tl > 0 && text[tl - 1] == '=')
 		tl--;
 	CHECK(sl >= tl && memcmp(s, text, tl) == 0);
 	rest = s + tl;
 	if (*rest == '=') {
-		size_t pad = strlen(text + tl);
+		size_t pad = strcspn(text + tl, "|");
 
 		CHECK(strncmp(rest, text + tl, pad) == 0);
 		rest += pad;
 	}
 	CHECK(*rest == '\0' ||
 	      (*rest == '|' && strspn(rest + 1, "0123456789^") == strlen(rest + 1)));
+	CHECK((*rest == '|') == (k->lifetime != 0));
+	CHECK((*rest == '|') == (strchr(text, '|') != NULL));
 }
 
 int

@@ -657,3 +657,70 @@ Test(pair_crypto, the_table_keeps_no_key_in_the_specs_it_hands_out)
 	cr_assert_str_eq(fin.spec.id, "v");
 	cr_assert(keyless(fin.spec.key), "keys in a deleted pair's figures");
 }
+
+/*
+ * Key lifetimes through the table: duet_pair_srtp_key_use() shows each
+ * key's room and refusals; the same key put again with another lifetime
+ * keeps its session and count under the new limit; a new key starts from
+ * 0 (what the control plane's rotation does), and rekey shows all four.
+ */
+Test(pair_crypto, key_use_follows_the_lifetime_and_a_rotation_restarts_it)
+{
+	static const enum duet_srtp_suite su[DUET_KEY_COUNT] = {CM80, GCM128, CM32, GCM256};
+	struct duet_pair_spec s = verify_pair("v", 1, CM80, CM80);
+	struct duet_pair_spec r = rekey_pair("r", 2, su);
+	struct duet_pair_key_use u[DUET_KEY_COUNT];
+	char why[DUET_PAIR_REASON_MAX];
+	struct test_srtp_pkt p;
+	uint32_t slot, a;
+	srtp_t tx;
+	unsigned int i;
+
+	s.key[DUET_KEY_A_IN].lifetime = 4;
+	slot = add(&s);
+	a = 2 * slot;
+	tx = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
+	cr_assert_eq(duet_pair_srtp_key_use(t, slot, u), 1 << DUET_KEY_A_IN | 1 << DUET_KEY_B_IN);
+	cr_assert_eq(u[DUET_KEY_A_IN].left, 4);
+	cr_assert_eq(u[DUET_KEY_B_IN].left, 1ULL << 31, "no lifetime: RFC 3711's SRTCP maximum");
+	for (i = 1; i <= 4; i++) {
+		test_srtp_seal(tx, false, SSRC_A, (uint16_t)i, &p);
+		cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_OK, "packet %u", i);
+	}
+	test_srtp_seal(tx, false, SSRC_A, 5, &p);
+	cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_KEY_EXPIRED);
+	duet_pair_srtp_key_use(t, slot, u);
+	cr_assert_eq(u[DUET_KEY_A_IN].left, 0);
+	cr_assert_eq(u[DUET_KEY_A_IN].expired, 1);
+	cr_assert_eq(u[DUET_KEY_B_IN].expired, 0);
+
+	/* The same key, a longer lifetime: same session, the count goes on. */
+	s.key[DUET_KEY_A_IN].lifetime = 6;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	cr_assert_eq(live, 2, "no new session for the same key");
+	duet_pair_srtp_key_use(t, slot, u);
+	cr_assert_eq(u[DUET_KEY_A_IN].left, 2);
+	cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_OK, "packet 5, now within it");
+	test_srtp_seal(tx, false, SSRC_A, 6, &p);
+	cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_OK);
+	test_srtp_seal(tx, false, SSRC_A, 7, &p);
+	cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_KEY_EXPIRED);
+
+	/* A new key: counted from 0, nothing expired. */
+	s.key[DUET_KEY_A_IN] = test_srtp_key(CM80);
+	s.key[DUET_KEY_A_IN].lifetime = 4;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	duet_pair_srtp_key_use(t, slot, u);
+	cr_assert_eq(u[DUET_KEY_A_IN].left, 4);
+	cr_assert_eq(u[DUET_KEY_A_IN].expired, 0);
+	tx = test_srtp_client(&s.key[DUET_KEY_A_IN], true);
+	test_srtp_seal(tx, false, SSRC_A, 8, &p);
+	cr_assert_eq(verify_at(a, &p, rte_rdtsc()), DUET_SRTP_OK);
+
+	r.key[DUET_KEY_B_OUT].lifetime = 1ULL << 40;
+	slot = add(&r);
+	cr_assert_eq(duet_pair_srtp_key_use(t, slot, u), 0xf, "rekey: all four keys");
+	cr_assert_eq(u[DUET_KEY_B_OUT].left, 1ULL << 31, "SRTCP's 2^31 is the lesser room");
+	cr_assert_eq(duet_pair_srtp_key_use(t, 3, u), -ENOENT);
+	cr_assert_eq(u[DUET_KEY_A_IN].left, 0, "zeroed");
+}

@@ -4,6 +4,7 @@
  * process only.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -143,4 +144,29 @@ test_srtp_relay(struct duet_srtp_ctx *d, bool rekey, struct test_srtp_pkt *p, ui
 		duet_srtp_admitted(d, idx, victim, p->wire, p->len, now, &removed);
 	duet_srtp_ctx_give(d);
 	return v;
+}
+
+struct duet_srtp_ctx *
+test_srtp_dir_new(const struct duet_sdes *in, const struct duet_sdes *out)
+{
+	struct duet_srtp_ctx *d = aligned_alloc(64, sizeof(*d));
+
+	cr_assert_not_null(d);
+	memset(d, 0, sizeof(*d));
+	d->in = duet_srtp_sess_new(in, DUET_SRTP_INBOUND, out == NULL);
+	cr_assert_not_null(d->in);
+	if (out != NULL) {
+		d->out = duet_srtp_sess_new(out, DUET_SRTP_OUTBOUND, false);
+		cr_assert_not_null(d->out);
+	}
+	return d;
+}
+
+void
+test_srtp_dir_free(struct duet_srtp_ctx *d)
+{
+	duet_srtp_sess_free(d->in);
+	duet_srtp_sess_free(d->in_prev);
+	duet_srtp_sess_free(d->out);
+	free(d);
 }

@@ -67,4 +67,11 @@ bool test_srtp_opens(srtp_t rx, const struct test_srtp_pkt *p);
 enum duet_srtp_verdict test_srtp_relay(struct duet_srtp_ctx *d, bool rekey,
 				       struct test_srtp_pkt *p, uint64_t now, uint64_t silence);
 
+/** A relay direction with duet's sessions: `in` (the sender's key) and, for
+ * rekey, `out` (the receiver's); verify when out is NULL. */
+struct duet_srtp_ctx *test_srtp_dir_new(const struct duet_sdes *in, const struct duet_sdes *out);
+
+/** Free a direction of test_srtp_dir_new() and its sessions. */
+void test_srtp_dir_free(struct duet_srtp_ctx *d);
+
 #endif /* DUET_TEST_SRTP_CLIENT_H */

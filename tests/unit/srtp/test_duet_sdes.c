@@ -245,10 +245,16 @@ Test(sdes, refuses_wrong_padding)
 		       "base64");
 }
 
-Test(sdes, accepts_lifetime_and_ignores_it)
+Test(sdes, parses_lifetime_into_the_key)
 {
-	static const char *const lifetimes[] = {
-		"|2^31", "|1048576", "|2^1", "|2^48", "|1", "|281474976710656",
+	static const struct {
+		const char *text;
+		uint64_t count;
+		uint8_t log2;
+	} lifetimes[] = {
+		{"|2^31", 1ULL << 31, 31}, {"|1048576", 1048576, 0}, {"|2^1", 2, 1},
+		{"|2^48", 1ULL << 48, 48}, {"|1", 1, 0}, {"|281474976710656", 1ULL << 48, 0},
+		{"|2^4", 16, 4}, {"|16", 16, 0}, {"|016", 16, 0}, {"|2^04", 16, 4},
 	};
 	struct duet_sdes k;
 	char v[200];
@@ -257,12 +263,57 @@ Test(sdes, accepts_lifetime_and_ignores_it)
 
 	for (s = 0; s < NSUITES; s++) {
 		for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++) {
-			make_value(v, sizeof(v), s, key_lens[s], lifetimes[i]);
+			make_value(v, sizeof(v), s, key_lens[s], lifetimes[i].text);
 			memset(&k, 0xa5, sizeof(k));
 			cr_assert_eq(duet_sdes_parse(v, &k, &why), 0, "'%s' refused: %s", v, why);
 			assert_key_is_pattern(&k, s);
+			cr_assert_eq(k.lifetime, lifetimes[i].count, "'%s': lifetime %llu", v,
+				     (unsigned long long)k.lifetime);
+			cr_assert_eq(k.lifetime_log2, lifetimes[i].log2, "'%s'", v);
+		}
+		/* None given: 0, RFC 3711's maximum applies. */
+		make_value(v, sizeof(v), s, key_lens[s], "");
+		memset(&k, 0xa5, sizeof(k));
+		cr_assert_eq(duet_sdes_parse(v, &k, NULL), 0);
+		cr_assert_eq(k.lifetime, 0);
+		cr_assert_eq(k.lifetime_log2, 0);
+	}
+}
+
+Test(sdes, format_keeps_the_lifetime_in_its_form)
+{
+	static const char *const forms[][2] = {
+		{"|2^4", "|2^4"}, {"|16", "|16"}, {"|016", "|16"}, {"|2^48", "|2^48"},
+		{"|281474976710656", "|281474976710656"}, {"|2^04", "|2^4"},
+	};
+	struct duet_sdes k, back;
+	char v[200], text[DUET_SDES_TEXT_MAX], want[200];
+	unsigned int s, i;
+
+	for (s = 0; s < NSUITES; s++) {
+		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+			make_value(v, sizeof(v), s, key_lens[s], forms[i][0]);
+			cr_assert_eq(duet_sdes_parse(v, &k, NULL), 0, "%s", v);
+			cr_assert_eq(duet_sdes_format(&k, text, sizeof(text)), 0);
+			snprintf(want, sizeof(want), "%s inline:%s%s", names[s], b64_padded[s],
+				 forms[i][1]);
+			cr_assert_str_eq(text, want);
+			cr_assert_eq(duet_sdes_parse(text, &back, NULL), 0);
+			cr_assert_eq(memcmp(&k, &back, sizeof(k)), 0, "'%s' changed on the way", v);
 		}
 	}
+	/* The longest value fits DUET_SDES_TEXT_MAX. */
+	make_value(v, sizeof(v), 3, key_lens[3], "|281474976710656");
+	cr_assert_eq(duet_sdes_parse(v, &k, NULL), 0);
+	cr_assert_eq(duet_sdes_format(&k, text, sizeof(text)), 0);
+	cr_assert_eq(duet_sdes_format(&k, text, strlen(text)), -ENOSPC);
+	/* A lifetime that cannot be written back is refused. */
+	k.lifetime = (1ULL << 48) + 1;
+	k.lifetime_log2 = 0;
+	cr_assert_eq(duet_sdes_format(&k, text, sizeof(text)), -EINVAL);
+	k.lifetime = 17;
+	k.lifetime_log2 = 4;
+	cr_assert_eq(duet_sdes_format(&k, text, sizeof(text)), -EINVAL);
 }
 
 Test(sdes, refuses_bad_lifetime)

@@ -47,32 +47,6 @@ TestSuite(srtp_state, .init = setup, .fini = teardown);
 
 /* ---- a direction of the relay ----------------------------------------------- */
 
-/* A direction with the relay's sessions: in (the sender's key) and, for
- * rekey, out (the receiver's). */
-static struct duet_srtp_ctx *
-dir_new(const struct duet_sdes *in, const struct duet_sdes *out)
-{
-	struct duet_srtp_ctx *d = aligned_alloc(64, sizeof(*d));
-
-	cr_assert_not_null(d);
-	memset(d, 0, sizeof(*d));
-	d->in = duet_srtp_sess_new(in, DUET_SRTP_INBOUND, out == NULL);
-	cr_assert_not_null(d->in);
-	if (out != NULL) {
-		d->out = duet_srtp_sess_new(out, DUET_SRTP_OUTBOUND, false);
-		cr_assert_not_null(d->out);
-	}
-	return d;
-}
-
-static void
-dir_free(struct duet_srtp_ctx *d)
-{
-	duet_srtp_sess_free(d->in);
-	duet_srtp_sess_free(d->in_prev);
-	duet_srtp_sess_free(d->out);
-	free(d);
-}
 
 /* What a worker does with p (verify, or rekey when d has an out session). */
 static enum duet_srtp_verdict
@@ -150,7 +124,7 @@ Test(srtp_state, verify_tracks_the_highest_index_across_a_wrap_and_the_srtcp_ind
 	for (s = 0; s < NSUITES; s++) {
 		struct duet_sdes k = test_srtp_key(s);
 		srtp_t tx = test_srtp_client(&k, true);
-		struct duet_srtp_ctx *d = dir_new(&k, NULL);
+		struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
 		struct duet_srtp_ssrc_state st;
 		struct test_srtp_pkt late, rtcp;
 		unsigned int i;
@@ -174,7 +148,7 @@ Test(srtp_state, verify_tracks_the_highest_index_across_a_wrap_and_the_srtcp_ind
 		st = state_of(d);
 		cr_assert_eq(st.has, DUET_SRTP_HAS_RTP_IN | DUET_SRTP_HAS_SRTCP_IN);
 		cr_assert_eq(st.srtcp_in, 2, "suite %u: SRTCP index %u", s, st.srtcp_in);
-		dir_free(d);
+		test_srtp_dir_free(d);
 	}
 }
 
@@ -184,7 +158,7 @@ Test(srtp_state, change_count_moves_on_a_new_ssrc_and_a_roc_change_only)
 {
 	struct duet_sdes k = test_srtp_key(CM80);
 	srtp_t tx = test_srtp_client(&k, true);
-	struct duet_srtp_ctx *d = dir_new(&k, NULL);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
 	struct duet_srtp_ssrc_state st;
 	uint32_t g0, g1, g2, g3;
 
@@ -201,7 +175,7 @@ Test(srtp_state, change_count_moves_on_a_new_ssrc_and_a_roc_change_only)
 	send_ok(d, tx, NULL, 1);
 	cr_assert_eq(duet_srtp_ctx_read(d, &st, 1, &g3), 1);
 	cr_assert_eq(g3, g2, "read gives the same count");
-	dir_free(d);
+	test_srtp_dir_free(d);
 }
 
 /* ---- restoring: RTP, verify ---------------------------------------------- */
@@ -211,14 +185,14 @@ Test(srtp_state, change_count_moves_on_a_new_ssrc_and_a_roc_change_only)
 static struct duet_srtp_ssrc_state
 run_past_wrap(const struct duet_sdes *k, srtp_t tx, uint16_t last)
 {
-	struct duet_srtp_ctx *d = dir_new(k, NULL);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(k, NULL);
 	struct duet_srtp_ssrc_state st;
 	unsigned int i;
 
 	for (i = 65500; i <= 65536u + last; i++)
 		send_ok(d, tx, NULL, (uint16_t)i);
 	st = state_of(d);
-	dir_free(d);
+	test_srtp_dir_free(d);
 	return st;
 }
 
@@ -235,8 +209,8 @@ Test(srtp_state, a_restored_direction_continues_a_wrapped_stream_and_a_fresh_one
 		struct duet_sdes k = test_srtp_key(s);
 		srtp_t tx = test_srtp_client(&k, true);
 		struct duet_srtp_ssrc_state st = run_past_wrap(&k, tx, 40);
-		struct duet_srtp_ctx *fresh = dir_new(&k, NULL);
-		struct duet_srtp_ctx *restored = dir_new(&k, NULL);
+		struct duet_srtp_ctx *fresh = test_srtp_dir_new(&k, NULL);
+		struct duet_srtp_ctx *restored = test_srtp_dir_new(&k, NULL);
 
 		cr_assert_eq(st.rtp_in, IDX(1, 40));
 		cr_assert_eq(duet_srtp_ctx_restore(restored, &k, NULL, &st, NOW), 0);
@@ -251,8 +225,8 @@ Test(srtp_state, a_restored_direction_continues_a_wrapped_stream_and_a_fresh_one
 			cr_assert_eq(relay(restored, &p), DUET_SRTP_OK, "suite %u seq %u", s, i);
 		}
 		cr_assert_eq(state_of(restored).rtp_in, IDX(1, 59));
-		dir_free(fresh);
-		dir_free(restored);
+		test_srtp_dir_free(fresh);
+		test_srtp_dir_free(restored);
 	}
 }
 
@@ -267,8 +241,8 @@ Test(srtp_state, packets_from_before_the_restore_point_are_replays_for_good)
 	enum { LAST = 40, NCAP = 65536 + LAST - 65400 + 1 };
 	struct duet_sdes k = test_srtp_key(CM80);
 	srtp_t tx = test_srtp_client(&k, true);
-	struct duet_srtp_ctx *d = dir_new(&k, NULL);
-	struct duet_srtp_ctx *raw = dir_new(&k, NULL);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
+	struct duet_srtp_ctx *raw = test_srtp_dir_new(&k, NULL);
 	struct duet_srtp_ssrc_state st;
 	static struct test_srtp_pkt cap[NCAP];
 	struct test_srtp_pkt p, next;
@@ -285,9 +259,9 @@ Test(srtp_state, packets_from_before_the_restore_point_are_replays_for_good)
 	}
 	st = state_of(d);
 	cr_assert_eq(st.rtp_in, IDX(1, LAST));
-	dir_free(d);
+	test_srtp_dir_free(d);
 
-	d = dir_new(&k, NULL);
+	d = test_srtp_dir_new(&k, NULL);
 	cr_assert_eq(duet_srtp_ctx_restore(d, &k, NULL, &st, NOW), 0);
 	cr_assert_eq(duet_srtp_ctx_restore(raw, &k, NULL, &st, NOW), 0);
 	/* Before any new packet: the restore point itself and all below. */
@@ -316,8 +290,8 @@ Test(srtp_state, packets_from_before_the_restore_point_are_replays_for_good)
 		p = cap[i];
 		cr_assert_neq(relay(d, &p), DUET_SRTP_OK, "pre-crash seq %u", (65400 + i) & 0xffff);
 	}
-	dir_free(d);
-	dir_free(raw);
+	test_srtp_dir_free(d);
+	test_srtp_dir_free(raw);
 }
 
 /*
@@ -333,7 +307,7 @@ Test(srtp_state, a_sequence_that_wrapped_while_duetd_was_down_is_followed)
 	for (s = 0; s < 2; s++) {
 		struct duet_sdes k = test_srtp_key(su[s]);
 		srtp_t tx = test_srtp_client(&k, true);
-		struct duet_srtp_ctx *d = dir_new(&k, NULL);
+		struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
 		struct duet_srtp_ssrc_state st;
 		struct test_srtp_pkt p;
 
@@ -346,15 +320,15 @@ Test(srtp_state, a_sequence_that_wrapped_while_duetd_was_down_is_followed)
 		}
 		st = state_of(d);
 		cr_assert_eq(st.rtp_in, IDX(1, 65529));
-		dir_free(d);
-		d = dir_new(&k, NULL);
+		test_srtp_dir_free(d);
+		d = test_srtp_dir_new(&k, NULL);
 		cr_assert_eq(duet_srtp_ctx_restore(d, &k, NULL, &st, NOW), 0);
 		for (i = 65536 + 65530; i < 2 * 65536 + 20; i++)
 			test_srtp_seal(tx, false, SSRC, (uint16_t)i, &p); /* lost while down */
 		send_ok(d, tx, NULL, 20);
 		cr_assert_eq(state_of(d).rtp_in, IDX(2, 20), "suite %d", su[s]);
 		send_ok(d, tx, NULL, 21);
-		dir_free(d);
+		test_srtp_dir_free(d);
 	}
 }
 
@@ -368,7 +342,7 @@ Test(srtp_state, a_restored_srtcp_floor_refuses_older_srtcp)
 	for (s = 0; s < 2; s++) {
 		struct duet_sdes k = test_srtp_key(su[s]);
 		srtp_t tx = test_srtp_client(&k, true);
-		struct duet_srtp_ctx *d = dir_new(&k, NULL);
+		struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
 		struct duet_srtp_ssrc_state st;
 		struct test_srtp_pkt r[6], p;
 
@@ -381,8 +355,8 @@ Test(srtp_state, a_restored_srtcp_floor_refuses_older_srtcp)
 		st = state_of(d);
 		cr_assert_eq(st.has, DUET_SRTP_HAS_SRTCP_IN, "SRTCP only");
 		cr_assert_eq(st.srtcp_in, 5);
-		dir_free(d);
-		d = dir_new(&k, NULL);
+		test_srtp_dir_free(d);
+		d = test_srtp_dir_new(&k, NULL);
 		cr_assert_eq(duet_srtp_ctx_restore(d, &k, NULL, &st, NOW), 0);
 		for (i = 0; i < 5; i++) {
 			p = r[i];
@@ -394,7 +368,7 @@ Test(srtp_state, a_restored_srtcp_floor_refuses_older_srtcp)
 		/* RTP of the SSRC starts as any new stream does. */
 		send_ok(d, tx, NULL, 9);
 		cr_assert_eq(state_of(d).rtp_in, IDX(0, 9));
-		dir_free(d);
+		test_srtp_dir_free(d);
 	}
 }
 
@@ -415,7 +389,7 @@ Test(srtp_state, rekey_restored_outbound_stream_continues_at_the_receivers_roc)
 	for (s = 0; s < 2; s++) {
 		struct duet_sdes kin = test_srtp_key(su[s][0]), kout = test_srtp_key(su[s][1]);
 		srtp_t tx = test_srtp_client(&kin, true), rx = test_srtp_client(&kout, false);
-		struct duet_srtp_ctx *d = dir_new(&kin, &kout), *half;
+		struct duet_srtp_ctx *d = test_srtp_dir_new(&kin, &kout), *half;
 		struct duet_srtp_ssrc_state st, in_only;
 
 		for (i = 65500; i <= 65536 + 40; i++)
@@ -424,10 +398,10 @@ Test(srtp_state, rekey_restored_outbound_stream_continues_at_the_receivers_roc)
 		cr_assert_eq(st.has, DUET_SRTP_HAS_RTP_IN | DUET_SRTP_HAS_RTP_OUT);
 		cr_assert_eq(st.rtp_in, IDX(1, 40));
 		cr_assert_eq(st.rtp_out, IDX(1, 40));
-		dir_free(d);
+		test_srtp_dir_free(d);
 
-		d = dir_new(&kin, &kout);
-		half = dir_new(&kin, &kout);
+		d = test_srtp_dir_new(&kin, &kout);
+		half = test_srtp_dir_new(&kin, &kout);
 		in_only = st;
 		in_only.has = DUET_SRTP_HAS_RTP_IN;
 		cr_assert_eq(duet_srtp_ctx_restore(d, &kin, &kout, &st, NOW), 0);
@@ -444,8 +418,8 @@ Test(srtp_state, rekey_restored_outbound_stream_continues_at_the_receivers_roc)
 		}
 		st = state_of(d);
 		cr_assert_eq(st.rtp_out, IDX(1, 49));
-		dir_free(d);
-		dir_free(half);
+		test_srtp_dir_free(d);
+		test_srtp_dir_free(half);
 	}
 }
 
@@ -455,7 +429,7 @@ Test(srtp_state, rekey_never_protects_an_index_at_or_below_the_outbound_floor)
 {
 	struct duet_sdes kin = test_srtp_key(CM80), kout = test_srtp_key(GCM128);
 	srtp_t tx = test_srtp_client(&kin, true), rx = test_srtp_client(&kout, false);
-	struct duet_srtp_ctx *d = dir_new(&kin, &kout);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&kin, &kout);
 	struct duet_srtp_ssrc_state st = {
 		.ssrc = SSRC, .rtp_out = IDX(0, 100), .has = DUET_SRTP_HAS_RTP_OUT,
 	};
@@ -466,7 +440,7 @@ Test(srtp_state, rekey_never_protects_an_index_at_or_below_the_outbound_floor)
 	cr_assert_eq(relay(d, &p), DUET_SRTP_REPLAY, "index 100 went out before");
 	send_ok(d, tx, rx, 101);
 	cr_assert_eq(state_of(d).rtp_out, IDX(0, 101));
-	dir_free(d);
+	test_srtp_dir_free(d);
 }
 
 /* ---- a key rotation, and what a restore refuses ------------------------ */
@@ -481,7 +455,7 @@ Test(srtp_state, a_key_rotation_starts_the_track_afresh)
 {
 	struct duet_sdes k1 = test_srtp_key(CM80), k2 = test_srtp_key(CM80);
 	srtp_t tx1 = test_srtp_client(&k1, true), tx2 = test_srtp_client(&k2, true);
-	struct duet_srtp_ctx *d = dir_new(&k1, NULL);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&k1, NULL);
 	struct duet_srtp_ssrc_state st = {
 		.ssrc = SSRC, .rtp_in = IDX(0, 500), .has = DUET_SRTP_HAS_RTP_IN,
 	};
@@ -506,13 +480,13 @@ Test(srtp_state, a_key_rotation_starts_the_track_afresh)
 	cr_assert_eq(got.rtp_in, IDX(0, 7), "the new key's stream, from ROC 0");
 	send_ok(d, tx2, NULL, 400); /* under the old track this was a replay */
 	cr_assert_eq(state_of(d).rtp_in, IDX(0, 400));
-	dir_free(d);
+	test_srtp_dir_free(d);
 }
 
 Test(srtp_state, read_is_bounded_and_a_restore_refuses_what_does_not_fit)
 {
 	struct duet_sdes k = test_srtp_key(CM80), other = test_srtp_key(GCM128);
-	struct duet_srtp_ctx *d = dir_new(&k, NULL);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
 	struct duet_srtp_ssrc_state st = { .ssrc = 1, .rtp_in = IDX(0, 9), .has = DUET_SRTP_HAS_RTP_IN };
 	struct duet_srtp_ssrc_state got[DUET_SRTP_MAX_SSRC];
 	unsigned int i;
@@ -541,7 +515,7 @@ Test(srtp_state, read_is_bounded_and_a_restore_refuses_what_does_not_fit)
 	cr_assert_eq(duet_srtp_ctx_read(d, got, 3, NULL), -ENOSPC);
 	for (i = 0; i < DUET_SRTP_MAX_SSRC; i++)
 		cr_assert_eq(got[i].ssrc, i + 1);
-	dir_free(d);
+	test_srtp_dir_free(d);
 }
 
 /* A silent restored SSRC is evicted for a new one like any other; the
@@ -550,7 +524,7 @@ Test(srtp_state, eviction_keeps_each_track_with_its_ssrc)
 {
 	struct duet_sdes k = test_srtp_key(CM80);
 	srtp_t tx = test_srtp_client(&k, true);
-	struct duet_srtp_ctx *d = dir_new(&k, NULL);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
 	struct duet_srtp_ssrc_state st = { .rtp_in = IDX(3, 3), .has = DUET_SRTP_HAS_RTP_IN };
 	struct duet_srtp_ssrc_state got[DUET_SRTP_MAX_SSRC];
 	uint64_t removed = 0;
@@ -582,5 +556,5 @@ Test(srtp_state, eviction_keeps_each_track_with_its_ssrc)
 		else
 			cr_assert_eq(got[i].rtp_in, IDX(3, got[i].ssrc - 100), "ssrc %u", got[i].ssrc);
 	}
-	dir_free(d);
+	test_srtp_dir_free(d);
 }

@@ -1694,6 +1694,45 @@ Test(sync, the_first_load_continues_keyed_pairs_srtp_streams_only_from_a_running
 	cr_assert_eq(command_calls("hgetall"), 16);
 }
 
+/*
+ * Key lifetimes in the stats hash: `<key>_left` and `<key>_expired` for
+ * each key the mode takes; a key used up (its session's count moved as a
+ * worker would) shows at the next round, and a rotation to a new key
+ * shows it unused again.
+ */
+Test(sync, stats_hash_shows_each_keys_lifetime_and_what_it_refused)
+{
+	struct duet_srtp_ctx *d;
+	int slot;
+
+	sync_start();
+	POLL_UNTIL(duet_sync_connected(s), 5000);
+	cp_put("kl", "a", "192.0.2.1:20000", "b", "192.0.2.2:20000", "mode", "verify", "a_in",
+	       KEY_A "|16", "b_in", KEY_B, NULL);
+	POLL_UNTIL(strcmp(hget(R "stats:kl", "a_in_left"), "16") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:kl", "a_in_expired"), "0");
+	cr_assert_str_eq(hget(R "stats:kl", "b_in_left"), "2147483648");
+	cr_assert_str_eq(hget(R "stats:kl", "b_in_expired"), "0");
+	cr_assert_eq(rc_int("HEXISTS " R "stats:kl a_out_left"), 0, "verify takes no a_out");
+
+	slot = duet_pair_find(t, "kl");
+	cr_assert_geq(slot, 0);
+	d = duet_pair_srtp_at(t, 2 * (uint32_t)slot);
+	cr_assert_not_null(d);
+	/* What a worker's 16 packets and 3 refusals leave. */
+	__atomic_store_n(&d->in->life.used[0], 16, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->in->life.expired, 3, __ATOMIC_RELAXED);
+	POLL_UNTIL(strcmp(hget(R "stats:kl", "a_in_expired"), "3") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:kl", "a_in_left"), "0");
+
+	/* The control plane rotates a_in. */
+	cp_put("kl", "a", "192.0.2.1:20000", "b", "192.0.2.2:20000", "mode", "verify", "a_in",
+	       KEY_B "|2^20", "b_in", KEY_B, NULL);
+	POLL_UNTIL(strcmp(hget(R "stats:kl", "a_in_expired"), "0") == 0, 2000);
+	cr_assert_str_eq(hget(R "stats:kl", "a_in_left"), "1048576");
+	cr_assert_eq(duet_pair_find(t, "kl"), slot, "rotated in place");
+}
+
 /* Leg `leg` of live pair id's counters, as the table sums them. */
 static struct duet_leg_counters
 counters_of(const char *id, unsigned int leg)

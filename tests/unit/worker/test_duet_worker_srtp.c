@@ -476,6 +476,58 @@ Test(worker_srtp, rekey_drops_a_replayed_packet_as_srtp_replay, .init = one_work
 	replays_are_dropped(DUET_MODE_REKEY);
 }
 
+/* ---- key lifetimes ------------------------------------------------------- */
+
+/*
+ * A key past its SDES lifetime: its packets are dropped as
+ * srtp_key_expired (not as auth or replay, on no per-leg auth counter),
+ * nothing of them reaches the peer, and the other direction goes on. In
+ * verify the sender's a_in counts what authenticated (call_latch: 2 of
+ * A's); in rekey b_out counts what the relay sealed toward B (1).
+ */
+static void
+expired_keys_are_dropped(uint8_t mode)
+{
+	unsigned int key = mode == DUET_MODE_REKEY ? DUET_KEY_B_OUT : DUET_KEY_A_IN;
+	unsigned int used = mode == DUET_MODE_REKEY ? 1 : 2, i;
+	struct duet_leg_counters la;
+	struct call c;
+	struct pkt p;
+
+	call_start(&c, mode, all_cm80);
+	call_latch(&c, T0);
+	/* The same key again with a lifetime of 4: it counts from what it used. */
+	c.key[key].lifetime = 4;
+	cr_assert_eq(call_reput(&c), 1, "updated in place");
+	for (i = used; i < 4; i++) {
+		rtp_next(&c, 0, &p);
+		relay(&c, 0, &p, T0 + 10 + i);
+	}
+	rtp_next(&c, 0, &p);
+	expect_pkt_drop(0, cli_a, MAC_A, p.wire, p.len, T0 + 20, DUET_DROP_SRTP_KEY_EXPIRED);
+	rtp_next(&c, 0, &p);
+	expect_pkt_drop(0, cli_a, MAC_A, p.wire, p.len, T0 + 21, DUET_DROP_SRTP_KEY_EXPIRED);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_KEY_EXPIRED], 2);
+	cr_assert_eq(srtp_drops(stats0()), 0, "counted as nothing else");
+	la = leg_counters(c.slot, 0);
+	cr_assert_eq(la.drop_auth + la.drop_replay, 0);
+	cr_assert_eq(la.pkts, 4 - used + 1, "leg a: %" PRIu64, la.pkts);
+	rtp_next(&c, 1, &p);
+	relay(&c, 1, &p, T0 + 22);
+}
+
+Test(worker_srtp, verify_drops_packets_past_the_senders_key_lifetime, .init = one_worker,
+     .fini = teardown)
+{
+	expired_keys_are_dropped(DUET_MODE_VERIFY);
+}
+
+Test(worker_srtp, rekey_drops_packets_past_the_receivers_key_lifetime, .init = one_worker,
+     .fini = teardown)
+{
+	expired_keys_are_dropped(DUET_MODE_REKEY);
+}
+
 /* ---- hijack: latching needs the key -------------------------------------- */
 
 static void
