@@ -23,7 +23,7 @@ pkgs=(
 	dpdk dpdk-dev libdpdk-dev libsrtp2-dev libhiredis-dev libopus-dev libcriterion-dev
 	redis-server redis-tools redis-sentinel
 	iproute2 ethtool iputils-ping procps jq tshark libcap2-bin
-	libssl-dev dpkg-dev ffmpeg python3-matplotlib faketime
+	libssl-dev libipsec-mb-dev dpkg-dev ffmpeg python3-matplotlib faketime
 	clang libclang-rt-dev llvm
 	libmicrohttpd-dev libsystemd-dev systemd curl prometheus python3-redis
 	scdoc man-db debhelper lintian

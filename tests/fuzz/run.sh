@@ -35,7 +35,7 @@ shift 2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
 	targets=(pkt_parse worker_burst contract_record sdes_parse addr cidr_parse conf sync_replies
-		lua_args)
+		lua_args srtpe_unprotect)
 fi
 
 scratch=$(mktemp -d /tmp/duet-fuzz-XXXXXX)

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "srtp_client.h"
+#include "srtp_policy.h"
 
 #define MAX_CLIENTS 16
 
@@ -34,24 +35,7 @@ test_srtp_client(const struct duet_sdes *k, bool sender)
 
 	cr_assert_lt(n_clients, MAX_CLIENTS);
 	memset(&p, 0, sizeof(p));
-	switch (k->suite) {
-	case DUET_SRTP_AES_CM_128_HMAC_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-		break;
-	case DUET_SRTP_AES_CM_128_HMAC_SHA1_32:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-		break;
-	case DUET_SRTP_AEAD_AES_128_GCM:
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-		break;
-	default:
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtcp);
-		break;
-	}
+	test_srtp_policy_suite(k, &p);
 	p.ssrc.type = sender ? ssrc_any_outbound : ssrc_any_inbound;
 	p.key = (unsigned char *)(uintptr_t)k->key;
 	p.window_size = 128;
