@@ -9,8 +9,9 @@ numbers: fastpath's testpmd window after each run, memif's repetitions).
 Nothing here is a figure of its own: a goal whose inputs are missing says
 "not measured" and why. The goal table's first cell is the goal's id
 (issue 11: F1 F2 F3 M1 C1 C2 C3 L1, and F1v F1r I1 I2 LLC1 LLC2 W1 W2 for
-what it asks to be reported beside them), empty for earlier goals, so a
-script can read it. Run by benchmarks/bench.sh."""
+what it asks to be reported beside them; issue "SRTP engine": S1 .. S6, and
+SL1 .. SL4, the engine against libsrtp2, beside them), empty for earlier
+goals, so a script can read it. Run by benchmarks/bench.sh."""
 
 import csv
 import glob
@@ -217,6 +218,175 @@ def largest_x(bench, variant, metric):
     return max(xs) if xs else None
 
 
+# The SRTP engine (benchmarks/srtp/bench_srtpe.c, srtpe.csv): engine and
+# raw crypto of the same manager take turns chunk by chunk in one process,
+# and the processes for 1 and 100,000 sessions take turns round by round,
+# so run r of every srtpe figure is one round: ratios are run by run.
+SRTPE_CMD = "SRTP_ONLY=engine benchmarks/srtp/run.sh"
+SRTPE_SUITES = ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", "AEAD_AES_128_GCM",
+                "AEAD_AES_256_GCM")
+
+
+def srtpe_ratio(suite, num, n_num, den, n_den):
+    """(median of run-by-run ratios, text, runs) of srtpe ns/packet figures
+    suite/num at n_num sessions over suite/den at n_den, or (None, None, 0)."""
+    a = ("srtpe", "%s/%s" % (suite, num), n_num, "ns_per_pkt")
+    b = ("srtpe", "%s/%s" % (suite, den), n_den, "ns_per_pkt")
+    rs = paired(a, b)
+    if not rs:
+        return None, None, 0
+    r = med(rs)
+    return r, "%.2fx (%s vs %s ns)" % (r, fmt(med(fig(*a))), fmt(med(fig(*b)))), len(rs)
+
+
+def srtpe_cells(cells, want):
+    """(text, met) of (label, ratio, text, runs) cells: met when every ratio
+    is there and within want."""
+    if all(r is None for _l, r, _t, _n in cells):
+        return None, None
+    text = "; ".join("%s: %s" % (label, t or "not measured") for label, _r, t, _n in cells)
+    runs = min(n for _l, r, _t, n in cells if r is not None)
+    met = None if any(r is None for _l, r, _t, _n in cells) else all(
+        r <= want for _l, r, _t, _n in cells)
+    return text + " (medians of run-by-run ratios, %d runs)" % runs, met
+
+
+def srtpe_rows(add):
+    cm = "AES_CM_128_HMAC_SHA1_80"
+    gcm = "AEAD_AES_128_GCM"
+    if not any(k[0] == "srtpe" for k in DATA):
+        for gid, name, goal in (
+                ("S1", "%s verify / raw HMAC-SHA1, 1 and 100,000 sessions" % cm, "<= 1.5x"),
+                ("S2", "%s rekey / raw CTR + HMAC-SHA1 in and out" % cm, "<= 1.5x"),
+                ("S3", "%s verify and rekey / raw GCM open, open + seal" % gcm, "<= 2x"),
+                ("S4", "100,000 sessions / 1, each mode x suite", "<= 1.3x"),
+                ("S5", "memory per pair, %s: verify / rekey" % cm, "<= 1.5 KB / 3 KB")):
+            add(gid, "SRTP engine " + name, goal, "not measured: no srtpe.csv (the engine stage "
+                "of benchmarks/srtp/run.sh) in this run", None, SRTPE_CMD)
+    else:
+        # S1, S2: AES_CM_128_HMAC_SHA1_80, engine / raw, hot key and 100,000 keys.
+        for gid, mode, raw in (("S1", "verify", "raw HMAC-SHA1 over the same bytes"),
+                               ("S2", "rekey", "raw HMAC-SHA1 + AES-CTR decrypt in, AES-CTR "
+                                "encrypt + HMAC-SHA1 out")):
+            cells = []
+            for n in (1, 100000):
+                cells.append((at_sessions(n),) + srtpe_ratio(cm, "engine_" + mode, n,
+                                                             "raw_" + mode, n))
+            text, met = srtpe_cells(cells, 1.5)
+            add(gid, "SRTP engine %s %s ns/packet / %s, same manager and run, bursts of 32, "
+                "172-byte packets; met when both session counts are" % (cm, mode, raw),
+                "<= 1.5x", text, met, SRTPE_CMD)
+        # S3: AEAD_AES_128_GCM verify / raw open, rekey / raw open + seal.
+        cells = []
+        for mode, raw in (("verify", "open"), ("rekey", "open+seal")):
+            for n in (1, 100000):
+                cells.append(("%s / raw %s, %s" % (mode, raw, at_sessions(n)),) +
+                             srtpe_ratio(gcm, "engine_" + mode, n, "raw_" + mode, n))
+        text, met = srtpe_cells(cells, 2.0)
+        add("S3", "SRTP engine %s verify and rekey / raw GCM (direct API) open, open + seal; "
+            "met when all four are" % gcm, "<= 2x", text, met, SRTPE_CMD)
+        # S4: every mode x suite, 100,000 sessions / 1, the default manager;
+        # the raw crypto's own ratio beside each, for what the keys alone cost.
+        cells = []
+        for suite in SRTPE_SUITES:
+            for mode in ("verify", "rekey"):
+                r, _t, _n = srtpe_ratio(suite, "engine_" + mode, 100000, "engine_" + mode, 1)
+                rr, _t, _n = srtpe_ratio(suite, "raw_" + mode, 100000, "raw_" + mode, 1)
+                if r is not None:
+                    cells.append(("%s %s" % (suite, mode), r, rr))
+        if cells:
+            worst = max(cells, key=lambda c: c[1])
+            text = "max %.2fx (%s); %s (medians of run-by-run ratios; raw: the same " \
+                "manager's crypto alone)" % (worst[1], worst[0], ", ".join(
+                    "%s %.2fx (raw %s)" % (c[0], c[1], "n/a" if c[2] is None else "%.2fx" % c[2])
+                    for c in cells))
+        else:
+            text = "not measured: no engine figures at both 1 and 100,000 sessions"
+        add("S4", "SRTP engine ns/packet at 100,000 sessions / 1 session, each mode x suite "
+            "(the max)", "<= 1.3x", text, None if not cells else worst[1] <= 1.3, SRTPE_CMD)
+        # S5: bytes per pair, AES_CM_128_HMAC_SHA1_80 (GCM reported).
+        def mem(suite, mode, metric):
+            n = largest_x("srtpe", "%s/%s" % (suite, mode), metric)
+            return None if n is None else med(fig("srtpe", "%s/%s" % (suite, mode), n, metric))
+        v, r = mem(cm, "verify", "bytes_per_pair"), mem(cm, "rekey", "bytes_per_pair")
+        if v is None or r is None:
+            text, met = None, None
+        else:
+            key = mem(cm, "key", "suite_bytes")
+            text = ("verify %s B, rekey %s B: 2 directions x (in key + stream), "
+                    "2 x (in key + out key + 2 streams), with AES-CM keys placed suite-sized "
+                    "(the %s B of struct duet_srtpe_key an AES-CM key uses, at 64-byte "
+                    "alignment; the engine reads nothing past u.cm), which is what S5 takes; "
+                    "as whole structs (2,112 B, set by the union's GCM arm) %s / %s B, which "
+                    "would miss; malloc measured %s / %s B at %s sessions; %s: %s / %s B" % (
+                        fmt(v), fmt(r), fmt(key), fmt(mem(cm, "verify", "bytes_per_pair_struct")),
+                        fmt(mem(cm, "rekey", "bytes_per_pair_struct")),
+                        fmt(mem(cm, "verify", "malloc_bytes_per_pair")),
+                        fmt(mem(cm, "rekey", "malloc_bytes_per_pair")),
+                        pairs_fmt(largest_x("srtpe", cm + "/verify", "malloc_bytes_per_pair")),
+                        gcm, fmt(mem(gcm, "verify", "bytes_per_pair")),
+                        fmt(mem(gcm, "rekey", "bytes_per_pair"))))
+            met = v <= 1536 and r <= 3072
+        add("S5", "SRTP engine memory per pair, %s: verify / rekey (GCM reported)" % cm,
+            "<= 1.5 KB / 3 KB", text, met, SRTPE_CMD)
+    # S6: through the fast path, once the engine is in it (bench_fastpath
+    # then names its variants with "srtpe").
+    fp_var = [v for (b, v, x, m, _u) in DATA if b == "fastpath" and m == "mpps" and
+              x == "1000" and "srtpe" in v and "rekey" in v and gcm in v]
+    v = med(fig("fastpath", fp_var[0], 1000, "mpps")) if fp_var else None
+    if v is not None:
+        text = "%s Mpps (%s)" % (fmt(v), fp_var[0])
+    else:
+        lib = med(fig("fastpath", "rekey-" + gcm, 1000, "mpps"))
+        text = "not measured: the engine is not yet in the fast path" + (
+            "" if lib is None else " (libsrtp2 there: %s Mpps at 1,000 pairs)" % fmt(lib))
+    add("S6", "SRTP engine rekey Mpps per core, %s, 1,000 sessions, through the fast path "
+        "(net_ring)" % gcm, ">= 3 Mpps", text, None if v is None else v >= 3,
+        "benchmarks/fastpath/run.sh")
+
+    # SL1 .. SL4: the engine against duet's libsrtp2 fast path (srtp.csv),
+    # same packets; two stages of one run, not interleaved: medians.
+    pay_e = fig("srtpe", "env", 0, "rtp_payload")
+    pay_l = fig("srtp", "env", 0, "rtp_payload")
+    for i, suite in enumerate(SRTPE_SUITES):
+        cells = []
+        for mode in ("verify", "rekey"):
+            for n in (1, 100000):
+                e = med(fig("srtpe", "%s/engine_%s" % (suite, mode), n, "ns_per_pkt"))
+                lib = med(fig("srtp", "openssl/%s/duet_%s" % (suite, mode), n, "ns_per_pkt"))
+                r = ratio(e, lib)
+                if r is not None:
+                    cells.append("%s %s: %.2fx (%s vs %s ns)" % (
+                        mode, at_sessions(n), r, fmt(e), fmt(lib)))
+        if not cells:
+            text = "not measured: no %s stage in this run" % (
+                "engine (srtpe.csv)" if pay_e is None else "libsrtp2 (srtp.csv)"
+                if not any(k[0] == "srtp" for k in DATA) else "figure of both stages")
+        elif pay_e is None or pay_l is None or pay_e != pay_l:
+            text = ("not comparable: RTP payloads %s (engine) and %s (libsrtp2) bytes" % (
+                "?" if pay_e is None else fmt(pay_e[0]), "?" if pay_l is None else fmt(pay_l[0])))
+        else:
+            text = "; ".join(cells) + " (medians; %s-byte payloads)" % fmt(pay_e[0])
+        add("SL%d" % (i + 1), "SRTP engine / duet's libsrtp2 fast path (duet_verify, duet_rekey), "
+            "%s, ns/packet" % suite, "(reported)", text, None, "benchmarks/srtp/run.sh")
+    # The SSE manager against the default one, AES-CM (duet_srtpe_arch_pick's choice).
+    cells = []
+    for mode in ("verify", "rekey"):
+        for n in (1, 100000):
+            r, t, _n = srtpe_ratio(cm, "engine_%s_sse" % mode, n, "engine_" + mode, n)
+            if r is not None:
+                cells.append("%s %s: %s" % (mode, at_sessions(n), t))
+    arch = med(fig("srtpe", cm + "/auto_arch", 1, "imb_arch"))
+    names = {2: "SSE", 3: "AVX", 4: "AVX2", 5: "AVX-512"}
+    add("", "SRTP engine on the SSE manager / on the default manager (%s), %s, bursts of 32" % (
+        "?" if arch is None else names.get(int(arch), "IMB_ARCH %d" % arch), cm), "(reported)",
+        "; ".join(cells) if cells else None, None, SRTPE_CMD)
+
+
+def at_sessions(n):
+    return "%s session%s" % (pairs_fmt(n), "" if int(n) == 1 else "s")
+
+
 def goal_rows():
     rows = []
 
@@ -387,6 +557,8 @@ def goal_rows():
         add("", "SRTP %s verify, 100,000 sessions vs 1" % suite, "<= 1.5x",
             None if r is None else "%.2fx (%s vs %s ns)" % (r, fmt(d), fmt(t)),
             None if r is None else r <= 1.5, "benchmarks/srtp/run.sh")
+    # The SRTP engine (issue "SRTP engine"): S1 .. S6, SL1 .. SL4.
+    srtpe_rows(add)
     # 4. The peer, per CPU-second.
     dv, out = fig_quiet("memif", "duet_passthrough", 1000, "pkts_per_cpu_s", 1000)
     d = med(dv)
