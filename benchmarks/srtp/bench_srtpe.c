@@ -62,17 +62,18 @@
  * packet's verdict is counted: the program exits 1 if any packet failed
  * (sender, engine or raw), the figures would not be honest.
  *
- * Rounds and turns as bench_srtp.c (run.sh hands the turn round one
- * process per session count over FIFOs, --turn-in/--turn-out): a round
- * runs every variant over min(W, max(N, 1000)) untimed and M timed
- * packets, the variants taking turns every --chunk packets, engine and raw
- * of a pair trading places every other chunk. Every chunk's packets are
- * made, in the order they will be run, before any is run; just before a
- * chunk is timed its packets are read once (untimed, unless
- * --cold-packets), as a worker's rx and parse would leave them, so that a
- * figure depends on the number of keys, not on how far the arena (larger
- * with more sessions) pushed the packets out of cache. Time is this
- * thread's CPU time (time given to other processes is not counted).
+ * Rounds and turns as bench_srtp.c's, both bench_harness.c's (run.sh
+ * hands the turn round one process per session count over FIFOs,
+ * --turn-in/--turn-out): a round runs every variant over
+ * min(W, max(N, 1000)) untimed and M timed packets, the variants taking
+ * turns every --chunk packets, engine and raw of a pair trading places
+ * every other chunk. Every chunk's packets are made, in the order they
+ * will be run, before any is run; just before a chunk is timed its
+ * packets are read once (untimed, unless --cold-packets), as a worker's rx
+ * and parse would leave them, so that a figure depends on the number of
+ * keys, not on how far the arena (larger with more sessions) pushed the
+ * packets out of cache. Time is this thread's CPU time (time given to
+ * other processes is not counted).
  *
  * Output: CSV rows (no header) on stdout:
  *   srtpe,<suite>/<variant>,<sessions>,ns_per_pkt,<value>,ns,<run>
@@ -85,31 +86,23 @@
  *   srtpe,<suite>/auto_arch,<sessions>,imb_arch,<IMB_ARCH_*>,enum,0
  *   srtpe,<suite>/packet,<sessions>,rtp_bytes,<v>,B,0       (before the tag)
  */
-#include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench_harness.h"
 #include "duet_sdes.h"
 #include "duet_srtpe.h"
 #include "duet_srtpe_fp.h"
 
-#define SLOT 256
-#define PKT_OFF 42
-#define RTP_HDR 12
 /* Room a packet has at its start (an mbuf's would be larger; this is
  * enough for any tag). */
-#define PKT_CAP (SLOT - PKT_OFF)
-#define MAX_PAYLOAD (PKT_CAP - RTP_HDR - DUET_SRTPE_MAX_OVERHEAD)
+#define PKT_CAP (BENCH_SLOT - BENCH_PKT_OFF)
+#define MAX_PAYLOAD (PKT_CAP - BENCH_RTP_HDR - DUET_SRTPE_MAX_OVERHEAD)
 #define BURST DUET_SRTPE_BURST_MAX
 
 enum variant {
@@ -123,6 +116,8 @@ enum variant {
 	V_ENGINE_REKEY_SSE,
 	V_COUNT,
 };
+
+_Static_assert(V_COUNT <= BENCH_VARIANTS_MAX, "more variants than bench_harness.c holds");
 
 static const char *const variant_name[V_COUNT] = {
 	[V_RAW_VERIFY] = "raw_verify",
@@ -153,20 +148,10 @@ is_sse(enum variant v)
  * sequence order. */
 enum lane { LANE_VERIFY = 0, LANE_REKEY, LANE_COUNT };
 
-struct opts {
-	enum duet_srtp_suite suite;
-	uint32_t sessions;
-	unsigned int payload;
-	uint32_t packets; /* timed packets per variant and round */
-	uint32_t warmup;  /* untimed packets before them (at most) */
-	uint32_t chunk;	  /* packets of one variant before the next one's turn */
-	unsigned int runs;
-	uint64_t seed;
-	int turn_in, turn_out;
-	int only;	/* one variant, or -1 */
-	bool no_sse;	/* no _sse variants */
-	bool cold;	/* packets not touched before their chunk */
-};
+/* bench_spec.flags, as bits of bench_opts.flags. */
+static const char *const flag_name[] = {"no-sse", "cold-packets", NULL};
+#define FLAG_NO_SSE (1u << 0) /* no _sse variants */
+#define FLAG_COLD (1u << 1)   /* packets not touched before their chunk */
 
 /* A packet slot's facts, made with the packet (untimed). */
 struct meta {
@@ -192,78 +177,11 @@ struct bench {
 	uint32_t *seq[LANE_COUNT];     /* the sender's next sequence number */
 	uint8_t *arena;
 	struct meta *meta;
+	unsigned int payload; /* RTP payload bytes */
 	uint64_t rng;
 	size_t malloc_key, malloc_stream; /* mallinfo2 deltas: key_in, sv */
 	double key_init_ns;		  /* per key made */
 };
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "bench_srtpe: %s\n", what);
-	exit(2);
-}
-
-static uint64_t
-rng_next(uint64_t *s)
-{
-	/* splitmix64 */
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-rng_below(uint64_t *s, uint32_t n)
-{
-	return (uint32_t)(((unsigned __int128)rng_next(s) * n) >> 64);
-}
-
-static double
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* This thread's CPU time (see bench_srtp.c): time the scheduler gives to
- * other processes is not counted; cache interference still is. */
-static double
-cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/*
- * Zeroed memory. Large tables go on 2 MB pages where the kernel gives them
- * (THP, madvise): duetd has its tables on hugepages, and TLB misses on
- * random keys in 4 KB pages would be counted as SRTP cost. Only the
- * 2 MB-aligned inside of the block is advised, before it is touched, so
- * that what malloc hands out (the memory figures) is what was asked for.
- */
-static void *
-xaligned(size_t align, size_t len)
-{
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t lo, hi;
-	void *p = NULL;
-
-	if (posix_memalign(&p, align, len) != 0)
-		die("out of memory");
-	lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-	hi = ((uintptr_t)p + len) & ~(huge - 1);
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-	memset(p, 0, len);
-	return p;
-}
 
 /* Bytes malloc has handed out (arena and mmapped). */
 static size_t
@@ -309,16 +227,6 @@ suite_key_bytes(enum duet_srtp_suite s)
 	return offsetof(struct duet_srtpe_key, u) + sizeof(k->u.cm);
 }
 
-static void
-make_sdes(uint64_t *rng, enum duet_srtp_suite s, struct duet_sdes *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->suite = s;
-	k->key_len = (uint8_t)duet_srtp_suite_key_len(s);
-	for (unsigned int i = 0; i < k->key_len; i++)
-		k->key[i] = (uint8_t)rng_next(rng);
-}
-
 /* Make a key of the suite into a suite-sized place: duet_srtpe_key_init()
  * writes the whole struct, so it is made in tmp and its used part copied. */
 static void
@@ -326,9 +234,9 @@ make_key(struct bench *b, uint64_t *rng, struct duet_srtpe_key *tmp, uint8_t *ds
 {
 	struct duet_sdes sd;
 
-	make_sdes(rng, b->suite, &sd);
+	bench_sdes_make(rng, b->suite, &sd);
 	if (duet_srtpe_key_init(b->mgr, &sd, tmp) != 0)
-		die("duet_srtpe_key_init failed");
+		bench_die("duet_srtpe_key_init failed");
 	memcpy(dst, tmp, b->key_bytes);
 	duet_sdes_wipe(&sd);
 	duet_srtpe_key_wipe(tmp);
@@ -338,7 +246,7 @@ static void
 bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t slots,
 	    uint64_t seed, bool no_sse)
 {
-	struct duet_srtpe_key *tmp = xaligned(64, sizeof(*tmp));
+	struct duet_srtpe_key *tmp = bench_zalloc(64, sizeof(*tmp), true);
 	size_t m0, m1;
 	double t0;
 	int rc;
@@ -349,7 +257,7 @@ bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t sl
 	b->rng = seed;
 	rc = duet_srtpe_mgr_create(DUET_SRTPE_ARCH_AUTO, &b->mgr);
 	if (rc != 0)
-		die("duet_srtpe_mgr_create(AUTO) failed");
+		bench_die("duet_srtpe_mgr_create(AUTO) failed");
 	if (!suite_is_gcm(suite) && !no_sse && b->mgr->used_arch != IMB_ARCH_SSE &&
 	    duet_srtpe_mgr_create(DUET_SRTPE_ARCH_SSE, &b->mgr_sse) != 0)
 		b->mgr_sse = NULL;
@@ -358,35 +266,35 @@ bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t sl
 
 	/* The receiver's state, measured as malloc sees it. */
 	m0 = malloc_in_use();
-	b->key_in = xaligned(64, (size_t)n * b->key_stride);
+	b->key_in = bench_zalloc(64, (size_t)n * b->key_stride, true);
 	m1 = malloc_in_use();
 	b->malloc_key = m1 - m0;
-	b->key_out = xaligned(64, (size_t)n * b->key_stride);
+	b->key_out = bench_zalloc(64, (size_t)n * b->key_stride, true);
 	m0 = malloc_in_use();
-	b->sv = xaligned(64, (size_t)n * sizeof(*b->sv));
+	b->sv = bench_zalloc(64, (size_t)n * sizeof(*b->sv), true);
 	m1 = malloc_in_use();
 	b->malloc_stream = m1 - m0;
-	b->ri = xaligned(64, (size_t)n * sizeof(*b->ri));
-	b->ro = xaligned(64, (size_t)n * sizeof(*b->ro));
+	b->ri = bench_zalloc(64, (size_t)n * sizeof(*b->ri), true);
+	b->ro = bench_zalloc(64, (size_t)n * sizeof(*b->ro), true);
 
-	b->key_snd = xaligned(64, (size_t)n * b->key_stride);
+	b->key_snd = bench_zalloc(64, (size_t)n * b->key_stride, true);
 	for (int l = 0; l < LANE_COUNT; l++) {
-		b->snd[l] = xaligned(64, (size_t)n * sizeof(*b->snd[l]));
-		b->seq[l] = xaligned(64, (size_t)n * sizeof(*b->seq[l]));
+		b->snd[l] = bench_zalloc(64, (size_t)n * sizeof(*b->snd[l]), true);
+		b->seq[l] = bench_zalloc(64, (size_t)n * sizeof(*b->seq[l]), true);
 	}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < n; i++) {
 		make_key(b, &b->rng, tmp, b->key_in + (size_t)i * b->key_stride);
 		make_key(b, &b->rng, tmp, b->key_out + (size_t)i * b->key_stride);
 		/* Random start below 2^14 (see bench_srtp.c): a fresh stream
 		 * takes ROC 0. */
-		b->seq[LANE_VERIFY][i] = (uint32_t)rng_next(&b->rng) & 0x3fff;
+		b->seq[LANE_VERIFY][i] = (uint32_t)bench_rng_next(&b->rng) & 0x3fff;
 		b->seq[LANE_REKEY][i] = b->seq[LANE_VERIFY][i];
 	}
-	b->key_init_ns = (now_ns() - t0) / (2.0 * n);
+	b->key_init_ns = (bench_now_ns() - t0) / (2.0 * n);
 	memcpy(b->key_snd, b->key_in, (size_t)n * b->key_stride);
-	b->arena = xaligned(64, (size_t)slots * SLOT);
-	b->meta = xaligned(64, (size_t)slots * sizeof(*b->meta));
+	b->arena = bench_zalloc(64, (size_t)slots * BENCH_SLOT, true);
+	b->meta = bench_zalloc(64, (size_t)slots * sizeof(*b->meta), true);
 	free(tmp);
 }
 
@@ -416,28 +324,7 @@ bench_free(struct bench *b)
 static uint8_t *
 slot_p(const struct bench *b, uint32_t j)
 {
-	return b->arena + (size_t)j * SLOT + PKT_OFF;
-}
-
-/* A plain Opus-like RTP packet at p (as bench_srtp.c). */
-static uint32_t
-rtp_build(uint8_t *p, uint32_t sess, uint32_t seq, unsigned int payload, uint64_t *rng)
-{
-	uint32_t ts = seq * 960u, ssrc = 0x10000000u + sess;
-	uint64_t r = 0;
-
-	p[0] = 0x80;
-	p[1] = 111;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	duet_srtpe_put32(p + 4, ts);
-	duet_srtpe_put32(p + 8, ssrc);
-	for (unsigned int i = 0; i < payload; i++) {
-		if ((i & 7) == 0)
-			r = rng_next(rng);
-		p[RTP_HDR + i] = (uint8_t)(r >> (8 * (i & 7)));
-	}
-	return RTP_HDR + payload;
+	return b->arena + (size_t)j * BENCH_SLOT + BENCH_PKT_OFF;
 }
 
 /* Make and protect the next packet of session s's lane into slot j.
@@ -447,7 +334,7 @@ make_packet(struct bench *b, enum lane l, uint32_t s, uint32_t j, unsigned int p
 {
 	struct duet_srtpe_stream *st = &b->snd[l][s];
 	uint8_t *p = slot_p(b, j);
-	uint32_t len = rtp_build(p, s, b->seq[l][s]++, payload, &b->rng);
+	uint32_t len = bench_rtp_build(p, s, b->seq[l][s]++, payload, &b->rng);
 	enum duet_srtpe_verdict v;
 
 	v = duet_srtpe_rtp_protect(b->mgr, key_at(b->key_snd, b->key_stride, s), st, p, &len,
@@ -459,14 +346,18 @@ make_packet(struct bench *b, enum lane l, uint32_t s, uint32_t j, unsigned int p
 	return v != DUET_SRTPE_OK;
 }
 
+/* Variant v's packets for slots [from, to), over the sessions uniformly
+ * at random; returns the sender's failures. */
 static uint64_t
-fill(struct bench *b, enum variant v, uint32_t from, uint32_t to, unsigned int payload)
+fill(void *ctx, unsigned int v, uint32_t from, uint32_t to)
 {
+	struct bench *b = ctx;
 	enum lane l = is_rekey(v) ? LANE_REKEY : LANE_VERIFY;
 	uint64_t fail = 0;
 
 	for (uint32_t j = from; j < to; j++)
-		fail += make_packet(b, l, b->n == 1 ? 0 : rng_below(&b->rng, b->n), j, payload);
+		fail += make_packet(b, l, b->n == 1 ? 0 : bench_rng_below(&b->rng, b->n), j,
+				    b->payload);
 	return fail;
 }
 
@@ -474,17 +365,37 @@ fill(struct bench *b, enum variant v, uint32_t from, uint32_t to, unsigned int p
  * worker's rx and parse would leave them (a chunk is well within L2), not
  * wherever the arena's size put them. Untimed. */
 static void
-touch(const struct bench *b, uint32_t from, uint32_t to)
+touch(void *ctx, uint32_t from, uint32_t to)
 {
+	const struct bench *b = ctx;
 	const volatile uint8_t *a = b->arena;
 	uint8_t x = 0;
 
-	for (size_t o = (size_t)from * SLOT; o < (size_t)to * SLOT; o += 64)
+	for (size_t o = (size_t)from * BENCH_SLOT; o < (size_t)to * BENCH_SLOT; o += 64)
 		x ^= a[o];
 	__asm__ __volatile__("" : : "r"(x));
 }
 
 /* ---- engine ---- */
+
+/* Burst x of k packets from slot j: each with its session's in key and
+ * stream (st[session]), for op. */
+static inline void
+engine_burst(const struct bench *b, uint32_t j, unsigned int k, struct duet_srtpe_stream *st,
+	     enum duet_srtpe_op op, struct duet_srtpe_pkt *x)
+{
+	for (unsigned int i = 0; i < k; i++) {
+		const struct meta *mt = &b->meta[j + i];
+
+		x[i].key = in_key(b, mt->sess);
+		x[i].stream = &st[mt->sess];
+		x[i].p = slot_p(b, j + i);
+		x[i].len = mt->len;
+		x[i].cap = PKT_CAP;
+		x[i].op = op;
+		x[i].flags = 0;
+	}
+}
 
 static uint64_t
 engine_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
@@ -495,17 +406,7 @@ engine_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 	for (uint32_t j = from; j < to; j += BURST) {
 		unsigned int k = to - j < BURST ? to - j : BURST;
 
-		for (unsigned int i = 0; i < k; i++) {
-			const struct meta *mt = &b->meta[j + i];
-
-			x[i].key = in_key(b, mt->sess);
-			x[i].stream = &b->sv[mt->sess];
-			x[i].p = slot_p(b, j + i);
-			x[i].len = mt->len;
-			x[i].cap = PKT_CAP;
-			x[i].op = DUET_SRTPE_RTP_VERIFY;
-			x[i].flags = 0;
-		}
+		engine_burst(b, j, k, b->sv, DUET_SRTPE_RTP_VERIFY, x);
 		fail += k - duet_srtpe_burst(m, x, k);
 	}
 	return fail;
@@ -521,17 +422,7 @@ engine_rekey(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 	for (uint32_t j = from; j < to; j += BURST) {
 		unsigned int k = to - j < BURST ? to - j : BURST, n = 0;
 
-		for (unsigned int i = 0; i < k; i++) {
-			const struct meta *mt = &b->meta[j + i];
-
-			x[i].key = in_key(b, mt->sess);
-			x[i].stream = &b->ri[mt->sess];
-			x[i].p = slot_p(b, j + i);
-			x[i].len = mt->len;
-			x[i].cap = PKT_CAP;
-			x[i].op = DUET_SRTPE_RTP_UNPROTECT;
-			x[i].flags = 0;
-		}
+		engine_burst(b, j, k, b->ri, DUET_SRTPE_RTP_UNPROTECT, x);
 		duet_srtpe_burst(m, x, k);
 		/* The packets that came out OK go on, re-protected. */
 		for (unsigned int i = 0; i < k; i++) {
@@ -594,7 +485,7 @@ raw_flush(IMB_MGR *m)
 }
 
 /* A job: HMAC-SHA1 over the first hash_len bytes at p (mac out), and, if
- * enc_len, AES-CTR over enc_len bytes from RTP_HDR in place. */
+ * enc_len, AES-CTR over enc_len bytes from BENCH_RTP_HDR in place. */
 static void
 raw_job(IMB_MGR *m, const struct duet_srtpe_cm_keys *c, uint8_t *p, uint32_t hash_len,
 	uint32_t enc_len, bool encrypt, struct raw_slot *r)
@@ -605,10 +496,10 @@ raw_job(IMB_MGR *m, const struct duet_srtpe_cm_keys *c, uint8_t *p, uint32_t has
 	j->dec_keys = c->aes;
 	j->key_len_in_bytes = 16;
 	j->src = p;
-	j->dst = p + RTP_HDR;
+	j->dst = p + BENCH_RTP_HDR;
 	j->iv = r->iv;
 	j->iv_len_in_bytes = 16;
-	j->cipher_start_src_offset_in_bytes = RTP_HDR;
+	j->cipher_start_src_offset_in_bytes = BENCH_RTP_HDR;
 	j->msg_len_to_cipher_in_bytes = enc_len;
 	j->cipher_mode = enc_len ? IMB_CIPHER_CNTR : IMB_CIPHER_NULL;
 	/* Out: encrypt, then hash the ciphertext; in: hash, then decrypt. */
@@ -634,8 +525,89 @@ raw_roc_in(struct raw_slot *r, uint8_t *p, uint32_t len, uint32_t tl, uint64_t i
 	duet_srtpe_put32(p + r->at, (uint32_t)(index >> 16));
 }
 
-static uint64_t
-raw_cm_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
+/* The in half of a raw AES-CM burst of k packets from slot j, with
+ * their sessions' in keys: HMAC-SHA1 of the packet and ROC, then, if
+ * decrypt, AES-CTR decrypt. Returns failed jobs. */
+static inline __attribute__((always_inline)) uint64_t
+raw_cm_in(struct bench *b, IMB_MGR *m, uint32_t j, unsigned int k, bool decrypt,
+	  struct raw_slot *r)
+{
+	uint64_t fail = 0;
+
+	for (unsigned int i = 0; i < k; i++) {
+		const struct meta *mt = &b->meta[j + i];
+		const struct duet_srtpe_key *key = in_key(b, mt->sess);
+		uint8_t *p = slot_p(b, j + i);
+		uint32_t enc_len = 0;
+
+		raw_roc_in(&r[i], p, mt->len, key->rtp_tag_len, mt->index);
+		if (decrypt) {
+			duet_srtpe_cm_iv(r[i].iv, key->rtp_salt, p + 8, mt->index);
+			enc_len = r[i].at - BENCH_RTP_HDR;
+		}
+		raw_job(m, &key->u.cm.rtp, p, r[i].at + 4, enc_len, false, &r[i]);
+		fail += raw_submit(m);
+	}
+	return fail + raw_flush(m);
+}
+
+/* Verify's second half: the tag put back, the MACs compared. */
+static inline uint64_t
+raw_cm_compare(struct bench *b, uint32_t j, unsigned int k, struct raw_slot *r)
+{
+	uint64_t fail = 0;
+
+	for (unsigned int i = 0; i < k; i++) {
+		const struct meta *mt = &b->meta[j + i];
+		uint8_t *p = slot_p(b, j + i);
+		uint32_t tl = mt->len - r[i].at;
+
+		memcpy(p + r[i].at, r[i].tag, 4);
+		fail += !duet_srtpe_tag_equal(r[i].mac, r[i].tag, tl);
+	}
+	return fail;
+}
+
+/* Rekey's second half: the MACs compared, then AES-CTR encrypt and
+ * HMAC-SHA1 of the packet and ROC with the out keys (the same index: a
+ * relay keeps the sequence numbers), the new tag written. */
+static inline uint64_t
+raw_cm_out(struct bench *b, IMB_MGR *m, uint32_t j, unsigned int k, struct raw_slot *r)
+{
+	uint64_t fail = 0;
+
+	for (unsigned int i = 0; i < k; i++) {
+		const struct meta *mt = &b->meta[j + i];
+		const struct duet_srtpe_key *key = out_key(b, mt->sess);
+		uint8_t *p = slot_p(b, j + i);
+
+		r[i].ok = duet_srtpe_tag_equal(r[i].mac, r[i].tag, mt->len - r[i].at);
+		if (!r[i].ok) {
+			fail++;
+			continue;
+		}
+		/* The ROC is still at r[i].at (the cipher stops before it). */
+		duet_srtpe_cm_iv(r[i].iv, key->rtp_salt, p + 8, mt->index);
+		raw_job(m, &key->u.cm.rtp, p, r[i].at + 4, r[i].at - BENCH_RTP_HDR, true, &r[i]);
+		fail += raw_submit(m);
+	}
+	fail += raw_flush(m);
+	for (unsigned int i = 0; i < k; i++) {
+		struct meta *mt = &b->meta[j + i];
+		const struct duet_srtpe_key *key = out_key(b, mt->sess);
+
+		if (!r[i].ok)
+			continue;
+		memcpy(slot_p(b, j + i) + r[i].at, r[i].mac, key->rtp_tag_len);
+		mt->len = r[i].at + key->rtp_tag_len;
+	}
+	return fail;
+}
+
+/* Raw AES-CM verify or rekey, burst by burst; inlined into each of the
+ * two below, so that neither tests rekey per packet. */
+static inline __attribute__((always_inline)) uint64_t
+raw_cm(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to, bool rekey)
 {
 	struct raw_slot r[BURST];
 	uint64_t fail = 0;
@@ -643,113 +615,41 @@ raw_cm_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 	for (uint32_t j = from; j < to; j += BURST) {
 		unsigned int k = to - j < BURST ? to - j : BURST;
 
-		for (unsigned int i = 0; i < k; i++) {
-			const struct meta *mt = &b->meta[j + i];
-			const struct duet_srtpe_key *key = in_key(b, mt->sess);
-			uint8_t *p = slot_p(b, j + i);
-
-			raw_roc_in(&r[i], p, mt->len, key->rtp_tag_len, mt->index);
-			raw_job(m, &key->u.cm.rtp, p, r[i].at + 4, 0, false, &r[i]);
-			fail += raw_submit(m);
-		}
-		fail += raw_flush(m);
-		for (unsigned int i = 0; i < k; i++) {
-			const struct meta *mt = &b->meta[j + i];
-			uint8_t *p = slot_p(b, j + i);
-			uint32_t tl = mt->len - r[i].at;
-
-			memcpy(p + r[i].at, r[i].tag, 4);
-			fail += !duet_srtpe_tag_equal(r[i].mac, r[i].tag, tl);
-		}
+		fail += raw_cm_in(b, m, j, k, rekey, r);
+		fail += rekey ? raw_cm_out(b, m, j, k, r) : raw_cm_compare(b, j, k, r);
 	}
 	return fail;
+}
+
+static uint64_t
+raw_cm_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
+{
+	return raw_cm(b, m, from, to, false);
 }
 
 static uint64_t
 raw_cm_rekey(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 {
-	struct raw_slot r[BURST];
-	uint64_t fail = 0;
-
-	for (uint32_t j = from; j < to; j += BURST) {
-		unsigned int k = to - j < BURST ? to - j : BURST;
-
-		/* In: HMAC-SHA1 of the packet and ROC, then AES-CTR decrypt. */
-		for (unsigned int i = 0; i < k; i++) {
-			const struct meta *mt = &b->meta[j + i];
-			const struct duet_srtpe_key *key = in_key(b, mt->sess);
-			uint8_t *p = slot_p(b, j + i);
-
-			raw_roc_in(&r[i], p, mt->len, key->rtp_tag_len, mt->index);
-			duet_srtpe_cm_iv(r[i].iv, key->rtp_salt, p + 8, mt->index);
-			raw_job(m, &key->u.cm.rtp, p, r[i].at + 4, r[i].at - RTP_HDR, false, &r[i]);
-			fail += raw_submit(m);
-		}
-		fail += raw_flush(m);
-		/* Out: AES-CTR encrypt, then HMAC-SHA1 of the packet and ROC
-		 * (the same index: a relay keeps the sequence numbers). */
-		for (unsigned int i = 0; i < k; i++) {
-			const struct meta *mt = &b->meta[j + i];
-			const struct duet_srtpe_key *key = out_key(b, mt->sess);
-			uint8_t *p = slot_p(b, j + i);
-
-			r[i].ok = duet_srtpe_tag_equal(r[i].mac, r[i].tag, mt->len - r[i].at);
-			if (!r[i].ok) {
-				fail++;
-				continue;
-			}
-			/* The ROC is still at r[i].at (the cipher stops before it). */
-			duet_srtpe_cm_iv(r[i].iv, key->rtp_salt, p + 8, mt->index);
-			raw_job(m, &key->u.cm.rtp, p, r[i].at + 4, r[i].at - RTP_HDR, true, &r[i]);
-			fail += raw_submit(m);
-		}
-		fail += raw_flush(m);
-		for (unsigned int i = 0; i < k; i++) {
-			struct meta *mt = &b->meta[j + i];
-			const struct duet_srtpe_key *key = out_key(b, mt->sess);
-
-			if (!r[i].ok)
-				continue;
-			memcpy(slot_p(b, j + i) + r[i].at, r[i].mac, key->rtp_tag_len);
-			mt->len = r[i].at + key->rtp_tag_len;
-		}
-	}
-	return fail;
+	return raw_cm(b, m, from, to, true);
 }
 
-/* AES-GCM through the direct API, in or out of place; the tag to `tag`. */
+/* AES-GCM through the direct API: seal (encrypt) or open (decrypt), in
+ * or out of place; the tag it computes to `tag`. */
 static void
-raw_gcm_dec(IMB_MGR *m, const struct duet_srtpe_key *k, uint8_t *dst, const uint8_t *src,
-	    uint64_t len, const uint8_t iv[12], const uint8_t *aad, uint8_t tag[16])
+raw_gcm(IMB_MGR *m, const struct duet_srtpe_key *k, bool seal, uint8_t *dst, const uint8_t *src,
+	uint64_t len, const uint8_t iv[12], const uint8_t *aad, uint8_t tag[16])
 {
+	aes_gcm_enc_dec_t f = k->gcm_key_len == 16 ? (seal ? m->gcm128_enc : m->gcm128_dec)
+						    : (seal ? m->gcm256_enc : m->gcm256_dec);
 	struct gcm_context_data ctx;
 
-	if (k->gcm_key_len == 16)
-		IMB_AES128_GCM_DEC(m, &k->u.gcm.rtp, &ctx, dst, src, len, iv, aad, RTP_HDR, tag,
-				   16);
-	else
-		IMB_AES256_GCM_DEC(m, &k->u.gcm.rtp, &ctx, dst, src, len, iv, aad, RTP_HDR, tag,
-				   16);
-}
-
-static void
-raw_gcm_enc(IMB_MGR *m, const struct duet_srtpe_key *k, uint8_t *buf, uint64_t len,
-	    const uint8_t iv[12], const uint8_t *aad, uint8_t *tag)
-{
-	struct gcm_context_data ctx;
-
-	if (k->gcm_key_len == 16)
-		IMB_AES128_GCM_ENC(m, &k->u.gcm.rtp, &ctx, buf, buf, len, iv, aad, RTP_HDR, tag,
-				   16);
-	else
-		IMB_AES256_GCM_ENC(m, &k->u.gcm.rtp, &ctx, buf, buf, len, iv, aad, RTP_HDR, tag,
-				   16);
+	f(&k->u.gcm.rtp, &ctx, dst, src, len, iv, aad, BENCH_RTP_HDR, tag, 16);
 }
 
 static uint64_t
 raw_gcm_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 {
-	uint8_t scratch[SLOT] __attribute__((aligned(64)));
+	uint8_t scratch[BENCH_SLOT] __attribute__((aligned(64)));
 	uint8_t iv[12], calc[16];
 	uint64_t fail = 0;
 
@@ -758,11 +658,11 @@ raw_gcm_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 		const struct meta *mt = &b->meta[j];
 		const struct duet_srtpe_key *key = in_key(b, mt->sess);
 		uint8_t *p = slot_p(b, j);
-		uint32_t clen = mt->len - RTP_HDR - 16;
+		uint32_t clen = mt->len - BENCH_RTP_HDR - 16;
 
 		duet_srtpe_gcm_rtp_iv(iv, key->rtp_salt, p + 8, mt->index);
-		raw_gcm_dec(m, key, scratch, p + RTP_HDR, clen, iv, p, calc);
-		fail += !duet_srtpe_tag_equal(calc, p + RTP_HDR + clen, 16);
+		raw_gcm(m, key, false, scratch, p + BENCH_RTP_HDR, clen, iv, p, calc);
+		fail += !duet_srtpe_tag_equal(calc, p + BENCH_RTP_HDR + clen, 16);
 	}
 	return fail;
 }
@@ -778,17 +678,18 @@ raw_gcm_rekey(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 		const struct duet_srtpe_key *kin = in_key(b, mt->sess);
 		const struct duet_srtpe_key *kout = out_key(b, mt->sess);
 		uint8_t *p = slot_p(b, j);
-		uint32_t clen = mt->len - RTP_HDR - 16;
+		uint32_t clen = mt->len - BENCH_RTP_HDR - 16;
 
 		duet_srtpe_gcm_rtp_iv(iv, kin->rtp_salt, p + 8, mt->index);
-		raw_gcm_dec(m, kin, p + RTP_HDR, p + RTP_HDR, clen, iv, p, calc);
-		if (!duet_srtpe_tag_equal(calc, p + RTP_HDR + clen, 16)) {
+		raw_gcm(m, kin, false, p + BENCH_RTP_HDR, p + BENCH_RTP_HDR, clen, iv, p, calc);
+		if (!duet_srtpe_tag_equal(calc, p + BENCH_RTP_HDR + clen, 16)) {
 			fail++;
 			continue;
 		}
 		duet_srtpe_gcm_rtp_iv(iv, kout->rtp_salt, p + 8, mt->index);
-		raw_gcm_enc(m, kout, p + RTP_HDR, clen, iv, p, p + RTP_HDR + clen);
-		mt->len = RTP_HDR + clen + 16;
+		raw_gcm(m, kout, true, p + BENCH_RTP_HDR, p + BENCH_RTP_HDR, clen, iv, p,
+			p + BENCH_RTP_HDR + clen);
+		mt->len = BENCH_RTP_HDR + clen + 16;
 	}
 	return fail;
 }
@@ -796,8 +697,9 @@ raw_gcm_rekey(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 /* Run slots [from, to) through variant v; returns failed packets.
  * noinline: each variant is one call, easy to find in a profile. */
 static __attribute__((noinline)) uint64_t
-run_range(struct bench *b, enum variant v, uint32_t from, uint32_t to)
+run_range(void *ctx, unsigned int v, uint32_t from, uint32_t to)
 {
+	struct bench *b = ctx;
 	IMB_MGR *m = is_sse(v) ? b->mgr_sse : b->mgr;
 	bool gcm = suite_is_gcm(b->suite);
 
@@ -840,7 +742,7 @@ self_check(enum duet_srtp_suite suite, unsigned int payload, bool no_sse)
 {
 	const char *sname = duet_srtp_suite_name(suite);
 	struct bench b;
-	uint8_t orig[SLOT];
+	uint8_t orig[BENCH_SLOT];
 	uint32_t len;
 
 	bench_setup(&b, suite, 1, 4, 0x73656c66u, no_sse);
@@ -862,7 +764,7 @@ self_check(enum duet_srtp_suite suite, unsigned int payload, bool no_sse)
 			memcpy(slot_p(&b, j), orig, len);
 			b.meta[j] = b.meta[0];
 		}
-		slot_p(&b, 3)[RTP_HDR + 1] ^= 0x01;
+		slot_p(&b, 3)[BENCH_RTP_HDR + 1] ^= 0x01;
 		if (run_range(&b, rv, 3, 4) != 1 || run_range(&b, ev, 3, 4) != 1)
 			check_fail(sname, "a tampered packet passed verify");
 		if (run_range(&b, rv, 1, 2) != 0 || run_range(&b, ev, 2, 3) != 0)
@@ -874,34 +776,18 @@ self_check(enum duet_srtp_suite suite, unsigned int payload, bool no_sse)
 		if (b.meta[1].len != b.meta[2].len ||
 		    memcmp(slot_p(&b, 1), slot_p(&b, 2), b.meta[1].len) != 0)
 			check_fail(sname, "engine and raw rekey made different packets");
-		if (memcmp(slot_p(&b, 1), orig, RTP_HDR) != 0 ||
+		if (memcmp(slot_p(&b, 1), orig, BENCH_RTP_HDR) != 0 ||
 		    memcmp(slot_p(&b, 1), orig, len) == 0)
 			check_fail(sname, "rekey left the packet as it was, or changed its header");
 	}
 	bench_free(&b);
 }
 
-/* ---- options, rounds, turns ---- */
+/* ---- options, rounds ---- */
 
-static uint32_t
-arg_u32(const char *name, const char *val, uint32_t lo, uint32_t hi)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno != 0 || end == val || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "bench_srtpe: --%s %s: want %u..%u\n", name, val, lo, hi);
-		exit(2);
-	}
-	return (uint32_t)v;
-}
-
-static void
-usage(void)
-{
-	fprintf(stderr,
+static const struct bench_spec spec = {
+	.prog = "bench_srtpe",
+	.usage =
 		"usage: bench_srtpe --suite NAME --sessions N [--payload BYTES] [--packets M]\n"
 		"                   [--warmup W] [--runs R] [--seed S] [--chunk C] [--no-sse]\n"
 		"                   [--cold-packets]\n"
@@ -914,211 +800,30 @@ usage(void)
 		"  a byte goes to turn-out once set up and after each round. --only runs one\n"
 		"  variant (engine_verify, raw_verify, engine_rekey, raw_rekey, or one of\n"
 		"  them with _sse), e.g. under perf. --no-sse: no _sse variants.\n"
-		"  --cold-packets: no read of a chunk's packets before it is timed.\n");
-	exit(2);
-}
+		"  --cold-packets: no read of a chunk's packets before it is timed.\n",
+	.variant_name = variant_name,
+	.variants = V_COUNT,
+	.flags = flag_name,
+	.payload_default = 160,
+	.payload_max = MAX_PAYLOAD,
+	.chunk_default = 512,
+	.chunk_unit = BURST,
+};
 
-static void
-parse_args(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{"suite", required_argument, NULL, 's'},
-		{"sessions", required_argument, NULL, 'n'},
-		{"payload", required_argument, NULL, 'p'},
-		{"packets", required_argument, NULL, 'm'},
-		{"warmup", required_argument, NULL, 'w'},
-		{"runs", required_argument, NULL, 'r'},
-		{"seed", required_argument, NULL, 'S'},
-		{"turn-in", required_argument, NULL, 'i'},
-		{"turn-out", required_argument, NULL, 'o'},
-		{"only", required_argument, NULL, 'O'},
-		{"chunk", required_argument, NULL, 'c'},
-		{"no-sse", no_argument, NULL, 'x'},
-		{"cold-packets", no_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	bool have_suite = false;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->sessions = 1;
-	o->payload = 160;
-	o->packets = 20000;
-	o->warmup = 10000;
-	o->chunk = 512;
-	o->runs = 1;
-	o->seed = 0x64756574u;
-	o->turn_in = o->turn_out = -1;
-	o->only = -1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (duet_srtp_suite_parse(optarg, &o->suite) != 0) {
-				fprintf(stderr, "bench_srtpe: --suite %s: unknown suite\n", optarg);
-				exit(2);
-			}
-			have_suite = true;
-			break;
-		case 'n':
-			o->sessions = arg_u32("sessions", optarg, 1, 10000000);
-			break;
-		case 'p':
-			o->payload = arg_u32("payload", optarg, 0, MAX_PAYLOAD);
-			break;
-		case 'm':
-			o->packets = arg_u32("packets", optarg, 1, 100000000);
-			break;
-		case 'w':
-			o->warmup = arg_u32("warmup", optarg, 0, 100000000);
-			break;
-		case 'c':
-			o->chunk = arg_u32("chunk", optarg, BURST, 20000);
-			if (o->chunk % BURST != 0) {
-				fprintf(stderr, "bench_srtpe: --chunk %s: want a multiple of %u\n",
-					optarg, BURST);
-				exit(2);
-			}
-			break;
-		case 'r':
-			o->runs = arg_u32("runs", optarg, 1, 1000);
-			break;
-		case 'S':
-			o->seed = arg_u32("seed", optarg, 0, UINT32_MAX);
-			break;
-		case 'i':
-			o->turn_in = (int)arg_u32("turn-in", optarg, 0, 1024);
-			break;
-		case 'o':
-			o->turn_out = (int)arg_u32("turn-out", optarg, 0, 1024);
-			break;
-		case 'x':
-			o->no_sse = true;
-			break;
-		case 'C':
-			o->cold = true;
-			break;
-		case 'O':
-			for (int v = 0; v < V_COUNT; v++)
-				if (strcmp(optarg, variant_name[v]) == 0)
-					o->only = v;
-			if (o->only < 0) {
-				fprintf(stderr, "bench_srtpe: --only %s: unknown variant\n",
-					optarg);
-				exit(2);
-			}
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || !have_suite || (o->turn_in < 0) != (o->turn_out < 0))
-		usage();
-}
-
-static uint32_t
-warmup_count(const struct opts *o)
-{
-	uint32_t w = o->sessions > 1000 ? o->sessions : 1000;
-
-	w = w < o->warmup ? w : o->warmup;
-	return (w + o->chunk - 1) / o->chunk * o->chunk;
-}
-
-static uint32_t
-timed_count(const struct opts *o)
-{
-	return (o->packets + o->chunk - 1) / o->chunk * o->chunk;
-}
-
-/* The variants of a round in chunk order; with swap, engine and raw of
- * each pair trade places. */
-static unsigned int
-variants_on(const struct opts *o, bool sse, bool swap, enum variant *out)
-{
-	static const enum variant order[2][V_COUNT] = {
-		{V_RAW_VERIFY, V_ENGINE_VERIFY, V_RAW_REKEY, V_ENGINE_REKEY, V_RAW_VERIFY_SSE,
-		 V_ENGINE_VERIFY_SSE, V_RAW_REKEY_SSE, V_ENGINE_REKEY_SSE},
-		{V_ENGINE_VERIFY, V_RAW_VERIFY, V_ENGINE_REKEY, V_RAW_REKEY, V_ENGINE_VERIFY_SSE,
-		 V_RAW_VERIFY_SSE, V_ENGINE_REKEY_SSE, V_RAW_REKEY_SSE},
-	};
-	unsigned int nv = 0;
-
-	for (size_t k = 0; k < V_COUNT; k++) {
-		enum variant v = order[swap][k];
-
-		if ((o->only < 0 || (int)v == o->only) && (sse || !is_sse(v)))
-			out[nv++] = v;
-	}
-	return nv;
-}
-
-static void
-turn_wait(int fd)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	char c;
-
-	if (poll(&p, 1, 900 * 1000) != 1 || read(fd, &c, 1) != 1)
-		die("turn-in: no turn within 900 s (did run.sh die?)");
-}
-
-static void
-turn_post(int fd)
-{
-	if (write(fd, "t", 1) != 1)
-		die("turn-out: write failed");
-}
-
-static uint64_t
-bench_round(struct bench *b, const struct opts *o, unsigned int run)
-{
-	const char *sname = duet_srtp_suite_name(o->suite);
-	const uint32_t w = warmup_count(o), m = timed_count(o), c = o->chunk;
-	uint64_t fail[V_COUNT] = {0}, sender = 0, total = 0;
-	double ns[V_COUNT] = {0};
-	enum variant vs[2][V_COUNT];
-	unsigned int nv = variants_on(o, b->mgr_sse != NULL, false, vs[0]);
-	uint32_t slot = 0, turn = 0;
-
-	variants_on(o, b->mgr_sse != NULL, true, vs[1]);
-	for (uint32_t done = 0; done < w + m; done += c, turn ^= 1)
-		for (unsigned int k = 0; k < nv; k++, slot += c)
-			sender += fill(b, vs[turn][k], slot, slot + c, o->payload);
-	slot = 0;
-	turn = 0;
-	for (uint32_t done = 0; done < w + m; done += c, turn ^= 1) {
-		for (unsigned int k = 0; k < nv; k++, slot += c) {
-			enum variant v = vs[turn][k];
-			double t0;
-
-			if (!o->cold)
-				touch(b, slot, slot + c);
-			t0 = cpu_ns();
-
-			fail[v] += run_range(b, v, slot, slot + c);
-			if (done >= w)
-				ns[v] += cpu_ns() - t0;
-		}
-	}
-	for (unsigned int k = 0; k < nv; k++) {
-		enum variant v = vs[0][k];
-
-		printf("srtpe,%s/%s,%u,ns_per_pkt,%.1f,ns,%u\n", sname, variant_name[v],
-		       o->sessions, ns[v] / m, run);
-		printf("srtpe,%s/%s,%u,failures,%lu,pkts,%u\n", sname, variant_name[v], o->sessions,
-		       (unsigned long)fail[v], run);
-		total += fail[v];
-	}
-	printf("srtpe,%s/sender,%u,failures,%lu,pkts,%u\n", sname, o->sessions,
-	       (unsigned long)sender, run);
-	fflush(stdout);
-	return total + sender;
-}
+/* The variants of a round in chunk order; in odd chunks (order_swapped),
+ * engine and raw of each pair trade places. */
+static const unsigned int order[V_COUNT] = {
+	V_RAW_VERIFY,	  V_ENGINE_VERIFY,     V_RAW_REKEY,	V_ENGINE_REKEY,
+	V_RAW_VERIFY_SSE, V_ENGINE_VERIFY_SSE, V_RAW_REKEY_SSE, V_ENGINE_REKEY_SSE,
+};
+static const unsigned int order_swapped[V_COUNT] = {
+	V_ENGINE_VERIFY,     V_RAW_VERIFY,     V_ENGINE_REKEY,	   V_RAW_REKEY,
+	V_ENGINE_VERIFY_SSE, V_RAW_VERIFY_SSE, V_ENGINE_REKEY_SSE, V_RAW_REKEY_SSE,
+};
 
 /* Memory per pair (two directions) from the structs and from malloc. */
 static void
-print_memory(const struct bench *b, const struct opts *o)
+print_memory(const struct bench *b, const struct bench_opts *o)
 {
 	const char *sname = duet_srtp_suite_name(o->suite);
 	const size_t st = sizeof(struct duet_srtpe_stream), ks = sizeof(struct duet_srtpe_key);
@@ -1143,27 +848,37 @@ print_memory(const struct bench *b, const struct opts *o)
 int
 main(int argc, char **argv)
 {
+	struct bench_rounds r = {
+		.bench = "srtpe",
+		.spec = &spec,
+		.order = {order, order_swapped},
+		.sender_row = true,
+		.fill = fill,
+		.run = run_range,
+	};
 	const char *sname;
 	struct bench b;
-	struct opts o;
-	enum variant vs[V_COUNT];
+	struct bench_opts o;
+	unsigned int vs[V_COUNT];
 	uint32_t slots, nv;
-	uint64_t fail = 0;
+	uint64_t fail;
 	double t0;
 
-	parse_args(argc, argv, &o);
+	bench_parse_args(argc, argv, &spec, &o);
 	sname = duet_srtp_suite_name(o.suite);
-	self_check(o.suite, o.payload, o.no_sse);
+	self_check(o.suite, o.payload, o.flags & FLAG_NO_SSE);
 
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	/* Slots for every variant there may be; the _sse ones are known once
 	 * the managers are made. */
-	nv = variants_on(&o, true, false, vs);
-	slots = nv * (warmup_count(&o) + timed_count(&o));
-	bench_setup(&b, o.suite, o.sessions, slots, o.seed ^ o.suite, o.no_sse);
+	nv = bench_variants_on(&r, &o, false, vs);
+	slots = nv * (bench_warmup_count(&o) + bench_timed_count(&o));
+	bench_setup(&b, o.suite, o.sessions, slots, o.seed ^ o.suite, o.flags & FLAG_NO_SSE);
+	b.payload = o.payload;
 	printf("srtpe,%s/auto_arch,%u,imb_arch,%u,enum,0\n", sname, o.sessions,
 	       (unsigned int)b.mgr->used_arch);
-	printf("srtpe,%s/packet,%u,rtp_bytes,%u,B,0\n", sname, o.sessions, RTP_HDR + o.payload);
+	printf("srtpe,%s/packet,%u,rtp_bytes,%u,B,0\n", sname, o.sessions,
+	       BENCH_RTP_HDR + o.payload);
 	printf("srtpe,%s/key_init,%u,us_per_key,%.2f,us,0\n", sname, o.sessions,
 	       b.key_init_ns / 1e3);
 	print_memory(&b, &o);
@@ -1171,18 +886,16 @@ main(int argc, char **argv)
 	fprintf(stderr,
 		"bench_srtpe: %s: %u sessions set up in %.2f s; manager IMB_ARCH %u%s; "
 		"%u-byte RTP packets\n",
-		sname, o.sessions, (now_ns() - t0) / 1e9, (unsigned int)b.mgr->used_arch,
-		b.mgr_sse ? ", and SSE for the _sse variants" : "", RTP_HDR + o.payload);
-	if (o.turn_in >= 0)
-		turn_post(o.turn_out);
+		sname, o.sessions, (bench_now_ns() - t0) / 1e9, (unsigned int)b.mgr->used_arch,
+		b.mgr_sse ? ", and SSE for the _sse variants" : "", BENCH_RTP_HDR + o.payload);
 
-	for (unsigned int r = 1; r <= o.runs; r++) {
-		if (o.turn_in >= 0)
-			turn_wait(o.turn_in);
-		fail += bench_round(&b, &o, r);
-		if (o.turn_in >= 0)
-			turn_post(o.turn_out);
-	}
+	r.label = sname;
+	r.ctx = &b;
+	if (b.mgr_sse == NULL)
+		r.skip = 1u << V_RAW_VERIFY_SSE | 1u << V_ENGINE_VERIFY_SSE |
+			 1u << V_RAW_REKEY_SSE | 1u << V_ENGINE_REKEY_SSE;
+	r.touch = o.flags & FLAG_COLD ? NULL : touch;
+	fail = bench_rounds_run(&r, &o);
 	bench_free(&b);
 	if (fail != 0) {
 		fprintf(stderr, "bench_srtpe: %s N=%u: %lu packets failed: figures not valid\n",

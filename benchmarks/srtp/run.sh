@@ -56,7 +56,7 @@
 # "sessions:packets:warmup ..." (stage 2), SRTPE_ARGS (more bench_srtpe
 # options, e.g. --no-sse), SRTP_RUNS=R, SRTP_PAYLOAD=bytes (default 160).
 #
-# Timing is each process's CPU time (bench_srtp.c), so a busy machine costs
+# Timing is each process's CPU time (bench_harness.c), so a busy machine costs
 # precision, not a bias from preemption. Any packet that fails (auth,
 # replay) makes the run exit 1: the figures would not be honest.
 set -euo pipefail
@@ -196,24 +196,23 @@ run_engine_suite() {
 	take_turns
 }
 
-if [ "$only" != engine ]; then
-	echo "benchmark,variant,sessions,metric,value,unit,run" >"$csv"
-	echo "srtp,env,0,rtp_payload,$payload,B,0" >>"$csv"
+# One stage into CSV $2 (first column $3): the header and payload rows,
+# then every suite through $4 (run_suite or run_engine_suite), which
+# runs the configurations $5. $1 names the stage in messages.
+run_stage() {
+	local stage=$1 dest=$2 bench=$3 suite_fn=$4 cfgs=$5 suite tag=
+	[ "$stage" = libsrtp2 ] || tag="$stage "
+	echo "benchmark,variant,sessions,metric,value,unit,run" >"$dest"
+	echo "$bench,env,0,rtp_payload,$payload,B,0" >>"$dest"
 	for suite in $suites; do
-		echo "srtp: $suite: $configs x $runs rounds ($(($(date +%s) - start)) s)" >&2
-		run_suite "$suite"
+		echo "srtp: $tag$suite: $cfgs x $runs rounds ($(($(date +%s) - start)) s)" >&2
+		"$suite_fn" "$suite"
 	done
-	echo "srtp: libsrtp2 done in $(($(date +%s) - start)) s: $csv" >&2
-fi
-if [ "$only" != libsrtp2 ]; then
-	echo "benchmark,variant,sessions,metric,value,unit,run" >"$ecsv"
-	echo "srtpe,env,0,rtp_payload,$payload,B,0" >>"$ecsv"
-	for suite in $suites; do
-		echo "srtp: engine $suite: $econfigs x $runs rounds ($(($(date +%s) - start)) s)" >&2
-		run_engine_suite "$suite"
-	done
-	echo "srtp: engine done in $(($(date +%s) - start)) s: $ecsv" >&2
-fi
+	echo "srtp: $stage done in $(($(date +%s) - start)) s: $dest" >&2
+}
+
+[ "$only" = engine ] || run_stage libsrtp2 "$csv" srtp run_suite "$configs"
+[ "$only" = libsrtp2 ] || run_stage engine "$ecsv" srtpe run_engine_suite "$econfigs"
 
 if command -v python3 >/dev/null; then
 	[ "$only" = engine ] || python3 "$here/summarize.py" "$csv" || true
