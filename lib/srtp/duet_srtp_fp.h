@@ -41,9 +41,16 @@
  * 80-bit tag under this suite; libavformat tags it with 32 bits. An inbound
  * session of this suite also holds `s32`, the same key with a 32-bit SRTCP
  * tag: an SRTCP packet that fails the RFC layout is tried with it (the
- * E+index word then sits 8 bytes from the end, not 14). Each layout has
- * its own libsrtp2 replay window and duet's floor applies to both, so a
- * forgery fails both and a replay fails the one it was made for.
+ * E+index word then sits 8 bytes from the end, not 14). The 32-bit tag is
+ * the first 4 bytes of the same HMAC over the same bytes, so an RFC packet
+ * cut by 6 bytes is a valid packet of the other layout, and the two
+ * libsrtp2 sessions keep separate replay windows: were both layouts tried
+ * for the whole life of the key, anyone who saw a packet could have it
+ * accepted twice. So the session learns its sender's layout from the
+ * first SRTCP packet that authenticates (srtcp_layout) and tries only that
+ * one from then on: a client uses one implementation for all its streams.
+ * A forgery fails both layouts; a replay or a cut copy fails the one layout
+ * tried.
  */
 #ifndef DUET_SRTP_FP_H
 #define DUET_SRTP_FP_H
@@ -68,13 +75,20 @@ struct duet_srtp_sess {
 	uint8_t rtp_auth_only;	/**< RTP side only checks the tag (verify, AES-CM suites) */
 	uint8_t suite;		/**< enum duet_srtp_suite */
 	uint8_t srtcp_tail;	/**< bytes from an SRTCP packet's end to its E+index word */
-	uint8_t reserved;
+	/** With s32: the SRTCP layout the sender uses, DUET_SRTP_LAYOUT_*,
+	 * learnt from its first authentic SRTCP packet (owner writes). */
+	uint8_t srtcp_layout;
 	struct duet_srtp_life life; /**< the key's use in this direction */
 };
 
 /** Bytes from the end of an SRTCP packet with a 32-bit tag to its E+index
  * word (s32's layout). */
 #define DUET_SRTP_SRTCP_TAIL_32 (4 + 4)
+
+/* struct duet_srtp_sess.srtcp_layout */
+#define DUET_SRTP_LAYOUT_UNKNOWN 0 /**< no SRTCP packet authenticated yet: try both */
+#define DUET_SRTP_LAYOUT_RFC 1	   /**< RFC 4568's 80-bit tag only */
+#define DUET_SRTP_LAYOUT_32 2	   /**< the 32-bit tag (s32) only */
 
 /** Most SRTP streams (SSRCs) one direction may hold ([security] srtp_max_ssrc). */
 #define DUET_SRTP_MAX_SSRC 16
@@ -399,10 +413,11 @@ struct duet_srtp_pkt {
 static inline int64_t
 duet_srtp_srtcp_index_at(unsigned int tail, const uint8_t *p, int len)
 {
-	const uint8_t *w = p + len - tail;
+	const uint8_t *w;
 
 	if (len < 8 + (int)tail)
 		return -1;
+	w = p + len - tail;
 	return ((uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3]) &
 	       0x7fffffffu;
 }
@@ -558,20 +573,25 @@ duet_srtp_in_note(struct duet_srtp_ctx *d, const struct duet_srtp_sess *x, bool 
  * where that layout keeps them.
  */
 static inline enum duet_srtp_verdict
-duet_srtp_try(const struct duet_srtp_ctx *d, const struct duet_srtp_sess *x,
+duet_srtp_try(const struct duet_srtp_ctx *d, struct duet_srtp_sess *x,
 	      const struct duet_srtp_pkt *k, const uint8_t *p, int *len, uint8_t *scratch,
 	      uint64_t *index)
 {
-	enum duet_srtp_verdict v, v32;
+	uint8_t layout = x->s32 != NULL && k->rtcp ? x->srtcp_layout : DUET_SRTP_LAYOUT_RFC;
+	enum duet_srtp_verdict v = DUET_SRTP_BAD, v32;
 	uint64_t i32;
 	int l = *len;
 
-	v = duet_srtp_in_check(d, x, x->srtcp_tail, k, p, l, index);
-	if (v == DUET_SRTP_OK) {
-		memcpy(scratch, p, (size_t)l);
-		v = duet_srtp_unprotect(x, k->rtcp, scratch, &l);
+	if (layout != DUET_SRTP_LAYOUT_32) {
+		v = duet_srtp_in_check(d, x, x->srtcp_tail, k, p, l, index);
+		if (v == DUET_SRTP_OK) {
+			memcpy(scratch, p, (size_t)l);
+			v = duet_srtp_unprotect(x, k->rtcp, scratch, &l);
+		}
+		if (v == DUET_SRTP_OK && layout == DUET_SRTP_LAYOUT_UNKNOWN)
+			x->srtcp_layout = DUET_SRTP_LAYOUT_RFC;
 	}
-	if (v != DUET_SRTP_OK && k->rtcp && x->s32 != NULL) {
+	if (v != DUET_SRTP_OK && layout != DUET_SRTP_LAYOUT_RFC) {
 		l = *len;
 		v32 = duet_srtp_in_check(d, x, DUET_SRTP_SRTCP_TAIL_32, k, p, l, &i32);
 		if (v32 == DUET_SRTP_OK) {
@@ -586,6 +606,8 @@ duet_srtp_try(const struct duet_srtp_ctx *d, const struct duet_srtp_sess *x,
 			v = v32;
 			*index = i32;
 		}
+		if (v32 == DUET_SRTP_OK)
+			x->srtcp_layout = DUET_SRTP_LAYOUT_32;
 	}
 	if (v == DUET_SRTP_OK)
 		*len = l;

@@ -505,12 +505,41 @@ Test(srtp_fp, verify_accepts_ffmpeg_srtcp_and_still_refuses_forgeries_and_replay
 	cr_assert_eq(duet_srtp_ctx_read(d, &st, 1, NULL), 1);
 	cr_assert_eq(st.has & DUET_SRTP_HAS_SRTCP_IN, DUET_SRTP_HAS_SRTCP_IN);
 	cr_assert_eq(st.srtcp_in, 1, "the 32-bit layout's index: %u", st.srtcp_in);
-	/* An RFC client of the same key, 80-bit SRTCP, is not affected. */
+	/* The session learnt its sender's layout: RFC 4568's 80-bit SRTCP is
+	 * not tried any more under this key (a client has one layout). */
+	cr_assert_eq(d->in->srtcp_layout, DUET_SRTP_LAYOUT_32);
 	test_srtp_seal(tx, true, SSRC, 1, &rfc);
-	cr_assert_eq(relay(d, &rfc), DUET_SRTP_OK);
-	cr_assert_eq(relay(d, &rfc), DUET_SRTP_REPLAY);
+	cr_assert_neq(relay(d, &rfc), DUET_SRTP_OK);
 	/* Genuine ffmpeg packets count against the key's SRTCP lifetime. */
-	cr_assert_eq(d->in->life.used[1], 3);
+	cr_assert_eq(d->in->life.used[1], 2);
+	test_srtp_dir_free(d);
+}
+
+/*
+ * The 32-bit tag is the first 4 bytes of the 80-bit one over the same
+ * bytes: an RFC SRTCP packet cut by 6 bytes is a valid packet of ffmpeg's
+ * layout with the same index. Once an RFC packet authenticated, the session
+ * tries the RFC layout only, so the cut copy (anyone who saw the packet can
+ * make it) is refused and uses nothing of the key's lifetime; an RFC client
+ * of a _32 key is not affected otherwise.
+ */
+Test(srtp_fp, a_cut_copy_of_an_rfc_srtcp_packet_is_not_accepted_again)
+{
+	struct duet_sdes k = test_srtp_key(CM32);
+	srtp_t tx = test_srtp_client(&k, true);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&k, NULL);
+	struct test_srtp_pkt rfc, cut, rfc2;
+
+	test_srtp_seal(tx, true, SSRC, 1, &rfc);
+	cut = rfc;
+	cut.len -= 6;
+	cr_assert_eq(relay(d, &rfc), DUET_SRTP_OK);
+	cr_assert_eq(d->in->srtcp_layout, DUET_SRTP_LAYOUT_RFC);
+	cr_assert_neq(relay(d, &cut), DUET_SRTP_OK, "the cut copy is a replay of the same packet");
+	cr_assert_eq(relay(d, &rfc), DUET_SRTP_REPLAY);
+	test_srtp_seal(tx, true, SSRC, 2, &rfc2);
+	cr_assert_eq(relay(d, &rfc2), DUET_SRTP_OK, "the RFC client goes on");
+	cr_assert_eq(d->in->life.used[1], 2, "only the genuine packets count");
 	test_srtp_dir_free(d);
 }
 
