@@ -42,11 +42,12 @@
  * Keys: per session an in key (the sender's), an out key (rekey's
  * outbound), made with duet_srtpe_key_init() on the default manager
  * (GCM key data is per code path; AES-CM keys serve every manager). They
- * are placed suite-sized, 64-byte aligned, one after the other: an AES-CM
- * key uses offsetof(struct duet_srtpe_key, u) + sizeof(u.cm) = 544 bytes of
- * the 2,112-byte struct (the GCM arm of its union sets the struct's size),
- * placed every 576; a GCM key takes the whole struct. The engine reads no
- * byte of an AES-CM key past the cm arm. Per session also: a verify stream,
+ * are placed suite-sized, 64-byte aligned, one after the other, every
+ * duet_srtpe_key_size() bytes: an AES-CM key uses offsetof(struct
+ * duet_srtpe_key, u) + sizeof(u.cm) = 544 bytes of the 2,112-byte struct
+ * (the GCM arm of its union sets the struct's size), placed every 576; a
+ * GCM key takes the whole struct. The engine reads and writes no byte of
+ * an AES-CM key past that size. Per session also: a verify stream,
  * a rekey in stream and a rekey out stream (struct duet_srtpe_stream).
  *
  * Memory per pair (goal S5; a pair is two directions): verify = 2 x (in
@@ -227,26 +228,23 @@ suite_key_bytes(enum duet_srtp_suite s)
 	return offsetof(struct duet_srtpe_key, u) + sizeof(k->u.cm);
 }
 
-/* Make a key of the suite into a suite-sized place: duet_srtpe_key_init()
- * writes the whole struct, so it is made in tmp and its used part copied. */
+/* Make a key of the suite in its suite-sized place (duet_srtpe_key_init()
+ * writes duet_srtpe_key_size() bytes, no more). */
 static void
-make_key(struct bench *b, uint64_t *rng, struct duet_srtpe_key *tmp, uint8_t *dst)
+make_key(struct bench *b, uint64_t *rng, uint8_t *dst)
 {
 	struct duet_sdes sd;
 
 	bench_sdes_make(rng, b->suite, &sd);
-	if (duet_srtpe_key_init(b->mgr, &sd, tmp) != 0)
+	if (duet_srtpe_key_init(b->mgr, &sd, (struct duet_srtpe_key *)(void *)dst) != 0)
 		bench_die("duet_srtpe_key_init failed");
-	memcpy(dst, tmp, b->key_bytes);
 	duet_sdes_wipe(&sd);
-	duet_srtpe_key_wipe(tmp);
 }
 
 static void
 bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t slots,
 	    uint64_t seed, bool no_sse)
 {
-	struct duet_srtpe_key *tmp = bench_zalloc(64, sizeof(*tmp), true);
 	size_t m0, m1;
 	double t0;
 	int rc;
@@ -262,7 +260,7 @@ bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t sl
 	    duet_srtpe_mgr_create(DUET_SRTPE_ARCH_SSE, &b->mgr_sse) != 0)
 		b->mgr_sse = NULL;
 	b->key_bytes = suite_key_bytes(suite);
-	b->key_stride = (b->key_bytes + 63) / 64 * 64;
+	b->key_stride = duet_srtpe_key_size(suite); /* 64-byte multiple */
 
 	/* The receiver's state, measured as malloc sees it. */
 	m0 = malloc_in_use();
@@ -284,8 +282,8 @@ bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t sl
 	}
 	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < n; i++) {
-		make_key(b, &b->rng, tmp, b->key_in + (size_t)i * b->key_stride);
-		make_key(b, &b->rng, tmp, b->key_out + (size_t)i * b->key_stride);
+		make_key(b, &b->rng, b->key_in + (size_t)i * b->key_stride);
+		make_key(b, &b->rng, b->key_out + (size_t)i * b->key_stride);
 		/* Random start below 2^14 (see bench_srtp.c): a fresh stream
 		 * takes ROC 0. */
 		b->seq[LANE_VERIFY][i] = (uint32_t)bench_rng_next(&b->rng) & 0x3fff;
@@ -295,7 +293,6 @@ bench_setup(struct bench *b, enum duet_srtp_suite suite, uint32_t n, uint32_t sl
 	memcpy(b->key_snd, b->key_in, (size_t)n * b->key_stride);
 	b->arena = bench_zalloc(64, (size_t)slots * BENCH_SLOT, true);
 	b->meta = bench_zalloc(64, (size_t)slots * sizeof(*b->meta), true);
-	free(tmp);
 }
 
 static void

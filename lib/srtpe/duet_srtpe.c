@@ -6,6 +6,7 @@
  * every function here may allocate or take its time.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "duet_secure_zero.h"
@@ -184,6 +185,41 @@ derive(IMB_MGR *m, const uint8_t *mkey, unsigned int key_len, const uint8_t msal
 	return rc;
 }
 
+/* The first cache line: suite, tag lengths, salts. */
+#define KEY_HEAD offsetof(struct duet_srtpe_key, u)
+
+static bool
+suite_is_cm(unsigned int suite)
+{
+	return suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_80 ||
+	       suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_32;
+}
+
+size_t
+duet_srtpe_key_size(unsigned int suite)
+{
+	if (suite_is_cm(suite))
+		return (KEY_HEAD + sizeof(((struct duet_srtpe_key *)0)->u.cm) + 63) & ~(size_t)63;
+	return sizeof(struct duet_srtpe_key);
+}
+
+/* Where in a gcm_key_data ipsec-mb's code path for m keeps H, and whether
+ * the powers a packet reads come before it: the VAES AVX-512 code keeps
+ * H^48 .. H^1, H last; the others H, H^2, .. right after the round keys. */
+static void
+gcm_h_place(const IMB_MGR *m, struct duet_srtpe_key *k)
+{
+	uint64_t vaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+	size_t h = offsetof(struct gcm_key_data, ghash_keys);
+
+	if (m->used_arch == IMB_ARCH_AVX512 && (imb_get_feature_flags() & vaes) == vaes) {
+		k->gcm_h_off = (uint16_t)(h + sizeof(((struct gcm_key_data *)0)->ghash_keys) - 16);
+		k->gcm_h_down = 1;
+	} else {
+		k->gcm_h_off = (uint16_t)h;
+	}
+}
+
 int
 duet_srtpe_key_init(IMB_MGR *m, const struct duet_sdes *sdes, struct duet_srtpe_key *k)
 {
@@ -191,10 +227,18 @@ duet_srtpe_key_init(IMB_MGR *m, const struct duet_sdes *sdes, struct duet_srtpe_
 	struct derived rtp, srtcp;
 	uint8_t msalt[14];
 	unsigned int key_len;
+	size_t size;
 	bool gcm;
 	int rc;
 
-	memset(k, 0, sizeof(*k));
+	/* An AES-CM key may have been given its own size only: write no
+	 * byte past it (an unknown suite: the first line only). */
+	if (sdes->suite >= DUET_SRTP_SUITE_COUNT) {
+		duet_secure_zero(k, KEY_HEAD);
+		return -EINVAL;
+	}
+	size = duet_srtpe_key_size(sdes->suite);
+	memset(k, 0, size);
 	switch (sdes->suite) {
 	case DUET_SRTP_AES_CM_128_HMAC_SHA1_80:
 	case DUET_SRTP_AES_CM_128_HMAC_SHA1_32:
@@ -232,6 +276,7 @@ duet_srtpe_key_init(IMB_MGR *m, const struct duet_sdes *sdes, struct duet_srtpe_
 		k->rtp_tag_len = 16;
 		k->srtcp_tag_len = 16;
 		k->gcm_key_len = (uint8_t)key_len;
+		gcm_h_place(m, k);
 		if (key_len == 16) {
 			IMB_AES128_GCM_PRE(m, rtp.key, &k->u.gcm.rtp);
 			IMB_AES128_GCM_PRE(m, srtcp.key, &k->u.gcm.srtcp);
@@ -250,7 +295,7 @@ duet_srtpe_key_init(IMB_MGR *m, const struct duet_sdes *sdes, struct duet_srtpe_
 	}
 out:
 	if (rc != 0)
-		duet_secure_zero(k, sizeof(*k));
+		duet_secure_zero(k, size);
 	duet_secure_zero(&rtp, sizeof(rtp));
 	duet_secure_zero(&srtcp, sizeof(srtcp));
 	duet_secure_zero(msalt, sizeof(msalt));
@@ -261,7 +306,8 @@ out:
 void
 duet_srtpe_key_wipe(struct duet_srtpe_key *k)
 {
-	duet_secure_zero(k, sizeof(*k));
+	duet_secure_zero(k, k->suite < DUET_SRTP_SUITE_COUNT ? duet_srtpe_key_size(k->suite)
+							     : KEY_HEAD);
 }
 
 void

@@ -20,6 +20,7 @@
 #define DUET_SRTPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
@@ -85,10 +86,13 @@ struct duet_srtpe_cm_keys {
  * after; wiped by duet_srtpe_key_wipe(). The first cache line holds what
  * every packet reads besides its round keys: suite, tag lengths, salts.
  *
- * sizeof: 2112 bytes for every suite (the GCM arm of the union sets it:
- * ipsec-mb's struct gcm_key_data is 1008 bytes, room for AVX-512's 48
- * hash-key powers, 1024 aligned). The AES-CM suites use the first 544
- * (64 + 2 x 240). Place it 64-byte aligned (aligned_alloc, rte_malloc).
+ * sizeof: 2112 bytes (the GCM arm of the union sets it: ipsec-mb's struct
+ * gcm_key_data is 1008 bytes, room for AVX-512's 48 hash-key powers, 1024
+ * aligned). The AES-CM suites use the first 544 (64 + 2 x 240): a key of
+ * one suite may be given duet_srtpe_key_size(suite) bytes only (576 for
+ * AES-CM), which duet_srtpe_key_init(), duet_srtpe_key_wipe() and the
+ * transform never reach past. Place it 64-byte aligned (aligned_alloc,
+ * rte_malloc).
  */
 struct duet_srtpe_key {
 	uint8_t suite;	       /**< enum duet_srtp_suite */
@@ -98,7 +102,13 @@ struct duet_srtpe_key {
 	uint32_t arch;	       /**< IMB_MGR.used_arch it was made with (GCM keys are per arch) */
 	uint8_t rtp_salt[16];  /**< session salt: 14 bytes (AES-CM) or 12 (GCM), zero padded */
 	uint8_t srtcp_salt[16];
-	uint8_t reserved[24];
+	/** GCM, for prefetching: where in struct gcm_key_data H (the hash key,
+	 * HashKey<<1) is, the code path's other powers following it (SSE,
+	 * AVX2, AVX-512 without VAES: H, H^2, .. then their Karatsuba halves)
+	 * or coming before it (gcm_h_down: VAES AVX-512, .., H^2, H). AES-CM: 0. */
+	uint16_t gcm_h_off;
+	uint8_t gcm_h_down;
+	uint8_t reserved[21];
 	union {
 		struct {
 			struct duet_srtpe_cm_keys rtp;
@@ -189,13 +199,28 @@ int duet_srtpe_kdf(IMB_MGR *m, const uint8_t *master_key, unsigned int key_len,
  * manager work with managers of the same arch only (GCM's precomputed hash
  * keys differ between code paths): a GCM key used with another one's
  * manager gives DUET_SRTPE_BAD. The key lifetime is not enforced here.
+ * Writes duet_srtpe_key_size(sdes->suite) bytes at k and no more (for an
+ * unknown suite, the first cache line only).
  * Slow path; m must be idle. Wipes its temporaries.
  * @return 0; -EINVAL for an unknown suite or a key of the wrong length
- *         (k is zeroed then); -EIO when ipsec-mb refused a job
+ *         (what it would have written is zeroed then); -EIO when ipsec-mb
+ *         refused a job
  */
 int duet_srtpe_key_init(IMB_MGR *m, const struct duet_sdes *sdes, struct duet_srtpe_key *k);
 
-/** Overwrite a key (duet_secure_zero). Any thread that owns k. */
+/**
+ * Bytes a key of this suite takes: offsetof(struct duet_srtpe_key, u) plus
+ * the union arm the suite uses, rounded up to 64 (576 for the AES-CM
+ * suites, sizeof(struct duet_srtpe_key) for AES-GCM and any other value).
+ * An allocation of this size, 64-byte aligned, is enough for
+ * duet_srtpe_key_init(), duet_srtpe_burst() and duet_srtpe_key_wipe().
+ * Any thread.
+ */
+size_t duet_srtpe_key_size(unsigned int suite);
+
+/** Overwrite a key (duet_secure_zero): duet_srtpe_key_size(k->suite)
+ * bytes, or only the first cache line if k->suite is not a suite. Any
+ * thread that owns k. */
 void duet_srtpe_key_wipe(struct duet_srtpe_key *k);
 
 /** Make s a fresh stream (all zero). */
@@ -211,10 +236,15 @@ void duet_srtpe_stream_init(struct duet_srtpe_stream *s);
  * packet of the same stream sees it (a duplicate in one burst is a
  * REPLAY). A packet that fails the replay check is not submitted.
  *
- * On a failed unprotect the payload may be left decrypted (GCM decrypts
- * before it knows the tag, as libsrtp2 does); verify never changes a byte
- * (it writes the ROC where the tag is while hashing and puts the tag
- * back). Worker lcore that owns m and the streams.
+ * It prefetches every packet's key lines and stream itself (see
+ * duet_srtpe_prefetch() to start that a burst earlier).
+ *
+ * On a failed GCM unprotect the payload may be left decrypted (GCM
+ * decrypts before it knows the tag, as libsrtp2 does); a failed AES-CM
+ * unprotect leaves the packet as it came (the engine may decrypt it along
+ * with its hash, and then puts the ciphertext back); verify never changes
+ * a byte (it writes the ROC where the tag is while hashing and puts the
+ * tag back). Worker lcore that owns m and the streams.
  * @return how many packets got DUET_SRTPE_OK
  */
 unsigned int duet_srtpe_burst(IMB_MGR *m, struct duet_srtpe_pkt *pkts, unsigned int n);

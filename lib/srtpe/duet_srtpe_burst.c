@@ -5,29 +5,40 @@
  * per burst, and its size would drown the callers; the per-packet pieces
  * it uses are inline in duet_srtpe_fp.h.
  *
- * A burst goes through four steps:
+ * A burst goes through these steps:
+ *  P. Prefetch every packet's key and stream lines: the keys' first lines
+ *     and the streams of all packets at once, then the round keys, HMAC
+ *     states or GCM key data each op reads (which needs the first line),
+ *     PREFETCH_AHEAD packets ahead of the one A works on, so that the
+ *     misses overlap A's work (GCM's above all, done whole in A).
  *  A. In array order, every packet's checks that need no crypto (framing,
  *     replay window against the stream as the earlier packets of the burst
  *     would leave it if they all authenticate: a "tentative" copy of each
  *     stream). Protect updates its (outbound) stream at once and, for
- *     AES-CM, submits one CTR+HMAC job. AES-CM unprotect/verify submits an
- *     HMAC-only job; the 4-byte ROC the HMAC covers after the packet is
- *     written where the tag is, the tag kept aside. AES-GCM is left for C.
+ *     AES-CM, submits one CTR+HMAC job. AES-CM unprotect submits one
+ *     HMAC-then-CTR-decrypt job (verify, and SRTCP with two tag readings:
+ *     HMAC only); the 4-byte ROC the HMAC covers after the packet is
+ *     written where the tag is, the tag kept aside. AES-GCM packets are
+ *     done here whole, one by one, with ipsec-mb's direct GCM API, on the
+ *     stream itself (a stream has one key, so no AES-CM packet of the
+ *     burst shares it).
  *  B. Flush the manager (all HMAC lanes run together); put the tags back.
  *  C. In array order, against the streams themselves: compare tags
- *     (constant time), check the window again and move it. GCM packets are
- *     transformed here, one by one, with ipsec-mb's direct GCM API. When an
- *     earlier packet of a stream failed after A had counted it, the
- *     tentative copy was wrong for the later ones: they are done again
- *     alone (a burst of one), so the outcome is always libsrtp2's, packet
- *     after packet.
- *  D. Decrypt the authentic AES-CM packets (CTR jobs), never before their
- *     tag is known good.
+ *     (constant time), check the window again and move it. A packet that
+ *     was decrypted in A and fails gets its ciphertext back (CTR again,
+ *     same IV): a failed AES-CM unprotect leaves its bytes as they came,
+ *     as libsrtp2 does. When an earlier packet of a stream failed after A
+ *     had counted it, the tentative copy was wrong for the later ones:
+ *     they are done again alone (a burst of one), so the outcome is always
+ *     libsrtp2's, packet after packet.
+ *  D. Decrypt the authentic AES-CM packets A could not (two tag readings:
+ *     which one holds is known in C only), CTR jobs.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "duet_secure_zero.h"
 #include "duet_srtpe.h"
 #include "duet_srtpe_fp.h"
 
@@ -35,7 +46,6 @@
 enum slot_state {
 	SLOT_DONE = 0, /* verdict final (in the packet) */
 	SLOT_JOBS,     /* AES-CM: its job(s) submitted */
-	SLOT_GCM,      /* AES-GCM: transformed in step C */
 	SLOT_DEFER,    /* decided in step C, alone, on the stream itself */
 };
 
@@ -43,6 +53,7 @@ enum slot_state {
 enum {
 	JOB_MAC0 = 0, /* HMAC of reading 0 (protect: CTR + HMAC) */
 	JOB_MAC1,     /* HMAC of reading 1 (SRTCP, 32-bit tag) */
+	JOB_MAC0_CTR, /* HMAC of reading 0, then decryption */
 	JOB_CTR,      /* decryption */
 };
 
@@ -63,7 +74,9 @@ struct slot {
 	uint8_t iv[16];
 	uint8_t tag[16];   /* RTP unprotect/verify: the tag, while the ROC sits there */
 	uint32_t hdr_len;  /* RTP header with CSRCs and extension; SRTCP: 8 */
-	uint32_t enc_len;  /* step D: bytes to decrypt after hdr_len */
+	uint32_t enc_len;  /* bytes to decrypt after hdr_len (A when chained, else D) */
+	/* Set per packet by prepare() (no memset of the slot: the rest is
+	 * written before it is read). */
 	uint8_t state;	   /* enum slot_state */
 	uint8_t n_read;	   /* readings in r */
 	uint8_t applied;   /* counted in its stream's tentative copy */
@@ -72,6 +85,7 @@ struct slot {
 	uint8_t decrypt;   /* step D decrypts it */
 	uint8_t cipher_ok; /* its decryption job completed */
 	uint8_t open;	   /* unprotect/verify with a tentative entry */
+	uint8_t chained;   /* its decryption rode on its HMAC job (A) */
 };
 
 /* A stream as step A sees it. */
@@ -102,6 +116,10 @@ job_done(IMB_JOB *j)
 		break;
 	case JOB_MAC1:
 		s->r[1].hashed = ok;
+		break;
+	case JOB_MAC0_CTR:
+		s->r[0].hashed = ok;
+		s->cipher_ok = ok;
 		break;
 	default:
 		s->cipher_ok = ok;
@@ -194,32 +212,45 @@ gcm_seal(IMB_MGR *m, const struct duet_srtpe_key *k, const struct gcm_key_data *
 		IMB_AES128_GCM_ENC(m, g, &ctx, buf, buf, len, iv, aad, aad_len, tag, 16);
 	else
 		IMB_AES256_GCM_ENC(m, g, &ctx, buf, buf, len, iv, aad, aad_len, tag, 16);
+	/* The context holds the hash state and the last keystream block. */
+	duet_secure_zero(&ctx, sizeof(ctx));
 }
 
-/* Bytes of plaintext a verify decrypts to at a time (on the stack). */
-#define GCM_VERIFY_CHUNK 256
+/* Bytes of plaintext a verify decrypts to at a time (on the stack): a
+ * packet up to this long takes one call, as long as a raw open does. */
+#define GCM_VERIFY_CHUNK 2048
 
 /*
  * AES-GCM: check `tag` over aad and the len bytes of ciphertext at buf.
  * in_place decrypts them where they are; otherwise (verify) the plaintext
- * goes through a stack buffer, wiped after, and buf is left alone.
+ * goes to a stack buffer, the bytes written wiped after, and buf is left
+ * alone.
  */
 static bool
 gcm_open(IMB_MGR *m, const struct duet_srtpe_key *k, const struct gcm_key_data *g, uint8_t *buf,
 	 uint64_t len, const uint8_t iv[12], const uint8_t *aad, uint64_t aad_len,
 	 const uint8_t *tag, bool in_place)
 {
-	uint8_t scratch[GCM_VERIFY_CHUNK];
+	uint8_t scratch[GCM_VERIFY_CHUNK] __attribute__((aligned(64)));
 	struct gcm_context_data ctx;
 	uint8_t calc[16];
 	uint64_t off, n;
 	bool a128 = k->gcm_key_len == 16;
+	uint8_t *dst = buf;
 
-	if (in_place) {
+	if (in_place || len <= GCM_VERIFY_CHUNK) {
+		if (!in_place)
+			dst = scratch;
 		if (a128)
-			IMB_AES128_GCM_DEC(m, g, &ctx, buf, buf, len, iv, aad, aad_len, calc, 16);
+			IMB_AES128_GCM_DEC(m, g, &ctx, dst, buf, len, iv, aad, aad_len, calc, 16);
 		else
-			IMB_AES256_GCM_DEC(m, g, &ctx, buf, buf, len, iv, aad, aad_len, calc, 16);
+			IMB_AES256_GCM_DEC(m, g, &ctx, dst, buf, len, iv, aad, aad_len, calc, 16);
+		if (!in_place) {
+			/* No plaintext outlives the check. */
+			memset(scratch, 0, len);
+			__asm__ __volatile__("" : : "r"(scratch) : "memory");
+		}
+		duet_secure_zero(&ctx, sizeof(ctx));
 		return duet_srtpe_tag_equal(calc, tag, 16);
 	}
 	if (a128)
@@ -237,9 +268,11 @@ gcm_open(IMB_MGR *m, const struct duet_srtpe_key *k, const struct gcm_key_data *
 		IMB_AES128_GCM_DEC_FINALIZE(m, g, &ctx, calc, 16);
 	else
 		IMB_AES256_GCM_DEC_FINALIZE(m, g, &ctx, calc, 16);
-	/* No plaintext outlives the check. */
+	/* No plaintext outlives the check (len > the buffer: all of it was
+	 * written). */
 	memset(scratch, 0, sizeof(scratch));
 	__asm__ __volatile__("" : : "r"(scratch) : "memory");
+	duet_secure_zero(&ctx, sizeof(ctx));
 	return duet_srtpe_tag_equal(calc, tag, 16);
 }
 
@@ -386,29 +419,31 @@ rtp_open_prepare(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, struct te
 		x->verdict = DUET_SRTPE_REPLAY;
 		return;
 	}
-	if (is_gcm(k)) {
-		/* libsrtp2 2.5 calls a packet shorter than the tag itself a
-		 * cipher failure, one whose header reaches into it malformed. */
-		if (len < (uint32_t)h + 16) {
-			x->verdict = len < 16 ? DUET_SRTPE_AUTH : DUET_SRTPE_BAD;
-			return;
-		}
-		s->state = SLOT_GCM;
+	if ((uint32_t)h > len - tl)
+		return;
+	at = len - tl;
+	memcpy(s->tag, p + at, tl);
+	duet_srtpe_put32(p + at, (uint32_t)(r->index >> 16));
+	s->roc_at = 1;
+	r->tag_len = (uint8_t)tl;
+	r->pre = DUET_SRTPE_OK;
+	r->hashed = 0;
+	s->n_read = 1;
+	if (x->op == DUET_SRTPE_RTP_UNPROTECT && at > (uint32_t)h) {
+		/* Hash, then decrypt, in one job (the cipher stops before the
+		 * ROC); step C re-encrypts if the tag or the window says no. */
+		duet_srtpe_cm_iv(s->iv, k->rtp_salt, p + 8, r->index);
+		s->enc_len = at - (uint32_t)h;
+		s->cipher_ok = 0;
+		s->chained = 1;
+		j = job_new(m, &k->u.cm.rtp, p, s, JOB_MAC0_CTR);
+		job_ctr(j, (uint32_t)h, s->enc_len);
 	} else {
-		if ((uint32_t)h > len - tl)
-			return;
-		at = len - tl;
-		memcpy(s->tag, p + at, tl);
-		duet_srtpe_put32(p + at, (uint32_t)(r->index >> 16));
-		s->roc_at = 1;
-		r->tag_len = (uint8_t)tl;
-		r->pre = DUET_SRTPE_OK;
-		s->n_read = 1;
 		j = job_new(m, &k->u.cm.rtp, p, s, JOB_MAC0);
-		job_hmac(j, &k->u.cm.rtp, (uint64_t)at + 4, r->mac);
-		s->state = SLOT_JOBS;
-		submit(m);
 	}
+	job_hmac(j, &k->u.cm.rtp, (uint64_t)at + 4, r->mac);
+	s->state = SLOT_JOBS;
+	submit(m);
 	duet_srtpe_rtp_add(&t->s, r->delta);
 	s->applied = 1;
 }
@@ -459,24 +494,136 @@ srtcp_open_prepare(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, struct 
 		x->verdict = combine(s);
 		return;
 	}
-	if (is_gcm(k)) {
-		s->state = SLOT_GCM;
-	} else {
-		for (i = 0; i < s->n_read; i++) {
-			if (s->r[i].pre != DUET_SRTPE_OK)
-				continue;
+	for (i = 0; i < s->n_read; i++) {
+		if (s->r[i].pre != DUET_SRTPE_OK)
+			continue;
+		s->r[i].hashed = 0;
+		if (x->op == DUET_SRTPE_SRTCP_UNPROTECT && s->n_read == 1 &&
+		    len > 8 + (uint32_t)s->r[0].tag_len + 4) {
+			/* One reading: hash, then decrypt, in one job (as RTP). */
+			duet_srtpe_cm_iv(s->iv, k->srtcp_salt, p + 4, s->r[0].index);
+			s->enc_len = len - s->r[0].tag_len - 4 - 8;
+			s->cipher_ok = 0;
+			s->chained = 1;
+			j = job_new(m, &k->u.cm.srtcp, p, s, JOB_MAC0_CTR);
+			job_ctr(j, 8, s->enc_len);
+		} else {
 			j = job_new(m, &k->u.cm.srtcp, p, s, i == 0 ? JOB_MAC0 : JOB_MAC1);
-			job_hmac(j, &k->u.cm.srtcp, len - s->r[i].tag_len, s->r[i].mac);
-			submit(m);
 		}
-		s->state = SLOT_JOBS;
+		job_hmac(j, &k->u.cm.srtcp, len - s->r[i].tag_len, s->r[i].mac);
+		submit(m);
 	}
+	s->state = SLOT_JOBS;
 	if (viable == 1) {
 		duet_srtpe_srtcp_add(&t->s, (uint32_t)s->r[last].index);
 		s->applied = 1;
 	} else {
 		/* Which reading wins is known in step C only. */
 		t->unsure = 1;
+	}
+}
+/* AES-GCM RTP unprotect/verify, whole, on the stream itself. */
+static void
+gcm_rtp_open(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, bool verify)
+{
+	const struct duet_srtpe_key *k = x->key;
+	struct duet_srtpe_stream *st = x->stream;
+	uint8_t *p = x->p;
+	uint32_t len = x->len, h;
+	int hl = duet_srtpe_rtp_hdr_len(p, len);
+	uint64_t index;
+	int32_t delta;
+
+	if (hl < 0)
+		return;
+	h = (uint32_t)hl;
+	index = duet_srtpe_estimate(st->rtp_index, (uint16_t)(p[2] << 8 | p[3]), &delta);
+	/* libsrtp2's order: header, replay window, then the room for the tag. */
+	if (duet_srtpe_rtp_check(st, delta) != DUET_SRTPE_OK) {
+		x->verdict = DUET_SRTPE_REPLAY;
+		return;
+	}
+	/* libsrtp2 2.5 calls a packet shorter than the tag itself a cipher
+	 * failure, one whose header reaches into it malformed. */
+	if (len < h + 16) {
+		x->verdict = len < 16 ? DUET_SRTPE_AUTH : DUET_SRTPE_BAD;
+		return;
+	}
+	/* RFC 7714 9.1: AAD = the header with CSRCs and extension. */
+	duet_srtpe_gcm_rtp_iv(s->iv, k->rtp_salt, p + 8, index);
+	if (!gcm_open(m, k, &k->u.gcm.rtp, p + h, len - h - 16, s->iv, p, h, p + len - 16,
+		      !verify)) {
+		x->verdict = DUET_SRTPE_AUTH;
+		return;
+	}
+	duet_srtpe_rtp_add(st, delta);
+	if (!verify)
+		x->len = len - 16;
+	x->verdict = DUET_SRTPE_OK;
+}
+
+/* AES-GCM SRTCP unprotect/verify, whole, on the stream itself. */
+static void
+gcm_srtcp_open(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, bool verify)
+{
+	const struct duet_srtpe_key *k = x->key;
+	struct duet_srtpe_stream *st = x->stream;
+	uint8_t *p = x->p;
+	uint32_t len = x->len, word, index;
+	uint8_t aad[12], tag[16];
+	bool ok;
+
+	if (len < 12)
+		return;
+	x->verdict = srtcp_pre(k, p, len, 16, st, &s->r[0]);
+	if (x->verdict != DUET_SRTPE_OK)
+		return;
+	word = duet_srtpe_get32(p + len - 4);
+	index = word & DUET_SRTPE_SRTCP_INDEX_MAX;
+	duet_srtpe_gcm_srtcp_iv(s->iv, k->srtcp_salt, p + 4, index);
+	if (word & DUET_SRTPE_SRTCP_E) {
+		memcpy(aad, p, 8);
+		memcpy(aad + 8, p + len - 4, 4);
+		ok = gcm_open(m, k, &k->u.gcm.srtcp, p + 8, len - 28, s->iv, aad, 12, p + len - 20,
+			      !verify);
+	} else {
+		/* RFC 7714 9.3: unencrypted, the AAD is the whole packet then
+		 * E+index. Put E+index right after the packet (over the tag's
+		 * first 4 bytes, kept aside) so the AAD is one run of bytes. */
+		memcpy(tag, p + len - 20, 16);
+		memcpy(p + len - 20, p + len - 4, 4);
+		ok = gcm_open(m, k, &k->u.gcm.srtcp, p + len - 16, 0, s->iv, p, len - 16, tag, true);
+		memcpy(p + len - 20, tag, 4);
+	}
+	if (!ok) {
+		x->verdict = DUET_SRTPE_AUTH;
+		return;
+	}
+	duet_srtpe_srtcp_add(st, index);
+	if (!verify)
+		x->len = len - 20;
+}
+
+/*
+ * Whether k is a key duet_srtpe_key_init() made: its tag and key lengths
+ * are its suite's. A zeroed or wiped key (suite 0, every length 0) would
+ * otherwise take any packet as authentic with a 0-byte tag and write the
+ * ROC past the packet: it is refused (BAD) instead.
+ */
+static bool
+key_ready(const struct duet_srtpe_key *k)
+{
+	switch (k->suite) {
+	case DUET_SRTP_AES_CM_128_HMAC_SHA1_80:
+		return k->rtp_tag_len == 10 && k->srtcp_tag_len == 10 && k->gcm_key_len == 0;
+	case DUET_SRTP_AES_CM_128_HMAC_SHA1_32:
+		return k->rtp_tag_len == 4 && k->srtcp_tag_len == 10 && k->gcm_key_len == 0;
+	case DUET_SRTP_AEAD_AES_128_GCM:
+		return k->rtp_tag_len == 16 && k->srtcp_tag_len == 16 && k->gcm_key_len == 16;
+	case DUET_SRTP_AEAD_AES_256_GCM:
+		return k->rtp_tag_len == 16 && k->srtcp_tag_len == 16 && k->gcm_key_len == 32;
+	default:
+		return false;
 	}
 }
 
@@ -486,9 +633,15 @@ prepare(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, struct tent *tt, u
 	const struct duet_srtpe_key *k = x->key;
 	struct tent *t;
 
-	memset(s, 0, sizeof(*s));
+	s->state = SLOT_DONE;
+	s->n_read = 0;
+	s->applied = 0;
+	s->roc_at = 0;
+	s->decrypt = 0;
+	s->open = 0;
+	s->chained = 0;
 	x->verdict = DUET_SRTPE_BAD;
-	if (k == NULL || x->stream == NULL || x->p == NULL || k->suite >= DUET_SRTP_SUITE_COUNT)
+	if (k == NULL || x->stream == NULL || x->p == NULL || !key_ready(k))
 		return;
 	/* GCM key data is laid out for one code path. */
 	if (is_gcm(k) && k->arch != m->used_arch)
@@ -502,8 +655,17 @@ prepare(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, struct tent *tt, u
 		return;
 	case DUET_SRTPE_RTP_UNPROTECT:
 	case DUET_SRTPE_RTP_VERIFY:
+		if (is_gcm(k)) {
+			gcm_rtp_open(m, x, s, x->op == DUET_SRTPE_RTP_VERIFY);
+			return;
+		}
+		break;
 	case DUET_SRTPE_SRTCP_UNPROTECT:
 	case DUET_SRTPE_SRTCP_VERIFY:
+		if (is_gcm(k)) {
+			gcm_srtcp_open(m, x, s, x->op == DUET_SRTPE_SRTCP_VERIFY);
+			return;
+		}
 		break;
 	default:
 		return;
@@ -521,71 +683,83 @@ prepare(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, struct tent *tt, u
 		srtcp_open_prepare(m, x, s, t);
 }
 
-/* ---- step C ---- */
+/* ---- step P ---- */
 
-static uint8_t
-gcm_rtp_open(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, bool verify)
+/* How many packets ahead of the one step A works on the key lines past the
+ * first are asked for (the first lines and the streams: all at once). */
+#define PREFETCH_AHEAD 4
+
+/* The lines of x's key that its op reads past the first: AES-CM verify
+ * the HMAC states, the other AES-CM ops the round keys too; AES-GCM the
+ * round keys and the hash-key powers a short packet uses. The key's
+ * first line is being read here, so it should have been asked for first. */
+static void
+prefetch_keys(const struct duet_srtpe_pkt *x)
 {
 	const struct duet_srtpe_key *k = x->key;
-	struct duet_srtpe_stream *st = x->stream;
-	uint8_t *p = x->p;
-	uint32_t len = x->len, h = s->hdr_len;
-	uint64_t index;
-	int32_t delta;
+	bool rtp = x->op <= DUET_SRTPE_RTP_VERIFY;
 
-	index = duet_srtpe_estimate(st->rtp_index, (uint16_t)(p[2] << 8 | p[3]), &delta);
-	if (duet_srtpe_rtp_check(st, delta) != DUET_SRTPE_OK)
-		return DUET_SRTPE_REPLAY;
-	/* RFC 7714 9.1: AAD = the header with CSRCs and extension. */
-	duet_srtpe_gcm_rtp_iv(s->iv, k->rtp_salt, p + 8, index);
-	if (!gcm_open(m, k, &k->u.gcm.rtp, p + h, len - h - 16, s->iv, p, h, p + len - 16, !verify))
-		return DUET_SRTPE_AUTH;
-	duet_srtpe_rtp_add(st, delta);
-	if (!verify)
-		x->len = len - 16;
-	return DUET_SRTPE_OK;
+	if (k == NULL || x->op >= DUET_SRTPE_OP_COUNT || k->suite >= DUET_SRTP_SUITE_COUNT)
+		return;
+
+	if (is_gcm(k)) {
+		const struct gcm_key_data *g = rtp ? &k->u.gcm.rtp : &k->u.gcm.srtcp;
+
+		duet_srtpe_prefetch_range(g->expanded_keys, k->gcm_key_len == 16 ? 176 : 240,
+					  false);
+		/* A packet's ciphertext of b blocks hashes with H .. H^b (48
+		 * at most; len / 16 + 1 is enough, the header and tag being
+		 * more than a block): 3 lines at 172 bytes. The SSE layout
+		 * keeps the Karatsuba halves of H .. H^8 after the powers: 256
+		 * bytes cover both. */
+		const uint8_t *h = (const uint8_t *)g + k->gcm_h_off;
+		uint32_t b = x->len / 16 + 1;
+
+		if (k->gcm_h_down) {
+			b = b < 48 ? b : 48;
+			duet_srtpe_prefetch_range(h + 16 - 16 * b, 16 * b, false);
+		} else {
+			duet_srtpe_prefetch_range(h, 256, false);
+		}
+	} else {
+		const struct duet_srtpe_cm_keys *c = rtp ? &k->u.cm.rtp : &k->u.cm.srtcp;
+
+		if (x->op == DUET_SRTPE_RTP_VERIFY || x->op == DUET_SRTPE_SRTCP_VERIFY)
+			duet_srtpe_prefetch_range(c->ipad, sizeof(c->ipad) + sizeof(c->opad),
+						  false);
+		else
+			duet_srtpe_prefetch_range(c, sizeof(*c), false);
+	}
 }
 
-static uint8_t
-gcm_srtcp_open(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, bool verify)
+/* ---- step C ---- */
+
+/* A packet that step A decrypted along with its hash, and that is not to
+ * come out decrypted: CTR again with the same IV puts its ciphertext back.
+ * The manager is idle (step C). */
+static void
+restore(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s)
 {
 	const struct duet_srtpe_key *k = x->key;
-	struct duet_srtpe_stream *st = x->stream;
-	uint8_t *p = x->p;
-	uint32_t len = x->len, word = duet_srtpe_get32(p + len - 4);
-	uint32_t index = word & DUET_SRTPE_SRTCP_INDEX_MAX;
-	uint8_t aad[12], tag[16];
-	bool ok;
+	bool rtp = x->op == DUET_SRTPE_RTP_UNPROTECT;
+	IMB_JOB *j;
 
-	if (duet_srtpe_srtcp_check(st, index) != DUET_SRTPE_OK)
-		return DUET_SRTPE_REPLAY;
-	duet_srtpe_gcm_srtcp_iv(s->iv, k->srtcp_salt, p + 4, index);
-	if (word & DUET_SRTPE_SRTCP_E) {
-		memcpy(aad, p, 8);
-		memcpy(aad + 8, p + len - 4, 4);
-		ok = gcm_open(m, k, &k->u.gcm.srtcp, p + 8, len - 28, s->iv, aad, 12, p + len - 20,
-			      !verify);
-	} else {
-		/* RFC 7714 9.3: unencrypted, the AAD is the whole packet then
-		 * E+index. Put E+index right after the packet (over the tag's
-		 * first 4 bytes, kept aside) so the AAD is one run of bytes. */
-		memcpy(tag, p + len - 20, 16);
-		memcpy(p + len - 20, p + len - 4, 4);
-		ok = gcm_open(m, k, &k->u.gcm.srtcp, p + len - 16, 0, s->iv, p, len - 16, tag, true);
-		memcpy(p + len - 20, tag, 4);
-	}
-	if (!ok)
-		return DUET_SRTPE_AUTH;
-	duet_srtpe_srtcp_add(st, index);
-	if (!verify)
-		x->len = len - 20;
-	return DUET_SRTPE_OK;
+	if (!s->chained)
+		return;
+	s->chained = 0;
+	/* A job that did not complete changed nothing. */
+	if (!s->cipher_ok)
+		return;
+	j = job_new(m, rtp ? &k->u.cm.rtp : &k->u.cm.srtcp, x->p, s, JOB_CTR);
+	job_ctr(j, s->hdr_len, s->enc_len);
+	submit(m);
+	flush(m);
 }
 
 /* An AES-CM unprotect/verify whose HMAC jobs ran: the verdict, and what
  * step D is to decrypt. */
 static uint8_t
-cm_open_commit(struct duet_srtpe_pkt *x, struct slot *s)
+cm_open_commit(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s)
 {
 	const struct duet_srtpe_key *k = x->key;
 	struct duet_srtpe_stream *st = x->stream;
@@ -605,33 +779,45 @@ cm_open_commit(struct duet_srtpe_pkt *x, struct slot *s)
 			break;
 		}
 	}
-	if (r == NULL)
+	if (r == NULL) {
+		restore(m, x, s);
 		return combine(s);
+	}
 	tl = r->tag_len;
 	/* The stream is what step A assumed (commit() sends a packet of a
 	 * stream that turned out otherwise to be done again alone), so this
 	 * only repeats A's checks. */
 	if (rtp) {
-		if (duet_srtpe_rtp_check(st, r->delta) != DUET_SRTPE_OK)
+		if (duet_srtpe_rtp_check(st, r->delta) != DUET_SRTPE_OK) {
+			restore(m, x, s);
 			return DUET_SRTPE_REPLAY;
+		}
 		duet_srtpe_rtp_add(st, r->delta);
 	} else {
-		if (duet_srtpe_srtcp_check(st, (uint32_t)r->index) != DUET_SRTPE_OK)
+		if (duet_srtpe_srtcp_check(st, (uint32_t)r->index) != DUET_SRTPE_OK) {
+			restore(m, x, s);
 			return DUET_SRTPE_REPLAY;
+		}
 		duet_srtpe_srtcp_add(st, (uint32_t)r->index);
 	}
 	if (verify)
 		return DUET_SRTPE_OK;
 	if (rtp) {
-		duet_srtpe_cm_iv(s->iv, k->rtp_salt, p + 8, r->index);
 		s->enc_len = len - tl - s->hdr_len;
 		x->len = len - tl;
 	} else {
-		duet_srtpe_cm_iv(s->iv, k->srtcp_salt, p + 4, r->index);
 		s->enc_len = len - tl - 4 - 8;
 		x->len = len - tl - 4;
 	}
-	s->decrypt = 1;
+	/* Decrypted already in A (the tag it hashed is the one that holds),
+	 * or now in D. */
+	if (!s->chained) {
+		if (rtp)
+			duet_srtpe_cm_iv(s->iv, k->rtp_salt, p + 8, r->index);
+		else
+			duet_srtpe_cm_iv(s->iv, k->srtcp_salt, p + 4, r->index);
+		s->decrypt = 1;
+	}
 	return DUET_SRTPE_OK;
 }
 
@@ -674,19 +860,14 @@ commit(IMB_MGR *m, struct duet_srtpe_pkt *x, struct slot *s, struct tent *tt)
 	if (!s->open)
 		return x->verdict;
 	t = &tt[s->tent];
-	if (s->state == SLOT_GCM) {
-		/* Done here, in order, on the stream itself: always exact. */
-		if (x->op == DUET_SRTPE_RTP_UNPROTECT || x->op == DUET_SRTPE_RTP_VERIFY)
-			v = gcm_rtp_open(m, x, s, x->op == DUET_SRTPE_RTP_VERIFY);
-		else
-			v = gcm_srtcp_open(m, x, s, x->op == DUET_SRTPE_SRTCP_VERIFY);
-	} else if (s->state == SLOT_DEFER || t->diverged || !same_index(x, s)) {
+	if (s->state == SLOT_DEFER || t->diverged || !same_index(x, s)) {
 		/* Step A judged it on a stream that turned out otherwise. The
 		 * manager is idle here (flushed in B, D not begun). */
+		restore(m, x, s);
 		burst_chunk(m, x, 1);
 		v = x->verdict;
 	} else if (s->state == SLOT_JOBS) {
-		v = cm_open_commit(x, s);
+		v = cm_open_commit(m, x, s);
 	} else {
 		v = x->verdict;
 	}
@@ -703,8 +884,21 @@ burst_chunk(IMB_MGR *m, struct duet_srtpe_pkt *pkts, unsigned int n)
 	unsigned int i, nt = 0, ok = 0;
 	bool jobs = false;
 
+	/* P: all the first lines and streams, then what each op reads, for
+	 * the first packets; A asks for the later ones' as it goes, so that
+	 * their misses overlap A's work. */
+	for (i = 0; i < n; i++) {
+		if (pkts[i].key != NULL && pkts[i].stream != NULL) {
+			__builtin_prefetch(pkts[i].key, 0, 3);
+			duet_srtpe_prefetch_range(pkts[i].stream, sizeof(*pkts[i].stream), true);
+		}
+	}
+	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		prefetch_keys(&pkts[i]);
 	/* A */
 	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			prefetch_keys(&pkts[i + PREFETCH_AHEAD]);
 		prepare(m, &pkts[i], &sl[i], tt, &nt);
 		jobs |= sl[i].state == SLOT_JOBS;
 	}
@@ -714,8 +908,8 @@ burst_chunk(IMB_MGR *m, struct duet_srtpe_pkt *pkts, unsigned int n)
 	for (i = 0; i < n; i++)
 		if (sl[i].roc_at)
 			memcpy(pkts[i].p + pkts[i].len - sl[i].r[0].tag_len, sl[i].tag, 4);
-	/* C: the manager stays idle throughout (a packet done again alone
-	 * runs its own jobs). */
+	/* C: the manager stays idle between packets (a packet done again
+	 * alone, or put back, runs its own jobs). */
 	for (i = 0; i < n; i++)
 		pkts[i].verdict = commit(m, &pkts[i], &sl[i], tt);
 	/* D */
@@ -728,6 +922,7 @@ burst_chunk(IMB_MGR *m, struct duet_srtpe_pkt *pkts, unsigned int n)
 			sl[i].decrypt = 0;
 			continue;
 		}
+		sl[i].cipher_ok = 0;
 		j = job_new(m, pkts[i].op == DUET_SRTPE_RTP_UNPROTECT ? &k->u.cm.rtp : &k->u.cm.srtcp,
 			    pkts[i].p, &sl[i], JOB_CTR);
 		job_ctr(j, sl[i].hdr_len, sl[i].enc_len);
@@ -739,7 +934,7 @@ burst_chunk(IMB_MGR *m, struct duet_srtpe_pkt *pkts, unsigned int n)
 	for (i = 0; i < n; i++) {
 		/* Cannot happen with the lengths checked above; never OK
 		 * with the payload still encrypted. */
-		if (sl[i].decrypt && !sl[i].cipher_ok)
+		if ((sl[i].decrypt || sl[i].chained) && !sl[i].cipher_ok)
 			pkts[i].verdict = DUET_SRTPE_BAD;
 		ok += pkts[i].verdict == DUET_SRTPE_OK;
 	}

@@ -11,6 +11,7 @@
 #define DUET_SRTPE_FP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -233,6 +234,39 @@ duet_srtpe_tag_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
 	/* Keep the compiler from turning the loop into an early exit. */
 	__asm__ __volatile__("" : "+r"(acc));
 	return acc == 0;
+}
+
+/** Prefetch the cache lines [a, a + n), n > 0; write: for writing. */
+static inline void
+duet_srtpe_prefetch_range(const void *a, size_t n, bool write)
+{
+	uintptr_t l = (uintptr_t)a & ~(uintptr_t)63, end = (uintptr_t)a + n;
+
+	for (; l < end; l += 64) {
+		if (write)
+			__builtin_prefetch((const void *)l, 1, 3);
+		else
+			__builtin_prefetch((const void *)l, 0, 3);
+	}
+}
+
+/**
+ * Start loading what a packet of this key, stream and op will read, without
+ * reading any of it (so that it may be called a burst ahead, before the
+ * key is in the cache): the key's first cache line, the stream, and for
+ * the RTP ops the lines every suite's RTP keys start with (AES-CM's round
+ * keys and HMAC states, AES-GCM's round keys). duet_srtpe_burst() itself
+ * prefetches the rest (the SRTCP keys, GCM's hash-key powers) at its
+ * start, once the first line is in. Worker lcore; no effect on any state.
+ */
+static inline void
+duet_srtpe_prefetch(const struct duet_srtpe_key *k, const struct duet_srtpe_stream *s,
+		    enum duet_srtpe_op op)
+{
+	__builtin_prefetch(k, 0, 3);
+	duet_srtpe_prefetch_range(s, sizeof(*s), true);
+	if (op <= DUET_SRTPE_RTP_VERIFY)
+		duet_srtpe_prefetch_range(&k->u, sizeof(k->u.cm.rtp), false);
 }
 
 /* A burst of one. */

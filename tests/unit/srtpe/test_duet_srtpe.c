@@ -61,10 +61,13 @@ key_of(unsigned int suite, uint8_t seed)
 	return k;
 }
 
+/* A key in an allocation of its suite's size only (576 bytes for AES-CM):
+ * under ASan, every test here shows the engine reads and writes nothing
+ * past it. */
 static struct duet_srtpe_key *
 engine_key(const struct duet_sdes *k)
 {
-	struct duet_srtpe_key *x = aligned_alloc(64, sizeof(*x));
+	struct duet_srtpe_key *x = aligned_alloc(64, duet_srtpe_key_size(k->suite));
 
 	cr_assert_not_null(x);
 	cr_assert_eq(duet_srtpe_key_init(mgr, k, x), 0);
@@ -298,6 +301,7 @@ Test(srtpe, key_wipe_zeroes_the_key)
 	const uint8_t *b = (const uint8_t *)ek;
 	size_t i, nonzero = 0;
 
+	cr_assert_eq(duet_srtpe_key_size(k.suite), sizeof(*ek));
 	for (i = 0; i < sizeof(*ek); i++)
 		nonzero += b[i] != 0;
 	cr_assert_gt(nonzero, 1000);
@@ -307,11 +311,70 @@ Test(srtpe, key_wipe_zeroes_the_key)
 	free(ek);
 	k = key_of(DUET_SRTP_AES_CM_128_HMAC_SHA1_80, 1);
 	ek = engine_key(&k);
-	duet_srtpe_key_wipe(ek);
 	b = (const uint8_t *)ek;
-	for (i = 0; i < sizeof(*ek); i++)
+	nonzero = 0;
+	for (i = 0; i < duet_srtpe_key_size(k.suite); i++)
+		nonzero += b[i] != 0;
+	cr_assert_gt(nonzero, 400);
+	duet_srtpe_key_wipe(ek);
+	for (i = 0; i < duet_srtpe_key_size(k.suite); i++)
 		cr_assert_eq(b[i], 0, "byte %zu", i);
 	free(ek);
+}
+
+/* An AES-CM key given only duet_srtpe_key_size() bytes: key_init, every
+ * operation and the wipe stay inside them (the bytes after are a guard;
+ * under ASan, engine_key()'s exact allocation shows the same), and the
+ * wipe clears them all. */
+Test(srtpe, aes_cm_key_in_its_own_size_works_and_is_wiped)
+{
+	static struct pkt pk[4], out;
+	unsigned int s;
+
+	for (s = 0; s < 2; s++) {
+		struct duet_sdes k = key_of(s, 9);
+		size_t size = duet_srtpe_key_size(s), i;
+		uint8_t *mem = aligned_alloc(64, size + 64);
+		struct duet_srtpe_key *ek = (struct duet_srtpe_key *)mem;
+		struct duet_srtpe_stream in, in_v, o;
+		struct duet_srtpe_pkt x[4], v[4];
+		srtp_t tx = sender(&k, false, false);
+
+		cr_assert_eq(size, 576);
+		cr_assert_not_null(mem);
+		memset(mem, 0xa5, size + 64);
+		cr_assert_eq(duet_srtpe_key_init(mgr, &k, ek), 0);
+		duet_srtpe_stream_init(&in);
+		duet_srtpe_stream_init(&in_v);
+		duet_srtpe_stream_init(&o);
+		for (i = 0; i < 4; i++) {
+			seal(tx, i == 3, 0x4242, (uint16_t)(100 + i), 40 + 30 * (uint32_t)i, &pk[i]);
+			x[i] = entry(ek, &in, &pk[i], false);
+		}
+		/* Verify, then unprotect, then protect again under the key. */
+		for (i = 0; i < 4; i++) {
+			v[i] = entry(ek, &in_v, &pk[i], true);
+			duet_srtpe_prefetch(ek, &in_v, (enum duet_srtpe_op)v[i].op);
+		}
+		cr_assert_eq(duet_srtpe_burst(mgr, v, 4), 4);
+		cr_assert_eq(duet_srtpe_burst(mgr, x, 4), 4);
+		for (i = 0; i < 4; i++)
+			assert_plain(&x[i], &pk[i]);
+		memcpy(&out, &pk[0], sizeof(out));
+		out.len = out.plain_len;
+		cr_assert_eq(duet_srtpe_rtp_protect(mgr, ek, &o, out.b, &out.len, CAP),
+			     DUET_SRTPE_OK);
+		cr_assert_eq(out.len, pk[0].plain_len + (s == 0 ? 10 : 4));
+		for (i = size; i < size + 64; i++)
+			cr_assert_eq(mem[i], 0xa5, "guard byte %zu", i - size);
+		duet_srtpe_key_wipe(ek);
+		for (i = 0; i < size; i++)
+			cr_assert_eq(mem[i], 0, "byte %zu", i);
+		for (i = size; i < size + 64; i++)
+			cr_assert_eq(mem[i], 0xa5, "guard byte %zu after the wipe", i - size);
+		srtp_dealloc(tx);
+		free(mem);
+	}
 }
 
 /* ffmpeg tags SRTCP with 32 bits under AES_CM_128_HMAC_SHA1_32: only the
@@ -582,4 +645,45 @@ Test(srtpe, engine_protects_what_libsrtp2_opens_on_every_code_path)
 		}
 		duet_srtpe_mgr_free(m);
 	}
+}
+
+/*
+ * A key that duet_srtpe_key_init() did not make, or that was wiped (a stale
+ * pointer, an ignored error), takes no packet: with every length 0 it would
+ * take any bytes as authentic under a 0-byte tag and write the ROC past the
+ * packet. Every operation says BAD and writes nothing past an exactly sized
+ * packet (ASan sees a write past the heap copy).
+ */
+Test(srtpe, a_zeroed_or_wiped_key_takes_no_packet)
+{
+	struct duet_sdes k = key_of(DUET_SRTP_AES_CM_128_HMAC_SHA1_80, 3);
+	struct duet_srtpe_key *ek = engine_key(&k);
+	struct duet_srtpe_key *zero = aligned_alloc(64, sizeof(*zero));
+	const struct duet_srtpe_key *keys[2] = {zero, ek};
+	unsigned int i, op;
+
+	cr_assert_not_null(zero);
+	memset(zero, 0, sizeof(*zero));
+	duet_srtpe_key_wipe(ek);
+	for (i = 0; i < 2; i++) {
+		for (op = 0; op < DUET_SRTPE_OP_COUNT; op++) {
+			struct duet_srtpe_stream st;
+			uint32_t len = 40;
+			uint8_t *p = malloc(len);
+			enum duet_srtpe_verdict v;
+
+			cr_assert_not_null(p);
+			memset(p, 0x11, len);
+			p[0] = 0x80;
+			p[1] = op >= DUET_SRTPE_SRTCP_PROTECT ? 200 : 111;
+			duet_srtpe_stream_init(&st);
+			v = duet_srtpe_one(mgr, keys[i], &st, p, &len, len, (enum duet_srtpe_op)op,
+					   DUET_SRTPE_SRTCP_TAG_EITHER);
+			cr_assert_eq(v, DUET_SRTPE_BAD, "key %u op %u: verdict %d", i, op, v);
+			cr_assert_eq(st.flags, 0, "key %u op %u: the stream moved", i, op);
+			free(p);
+		}
+	}
+	free(zero);
+	free(ek);
 }

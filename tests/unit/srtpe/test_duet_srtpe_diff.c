@@ -651,6 +651,12 @@ deliver_burst(struct round *r, unsigned int from, unsigned int n)
 		/* verify leaves the bytes as they came (tampered or not). */
 		if (vx[i].len != len[i] || memcmp(vbuf[i], orig[i], len[i]) != 0)
 			mismatch("verify changed the packet", vx[i].len, len[i]);
+		/* AES-CM authenticates before it decrypts: a refused packet
+		 * stays as it came, in libsrtp2 and in the engine (which may
+		 * have decrypted it along with its hash, then put it back). */
+		if (r->key->gcm_key_len == 0 && ex[i].verdict != DUET_SRTPE_OK &&
+		    (memcmp(ebuf[i], orig[i], len[i]) != 0 || memcmp(lbuf[i], orig[i], len[i]) != 0))
+			mismatch("a refused AES-CM unprotect changed the packet", ex[i].verdict, lv);
 		if (lv == DUET_SRTPE_OK && ex[i].verdict == DUET_SRTPE_OK) {
 			if ((uint32_t)llen != ex[i].len || memcmp(lbuf[i], ebuf[i], ex[i].len) != 0)
 				mismatch("unprotect plaintext", (unsigned long)llen, ex[i].len);

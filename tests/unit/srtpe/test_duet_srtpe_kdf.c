@@ -167,11 +167,16 @@ Test(srtpe_kdf, key_init_refuses_wrong_length_and_leaves_zeros)
 	k.key_len = 28;
 	memset(x, 0xff, sizeof(*x));
 	cr_assert_eq(duet_srtpe_key_init(m, &k, x), -EINVAL);
+	/* What an AES-CM key may be given, zeroed; nothing past it written. */
 	for (i = 0; i < sizeof(*x); i++)
-		cr_assert_eq(b[i], 0, "byte %zu", i);
+		cr_assert_eq(b[i], i < duet_srtpe_key_size(k.suite) ? 0 : 0xff, "byte %zu", i);
+	memset(x, 0xff, sizeof(*x));
 	k.suite = (enum duet_srtp_suite)DUET_SRTP_SUITE_COUNT;
 	k.key_len = 30;
 	cr_assert_eq(duet_srtpe_key_init(m, &k, x), -EINVAL);
+	/* An unknown suite: the first line only. */
+	for (i = 0; i < sizeof(*x); i++)
+		cr_assert_eq(b[i], i < offsetof(struct duet_srtpe_key, u) ? 0 : 0xff, "byte %zu", i);
 	free(x);
 	duet_srtpe_mgr_free(m);
 }
@@ -192,6 +197,11 @@ Test(srtpe_kdf, managers_and_sizes)
 	cr_assert_eq(sizeof(((struct duet_srtpe_key *)0)->u.cm), 480);
 	cr_assert_eq(sizeof(struct duet_srtpe_stream), 48);
 	cr_assert_eq(sizeof(struct duet_srtpe_pkt), 40);
+	cr_assert_eq(duet_srtpe_key_size(DUET_SRTP_AES_CM_128_HMAC_SHA1_80), 576);
+	cr_assert_eq(duet_srtpe_key_size(DUET_SRTP_AES_CM_128_HMAC_SHA1_32), 576);
+	cr_assert_eq(duet_srtpe_key_size(DUET_SRTP_AEAD_AES_128_GCM), 2112);
+	cr_assert_eq(duet_srtpe_key_size(DUET_SRTP_AEAD_AES_256_GCM), 2112);
+	cr_assert_eq(duet_srtpe_key_size(DUET_SRTP_SUITE_COUNT), 2112);
 	fprintf(stderr,
 		"srtpe sizes: key %zu bytes (AES-CM suites use %zu), stream %zu, pkt %zu\n",
 		sizeof(struct duet_srtpe_key),
