@@ -155,11 +155,14 @@ B=$B32
 rx good32 "$K32" 11
 B=$B_SAVE
 sleep 1
-duet_check "ffmpeg sends 11 s of Opus over SRTP with AES_CM_128_HMAC_SHA1_32" \
+# Its SDP (key included) goes to a log, not to the TAP stream.
+tx32() {
 	ip netns exec "$NS_A" timeout 40 ffmpeg -nostdin -hide_banner -loglevel error -re \
-	-f lavfi -i "sine=frequency=440:duration=11" -ac 1 -ar 48000 -c:a libopus -b:a 24k \
-	-f rtp -payload_type 111 -srtp_out_suite "${K32%% *}" -srtp_out_params "${K32#*inline:}" \
-	"srtp://$DUET_A_IP:41100?localport=41102&rtcpport=41101"
+		-f lavfi -i "sine=frequency=440:duration=11" -ac 1 -ar 48000 -c:a libopus -b:a 24k \
+		-f rtp -payload_type 111 -srtp_out_suite "${K32%% *}" -srtp_out_params "${K32#*inline:}" \
+		"srtp://$DUET_A_IP:41100?localport=41102&rtcpport=41101" >"$DUET_TMP/tx32.log" 2>&1
+}
+duet_check "ffmpeg sends 11 s of Opus over SRTP with AES_CM_128_HMAC_SHA1_32" tx32
 wait "${DUET_BG[good32]}"
 duet_check_eq "ffmpeg receiver (AES_CM_128_HMAC_SHA1_32) exits 0" 0 $?
 sleep 0.5
