@@ -47,6 +47,7 @@
 #include "duet_pkt.h"
 #include "duet_police.h"
 #include "duet_port.h"
+#include "duet_srtp.h"
 #include "duet_stats.h"
 #include "duet_sync.h"
 #include "duet_worker.h"
@@ -429,6 +430,33 @@ early_options(int argc, char **argv)
 }
 
 /* Debug lines may name clients (addresses, pair ids): say so once. */
+/* [srtp] engine: the burst engine where the CPU has AES-NI (or where the
+ * config asks for it: refused without), else libsrtp2. Before any pair. */
+static int
+choose_srtp_engine(const struct duet_conf *c)
+{
+	bool ok = duet_srtp_engine_cpu_ok();
+
+	if (c->srtp_engine == DUET_CONF_SRTP_BURST && !ok) {
+		fprintf(stderr, "duetd: [srtp] engine = burst needs AES-NI and PCLMULQDQ, which this "
+				"CPU lacks; use engine = libsrtp2\n");
+		return -ENOTSUP;
+	}
+	if (c->srtp_engine == DUET_CONF_SRTP_LIBSRTP2 || !ok) {
+		(void)duet_srtp_engine_set(DUET_SRTP_ENGINE_LIBSRTP2);
+		if (c->srtp_engine == DUET_CONF_SRTP_LIBSRTP2)
+			LOG(INFO, "SRTP: libsrtp2 ([srtp] engine = libsrtp2)\n");
+		else
+			LOG(NOTICE, "SRTP: this CPU has no AES-NI: libsrtp2, one packet at a "
+				    "time, instead of the burst engine\n");
+		return 0;
+	}
+	(void)duet_srtp_engine_set(DUET_SRTP_ENGINE_BURST);
+	LOG(INFO, "SRTP: burst engine (intel-ipsec-mb)%s\n",
+	    c->srtp_engine == DUET_CONF_SRTP_AUTO ? ", the default on a CPU with AES-NI" : "");
+	return 0;
+}
+
 static void
 warn_if_debug(void)
 {
@@ -669,6 +697,8 @@ main(int argc, char **argv)
 	if (d.allow_core_dumps && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
 		fprintf(stderr, "duetd: --allow-core-dumps: %s\n", strerror(errno));
 	warn_if_debug();
+	if (choose_srtp_engine(&d.conf) != 0)
+		goto out_eal;
 	/* Workers must be enabled EAL lcores other than main. */
 	rc = duet_conf_check_workers(&d.conf, config, rte_lcore_is_enabled, rte_get_main_lcore(),
 				     err, sizeof(err));

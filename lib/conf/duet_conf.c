@@ -47,6 +47,7 @@ enum key_type {
 	KEY_ALLOWED_PEERS,
 	KEY_METRICS_LISTEN,
 	KEY_LOG_FORMAT,
+	KEY_SRTP_ENGINE,
 	KEY_YES_NO, /* bool in struct duet_conf at off */
 };
 
@@ -82,6 +83,11 @@ static const struct key_def metrics_keys[] = {
 
 static const struct key_def log_keys[] = {
 	{"format", KEY_LOG_FORMAT, false, 0, 0, 0},
+	{NULL, KEY_U32, false, 0, 0, 0},
+};
+
+static const struct key_def srtp_keys[] = {
+	{"engine", KEY_SRTP_ENGINE, false, 0, 0, 0},
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
@@ -203,6 +209,14 @@ set_key(struct conf_ctx *ctx, const char *sec, const struct key_def *k, const ch
 			conf->log_format = DUET_LOG_JSON;
 		else
 			return conf_fail(ctx, sec, k->name, val, "expected text or json");
+		return 0;
+	case KEY_SRTP_ENGINE:
+		if (strcmp(val, "burst") == 0)
+			conf->srtp_engine = DUET_CONF_SRTP_BURST;
+		else if (strcmp(val, "libsrtp2") == 0)
+			conf->srtp_engine = DUET_CONF_SRTP_LIBSRTP2;
+		else
+			return conf_fail(ctx, sec, k->name, val, "expected burst or libsrtp2");
 		return 0;
 	case KEY_YES_NO:
 		return conf_parse_yes_no(ctx, sec, k->name, val, (bool *)((char *)conf + k->off));
@@ -421,7 +435,7 @@ static int
 load_sections(struct conf_ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *conf)
 {
 	struct section_seen relay = {0}, media = {0}, redis = {0}, security = {0};
-	struct section_seen metrics = {0}, log = {0}, privacy = {0};
+	struct section_seen metrics = {0}, log = {0}, privacy = {0}, srtp = {0};
 	struct rte_cfgfile_entry *entries = NULL;
 	char sec[CFG_NAME_LEN];
 	int n_sections, s, n, ret = 0;
@@ -463,13 +477,16 @@ load_sections(struct conf_ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *c
 		} else if (strcmp(sec, "privacy") == 0) {
 			single = &privacy;
 			keys = privacy_keys;
+		} else if (strcmp(sec, "srtp") == 0) {
+			single = &srtp;
+			keys = srtp_keys;
 		} else if (strncmp(sec, PORT_PREFIX, strlen(PORT_PREFIX)) == 0) {
 			ret = load_port(ctx, sec, entries, n, conf);
 			continue;
 		} else {
 			ret = conf_fail(ctx, sec, NULL, NULL,
 					"unknown section; expected relay, media, redis, "
-					"security, metrics, log, privacy or port <ethdev name>");
+					"security, srtp, metrics, log, privacy or port <ethdev name>");
 			break;
 		}
 		if (single->present) {
@@ -547,6 +564,7 @@ duet_conf_defaults(struct duet_conf *conf)
 	conf->metrics.enabled = true;
 	(void)duet_addr_parse("127.0.0.1:9465", &conf->metrics.addr);
 	conf->log_format = DUET_LOG_TEXT;
+	conf->srtp_engine = DUET_CONF_SRTP_AUTO;
 	conf->privacy.allow_capture = false;
 }
 

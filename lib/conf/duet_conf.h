@@ -74,6 +74,13 @@ enum duet_log_format {
 	DUET_LOG_JSON,	   /**< one JSON object a line, for log shippers */
 };
 
+/** [srtp] engine: which SRTP implementation the workers use. */
+enum duet_conf_srtp_engine {
+	DUET_CONF_SRTP_AUTO = 0, /**< not given: burst where the CPU has AES-NI, else libsrtp2 */
+	DUET_CONF_SRTP_BURST,	 /**< lib/srtpe's burst engine on intel-ipsec-mb */
+	DUET_CONF_SRTP_LIBSRTP2, /**< libsrtp2, one packet at a time */
+};
+
 /** [metrics]: the Prometheus endpoint. */
 struct duet_conf_metrics {
 	bool enabled;	       /**< false: listen = off */
@@ -110,6 +117,7 @@ struct duet_conf {
 	struct duet_conf_redis redis; /**< [redis] */
 	struct duet_conf_metrics metrics; /**< [metrics] */
 	enum duet_log_format log_format;  /**< [log] format */
+	enum duet_conf_srtp_engine srtp_engine; /**< [srtp] engine (at start only) */
 	struct duet_conf_privacy privacy; /**< [privacy] */
 	uint32_t link_wait_ms;	     /**< [relay] link_wait_ms: wait this long for links up */
 	struct duet_conf_port ports[DUET_CONF_MAX_PORTS]; /**< [port <name>] sections */

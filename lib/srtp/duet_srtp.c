@@ -1,15 +1,63 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libsrtp2 session setup and teardown (see duet_srtp.h). Slow path only:
- * the control thread in duetd, setup code in duet-caller and the tests.
+ * Session setup and teardown, on libsrtp2 or on the burst engine (see
+ * duet_srtp.h), and each thread's engine manager. Slow path only: the
+ * control thread in duetd, worker lcores at launch and exit, setup code
+ * in duet-caller and the tests.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet_secure_zero.h"
 #include "duet_srtp.h"
 #include "duet_srtp_fp.h"
+#include "duet_srtpe.h"
+
+__thread IMB_MGR *duet_srtp_mgr;
+
+/* Written once at start, before any session or worker exists. */
+static enum duet_srtp_engine engine_kind = DUET_SRTP_ENGINE_LIBSRTP2;
+
+bool
+duet_srtp_engine_cpu_ok(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+}
+
+int
+duet_srtp_engine_set(enum duet_srtp_engine e)
+{
+	if (e == DUET_SRTP_ENGINE_BURST && !duet_srtp_engine_cpu_ok())
+		return -ENOTSUP;
+	if (e != DUET_SRTP_ENGINE_BURST && e != DUET_SRTP_ENGINE_LIBSRTP2)
+		return -EINVAL;
+	__atomic_store_n(&engine_kind, e, __ATOMIC_RELAXED);
+	return 0;
+}
+
+enum duet_srtp_engine
+duet_srtp_engine_get(void)
+{
+	return __atomic_load_n(&engine_kind, __ATOMIC_RELAXED);
+}
+
+int
+duet_srtp_lcore_init(void)
+{
+	if (duet_srtp_mgr != NULL)
+		return 0;
+	return duet_srtpe_mgr_create(DUET_SRTPE_ARCH_AUTO, &duet_srtp_mgr);
+}
+
+void
+duet_srtp_lcore_fini(void)
+{
+	duet_srtpe_mgr_free(duet_srtp_mgr);
+	duet_srtp_mgr = NULL;
+}
 
 static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t srtp_init_status;
@@ -110,6 +158,39 @@ status_errno(srtp_err_status_t st)
 	return st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
 }
 
+/* The burst engine's part of a session: keys and streams in one block. */
+static int
+sess_engine_new(struct duet_srtp_sess *x, const struct duet_sdes *k, enum duet_srtp_dir dir)
+{
+	size_t ksz = duet_srtpe_key_size(k->suite);
+	size_t ssz = sizeof(struct duet_srtpe_stream) * DUET_SRTP_E_STREAMS;
+	size_t total = (ksz + ssz + 63) & ~(size_t)63;
+	uint8_t *blk;
+	int rc;
+
+	rc = duet_srtp_lcore_init();
+	if (rc != 0)
+		return rc;
+	blk = aligned_alloc(64, total);
+	if (blk == NULL)
+		return -ENOMEM;
+	memset(blk, 0, total);
+	x->ek = (struct duet_srtpe_key *)(void *)blk;
+	x->est = (struct duet_srtpe_stream *)(void *)(blk + ksz);
+	rc = duet_srtpe_key_init(duet_srtp_mgr, k, x->ek);
+	if (rc != 0) {
+		free(blk);
+		x->ek = NULL;
+		x->est = NULL;
+		return rc;
+	}
+	/* Both SRTCP layouts of this suite share one replay window in the
+	 * engine, so a cut copy is a replay whichever layout reads it. */
+	if (dir == DUET_SRTP_INBOUND && k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_32)
+		x->e_flags = DUET_SRTPE_SRTCP_TAG_EITHER;
+	return 0;
+}
+
 struct duet_srtp_sess *
 duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verify_only)
 {
@@ -139,6 +220,17 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 		x->id = __atomic_add_fetch(&sess_last_id, 1, __ATOMIC_RELAXED);
 	while (x->id == 0);
 	duet_srtp_life_init(&x->life, k->lifetime);
+	x->verify_only = verify_only && dir == DUET_SRTP_INBOUND;
+	if (duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST) {
+		int rc = sess_engine_new(x, k, dir);
+
+		if (rc != 0) {
+			free(x);
+			errno = -rc;
+			return NULL;
+		}
+		return x;
+	}
 	duet_srtp_sess_policy(k, dir, x->rtp_auth_only, &p);
 	st = srtp_create(&x->s, &p);
 	if (st != srtp_err_status_ok) {
@@ -166,8 +258,14 @@ duet_srtp_sess_free(struct duet_srtp_sess *x)
 {
 	if (x == NULL)
 		return;
-	srtp_dealloc(x->s);
+	if (x->ek != NULL) {
+		duet_srtpe_key_wipe(x->ek);
+		free(x->ek);
+	}
+	if (x->s != NULL)
+		srtp_dealloc(x->s);
 	if (x->s32 != NULL)
 		srtp_dealloc(x->s32);
+	duet_secure_zero(x, sizeof(*x));
 	free(x);
 }

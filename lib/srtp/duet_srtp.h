@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libsrtp2 wrapper: one SRTP+SRTCP session per direction of a key, built
- * from a parsed SDES value. Sessions are made and freed on a slow path
+ * SRTP sessions: one SRTP+SRTCP session per direction of a key, built
+ * from a parsed SDES value, on libsrtp2 or on lib/srtpe's burst engine
+ * (duet_srtp_engine_set(), once, before any session is made). Sessions
+ * are made and freed on a slow path
  * (duetd's control thread, duet-caller's setup); using one is confined to a
  * single thread at a time (libsrtp2 sessions are not thread-safe): in duetd
  * the rule is written in docs/design.md and enforced by lib/pair's
@@ -49,13 +51,51 @@ int duet_srtp_session_new(const struct duet_sdes *k, enum duet_srtp_dir dir, srt
 /** Free a session (libsrtp2 wipes its keys). NULL is a no-op. */
 void duet_srtp_session_free(srtp_t s);
 
+/** Which implementation the fast-path sessions use ([srtp] engine). */
+enum duet_srtp_engine {
+	DUET_SRTP_ENGINE_LIBSRTP2 = 0, /**< libsrtp2, one packet at a time */
+	DUET_SRTP_ENGINE_BURST,	       /**< lib/srtpe on intel-ipsec-mb, bursts */
+};
+
+/** True when this CPU has what the burst engine needs (AES-NI and
+ * PCLMULQDQ). Any thread. */
+bool duet_srtp_engine_cpu_ok(void);
+
+/**
+ * Choose the implementation of the fast-path sessions made from now on
+ * (duet_srtp_sess_new()). Process-wide; set it once at start, before any
+ * session exists: a direction's sessions must all be of one kind.
+ * @return 0, or -ENOTSUP for the burst engine on a CPU without AES-NI
+ */
+int duet_srtp_engine_set(enum duet_srtp_engine e);
+
+/** The implementation new sessions get. Any thread. */
+enum duet_srtp_engine duet_srtp_engine_get(void);
+
+/**
+ * Give the calling thread its burst-engine manager (an IMB_MGR, see
+ * duet_srtp_fp.h's duet_srtp_mgr): every worker lcore calls it before it
+ * handles a packet of a burst-engine session; duet_srtp_sess_new() calls
+ * it for the control thread. No-op when the thread has one. Slow path.
+ * @return 0, -ENOTSUP (CPU), -ENOMEM
+ */
+int duet_srtp_lcore_init(void);
+
+/** Free the calling thread's manager (none: no-op). Slow path, when the
+ * thread handles no more packets. */
+void duet_srtp_lcore_fini(void);
+
 struct duet_srtp_sess;
 
 /**
  * Make a fast-path session (struct duet_srtp_sess, duet_srtp_fp.h), its
- * key-lifetime count started at 0 with k->lifetime. An inbound session of
+ * key-lifetime count started at 0 with k->lifetime, of the kind
+ * duet_srtp_engine_get() says. On libsrtp2, an inbound session of
  * AES_CM_128_HMAC_SHA1_32 also gets a second libsrtp2 session whose SRTCP
- * tag is 32 bits (ffmpeg's layout, tried when the RFC's 80-bit one fails).
+ * tag is 32 bits (ffmpeg's layout, tried when the RFC's 80-bit one fails);
+ * on the burst engine, its session keys (struct duet_srtpe_key) and one
+ * stream per entry of the direction's SSRC table (and one for an SSRC not
+ * in it yet) share a single 64-byte-aligned allocation.
  * @param verify_only  inbound session for verify mode: for the AES-CM
  *                     suites its RTP side only checks the tag and never
  *                     decrypts (SRTCP and GCM still need to decrypt)

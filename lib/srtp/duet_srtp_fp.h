@@ -51,6 +51,21 @@
  * one from then on: a client uses one implementation for all its streams.
  * A forgery fails both layouts; a replay or a cut copy fails the one layout
  * tried.
+ *
+ * The burst engine (lib/srtpe; a session with `ek`): the same rules, the
+ * same tracks, lifetimes and grace, with the engine's own streams instead
+ * of libsrtp2's. A session holds one struct duet_srtpe_stream per entry of
+ * the direction's SSRC table (`est`, by the same index: an eviction moves
+ * them as it moves the table) and one more for an SSRC that is not in the
+ * table yet (DUET_SRTP_E_FRESH), kept until the SSRC is admitted or
+ * another new SSRC comes. A restored stream is the engine's stream set to
+ * the restored index with a full window, so its floor needs no check of
+ * its own. Both SRTCP layouts of AES_CM_128_HMAC_SHA1_32 share the
+ * engine's one SRTCP window, so both are tried for the key's whole life.
+ * The packets go through the manager of the calling thread
+ * (duet_srtp_mgr, duet_srtp_lcore_init()); the worker submits a whole
+ * burst's steady-state packets together (duet_worker_fp.h), every other
+ * packet goes through duet_srtp_verify()/duet_srtp_rekey() alone.
  */
 #ifndef DUET_SRTP_FP_H
 #define DUET_SRTP_FP_H
@@ -64,6 +79,11 @@
 #include "duet_rtp.h"
 #include "duet_srtp.h"
 #include "duet_srtp_life.h"
+#include "duet_srtpe.h"
+
+/** The burst engine's manager of this thread (duet_srtp_lcore_init()),
+ * NULL until then. */
+extern __thread IMB_MGR *duet_srtp_mgr;
 
 /** A session and how to use it. Made and freed by the control thread;
  * `life` counts as the file comment says. */
@@ -78,6 +98,14 @@ struct duet_srtp_sess {
 	/** With s32: the SRTCP layout the sender uses, DUET_SRTP_LAYOUT_*,
 	 * learnt from its first authentic SRTCP packet (owner writes). */
 	uint8_t srtcp_layout;
+	uint8_t verify_only;	/**< inbound session of a verify pair */
+	uint8_t e_flags;	/**< burst engine: SRTCP packet flags (DUET_SRTPE_SRTCP_TAG_EITHER) */
+	uint8_t e_has_fresh;	/**< burst engine: est[DUET_SRTP_E_FRESH] is e_fresh_ssrc's (owner) */
+	uint32_t e_fresh_ssrc;	/**< burst engine: see e_has_fresh */
+	struct duet_srtpe_key *ek;	/**< burst engine: the session keys; NULL on libsrtp2 */
+	/** Burst engine: [DUET_SRTP_E_STREAMS] streams, by the direction's
+	 * SSRC table entry, then DUET_SRTP_E_FRESH (owner writes). */
+	struct duet_srtpe_stream *est;
 	struct duet_srtp_life life; /**< the key's use in this direction */
 };
 
@@ -92,6 +120,11 @@ struct duet_srtp_sess {
 
 /** Most SRTP streams (SSRCs) one direction may hold ([security] srtp_max_ssrc). */
 #define DUET_SRTP_MAX_SSRC 16
+/** Burst engine: index in a session's est of the stream of an SSRC not yet
+ * in the direction's table. */
+#define DUET_SRTP_E_FRESH DUET_SRTP_MAX_SSRC
+/** Burst engine: streams a session holds. */
+#define DUET_SRTP_E_STREAMS (DUET_SRTP_MAX_SSRC + 1)
 
 /** An SSRC a direction has a libsrtp2 stream for, and when it last authenticated. */
 struct duet_srtp_ssrc {
@@ -226,15 +259,41 @@ duet_srtp_status(srtp_err_status_t st)
 	return DUET_SRTP_BAD;
 }
 
-/* Drop a stream from a session, if it has one for the SSRC. */
+/* Drop a stream from a session, if it has one for the SSRC. The burst
+ * engine's streams go with their table entries (duet_srtp_sess_move()). */
 static inline void
 duet_srtp_sess_drop_stream(struct duet_srtp_sess *x, uint32_t ssrc)
 {
-	if (x == NULL)
+	if (x == NULL || x->ek != NULL)
 		return;
 	(void)srtp_remove_stream(x->s, htonl(ssrc));
 	if (x->s32 != NULL)
 		(void)srtp_remove_stream(x->s32, htonl(ssrc));
+}
+
+/* Burst engine: the table entry `from` moved to `to` (an eviction fills
+ * the victim's entry with the last one). */
+static inline void
+duet_srtp_sess_move(struct duet_srtp_sess *x, unsigned int to, unsigned int from)
+{
+	if (x == NULL || x->ek == NULL || to == from)
+		return;
+	x->est[to] = x->est[from];
+}
+
+/* Burst engine: ssrc got table entry n; its stream is the fresh one if
+ * the session has it, else a new one. */
+static inline void
+duet_srtp_sess_admit(struct duet_srtp_sess *x, unsigned int n, uint32_t ssrc)
+{
+	if (x == NULL || x->ek == NULL)
+		return;
+	if (x->e_has_fresh && x->e_fresh_ssrc == ssrc) {
+		x->est[n] = x->est[DUET_SRTP_E_FRESH];
+		x->e_has_fresh = 0;
+	} else {
+		duet_srtpe_stream_init(&x->est[n]);
+	}
 }
 
 /* The SSRC a packet carries (RTP: bytes 8..11, RTCP: 4..7); len >= 12. */
@@ -369,6 +428,9 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 		duet_srtp_sess_drop_stream(d->in_prev, old);
 		duet_srtp_sess_drop_stream(d->out, old);
 		n--;
+		duet_srtp_sess_move(d->in, (unsigned int)victim, n);
+		duet_srtp_sess_move(d->in_prev, (unsigned int)victim, n);
+		duet_srtp_sess_move(d->out, (unsigned int)victim, n);
 		d->ssrcs[victim] = d->ssrcs[n];
 		d->track[victim] = d->track[n];
 		(*removed)++;
@@ -380,6 +442,9 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 			d->track[n] = d->fresh;
 		else
 			memset(&d->track[n], 0, sizeof(d->track[n]));
+		duet_srtp_sess_admit(d->in, n, ssrc);
+		duet_srtp_sess_admit(d->in_prev, n, ssrc);
+		duet_srtp_sess_admit(d->out, n, ssrc);
 		n++;
 	}
 	__atomic_store_n(&d->n_ssrc, n, __ATOMIC_RELAXED);
@@ -406,6 +471,96 @@ struct duet_srtp_pkt {
 	uint8_t rtcp;
 	int track; /* its entry in the direction's table, or -1 */
 };
+
+/* Burst engine: session x's stream for packet k: its table entry's, or
+ * the fresh one (started again when it held another SSRC). Owner. */
+static inline struct duet_srtpe_stream *
+duet_srtp_e_stream(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k)
+{
+	struct duet_srtpe_stream *f;
+
+	if (k->track >= 0)
+		return &x->est[k->track];
+	f = &x->est[DUET_SRTP_E_FRESH];
+	if (!x->e_has_fresh || x->e_fresh_ssrc != k->ssrc) {
+		duet_srtpe_stream_init(f);
+		x->e_fresh_ssrc = k->ssrc;
+		x->e_has_fresh = 1;
+	}
+	return f;
+}
+
+/* Burst engine: the RTP index of sequence number seq in stream s, as the
+ * engine (and libsrtp2) estimates it. */
+static inline uint64_t
+duet_srtp_e_index(const struct duet_srtpe_stream *s, uint16_t seq)
+{
+	return (s->flags & DUET_SRTPE_STREAM_RTP) ? duet_srtp_estimate(s->rtp_index, seq) : seq;
+}
+
+/* Burst engine: the operation session x does on a packet it opens. */
+static inline enum duet_srtpe_op
+duet_srtp_e_open_op(const struct duet_srtp_sess *x, bool rtcp)
+{
+	if (rtcp)
+		return x->verify_only ? DUET_SRTPE_SRTCP_VERIFY : DUET_SRTPE_SRTCP_UNPROTECT;
+	return x->verify_only ? DUET_SRTPE_RTP_VERIFY : DUET_SRTPE_RTP_UNPROTECT;
+}
+
+/* Burst engine: fill one entry of a burst. */
+static inline void
+duet_srtp_e_fill(struct duet_srtpe_pkt *e, const struct duet_srtp_sess *x,
+		 struct duet_srtpe_stream *s, enum duet_srtpe_op op, uint8_t *p, int len, int cap)
+{
+	e->key = x->ek;
+	e->stream = s;
+	e->p = p;
+	e->len = (uint32_t)len;
+	e->cap = (uint32_t)cap;
+	e->op = (uint8_t)op;
+	e->flags = x->e_flags;
+	e->verdict = DUET_SRTPE_BAD;
+	e->reserved = 0;
+}
+
+/* Burst engine: one packet alone through this thread's manager; *len is
+ * the new length on DUET_SRTP_OK. */
+static inline enum duet_srtp_verdict
+duet_srtp_e_one(const struct duet_srtp_sess *x, struct duet_srtpe_stream *s,
+		enum duet_srtpe_op op, uint8_t *p, int *len, int cap)
+{
+	struct duet_srtpe_pkt e;
+
+	if (duet_srtp_mgr == NULL)
+		return DUET_SRTP_BAD;
+	duet_srtp_e_fill(&e, x, s, op, p, *len, cap);
+	(void)duet_srtpe_burst(duet_srtp_mgr, &e, 1);
+	if (e.verdict == DUET_SRTPE_OK)
+		*len = (int)e.len;
+	return (enum duet_srtp_verdict)e.verdict;
+}
+
+/* Burst engine's duet_srtp_try(): open k with x on a copy in scratch
+ * (verify: authenticate and check only). *index: the packet's RTP index,
+ * or the stream's highest SRTCP index after an authentic SRTCP packet. */
+static inline enum duet_srtp_verdict
+duet_srtp_e_try(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k, const uint8_t *p,
+		int *len, uint8_t *scratch, uint64_t *index)
+{
+	struct duet_srtpe_stream *s = duet_srtp_e_stream(x, k);
+	enum duet_srtp_verdict v;
+	int l = *len;
+
+	*index = k->rtcp ? 0 : duet_srtp_e_index(s, k->seq);
+	memcpy(scratch, p, (size_t)l);
+	v = duet_srtp_e_one(x, s, duet_srtp_e_open_op(x, k->rtcp), scratch, &l, l);
+	if (v == DUET_SRTP_OK) {
+		if (k->rtcp)
+			*index = s->srtcp_index;
+		*len = l;
+	}
+	return v;
+}
 
 /* The SRTCP index (31 bits) of p when its E+index word sits `tail` bytes
  * from its end, or -1 when p is too short to carry one (libsrtp2 refuses
@@ -582,6 +737,8 @@ duet_srtp_try(const struct duet_srtp_ctx *d, struct duet_srtp_sess *x,
 	uint64_t i32;
 	int l = *len;
 
+	if (x->ek != NULL)
+		return duet_srtp_e_try(x, k, p, len, scratch, index);
 	if (layout != DUET_SRTP_LAYOUT_32) {
 		v = duet_srtp_in_check(d, x, x->srtcp_tail, k, p, l, index);
 		if (v == DUET_SRTP_OK) {
@@ -752,18 +909,31 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 		v = DUET_SRTP_BAD;
 		goto out;
 	}
-	/* SRTCP carries its own index, which the new stream starts again
-	 * (libsrtp2 has no call to set it): nothing to track. */
-	if (!rtcp) {
-		v = duet_srtp_stream_check(k.track >= 0 ? &d->track[k.track].out : NULL, out, &k,
-					   &index);
-		if (v != DUET_SRTP_OK)
+	if (out->ek != NULL) {
+		struct duet_srtpe_stream *os = duet_srtp_e_stream(out, &k);
+
+		index = rtcp ? 0 : duet_srtp_e_index(os, k.seq);
+		if (duet_srtp_e_one(out, os,
+				    rtcp ? DUET_SRTPE_SRTCP_PROTECT : DUET_SRTPE_RTP_PROTECT,
+				    scratch, &l, DUET_SRTP_SCRATCH) != DUET_SRTP_OK) {
+			v = DUET_SRTP_PROTECT;
 			goto out;
-	}
-	st = rtcp ? srtp_protect_rtcp(out->s, scratch, &l) : srtp_protect(out->s, scratch, &l);
-	if (st != srtp_err_status_ok) {
-		v = DUET_SRTP_PROTECT;
-		goto out;
+		}
+	} else {
+		/* SRTCP carries its own index, which the new stream starts
+		 * again (libsrtp2 has no call to set it): nothing to track. */
+		if (!rtcp) {
+			v = duet_srtp_stream_check(k.track >= 0 ? &d->track[k.track].out : NULL,
+						   out, &k, &index);
+			if (v != DUET_SRTP_OK)
+				goto out;
+		}
+		st = rtcp ? srtp_protect_rtcp(out->s, scratch, &l)
+			  : srtp_protect(out->s, scratch, &l);
+		if (st != srtp_err_status_ok) {
+			v = DUET_SRTP_PROTECT;
+			goto out;
+		}
 	}
 	duet_srtp_life_use(&out->life, rtcp);
 	if (!rtcp)

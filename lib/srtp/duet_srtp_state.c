@@ -121,12 +121,51 @@ sess_add_stream(struct duet_srtp_sess *x, const struct duet_sdes *k, enum duet_s
 	return 0;
 }
 
-/* A stream that continues after index: its highest, and its floor. */
+/* A stream that continues after index: its highest, and its floor (and,
+ * on libsrtp2, the ROC to tell its stream until a packet goes through). */
 static void
-restored(struct duet_srtp_stream *s, uint64_t index)
+restored(struct duet_srtp_stream *s, const struct duet_srtp_sess *x, uint64_t index)
 {
 	s->hi = s->floor = index;
-	s->flags = DUET_SRTP_STREAM_HI | DUET_SRTP_STREAM_FLOOR | DUET_SRTP_STREAM_PENDING;
+	s->flags = DUET_SRTP_STREAM_HI | DUET_SRTP_STREAM_FLOOR;
+	if (x->ek == NULL)
+		s->flags |= DUET_SRTP_STREAM_PENDING;
+}
+
+/* Burst engine: a window with every index taken. */
+static void
+window_full(uint64_t w[2])
+{
+	w[0] = w[1] = UINT64_MAX;
+}
+
+/* Burst engine: table entry n of x continues from st: every index up to
+ * the restored one is taken (so it is a replay, and never protected). */
+static void
+sess_restore_e(struct duet_srtp_sess *x, unsigned int n, const struct duet_srtp_ssrc_state *st,
+	       bool in)
+{
+	struct duet_srtpe_stream *s;
+
+	if (x == NULL || x->ek == NULL)
+		return;
+	s = &x->est[n];
+	duet_srtpe_stream_init(s);
+	if (in && (st->has & DUET_SRTP_HAS_RTP_IN)) {
+		s->rtp_index = st->rtp_in;
+		window_full(s->rtp_window);
+		s->flags |= DUET_SRTPE_STREAM_RTP;
+	}
+	if (in && (st->has & DUET_SRTP_HAS_SRTCP_IN)) {
+		s->srtcp_index = st->srtcp_in;
+		window_full(s->srtcp_window);
+		s->flags |= DUET_SRTPE_STREAM_SRTCP;
+	}
+	if (!in && (st->has & DUET_SRTP_HAS_RTP_OUT)) {
+		s->rtp_index = st->rtp_out;
+		window_full(s->rtp_window);
+		s->flags |= DUET_SRTPE_STREAM_RTP;
+	}
 }
 
 int
@@ -144,17 +183,21 @@ duet_srtp_ctx_restore(struct duet_srtp_ctx *d, const struct duet_sdes *in_key,
 		return -EINVAL;
 	if (st->rtp_in >> 48 != 0 || st->rtp_out >> 48 != 0 || st->srtcp_in > 0x7fffffffu)
 		return -EINVAL;
+	if ((d->in->ek != NULL && in_key->suite != d->in->suite) ||
+	    ((st->has & DUET_SRTP_HAS_RTP_OUT) && d->out->ek != NULL &&
+	     (out_key == NULL || out_key->suite != d->out->suite)))
+		return -EINVAL;
 	if (duet_srtp_find(d, st->ssrc) >= 0)
 		return -EEXIST;
 	if (d->n_ssrc >= DUET_SRTP_MAX_SSRC)
 		return -ENOSPC;
-	if (st->has & DUET_SRTP_HAS_RTP_IN) {
+	if ((st->has & DUET_SRTP_HAS_RTP_IN) && d->in->ek == NULL) {
 		rc = sess_add_stream(d->in, in_key, DUET_SRTP_INBOUND, st->ssrc,
 				     (uint32_t)(st->rtp_in >> 16));
 		if (rc != 0)
 			return rc;
 	}
-	if (st->has & DUET_SRTP_HAS_RTP_OUT) {
+	if ((st->has & DUET_SRTP_HAS_RTP_OUT) && d->out->ek == NULL) {
 		rc = sess_add_stream(d->out, out_key, DUET_SRTP_OUTBOUND, st->ssrc,
 				     (uint32_t)(st->rtp_out >> 16));
 		if (rc != 0) {
@@ -169,15 +212,17 @@ duet_srtp_ctx_restore(struct duet_srtp_ctx *d, const struct duet_sdes *in_key,
 	if (st->has & (DUET_SRTP_HAS_RTP_IN | DUET_SRTP_HAS_SRTCP_IN))
 		e->in.id = d->in->id;
 	if (st->has & DUET_SRTP_HAS_RTP_IN)
-		restored(&e->in, st->rtp_in);
+		restored(&e->in, d->in, st->rtp_in);
 	if (st->has & DUET_SRTP_HAS_SRTCP_IN) {
 		e->srtcp_hi = e->srtcp_floor = st->srtcp_in;
 		e->srtcp_flags = DUET_SRTP_STREAM_HI | DUET_SRTP_STREAM_FLOOR;
 	}
 	if (st->has & DUET_SRTP_HAS_RTP_OUT) {
 		e->out.id = d->out->id;
-		restored(&e->out, st->rtp_out);
+		restored(&e->out, d->out, st->rtp_out);
 	}
+	sess_restore_e(d->in, d->n_ssrc, st, true);
+	sess_restore_e(d->out, d->n_ssrc, st, false);
 	d->ssrcs[d->n_ssrc].ssrc = st->ssrc;
 	d->ssrcs[d->n_ssrc].last_tsc = now_tsc;
 	d->n_ssrc++;

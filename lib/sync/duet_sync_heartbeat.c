@@ -14,6 +14,7 @@
 #include <rte_common.h>
 #include <rte_malloc.h>
 
+#include "duet_srtp.h"
 #include "sync_internal.h"
 
 #ifndef DUET_VERSION
@@ -125,6 +126,8 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, endpoints > held ? endpoints - held : 0);
 	sync_cmd_str(&c, "workers");
 	sync_cmd_u64(&c, s->n_workers);
+	sync_cmd_str(&c, "srtp_engine");
+	sync_cmd_str(&c, duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST ? "burst" : "libsrtp2");
 	sync_cmd_str(&c, "rx_pkts");
 	sync_cmd_u64(&c, sum.rx_pkts);
 	sync_cmd_str(&c, "fwd_pkts");

@@ -173,8 +173,13 @@ duet_worker_main(void *arg)
 	unsigned int p;
 	uint16_t n, total = 0;
 
-	if (duet_pair_worker_register(w->pairs, w->widx) != 0)
+	/* The burst SRTP engine's manager: this lcore's own. */
+	if (duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST && duet_srtp_lcore_init() != 0)
+		return -ENOMEM;
+	if (duet_pair_worker_register(w->pairs, w->widx) != 0) {
+		duet_srtp_lcore_fini();
 		return -EINVAL;
+	}
 	prev = rte_rdtsc();
 	while (!*w->quit) {
 		now = rte_rdtsc();
@@ -208,5 +213,6 @@ duet_worker_main(void *arg)
 	}
 	duet_worker_flush(w);
 	duet_pair_worker_unregister(w->pairs, w->widx);
+	duet_srtp_lcore_fini();
 	return 0;
 }

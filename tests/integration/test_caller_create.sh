@@ -18,6 +18,7 @@ CALLER=${DUET_CALLER:-$DUET_BUILD_ROOT/app/duet-caller/duet-caller}
 [[ -x $CALLER ]] || duet_bail "duet-caller not built: $CALLER (set DUET_BUILD_ROOT or DUET_CALLER)"
 # Both gateways point at the clients, so a leg is reachable before it spoke.
 duet_start_all "port0.gateway=$DUET_A_IP" "port1.gateway=$DUET_B_IP"
+duet_check_srtp_engine
 
 want_fields() { # MODE: the record's fields, sorted, as HKEYS gives them
 	# (a_src/b_src: duet-caller pins legs bound to a given address and port)

@@ -40,6 +40,7 @@ duet_redis_start
 duet_conf_write relatch_silence_ms=1000
 PRINT_MS=200
 duetd_start --print-stats-ms $PRINT_MS || duet_bail "duetd did not start"
+duet_check_srtp_engine
 T0=$SECONDS
 
 # ---------------------------------------------------------------------------

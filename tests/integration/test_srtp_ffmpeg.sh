@@ -29,6 +29,7 @@ command -v ffmpeg >/dev/null || duet_bail "needs ffmpeg (bash tools/install-deps
 # Leg b is pinned and nobody behind it sends first: its next hop is B itself,
 # configured as port 1's gateway (resolved by ARP).
 duet_start_all "port1.gateway=$DUET_B_IP"
+duet_check_srtp_engine
 
 key() { echo "AES_CM_128_HMAC_SHA1_80 inline:$(head -c 30 /dev/urandom | base64 -w0)"; }
 K=$(key)

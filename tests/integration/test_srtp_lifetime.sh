@@ -23,6 +23,7 @@ duet_init
 CALLER=${DUET_CALLER:-$DUET_BUILD_ROOT/app/duet-caller/duet-caller}
 [[ -x $CALLER ]] || duet_bail "duet-caller not built: $CALLER (set DUET_BUILD_ROOT or DUET_CALLER)"
 duet_start_all "port0.gateway=$DUET_A_IP" "port1.gateway=$DUET_B_IP"
+duet_check_srtp_engine
 
 A=$DUET_A_IP:43000
 B=$DUET_B_IP:43000

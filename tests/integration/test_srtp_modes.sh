@@ -42,6 +42,7 @@ CALLER=${DUET_CALLER:-$DUET_BUILD_ROOT/app/duet-caller/duet-caller}
 # here (abuse_flood tests it).
 duet_start_all "port0.gateway=$DUET_A_IP" "port1.gateway=$DUET_B_IP" security.max_pps=0 \
 	security.max_kbps=0
+duet_check_srtp_engine
 
 SUITES=(AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 AEAD_AES_128_GCM AEAD_AES_256_GCM)
 A=$DUET_A_IP:40000

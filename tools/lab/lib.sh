@@ -360,7 +360,8 @@ duet_redis_kill() {
 # or, as port0.KEY=value / port1.KEY=value, add keys to a [port] section
 # (port0.gateway=192.0.2.10), as media.KEY=value to [media] (media.ttl=50)
 # and as security.KEY=value to [security] (security.max_pps=1000); likewise
-# redis.KEY, metrics.KEY, log.KEY and privacy.KEY (metrics.listen=off).
+# redis.KEY, metrics.KEY, log.KEY, privacy.KEY and srtp.KEY
+# (metrics.listen=off). [srtp] engine is DUET_SRTP_ENGINE's unless given.
 duet_conf_write() {
 	local -A relay=(
 		[id]=$RELAY_ID [workers]=$(duet_worker_list) [max_pairs]=1024 [idle_timeout_ms]=60000
@@ -372,7 +373,7 @@ duet_conf_write() {
 	for kv in "$@"; do
 		case $kv in
 		redis.*) kv=${kv#redis.}; redis+="${kv%%=*} = ${kv#*=}"$'\n' ;;
-		metrics.* | log.* | privacy.*)
+		metrics.* | log.* | privacy.* | srtp.*)
 			sec=${kv%%.*} kv=${kv#*.}
 			extra[$sec]+="${kv%%=*} = ${kv#*=}"$'\n' ;;
 		port0.*) kv=${kv#port0.}; port0+="${kv%%=*} = ${kv#*=}"$'\n' ;;
@@ -382,6 +383,9 @@ duet_conf_write() {
 		*) relay[${kv%%=*}]=${kv#*=} ;;
 		esac
 	done
+	if [[ -n $DUET_SRTP_ENGINE && ${extra[srtp]:-} != *engine* ]]; then
+		extra[srtp]+="engine = $DUET_SRTP_ENGINE"$'\n'
+	fi
 	DUET_STATS_MS=${relay[stats_interval_ms]}
 	DUET_CONF=$DUET_TMP/duetd.conf
 	{
@@ -445,6 +449,10 @@ duet_eal_lcores() {
 duet_qpairs() {
 	((DUET_WORKERS == 1)) || echo ",qpairs=$DUET_WORKERS"
 }
+
+# DUET_SRTP_ENGINE=burst|libsrtp2 (default burst): [srtp] engine of every
+# config duet_conf_write makes (empty: leave it to duetd's default).
+DUET_SRTP_ENGINE=${DUET_SRTP_ENGINE-burst}
 
 # DUET_AF_PACKET=OPTS (default empty: the PMD's 512-frame rings) adds
 # options to both net_af_packet vdevs, e.g. framecnt=4096: a worker lcore
@@ -621,6 +629,13 @@ duet_ctl() {
 # duet_stat ID FIELD: a field of duet:{R}:stats:<id>.
 duet_stat() {
 	rcli HGET "$(duet_key "stats:$1")" "$2" 2>/dev/null
+}
+
+# duet_check_srtp_engine: the running duetd uses the SRTP implementation
+# DUET_SRTP_ENGINE asked for (what the relay hash's srtp_engine says).
+duet_check_srtp_engine() {
+	duet_check_eq "duetd's SRTP engine is ${DUET_SRTP_ENGINE:-the default}" \
+		"${DUET_SRTP_ENGINE:-burst}" "$(duet_relay_stat srtp_engine)"
 }
 
 # duet_relay_stat FIELD: a field of duet:{R}:relay.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/srtp/duet_sdes.c: SDES crypto attribute values (RFC 4568)
+ * Unit tests of lib/sdes/duet_sdes.c: SDES crypto attribute values (RFC 4568)
  * parsed, refused with a reason, and formatted back; the suite tables. The
  * expected base64 texts were computed independently (Python's base64 module)
  * from the key bytes key_byte() makes, so a decoder bug cannot hide behind a
