@@ -335,7 +335,9 @@ def srtpe_rows(add):
               x == "1000" and "srtpe" in v and "rekey" in v and gcm in v]
     v = med(fig("fastpath", fp_var[0], 1000, "mpps")) if fp_var else None
     if v is not None:
-        text = "%s Mpps (%s)" % (fmt(v), fp_var[0])
+        lib = med(fig("fastpath", "rekey-" + gcm, 1000, "mpps"))
+        text = "%s Mpps (%s)%s" % (fmt(v), fp_var[0], "" if lib is None else
+                                   "; libsrtp2 in the same run: %s Mpps" % fmt(lib))
     else:
         lib = med(fig("fastpath", "rekey-" + gcm, 1000, "mpps"))
         text = "not measured: the engine is not yet in the fast path" + (

@@ -95,6 +95,8 @@ struct opts {
 	uint32_t keyed_pairs[MAX_LIST], n_keyed_pairs;
 	bool mode_on[3];
 	bool suite_on[DUET_SRTP_SUITE_COUNT];
+	/* Keyed modes: [0] libsrtp2, [1] the burst engine (variants "-srtpe"). */
+	bool engine_on[2];
 	uint64_t plain_pkts, keyed_pkts;
 	unsigned int runs;    /* repetitions of each measurement */
 	const char *between;  /* shell command run after each repetition */
@@ -783,8 +785,9 @@ run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_sui
 	if (mode == DUET_MODE_PASSTHROUGH)
 		snprintf(variant, sizeof(variant), "passthrough");
 	else
-		snprintf(variant, sizeof(variant), "%s-%s", duet_mode_name(mode),
-			 duet_srtp_suite_name(suite));
+		snprintf(variant, sizeof(variant), "%s-%s%s", duet_mode_name(mode),
+			 duet_srtp_suite_name(suite),
+			 duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST ? "-srtpe" : "");
 	for (k = 0; k < n_list; k++)
 		cap = list[k] > cap ? list[k] : cap;
 	table_open(b, mode, suite, cap);
@@ -886,11 +889,13 @@ usage(void)
 		"usage: bench_fastpath [--quick|--full] [--runs R] [--between CMD] [--pairs LIST]\n"
 		"         [--keyed-pairs LIST] [--modes passthrough,verify,rekey] [--suites LIST]\n"
 		"         [--packets N] [--keyed-packets N] [--cpu C] [--mem MB] [--hugepages]\n"
-		"         [--seed S] [--workers N] [--perf-counters]\n"
+		"         [--seed S] [--workers N] [--perf-counters] [--srtp-engines libsrtp2,burst]\n"
 		"  CSV on stdout: benchmark,variant,pairs,metric,value,unit,run\n"
 		"  --between CMD: /bin/sh -c CMD after each run of each measurement (the anchor)\n"
 		"  --workers N: N lcores on N CPUs (passthrough): one worker alone, then N at once\n"
-		"  --perf-counters: instructions and LLC load misses per packet (perf_event_open)\n");
+		"  --perf-counters: instructions and LLC load misses per packet (perf_event_open)\n"
+		"  --srtp-engines: keyed modes on libsrtp2, on the burst engine (variants\n"
+		"                  MODE-SUITE-srtpe), or both (the default where the CPU has AES-NI)\n");
 	exit(2);
 }
 
@@ -910,10 +915,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "hugepages", no_argument, NULL, 'H' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "perf-counters", no_argument, NULL, 'P' },
+		{ "srtp-engines", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint32_t def_pairs[] = { 1, 10000, 100000, 1000000 };
-	static const uint32_t def_keyed[] = { 1, 10000, 100000 };
+	static const uint32_t def_keyed[] = { 1, 1000, 10000, 100000 };
 	uint64_t plain = 0, keyed = 0;
 	bool full = false;
 	char *tok, *save, buf[256];
@@ -924,11 +930,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 	memcpy(o->pairs, def_pairs, sizeof(def_pairs));
 	o->n_pairs = 4;
 	memcpy(o->keyed_pairs, def_keyed, sizeof(def_keyed));
-	o->n_keyed_pairs = 3;
+	o->n_keyed_pairs = 4;
 	for (i = 0; i < 3; i++)
 		o->mode_on[i] = true;
 	for (i = 0; i < DUET_SRTP_SUITE_COUNT; i++)
 		o->suite_on[i] = true;
+	o->engine_on[0] = true;
+	o->engine_on[1] = duet_srtp_engine_cpu_ok();
 	o->runs = 0;
 	o->cpu = -1;
 	o->mem_mb = 2048;
@@ -950,6 +958,16 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
 		case 'w': o->workers = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'P': o->perf = true; break;
+		case 'E':
+			o->engine_on[0] = strstr(optarg, "libsrtp2") != NULL;
+			o->engine_on[1] = strstr(optarg, "burst") != NULL;
+			if (!o->engine_on[0] && !o->engine_on[1])
+				usage();
+			if (o->engine_on[1] && !duet_srtp_engine_cpu_ok()) {
+				fprintf(stderr, "bench_fastpath: no AES-NI here for the burst engine\n");
+				exit(2);
+			}
+			break;
 		case 'm':
 		case 's':
 			snprintf(buf, sizeof(buf), "%s", optarg);
@@ -1028,13 +1046,26 @@ main(int argc, char **argv)
 	if (o.mode_on[DUET_MODE_PASSTHROUGH])
 		run_mode(&b, &o, DUET_MODE_PASSTHROUGH, 0);
 	for (s = 0; s < DUET_SRTP_SUITE_COUNT; s++) {
+		unsigned int e;
+
 		if (!o.suite_on[s])
 			continue;
-		if (o.mode_on[DUET_MODE_VERIFY])
-			run_mode(&b, &o, DUET_MODE_VERIFY, (enum duet_srtp_suite)s);
-		if (o.mode_on[DUET_MODE_REKEY])
-			run_mode(&b, &o, DUET_MODE_REKEY, (enum duet_srtp_suite)s);
+		/* Each engine in turn: a table's sessions are made with the
+		 * engine of the moment, and this thread is its worker. */
+		for (e = 0; e < 2; e++) {
+			if (!o.engine_on[e])
+				continue;
+			if (duet_srtp_engine_set(e == 1 ? DUET_SRTP_ENGINE_BURST
+							: DUET_SRTP_ENGINE_LIBSRTP2) != 0 ||
+			    (e == 1 && duet_srtp_lcore_init() != 0))
+				die("SRTP engine");
+			if (o.mode_on[DUET_MODE_VERIFY])
+				run_mode(&b, &o, DUET_MODE_VERIFY, (enum duet_srtp_suite)s);
+			if (o.mode_on[DUET_MODE_REKEY])
+				run_mode(&b, &o, DUET_MODE_REKEY, (enum duet_srtp_suite)s);
+		}
 	}
+	duet_srtp_lcore_fini();
 	fprintf(stderr, "done in %.2f s\n", now_s() - t);
 	fp_perf_close(&b.perf);
 	for (s = 0; s < b.n_workers; s++)

@@ -163,6 +163,12 @@ write_relay(FILE *f, const struct duet_lcore_stats *s)
 	one(f, "duet_icmp_replies_total", "counter", "ICMP echo replies sent.", s->icmp_replies);
 	one(f, "duet_srtp_streams_removed_total", "counter",
 	    "Silent SRTP streams removed to make room for a new SSRC.", s->srtp_streams_removed);
+	one(f, "duet_srtp_batches_total", "counter",
+	    "SRTP batches the burst engine ran (one per received burst with keyed packets).",
+	    s->srtp_batches);
+	one(f, "duet_srtp_batched_packets_total", "counter",
+	    "Keyed packets whose SRTP went through a batch of the burst engine.",
+	    s->srtp_batched_pkts);
 	one(f, "duet_dropped_packets_all_total", "counter", "Frames dropped, all reasons.",
 	    duet_stats_total_drops(s));
 	head(f, "duet_dropped_packets_total", "counter",

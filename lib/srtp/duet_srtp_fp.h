@@ -947,4 +947,145 @@ out:
 	return v;
 }
 
+/*
+ * Batches (burst engine). A worker gathers the steady-state packets of a
+ * burst, opens them all with one duet_srtpe_burst() call and, in rekey,
+ * seals the authentic ones with a second. A packet joins a batch only
+ * when nothing but the crypto can go wrong with it in a way the one-at-a-
+ * time path would handle differently: its direction is held by the
+ * worker, it is RTP of an SSRC already in the direction's table, the
+ * sender has no previous key in its grace period, and the keys it needs
+ * have life left. Everything else goes through duet_srtp_verify() or
+ * duet_srtp_rekey(), after the batch so far (the worker flushes first).
+ * The outcome is the one-at-a-time path's: same verdicts, counts, tracks
+ * and lifetimes, in the packets' order (a key that runs out inside a
+ * batch refuses the packets past its end as DUET_SRTP_KEY_EXPIRED).
+ */
+
+/** A packet of a batch, as the SRTP side keeps it between the steps. */
+struct duet_srtp_bpkt {
+	struct duet_srtp_ctx *d;
+	struct duet_srtp_sess *in;  /**< the sender's current key */
+	struct duet_srtp_sess *out; /**< the receiver's key (rekey and sealed), else NULL */
+	struct duet_srtp_pkt k;
+	uint64_t index_out;	    /**< rekey: the packet's index toward the receiver */
+};
+
+/* The index of RTP packet k in stream s of session id, as the one-at-a-
+ * time path reckons it (duet_srtp_stream_check() without a libsrtp2 ROC
+ * to tell). */
+static inline uint64_t
+duet_srtp_track_index(const struct duet_srtp_stream *s, uint32_t id, uint16_t seq)
+{
+	return s->id == id && (s->flags & DUET_SRTP_STREAM_HI) ? duet_srtp_estimate(s->hi, seq)
+							       : seq;
+}
+
+/**
+ * May this packet (len bytes at p, cap writable) join a batch, and if so
+ * fill its engine entry e (opened in place: verified, or unprotected when
+ * seal) and b. The caller holds d. seal: rekey, and the packet is to be
+ * re-protected toward the receiver. Worker lcore.
+ */
+static inline bool
+duet_srtp_batch_open(struct duet_srtp_ctx *d, uint8_t *p, int len, bool seal, uint64_t now_tsc,
+		     struct duet_srtp_bpkt *b, struct duet_srtpe_pkt *e)
+{
+	struct duet_srtp_sess *in = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
+	struct duet_srtp_sess *out = NULL;
+	int track;
+
+	if (len < 12 || len > DUET_SRTP_MAX_PKT || duet_srtp_is_rtcp(p) || in == NULL ||
+	    in->ek == NULL || !duet_srtp_life_left(&in->life, false))
+		return false;
+	if (__atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE) != NULL &&
+	    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) < 0)
+		return false;
+	if (seal) {
+		out = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
+		if (out == NULL || out->ek == NULL || !duet_srtp_life_left(&out->life, false))
+			return false;
+	}
+	track = duet_srtp_find(d, duet_srtp_ssrc_of(p));
+	if (track < 0)
+		return false;
+	b->d = d;
+	b->in = in;
+	b->out = out;
+	b->k.ssrc = duet_srtp_ssrc_of(p);
+	b->k.seq = (uint16_t)(p[2] << 8 | p[3]);
+	b->k.rtcp = 0;
+	b->k.track = track;
+	b->index_out = 0;
+	duet_srtp_e_fill(e, in, &in->est[track],
+			 seal ? DUET_SRTPE_RTP_UNPROTECT : DUET_SRTPE_RTP_VERIFY, p, len, len);
+	return true;
+}
+
+/**
+ * After the engine opened a batch: the verdict of entry e, in batch order.
+ * On DUET_SRTP_OK the key's use is counted, the stream tracked and the
+ * SSRC's time noted; *len is the opened length. The caller wipes a packet
+ * that was unprotected and is not sent. Worker lcore, holding b->d.
+ */
+static inline enum duet_srtp_verdict
+duet_srtp_batch_opened(struct duet_srtp_bpkt *b, const struct duet_srtpe_pkt *e, int *len,
+		       uint64_t now_tsc)
+{
+	struct duet_srtp_ctx *d = b->d;
+	uint64_t index;
+
+	if (e->verdict != DUET_SRTPE_OK)
+		return (enum duet_srtp_verdict)e->verdict;
+	if (!duet_srtp_life_left(&b->in->life, false)) {
+		duet_srtp_life_refuse(&b->in->life);
+		return DUET_SRTP_KEY_EXPIRED;
+	}
+	duet_srtp_life_use(&b->in->life, false);
+	index = duet_srtp_track_index(&d->track[b->k.track].in, b->in->id, b->k.seq);
+	duet_srtp_in_note(d, b->in, true, &b->k, index);
+	d->ssrcs[b->k.track].last_tsc = now_tsc;
+	*len = (int)e->len;
+	return DUET_SRTP_OK;
+}
+
+/**
+ * Rekey, an opened packet of len bytes at p with cap writable: fill e to
+ * seal it toward the receiver, or refuse it (its key past its lifetime,
+ * no room). Worker lcore, holding b->d.
+ */
+static inline enum duet_srtp_verdict
+duet_srtp_batch_seal(struct duet_srtp_bpkt *b, uint8_t *p, int len, int cap,
+		     struct duet_srtpe_pkt *e)
+{
+	struct duet_srtp_sess *out = b->out;
+
+	if (!duet_srtp_life_left(&out->life, false)) {
+		duet_srtp_life_refuse(&out->life);
+		return DUET_SRTP_KEY_EXPIRED;
+	}
+	if (len + DUET_SRTP_MAX_OVERHEAD > cap)
+		return DUET_SRTP_BAD;
+	b->index_out = duet_srtp_track_index(&b->d->track[b->k.track].out, out->id, b->k.seq);
+	duet_srtp_e_fill(e, out, &out->est[b->k.track], DUET_SRTPE_RTP_PROTECT, p, len, cap);
+	/* Counted now, so the batch's later packets see it; taken back if
+	 * the seal fails (duet_srtp_batch_sealed()). */
+	duet_srtp_life_use(&out->life, false);
+	return DUET_SRTP_OK;
+}
+
+/** After the engine sealed: DUET_SRTP_OK (the key's use counted, the
+ * stream tracked, *len the new length) or DUET_SRTP_PROTECT. */
+static inline enum duet_srtp_verdict
+duet_srtp_batch_sealed(struct duet_srtp_bpkt *b, const struct duet_srtpe_pkt *e, int *len)
+{
+	if (e->verdict != DUET_SRTPE_OK) {
+		__atomic_store_n(&b->out->life.used[0], b->out->life.used[0] - 1, __ATOMIC_RELAXED);
+		return DUET_SRTP_PROTECT;
+	}
+	duet_srtp_stream_note(b->d, &b->d->track[b->k.track].out, b->out->id, true, b->index_out);
+	*len = (int)e->len;
+	return DUET_SRTP_OK;
+}
+
 #endif /* DUET_SRTP_FP_H */

@@ -51,6 +51,8 @@ duet_stats_sum(const struct duet_lcore_stats *per_lcore, unsigned int n,
 		out->latched += s->latched;
 		out->relatched += s->relatched;
 		out->srtp_streams_removed += s->srtp_streams_removed;
+		out->srtp_batches += s->srtp_batches;
+		out->srtp_batched_pkts += s->srtp_batched_pkts;
 		out->polls += s->polls;
 		out->busy_polls += s->busy_polls;
 		out->loop_tsc += s->loop_tsc;

@@ -150,6 +150,10 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, sum.relatched);
 	sync_cmd_str(&c, "srtp_streams_removed");
 	sync_cmd_u64(&c, sum.srtp_streams_removed);
+	sync_cmd_str(&c, "srtp_batches");
+	sync_cmd_u64(&c, sum.srtp_batches);
+	sync_cmd_str(&c, "srtp_batched_pkts");
+	sync_cmd_u64(&c, sum.srtp_batched_pkts);
 	sync_cmd_str(&c, "drops");
 	sync_cmd_u64(&c, duet_stats_total_drops(&sum));
 	for (d = 0; d < DUET_DROP_MAX; d++) {

@@ -28,6 +28,35 @@
 
 #define DUET_PREFETCH_AHEAD 3
 
+/* A packet of a keyed leg waiting in the burst's SRTP batch: what the
+ * rest of duet_worker_relay() needs once its crypto is done. */
+struct duet_worker_pend {
+	struct rte_mbuf *m;
+	struct duet_pkt_info *pi;
+	struct duet_leg_view lv;
+	uint32_t leg_idx;
+	uint32_t ssrc;
+	uint8_t kind; /* enum duet_rtp_kind */
+	uint8_t seal; /* rekey: sealed toward the peer */
+	uint8_t verdict; /* enum duet_srtp_verdict, as the batch goes */
+	uint8_t reserved;
+	int len;      /* the payload's length (rekey: opened, then sealed) */
+};
+
+/*
+ * The burst's SRTP batch (burst engine, duet_srtp_fp.h "Batches"): the
+ * steady-state packets of keyed legs, their engine entries, and the
+ * directions the worker holds until the batch is flushed.
+ */
+struct duet_worker_batch {
+	uint16_t n;
+	uint16_t n_held;
+	struct duet_srtp_ctx *held[DUET_WORKER_BURST];
+	struct duet_worker_pend q[DUET_WORKER_BURST];
+	struct duet_srtp_bpkt b[DUET_WORKER_BURST];
+	struct duet_srtpe_pkt e[DUET_WORKER_BURST];
+};
+
 static inline void
 duet_worker_drop(struct duet_worker *w, struct rte_mbuf *m, enum duet_drop why)
 {
@@ -319,6 +348,174 @@ duet_worker_may_latch(struct duet_worker *w, const struct duet_leg *leg,
 }
 
 /*
+ * What follows SRTP for a packet a leg accepted: the latch commit, the
+ * RTP statistics, and the send to the peer (see duet_worker_relay()).
+ * Returns like duet_worker_relay().
+ */
+static inline uint16_t
+duet_worker_relay_tail(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
+		       uint32_t leg_idx, uint64_t now, enum duet_latch_verdict v,
+		       const struct duet_leg_view *lv_in, enum duet_rtp_kind kind, uint32_t ssrc,
+		       bool seal, int new_len)
+{
+	struct duet_pair_table *t = w->pairs;
+	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
+	struct duet_leg_view lvc = *lv_in, *lv = &lvc;
+	enum duet_latch_verdict d;
+
+	/* In keyed modes only an authentic packet gets here to (re-)latch. A
+	 * packet checked only as the client may not latch if the leg changed
+	 * meanwhile. */
+	d = duet_leg_commit(leg, duet_pair_leg_at(t, leg_idx ^ 1), &pi->src, pi->src_mac, now,
+			    w->silence_tsc, v != DUET_LATCH_ACCEPT, v, lv);
+	if (d == DUET_LATCH_REJECT) {
+		duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
+		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
+		return 0;
+	}
+	if (d == DUET_LATCH_BUSY) {
+		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
+		return 0;
+	}
+	w->stats->latched += d == DUET_LATCH_NEW;
+	w->stats->relatched += d == DUET_LATCH_MOVED;
+	if (kind != DUET_RTP_KIND_OTHER)
+		duet_leg_note_ssrc(leg, ssrc);
+	duet_worker_rtp_stats(w, m, pi, leg_idx, now, kind, ssrc);
+	if (!seal) {
+		/* Authenticated (it may latch its leg), never sealed: even if
+		 * the peer latched meanwhile, it must not get this packet. */
+		duet_pair_drops_at(t, w->widx, leg_idx)->drop_peer_unlatched++;
+		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
+		return 0;
+	}
+	return duet_worker_to_peer(w, m, pi, leg_idx, leg, lv, new_len);
+}
+
+/* Hold direction sc for the batch: already held, or taken now. */
+static inline bool
+duet_worker_batch_hold(struct duet_worker_batch *bt, struct duet_srtp_ctx *sc)
+{
+	unsigned int i;
+
+	for (i = bt->n_held; i-- > 0;)
+		if (bt->held[i] == sc)
+			return true;
+	if (bt->n_held >= DUET_WORKER_BURST || !duet_srtp_ctx_take(sc))
+		return false;
+	bt->held[bt->n_held++] = sc;
+	return true;
+}
+
+/*
+ * Put a keyed packet that passed every check before SRTP into the burst's
+ * batch, if it may go there (duet_srtp_batch_open(): a steady-state RTP
+ * packet of its leg's client, on the burst engine). Returns false when it
+ * must go alone: the caller flushes the batch first.
+ */
+static inline bool
+duet_worker_batch_add(struct duet_worker *w, struct duet_worker_batch *bt, struct rte_mbuf *m,
+		      struct duet_pkt_info *pi, uint32_t leg_idx, uint64_t now,
+		      enum duet_latch_verdict v, bool seal, const struct duet_leg_view *lv,
+		      enum duet_rtp_kind kind, uint32_t ssrc)
+{
+	struct duet_pair_table *t = w->pairs;
+	struct duet_srtp_ctx *sc = duet_pair_srtp_at(t, leg_idx);
+	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
+	bool sealing = duet_pair_leg_at(t, leg_idx)->mode == DUET_MODE_REKEY && seal;
+	struct duet_worker_pend *q;
+
+	if (v != DUET_LATCH_ACCEPT || sc == NULL || duet_srtp_mgr == NULL ||
+	    bt->n >= DUET_WORKER_BURST || !duet_worker_batch_hold(bt, sc) ||
+	    !duet_srtp_batch_open(sc, payload, (int)pi->l4_len - 8, sealing, now, &bt->b[bt->n],
+				  &bt->e[bt->n]))
+		return false;
+	q = &bt->q[bt->n++];
+	q->m = m;
+	q->pi = pi;
+	q->lv = *lv;
+	q->leg_idx = leg_idx;
+	q->ssrc = ssrc;
+	q->kind = (uint8_t)kind;
+	q->seal = seal;
+	q->verdict = DUET_SRTP_OK;
+	q->len = (int)pi->l4_len - 8;
+	return true;
+}
+
+/* A payload the engine may have decrypted, and that will not be sent. */
+static inline void
+duet_worker_wipe_payload(struct rte_mbuf *m, const struct duet_pkt_info *pi)
+{
+	duet_srtp_wipe(rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8), (int)pi->l4_len - 8);
+}
+
+/*
+ * Run the batch's SRTP: one duet_srtpe_burst() opens every packet, a
+ * second seals the authentic rekey ones; give the directions back; then
+ * finish each packet in order, as duet_worker_relay() would have: a
+ * counted drop, or duet_worker_relay_tail(). Returns the packets relayed.
+ */
+static inline uint16_t
+duet_worker_batch_flush(struct duet_worker *w, struct duet_worker_batch *bt, uint64_t now)
+{
+	unsigned int i, k, n = bt->n, ns = 0;
+	uint8_t sealed[DUET_WORKER_BURST];
+	uint16_t relayed = 0;
+
+	if (n != 0) {
+		(void)duet_srtpe_burst(duet_srtp_mgr, bt->e, n);
+		w->stats->srtp_batches++;
+		w->stats->srtp_batched_pkts += n;
+	}
+	for (i = 0; i < n; i++) {
+		struct duet_worker_pend *q = &bt->q[i];
+		struct duet_srtp_bpkt *b = &bt->b[i];
+		enum duet_srtp_verdict sv = duet_srtp_batch_opened(b, &bt->e[i], &q->len, now);
+
+		if (sv == DUET_SRTP_OK && b->out != NULL) {
+			int cap = (int)(rte_pktmbuf_tailroom(q->m) + q->m->data_len) -
+				  (q->pi->l4_off + 8);
+
+			/* Entries before i are read: the seal burst reuses them. */
+			sv = duet_srtp_batch_seal(b, rte_pktmbuf_mtod_offset(q->m, uint8_t *,
+									    q->pi->l4_off + 8),
+						  q->len, cap, &bt->e[ns]);
+			if (sv == DUET_SRTP_OK)
+				sealed[ns++] = (uint8_t)i;
+		}
+		if (sv != DUET_SRTP_OK && b->out != NULL)
+			duet_worker_wipe_payload(q->m, q->pi);
+		q->verdict = (uint8_t)sv;
+	}
+	if (ns != 0)
+		(void)duet_srtpe_burst(duet_srtp_mgr, bt->e, ns);
+	for (k = 0; k < ns; k++) {
+		struct duet_worker_pend *q = &bt->q[sealed[k]];
+
+		q->verdict = (uint8_t)duet_srtp_batch_sealed(&bt->b[sealed[k]], &bt->e[k], &q->len);
+		if (q->verdict != DUET_SRTP_OK)
+			duet_worker_wipe_payload(q->m, q->pi);
+	}
+	for (i = 0; i < bt->n_held; i++)
+		duet_srtp_ctx_give(bt->held[i]);
+	bt->n_held = 0;
+	for (i = 0; i < n; i++) {
+		struct duet_worker_pend *q = &bt->q[i];
+
+		if (q->verdict != DUET_SRTP_OK) {
+			duet_worker_srtp_drop(w, q->m, q->leg_idx, (enum duet_srtp_verdict)q->verdict);
+			continue;
+		}
+		relayed += duet_worker_relay_tail(w, q->m, q->pi, q->leg_idx, now, DUET_LATCH_ACCEPT,
+						  &q->lv, (enum duet_rtp_kind)q->kind, q->ssrc,
+						  q->seal, bt->b[i].out != NULL ? q->len : -1);
+	}
+	bt->n = 0;
+	return relayed;
+}
+
+/*
  * Relay one UDP packet that arrived at leg leg_idx: buffered for tx
  * (returns 1) or dropped and counted here (returns 0). The order keeps a
  * stranger cheap: the latch rule first (a source that is not the client
@@ -326,18 +523,19 @@ duet_worker_may_latch(struct duet_worker *w, const struct duet_leg *leg,
  * (duet_worker_may_latch), then the leg's policer, and only then SRTP.
  */
 static inline uint16_t
-duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
-		  uint32_t leg_idx, uint64_t now)
+duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rte_mbuf *m,
+		  struct duet_pkt_info *pi, uint32_t leg_idx, uint64_t now)
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
 	uint64_t last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
 	struct duet_leg_view lv;
-	enum duet_latch_verdict v, d;
+	enum duet_latch_verdict v;
 	enum duet_rtp_kind kind;
 	enum duet_drop why;
 	uint32_t ssrc = 0;
+	uint16_t relayed = 0;
 	int new_len = -1;
 	bool seal = true;
 
@@ -375,36 +573,16 @@ duet_worker_relay(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_inf
 	 * decided on the view the packet is sent by. */
 	if (leg->mode == DUET_MODE_REKEY)
 		seal = lv.peer_state == DUET_LEG_LATCHED;
-	if (leg->mode != DUET_MODE_PASSTHROUGH &&
-	    !duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
-		return 0;
-	/* In keyed modes only an authentic packet gets here to (re-)latch. A
-	 * packet checked only as the client may not latch if the leg changed
-	 * meanwhile. */
-	d = duet_leg_commit(leg, duet_pair_leg_at(t, leg_idx ^ 1), &pi->src, pi->src_mac, now,
-			    w->silence_tsc, v != DUET_LATCH_ACCEPT, v, &lv);
-	if (d == DUET_LATCH_REJECT) {
-		duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
-		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
-		return 0;
+	if (leg->mode != DUET_MODE_PASSTHROUGH) {
+		if (duet_worker_batch_add(w, bt, m, pi, leg_idx, now, v, seal, &lv, kind, ssrc))
+			return 0;
+		/* Alone, after what the batch holds so far. */
+		relayed = duet_worker_batch_flush(w, bt, now);
+		if (!duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
+			return relayed;
 	}
-	if (d == DUET_LATCH_BUSY) {
-		duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
-		return 0;
-	}
-	w->stats->latched += d == DUET_LATCH_NEW;
-	w->stats->relatched += d == DUET_LATCH_MOVED;
-	if (kind != DUET_RTP_KIND_OTHER)
-		duet_leg_note_ssrc(leg, ssrc);
-	duet_worker_rtp_stats(w, m, pi, leg_idx, now, kind, ssrc);
-	if (!seal) {
-		/* Authenticated (it may latch its leg), never sealed: even if
-		 * the peer latched meanwhile, it must not get this packet. */
-		duet_pair_drops_at(t, w->widx, leg_idx)->drop_peer_unlatched++;
-		duet_worker_drop(w, m, DUET_DROP_PEER_UNLATCHED);
-		return 0;
-	}
-	return duet_worker_to_peer(w, m, pi, leg_idx, leg, &lv, new_len);
+	return relayed +
+	       duet_worker_relay_tail(w, m, pi, leg_idx, now, v, &lv, kind, ssrc, seal, new_len);
 }
 
 /**
@@ -421,10 +599,13 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 	struct duet_pkt_info *uinfo[DUET_WORKER_BURST];
 	uint32_t leg_idx[DUET_WORKER_BURST];
 	struct duet_port *port = &w->ports[in];
+	struct duet_worker_batch bt;
 	uint16_t i, nu = 0, relayed = 0;
 	uint64_t hits = 0;
 
 	RTE_ASSERT(n <= DUET_WORKER_BURST);
+	bt.n = 0;
+	bt.n_held = 0;
 	w->stats->rx_pkts += n;
 	for (i = 0; i < n && i < DUET_PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -509,9 +690,9 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 						 : DUET_DROP_BUDGET_NO_PAIR);
 			continue;
 		}
-		relayed += duet_worker_relay(w, udp[i], uinfo[i], leg_idx[i], now);
+		relayed += duet_worker_relay(w, &bt, udp[i], uinfo[i], leg_idx[i], now);
 	}
-	return relayed;
+	return relayed + duet_worker_batch_flush(w, &bt, now);
 }
 
 #endif /* DUET_WORKER_FP_H */

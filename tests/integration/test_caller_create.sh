@@ -64,4 +64,5 @@ for mode in passthrough verify rekey; do
 		duet_check_eq "$name: duetd rejected no record" "$rej0" "$(rcli HGET "$(duet_key relay)" rejected)"
 	done
 done
+duet_check_srtp_batches
 duet_check_stop TERM

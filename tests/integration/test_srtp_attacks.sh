@@ -385,4 +385,5 @@ for f in ("a", "b", "a_in", "a_out", "b_in", "b_out"):
 attacks verify AES_CM_128_HMAC_SHA1_80 41000
 attacks rekey AEAD_AES_128_GCM 42000
 
+duet_check_srtp_batches
 duet_check_stop TERM

@@ -200,4 +200,5 @@ duet_check "AES_CM_128_HMAC_SHA1_32: B decoded about 11 s (got $frames samples)"
 duet_check "AES_CM_128_HMAC_SHA1_32: decoded tone is 440 Hz +- 5 (got $hz)" \
 	bash -c "(( $hz >= 435 && $hz <= 445 ))"
 
+duet_check_srtp_batches
 duet_check_stop TERM

@@ -165,4 +165,5 @@ duet_check_eq "rekey stats hash: b_out used up and 4 refused; a_in only counted"
 	"$(fields rk a_pkts b_out_left b_out_expired a_in_expired a_drop_auth)"
 duet_check_eq "relay: 4 more drop_srtp_key_expired" 4 "$(($(relay_num drop_srtp_key_expired) - exp2))"
 
+duet_check_srtp_batches
 duet_check_stop TERM

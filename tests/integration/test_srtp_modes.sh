@@ -334,4 +334,5 @@ duet_check_eq "old keys after the grace: every packet counted in a_drop_auth/b_d
 	"$want_a $want_b" "$(duet_stat rot a_drop_auth) $(duet_stat rot b_drop_auth)"
 duet_diag "total: $((SECONDS - T0)) s"
 
+duet_check_srtp_batches
 duet_check_stop TERM

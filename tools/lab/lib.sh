@@ -638,6 +638,23 @@ duet_check_srtp_engine() {
 		"${DUET_SRTP_ENGINE:-burst}" "$(duet_relay_stat srtp_engine)"
 }
 
+# duet_check_srtp_batches: with the burst engine, keyed packets went
+# through the workers' SRTP batches; with libsrtp2 none did.
+duet_check_srtp_batches() {
+	local b p
+	if [[ ${DUET_SRTP_ENGINE:-burst} == burst ]]; then
+		duet_wait 5 duet_relay_stat_ge srtp_batched_pkts 1 || true
+		b=$(duet_relay_stat srtp_batches) p=$(duet_relay_stat srtp_batched_pkts)
+		duet_check_ge "burst engine: keyed packets went through SRTP batches ($p in $b)" 1 "$p"
+	else
+		b=$(duet_relay_stat srtp_batches) p=$(duet_relay_stat srtp_batched_pkts)
+		duet_check_eq "libsrtp2: no SRTP batch" "0 0" "$b $p"
+	fi
+}
+
+# duet_relay_stat_ge FIELD MIN: the relay hash's FIELD is at least MIN.
+duet_relay_stat_ge() { local v; v=$(duet_relay_stat "$1"); [[ $v =~ ^[0-9]+$ ]] && ((v >= $2)); }
+
 # duet_relay_stat FIELD: a field of duet:{R}:relay.
 duet_relay_stat() {
 	rcli HGET "$(duet_key relay)" "$1" 2>/dev/null

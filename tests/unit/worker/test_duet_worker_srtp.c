@@ -151,24 +151,21 @@ send_pkt(const struct call *c, unsigned int leg, const struct pkt *p, uint64_t n
 	return send_from(leg, c->where[leg], c->mac[leg], p, now);
 }
 
-/* What p became when the relay sent it on toward the other leg: exactly one
+/* What p became when the relay sent it on toward leg `to` (frame m, freed
+ * here), and (expect_delivered) that it is exactly one
  * frame, on the other leg's port only, from that leg's endpoint to its
  * client, lengths and checksums right. Verify: the payload is the one the
  * client sent, byte for byte. Rekey: it is p's plaintext protected with
  * the receiver's key. In both, the receiving client opens it to p's
  * plaintext. */
 static void
-expect_delivered(const struct call *c, unsigned int from, const struct pkt *p)
+check_relayed(const struct call *c, unsigned int to, struct rte_mbuf *m, const struct pkt *p)
 {
-	unsigned int to = from ^ 1;
-	struct rte_mbuf *out[4];
+	struct rte_mbuf *out[1] = {m};
 	uint8_t opened[SRTP_BUF_LEN];
 	size_t olen = 0, want_len;
 	srtp_err_status_t st;
 
-	cr_assert_eq(rx_all(from, 0, out, 4), 0, "relayed back out of the port it came in on");
-	cr_assert_eq(rx_all(to, 0, out, 4), 1, "nothing (or too much) relayed toward leg %c",
-		     'a' + to);
 	if (c->mode == DUET_MODE_VERIFY) {
 		assert_relayed(out[0], to == 0 ? MAC_PORT0 : MAC_PORT1, c->mac[to], *endpoint(to),
 			       c->where[to], H_TTL, p->wire, p->len);
@@ -188,6 +185,18 @@ expect_delivered(const struct call *c, unsigned int from, const struct pkt *p)
 		cr_assert_arr_eq(opened, p->plain, olen, "plaintext changed on the way");
 	}
 	rte_pktmbuf_free(out[0]);
+}
+
+static void
+expect_delivered(const struct call *c, unsigned int from, const struct pkt *p)
+{
+	unsigned int to = from ^ 1;
+	struct rte_mbuf *out[4];
+
+	cr_assert_eq(rx_all(from, 0, out, 4), 0, "relayed back out of the port it came in on");
+	cr_assert_eq(rx_all(to, 0, out, 4), 1, "nothing (or too much) relayed toward leg %c",
+		     'a' + to);
+	check_relayed(c, to, out[0], p);
 }
 
 /* Send p from the client of leg `from` and expect it delivered. */
@@ -1148,6 +1157,10 @@ hammer_run(void *arg)
 	unsigned int next = h->widx, first, cursor, i, round = 0;
 	uint16_t n, k;
 
+	if (duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST && duet_srtp_lcore_init() != 0) {
+		hammer_bad(h, "no burst engine manager");
+		return -1;
+	}
 	if (duet_pair_worker_register(H.pairs, h->widx) != 0) {
 		hammer_bad(h, "RCU register failed");
 		return -1;
@@ -1187,6 +1200,7 @@ hammer_run(void *arg)
 	}
 out:
 	duet_pair_worker_unregister(H.pairs, h->widx);
+	duet_srtp_lcore_fini();
 	return 0;
 }
 
@@ -1369,3 +1383,211 @@ Test(worker_srtp, rekey_keeps_at_most_srtp_max_ssrc_streams_per_direction, .init
 {
 	ssrc_cap_holds(DUET_MODE_REKEY);
 }
+
+#ifdef DUET_TEST_ENGINE_BURST
+/* ---- batches: one engine call per received burst (burst engine) --------- */
+
+/* Send n packets of the client of `leg` as one received burst. */
+static uint16_t
+send_burst(const struct call *c, unsigned int leg, const struct pkt *p, unsigned int n,
+	   uint64_t now)
+{
+	struct rte_mbuf *m[DUET_WORKER_BURST];
+	uint8_t f[1600];
+	unsigned int i;
+
+	cr_assert_leq(n, DUET_WORKER_BURST);
+	for (i = 0; i < n; i++)
+		m[i] = mbuf_of(f, build_udp(f, c->mac[leg], leg == 0 ? MAC_PORT0 : MAC_PORT1,
+					    c->where[leg], *endpoint(leg), 64, p[i].wire,
+					    p[i].len));
+	return burst_on(0, leg, m, (uint16_t)n, now);
+}
+
+/* Exactly the packets p[i] with keep[i] reached the other leg, in order. */
+static void
+expect_burst_delivered(const struct call *c, unsigned int from, const struct pkt *p,
+		       const bool *keep, unsigned int n)
+{
+	struct rte_mbuf *out[2 * DUET_WORKER_BURST];
+	unsigned int i, k = 0, want = 0;
+	uint16_t got;
+
+	for (i = 0; i < n; i++)
+		want += keep[i];
+	cr_assert_eq(rx_all(from, 0, out, 4), 0, "relayed back out of the port it came in on");
+	got = rx_all(from ^ 1, 0, out, 2 * DUET_WORKER_BURST);
+	cr_assert_eq(got, want, "relayed %u of the burst, expected %u", got, want);
+	for (i = 0; i < n; i++)
+		if (keep[i])
+			check_relayed(c, from ^ 1, out[k++], &p[i]);
+}
+
+struct batch_count {
+	uint64_t batches, pkts;
+};
+
+static struct batch_count
+batch_count(void)
+{
+	return (struct batch_count){stats0()->srtp_batches, stats0()->srtp_batched_pkts};
+}
+
+static void
+one_burst_is_one_batch(uint8_t mode, enum duet_srtp_suite suite)
+{
+	const enum duet_srtp_suite all[DUET_KEY_COUNT] = {suite, suite, suite, suite};
+	static struct pkt p[DUET_WORKER_BURST];
+	bool keep[DUET_WORKER_BURST];
+	struct duet_leg_counters before;
+	struct batch_count b0;
+	struct call c;
+	unsigned int i;
+
+	call_start(&c, mode, all);
+	call_latch(&c, T0);
+	before = leg_counters(c.slot, 0);
+	b0 = batch_count();
+	for (i = 0; i < DUET_WORKER_BURST; i++) {
+		rtp_next(&c, 0, &p[i]);
+		keep[i] = true;
+	}
+	cr_assert_eq(send_burst(&c, 0, p, DUET_WORKER_BURST, T0 + 10), DUET_WORKER_BURST);
+	cr_assert_eq(batch_count().batches - b0.batches, 1, "one engine batch for the burst");
+	cr_assert_eq(batch_count().pkts - b0.pkts, DUET_WORKER_BURST);
+	expect_burst_delivered(&c, 0, p, keep, DUET_WORKER_BURST);
+	cr_assert_eq(leg_counters(c.slot, 0).pkts - before.pkts, DUET_WORKER_BURST);
+	cr_assert_eq(srtp_drops(stats0()), 0);
+}
+
+Test(worker_srtp, verify_a_burst_of_32_is_one_batch_aes_cm_80, .init = one_worker,
+     .fini = teardown)
+{
+	one_burst_is_one_batch(DUET_MODE_VERIFY, CM80);
+}
+
+Test(worker_srtp, verify_a_burst_of_32_is_one_batch_gcm_128, .init = one_worker,
+     .fini = teardown)
+{
+	one_burst_is_one_batch(DUET_MODE_VERIFY, GCM128);
+}
+
+Test(worker_srtp, rekey_a_burst_of_32_is_one_batch_aes_cm_32, .init = one_worker,
+     .fini = teardown)
+{
+	one_burst_is_one_batch(DUET_MODE_REKEY, CM32);
+}
+
+Test(worker_srtp, rekey_a_burst_of_32_is_one_batch_gcm_256, .init = one_worker,
+     .fini = teardown)
+{
+	one_burst_is_one_batch(DUET_MODE_REKEY, GCM256);
+}
+
+/* In one batch: a tampered packet and two replays (one of an earlier
+ * packet of the same burst, one of the packet just before) are dropped as
+ * such; every other packet goes through, in order. */
+static void
+a_batch_sorts_out_forgeries_and_replays(uint8_t mode, enum duet_srtp_suite suite)
+{
+	const enum duet_srtp_suite all[DUET_KEY_COUNT] = {suite, suite, suite, suite};
+	static struct pkt p[DUET_WORKER_BURST];
+	bool keep[DUET_WORKER_BURST];
+	uint64_t auth0, replay0;
+	struct call c;
+	unsigned int i;
+
+	call_start(&c, mode, all);
+	call_latch(&c, T0);
+	auth0 = stats0()->drops[DUET_DROP_SRTP_AUTH];
+	replay0 = stats0()->drops[DUET_DROP_SRTP_REPLAY];
+	for (i = 0; i < DUET_WORKER_BURST; i++) {
+		rtp_next(&c, 0, &p[i]);
+		keep[i] = true;
+	}
+	p[5].wire[40] ^= 0x01;
+	keep[5] = false;
+	p[10] = p[3];
+	keep[10] = false;
+	p[20] = p[19];
+	keep[20] = false;
+	cr_assert_eq(send_burst(&c, 0, p, DUET_WORKER_BURST, T0 + 10), DUET_WORKER_BURST - 3);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_AUTH] - auth0, 1);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_REPLAY] - replay0, 2);
+	expect_burst_delivered(&c, 0, p, keep, DUET_WORKER_BURST);
+}
+
+Test(worker_srtp, verify_a_batch_drops_forged_and_replayed_packets_and_keeps_the_rest,
+     .init = one_worker, .fini = teardown)
+{
+	a_batch_sorts_out_forgeries_and_replays(DUET_MODE_VERIFY, CM80);
+}
+
+Test(worker_srtp, rekey_gcm_a_batch_drops_forged_and_replayed_packets_and_keeps_the_rest,
+     .init = one_worker, .fini = teardown)
+{
+	a_batch_sorts_out_forgeries_and_replays(DUET_MODE_REKEY, GCM128);
+}
+
+/* A key whose lifetime ends inside a batch takes exactly what it has left. */
+static void
+a_key_runs_out_inside_a_batch(uint8_t mode)
+{
+	unsigned int key = mode == DUET_MODE_REKEY ? DUET_KEY_B_OUT : DUET_KEY_A_IN;
+	unsigned int used = mode == DUET_MODE_REKEY ? 1 : 2, i;
+	static struct pkt p[16];
+	bool keep[16];
+	struct call c;
+
+	call_start(&c, mode, all_cm80);
+	call_latch(&c, T0);
+	c.key[key].lifetime = 10;
+	cr_assert_eq(call_reput(&c), 1, "updated in place");
+	for (i = 0; i < 16; i++) {
+		rtp_next(&c, 0, &p[i]);
+		keep[i] = i < 10 - used;
+	}
+	cr_assert_eq(send_burst(&c, 0, p, 16, T0 + 10), 10 - used);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_KEY_EXPIRED], 16 - (10 - used));
+	expect_burst_delivered(&c, 0, p, keep, 16);
+}
+
+Test(worker_srtp, verify_a_key_that_runs_out_inside_a_batch_takes_what_it_has_left,
+     .init = one_worker, .fini = teardown)
+{
+	a_key_runs_out_inside_a_batch(DUET_MODE_VERIFY);
+}
+
+Test(worker_srtp, rekey_a_key_that_runs_out_inside_a_batch_takes_what_it_has_left,
+     .init = one_worker, .fini = teardown)
+{
+	a_key_runs_out_inside_a_batch(DUET_MODE_REKEY);
+}
+
+/* SRTCP goes alone: the batch before it is flushed first, so the burst
+ * leaves in the order it came, in two batches around the report. */
+Test(worker_srtp, an_srtcp_report_in_a_burst_splits_the_batch_and_keeps_the_order,
+     .init = one_worker, .fini = teardown)
+{
+	static struct pkt p[21];
+	bool keep[21];
+	struct batch_count b0;
+	struct call c;
+	unsigned int i;
+
+	call_start(&c, DUET_MODE_REKEY, all_cm80);
+	call_latch(&c, T0);
+	b0 = batch_count();
+	for (i = 0; i < 21; i++) {
+		if (i == 10)
+			rtcp_sr(&c, 0, 1, &p[i]);
+		else
+			rtp_next(&c, 0, &p[i]);
+		keep[i] = true;
+	}
+	cr_assert_eq(send_burst(&c, 0, p, 21, T0 + 10), 21);
+	cr_assert_eq(batch_count().batches - b0.batches, 2);
+	cr_assert_eq(batch_count().pkts - b0.pkts, 20);
+	expect_burst_delivered(&c, 0, p, keep, 21);
+}
+#endif /* DUET_TEST_ENGINE_BURST */

@@ -112,6 +112,12 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 	int rc;
 
 	eal_start(n_lcores);
+	/* test_duet_worker_srtp_burst: the same tests on the burst engine,
+	 * whose manager the test thread needs as a worker lcore would. */
+#ifdef DUET_TEST_ENGINE_BURST
+	cr_assert_eq(duet_srtp_engine_set(DUET_SRTP_ENGINE_BURST), 0, "the CPU lacks AES-NI");
+	cr_assert_eq(duet_srtp_lcore_init(), 0);
+#endif
 	H.n_workers = n_workers;
 	H.mp = duet_port_mempool_create("wt_mbuf", N_MBUFS, (int)rte_socket_id());
 	cr_assert_not_null(H.mp, "mempool: %s", rte_strerror(rte_errno));
@@ -252,6 +258,8 @@ teardown(void)
 	rte_mempool_free(H.mp);
 	rte_eal_cleanup();
 	H.eal_up = false;
+	duet_srtp_lcore_fini();
+	(void)duet_srtp_engine_set(DUET_SRTP_ENGINE_LIBSRTP2);
 }
 
 /* ---- pairs ------------------------------------------------------------- */
