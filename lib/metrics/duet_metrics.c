@@ -164,7 +164,7 @@ write_relay(FILE *f, const struct duet_lcore_stats *s)
 	one(f, "duet_srtp_streams_removed_total", "counter",
 	    "Silent SRTP streams removed to make room for a new SSRC.", s->srtp_streams_removed);
 	one(f, "duet_srtp_batches_total", "counter",
-	    "SRTP batches the burst engine ran (one per received burst with keyed packets).",
+	    "SRTP batches the burst engine ran (a run of steady-state keyed packets of a received burst).",
 	    s->srtp_batches);
 	one(f, "duet_srtp_batched_packets_total", "counter",
 	    "Keyed packets whose SRTP went through a batch of the burst engine.",

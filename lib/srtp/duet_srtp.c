@@ -158,32 +158,46 @@ status_errno(srtp_err_status_t st)
 	return st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
 }
 
-/* The burst engine's part of a session: keys and streams in one block. */
+/* Bytes before a burst-engine session's keys: the session, whole lines. */
+#define SESS_HEAD ((sizeof(struct duet_srtp_sess) + 63) & ~(size_t)63)
+
+/* A session, zeroed: on the burst engine one 64-byte-aligned block, the
+ * session, then its keys, then its streams, so the lines a packet reads
+ * are a few and neighbours. */
+static struct duet_srtp_sess *
+sess_alloc(const struct duet_sdes *k, bool engine)
+{
+	size_t ksz, total;
+	uint8_t *blk;
+	struct duet_srtp_sess *x;
+
+	if (!engine)
+		return calloc(1, sizeof(struct duet_srtp_sess));
+	ksz = duet_srtpe_key_size(k->suite);
+	total = SESS_HEAD + ksz + sizeof(struct duet_srtpe_stream) * DUET_SRTP_E_STREAMS;
+	total = (total + 63) & ~(size_t)63;
+	blk = aligned_alloc(64, total);
+	if (blk == NULL)
+		return NULL;
+	memset(blk, 0, total);
+	x = (struct duet_srtp_sess *)(void *)blk;
+	x->ek = (struct duet_srtpe_key *)(void *)(blk + SESS_HEAD);
+	x->est = (struct duet_srtpe_stream *)(void *)(blk + SESS_HEAD + ksz);
+	return x;
+}
+
+/* The burst engine's part of a session: its keys (its block is x's). */
 static int
 sess_engine_new(struct duet_srtp_sess *x, const struct duet_sdes *k, enum duet_srtp_dir dir)
 {
-	size_t ksz = duet_srtpe_key_size(k->suite);
-	size_t ssz = sizeof(struct duet_srtpe_stream) * DUET_SRTP_E_STREAMS;
-	size_t total = (ksz + ssz + 63) & ~(size_t)63;
-	uint8_t *blk;
 	int rc;
 
 	rc = duet_srtp_lcore_init();
 	if (rc != 0)
 		return rc;
-	blk = aligned_alloc(64, total);
-	if (blk == NULL)
-		return -ENOMEM;
-	memset(blk, 0, total);
-	x->ek = (struct duet_srtpe_key *)(void *)blk;
-	x->est = (struct duet_srtpe_stream *)(void *)(blk + ksz);
 	rc = duet_srtpe_key_init(duet_srtp_mgr, k, x->ek);
-	if (rc != 0) {
-		free(blk);
-		x->ek = NULL;
-		x->est = NULL;
+	if (rc != 0)
 		return rc;
-	}
 	/* Both SRTCP layouts of this suite share one replay window in the
 	 * engine, so a cut copy is a replay whichever layout reads it. */
 	if (dir == DUET_SRTP_INBOUND && k->suite == DUET_SRTP_AES_CM_128_HMAC_SHA1_32)
@@ -207,7 +221,7 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 		errno = EINVAL;
 		return NULL;
 	}
-	x = calloc(1, sizeof(*x));
+	x = sess_alloc(k, duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST);
 	if (x == NULL)
 		return NULL;
 	gcm = k->suite == DUET_SRTP_AEAD_AES_128_GCM || k->suite == DUET_SRTP_AEAD_AES_256_GCM;
@@ -221,7 +235,7 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 	while (x->id == 0);
 	duet_srtp_life_init(&x->life, k->lifetime);
 	x->verify_only = verify_only && dir == DUET_SRTP_INBOUND;
-	if (duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST) {
+	if (x->ek != NULL) {
 		int rc = sess_engine_new(x, k, dir);
 
 		if (rc != 0) {
@@ -258,10 +272,9 @@ duet_srtp_sess_free(struct duet_srtp_sess *x)
 {
 	if (x == NULL)
 		return;
-	if (x->ek != NULL) {
+	/* A burst-engine session's keys are inside its own block. */
+	if (x->ek != NULL)
 		duet_srtpe_key_wipe(x->ek);
-		free(x->ek);
-	}
 	if (x->s != NULL)
 		srtp_dealloc(x->s);
 	if (x->s32 != NULL)

@@ -93,9 +93,9 @@ struct duet_srtp_sess;
  * duet_srtp_engine_get() says. On libsrtp2, an inbound session of
  * AES_CM_128_HMAC_SHA1_32 also gets a second libsrtp2 session whose SRTCP
  * tag is 32 bits (ffmpeg's layout, tried when the RFC's 80-bit one fails);
- * on the burst engine, its session keys (struct duet_srtpe_key) and one
- * stream per entry of the direction's SSRC table (and one for an SSRC not
- * in it yet) share a single 64-byte-aligned allocation.
+ * on the burst engine, the session, its keys (struct duet_srtpe_key) and
+ * one stream per entry of the direction's SSRC table (and one for an SSRC
+ * not in it yet) are a single 64-byte-aligned allocation.
  * @param verify_only  inbound session for verify mode: for the AES-CM
  *                     suites its RTP side only checks the tag and never
  *                     decrypts (SRTCP and GCM still need to decrypt)

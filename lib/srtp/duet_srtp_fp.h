@@ -80,6 +80,7 @@
 #include "duet_srtp.h"
 #include "duet_srtp_life.h"
 #include "duet_srtpe.h"
+#include "duet_srtpe_fp.h"
 
 /** The burst engine's manager of this thread (duet_srtp_lcore_init()),
  * NULL until then. */
@@ -409,6 +410,8 @@ static inline void
 duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *p, int len,
 		   uint64_t now, uint64_t *removed)
 {
+	struct duet_srtp_sess *x[3];
+	unsigned int j;
 	uint32_t ssrc;
 	uint16_t n;
 
@@ -420,17 +423,24 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 		return;
 	ssrc = duet_srtp_ssrc_of(p);
 	n = d->n_ssrc;
+	/* One reading of the sessions for every step below: a rotation may
+	 * move `in` to in_prev meanwhile, and a session met twice would have
+	 * its new entry started twice (the second time without the stream
+	 * the first took). One published later is new: all fresh anyway. */
+	x[0] = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
+	x[1] = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
+	x[2] = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
+	if (x[1] == x[0])
+		x[1] = NULL;
 	duet_srtp_track_begin(d);
 	if (victim >= 0 && victim < n) {
 		uint32_t old = d->ssrcs[victim].ssrc;
 
-		duet_srtp_sess_drop_stream(d->in, old);
-		duet_srtp_sess_drop_stream(d->in_prev, old);
-		duet_srtp_sess_drop_stream(d->out, old);
 		n--;
-		duet_srtp_sess_move(d->in, (unsigned int)victim, n);
-		duet_srtp_sess_move(d->in_prev, (unsigned int)victim, n);
-		duet_srtp_sess_move(d->out, (unsigned int)victim, n);
+		for (j = 0; j < 3; j++) {
+			duet_srtp_sess_drop_stream(x[j], old);
+			duet_srtp_sess_move(x[j], (unsigned int)victim, n);
+		}
 		d->ssrcs[victim] = d->ssrcs[n];
 		d->track[victim] = d->track[n];
 		(*removed)++;
@@ -442,9 +452,8 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 			d->track[n] = d->fresh;
 		else
 			memset(&d->track[n], 0, sizeof(d->track[n]));
-		duet_srtp_sess_admit(d->in, n, ssrc);
-		duet_srtp_sess_admit(d->in_prev, n, ssrc);
-		duet_srtp_sess_admit(d->out, n, ssrc);
+		for (j = 0; j < 3; j++)
+			duet_srtp_sess_admit(x[j], n, ssrc);
 		n++;
 	}
 	__atomic_store_n(&d->n_ssrc, n, __ATOMIC_RELAXED);
@@ -547,14 +556,31 @@ static inline enum duet_srtp_verdict
 duet_srtp_e_try(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k, const uint8_t *p,
 		int *len, uint8_t *scratch, uint64_t *index)
 {
-	struct duet_srtpe_stream *s = duet_srtp_e_stream(x, k);
+	struct duet_srtpe_stream *f = &x->est[DUET_SRTP_E_FRESH], tmp, *s;
 	enum duet_srtp_verdict v;
 	int l = *len;
 
+	/* An SSRC not in the table works on a copy of the fresh stream, kept
+	 * only if the packet authenticates: a packet without the key never
+	 * resets the stream of another new SSRC that did. */
+	if (k->track >= 0) {
+		s = &x->est[k->track];
+	} else {
+		if (x->e_has_fresh && x->e_fresh_ssrc == k->ssrc)
+			tmp = *f;
+		else
+			duet_srtpe_stream_init(&tmp);
+		s = &tmp;
+	}
 	*index = k->rtcp ? 0 : duet_srtp_e_index(s, k->seq);
 	memcpy(scratch, p, (size_t)l);
 	v = duet_srtp_e_one(x, s, duet_srtp_e_open_op(x, k->rtcp), scratch, &l, l);
 	if (v == DUET_SRTP_OK) {
+		if (k->track < 0) {
+			*f = tmp;
+			x->e_fresh_ssrc = k->ssrc;
+			x->e_has_fresh = 1;
+		}
 		if (k->rtcp)
 			*index = s->srtcp_index;
 		*len = l;
@@ -913,10 +939,13 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 		struct duet_srtpe_stream *os = duet_srtp_e_stream(out, &k);
 
 		index = rtcp ? 0 : duet_srtp_e_index(os, k.seq);
-		if (duet_srtp_e_one(out, os,
+		v = duet_srtp_e_one(out, os,
 				    rtcp ? DUET_SRTPE_SRTCP_PROTECT : DUET_SRTPE_RTP_PROTECT,
-				    scratch, &l, DUET_SRTP_SCRATCH) != DUET_SRTP_OK) {
-			v = DUET_SRTP_PROTECT;
+				    scratch, &l, DUET_SRTP_SCRATCH);
+		/* An index that went out before (a restored stream's floor, or
+		 * a replay across a key rotation) is a replay, as on libsrtp2. */
+		if (v != DUET_SRTP_OK) {
+			v = v == DUET_SRTP_REPLAY ? DUET_SRTP_REPLAY : DUET_SRTP_PROTECT;
 			goto out;
 		}
 	} else {
@@ -959,7 +988,12 @@ out:
  * duet_srtp_rekey(), after the batch so far (the worker flushes first).
  * The outcome is the one-at-a-time path's: same verdicts, counts, tracks
  * and lifetimes, in the packets' order (a key that runs out inside a
- * batch refuses the packets past its end as DUET_SRTP_KEY_EXPIRED).
+ * batch refuses the packets past its end as DUET_SRTP_KEY_EXPIRED). Two
+ * differences, both on the safe side: a packet whose crypto ran before
+ * its key was found spent has moved its replay window (it is dropped all
+ * the same), and a seal counts against the receiver's key as it is
+ * prepared, so one that fails (a replay toward the receiver) may refuse a
+ * later packet of the same batch at the very end of the key's life.
  */
 
 /** A packet of a batch, as the SRTP side keeps it between the steps. */
@@ -1019,24 +1053,34 @@ duet_srtp_batch_open(struct duet_srtp_ctx *d, uint8_t *p, int len, bool seal, ui
 	b->index_out = 0;
 	duet_srtp_e_fill(e, in, &in->est[track],
 			 seal ? DUET_SRTPE_RTP_UNPROTECT : DUET_SRTPE_RTP_VERIFY, p, len, len);
+	/* The batch runs after the rest of the burst: start the loads now. */
+	duet_srtpe_prefetch(in->ek, &in->est[track], (enum duet_srtpe_op)e->op);
+	if (out != NULL)
+		duet_srtpe_prefetch(out->ek, &out->est[track], DUET_SRTPE_RTP_PROTECT);
 	return true;
 }
 
 /**
  * After the engine opened a batch: the verdict of entry e, in batch order.
- * On DUET_SRTP_OK the key's use is counted, the stream tracked and the
- * SSRC's time noted; *len is the opened length. The caller wipes a packet
+ * On DUET_SRTP_OK the key's use is counted and the stream tracked; *len is
+ * the opened length. The caller wipes a packet
  * that was unprotected and is not sent. Worker lcore, holding b->d.
  */
 static inline enum duet_srtp_verdict
-duet_srtp_batch_opened(struct duet_srtp_bpkt *b, const struct duet_srtpe_pkt *e, int *len,
-		       uint64_t now_tsc)
+duet_srtp_batch_opened(struct duet_srtp_bpkt *b, const struct duet_srtpe_pkt *e, int *len)
 {
 	struct duet_srtp_ctx *d = b->d;
 	uint64_t index;
 
 	if (e->verdict != DUET_SRTPE_OK)
 		return (enum duet_srtp_verdict)e->verdict;
+	/* The receiver's key past its lifetime refuses the packet before the
+	 * sender's is charged, as duet_srtp_rekey() does (earlier packets of
+	 * the batch are counted in it already: duet_srtp_batch_seal()). */
+	if (b->out != NULL && !duet_srtp_life_left(&b->out->life, false)) {
+		duet_srtp_life_refuse(&b->out->life);
+		return DUET_SRTP_KEY_EXPIRED;
+	}
 	if (!duet_srtp_life_left(&b->in->life, false)) {
 		duet_srtp_life_refuse(&b->in->life);
 		return DUET_SRTP_KEY_EXPIRED;
@@ -1044,9 +1088,16 @@ duet_srtp_batch_opened(struct duet_srtp_bpkt *b, const struct duet_srtpe_pkt *e,
 	duet_srtp_life_use(&b->in->life, false);
 	index = duet_srtp_track_index(&d->track[b->k.track].in, b->in->id, b->k.seq);
 	duet_srtp_in_note(d, b->in, true, &b->k, index);
-	d->ssrcs[b->k.track].last_tsc = now_tsc;
 	*len = (int)e->len;
 	return DUET_SRTP_OK;
+}
+
+/** A packet of the batch went through (opened, and sealed in rekey): its
+ * SSRC was heard now, as duet_srtp_admitted() notes it. */
+static inline void
+duet_srtp_batch_done(struct duet_srtp_bpkt *b, uint64_t now_tsc)
+{
+	b->d->ssrcs[b->k.track].last_tsc = now_tsc;
 }
 
 /**
@@ -1075,13 +1126,14 @@ duet_srtp_batch_seal(struct duet_srtp_bpkt *b, uint8_t *p, int len, int cap,
 }
 
 /** After the engine sealed: DUET_SRTP_OK (the key's use counted, the
- * stream tracked, *len the new length) or DUET_SRTP_PROTECT. */
+ * stream tracked, *len the new length), DUET_SRTP_REPLAY (the index went
+ * out before) or DUET_SRTP_PROTECT. */
 static inline enum duet_srtp_verdict
 duet_srtp_batch_sealed(struct duet_srtp_bpkt *b, const struct duet_srtpe_pkt *e, int *len)
 {
 	if (e->verdict != DUET_SRTPE_OK) {
 		__atomic_store_n(&b->out->life.used[0], b->out->life.used[0] - 1, __ATOMIC_RELAXED);
-		return DUET_SRTP_PROTECT;
+		return e->verdict == DUET_SRTPE_REPLAY ? DUET_SRTP_REPLAY : DUET_SRTP_PROTECT;
 	}
 	duet_srtp_stream_note(b->d, &b->d->track[b->k.track].out, b->out->id, true, b->index_out);
 	*len = (int)e->len;

@@ -30,7 +30,7 @@ struct duet_lcore_stats {
 	uint64_t latched;		   /**< legs latched on a first packet */
 	uint64_t relatched;		   /**< legs re-latched after silence */
 	uint64_t srtp_streams_removed;	   /**< silent SRTP streams removed for a new SSRC */
-	uint64_t srtp_batches;		   /**< SRTP batches run (burst engine: one per rx burst with keyed packets) */
+	uint64_t srtp_batches;		   /**< SRTP batches run (burst engine: a run of steady-state keyed packets of one rx burst) */
 	uint64_t srtp_batched_pkts;	   /**< keyed packets whose SRTP went in a batch */
 	uint64_t polls;			   /**< rounds of the worker loop (an rx poll of each port) */
 	uint64_t busy_polls;		   /**< rounds that received at least one frame */

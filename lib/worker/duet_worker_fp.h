@@ -471,7 +471,7 @@ duet_worker_batch_flush(struct duet_worker *w, struct duet_worker_batch *bt, uin
 	for (i = 0; i < n; i++) {
 		struct duet_worker_pend *q = &bt->q[i];
 		struct duet_srtp_bpkt *b = &bt->b[i];
-		enum duet_srtp_verdict sv = duet_srtp_batch_opened(b, &bt->e[i], &q->len, now);
+		enum duet_srtp_verdict sv = duet_srtp_batch_opened(b, &bt->e[i], &q->len);
 
 		if (sv == DUET_SRTP_OK && b->out != NULL) {
 			int cap = (int)(rte_pktmbuf_tailroom(q->m) + q->m->data_len) -
@@ -497,6 +497,9 @@ duet_worker_batch_flush(struct duet_worker *w, struct duet_worker_batch *bt, uin
 		if (q->verdict != DUET_SRTP_OK)
 			duet_worker_wipe_payload(q->m, q->pi);
 	}
+	for (i = 0; i < n; i++)
+		if (bt->q[i].verdict == DUET_SRTP_OK)
+			duet_srtp_batch_done(&bt->b[i], now);
 	for (i = 0; i < bt->n_held; i++)
 		duet_srtp_ctx_give(bt->held[i]);
 	bt->n_held = 0;
@@ -548,10 +551,21 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 		return 0;
 	}
 	v = duet_latch_decide(&lv, &pi->src, last, now, w->silence_tsc);
+	/* A packet that may latch or re-latch decides on the leg as the
+	 * batch so far leaves it: its packets commit before this one. */
+	if (v != DUET_LATCH_ACCEPT && bt->n != 0) {
+		relayed = duet_worker_batch_flush(w, bt, now);
+		last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
+		if (!duet_leg_read(leg, &lv)) {
+			duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
+			return relayed;
+		}
+		v = duet_latch_decide(&lv, &pi->src, last, now, w->silence_tsc);
+	}
 	if (v == DUET_LATCH_REJECT) {
 		duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
-		return 0;
+		return relayed;
 	}
 	kind = duet_rtp_plausible(payload, (size_t)pi->l4_len - 8, &ssrc);
 	if (v != DUET_LATCH_ACCEPT) {
@@ -560,14 +574,14 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 			if (why == DUET_DROP_SRC_REJECTED)
 				duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
 			duet_worker_drop(w, m, why);
-			return 0;
+			return relayed;
 		}
 	}
 	if (!duet_police_take(&leg->police_tat, duet_police_cost(&leg->rate, pi->ip_total),
 			      w->police_tau, now)) {
 		duet_pair_drops_at(t, w->widx, leg_idx)->drop_policed++;
 		duet_worker_drop(w, m, DUET_DROP_POLICED);
-		return 0;
+		return relayed;
 	}
 	/* Rekey seals toward the peer only a packet that will be sent there:
 	 * decided on the view the packet is sent by. */
@@ -575,7 +589,7 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 		seal = lv.peer_state == DUET_LEG_LATCHED;
 	if (leg->mode != DUET_MODE_PASSTHROUGH) {
 		if (duet_worker_batch_add(w, bt, m, pi, leg_idx, now, v, seal, &lv, kind, ssrc))
-			return 0;
+			return relayed;
 		/* Alone, after what the batch holds so far. */
 		relayed = duet_worker_batch_flush(w, bt, now);
 		if (!duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
@@ -681,6 +695,19 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		hits |= 1ULL << i;
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i]));
 		rte_prefetch0(duet_pair_stats_at(w->pairs, leg_idx[i]));
+		rte_prefetch0(&w->pairs->crypto[leg_idx[i] >> 1]);
+	}
+	/* Keyed pairs: their direction's first line and SSRC table too. */
+	for (i = 0; i < nu; i++) {
+		const struct duet_srtp_ctx *sc;
+
+		if (!(hits & (1ULL << i)))
+			continue;
+		sc = duet_pair_srtp_at(w->pairs, leg_idx[i]);
+		if (sc != NULL) {
+			rte_prefetch0(sc);
+			rte_prefetch0(sc->ssrcs);
+		}
 	}
 	for (i = 0; i < nu; i++) {
 		if (!(hits & (1ULL << i))) {

@@ -1008,3 +1008,21 @@ Test(conf, log_format_and_privacy_switches_take_only_their_words)
 	expect_bad_value("privacy", "show_addresses", "1", "expected yes or no");
 	expect_invalid(load_variant("privacy", "capture", "yes", &conf), "capture");
 }
+
+/* ---- [srtp] (issue 13) ---- */
+
+Test(conf, srtp_engine_defaults_to_auto_and_takes_burst_or_libsrtp2_only)
+{
+	struct duet_conf conf;
+
+	cr_assert_eq(load_variant(NULL, NULL, NULL, &conf), 0, "%s", err);
+	cr_assert_eq(conf.srtp_engine, DUET_CONF_SRTP_AUTO);
+	cr_assert_eq(load_variant("srtp", "engine", "burst", &conf), 0, "%s", err);
+	cr_assert_eq(conf.srtp_engine, DUET_CONF_SRTP_BURST);
+	cr_assert_eq(load_variant("srtp", "engine", "libsrtp2", &conf), 0, "%s", err);
+	cr_assert_eq(conf.srtp_engine, DUET_CONF_SRTP_LIBSRTP2);
+	expect_bad_value("srtp", "engine", "auto", "expected burst or libsrtp2");
+	expect_bad_value("srtp", "engine", "openssl", "expected burst or libsrtp2");
+	expect_bad_value("srtp", "engine", "Burst", "expected burst or libsrtp2");
+	expect_invalid(load_variant("srtp", "window", "128", &conf), "window");
+}

@@ -21,10 +21,19 @@
 #include <openssl/hmac.h>
 
 #include "duet_sdes.h"
+#include "duet_srtpe.h"
 #include "duet_srtp.h"
 #include "duet_srtp_fp.h"
 #include "duet_srtp_life.h"
 #include "srtp_client.h"
+
+/* test_duet_srtp_fp_burst: the same tests on the burst engine (srtp_engine.c),
+ * where a few internals differ (no libsrtp2 session, no layout to learn). */
+#ifdef DUET_TEST_ENGINE_BURST
+#define ON_BURST_ENGINE 1
+#else
+#define ON_BURST_ENGINE 0
+#endif
 
 #define SSRC 0x5eed0002u
 #define NOW 1000000u	 /* TSC the tests run at */
@@ -475,7 +484,10 @@ Test(srtp_fp, verify_accepts_ffmpeg_srtcp_and_still_refuses_forgeries_and_replay
 	struct duet_srtp_ssrc_state st;
 	unsigned int i;
 
-	cr_assert_not_null(d->in->s32, "inbound _32 sessions hold the 32-bit layout");
+	if (ON_BURST_ENGINE)
+		cr_assert_eq(d->in->e_flags, DUET_SRTPE_SRTCP_TAG_EITHER, "both layouts tried");
+	else
+		cr_assert_not_null(d->in->s32, "inbound _32 sessions hold the 32-bit layout");
 	seal_ffmpeg_srtcp(&k, SSRC, 0, &f0);
 	cr_assert_eq(relay(d, &f0), DUET_SRTP_OK, "ffmpeg's first SR (index 0)");
 	seal_ffmpeg_srtcp(&k, SSRC, 1, &f1);
@@ -505,9 +517,12 @@ Test(srtp_fp, verify_accepts_ffmpeg_srtcp_and_still_refuses_forgeries_and_replay
 	cr_assert_eq(duet_srtp_ctx_read(d, &st, 1, NULL), 1);
 	cr_assert_eq(st.has & DUET_SRTP_HAS_SRTCP_IN, DUET_SRTP_HAS_SRTCP_IN);
 	cr_assert_eq(st.srtcp_in, 1, "the 32-bit layout's index: %u", st.srtcp_in);
-	/* The session learnt its sender's layout: RFC 4568's 80-bit SRTCP is
-	 * not tried any more under this key (a client has one layout). */
-	cr_assert_eq(d->in->srtcp_layout, DUET_SRTP_LAYOUT_32);
+	/* On libsrtp2 the session learnt its sender's layout: RFC 4568's
+	 * 80-bit SRTCP is not tried any more under this key (a client has one
+	 * layout). The burst engine tries both, in one window: index 1 again
+	 * is a replay in either layout. */
+	if (!ON_BURST_ENGINE)
+		cr_assert_eq(d->in->srtcp_layout, DUET_SRTP_LAYOUT_32);
 	test_srtp_seal(tx, true, SSRC, 1, &rfc);
 	cr_assert_neq(relay(d, &rfc), DUET_SRTP_OK);
 	/* Genuine ffmpeg packets count against the key's SRTCP lifetime. */
@@ -534,7 +549,8 @@ Test(srtp_fp, a_cut_copy_of_an_rfc_srtcp_packet_is_not_accepted_again)
 	cut = rfc;
 	cut.len -= 6;
 	cr_assert_eq(relay(d, &rfc), DUET_SRTP_OK);
-	cr_assert_eq(d->in->srtcp_layout, DUET_SRTP_LAYOUT_RFC);
+	if (!ON_BURST_ENGINE)
+		cr_assert_eq(d->in->srtcp_layout, DUET_SRTP_LAYOUT_RFC);
 	cr_assert_neq(relay(d, &cut), DUET_SRTP_OK, "the cut copy is a replay of the same packet");
 	cr_assert_eq(relay(d, &rfc), DUET_SRTP_REPLAY);
 	test_srtp_seal(tx, true, SSRC, 2, &rfc2);

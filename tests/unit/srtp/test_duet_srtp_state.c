@@ -272,8 +272,10 @@ Test(srtp_state, packets_from_before_the_restore_point_are_replays_for_good)
 	test_srtp_seal(tx, false, SSRC, LAST + 1, &p);
 	next = p;
 	cr_assert_eq(relay(d, &next), DUET_SRTP_OK);
+#ifndef DUET_TEST_ENGINE_BURST
 	/* libsrtp2 alone: seq 41 opens its window at index (1, 41), and the
-	 * lost seq 30 sits inside it with its bit unset. */
+	 * lost seq 30 sits inside it with its bit unset. (The contrast is
+	 * libsrtp2's: the burst engine's restored window is full.) */
 	len = p.len;
 	cr_assert_eq(srtp_set_stream_roc(raw->in->s, SSRC, 1), srtp_err_status_ok);
 	cr_assert_eq(srtp_unprotect(raw->in->s, p.wire, &len), srtp_err_status_ok);
@@ -281,6 +283,9 @@ Test(srtp_state, packets_from_before_the_restore_point_are_replays_for_good)
 	len = p.len;
 	cr_assert_eq(srtp_unprotect(raw->in->s, p.wire, &len), srtp_err_status_ok,
 		     "libsrtp2 alone takes the pre-crash seq 30");
+#else
+	(void)len;
+#endif
 	p = cap[65536 + 30 - 65400];
 	cr_assert_eq(relay(d, &p), DUET_SRTP_REPLAY, "duet's floor refuses it");
 	/* Far on (past libsrtp2's window and a ROC later), still refused. */
