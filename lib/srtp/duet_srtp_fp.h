@@ -902,8 +902,8 @@ duet_srtp_verify(struct duet_srtp_ctx *d, const uint8_t *p, int len, uint8_t *sc
  * Rekey mode: decrypt with the sender's key and encrypt with the
  * receiver's, through the aligned `scratch` copy, and write the result
  * back at p. A receiver's key past its lifetime refuses the packet
- * (DUET_SRTP_KEY_EXPIRED) before the sender's is tried. `cap` is the room at p (the new packet may be longer: suites
- * differ in tag length). On DUET_SRTP_OK *len is the new length. The
+ * (DUET_SRTP_KEY_EXPIRED) before the sender's is tried. `cap` is the room
+ * at p (the new packet may be longer: suites differ in tag length). On DUET_SRTP_OK *len is the new length. The
  * caller holds the direction.
  */
 static inline enum duet_srtp_verdict

@@ -624,3 +624,35 @@ Test(srtp_fp, restored_srtcp_floor_applies_to_the_32_bit_layout)
 	cr_assert_eq(relay(d, &p), DUET_SRTP_OK, "above it");
 	test_srtp_dir_free(d);
 }
+
+/*
+ * A new SSRC whose packet authenticated but could not be relayed (no room
+ * to re-protect it) keeps its replay window: a packet without the key,
+ * from yet another new SSRC, does not reset it, so the same packet sent
+ * again is a replay (libsrtp2 keeps the stream inside its session; the
+ * burst engine keeps the fresh stream unless the newcomer authenticates).
+ */
+Test(srtp_fp, a_packet_without_the_key_does_not_reset_a_new_ssrcs_window)
+{
+	static uint8_t scratch[DUET_SRTP_SCRATCH] __attribute__((aligned(64)));
+	struct duet_sdes kin = test_srtp_key(CM80), kout = test_srtp_key(CM80);
+	struct duet_sdes kother = test_srtp_key(CM80);
+	srtp_t tx = test_srtp_client(&kin, true), forger = test_srtp_client(&kother, true);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&kin, &kout);
+	struct test_srtp_pkt x, x2, y;
+	int len;
+
+	test_srtp_seal(tx, false, SSRC, 10, &x);
+	x2 = x;
+	len = x.len;
+	cr_assert(duet_srtp_ctx_take(d));
+	cr_assert_eq(duet_srtp_rekey(d, x.wire, &len, x.len, scratch, NOW), DUET_SRTP_BAD,
+		     "authentic, but no room to re-protect it");
+	duet_srtp_ctx_give(d);
+	cr_assert_eq(d->n_ssrc, 0, "not admitted");
+	test_srtp_seal(forger, false, SSRC + 1, 11, &y);
+	cr_assert_eq(relay(d, &y), DUET_SRTP_AUTH);
+	cr_assert_eq(relay(d, &x2), DUET_SRTP_REPLAY, "the same packet again");
+	cr_assert_eq(relay_seq(d, tx, false, 11), DUET_SRTP_OK, "the next one goes through");
+	test_srtp_dir_free(d);
+}
