@@ -41,11 +41,7 @@
  * duet_srtpe_burst(), raw with raw_prefetch() (each packet's key first
  * line and RTP key data: AES-CM round keys and HMAC states, or the whole
  * GCM key data), so that at 100,000 sessions raw stays a limit rather
- * than a loop that waits on every key. And both start the next burst's
- * loads before working on this one, as duet's worker does (a packet that
- * joins the burst's SRTP batch prefetches its keys and streams, and the
- * batch runs after the whole burst is parsed): the engine with
- * duet_srtpe_prefetch(), raw with raw_prefetch().
+ * than a loop that waits on every key.
  *
  * Keys: per session an in key (the sender's), an out key (rekey's
  * outbound), made with duet_srtpe_key_init() on the default manager
@@ -402,21 +398,6 @@ engine_burst(const struct bench *b, uint32_t j, unsigned int k, struct duet_srtp
 	}
 }
 
-/* Start the loads of the burst at slot j (if any before `to`), a burst
- * ahead, as duet_srtp_batch_open() does in the worker. */
-static inline void
-engine_prefetch_next(const struct bench *b, uint32_t j, uint32_t to,
-		     const struct duet_srtpe_stream *st, enum duet_srtpe_op op, bool rekey)
-{
-	for (uint32_t i = j; i < to && i < j + BURST; i++) {
-		uint32_t sess = b->meta[i].sess;
-
-		duet_srtpe_prefetch(in_key(b, sess), &st[sess], op);
-		if (rekey)
-			duet_srtpe_prefetch(out_key(b, sess), &b->ro[sess], DUET_SRTPE_RTP_PROTECT);
-	}
-}
-
 static uint64_t
 engine_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 {
@@ -426,7 +407,6 @@ engine_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 	for (uint32_t j = from; j < to; j += BURST) {
 		unsigned int k = to - j < BURST ? to - j : BURST;
 
-		engine_prefetch_next(b, j + BURST, to, b->sv, DUET_SRTPE_RTP_VERIFY, false);
 		engine_burst(b, j, k, b->sv, DUET_SRTPE_RTP_VERIFY, x);
 		fail += k - duet_srtpe_burst(m, x, k);
 	}
@@ -443,7 +423,6 @@ engine_rekey(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 	for (uint32_t j = from; j < to; j += BURST) {
 		unsigned int k = to - j < BURST ? to - j : BURST, n = 0;
 
-		engine_prefetch_next(b, j + BURST, to, b->ri, DUET_SRTPE_RTP_UNPROTECT, true);
 		engine_burst(b, j, k, b->ri, DUET_SRTPE_RTP_UNPROTECT, x);
 		duet_srtpe_burst(m, x, k);
 		/* The packets that came out OK go on, re-protected. */
@@ -647,15 +626,6 @@ raw_prefetch(struct bench *b, uint32_t j, unsigned int k, bool rekey)
 	}
 }
 
-/* This burst's keys (slots [j, j + BURST) before `to`) and the next one's. */
-static inline void
-raw_prefetch_two(struct bench *b, uint32_t j, uint32_t to, bool rekey)
-{
-	raw_prefetch(b, j, to - j < BURST ? to - j : BURST, rekey);
-	if (j + BURST < to)
-		raw_prefetch(b, j + BURST, to - j - BURST < BURST ? to - j - BURST : BURST, rekey);
-}
-
 /* Raw AES-CM verify or rekey, burst by burst; inlined into each of the
  * two below, so that neither tests rekey per packet. */
 static inline __attribute__((always_inline)) uint64_t
@@ -667,7 +637,7 @@ raw_cm(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to, bool rekey)
 	for (uint32_t j = from; j < to; j += BURST) {
 		unsigned int k = to - j < BURST ? to - j : BURST;
 
-		raw_prefetch_two(b, j, to, rekey);
+		raw_prefetch(b, j, k, rekey);
 		fail += raw_cm_in(b, m, j, k, rekey, r);
 		fail += rekey ? raw_cm_out(b, m, j, k, r) : raw_cm_compare(b, j, k, r);
 	}
@@ -711,7 +681,7 @@ raw_gcm_verify(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 		const struct meta *mt = &b->meta[j];
 
 		if ((j - from) % BURST == 0)
-			raw_prefetch_two(b, j, to, false);
+			raw_prefetch(b, j, to - j < BURST ? to - j : BURST, false);
 		const struct duet_srtpe_key *key = in_key(b, mt->sess);
 		uint8_t *p = slot_p(b, j);
 		uint32_t clen = mt->len - BENCH_RTP_HDR - 16;
@@ -733,7 +703,7 @@ raw_gcm_rekey(struct bench *b, IMB_MGR *m, uint32_t from, uint32_t to)
 		struct meta *mt = &b->meta[j];
 
 		if ((j - from) % BURST == 0)
-			raw_prefetch_two(b, j, to, true);
+			raw_prefetch(b, j, to - j < BURST ? to - j : BURST, true);
 		const struct duet_srtpe_key *kin = in_key(b, mt->sess);
 		const struct duet_srtpe_key *kout = out_key(b, mt->sess);
 		uint8_t *p = slot_p(b, j);
