@@ -552,8 +552,10 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 	}
 	v = duet_latch_decide(&lv, &pi->src, last, now, w->silence_tsc);
 	/* A packet that may latch or re-latch decides on the leg as the
-	 * batch so far leaves it: its packets commit before this one. */
-	if (v != DUET_LATCH_ACCEPT && bt->n != 0) {
+	 * batch so far leaves it: its packets commit before this one. (A
+	 * refused one stays refused: committing only makes the leg fresher,
+	 * so a stranger's packet does not split the batch.) */
+	if ((v == DUET_LATCH_NEW || v == DUET_LATCH_MOVED) && bt->n != 0) {
 		relayed = duet_worker_batch_flush(w, bt, now);
 		last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
 		if (!duet_leg_read(leg, &lv)) {
@@ -591,7 +593,7 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 		if (duet_worker_batch_add(w, bt, m, pi, leg_idx, now, v, seal, &lv, kind, ssrc))
 			return relayed;
 		/* Alone, after what the batch holds so far. */
-		relayed = duet_worker_batch_flush(w, bt, now);
+		relayed += duet_worker_batch_flush(w, bt, now);
 		if (!duet_worker_srtp_in(w, m, pi, leg_idx, now, seal, &new_len))
 			return relayed;
 	}

@@ -23,6 +23,7 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
+#include "duet_secure_zero.h"
 #include "worker_harness.h"
 
 #define SSRC_A 0xa1a2a3a4u
@@ -1589,5 +1590,103 @@ Test(worker_srtp, an_srtcp_report_in_a_burst_splits_the_batch_and_keeps_the_orde
 	cr_assert_eq(batch_count().batches - b0.batches, 2);
 	cr_assert_eq(batch_count().pkts - b0.pkts, 20);
 	expect_burst_delivered(&c, 0, p, keep, 21);
+}
+
+/* Frames from several sources to several endpoints of one port, as one
+ * received burst. */
+struct frame_spec {
+	struct ep src;
+	struct ep dst;
+	const uint8_t *smac;
+	const struct pkt *p;
+};
+
+static uint16_t
+send_frames(unsigned int in, const struct frame_spec *f, unsigned int n, uint64_t now)
+{
+	struct rte_mbuf *m[DUET_WORKER_BURST];
+	uint8_t b[1600];
+	unsigned int i;
+
+	cr_assert_leq(n, DUET_WORKER_BURST);
+	for (i = 0; i < n; i++)
+		m[i] = mbuf_of(b, build_udp(b, f[i].smac, in == 0 ? MAC_PORT0 : MAC_PORT1, f[i].src,
+					    f[i].dst, 64, f[i].p->wire, f[i].p->len));
+	return burst_on(0, in, m, (uint16_t)n, now);
+}
+
+/*
+ * The client has been silent past the re-latch silence; a burst brings
+ * four of its packets and, last, a copy of its next one from another
+ * address (someone on its path). The copy is judged on the leg as the
+ * four left it: refused before any crypto, so the client's own next
+ * packet is not a replay.
+ */
+Test(worker_srtp, a_copy_from_elsewhere_in_the_burst_is_refused_after_the_clients_packets,
+     .init = one_worker, .fini = teardown)
+{
+	static struct pkt p[5], next;
+	struct frame_spec f[5];
+	uint64_t rej0, replay0;
+	struct call c;
+	unsigned int i;
+
+	call_start(&c, DUET_MODE_VERIFY, all_cm80);
+	call_latch(&c, T0);
+	for (i = 0; i < 5; i++) {
+		rtp_next(&c, 0, &p[i]);
+		f[i] = (struct frame_spec){cli_a, ep_a, MAC_A, &p[i]};
+	}
+	next = p[4];
+	f[4].src = cli_c;
+	rej0 = stats0()->drops[DUET_DROP_SRC_REJECTED];
+	replay0 = stats0()->drops[DUET_DROP_SRTP_REPLAY];
+	cr_assert_eq(send_frames(0, f, 5, T0 + 10 * SILENCE), 4);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRC_REJECTED] - rej0, 1, "the copy");
+	cr_assert_eq(leg_client(c.slot, 0).ip, CLI_A, "the leg stays with its client");
+	expect_burst_delivered(&c, 0, p, (const bool[]){true, true, true, true, false}, 5);
+	relay(&c, 0, &next, T0 + 10 * SILENCE + 1);
+	cr_assert_eq(stats0()->drops[DUET_DROP_SRTP_REPLAY], replay0);
+}
+
+/*
+ * A second keyed pair's first packet in the same burst as a batch of the
+ * first pair's: the batch goes first, the newcomer latches its leg, and
+ * the burst reports every packet it relayed.
+ */
+Test(worker_srtp, a_first_packet_after_a_batch_in_one_burst_keeps_the_relayed_count,
+     .init = one_worker, .fini = teardown)
+{
+	static struct pkt p[5];
+	struct duet_sdes key2[DUET_KEY_COUNT];
+	struct duet_pair_spec s;
+	char why[DUET_PAIR_REASON_MAX] = "";
+	const struct ep ep2 = {SVC0, EP_A_PORT + 10};
+	struct frame_spec f[5];
+	struct call c;
+	unsigned int i, k;
+	srtp_t tx2;
+	int slot2;
+
+	call_start(&c, DUET_MODE_VERIFY, all_cm80);
+	call_latch(&c, T0);
+	for (k = 0; k < DUET_KEY_COUNT; k++)
+		key2[k] = test_key(CM80, (uint8_t)(k + 11));
+	pair_spec(&s, "p2", DUET_MODE_VERIFY, EP_A_PORT + 10, EP_B_PORT + 10);
+	pair_spec_keys(&s, DUET_MODE_VERIFY, key2);
+	cr_assert_eq(duet_pair_put(H.pairs, &s, 1, NULL, why, sizeof(why)), 0, "%s", why);
+	duet_secure_zero(s.key, sizeof(s.key));
+	slot2 = duet_pair_find(H.pairs, "p2");
+	cr_assert_geq(slot2, 0);
+	tx2 = srtp_session(&key2[DUET_KEY_A_IN], DUET_SRTP_OUTBOUND);
+	for (i = 0; i < 4; i++) {
+		rtp_next(&c, 0, &p[i]);
+		f[i] = (struct frame_spec){cli_a, ep_a, MAC_A, &p[i]};
+	}
+	rtp_with(tx2, 0, 7000, &p[4]);
+	f[4] = (struct frame_spec){cli_c, ep2, MAC_A, &p[4]};
+	cr_assert_eq(send_frames(0, f, 5, T0 + 10), 4, "p1's four, counted");
+	cr_assert_eq(leg_client(slot2, 0).ip, CLI_C, "p2's leg a latched");
+	expect_burst_delivered(&c, 0, p, (const bool[]){true, true, true, true, false}, 5);
 }
 #endif /* DUET_TEST_ENGINE_BURST */
