@@ -85,6 +85,11 @@
  * NULL until then. */
 extern __thread IMB_MGR *duet_srtp_mgr;
 
+/** Burst engine: SSRCs evicted from a direction whose streams a session
+ * keeps (so one that comes back goes on where it was: no replay of its old
+ * packets, no index protected twice under the receiver's key). */
+#define DUET_SRTP_E_GONE 4
+
 /** A session and how to use it. Made and freed by the control thread;
  * `life` counts as the file comment says. */
 struct duet_srtp_sess {
@@ -101,7 +106,11 @@ struct duet_srtp_sess {
 	uint8_t verify_only;	/**< inbound session of a verify pair */
 	uint8_t e_flags;	/**< burst engine: SRTCP packet flags (DUET_SRTPE_SRTCP_TAG_EITHER) */
 	uint8_t e_has_fresh;	/**< burst engine: est[DUET_SRTP_E_FRESH] is e_fresh_ssrc's (owner) */
+	uint8_t e_n_gone;	/**< burst engine: entries of e_gone (owner) */
 	uint32_t e_fresh_ssrc;	/**< burst engine: see e_has_fresh */
+	/** Burst engine: SSRCs evicted under this key; e_gone[i]'s stream is
+	 * est[DUET_SRTP_E_GONE0 + i] (owner). */
+	uint32_t e_gone[DUET_SRTP_E_GONE];
 	struct duet_srtpe_key *ek;	/**< burst engine: the session keys; NULL on libsrtp2 */
 	/** Burst engine: [DUET_SRTP_E_STREAMS] streams, by the direction's
 	 * SSRC table entry, then DUET_SRTP_E_FRESH (owner writes). */
@@ -123,8 +132,10 @@ struct duet_srtp_sess {
 /** Burst engine: index in a session's est of the stream of an SSRC not yet
  * in the direction's table. */
 #define DUET_SRTP_E_FRESH DUET_SRTP_MAX_SSRC
+/** Burst engine: index in a session's est of the first evicted stream. */
+#define DUET_SRTP_E_GONE0 (DUET_SRTP_E_FRESH + 1)
 /** Burst engine: streams a session holds. */
-#define DUET_SRTP_E_STREAMS (DUET_SRTP_MAX_SSRC + 1)
+#define DUET_SRTP_E_STREAMS (DUET_SRTP_MAX_SSRC + 1 + DUET_SRTP_E_GONE)
 
 /** An SSRC a direction has a libsrtp2 stream for, and when it last authenticated. */
 struct duet_srtp_ssrc {
@@ -271,6 +282,85 @@ duet_srtp_sess_drop_stream(struct duet_srtp_sess *x, uint32_t ssrc)
 		(void)srtp_remove_stream(x->s32, htonl(ssrc));
 }
 
+/* Burst engine: index in x->e_gone of ssrc, or -1. */
+static inline int
+duet_srtp_gone_find(const struct duet_srtp_sess *x, uint32_t ssrc)
+{
+	unsigned int g;
+
+	for (g = 0; g < x->e_n_gone; g++)
+		if (x->e_gone[g] == ssrc)
+			return (int)g;
+	return -1;
+}
+
+/* Burst engine: forget ssrc's kept stream (it is back in the table). */
+static inline void
+duet_srtp_gone_drop(struct duet_srtp_sess *x, uint32_t ssrc)
+{
+	int g = duet_srtp_gone_find(x, ssrc);
+	unsigned int last;
+
+	if (g < 0)
+		return;
+	last = --x->e_n_gone;
+	if ((unsigned int)g != last) {
+		x->e_gone[g] = x->e_gone[last];
+		x->est[DUET_SRTP_E_GONE0 + g] = x->est[DUET_SRTP_E_GONE0 + last];
+	}
+}
+
+/* Burst engine: the stream ssrc starts with in x when it is not in the
+ * table: its own if it was evicted under this key, else a fresh one. */
+static inline void
+duet_srtp_e_start(const struct duet_srtp_sess *x, uint32_t ssrc, struct duet_srtpe_stream *s)
+{
+	int g = duet_srtp_gone_find(x, ssrc);
+
+	if (g >= 0)
+		*s = x->est[DUET_SRTP_E_GONE0 + g];
+	else
+		duet_srtpe_stream_init(s);
+}
+
+/* Burst engine: may the direction evict an SSRC? Not while one of its
+ * sessions keeps DUET_SRTP_E_GONE evicted streams already (an evicted
+ * stream is never forgotten under its key: a key rotation starts afresh). */
+static inline bool
+duet_srtp_gone_full(const struct duet_srtp_ctx *d)
+{
+	const struct duet_srtp_sess *x[3] = {
+		__atomic_load_n(&d->in, __ATOMIC_ACQUIRE),
+		__atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE),
+		__atomic_load_n(&d->out, __ATOMIC_ACQUIRE),
+	};
+	unsigned int j;
+
+	for (j = 0; j < 3; j++)
+		if (x[j] != NULL && x[j]->ek != NULL && x[j]->e_n_gone >= DUET_SRTP_E_GONE)
+			return true;
+	return false;
+}
+
+/* Burst engine: table entry `victim` (ssrc) is evicted: x keeps its
+ * stream, if it took any packet. */
+static inline void
+duet_srtp_sess_evict(struct duet_srtp_sess *x, unsigned int victim, uint32_t ssrc)
+{
+	int g;
+
+	if (x == NULL || x->ek == NULL || x->est[victim].flags == 0)
+		return;
+	g = duet_srtp_gone_find(x, ssrc);
+	if (g < 0) {
+		if (x->e_n_gone >= DUET_SRTP_E_GONE)
+			return; /* duet_srtp_admit() refused the eviction then */
+		g = x->e_n_gone++;
+		x->e_gone[g] = ssrc;
+	}
+	x->est[DUET_SRTP_E_GONE0 + g] = x->est[victim];
+}
+
 /* Burst engine: the table entry `from` moved to `to` (an eviction fills
  * the victim's entry with the last one). */
 static inline void
@@ -292,8 +382,9 @@ duet_srtp_sess_admit(struct duet_srtp_sess *x, unsigned int n, uint32_t ssrc)
 		x->est[n] = x->est[DUET_SRTP_E_FRESH];
 		x->e_has_fresh = 0;
 	} else {
-		duet_srtpe_stream_init(&x->est[n]);
+		duet_srtp_e_start(x, ssrc, &x->est[n]);
 	}
+	duet_srtp_gone_drop(x, ssrc);
 }
 
 /* The SSRC a packet carries (RTP: bytes 8..11, RTCP: 4..7); len >= 12. */
@@ -313,7 +404,11 @@ duet_srtp_ssrc_of(const uint8_t *p)
  * cycles, and that stream (*victim) is removed once the new packet has
  * authenticated (duet_srtp_admitted()): a sender without the key evicts
  * nothing and, since libsrtp2 only makes a stream for an authentic
- * packet, fills nothing either. The caller holds the direction.
+ * packet, fills nothing either. On the burst engine, the evicted SSRC's
+ * streams are kept under their keys (DUET_SRTP_E_GONE of them a session)
+ * so that it goes on where it was if it comes back; while a session keeps
+ * that many, nothing more is evicted until a key rotation (the packet is
+ * refused). The caller holds the direction.
  * @param victim out: the entry to remove after authentication, or -1
  * @return the SSRC's index, DUET_SRTP_ADMIT_NEW, or -ENOSPC (refuse:
  *         DUET_SRTP_SSRC_LIMIT). Packets too short to carry an SSRC get
@@ -341,6 +436,8 @@ duet_srtp_admit(const struct duet_srtp_ctx *d, const uint8_t *p, int len, unsign
 	if (d->n_ssrc < max)
 		return DUET_SRTP_ADMIT_NEW;
 	if (d->n_ssrc == 0 || (int64_t)(now - d->ssrcs[oldest].last_tsc) <= (int64_t)silence)
+		return -ENOSPC;
+	if (duet_srtp_gone_full(d))
 		return -ENOSPC;
 	*victim = (int)oldest;
 	return DUET_SRTP_ADMIT_NEW;
@@ -438,6 +535,7 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 		n--;
 		for (j = 0; j < 3; j++) {
 			duet_srtp_sess_drop_stream(x[j], old);
+			duet_srtp_sess_evict(x[j], (unsigned int)victim, old);
 			duet_srtp_sess_move(x[j], (unsigned int)victim, n);
 		}
 		d->ssrcs[victim] = d->ssrcs[n];
@@ -491,7 +589,7 @@ duet_srtp_e_stream(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k)
 		return &x->est[k->track];
 	f = &x->est[DUET_SRTP_E_FRESH];
 	if (!x->e_has_fresh || x->e_fresh_ssrc != k->ssrc) {
-		duet_srtpe_stream_init(f);
+		duet_srtp_e_start(x, k->ssrc, f);
 		x->e_fresh_ssrc = k->ssrc;
 		x->e_has_fresh = 1;
 	}
@@ -568,7 +666,7 @@ duet_srtp_e_try(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k, const u
 		if (x->e_has_fresh && x->e_fresh_ssrc == k->ssrc)
 			tmp = *f;
 		else
-			duet_srtpe_stream_init(&tmp);
+			duet_srtp_e_start(x, k->ssrc, &tmp);
 		s = &tmp;
 	}
 	*index = k->rtcp ? 0 : duet_srtp_e_index(s, k->seq);

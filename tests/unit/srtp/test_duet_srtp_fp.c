@@ -656,3 +656,64 @@ Test(srtp_fp, a_packet_without_the_key_does_not_reset_a_new_ssrcs_window)
 	cr_assert_eq(relay_seq(d, tx, false, 11), DUET_SRTP_OK, "the next one goes through");
 	test_srtp_dir_free(d);
 }
+
+#if ON_BURST_ENGINE
+/*
+ * Burst engine: an SSRC evicted from a full table (silent, and a new SSRC
+ * authenticated) keeps its streams under its keys. Back, its old packets
+ * are still replays, and a packet that repeats one of its sequence numbers
+ * (a keyed sender can make one) is refused rather than protected a second
+ * time under the receiver's key with the same index. After
+ * DUET_SRTP_E_GONE evictions under the same keys, no more: a new SSRC is
+ * refused while the table is full.
+ */
+Test(srtp_fp, an_evicted_ssrc_that_comes_back_goes_on_where_it_was)
+{
+	struct duet_sdes kin = test_srtp_key(CM80), kout = test_srtp_key(GCM128);
+	srtp_t tx = test_srtp_client(&kin, true), tx2 = test_srtp_client(&kin, true);
+	srtp_t rx = test_srtp_client(&kout, false);
+	struct duet_srtp_ctx *d = test_srtp_dir_new(&kin, &kout);
+	struct test_srtp_pkt p, old2, again3;
+	uint64_t t = NOW;
+	uint32_t next = SSRC + 100;
+	unsigned int i, g;
+
+	for (i = 1; i <= 3; i++) {
+		test_srtp_seal(tx, false, SSRC, (uint16_t)i, &p);
+		if (i == 2)
+			old2 = p;
+		cr_assert_eq(test_srtp_relay(d, true, &p, t, SILENCE), DUET_SRTP_OK);
+		cr_assert(test_srtp_opens(rx, &p));
+	}
+	/* Fill the table, then one more: SSRC, silent longest, is evicted. */
+	t += 2 * SILENCE;
+	for (i = 0; i < DUET_SRTP_MAX_SSRC; i++, next++) {
+		test_srtp_seal(tx, false, next, 1, &p);
+		cr_assert_eq(test_srtp_relay(d, true, &p, t, SILENCE), DUET_SRTP_OK, "ssrc %u", i);
+	}
+	cr_assert_lt(duet_srtp_find(d, SSRC), 0, "evicted");
+	cr_assert_eq(d->out->e_n_gone, 1);
+	t += 2 * SILENCE;
+	cr_assert_eq(test_srtp_relay(d, true, &old2, t, SILENCE), DUET_SRTP_REPLAY,
+		     "a packet from before the eviction");
+	test_srtp_seal(tx2, false, SSRC, 3, &again3);
+	cr_assert_eq(test_srtp_relay(d, true, &again3, t, SILENCE), DUET_SRTP_REPLAY,
+		     "index 3 again, from the key holder");
+	test_srtp_seal(tx, false, SSRC, 4, &p);
+	cr_assert_eq(test_srtp_relay(d, true, &p, t, SILENCE), DUET_SRTP_OK, "it goes on");
+	cr_assert(test_srtp_opens(rx, &p), "the receiver follows it");
+	cr_assert_geq(duet_srtp_find(d, SSRC), 0);
+	cr_assert_eq(d->out->e_n_gone, 1, "SSRC is back; the SSRC it evicted is kept");
+	/* More evictions up to DUET_SRTP_E_GONE kept streams, then none. */
+	for (g = d->out->e_n_gone; g < DUET_SRTP_E_GONE; g++, next++) {
+		t += 2 * SILENCE;
+		test_srtp_seal(tx, false, next, 1, &p);
+		cr_assert_eq(test_srtp_relay(d, true, &p, t, SILENCE), DUET_SRTP_OK);
+	}
+	cr_assert_eq(d->out->e_n_gone, DUET_SRTP_E_GONE);
+	t += 2 * SILENCE;
+	test_srtp_seal(tx, false, next, 1, &p);
+	cr_assert_eq(test_srtp_relay(d, true, &p, t, SILENCE), DUET_SRTP_SSRC_LIMIT);
+	test_srtp_dir_free(d);
+}
+#endif
