@@ -129,6 +129,15 @@ duet_pair_table_bytes(uint32_t capacity, unsigned int n_workers,
 	       duet_pair_space_bytes(space);
 }
 
+/* Burst-engine SRTP sessions (keys and streams) on DPDK's heap, as the
+ * rest of the table: hugepages in duetd, so thousands of keys cost few TLB
+ * entries. */
+static void *
+srtp_block_alloc(size_t size)
+{
+	return rte_malloc("duet_srtp_sess", size, RTE_CACHE_LINE_SIZE);
+}
+
 struct duet_pair_table *
 duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_workers,
 		       int socket_id, const struct duet_pair_space *space)
@@ -145,6 +154,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	duet_srtp_set_alloc(srtp_block_alloc, rte_free);
 	t = rte_zmalloc_socket("duet_pair_table", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
 	if (t == NULL)
 		goto err_nomem;

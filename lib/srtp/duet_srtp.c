@@ -158,6 +158,25 @@ status_errno(srtp_err_status_t st)
 	return st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
 }
 
+static void *(*e_alloc)(size_t size);
+static void (*e_release)(void *p);
+
+void
+duet_srtp_set_alloc(void *(*alloc)(size_t size), void (*release)(void *p))
+{
+	if (alloc == NULL || release == NULL)
+		alloc = NULL, release = NULL;
+	__atomic_store_n(&e_alloc, alloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&e_release, release, __ATOMIC_RELAXED);
+}
+
+/* The default: the C library's heap. */
+static void *
+heap_alloc(size_t size)
+{
+	return aligned_alloc(64, size);
+}
+
 /* Bytes before a burst-engine session's keys: the session, whole lines. */
 #define SESS_HEAD ((sizeof(struct duet_srtp_sess) + 63) & ~(size_t)63)
 
@@ -167,20 +186,30 @@ status_errno(srtp_err_status_t st)
 static struct duet_srtp_sess *
 sess_alloc(const struct duet_sdes *k, bool engine)
 {
+	void *(*alloc)(size_t size) = __atomic_load_n(&e_alloc, __ATOMIC_RELAXED);
+	void (*release)(void *p) = __atomic_load_n(&e_release, __ATOMIC_RELAXED);
 	size_t ksz, total;
 	uint8_t *blk;
 	struct duet_srtp_sess *x;
 
 	if (!engine)
 		return calloc(1, sizeof(struct duet_srtp_sess));
+	if (alloc == NULL || release == NULL) {
+		alloc = heap_alloc;
+		release = free;
+	}
 	ksz = duet_srtpe_key_size(k->suite);
 	total = SESS_HEAD + ksz + sizeof(struct duet_srtpe_stream) * DUET_SRTP_E_STREAMS;
 	total = (total + 63) & ~(size_t)63;
-	blk = aligned_alloc(64, total);
-	if (blk == NULL)
+	blk = alloc(total);
+	if (blk == NULL || ((uintptr_t)blk & 63) != 0) {
+		if (blk != NULL)
+			release(blk);
 		return NULL;
+	}
 	memset(blk, 0, total);
 	x = (struct duet_srtp_sess *)(void *)blk;
+	x->e_release = release;
 	x->ek = (struct duet_srtpe_key *)(void *)(blk + SESS_HEAD);
 	x->est = (struct duet_srtpe_stream *)(void *)(blk + SESS_HEAD + ksz);
 	return x;
@@ -239,7 +268,7 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 		int rc = sess_engine_new(x, k, dir);
 
 		if (rc != 0) {
-			free(x);
+			duet_srtp_sess_free(x);
 			errno = -rc;
 			return NULL;
 		}
@@ -270,15 +299,20 @@ duet_srtp_sess_new(const struct duet_sdes *k, enum duet_srtp_dir dir, bool verif
 void
 duet_srtp_sess_free(struct duet_srtp_sess *x)
 {
+	void (*release)(void *p) = free;
+
 	if (x == NULL)
 		return;
-	/* A burst-engine session's keys are inside its own block. */
-	if (x->ek != NULL)
+	/* A burst-engine session's keys are inside its own block, which
+	 * goes back where it came from. */
+	if (x->ek != NULL) {
 		duet_srtpe_key_wipe(x->ek);
+		release = x->e_release;
+	}
 	if (x->s != NULL)
 		srtp_dealloc(x->s);
 	if (x->s32 != NULL)
 		srtp_dealloc(x->s32);
 	duet_secure_zero(x, sizeof(*x));
-	free(x);
+	release(x);
 }

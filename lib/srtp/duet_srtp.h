@@ -85,6 +85,16 @@ int duet_srtp_lcore_init(void);
  * thread handles no more packets. */
 void duet_srtp_lcore_fini(void);
 
+/**
+ * Where burst-engine session blocks come from: alloc(size) returns size
+ * bytes, 64-byte aligned, or NULL; release frees one. Until set (or set to
+ * NULL, NULL): aligned_alloc and free. lib/pair gives DPDK's heap when it
+ * makes a pair table, so that duetd's keys and streams sit on hugepages
+ * (fewer TLB misses with many pairs). A session keeps the release it was
+ * made with, so changing this later is safe. Slow path.
+ */
+void duet_srtp_set_alloc(void *(*alloc)(size_t size), void (*release)(void *p));
+
 struct duet_srtp_sess;
 
 /**

@@ -112,6 +112,7 @@ struct duet_srtp_sess {
 	 * est[DUET_SRTP_E_GONE0 + i] (owner). */
 	uint32_t e_gone[DUET_SRTP_E_GONE];
 	struct duet_srtpe_key *ek;	/**< burst engine: the session keys; NULL on libsrtp2 */
+	void (*e_release)(void *p);	/**< burst engine: frees the session's block */
 	/** Burst engine: [DUET_SRTP_E_STREAMS] streams, by the direction's
 	 * SSRC table entry, then DUET_SRTP_E_FRESH (owner writes). */
 	struct duet_srtpe_stream *est;
