@@ -324,19 +324,42 @@ duet_srtp_e_start(const struct duet_srtp_sess *x, uint32_t ssrc, struct duet_srt
 		duet_srtpe_stream_init(s);
 }
 
+/* The direction's sessions, read once: in, in_prev (NULL when it is
+ * `in` itself) and out. A rotation may move `in` to in_prev meanwhile: a
+ * caller that works on every session uses one reading throughout, so that
+ * no session is met twice. */
+static inline void
+duet_srtp_ctx_sessions(const struct duet_srtp_ctx *d, struct duet_srtp_sess *x[3])
+{
+	x[0] = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
+	x[1] = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
+	x[2] = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
+	if (x[1] == x[0])
+		x[1] = NULL;
+}
+
+/* Burst engine: the stream of ssrc, not in the direction's table, as x
+ * has it (into *s): the fresh one if it is ssrc's (a packet of it went
+ * through), else where ssrc starts (duet_srtp_e_start()). */
+static inline void
+duet_srtp_e_pending(const struct duet_srtp_sess *x, uint32_t ssrc, struct duet_srtpe_stream *s)
+{
+	if (x->e_has_fresh && x->e_fresh_ssrc == ssrc)
+		*s = x->est[DUET_SRTP_E_FRESH];
+	else
+		duet_srtp_e_start(x, ssrc, s);
+}
+
 /* Burst engine: may the direction evict an SSRC? Not while one of its
  * sessions keeps DUET_SRTP_E_GONE evicted streams already (an evicted
  * stream is never forgotten under its key: a key rotation starts afresh). */
 static inline bool
 duet_srtp_gone_full(const struct duet_srtp_ctx *d)
 {
-	const struct duet_srtp_sess *x[3] = {
-		__atomic_load_n(&d->in, __ATOMIC_ACQUIRE),
-		__atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE),
-		__atomic_load_n(&d->out, __ATOMIC_ACQUIRE),
-	};
+	struct duet_srtp_sess *x[3];
 	unsigned int j;
 
+	duet_srtp_ctx_sessions(d, x);
 	for (j = 0; j < 3; j++)
 		if (x[j] != NULL && x[j]->ek != NULL && x[j]->e_n_gone >= DUET_SRTP_E_GONE)
 			return true;
@@ -379,12 +402,9 @@ duet_srtp_sess_admit(struct duet_srtp_sess *x, unsigned int n, uint32_t ssrc)
 {
 	if (x == NULL || x->ek == NULL)
 		return;
-	if (x->e_has_fresh && x->e_fresh_ssrc == ssrc) {
-		x->est[n] = x->est[DUET_SRTP_E_FRESH];
+	duet_srtp_e_pending(x, ssrc, &x->est[n]);
+	if (x->e_fresh_ssrc == ssrc)
 		x->e_has_fresh = 0;
-	} else {
-		duet_srtp_e_start(x, ssrc, &x->est[n]);
-	}
 	duet_srtp_gone_drop(x, ssrc);
 }
 
@@ -520,15 +540,11 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 		return;
 	ssrc = duet_srtp_ssrc_of(p);
 	n = d->n_ssrc;
-	/* One reading of the sessions for every step below: a rotation may
-	 * move `in` to in_prev meanwhile, and a session met twice would have
-	 * its new entry started twice (the second time without the stream
-	 * the first took). One published later is new: all fresh anyway. */
-	x[0] = __atomic_load_n(&d->in, __ATOMIC_ACQUIRE);
-	x[1] = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
-	x[2] = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);
-	if (x[1] == x[0])
-		x[1] = NULL;
+	/* One reading of the sessions for every step below: a session met
+	 * twice would have its new entry started twice (the second time
+	 * without the stream the first took). One published later is new:
+	 * all fresh anyway. */
+	duet_srtp_ctx_sessions(d, x);
 	duet_srtp_track_begin(d);
 	if (victim >= 0 && victim < n) {
 		uint32_t old = d->ssrcs[victim].ssrc;
@@ -558,6 +574,18 @@ duet_srtp_admitted(struct duet_srtp_ctx *d, int idx, int victim, const uint8_t *
 	duet_srtp_track_end(d);
 }
 
+/* The sender's previous key while its grace lasts, else NULL. */
+static inline struct duet_srtp_sess *
+duet_srtp_prev_live(const struct duet_srtp_ctx *d, uint64_t now_tsc)
+{
+	struct duet_srtp_sess *prev = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
+
+	if (prev == NULL ||
+	    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) >= 0)
+		return NULL;
+	return prev;
+}
+
 /* Unprotect p in place with session x; len updated on success. */
 static inline enum duet_srtp_verdict
 duet_srtp_unprotect(const struct duet_srtp_sess *x, bool rtcp, uint8_t *p, int *len)
@@ -579,22 +607,31 @@ struct duet_srtp_pkt {
 	int track; /* its entry in the direction's table, or -1 */
 };
 
-/* Burst engine: session x's stream for packet k: its table entry's, or
- * the fresh one (started again when it held another SSRC). Owner. */
+/* Burst engine: the stream packet k works on in x: its table entry's,
+ * or, for an SSRC not in the table, a copy in *tmp of its pending stream
+ * (duet_srtp_e_pending()), kept by duet_srtp_e_keep() only once the
+ * packet went through: a packet that fails changes nothing of x. Owner. */
 static inline struct duet_srtpe_stream *
-duet_srtp_e_stream(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k)
+duet_srtp_e_stream(const struct duet_srtp_sess *x, const struct duet_srtp_pkt *k,
+		   struct duet_srtpe_stream *tmp)
 {
-	struct duet_srtpe_stream *f;
-
 	if (k->track >= 0)
 		return &x->est[k->track];
-	f = &x->est[DUET_SRTP_E_FRESH];
-	if (!x->e_has_fresh || x->e_fresh_ssrc != k->ssrc) {
-		duet_srtp_e_start(x, k->ssrc, f);
-		x->e_fresh_ssrc = k->ssrc;
-		x->e_has_fresh = 1;
-	}
-	return f;
+	duet_srtp_e_pending(x, k->ssrc, tmp);
+	return tmp;
+}
+
+/* Burst engine: packet k went through on stream s (duet_srtp_e_stream()):
+ * a copy becomes x's pending stream for k's SSRC. */
+static inline void
+duet_srtp_e_keep(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k,
+		 const struct duet_srtpe_stream *s)
+{
+	if (k->track >= 0)
+		return;
+	x->est[DUET_SRTP_E_FRESH] = *s;
+	x->e_fresh_ssrc = k->ssrc;
+	x->e_has_fresh = 1;
 }
 
 /* Burst engine: the RTP index of sequence number seq in stream s, as the
@@ -654,31 +691,18 @@ static inline enum duet_srtp_verdict
 duet_srtp_e_try(struct duet_srtp_sess *x, const struct duet_srtp_pkt *k, const uint8_t *p,
 		int *len, uint8_t *scratch, uint64_t *index)
 {
-	struct duet_srtpe_stream *f = &x->est[DUET_SRTP_E_FRESH], tmp, *s;
+	/* An SSRC not in the table works on a copy, kept only if the packet
+	 * authenticates: a packet without the key never resets the stream of
+	 * another new SSRC that did. */
+	struct duet_srtpe_stream tmp, *s = duet_srtp_e_stream(x, k, &tmp);
 	enum duet_srtp_verdict v;
 	int l = *len;
 
-	/* An SSRC not in the table works on a copy of the fresh stream, kept
-	 * only if the packet authenticates: a packet without the key never
-	 * resets the stream of another new SSRC that did. */
-	if (k->track >= 0) {
-		s = &x->est[k->track];
-	} else {
-		if (x->e_has_fresh && x->e_fresh_ssrc == k->ssrc)
-			tmp = *f;
-		else
-			duet_srtp_e_start(x, k->ssrc, &tmp);
-		s = &tmp;
-	}
 	*index = k->rtcp ? 0 : duet_srtp_e_index(s, k->seq);
 	memcpy(scratch, p, (size_t)l);
 	v = duet_srtp_e_one(x, s, duet_srtp_e_open_op(x, k->rtcp), scratch, &l, l);
 	if (v == DUET_SRTP_OK) {
-		if (k->track < 0) {
-			*f = tmp;
-			x->e_fresh_ssrc = k->ssrc;
-			x->e_has_fresh = 1;
-		}
+		duet_srtp_e_keep(x, k, s);
 		if (k->rtcp)
 			*index = s->srtcp_index;
 		*len = l;
@@ -718,6 +742,16 @@ duet_srtp_srtcp_index(const struct duet_srtp_sess *x, const uint8_t *p, int len)
  * another session's), x's stream is fresh (libsrtp2 made it, or will, from
  * the session's template), so its index is the sequence number.
  */
+/* The index of RTP sequence number seq in track stream s, as session id
+ * reckons it: estimated against the highest if s is id's, else seq (a
+ * fresh stream). */
+static inline uint64_t
+duet_srtp_track_index(const struct duet_srtp_stream *s, uint32_t id, uint16_t seq)
+{
+	return s->id == id && (s->flags & DUET_SRTP_STREAM_HI) ? duet_srtp_estimate(s->hi, seq)
+							       : seq;
+}
+
 static inline enum duet_srtp_verdict
 duet_srtp_stream_check(const struct duet_srtp_stream *s, const struct duet_srtp_sess *x,
 		       const struct duet_srtp_pkt *k, uint64_t *index)
@@ -726,7 +760,7 @@ duet_srtp_stream_check(const struct duet_srtp_stream *s, const struct duet_srtp_
 		*index = k->seq;
 		return DUET_SRTP_OK;
 	}
-	*index = s->flags & DUET_SRTP_STREAM_HI ? duet_srtp_estimate(s->hi, k->seq) : k->seq;
+	*index = duet_srtp_track_index(s, x->id, k->seq);
 	if ((s->flags & DUET_SRTP_STREAM_FLOOR) && *index <= s->floor)
 		return DUET_SRTP_REPLAY;
 	if (s->flags & DUET_SRTP_STREAM_PENDING)
@@ -932,9 +966,8 @@ duet_srtp_open(struct duet_srtp_ctx *d, bool rtcp, const uint8_t *p, int *len, u
 	 * session may call it malformed (SRTCP's E bit is elsewhere), and
 	 * its replay check runs before authentication. */
 	if (v != DUET_SRTP_OK) {
-		prev = __atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE);
-		if (prev != NULL &&
-		    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) < 0) {
+		prev = duet_srtp_prev_live(d, now_tsc);
+		if (prev != NULL) {
 			enum duet_srtp_verdict pv;
 
 			if (!duet_srtp_life_left(&prev->life, rtcp)) {
@@ -1034,12 +1067,14 @@ duet_srtp_rekey(struct duet_srtp_ctx *d, uint8_t *p, int *len, int cap, uint8_t 
 		goto out;
 	}
 	if (out->ek != NULL) {
-		struct duet_srtpe_stream *os = duet_srtp_e_stream(out, &k);
+		struct duet_srtpe_stream otmp, *os = duet_srtp_e_stream(out, &k, &otmp);
 
 		index = rtcp ? 0 : duet_srtp_e_index(os, k.seq);
 		v = duet_srtp_e_one(out, os,
 				    rtcp ? DUET_SRTPE_SRTCP_PROTECT : DUET_SRTPE_RTP_PROTECT,
 				    scratch, &l, DUET_SRTP_SCRATCH);
+		if (v == DUET_SRTP_OK)
+			duet_srtp_e_keep(out, &k, os);
 		/* An index that went out before (a restored stream's floor, or
 		 * a replay across a key rotation) is a replay, as on libsrtp2. */
 		if (v != DUET_SRTP_OK) {
@@ -1103,16 +1138,6 @@ struct duet_srtp_bpkt {
 	uint64_t index_out;	    /**< rekey: the packet's index toward the receiver */
 };
 
-/* The index of RTP packet k in stream s of session id, as the one-at-a-
- * time path reckons it (duet_srtp_stream_check() without a libsrtp2 ROC
- * to tell). */
-static inline uint64_t
-duet_srtp_track_index(const struct duet_srtp_stream *s, uint32_t id, uint16_t seq)
-{
-	return s->id == id && (s->flags & DUET_SRTP_STREAM_HI) ? duet_srtp_estimate(s->hi, seq)
-							       : seq;
-}
-
 /**
  * May this packet (len bytes at p, cap writable) join a batch, and if so
  * fill its engine entry e (opened in place: verified, or unprotected when
@@ -1130,8 +1155,7 @@ duet_srtp_batch_open(struct duet_srtp_ctx *d, uint8_t *p, int len, bool seal, ui
 	if (len < 12 || len > DUET_SRTP_MAX_PKT || duet_srtp_is_rtcp(p) || in == NULL ||
 	    in->ek == NULL || !duet_srtp_life_left(&in->life, false))
 		return false;
-	if (__atomic_load_n(&d->in_prev, __ATOMIC_ACQUIRE) != NULL &&
-	    (int64_t)(now_tsc - __atomic_load_n(&d->prev_until_tsc, __ATOMIC_RELAXED)) < 0)
+	if (duet_srtp_prev_live(d, now_tsc) != NULL)
 		return false;
 	if (seal) {
 		out = __atomic_load_n(&d->out, __ATOMIC_ACQUIRE);

@@ -224,6 +224,20 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 	return 1;
 }
 
+/* The UDP payload of a parsed frame (RTP/SRTP first). */
+static inline uint8_t *
+duet_worker_payload(struct rte_mbuf *m, const struct duet_pkt_info *pi)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
+}
+
+/* Bytes writable at the payload: what rekey may grow it to. */
+static inline int
+duet_worker_payload_room(const struct rte_mbuf *m, const struct duet_pkt_info *pi)
+{
+	return (int)(rte_pktmbuf_tailroom(m) + m->data_len) - (pi->l4_off + 8);
+}
+
 /* Count a packet SRTP refused, per reason and (for the sender) per leg. */
 static inline void
 duet_worker_srtp_drop(struct duet_worker *w, struct rte_mbuf *m, uint32_t leg_idx,
@@ -265,7 +279,7 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
 	struct duet_srtp_ctx *sc = duet_pair_srtp_at(t, leg_idx);
-	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
+	uint8_t *payload = duet_worker_payload(m, pi);
 	int len = (int)pi->l4_len - 8;
 	enum duet_srtp_verdict sv;
 	int idx, victim;
@@ -281,10 +295,9 @@ duet_worker_srtp_in(struct duet_worker *w, struct rte_mbuf *m, const struct duet
 			sv = DUET_SRTP_SSRC_LIMIT;
 		} else {
 			if (leg->mode == DUET_MODE_REKEY && seal) {
-				int cap = (int)(rte_pktmbuf_tailroom(m) + m->data_len) -
-					  (pi->l4_off + 8);
-
-				sv = duet_srtp_rekey(sc, payload, &len, cap, w->scratch, now);
+				sv = duet_srtp_rekey(sc, payload, &len,
+						     duet_worker_payload_room(m, pi), w->scratch,
+						     now);
 				*new_len = len;
 			} else {
 				sv = duet_srtp_verify(sc, payload, len, w->scratch, now);
@@ -349,18 +362,18 @@ duet_worker_may_latch(struct duet_worker *w, const struct duet_leg *leg,
 
 /*
  * What follows SRTP for a packet a leg accepted: the latch commit, the
- * RTP statistics, and the send to the peer (see duet_worker_relay()).
+ * RTP statistics, and the send to the peer (see duet_worker_relay()), on
+ * the view lv the packet was checked by (the commit may update it).
  * Returns like duet_worker_relay().
  */
 static inline uint16_t
 duet_worker_relay_tail(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_info *pi,
 		       uint32_t leg_idx, uint64_t now, enum duet_latch_verdict v,
-		       const struct duet_leg_view *lv_in, enum duet_rtp_kind kind, uint32_t ssrc,
-		       bool seal, int new_len)
+		       struct duet_leg_view *lv, enum duet_rtp_kind kind, uint32_t ssrc, bool seal,
+		       int new_len)
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
-	struct duet_leg_view lvc = *lv_in, *lv = &lvc;
 	enum duet_latch_verdict d;
 
 	/* In keyed modes only an authentic packet gets here to (re-)latch. A
@@ -421,7 +434,7 @@ duet_worker_batch_add(struct duet_worker *w, struct duet_worker_batch *bt, struc
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_srtp_ctx *sc = duet_pair_srtp_at(t, leg_idx);
-	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
+	uint8_t *payload = duet_worker_payload(m, pi);
 	bool sealing = duet_pair_leg_at(t, leg_idx)->mode == DUET_MODE_REKEY && seal;
 	struct duet_worker_pend *q;
 
@@ -447,7 +460,7 @@ duet_worker_batch_add(struct duet_worker *w, struct duet_worker_batch *bt, struc
 static inline void
 duet_worker_wipe_payload(struct rte_mbuf *m, const struct duet_pkt_info *pi)
 {
-	duet_srtp_wipe(rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8), (int)pi->l4_len - 8);
+	duet_srtp_wipe(duet_worker_payload(m, pi), (int)pi->l4_len - 8);
 }
 
 /*
@@ -474,13 +487,9 @@ duet_worker_batch_flush(struct duet_worker *w, struct duet_worker_batch *bt, uin
 		enum duet_srtp_verdict sv = duet_srtp_batch_opened(b, &bt->e[i], &q->len);
 
 		if (sv == DUET_SRTP_OK && b->out != NULL) {
-			int cap = (int)(rte_pktmbuf_tailroom(q->m) + q->m->data_len) -
-				  (q->pi->l4_off + 8);
-
 			/* Entries before i are read: the seal burst reuses them. */
-			sv = duet_srtp_batch_seal(b, rte_pktmbuf_mtod_offset(q->m, uint8_t *,
-									    q->pi->l4_off + 8),
-						  q->len, cap, &bt->e[ns]);
+			sv = duet_srtp_batch_seal(b, duet_worker_payload(q->m, q->pi), q->len,
+						  duet_worker_payload_room(q->m, q->pi), &bt->e[ns]);
 			if (sv == DUET_SRTP_OK)
 				sealed[ns++] = (uint8_t)i;
 		}
