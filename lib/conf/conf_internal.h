@@ -81,6 +81,8 @@ int conf_parse_addresses(struct conf_ctx *ctx, const char *sec, const char *key,
 			 const char *val, struct duet_conf *conf, struct duet_conf_port *port);
 int conf_parse_gateway(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		       struct duet_conf_port *port);
+int conf_parse_gateway6(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
+			struct duet_conf_port *port);
 int conf_parse_desc(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		    uint16_t *out);
 int conf_parse_dscp(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,

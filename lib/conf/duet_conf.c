@@ -39,6 +39,7 @@ enum key_type {
 	KEY_REDIS_PASSWORD,
 	KEY_ADDRESSES,
 	KEY_GATEWAY,
+	KEY_GATEWAY6,
 	KEY_RX_DESC,
 	KEY_TX_DESC,
 	KEY_RELATCH,
@@ -119,6 +120,9 @@ static const struct key_def security_keys[] = {
 	{"budget_arp_pps", KEY_U32, false, 0, 1000000, SEC_OFF(budget_arp_pps)},
 	/* 16 is DUET_SRTP_MAX_SSRC, the size of the fast path's SSRC table. */
 	{"srtp_max_ssrc", KEY_U32, false, 1, 16, SEC_OFF(srtp_max_ssrc)},
+	/* Stored in the policy itself; build_policy() opens fe80::/10 with it
+	 * once the whole file is read. */
+	{"ipv6_link_local_peers", KEY_YES_NO, false, 0, 0, CONF_OFF(policy.link_local6)},
 	{NULL, KEY_U32, false, 0, 0, 0},
 };
 
@@ -133,6 +137,7 @@ static const struct key_def redis_keys[] = {
 static const struct key_def port_keys[] = {
 	{"addresses", KEY_ADDRESSES, true, 0, 0, 0},
 	{"gateway", KEY_GATEWAY, false, 0, 0, 0},
+	{"gateway6", KEY_GATEWAY6, false, 0, 0, 0},
 	{"rx_desc", KEY_RX_DESC, false, 0, 0, 0},
 	{"tx_desc", KEY_TX_DESC, false, 0, 0, 0},
 	{NULL, KEY_U32, false, 0, 0, 0},
@@ -154,8 +159,8 @@ set_key(struct conf_ctx *ctx, const char *sec, const struct key_def *k, const ch
 	int ret;
 
 	/*
-	 * An empty value means "none" for user, password and gateway; every
-	 * other parser refuses it with its own message.
+	 * An empty value means "none" for user, password, gateway and
+	 * gateway6; every other parser refuses it with its own message.
 	 */
 	switch (k->type) {
 	case KEY_U32:
@@ -186,6 +191,10 @@ set_key(struct conf_ctx *ctx, const char *sec, const struct key_def *k, const ch
 		if (*val == '\0')
 			return 0;
 		return conf_parse_gateway(ctx, sec, k->name, val, port);
+	case KEY_GATEWAY6:
+		if (*val == '\0')
+			return 0;
+		return conf_parse_gateway6(ctx, sec, k->name, val, port);
 	case KEY_RX_DESC:
 		return conf_parse_desc(ctx, sec, k->name, val, &port->rx_desc);
 	case KEY_TX_DESC:
@@ -309,13 +318,46 @@ port_name(struct conf_ctx *ctx, const char *sec, const struct duet_conf *conf, c
 	return 0;
 }
 
+/*
+ * A port's next hop (gateway or gateway6, already of the key's family), if
+ * set: the port needs a service address of that family to reach it from
+ * (the source of ARP or of neighbour discovery), and it must be another
+ * host. port is conf->ports[conf->n_ports], being loaded.
+ */
+static int
+check_gateway(struct conf_ctx *ctx, const char *sec, const char *key,
+	      const struct duet_conf *conf, const struct duet_conf_port *port,
+	      const struct duet_addr *gw)
+{
+	char text[DUET_ADDR_STRLEN];
+	unsigned int i;
+
+	if (gw->family == DUET_AF_NONE)
+		return 0;
+	duet_addr_format(gw, text, sizeof(text));
+	for (i = 0; i < port->n_addrs; i++)
+		if (port->addrs[i].family == gw->family)
+			break;
+	if (i == port->n_addrs)
+		return conf_fail(ctx, sec, key, text,
+				 gw->family == DUET_AF_INET4 ?
+				 "the port has no IPv4 service address to send ARP from; add "
+				 "one to addresses or remove gateway" :
+				 "the port has no IPv6 service address, which neighbour "
+				 "discovery needs as its source; add one to addresses or "
+				 "remove gateway6");
+	if (conf_owner_of(conf, conf->n_ports + 1, gw) != NULL)
+		return conf_fail(ctx, sec, key, text,
+				 "is a service address; the gateway is another host");
+	return 0;
+}
+
 static int
 load_port(struct conf_ctx *ctx, const char *sec, const struct rte_cfgfile_entry *entries,
 	  int n_entries, struct duet_conf *conf)
 {
 	bool seen[MAX_SECTION_KEYS] = {false};
 	struct duet_conf_port *port;
-	char gw[DUET_ADDR_STRLEN];
 	int ret;
 
 	if (conf->n_ports == DUET_CONF_MAX_PORTS)
@@ -334,15 +376,11 @@ load_port(struct conf_ctx *ctx, const char *sec, const struct rte_cfgfile_entry 
 	ret = check_required(ctx, sec, port_keys, seen);
 	if (ret != 0)
 		return ret;
-	if (port->gateway.family != DUET_AF_NONE) {
-		duet_addr_format(&port->gateway, gw, sizeof(gw));
-		if (port->gateway.family != port->addrs[0].family)
-			return conf_fail(ctx, sec, "gateway", gw,
-					 "must be the same address family as addresses");
-		if (conf_owner_of(conf, conf->n_ports + 1, &port->gateway) != NULL)
-			return conf_fail(ctx, sec, "gateway", gw,
-					 "is a service address; the gateway is another host");
-	}
+	ret = check_gateway(ctx, sec, "gateway", conf, port, &port->gateway);
+	if (ret == 0)
+		ret = check_gateway(ctx, sec, "gateway6", conf, port, &port->gateway6);
+	if (ret != 0)
+		return ret;
 	conf->n_ports++;
 	return 0;
 }
@@ -398,6 +436,29 @@ check_peers(struct conf_ctx *ctx, const struct duet_policy *pol)
 				 "exceptions to denied_peers)", net);
 	}
 	return 0;
+}
+
+/*
+ * Build the source policy now that the whole file is read: the built-in
+ * classes, less fe80::/10 if [security] ipv6_link_local_peers opened it
+ * (duet_policy_init_ex, which empties the table, so it runs first), then
+ * the denied_peers and allowed_peers entries the parsers collected in
+ * conf->policy. The service addresses join last (add_own_addresses).
+ */
+static void
+build_policy(struct duet_conf *conf)
+{
+	const struct duet_policy *parsed = &conf->policy;
+	struct duet_policy p; /* a few KB, on the main thread's stack */
+	unsigned int i;
+
+	duet_policy_init_ex(&p, parsed->link_local6);
+	/* Same capacity as the table they were parsed into: cannot fail. */
+	for (i = 0; i < parsed->n_denied; i++)
+		(void)duet_policy_add_cidr(&p, &parsed->denied[i], false);
+	for (i = 0; i < parsed->n_allowed; i++)
+		(void)duet_policy_add_cidr(&p, &parsed->allowed[i], true);
+	conf->policy = p;
 }
 
 /* Every service address joins the source policy: the relay never sends to
@@ -508,8 +569,10 @@ load_sections(struct conf_ctx *ctx, struct rte_cfgfile *cfg, struct duet_conf *c
 		ret = check_whole(ctx, conf, relay.keys);
 	if (ret == 0)
 		ret = check_peers(ctx, &conf->policy);
-	if (ret == 0)
+	if (ret == 0) {
+		build_policy(conf);
 		ret = add_own_addresses(ctx, conf);
+	}
 	return ret;
 }
 

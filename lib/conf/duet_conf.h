@@ -30,9 +30,12 @@
 /** One ethdev port: section [port <ethdev name>]. */
 struct duet_conf_port {
 	char name[64];				    /**< ethdev name, e.g. net_af_packet0 or 0000:01:00.0 */
-	struct duet_addr addrs[DUET_CONF_MAX_ADDRS]; /**< service addresses (port 0) */
-	unsigned int n_addrs;			    /**< count of addrs, >= 1 */
-	struct duet_addr gateway;		    /**< next-hop router, family NONE if unset */
+	struct duet_addr addrs[DUET_CONF_MAX_ADDRS]; /**< service addresses (port 0), IPv4
+							  and IPv6 in the order written */
+	unsigned int n_addrs;			    /**< count of addrs, >= 1, both families */
+	struct duet_addr gateway;		    /**< IPv4 next hop, family NONE if unset */
+	struct duet_addr gateway6;		    /**< IPv6 next hop (global or link-local),
+						         family NONE if unset */
 	uint16_t rx_desc;			    /**< rx ring size per queue */
 	uint16_t tx_desc;			    /**< tx ring size per queue */
 };
@@ -113,7 +116,9 @@ struct duet_conf {
 	uint32_t dscp;		     /**< [media] dscp: 0..63, or DUET_CONF_DSCP_KEEP */
 	struct duet_conf_security security; /**< [security] */
 	struct duet_policy policy;   /**< source policy: built-in classes, every service
-					  address, [security] denied_peers/allowed_peers */
+					  address, [security] denied_peers/allowed_peers;
+					  policy.link_local6 is [security]
+					  ipv6_link_local_peers */
 	struct duet_conf_redis redis; /**< [redis] */
 	struct duet_conf_metrics metrics; /**< [metrics] */
 	enum duet_log_format log_format;  /**< [log] format */

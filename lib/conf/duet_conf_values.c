@@ -2,11 +2,12 @@
 /*
  * duet_conf_values: the parsers of single config values (numbers, lcore
  * lists, the relay id, the Redis address (lib/util's duet_parse_redis_addr,
- * the grammar --redis shares) and credentials, service addresses and
- * gateways, descriptor counts, DSCP, CIDR lists). Each takes the raw
- * value with its section and key, and either stores it or refuses it with
- * conf_fail(), so every message names where the value came from. They know
- * nothing of which key uses them: that is the schema's (duet_conf.c).
+ * the grammar --redis shares) and credentials, service addresses of both
+ * families, the IPv4 and IPv6 gateways, descriptor counts, DSCP, CIDR
+ * lists). Each takes the raw value with its section and key, and either
+ * stores it or refuses it with conf_fail(), so every message names where
+ * the value came from. They know nothing of which key uses them: that is
+ * the schema's (duet_conf.c).
  * Runs once on the main thread while duetd loads its config; needs no EAL.
  */
 #include <ctype.h>
@@ -190,16 +191,63 @@ conf_parse_credential(struct conf_ctx *ctx, const char *sec, const char *key, co
 	return 0;
 }
 
-/* A service address or gateway: a single unicast IP a host could own. */
+/* An IPv4 service address or gateway: a single unicast IP a host could own. */
 static bool
-usable_unicast(const struct duet_addr *a)
+usable_unicast4(const struct duet_addr *a)
+{
+	return a->ip[0] != 0 && a->ip[0] != 127 && a->ip[0] < 224;
+}
+
+/* The IPv6 classes no service address or next hop may be in, and why; the
+ * same classes lib/policy refuses as sources. */
+enum v6_class {
+	V6_GLOBAL = 0, /* none of the below: usable */
+	V6_UNSPECIFIED,
+	V6_LOOPBACK,
+	V6_MULTICAST,
+	V6_LINK_LOCAL,
+	V6_MAPPED,
+};
+
+static enum v6_class
+v6_class_of(const struct duet_addr *a)
 {
 	static const uint8_t zero[16];
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-	if (a->family == DUET_AF_INET4)
-		return a->ip[0] != 0 && a->ip[0] != 127 && a->ip[0] < 224;
-	return memcmp(a->ip, zero, 16) != 0 && a->ip[0] != 0xff &&
-	       !(memcmp(a->ip, zero, 15) == 0 && a->ip[15] == 1);
+	if (memcmp(a->ip, zero, 16) == 0)
+		return V6_UNSPECIFIED;
+	if (memcmp(a->ip, zero, 15) == 0 && a->ip[15] == 1)
+		return V6_LOOPBACK;
+	if (a->ip[0] == 0xff)
+		return V6_MULTICAST;
+	if (a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80)
+		return V6_LINK_LOCAL;
+	if (memcmp(a->ip, mapped, sizeof(mapped)) == 0)
+		return V6_MAPPED;
+	return V6_GLOBAL;
+}
+
+static const char *
+v6_class_words(enum v6_class c)
+{
+	switch (c) {
+	case V6_UNSPECIFIED:
+		return "is the unspecified address ::, which no host owns";
+	case V6_LOOPBACK:
+		return "is the loopback address ::1";
+	case V6_MULTICAST:
+		return "is multicast (ff00::/8), not a unicast address";
+	case V6_LINK_LOCAL:
+		return "is link-local (fe80::/10); a service address must be reachable by "
+		       "callers off-link";
+	case V6_MAPPED:
+		return "is IPv4-mapped (::ffff:0:0/96), which never appears on the wire; "
+		       "write the IPv4 address itself";
+	case V6_GLOBAL:
+		break;
+	}
+	return "is usable";
 }
 
 /* Is ip a service address of a port before this one? Which one, then. */
@@ -241,7 +289,10 @@ next_entry(const char **pp, char *item, size_t size)
 	return 0;
 }
 
-/* "192.0.2.1, 192.0.2.2": 1..16 IPv4 addresses, unique across all ports. */
+/*
+ * "192.0.2.1, 2001:db8::1": 1..16 addresses of either family, mixed freely,
+ * unique across all ports (an IPv4 and an IPv6 address are never the same).
+ */
 int
 conf_parse_addresses(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		     struct duet_conf *conf, struct duet_conf_port *port)
@@ -265,11 +316,10 @@ conf_parse_addresses(struct conf_ctx *ctx, const char *sec, const char *key, con
 					 p);
 		if (duet_addr_parse_ip(item, &a) != 0)
 			return conf_fail(ctx, sec, key, val, "'%s' is not an IP address", item);
-		if (a.family == DUET_AF_INET6)
-			return conf_fail(ctx, sec, key, val,
-					 "IPv6 service addresses are not supported yet: '%s'",
-					 item);
-		if (!usable_unicast(&a))
+		if (a.family == DUET_AF_INET6 && v6_class_of(&a) != V6_GLOBAL)
+			return conf_fail(ctx, sec, key, val, "'%s' %s", item,
+					 v6_class_words(v6_class_of(&a)));
+		if (a.family == DUET_AF_INET4 && !usable_unicast4(&a))
 			return conf_fail(ctx, sec, key, val, "'%s' is not a usable unicast address",
 					 item);
 		for (i = 0; i < port->n_addrs; i++)
@@ -288,6 +338,7 @@ conf_parse_addresses(struct conf_ctx *ctx, const char *sec, const char *key, con
 	return 0;
 }
 
+/* gateway: the IPv4 next hop. An IPv6 one has a key of its own, gateway6. */
 int
 conf_parse_gateway(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
 		   struct duet_conf_port *port)
@@ -296,9 +347,37 @@ conf_parse_gateway(struct conf_ctx *ctx, const char *sec, const char *key, const
 
 	if (duet_addr_parse_ip(val, &a) != 0)
 		return conf_fail(ctx, sec, key, val, "not an IP address");
-	if (!usable_unicast(&a))
+	if (a.family == DUET_AF_INET6)
+		return conf_fail(ctx, sec, key, val,
+				 "is an IPv6 address; gateway is the IPv4 next hop, write an "
+				 "IPv6 one in gateway6");
+	if (!usable_unicast4(&a))
 		return conf_fail(ctx, sec, key, val, "not a usable unicast address");
 	port->gateway = a;
+	return 0;
+}
+
+/*
+ * gateway6: the IPv6 next hop, global unicast or link-local (routers
+ * usually advertise themselves from fe80::), resolved with NDP.
+ */
+int
+conf_parse_gateway6(struct conf_ctx *ctx, const char *sec, const char *key, const char *val,
+		    struct duet_conf_port *port)
+{
+	struct duet_addr a;
+	enum v6_class c;
+
+	if (duet_addr_parse_ip(val, &a) != 0)
+		return conf_fail(ctx, sec, key, val, "not an IPv6 address");
+	if (a.family == DUET_AF_INET4)
+		return conf_fail(ctx, sec, key, val,
+				 "is an IPv4 address; gateway6 is the IPv6 next hop, write an "
+				 "IPv4 one in gateway");
+	c = v6_class_of(&a);
+	if (c != V6_GLOBAL && c != V6_LINK_LOCAL)
+		return conf_fail(ctx, sec, key, val, "%s", v6_class_words(c));
+	port->gateway6 = a;
 	return 0;
 }
 

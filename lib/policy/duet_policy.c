@@ -12,8 +12,10 @@
 #include "duet_policy.h"
 #include "duet_policy_fp.h"
 
-/* The classes no relay sends to, whatever the config says. IPv6 classes
- * join this list when the fast path carries IPv6. */
+/* The classes no relay sends to, whatever the config says. IPv6 link-local
+ * is the one class the config may open ([security] ipv6_link_local_peers:
+ * a relay whose callers share its link): it is last, and
+ * duet_policy_init() leaves it out when asked to. */
 static const struct {
 	const char *net;
 	const char *name;
@@ -23,15 +25,29 @@ static const struct {
 	{"169.254.0.0/16", "link-local"},  /* RFC 3927 */
 	{"224.0.0.0/4", "multicast"},	   /* RFC 5771 */
 	{"240.0.0.0/4", "reserved"},	   /* RFC 1112; 255.255.255.255 (broadcast) is in it */
+	{"::/128", "unspecified"},	   /* RFC 4291 2.5.2 */
+	{"::1/128", "loopback"},	   /* RFC 4291 2.5.3 */
+	{"::ffff:0:0/96", "ipv4-mapped"},  /* RFC 4291 2.5.5.2: never on the wire */
+	{"ff00::/8", "multicast"},	   /* RFC 4291 2.7 */
+	{"fe80::/10", "link-local"},	   /* RFC 4291 2.5.6; must stay last */
 };
 
 void
 duet_policy_init(struct duet_policy *p)
 {
-	size_t i;
+	duet_policy_init_ex(p, false);
+}
+
+void
+duet_policy_init_ex(struct duet_policy *p, bool link_local6)
+{
+	size_t i, n = sizeof(builtin_classes) / sizeof(builtin_classes[0]);
 
 	memset(p, 0, sizeof(*p));
-	for (i = 0; i < sizeof(builtin_classes) / sizeof(builtin_classes[0]); i++) {
+	p->link_local6 = link_local6;
+	if (link_local6)
+		n--; /* fe80::/10, the last class */
+	for (i = 0; i < n; i++) {
 		/* The table above is ours and valid; a failure is a bug that
 		 * the unit test catches. */
 		if (duet_cidr_parse(builtin_classes[i].net, &p->builtin[p->n_builtin], NULL) != 0)

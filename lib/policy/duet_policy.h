@@ -61,10 +61,19 @@ struct duet_policy {
 	unsigned int n_denied;
 	struct duet_cidr allowed[DUET_POLICY_MAX_CIDRS];     /**< [security] allowed_peers */
 	unsigned int n_allowed;
+	bool link_local6;				     /**< fe80::/10 is allowed ([security]
+							          ipv6_link_local_peers) */
 };
 
 /** Fill p with the built-in classes and nothing else. Main thread. */
 void duet_policy_init(struct duet_policy *p);
+
+/**
+ * duet_policy_init(), and with link_local6 true IPv6 link-local sources
+ * (fe80::/10) are allowed: callers on the relay's own link ([security]
+ * ipv6_link_local_peers). Main thread.
+ */
+void duet_policy_init_ex(struct duet_policy *p, bool link_local6);
 
 /** Add a service address. @return 0 or -ENOSPC. Main thread, before use. */
 int duet_policy_add_own(struct duet_policy *p, const struct duet_addr *a);

@@ -812,16 +812,190 @@ Test(conf, non_unicast_service_address_is_refused)
 			 "not a usable unicast");
 }
 
-Test(conf, ipv6_service_address_is_refused_for_now)
+/* ---- IPv6 service addresses and next hops (issue 14) ---- */
+
+/* The base file with one port, [port v6net], of these addresses and, when
+ * key is not NULL, key = value in it. */
+static int
+load_port_text(const char *addresses, const char *key, const char *value, struct duet_conf *conf)
 {
-	expect_bad_value("port net_af_packet0", "addresses", "2001:db8::1",
-			 "IPv6 service addresses are not supported yet");
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "[relay]\nid = r1\nworkers = 1\n[media]\nport_min = 20000\nport_max = 20009\n"
+		 "[redis]\naddress = 127.0.0.1:6379\n[port v6net]\naddresses = %s\n%s%s%s%s",
+		 addresses, key != NULL ? key : "", key != NULL ? " = " : "",
+		 key != NULL ? value : "", key != NULL ? "\n" : "");
+	return load_text(text, conf);
 }
 
-Test(conf, gateway_must_match_address_family)
+/* The IP of text (no port) as lib/addr parses it. */
+static struct duet_addr
+ip_of(const char *text)
 {
+	struct duet_addr a;
+
+	cr_assert_eq(duet_addr_parse_ip(text, &a), 0, "%s", text);
+	return a;
+}
+
+Test(conf, ipv4_and_ipv6_service_addresses_mix_on_one_port)
+{
+	struct duet_conf c;
+	struct duet_addr a;
+
+	cr_assert_eq(load_port_text("203.0.113.10, 2001:db8:1::10, 203.0.113.11", NULL, NULL, &c),
+		     0, "%s", err);
+	cr_assert_eq(c.ports[0].n_addrs, 3);
+	cr_assert_eq(c.ports[0].addrs[0].family, DUET_AF_INET4);
+	cr_assert_eq(ip4(&c.ports[0].addrs[0]), 0xcb00710a);
+	cr_assert_eq(c.ports[0].addrs[1].family, DUET_AF_INET6);
+	a = ip_of("2001:db8:1::10");
+	cr_assert(duet_addr_equal(&c.ports[0].addrs[1], &a), "IPv6 address stored wrong");
+	cr_assert_eq(c.ports[0].addrs[2].family, DUET_AF_INET4);
+	/* Both families join the source policy as the relay's own. */
+	cr_assert_eq(c.policy.n_own, 3);
+	cr_assert_eq(duet_addr_parse("[2001:db8:1::10]:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OWN);
+	cr_assert_eq(duet_addr_parse("203.0.113.11:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OWN);
+	/* An IPv6-only port is fine too. */
+	cr_assert_eq(load_port_text("2001:db8::1", NULL, NULL, &c), 0, "%s", err);
+	cr_assert_eq(c.ports[0].n_addrs, 1);
+	cr_assert_eq(c.ports[0].addrs[0].family, DUET_AF_INET6);
+}
+
+Test(conf, each_unusable_ipv6_service_address_class_is_refused_by_name)
+{
+	struct duet_conf c;
+
+	expect_bad_value("port net_af_packet0", "addresses", "192.0.2.1, ::",
+			 "'::' is the unspecified address");
+	expect_bad_value("port net_af_packet0", "addresses", "::1",
+			 "'::1' is the loopback address");
+	expect_bad_value("port net_af_packet0", "addresses", "ff02::1",
+			 "'ff02::1' is multicast (ff00::/8)");
+	expect_bad_value("port net_af_packet0", "addresses", "fe80::1",
+			 "'fe80::1' is link-local (fe80::/10); a service address must be "
+			 "reachable by callers off-link");
+	/* The top of fe80::/10, and just past it (fec0::, not link-local). */
+	expect_bad_value("port net_af_packet0", "addresses", "febf:ffff::1", "is link-local");
+	expect_ok_value("port net_af_packet0", "addresses", "fec0::1", &c);
+	expect_bad_value("port net_af_packet0", "addresses", "::ffff:192.0.2.7",
+			 "'::ffff:192.0.2.7' is IPv4-mapped (::ffff:0:0/96)");
+	expect_bad_value("port net_af_packet0", "addresses", "2001:db8::1::2",
+			 "'2001:db8::1::2' is not an IP address");
+}
+
+Test(conf, duplicate_ipv6_address_is_refused_within_and_across_ports)
+{
+	static const char across[] =
+		"[relay]\nid = r1\nworkers = 1\n[media]\nport_min = 20000\nport_max = 20009\n"
+		"[redis]\naddress = 127.0.0.1:6379\n"
+		"[port net0]\naddresses = 192.0.2.1, 2001:db8::1\n"
+		"[port net1]\naddresses = 2001:db8::2, 2001:0db8:0::1\n";
+	struct duet_conf c;
+
+	/* Two spellings of one address are one address. */
+	expect_bad_value("port net_af_packet0", "addresses",
+			 "2001:db8::1, 192.0.2.5, 2001:db8:0::1", "2001:db8:0::1 is listed twice");
+	expect_invalid(load_text(across, &c),
+		       "[port net1] addresses: 2001:0db8:0::1 is already a service address of "
+		       "[port net0]");
+}
+
+Test(conf, sixteen_addresses_per_port_count_both_families)
+{
+	struct duet_conf c;
+	char list[1024];
+	size_t off = 0;
+	int i;
+
+	for (i = 1; i <= DUET_CONF_MAX_ADDRS / 2; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off,
+					"%s203.0.113.%d,2001:db8::%d", i > 1 ? "," : "", i, i);
+	expect_ok_value("port net_af_packet0", "addresses", list, &c);
+	cr_assert_eq(c.ports[0].n_addrs, DUET_CONF_MAX_ADDRS);
+	snprintf(list + off, sizeof(list) - off, ",2001:db8::99");
+	expect_bad_value("port net_af_packet0", "addresses", list, "more than 16 addresses");
+}
+
+Test(conf, gateway6_takes_a_global_or_link_local_next_hop)
+{
+	struct duet_conf c;
+	struct duet_addr want;
+
+	cr_assert_eq(load_port_text("192.0.2.1, 2001:db8::1", "gateway6", "fe80::1", &c), 0, "%s",
+		     err);
+	want = ip_of("fe80::1");
+	cr_assert(duet_addr_equal(&c.ports[0].gateway6, &want), "gateway6 not stored");
+	cr_assert_eq(c.ports[0].gateway.family, DUET_AF_NONE, "gateway6 set the IPv4 gateway");
+	cr_assert_eq(load_port_text("2001:db8::1", "gateway6", "2001:db8::fe", &c), 0, "%s", err);
+	want = ip_of("2001:db8::fe");
+	cr_assert(duet_addr_equal(&c.ports[0].gateway6, &want));
+	/* Unset, or empty: none. */
+	cr_assert_eq(load_port_text("2001:db8::1", "gateway6", "", &c), 0, "%s", err);
+	cr_assert_eq(c.ports[0].gateway6.family, DUET_AF_NONE);
+	cr_assert_eq(load_port_text("2001:db8::1", NULL, NULL, &c), 0, "%s", err);
+	cr_assert_eq(c.ports[0].gateway6.family, DUET_AF_NONE);
+}
+
+Test(conf, gateway6_is_refused_on_a_port_without_an_ipv6_service_address)
+{
+	expect_bad_value("port net_af_packet0", "gateway6", "fe80::1",
+			 "the port has no IPv6 service address, which neighbour discovery needs "
+			 "as its source");
+}
+
+Test(conf, gateway6_refuses_what_cannot_be_a_next_hop)
+{
+	static const struct {
+		const char *value, *needle;
+	} bad[] = {
+		{"::", "[port v6net] gateway6: is the unspecified address"},
+		{"::1", "[port v6net] gateway6: is the loopback address"},
+		{"ff02::2", "[port v6net] gateway6: is multicast"},
+		{"::ffff:192.0.2.254", "[port v6net] gateway6: is IPv4-mapped"},
+		{"192.0.2.254", "[port v6net] gateway6: is an IPv4 address; gateway6 is the IPv6 "
+				"next hop, write an IPv4 one in gateway"},
+		{"fe80::1%eth0", "[port v6net] gateway6: not an IPv6 address"},
+		{"2001:db8::1", "[port v6net] gateway6: is a service address"},
+	};
+	struct duet_conf c;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect_invalid(load_port_text("192.0.2.1, 2001:db8::1", "gateway6", bad[i].value,
+					      &c),
+			       bad[i].needle);
+		cr_assert(strstr(err, bad[i].value) != NULL, "message '%s' does not show '%s'", err,
+			  bad[i].value);
+	}
+}
+
+Test(conf, ipv6_in_gateway_is_refused_pointing_at_gateway6)
+{
+	struct duet_conf c;
+
 	expect_bad_value("port net_af_packet0", "gateway", "2001:db8::fe",
-			 "must be the same address family as addresses");
+			 "is an IPv6 address; gateway is the IPv4 next hop, write an IPv6 one in "
+			 "gateway6");
+	/* Even on a port that has IPv6 addresses. */
+	expect_invalid(load_port_text("2001:db8::1", "gateway", "fe80::1", &c),
+		       "[port v6net] gateway: is an IPv6 address");
+}
+
+Test(conf, ipv4_gateway_is_refused_on_a_port_without_an_ipv4_service_address)
+{
+	struct duet_conf c;
+
+	expect_invalid(load_port_text("2001:db8::1", "gateway", "192.0.2.254", &c),
+		       "[port v6net] gateway: the port has no IPv4 service address");
+	cr_assert(strstr(err, "192.0.2.254") != NULL, "%s", err);
+	cr_assert_eq(load_port_text("2001:db8::1, 192.0.2.1", "gateway", "192.0.2.254", &c), 0,
+		     "%s", err);
+	cr_assert_eq(c.ports[0].gateway.family, DUET_AF_INET4);
+	cr_assert_eq(c.ports[0].gateway6.family, DUET_AF_NONE);
 }
 
 Test(conf, bad_gateway_is_refused)
@@ -888,6 +1062,45 @@ Test(conf, security_section_values_load)
 	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_DENIED);
 	cr_assert_eq(duet_addr_parse("203.0.113.70:4000", &a), 0);
 	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OK);
+}
+
+Test(conf, ipv6_link_local_peers_defaults_to_no)
+{
+	struct duet_conf c;
+	struct duet_addr a;
+
+	cr_assert_eq(load_variant(NULL, NULL, NULL, &c), 0, "%s", err);
+	cr_assert(!c.policy.link_local6);
+	cr_assert_eq(duet_addr_parse("[fe80::1234]:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_BUILTIN);
+	expect_ok_value("security", "ipv6_link_local_peers", "no", &c);
+	cr_assert(!c.policy.link_local6);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_BUILTIN);
+}
+
+Test(conf, ipv6_link_local_peers_yes_opens_fe80_sources_and_keeps_the_rest)
+{
+	struct duet_conf c;
+	char text[2048];
+	struct duet_addr a;
+
+	/* denied_peers before the switch: rebuilding the policy keeps it. */
+	build_variant(text, sizeof(text), "security", "denied_peers", "2001:db8:bad::/48");
+	strcat(text, "ipv6_link_local_peers = yes\n");
+	cr_assert_eq(load_text(text, &c), 0, "%s", err);
+	cr_assert(c.policy.link_local6);
+	cr_assert_eq(duet_addr_parse("[fe80::1234]:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OK);
+	cr_assert_eq(duet_addr_parse("[2001:db8:bad::1]:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_DENIED);
+	cr_assert_eq(duet_addr_parse("[ff02::1]:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_BUILTIN);
+	cr_assert_eq(duet_addr_parse("169.254.1.1:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_BUILTIN,
+		     "IPv4 link-local must stay refused");
+	cr_assert_eq(duet_addr_parse("192.0.2.1:4000", &a), 0);
+	cr_assert_eq(duet_policy_check(&c.policy, &a), DUET_POLICY_OWN);
+	expect_bad_value("security", "ipv6_link_local_peers", "true", "expected yes or no");
 }
 
 Test(conf, malformed_cidrs_are_refused_naming_the_entry)

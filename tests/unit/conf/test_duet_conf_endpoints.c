@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of lib/conf/duet_conf_endpoints.c: the endpoint space of a
- * loaded config (endpoints_two_ports.conf: two ports, three service
- * addresses, UDP ports 20000..20002). duet_conf_endpoint_port finds the
- * serving port, and enumeration with duet_conf_endpoint_at agrees with it in
- * a stable order. No EAL.
+ * loaded config (endpoints_two_ports.conf: two ports, three IPv4 service
+ * addresses, UDP ports 20000..20002; endpoints_mixed_families.conf: the same
+ * shape with IPv6 addresses beside and instead of IPv4).
+ * duet_conf_endpoint_port finds the serving port, and enumeration with
+ * duet_conf_endpoint_at agrees with it in a stable order. No EAL.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,6 +67,46 @@ Test(conf_endpoints, endpoint_enumeration_round_trips_with_endpoint_port)
 	duet_addr_set4(&want, htonl(0xc6336401), htons(20002));
 	cr_assert(duet_addr_equal(&ep, &want));
 	cr_assert_eq(duet_conf_endpoint_at(&c, n, &ep), -ERANGE);
+}
+
+static struct duet_addr
+ep_of(const char *text)
+{
+	struct duet_addr a;
+
+	cr_assert_eq(duet_addr_parse(text, &a), 0, "%s", text);
+	return a;
+}
+
+Test(conf_endpoints, ipv6_endpoints_are_found_and_enumerated_beside_ipv4)
+{
+	static const char *const want[] = {
+		"192.0.2.1:20000",	"192.0.2.1:20001",	"192.0.2.1:20002",
+		"[2001:db8::1]:20000",	"[2001:db8::1]:20001",	"[2001:db8::1]:20002",
+		"[2001:db8:1::5]:20000", "[2001:db8:1::5]:20001", "[2001:db8:1::5]:20002",
+	};
+	struct duet_conf c;
+	char err[DUET_CONF_ERR_MAX], text[DUET_ADDR_STRLEN];
+	struct duet_addr ep;
+	uint64_t i;
+
+	cr_assert_eq(duet_conf_load(DUET_MIXED_CONF, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(duet_conf_endpoint_count(&c), 9);
+	for (i = 0; i < 9; i++) {
+		cr_assert_eq(duet_conf_endpoint_at(&c, i, &ep), 0);
+		cr_assert_eq(duet_addr_format(&ep, text, sizeof(text)), 0);
+		cr_assert_str_eq(text, want[i], "endpoint %lu", (unsigned long)i);
+		cr_assert_eq(duet_conf_endpoint_port(&c, &ep), i < 6 ? 0 : 1, "endpoint %s", text);
+	}
+	ep = ep_of("[2001:db8:1::5]:20001");
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), 1);
+	ep = ep_of("[2001:db8::1]:20003");
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ERANGE);
+	ep = ep_of("[2001:db8::2]:20000");
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ENOENT);
+	/* An IPv4 address whose bytes begin an IPv6 service address is no match. */
+	ep = ep_of("32.1.13.184:20000"); /* 20 01 0d b8 */
+	cr_assert_eq(duet_conf_endpoint_port(&c, &ep), -ENOENT);
 }
 
 Test(conf_endpoints, endpoint_count_is_zero_without_config)
