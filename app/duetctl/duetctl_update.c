@@ -4,11 +4,13 @@
  * SRTP keys, re-latch policy, policer) the way docs/redis-contract.md says
  * a control plane modifies a pair: HSET the pair hash, then XADD `op put`
  * to the events stream. Both go in one MULTI/EXEC under WATCH of the pair
- * hash, after reading that the pair exists and which mode it has, so an
- * update never resurrects a pair deleted meanwhile, and never writes keys
- * the pair's mode does not take. Endpoints and mode are not changed here:
- * a new mode or endpoint is a new call (delete and create). Every argument
- * is checked before Redis is touched. Single-threaded.
+ * hash, after reading that the pair exists, which mode it has and its
+ * endpoints, so an update never resurrects a pair deleted meanwhile, never
+ * writes keys the pair's mode does not take, and never gives a leg a pin
+ * of the other family (duetd would reject the record and end the call).
+ * Endpoints and mode are not changed here: a new mode or endpoint is a new
+ * call (delete and create). Every argument is checked before Redis is
+ * touched. Single-threaded.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,7 +35,8 @@ static const char update_usage[] =
 	"       [--idle-ms N] [--expires UNIX | --ttl SECONDS] [--keys-file FILE|-]\n"
 	"       [--relatch ssrc|any|never] [--max-pps N] [--max-kbps N]\n"
 	"  Change a live pair in place: duetd keeps its latches and counters.\n"
-	"  --a-src none / --b-src none removes a pin; --expires 0 never expires.\n"
+	"  --a-src none / --b-src none removes a pin; a pin of the other family than\n"
+	"  its leg's endpoint (IPv4 or IPv6) is refused. --expires 0 never expires.\n"
 	"  --keys-file gives new SRTP keys (lines 'a_in SDES', ...), only those the\n"
 	"  pair's mode takes (verify: a_in, b_in; rekey: all four); keys not given\n"
 	"  stay. The pair must exist; its endpoints and mode are not changed here";
@@ -116,23 +119,26 @@ expect_status(struct duetctl *ctl, const char *id, const char *what)
 }
 
 /*
- * WATCH the pair hash and read its mode. @return 1 and *mode when the pair
- * exists, 0 when it does not (no longer watched), or -1 after a message.
- * An existing hash whose mode is unknown gives *mode DUET_MODE_COUNT.
+ * WATCH the pair hash and read its mode and endpoints. @return 1, *mode and
+ * ep[] when the pair exists, 0 when it does not (no longer watched), or -1
+ * after a message. An existing hash whose mode is unknown gives *mode
+ * DUET_MODE_COUNT; an endpoint that is not an address gives family NONE.
  */
 static int
-watch_pair(struct duetctl *ctl, const char *id, const char *pk, uint8_t *mode)
+watch_pair(struct duetctl *ctl, const char *id, const char *pk, uint8_t *mode,
+	   struct duet_addr ep[2])
 {
 	const char *watch[2] = {"WATCH", pk};
 	const char *exists[2] = {"EXISTS", pk};
-	const char *get[3] = {"HGET", pk, DUET_FIELD_MODE};
+	const char *get[5] = {"HMGET", pk, DUET_FIELD_MODE, DUET_FIELD_A, DUET_FIELD_B};
 	const char *unwatch[1] = {"UNWATCH"};
 	redisReply *e = NULL, *m = NULL;
+	unsigned int k;
 	int rc;
 
 	if (duet_redis_append(&ctl->redis, 2, watch, NULL) != 0 ||
 	    duet_redis_append(&ctl->redis, 2, exists, NULL) != 0 ||
-	    duet_redis_append(&ctl->redis, 3, get, NULL) != 0) {
+	    duet_redis_append(&ctl->redis, 5, get, NULL) != 0) {
 		duetctl_fail("update %s: %s", id, ctl->redis.errstr);
 		return -1;
 	}
@@ -145,7 +151,7 @@ watch_pair(struct duetctl *ctl, const char *id, const char *pk, uint8_t *mode)
 		duetctl_fail("update %s: %s", id, ctl->redis.errstr);
 		return -1;
 	}
-	if (e->type != REDIS_REPLY_INTEGER || m->type == REDIS_REPLY_ERROR) {
+	if (e->type != REDIS_REPLY_INTEGER || m->type != REDIS_REPLY_ARRAY || m->elements != 3) {
 		duetctl_fail("update %s: cannot read %s: %s", id, pk,
 			     m->type == REDIS_REPLY_ERROR ? m->str : "unexpected reply");
 		rc = -1;
@@ -153,8 +159,13 @@ watch_pair(struct duetctl *ctl, const char *id, const char *pk, uint8_t *mode)
 		rc = 0;
 	} else {
 		rc = 1;
-		if (m->type != REDIS_REPLY_STRING || duet_mode_parse(m->str, mode) != 0)
+		if (m->element[0]->type != REDIS_REPLY_STRING ||
+		    duet_mode_parse(m->element[0]->str, mode) != 0)
 			*mode = DUET_MODE_COUNT;
+		for (k = 0; k < 2; k++)
+			if (m->element[1 + k]->type != REDIS_REPLY_STRING ||
+			    duet_addr_parse(m->element[1 + k]->str, &ep[k]) != 0)
+				memset(&ep[k], 0, sizeof(ep[k]));
 	}
 	freeReplyObject(e);
 	freeReplyObject(m);
@@ -284,6 +295,33 @@ add_keys(const char *cmd, uint8_t mode, struct duetctl_pair_opts *o,
 	return -1;
 }
 
+/*
+ * A new pin must have the family of its leg's endpoint, or duetd rejects
+ * the record and the live call ends: refuse it here instead. The other
+ * leg's family does not matter (a v4 <-> v6 pair is fine). A leg whose
+ * endpoint is not an address is left to duetd's verdict.
+ * @return -1 to go on, or an exit code after the message.
+ */
+static int
+check_pin_family(const char *id, const struct duetctl_pair_opts *o, const struct duet_addr ep[2])
+{
+	const char *pin[2] = {o->a_src, o->b_src};
+	struct duet_addr p;
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		if (pin[k][0] == '\0' || ep[k].family == DUET_AF_NONE ||
+		    duet_addr_parse(pin[k], &p) != 0 || p.family == ep[k].family)
+			continue;
+		return duetctl_fail("update %s: --%c-src is an IPv%u pin and leg %c's endpoint is "
+				    "IPv%u: a pin has the family of its leg's endpoint; nothing "
+				    "written",
+				    id, 'a' + (int)k, (unsigned int)p.family, 'a' + (int)k,
+				    (unsigned int)ep[k].family);
+	}
+	return -1;
+}
+
 /* Connect, then WATCH / check / MULTI ... EXEC until it runs or the pair is
  * gone. key_text holds the keys given (secret). */
 static int
@@ -294,6 +332,7 @@ update_run(struct duetctl *ctl, const char *id, struct duetctl_pair_opts *o,
 	const char *hset[UPDATE_ARGS_MAX], *hdel[4], *unwatch[1] = {"UNWATCH"};
 	int nhset = 2, nhdel = 2, tries, rc;
 	uint8_t mode = DUET_MODE_COUNT, now_mode = DUET_MODE_COUNT;
+	struct duet_addr ep[2];
 
 	duetctl_key(ctl, pk, "pair:", id);
 	snprintf(cmd, sizeof(cmd), "update %s", id);
@@ -309,15 +348,16 @@ update_run(struct duetctl *ctl, const char *id, struct duetctl_pair_opts *o,
 	if (duetctl_connect(ctl) != 0)
 		return DUETCTL_EXIT_FAIL;
 	for (tries = 0; tries < UPDATE_TRIES; tries++) {
-		rc = watch_pair(ctl, id, pk, &now_mode);
+		rc = watch_pair(ctl, id, pk, &now_mode, ep);
 		if (rc < 0)
 			return DUETCTL_EXIT_FAIL;
 		if (rc == 0)
 			return duetctl_fail("no pair %s", id);
-		if (tries == 0) {
+		rc = check_pin_family(id, o, ep);
+		if (rc < 0 && tries == 0) {
 			mode = now_mode;
 			rc = add_keys(cmd, mode, o, key_text, hset, &nhset);
-		} else if (now_mode != mode) {
+		} else if (rc < 0 && now_mode != mode) {
 			rc = duetctl_fail("update %s: the pair's mode changed meanwhile; nothing "
 					  "written",
 					  id);

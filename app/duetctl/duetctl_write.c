@@ -57,6 +57,10 @@ static const char create_usage[] =
 	"  with names a_in, a_out, b_in, b_out; blank lines and # comments allowed.\n"
 	"  --a-in/--a-out/--b-in/--b-out SDES still work but put the key on the\n"
 	"  command line, where other users can read it: duetctl warns.\n"
+	"  IP:PORT is 192.0.2.7:4000 or [2001:db8::7]:4000; --a-ip/--b-ip take that\n"
+	"  leg's endpoint on a relay address (192.0.2.1 or 2001:db8::1); a pinned leg\n"
+	"  without one gets an endpoint of its pin's family. The legs may differ in\n"
+	"  family: duetd bridges IPv4 and IPv6.\n"
 	"  --relatch, --max-pps (packets/s, 0..10000000, 0 = no policer) and\n"
 	"  --max-kbps (kbit/s of IP packets, 0..100000000, 0 = no limit) override\n"
 	"  the relay's defaults for this pair.\n"
@@ -82,14 +86,47 @@ struct create_args {
 };
 
 /* Check a service address option (which relay address a leg's endpoint is
- * taken on) and store its canonical text. */
+ * taken on) and store its canonical text, the spelling duetd writes its
+ * endpoints in. IPv6 may come bracketed, as it appears in an endpoint
+ * ("[2001:db8::1]"). */
 static int
 parse_ip(const char *opt, const char *arg, char *buf, size_t len)
 {
+	char host[DUET_ADDR_STRLEN];
+	const char *ip = arg;
+	size_t n = strlen(arg);
 	struct duet_addr a;
 
-	if (duet_addr_parse_ip(arg, &a) != 0 || duet_addr_format(&a, buf, len) != 0)
-		return duetctl_usage_err("%s: '%s' is not an IP address", opt, arg);
+	if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']' && n - 2 < sizeof(host)) {
+		memcpy(host, arg + 1, n - 2);
+		host[n - 2] = '\0';
+		ip = host;
+	}
+	if (duet_addr_parse_ip(ip, &a) != 0 || (ip != arg && a.family != DUET_AF_INET6) ||
+	    duet_addr_format(&a, buf, len) != 0)
+		return duetctl_usage_err("%s: '%s' is not an IP address (192.0.2.1, 2001:db8::1 "
+					 "or [2001:db8::1])",
+					 opt, arg);
+	return 0;
+}
+
+/* A pin has the family of its leg's endpoint (duetd refuses the record
+ * otherwise): with both --a-src and --a-ip given, they must agree. The two
+ * legs may differ. Both texts are canonical: an IPv6 pin starts with '['
+ * and an IPv6 address has a ':'. */
+static int
+check_pin_family(const char *leg, const char *pin, const char *ip)
+{
+	bool pin6, ip6;
+
+	if (pin[0] == '\0' || ip[0] == '\0')
+		return 0;
+	pin6 = pin[0] == '[';
+	ip6 = strchr(ip, ':') != NULL;
+	if (pin6 != ip6)
+		return duetctl_usage_err("--%s-src: an IPv%c pin on an IPv%c endpoint (--%s-ip "
+					 "%s): a pin has the family of its leg's endpoint",
+					 leg, pin6 ? '6' : '4', ip6 ? '6' : '4', leg, ip);
 	return 0;
 }
 
@@ -211,6 +248,9 @@ create_parse(struct duetctl *ctl, int argc, char **argv, struct create_args *a)
 		return duetctl_usage_err("create: --suite makes SRTP keys, and a pair without "
 					 "--mode is passthrough, which holds none: give --mode "
 					 "verify or --mode rekey");
+	if (check_pin_family("a", a->o.a_src, a->a_ip) != 0 ||
+	    check_pin_family("b", a->o.b_src, a->b_ip) != 0)
+		return DUETCTL_EXIT_USAGE;
 	rc = duetctl_pair_opts_finish(&a->o, "create");
 	/* expires 0 is never, as when it is absent. */
 	if (strcmp(a->o.expires, "0") == 0)
@@ -427,7 +467,9 @@ create_report(struct duetctl *ctl, const char *id, const char *mode, redisReply 
 	if (reply == NULL)
 		return duetctl_fail("create %s: %s", id, ctl->redis.errstr);
 	if (reply->type == REDIS_REPLY_ERROR) {
-		if (strncmp(reply->str, "NOFREE no free endpoint on", 26) == 0)
+		/* "no free endpoint on <ip>", "no free IPv6 endpoint for the
+		 * pin b_src": the script's words say it best. */
+		if (strncmp(reply->str, "NOFREE no free ", 15) == 0)
 			rc = duetctl_fail("create %s: relay %s: %s", id, ctl->relay, reply->str + 7);
 		else if (strncmp(reply->str, "NOFREE", 6) == 0)
 			rc = duetctl_fail("create %s: relay %s has fewer than 2 free endpoints in "

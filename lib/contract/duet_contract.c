@@ -151,7 +151,12 @@ parse_endpoint(const char *name, const char *value, const struct duet_conf *conf
 		return refuse(why, whylen, "missing field %s", name);
 	if (value[0] == '\0')
 		return refuse(why, whylen, "field %s is empty", name);
-	if (duet_addr_parse(value, ep) != 0)
+	rc = duet_record_endpoint_parse(value, ep, text);
+	if (rc == -EILSEQ)
+		return refuse(why, whylen,
+			      "field %s: '%s' is not written as duetd writes endpoints (%s)", name,
+			      duet_contract_quote(value, q, sizeof(q)), text);
+	if (rc != 0)
 		return refuse(why, whylen, "field %s: '%s' is not an ip:port", name,
 			      duet_contract_quote(value, q, sizeof(q)));
 	rc = duet_conf_endpoint_port(conf, ep);

@@ -67,8 +67,10 @@ int duet_contract_check_id(const char *id, char *why, size_t whylen);
  * Turn the fields of pair hash `id` into a spec, validating every field
  * against the contract and the relay's configuration: endpoints `a` and `b`
  * must be distinct service addresses of this relay with the UDP port in the
- * media range; `a_src`/`b_src` (optional) must be unicast addresses of the
- * endpoint's family; `mode` must be passthrough, verify or rekey;
+ * media range, spelled as duetd writes them (duet_record_endpoint_parse());
+ * each leg's family is its endpoint's, and the two legs may differ (a v4 <->
+ * v6 bridge); `a_src`/`b_src` (optional) must be unicast addresses of their
+ * leg's endpoint's family; `mode` must be passthrough, verify or rekey;
  * `idle_ms` and `expires` must be unsigned decimal numbers in range;
  * `relatch` (ssrc | any | never), `max_pps` and `max_kbps` (optional,
  * 0 = no limit; absent = the relay's [relay]/[security] default); a pin

@@ -31,6 +31,24 @@ static const char *const key_fields[DUET_KEY_COUNT] = {
 	[DUET_KEY_B_OUT] = DUET_FIELD_B_OUT,
 };
 
+int
+duet_record_endpoint_parse(const char *s, struct duet_addr *out, char *canon)
+{
+	char text[DUET_ADDR_STRLEN];
+	struct duet_addr ep;
+
+	if (s == NULL || duet_addr_parse(s, &ep) != 0 ||
+	    duet_addr_format(&ep, text, sizeof(text)) != 0)
+		return -EINVAL;
+	if (canon != NULL)
+		memcpy(canon, text, sizeof(text));
+	if (strcmp(s, text) != 0)
+		return -EILSEQ;
+	if (out != NULL)
+		*out = ep;
+	return 0;
+}
+
 const char *
 duet_mode_name(unsigned int mode)
 {

@@ -144,6 +144,24 @@ int duet_record_srtp_parse(const char *s, size_t len, unsigned int k,
 			   struct duet_srtp_stream_state *out, unsigned int max, char *why,
 			   size_t whylen);
 
+/**
+ * Parse a relay endpoint as the free set, the alloc hash and a pair's `a`
+ * and `b` hold it: "192.0.2.1:20000" or "[2001:db8::1]:20000", spelled
+ * exactly as duet_addr_format() writes it (IPv6 in lower case, shortest
+ * form). Redis compares endpoints as text, so "[2001:DB8:0::1]:20000",
+ * although the same address to duet_addr_parse(), would be a second
+ * endpoint there (handed out twice, never matched by a guarded delete).
+ * Pins are client addresses, never compared as text: they take any
+ * spelling duet_addr_parse() does.
+ * @param out   the endpoint (may be NULL)
+ * @param canon when not NULL, the spelling duetd writes (DUET_ADDR_STRLEN
+ *              bytes), set whenever the text is an address (for messages)
+ * @return 0; -EINVAL when the text is not "ip:port" or "[v6]:port";
+ *         -EILSEQ when it is, but spelled another way than duetd writes it.
+ * Any thread.
+ */
+int duet_record_endpoint_parse(const char *s, struct duet_addr *out, char *canon);
+
 /** Mode name ("passthrough", ...), or NULL for an unknown value. */
 const char *duet_mode_name(unsigned int mode);
 

@@ -260,8 +260,10 @@ step_prune(struct duet_sync *s)
 		if (m->type != REDIS_REPLY_STRING)
 			continue;
 		/* Not an endpoint of this relay (any more), or junk: stop
-		 * handing it out. */
-		if (reply_cstr(m) == NULL || duet_addr_parse(m->str, &ep) != 0 ||
+		 * handing it out. So is one spelled otherwise than duetd
+		 * writes it ("[2001:DB8::1]:20000"): seeding adds the
+		 * canonical text, and both would be handed out. */
+		if (reply_cstr(m) == NULL || duet_record_endpoint_parse(m->str, &ep, NULL) != 0 ||
 		    duet_conf_endpoint_port(s->conf, &ep) < 0) {
 			srem[n] = m->str;
 			lens[n] = m->len;

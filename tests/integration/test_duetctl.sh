@@ -10,7 +10,8 @@
 # unreachable or refuses the password. update of a live pair (fields, pins
 # removed, keys its mode takes, one op put; refused input; a racing
 # delete not undone), capacity, relay drain/undrain against a heartbeat
-# this script writes as duetd would, create waiting for duetd's word (a
+# this script writes as duetd would, IPv6 and bridged v4-v6 pairs (pins
+# of the other family refused), create waiting for duetd's word (a
 # rejection deletes the pair again), --version, JSON figures as numbers,
 # and list paging through 1,000 pairs with SCAN. Prints TAP.
 set -u
@@ -131,6 +132,19 @@ run "create v6 pin" 0 ctl create --id call-6 --b-src '[2001:DB8:0::5]:4000'
 [ "$(rc HGET "$R:pair:call-6" b_src)" = '[2001:db8::5]:4000' ] && ok "v6 pin canonical" ||
 	fail "b_src: $(rc HGET "$R:pair:call-6" b_src)"
 run "delete call-6" 0 ctl delete call-6
+
+# A bridged pair: leg a on IPv4, leg b on IPv6 (a hint in another spelling,
+# bracketed), pinned in its own family. A pin of the other family is
+# refused before anything is written, by create and by update.
+run "create bridged v4-v6" 0 ctl create --id call-46 --a-ip 192.0.2.10 --b-ip '[2001:DB8:0::10]' \
+	--b-src '[2001:db8::5]:4000'
+[[ "$out" =~ ^call-46\ a=192\.0\.2\.10:[0-9]+\ b=\[2001:db8::10\]:[0-9]+$ ]] &&
+	ok "bridged pair: a on IPv4, b on IPv6" || fail "bridged create output '$out'"
+run "update: pin of the other family" 1 ctl update call-46 --b-src 203.0.113.5:4000
+has "update: pin of the other family" "a pin has the family of its leg's endpoint" "$err"
+[ "$(rc HGET "$R:pair:call-46" b_src)" = '[2001:db8::5]:4000' ] && ok "other-family pin not written" ||
+	fail "b_src: $(rc HGET "$R:pair:call-46" b_src)"
+run "delete call-46" 0 ctl delete call-46
 
 run "create --json" 0 ctl --json create
 jcheck "create --json" 'len(d["id"]) == 16 and all(c in "0123456789abcdef" for c in d["id"]) and d["a"] != d["b"]'
@@ -302,6 +316,10 @@ bad "--idle-ms sign" "--idle-ms" ctl create --idle-ms +5
 bad "--a-src no port" "--a-src" ctl create --a-src 203.0.113.5
 bad "--b-src port 0" "--b-src" ctl create --b-src 203.0.113.5:0
 bad "--b-src bare v6" "--b-src" ctl create --b-src 2001:db8::1:4000
+bad "--a-ip v4 in brackets" "--a-ip: '[192.0.2.10]' is not an IP address" ctl create --a-ip '[192.0.2.10]'
+bad "--b-ip with a port" "--b-ip" ctl create --b-ip '[2001:db8::10]:20000'
+bad "--a-src family differs from --a-ip" "--a-src: an IPv4 pin on an IPv6 endpoint" \
+	ctl create --a-ip 2001:db8::10 --a-src 203.0.113.5:4000
 bad "--id charset" "--id" ctl create --id 'a b'
 bad "--id length" "--id" ctl create --id "$(printf 'x%.0s' $(seq 65))"
 bad "--suite unknown" "--suite: unknown suite 'NULL_NULL'" ctl create --mode verify --suite NULL_NULL
@@ -392,11 +410,13 @@ rc SADD "$R:free" $(seq -f '192.0.2.10:%g' 20100 2 20130) >/dev/null
 # --- update: a live pair changed in place ------------------------------------
 now=$(date +%s)
 ev0=$(rc XLEN "$R:events")
-run "update call-1" 0 ctl update call-1 --idle-ms 2500 --b-src 198.51.100.7:5004 --ttl 120 --relatch never --max-pps 300
+# A pin of leg b's family: call-1's b was taken at random, IPv4 or IPv6.
+case $b1 in \[*) bpin='[2001:db8:7::7]:5004' ;; *) bpin=198.51.100.7:5004 ;; esac
+run "update call-1" 0 ctl update call-1 --idle-ms 2500 --b-src "$bpin" --ttl 120 --relatch never --max-pps 300
 [ "$out" = "updated call-1: b_src idle_ms expires relatch max_pps" ] && ok "update output names the fields" ||
 	fail "update output: $out"
 got=$(rc HMGET "$R:pair:call-1" idle_ms b_src relatch max_pps a_src a mode | tr '\n' ' ')
-[ "$got" = "2500 198.51.100.7:5004 never 300 203.0.113.5:4000 $a1 passthrough " ] &&
+[ "$got" = "2500 $bpin never 300 203.0.113.5:4000 $a1 passthrough " ] &&
 	ok "update: fields written, the others kept" || fail "update: pair holds $got"
 exp=$(rc HGET "$R:pair:call-1" expires)
 [ "$exp" -ge $((now + 119)) ] && [ "$exp" -le $((now + 122)) ] && ok "update --ttl: expires = now + ttl" ||

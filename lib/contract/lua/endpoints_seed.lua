@@ -8,7 +8,11 @@
 --
 -- KEYS[1] duet:{R}:free    SET of free endpoints
 -- KEYS[2] duet:{R}:alloc   HASH endpoint -> owning pair id
--- ARGV[1..] endpoints "ip:port" ("[v6]:port")
+-- ARGV[1..] endpoints "ip:port" ("[v6]:port"), spelled as duetd writes them
+--          (duet_addr_format: IPv6 in lower case, shortest form). Not
+--          checked here: checking 5000 IPv6 texts in Lua would hold Redis
+--          for tens of milliseconds per call. pair_create.lua never hands
+--          out a member spelled otherwise, and duetd prunes them.
 --
 -- Reply: the number of endpoints newly added to free (already free or
 -- allocated ones are not counted).

@@ -6,7 +6,7 @@
 -- that duetd follows. See docs/redis-contract.md.
 --
 -- KEYS (exactly 5, all of one relay R, named as below)
--- KEYS[1] duet:{R}:free    SET of free endpoints "ip:port"
+-- KEYS[1] duet:{R}:free    SET of free endpoints "ip:port" ("[v6]:port")
 -- KEYS[2] duet:{R}:alloc   HASH endpoint -> owning pair id
 -- KEYS[3] duet:{R}:pair:<id>
 -- KEYS[4] duet:{R}:events  STREAM
@@ -20,7 +20,11 @@
 --           `mode` defaults to passthrough. Two fields are consumed, not
 --           stored: `a_ip` and `b_ip` ask for that leg's endpoint on a
 --           given service address (e.g. the one on the network that leg's
---           caller reaches); without them any free endpoint is taken.
+--           caller reaches): IPv4 or IPv6, in any spelling, IPv6 with or
+--           without brackets ("2001:db8::1", "[2001:DB8:0::1]"); without
+--           them a leg pinned by `a_src`/`b_src` takes an endpoint of its
+--           pin's family, and any other leg any free endpoint. The two
+--           legs may be of different families (duetd bridges v4 and v6).
 --           `relay_check off` skips the relay check below (provisioning
 --           while duetd is stopped: tests, migrations, a benchmark's
 --           preload); a control plane matching callers never sends it.
@@ -41,7 +45,8 @@
 -- the first write, so not even an undone write reaches the AOF or
 -- replicas):
 --   "EXISTS pair <id> exists"
---   "NOFREE fewer than 2 free endpoints" (or "NOFREE no free endpoint on <ip>")
+--   "NOFREE fewer than 2 free endpoints" (or "NOFREE no free endpoint on <ip>",
+--   or "NOFREE no free IPv6 endpoint for the pin b_src")
 --   "NORELAY relay <R> has no fresh heartbeat ..." (or "... was stopped")
 --   "DRAINING relay <R> is draining: it takes no new pairs"
 --   "FULL relay <R> is full: <n> pairs of capacity <c>"
@@ -132,6 +137,149 @@ local function check_keys()
 end
 -- End of the shared checks. --------------------------------------------
 
+-- Endpoint text, the same in pair_create.lua, pair_delete.lua and
+-- endpoints_seed.lua: keep the copies identical. ------------------------
+-- Redis compares endpoints as text, so an endpoint has one spelling,
+-- duetd's (glibc's inet_ntop): "192.0.2.1:20000" and "[2001:db8::1]:20000",
+-- IPv6 in lower case without leading zeros, its longest run of two or
+-- more zero groups (the first of equals) written "::".
+
+-- The four octets of dotted quad s (0..255, no leading zero), or nil.
+local function ip4_octets(s)
+	local o = {string.match(s, '^(%d+)%.(%d+)%.(%d+)%.(%d+)$')}
+	if #o ~= 4 then
+		return nil
+	end
+	for i = 1, 4 do
+		if #o[i] > 3 or (#o[i] > 1 and string.sub(o[i], 1, 1) == '0') or
+			tonumber(o[i]) > 255 then
+			return nil
+		end
+		o[i] = tonumber(o[i])
+	end
+	return o
+end
+
+-- The 16-bit groups of part (IPv6 text on one side of "::", maybe empty)
+-- appended to w, or nil; a dotted quad may come last when v4_last.
+local function ip6_groups(part, v4_last, w)
+	if part == '' then
+		return w
+	end
+	local items = {}
+	for g in string.gmatch(part .. ':', '([^:]*):') do
+		items[#items + 1] = g
+	end
+	for i, g in ipairs(items) do
+		if v4_last and i == #items and string.find(g, '.', 1, true) then
+			local o = ip4_octets(g)
+			if not o then
+				return nil
+			end
+			w[#w + 1] = o[1] * 256 + o[2]
+			w[#w + 1] = o[3] * 256 + o[4]
+		elseif string.find(g, '^%x%x?%x?%x?$') then
+			w[#w + 1] = tonumber(g, 16)
+		else
+			return nil
+		end
+	end
+	return w
+end
+
+-- The eight groups of IPv6 address s (any spelling inet_pton takes), or nil.
+local function ip6_words(s)
+	if #s > 45 or not string.find(s, '^[%x:%.]+$') then
+		return nil
+	end
+	local dbl = string.find(s, '::', 1, true)
+	if not dbl then
+		local w = ip6_groups(s, true, {})
+		if not w or #w ~= 8 then
+			return nil
+		end
+		return w
+	end
+	if string.find(s, '::', dbl + 1, true) then
+		return nil
+	end
+	local w = ip6_groups(string.sub(s, 1, dbl - 1), false, {})
+	local tail = ip6_groups(string.sub(s, dbl + 2), true, {})
+	-- "::" stands for one zero group at least.
+	if not w or not tail or #w + #tail > 7 then
+		return nil
+	end
+	for _ = 1, 8 - #w - #tail do
+		w[#w + 1] = 0
+	end
+	for _, x in ipairs(tail) do
+		w[#w + 1] = x
+	end
+	return w
+end
+
+-- IPv6 groups w as duetd writes them (glibc's inet_ntop, including its
+-- "::a.b.c.d" and "::ffff:a.b.c.d" forms).
+local function ip6_text(w)
+	local base, len, run = 0, 0, 0
+	for i = 1, 8 do
+		run = w[i] == 0 and run + 1 or 0
+		if run > len then
+			base, len = i - run + 1, run
+		end
+	end
+	if len < 2 then
+		base = 0
+	end
+	local out = {}
+	for i = 1, 8 do
+		if base > 0 and i >= base and i < base + len then
+			if i == base then
+				out[#out + 1] = ':'
+			end
+		else
+			if i > 1 then
+				out[#out + 1] = ':'
+			end
+			if i == 7 and base == 1 and (len == 6 or (len == 5 and w[6] == 0xffff)) then
+				out[#out + 1] = string.format('%d.%d.%d.%d', math.floor(w[7] / 256),
+					w[7] % 256, math.floor(w[8] / 256), w[8] % 256)
+				return table.concat(out)
+			end
+			out[#out + 1] = string.format('%x', w[i])
+		end
+	end
+	if base > 0 and base + len == 9 then
+		out[#out + 1] = ':'
+	end
+	return table.concat(out)
+end
+
+-- The IP of endpoint ep and its family (4 or 6) when ep is spelled as
+-- duetd writes endpoints, else nil.
+local function endpoint_ip(ep)
+	if type(ep) ~= 'string' or #ep > 55 then
+		return nil
+	end
+	local fam, ip, port = 6, string.match(ep, '^%[([%x:%.]+)%]:(%d+)$')
+	if ip then
+		local w = ip6_words(ip)
+		if not w or ip6_text(w) ~= ip then
+			return nil
+		end
+	else
+		fam, ip, port = 4, string.match(ep, '^(%d+%.%d+%.%d+%.%d+):(%d+)$')
+		if not ip or not ip4_octets(ip) then
+			return nil
+		end
+	end
+	if #port > 5 or string.sub(port, 1, 1) == '0' or tonumber(port) > 65535 then
+		return nil
+	end
+	return ip, fam
+end
+-- End of the endpoint text. ---------------------------------------------
+
 local FIELDS_MAX = 256 -- far below Lua's unpack() limit (about 8000 values)
 
 local err = check_call()
@@ -160,10 +308,19 @@ for i = 3, #ARGV, 2 do
 	end
 	given[f] = true
 	if f == 'a_ip' or f == 'b_ip' then
-		if not string.find(ARGV[i + 1], '^[0-9A-Fa-f%.:]+$') then
+		-- Any spelling of the address, IPv6 with or without brackets;
+		-- matched in the spelling duetd writes.
+		local v = ARGV[i + 1]
+		local ip = string.match(v, '^%[(.*)%]$')
+		local w = ip6_words(ip or v)
+		if w then
+			ip = ip6_text(w)
+		elseif not ip and ip4_octets(v) then
+			ip = v
+		else
 			return bad('field ' .. f .. ' is not an IP address')
 		end
-		want[string.sub(f, 1, 1)] = ARGV[i + 1]
+		want[string.sub(f, 1, 1)] = ip
 	elseif f == 'relay_check' then
 		if ARGV[i + 1] ~= 'on' and ARGV[i + 1] ~= 'off' then
 			return bad('field relay_check must be on or off')
@@ -174,6 +331,21 @@ for i = 3, #ARGV, 2 do
 	else
 		fields[#fields + 1] = f
 		fields[#fields + 1] = ARGV[i + 1]
+	end
+end
+-- A pin has its leg's family (duetd refuses the record otherwise), so a
+-- pinned leg without an a_ip/b_ip hint takes an endpoint of the pin's
+-- family. Values are duetd's to validate: one that names neither family
+-- leaves the choice free.
+local pin_family = {}
+for i = 3, #ARGV, 2 do
+	local f, v = ARGV[i], ARGV[i + 1]
+	if f == 'a_src' or f == 'b_src' then
+		if string.find(v, '^%[') then
+			pin_family[string.sub(f, 1, 1)] = 6
+		elseif string.find(v, '^%d+%.%d+%.%d+%.%d+:') then
+			pin_family[string.sub(f, 1, 1)] = 4
+		end
 	end
 end
 if not given['mode'] then
@@ -228,25 +400,30 @@ end
 
 -- Choosing reads only: nothing is written until both legs have one.
 -- An endpoint that alloc says is owned is a leftover of a control plane
--- that bypassed the scripts: never handed out, and dropped from free (in
--- `stale`) only when the create succeeds.
+-- that bypassed the scripts, and a member not spelled as duetd writes
+-- endpoints is junk another writer added: neither is ever handed out, and
+-- they are dropped from free (in `stale`) only when the create succeeds.
 local chosen = {}
 local stale, is_stale = {}, {}
 
--- True when ep may be given to a leg; notes a leftover it comes across.
-local function usable(ep)
+-- True when ep may be given to a leg (of family fam, when given); notes a
+-- leftover it comes across.
+local function usable(ep, fam)
 	if chosen[ep] or is_stale[ep] then
 		return false
 	end
-	if redis.call('HEXISTS', KEYS[2], ep) == 1 then
+	local ip, ep_fam = endpoint_ip(ep)
+	if not ip or redis.call('HEXISTS', KEYS[2], ep) == 1 then
 		is_stale[ep] = true
 		stale[#stale + 1] = ep
 		return false
 	end
-	return true
+	return fam == nil or fam == ep_fam
 end
 
--- A free endpoint on service address ip ("[v6]:port" form for IPv6).
+-- A free endpoint on service address ip, written as duetd writes it
+-- (checked above: only hex digits, '.' and ':', no glob character). An
+-- IPv6 endpoint is "[ip]:port", so its brackets are matched escaped.
 local function pick_on(ip)
 	local pattern
 	if string.find(ip, ':', 1, true) then
@@ -267,15 +444,16 @@ local function pick_on(ip)
 	return nil
 end
 
--- Any free endpoint, at random. Each round asks for twice as many distinct
--- members as the last, so leftovers and the other leg's pick cannot hide a
--- usable one: the last round covers the whole set.
-local function pick_any()
+-- Any free endpoint (of family fam, when given), at random. Each round
+-- asks for twice as many distinct members as the last, so leftovers, the
+-- other family and the other leg's pick cannot hide a usable one: the last
+-- round covers the whole set.
+local function pick_any(fam)
 	local size = redis.call('SCARD', KEYS[1])
 	local n = 2
 	while true do
 		for _, ep in ipairs(redis.call('SRANDMEMBER', KEYS[1], n)) do
-			if usable(ep) then
+			if usable(ep, fam) then
 				return ep
 			end
 		end
@@ -286,13 +464,25 @@ local function pick_any()
 	end
 end
 
+-- A leg with a hint or a pin chooses first, so a leg that takes any
+-- endpoint cannot take the only one the other could have.
+local order = {'a', 'b'}
+if (want['b'] or pin_family['b']) and not (want['a'] or pin_family['a']) then
+	order = {'b', 'a'}
+end
 local got = {}
-for _, leg in ipairs({'a', 'b'}) do
+for _, leg in ipairs(order) do
 	local ep
 	if want[leg] then
 		ep = pick_on(want[leg])
 		if not ep then
 			return redis.error_reply('NOFREE no free endpoint on ' .. want[leg])
+		end
+	elseif pin_family[leg] then
+		ep = pick_any(pin_family[leg])
+		if not ep then
+			return redis.error_reply('NOFREE no free IPv' .. pin_family[leg] ..
+				' endpoint for the pin ' .. leg .. '_src')
 		end
 	else
 		ep = pick_any()
@@ -301,11 +491,11 @@ for _, leg in ipairs({'a', 'b'}) do
 		end
 	end
 	chosen[ep] = true
-	got[#got + 1] = ep
+	got[leg] = ep
 end
 
 -- Writes: none of these can fail on the keys and arguments checked above.
-local a, b = got[1], got[2]
+local a, b = got['a'], got['b']
 redis.call('SREM', KEYS[1], a, b)
 for _, ep in ipairs(stale) do
 	redis.call('SREM', KEYS[1], ep)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/sync/duet_contract.c: pair records, events entries and
+ * Unit tests of lib/contract/duet_contract.c: pair records, events entries and
  * stream ids, good and hostile. Pure C, no EAL, no Redis.
  */
 #include <errno.h>
@@ -196,6 +196,129 @@ Test(contract, ipv6_endpoint_refused_while_service_addresses_are_v4)
 	refused_with("x", f, N(f),
 		     "field a: endpoint [2001:db8::1]:20000 is not a service address of this "
 		     "relay");
+}
+
+/* Dual stack: IPv6 service addresses beside the IPv4 ones, as [port]
+ * addresses allows (one of each family on each port). */
+static void
+add_v6_addresses(void)
+{
+	cr_assert_eq(duet_addr_parse_ip("2001:db8::1", &conf.ports[0].addrs[2]), 0);
+	conf.ports[0].n_addrs = 3;
+	cr_assert_eq(duet_addr_parse_ip("2001:db8:1::1", &conf.ports[1].addrs[1]), 0);
+	conf.ports[1].n_addrs = 2;
+}
+
+Test(contract, ipv6_endpoints_parse_on_a_dual_stack_relay)
+{
+	struct duet_contract_field f[] = {F("a", "[2001:db8::1]:20000"),
+					  F("b", "[2001:db8:1::1]:29999"),
+					  F("mode", "passthrough")};
+	struct duet_addr want;
+
+	add_v6_addresses();
+	cr_assert_eq(parse("v6", f, N(f)), 0, "%s", why);
+	cr_assert_eq(duet_addr_parse("[2001:db8::1]:20000", &want), 0);
+	cr_assert(duet_addr_equal(&spec.ep[0], &want));
+	cr_assert_eq(duet_addr_parse("[2001:db8:1::1]:29999", &want), 0);
+	cr_assert(duet_addr_equal(&spec.ep[1], &want));
+	cr_assert_eq(spec.ep[0].family, DUET_AF_INET6);
+	cr_assert_eq(spec.port_idx[0], 0);
+	cr_assert_eq(spec.port_idx[1], 1);
+	cr_assert_eq(spec.pin[0].family, DUET_AF_NONE);
+}
+
+/* The free set, the alloc hash and a guarded delete compare endpoints as
+ * text: a record must name an endpoint the way duetd writes it. */
+Test(contract, ipv6_endpoint_spelled_otherwise_than_duetd_writes_it_is_refused)
+{
+	static const char *const other[] = {"[2001:DB8::1]:20000", "[2001:db8:0::1]:20000",
+					    "[2001:db8:0:0:0:0:0:1]:20000"};
+	size_t i;
+
+	add_v6_addresses();
+	for (i = 0; i < N(other); i++) {
+		struct duet_contract_field f[] = {F("a", other[i]), F("b", "192.0.2.1:20001"),
+						  F("mode", "passthrough")};
+		char expect[160];
+
+		snprintf(expect, sizeof(expect),
+			 "field a: '%s' is not written as duetd writes endpoints "
+			 "([2001:db8::1]:20000)",
+			 other[i]);
+		refused_with("x", f, N(f), expect);
+	}
+}
+
+Test(contract, ipv6_pin_on_an_ipv6_leg_parses_in_any_spelling)
+{
+	struct duet_contract_field f[] = {F("a", "[2001:db8::1]:20000"),
+					  F("b", "[2001:db8:1::1]:20001"), F("mode", "passthrough"),
+					  F("a_src", "[2001:db8:ffff::7]:4000"),
+					  F("b_src", "[2001:DB8:FFFF:0::8]:4002")};
+	struct duet_addr want;
+
+	add_v6_addresses();
+	cr_assert_eq(parse("p6", f, N(f)), 0, "%s", why);
+	cr_assert_eq(duet_addr_parse("[2001:db8:ffff::7]:4000", &want), 0);
+	cr_assert(duet_addr_equal(&spec.pin[0], &want));
+	cr_assert_eq(duet_addr_parse("[2001:db8:ffff::8]:4002", &want), 0);
+	cr_assert(duet_addr_equal(&spec.pin[1], &want));
+}
+
+Test(contract, ipv4_pin_on_an_ipv6_leg_is_refused_with_the_family_rule)
+{
+	struct duet_contract_field a[] = {F("a", "[2001:db8::1]:20000"), F("b", "192.0.2.1:20001"),
+					  F("mode", "passthrough"), F("a_src", "203.0.113.7:4000")};
+	struct duet_contract_field b[] = {F("a", "192.0.2.1:20000"), F("b", "[2001:db8::1]:20001"),
+					  F("mode", "passthrough"), F("b_src", "203.0.113.7:4000")};
+
+	add_v6_addresses();
+	refused_with("x", a, N(a), "field a_src: address family differs from endpoint a");
+	refused_with("x", b, N(b), "field b_src: address family differs from endpoint b");
+}
+
+/* A leg's family is its endpoint's: leg a on IPv4 and leg b on IPv6 is a
+ * pair duetd bridges, each pin of its own leg's family. */
+Test(contract, mixed_family_pair_parses_with_a_pin_of_each_family)
+{
+	struct duet_contract_field f[] = {F("a", "192.0.2.1:20000"),
+					  F("b", "[2001:db8:1::1]:20001"),
+					  F("mode", "passthrough"), F("a_src", "203.0.113.7:4000"),
+					  F("b_src", "[2001:db8:ffff::8]:4002")};
+	struct duet_contract_field rev[] = {F("a", "[2001:db8::1]:20000"),
+					    F("b", "198.51.100.1:20001"), F("mode", "passthrough")};
+
+	add_v6_addresses();
+	cr_assert_eq(parse("mix", f, N(f)), 0, "%s", why);
+	cr_assert_eq(spec.ep[0].family, DUET_AF_INET4);
+	cr_assert_eq(spec.ep[1].family, DUET_AF_INET6);
+	cr_assert_eq(spec.pin[0].family, DUET_AF_INET4);
+	cr_assert_eq(spec.pin[1].family, DUET_AF_INET6);
+	cr_assert_eq(spec.port_idx[1], 1);
+	cr_assert_eq(parse("mix-rev", rev, N(rev)), 0, "%s", why);
+	cr_assert_eq(spec.ep[0].family, DUET_AF_INET6);
+	cr_assert_eq(spec.ep[1].family, DUET_AF_INET4);
+}
+
+Test(contract, ipv6_pin_that_is_a_service_address_or_not_unicast_is_refused)
+{
+	static const char *const pins[] = {"[2001:db8:1::1]:4000", "[::1]:4000", "[ff02::1]:4000",
+					   "[::]:4000"};
+	static const char *const expect[] = {"field a_src: is a service address of this relay",
+					     "field a_src: not a unicast address",
+					     "field a_src: not a unicast address",
+					     "field a_src: not a unicast address"};
+	size_t i;
+
+	add_v6_addresses();
+	for (i = 0; i < N(pins); i++) {
+		struct duet_contract_field f[] = {F("a", "[2001:db8::1]:20000"),
+						  F("b", "192.0.2.1:20001"),
+						  F("mode", "passthrough"), F("a_src", pins[i])};
+
+		refused_with("x", f, N(f), expect[i]);
+	}
 }
 
 Test(contract, same_endpoint_twice)

@@ -257,3 +257,46 @@ Test(record, srtp_state_parser_refuses_everything_but_its_grammar)
 			cr_assert_eq(rc, -EINVAL, "byte %u", i);
 	}
 }
+
+/* Redis compares endpoints as text: only duetd's own spelling is one. */
+Test(record, endpoints_parse_only_in_the_spelling_duetd_writes)
+{
+	static const char *const good[] = {"192.0.2.1:20000", "[2001:db8::1]:20000",
+					   "[2001:db8:0:1:2:3:4:5]:1", "[::ffff:192.0.2.1]:65535"};
+	static const struct {
+		const char *text;
+		const char *canon;
+	} other[] = {
+		{"[2001:DB8::1]:20000", "[2001:db8::1]:20000"},
+		{"[2001:db8:0::1]:20000", "[2001:db8::1]:20000"},
+		{"[2001:db8:0:0:0:0:0:1]:20000", "[2001:db8::1]:20000"},
+		{"[2001:0db8::1]:20000", "[2001:db8::1]:20000"},
+		{"[2001:db8::0:1]:20000", "[2001:db8::1]:20000"},
+		{"[2001:db8::1:0:0:1]:7", "[2001:db8::1:0:0:1]:7"}, /* canonical: no change */
+	};
+	static const char *const junk[] = {"2001:db8::1:20000", "[2001:db8::1]", "[2001:db8::1]:",
+					   "[2001:db8::1]:0", "[2001:db8::1]:020000",
+					   "[192.0.2.1]:20000", "192.0.2.1", "", "[2001:db8::g]:1"};
+	struct duet_addr ep;
+	char canon[DUET_ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(&ep, 0, sizeof(ep));
+		cr_assert_eq(duet_record_endpoint_parse(good[i], &ep, canon), 0, "%s", good[i]);
+		cr_assert_str_eq(canon, good[i]);
+		cr_assert_neq(ep.family, DUET_AF_NONE, "%s", good[i]);
+	}
+	cr_assert_eq(ep.family, DUET_AF_INET6);
+	/* The last row is the one case that is already canonical. */
+	for (i = 0; i + 1 < sizeof(other) / sizeof(other[0]); i++) {
+		cr_assert_eq(duet_record_endpoint_parse(other[i].text, &ep, canon), -EILSEQ, "%s",
+			     other[i].text);
+		cr_assert_str_eq(canon, other[i].canon);
+	}
+	cr_assert_eq(duet_record_endpoint_parse(other[i].text, NULL, canon), 0);
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		cr_assert_eq(duet_record_endpoint_parse(junk[i], &ep, NULL), -EINVAL, "%s",
+			     junk[i]);
+	cr_assert_eq(duet_record_endpoint_parse(NULL, &ep, NULL), -EINVAL);
+}
