@@ -37,13 +37,17 @@ static const char usage_text[] =
 	"each other): Opus in SRTP with rtcp-mux, RTCP SR/RR both ways, and a report per\n"
 	"direction with loss, jitter, delay, SRTP failures and a sample-exact audio check.\n"
 	"\n"
-	"Legs and addresses (call i adds i to every port given here):\n"
+	"Legs and addresses (call i adds i to every port given here; ADDR is IPv4:PORT\n"
+	"or [IPv6]:PORT, e.g. 192.0.2.1:20000 or [2001:db8::1]:20000):\n"
 	"  --leg a|b|both        legs this process plays (default both)\n"
-	"  --a-bind IP:PORT      leg a's local address; port 0 = any (default 0.0.0.0:0,\n"
+	"  --a-bind ADDR         leg a's local address; port 0 = any (default 0.0.0.0:0,\n"
 	"                        [::]:0 for an IPv6 relay, 127.0.0.1:0 with --direct)\n"
-	"  --a-relay IP:PORT     where leg a sends: its relay endpoint\n"
-	"  --b-bind, --b-relay   the same for leg b\n"
+	"  --a-relay ADDR        where leg a sends: its relay endpoint; the leg's socket\n"
+	"                        has its family, and takes packets from there only\n"
+	"  --b-bind, --b-relay   the same for leg b (each leg has its own family: a on\n"
+	"                        IPv4 and b on IPv6 is a bridged call)\n"
 	"  --direct              no relay: each leg sends to the other's bound address\n"
+	"                        ([::1]:0 is the default bind if the other leg's is IPv6)\n"
 	"  --a-netns NAME        open leg a's socket in network namespace NAME\n"
 	"  --b-netns NAME        (/var/run/netns/NAME, as made by ip netns add)\n"
 	"\n"
@@ -69,7 +73,8 @@ static const char usage_text[] =
 	"  --create              create one pair per call with fresh keys and use its\n"
 	"                        endpoints as the relay addresses\n"
 	"  --mode M              passthrough (default), verify or rekey\n"
-	"  --a-ip IP, --b-ip IP  take that leg's endpoint on this relay address\n"
+	"  --a-ip IP, --b-ip IP  take that leg's endpoint on this relay address (IPv4 or\n"
+	"                        IPv6, no brackets: 192.0.2.1, 2001:db8::1)\n"
 	"  --id-prefix P         pair ids P-0, P-1, ... (default caller-<random>)\n"
 	"  --no-relay-check      create even when the relay has no fresh heartbeat or\n"
 	"                        is full (a run without duetd, the wire as the relay)\n"
@@ -334,9 +339,14 @@ static int
 addr(const char *opt, const char *arg, bool allow0, struct sockaddr_storage *a, socklen_t *len)
 {
 	if (caller_parse_addr(arg, allow0, a, len) != 0)
-		return caller_usage_err("%s: '%s' is not IP:PORT or [IPv6]:PORT with a port in "
+		return caller_usage_err("%s: '%s' is not IPv4:PORT or [IPv6]:PORT with a port in "
 					"%d..65535",
 					opt, arg, allow0 ? 0 : 1);
+	/* An IPv6 socket would speak IPv4 to it, behind the report's back. */
+	if (caller_addr_is_v4mapped(a))
+		return caller_usage_err("%s: '%s' is an IPv4-mapped IPv6 address: give it as "
+					"IPv4:PORT",
+					opt, arg);
 	return -1;
 }
 
@@ -458,20 +468,45 @@ check_combination(struct caller_opts *o, bool decode_set, bool timeout_set)
 						"(the peer must use the matching keys)",
 						l, l);
 		if (!o->bind_set[i] && !o->create) {
-			/* Same family as where it sends. With --create that is
+			/* Same family as where it sends: the relay endpoint, or
+			 * with --direct the other leg. With --create that is
 			 * known only once the pair exists: caller_main.c picks
 			 * the default then. */
-			const char *def = o->direct ? "127.0.0.1:0" :
-					  (o->relay_set[i] && o->relay[i].ss_family == AF_INET6) ?
-									"[::]:0" :
-									"0.0.0.0:0";
+			const char *def;
 
+			if (o->direct)
+				def = o->bind_set[!i] && o->bind[!i].ss_family == AF_INET6 ?
+					      "[::1]:0" :
+					      "127.0.0.1:0";
+			else
+				def = o->relay_set[i] && o->relay[i].ss_family == AF_INET6 ?
+					      "[::]:0" :
+					      "0.0.0.0:0";
 			caller_parse_addr(def, true, &o->bind[i], &o->bind_len[i]);
 		}
-		if (o->relay_set[i] && o->relay[i].ss_family != o->bind[i].ss_family)
-			return caller_usage_err("--%c-bind and --%c-relay are of different address "
-						"families",
-						l, l);
+		if (o->relay_set[i] && o->relay[i].ss_family != o->bind[i].ss_family) {
+			char b[CALLER_ADDR_STRLEN];
+
+			caller_format_addr(&o->bind[i], b, sizeof(b));
+			return caller_usage_err("--%c-bind %s is %s but --%c-relay %s is %s: a "
+						"leg's socket has its relay endpoint's family",
+						l, b, caller_family_name(o->bind[i].ss_family), l,
+						o->relay_arg[i],
+						caller_family_name(o->relay[i].ss_family));
+		}
+		if (o->create && o->bind_set[i] && o->ip_hint[i][0] != '\0' &&
+		    caller_ip_family(o->ip_hint[i]) != o->bind[i].ss_family) {
+			char b[CALLER_ADDR_STRLEN];
+
+			/* Refused now rather than after the pair exists. */
+			caller_format_addr(&o->bind[i], b, sizeof(b));
+			return caller_usage_err("--%c-ip %s is %s but --%c-bind %s is %s: the "
+						"relay would give leg %c an endpoint of the other "
+						"family",
+						l, o->ip_hint[i],
+						caller_family_name(caller_ip_family(o->ip_hint[i])),
+						l, b, caller_family_name(o->bind[i].ss_family), l);
+		}
 		if (caller_addr_port(&o->bind[i]) != 0 &&
 		    caller_addr_port(&o->bind[i]) + (uint64_t)o->calls - 1 > 65535)
 			return caller_usage_err("--%c-bind: port %u + %u calls passes 65535", l,
@@ -481,15 +516,12 @@ check_combination(struct caller_opts *o, bool decode_set, bool timeout_set)
 						caller_addr_port(&o->relay[i]), o->calls);
 	}
 	if (o->direct && o->bind[0].ss_family != o->bind[1].ss_family)
-		return caller_usage_err("--direct: --a-bind and --b-bind are of different "
-					"address families");
+		return caller_usage_err("--direct: --a-bind is %s and --b-bind is %s: the legs "
+					"send to each other, so they need one family",
+					caller_family_name(o->bind[0].ss_family),
+					caller_family_name(o->bind[1].ss_family));
 	for (i = 0; o->direct && i < 2; i++) {
-		static const uint8_t any6[16];
-		const struct sockaddr_in *a4 = (const struct sockaddr_in *)&o->bind[i];
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&o->bind[i];
-
-		if ((o->bind[i].ss_family == AF_INET && a4->sin_addr.s_addr == 0) ||
-		    (o->bind[i].ss_family == AF_INET6 && memcmp(&a6->sin6_addr, any6, 16) == 0))
+		if (caller_addr_is_any(&o->bind[i]))
 			return caller_usage_err("--direct: --%c-bind must be an address the other "
 						"leg can send to, not the wildcard",
 						'a' + i);
@@ -625,7 +657,8 @@ caller_args_parse(struct caller_opts *o, int argc, char **argv)
 		case OPT_B_IP:
 			if (caller_canonical_ip(optarg, o->ip_hint[c - OPT_A_IP],
 						sizeof(o->ip_hint[0])) != 0)
-				rc = caller_usage_err("--%c-ip: '%s' is not an IP address",
+				rc = caller_usage_err("--%c-ip: '%s' is not an IPv4 or IPv6 address "
+						      "(no port, no brackets)",
 						      c == OPT_A_IP ? 'a' : 'b', optarg);
 			break;
 		case OPT_ID_PREFIX: {

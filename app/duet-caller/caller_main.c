@@ -231,6 +231,18 @@ check_reachable(const struct caller *c)
 		if (c->o.direct) {
 			rc = caller_fail("leg %c received nothing from leg %c%s", 'b' - d, 'a' + d,
 					 refused ? " (ICMP port unreachable)" : "");
+		} else if (!c->o.leg_on[d]) {
+			char where[CALLER_ADDR_STRLEN];
+
+			/* The sender is another process: all this one knows is
+			 * the endpoint it listens to (its socket is connected
+			 * there, so nothing else gets in). */
+			caller_format_addr(&c->calls[0].leg[!d].relay, where, sizeof(where));
+			rc = caller_fail("leg %c received nothing from %s %s: the peer is not "
+					 "sending, or the relay drops its packets%s",
+					 'b' - d, c->o.create ? "relay endpoint" :
+					 (d == 0 ? "--b-relay" : "--a-relay"), where,
+					 refused ? " (ICMP port unreachable)" : "");
 		} else {
 			char where[CALLER_ADDR_STRLEN];
 

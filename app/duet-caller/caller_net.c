@@ -5,9 +5,12 @@
  * that leg's network namespace when one is given (setns(2) into
  * /var/run/netns/NAME, socket + bind, setns back: a socket keeps its
  * namespace for life), so the two legs of a call can sit in different
- * namespaces and still share this process's clock. Each socket is then
- * connected to the leg's relay endpoint (with --direct: the other leg's
- * bound address), which also filters out datagrams from anywhere else.
+ * namespaces and still share this process's clock. A socket has
+ * its leg's family: AF_INET, or AF_INET6 with IPV6_V6ONLY so it never
+ * speaks IPv4 through a mapped address (the legs of one call may differ: a
+ * bridged call). Each socket is then connected to the leg's relay endpoint
+ * (with --direct: the other leg's bound address), so the kernel drops
+ * datagrams from any other address or port, IPv4 and IPv6 alike.
  * Sessions: the leg's two libsrtp2 sessions (protect with its out key,
  * unprotect with its in key; the keys are wiped right after), two more for
  * the second keys of a mid-call rotation when given, and, for decoded
@@ -18,6 +21,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,12 +73,16 @@ static int
 open_leg(struct caller_leg *l)
 {
 	char where[CALLER_ADDR_STRLEN];
-	int one = SOCK_BUF_BYTES;
+	int one = SOCK_BUF_BYTES, v6only = 1;
 
 	l->fd = socket(l->bind.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return caller_fail("leg %c of call %u: socket: %s", 'a' + l->id, l->call->index,
 				   strerror(errno));
+	if (l->bind.ss_family == AF_INET6 &&
+	    setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) != 0)
+		return caller_fail("leg %c of call %u: IPV6_V6ONLY: %s", 'a' + l->id,
+				   l->call->index, strerror(errno));
 	/* Best effort: room for a burst at --rate max. */
 	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
 	setsockopt(l->fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * duet-caller's argument parsers (see caller_parse.h). Main thread.
+ * duet-caller's argument parsers (see caller_parse.h): addresses in
+ * lib/addr's grammar (IPv4 and IPv6, the text duetd prints and writes to
+ * Redis) turned into socket addresses, and back into text for messages.
+ * Main thread.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 
 #include "caller_parse.h"
+#include "duet_addr.h"
 #include "duet_parse.h"
 
 int
@@ -48,69 +52,99 @@ caller_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *
 	return 0;
 }
 
-int
-caller_parse_addr(const char *s, bool allow_port0, struct sockaddr_storage *out, socklen_t *len)
+/* A lib/addr address as a socket address. */
+static void
+to_sockaddr(const struct duet_addr *d, struct sockaddr_storage *out, socklen_t *len)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *colon, *port_s;
-	uint16_t port;
-	size_t hl;
-
-	if (s == NULL)
-		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (s[0] == '[') {
+	if (d->family == DUET_AF_INET6) {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-		const char *close = strchr(s, ']');
 
-		if (close == NULL || close[1] != ':')
-			return -EINVAL;
-		hl = (size_t)(close - s - 1);
-		port_s = close + 2;
-		if (hl == 0 || hl >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			return -EINVAL;
 		a6->sin6_family = AF_INET6;
+		a6->sin6_port = d->port;
+		memcpy(&a6->sin6_addr, d->ip, 16);
 		*len = sizeof(*a6);
 	} else {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)out;
 
-		colon = strrchr(s, ':');
-		if (colon == NULL)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-		port_s = colon + 1;
-		if (hl == 0 || hl >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			return -EINVAL;
 		a4->sin_family = AF_INET;
+		a4->sin_port = d->port;
+		memcpy(&a4->sin_addr, d->ip, 4);
 		*len = sizeof(*a4);
 	}
-	if (duet_parse_port(port_s, allow_port0 ? DUET_PARSE_PORT_ZERO : 0, &port) != 0) {
-		memset(out, 0, sizeof(*out));
+}
+
+int
+caller_parse_addr(const char *s, bool allow_port0, struct sockaddr_storage *out, socklen_t *len)
+{
+	char text[CALLER_ADDR_STRLEN + 1];
+	struct duet_addr d;
+	size_t n;
+
+	if (s == NULL)
+		return -EINVAL;
+	/* lib/addr's grammar, the one duetd prints endpoints in. It refuses
+	 * port 0 (no endpoint has it); a bind address may ask the kernel for
+	 * a port, so ":0" is parsed as ":1" and set back. */
+	n = strlen(s);
+	if (allow_port0 && n >= 2 && n < sizeof(text) && strcmp(s + n - 2, ":0") == 0) {
+		memcpy(text, s, n + 1);
+		text[n - 1] = '1';
+		if (duet_addr_parse(text, &d) != 0)
+			return -EINVAL;
+		d.port = 0;
+	} else if (duet_addr_parse(s, &d) != 0) {
 		return -EINVAL;
 	}
-	caller_addr_set_port(out, port);
+	to_sockaddr(&d, out, len);
 	return 0;
 }
 
 int
 caller_canonical_ip(const char *s, char *buf, size_t len)
 {
-	unsigned char raw[16];
-	int af = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+	struct duet_addr d;
 
-	if (inet_pton(af, s, raw) != 1)
+	if (s == NULL || duet_addr_parse_ip(s, &d) != 0)
 		return -EINVAL;
-	if (inet_ntop(af, raw, buf, (socklen_t)len) == NULL)
-		return -ENOSPC;
-	return 0;
+	/* Port 0: the IP alone, as duetd writes a_ip/b_ip. */
+	return duet_addr_format(&d, buf, len) == 0 ? 0 : -ENOSPC;
+}
+
+int
+caller_ip_family(const char *ip)
+{
+	struct duet_addr d;
+
+	if (ip == NULL || duet_addr_parse_ip(ip, &d) != 0)
+		return 0;
+	return d.family == DUET_AF_INET6 ? AF_INET6 : AF_INET;
+}
+
+const char *
+caller_family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "no family";
+}
+
+bool
+caller_addr_is_any(const struct sockaddr_storage *a)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &any6,
+			      sizeof(any6)) == 0;
+	return false;
+}
+
+bool
+caller_addr_is_v4mapped(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)a)->sin6_addr);
 }
 
 uint16_t

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-
 #include "caller.h"
 #include "duet_redis.h"
 #include "duet_secure_zero.h"
@@ -47,15 +45,24 @@ take_endpoint(struct caller *c, struct caller_call *call, int leg, const redisRe
 {
 	struct caller_leg *l = &call->leg[leg];
 
-	if (e->type != REDIS_REPLY_STRING ||
-	    caller_parse_addr(e->str, false, &l->relay, &l->relay_len) != 0)
+	/* Endpoints are written as duetd prints them: "192.0.2.1:20000" or
+	 * "[2001:db8::1]:20000" (lib/addr), and caller_parse_addr reads
+	 * exactly that. */
+	if (e->type != REDIS_REPLY_STRING)
 		return caller_fail("create %s: pair_create.lua returned an endpoint that is not "
-				   "IP:PORT",
+				   "a string",
 				   call->pair_id);
+	if (caller_parse_addr(e->str, false, &l->relay, &l->relay_len) != 0 ||
+	    caller_addr_is_v4mapped(&l->relay))
+		return caller_fail("create %s: pair_create.lua returned leg %c the endpoint "
+				   "'%.*s', not IPv4:PORT or [IPv6]:PORT",
+				   call->pair_id, 'a' + leg, (int)(e->len < 80 ? e->len : 80),
+				   e->str);
 	if (l->bind.ss_family != 0 && l->bind.ss_family != l->relay.ss_family)
 		return caller_fail("--%c-bind: relay %s gave leg %c an endpoint of the other "
-				   "address family (%s)",
-				   'a' + leg, c->o.relay_id, 'a' + leg, e->str);
+				   "address family (%s, the bind is %s)",
+				   'a' + leg, c->o.relay_id, 'a' + leg, e->str,
+				   caller_family_name(l->bind.ss_family));
 	return 0;
 }
 
@@ -65,21 +72,11 @@ take_endpoint(struct caller *c, struct caller_call *call, int leg, const redisRe
 static int
 pin_text(const struct caller_leg *l, char *buf, size_t len)
 {
-	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
-
-	if (l->bind.ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)&l->bind;
-
-		if (s->sin_port == 0 || s->sin_addr.s_addr == htonl(INADDR_ANY))
-			return -1;
-	} else if (l->bind.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&l->bind;
-
-		if (s->sin6_port == 0 || memcmp(&s->sin6_addr, &any6, sizeof(any6)) == 0)
-			return -1;
-	} else {
+	/* caller_format_addr writes "[v6]:port" as duetd does: the text of
+	 * a pin of either family. */
+	if ((l->bind.ss_family != AF_INET && l->bind.ss_family != AF_INET6) ||
+	    caller_addr_port(&l->bind) == 0 || caller_addr_is_any(&l->bind))
 		return -1;
-	}
 	caller_format_addr(&l->bind, buf, len);
 	return 0;
 }
