@@ -154,3 +154,65 @@ Test(policy, relatch_names_round_trip_and_unknown_ones_are_refused)
 	cr_assert_eq(duet_relatch_parse("", &r), -EINVAL);
 	cr_assert_eq(duet_relatch_parse(NULL, &r), -EINVAL);
 }
+
+Test(policy, every_ipv6_builtin_class_is_refused_and_named)
+{
+	static const struct {
+		const char *ip, *cls;
+	} martians[] = {
+		{"::", "unspecified"},		{"::1", "loopback"},
+		{"::ffff:192.0.2.10", "ipv4-mapped"}, {"::ffff:0.0.0.1", "ipv4-mapped"},
+		{"ff02::1", "multicast"},	{"ff0e::1234", "multicast"},
+		{"fe80::1", "link-local"},	{"febf:ffff::1", "link-local"},
+	};
+	static const char *const fine[] = {"2001:db8::10", "::2", "::fffe:0:1", "fec0::1",
+					   "fe7f::1", "fe00::1", "2001:db8:a::1"};
+	struct duet_policy p;
+	size_t i;
+
+	duet_policy_init(&p);
+	for (i = 0; i < sizeof(martians) / sizeof(martians[0]); i++) {
+		struct duet_addr a = addr(martians[i].ip, 4000);
+		char why[96];
+
+		cr_assert_eq(duet_policy_check(&p, &a), DUET_POLICY_BUILTIN, "%s allowed",
+			     martians[i].ip);
+		duet_policy_explain(&p, &a, why, sizeof(why));
+		cr_assert(strstr(why, martians[i].cls) != NULL, "%s: reason '%s', want %s",
+			  martians[i].ip, why, martians[i].cls);
+	}
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		struct duet_addr a = addr(fine[i], 4000);
+
+		cr_assert_eq(duet_policy_check(&p, &a), DUET_POLICY_OK, "%s refused", fine[i]);
+	}
+}
+
+Test(policy, ipv6_link_local_opens_only_when_asked_and_nothing_else_does)
+{
+	struct duet_policy p;
+	struct duet_addr ll = addr("fe80::1", 4000), mc = addr("ff02::1", 4000);
+	struct duet_addr v4ll = addr("169.254.0.1", 4000);
+
+	duet_policy_init_ex(&p, true);
+	cr_assert_eq(duet_policy_check(&p, &ll), DUET_POLICY_OK);
+	cr_assert_eq(duet_policy_check(&p, &mc), DUET_POLICY_BUILTIN);
+	cr_assert_eq(duet_policy_check(&p, &v4ll), DUET_POLICY_BUILTIN,
+		     "the IPv6 switch does not open IPv4 link-local");
+	duet_policy_init_ex(&p, false);
+	cr_assert_eq(duet_policy_check(&p, &ll), DUET_POLICY_BUILTIN);
+}
+
+Test(policy, denied_peers_in_ipv6_cidr_are_refused)
+{
+	struct duet_policy p;
+	struct duet_cidr c = cidr("2001:db8:bad::/48");
+	struct duet_addr in = addr("2001:db8:bad:1::5", 4000), out = addr("2001:db8:bae::5", 4000);
+	struct duet_addr v4 = addr("32.1.13.184", 4000); /* 2001:0db8 as IPv4 bytes */
+
+	duet_policy_init(&p);
+	cr_assert_eq(duet_policy_add_cidr(&p, &c, false), 0);
+	cr_assert_eq(duet_policy_check(&p, &in), DUET_POLICY_DENIED);
+	cr_assert_eq(duet_policy_check(&p, &out), DUET_POLICY_OK);
+	cr_assert_eq(duet_policy_check(&p, &v4), DUET_POLICY_OK, "a v6 CIDR never matches IPv4");
+}
