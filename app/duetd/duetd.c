@@ -89,6 +89,7 @@ struct duetd {
 	struct duet_sync *sync;
 	uint64_t print_stats_ms;
 	uint64_t next_arp_ms[DUET_CONF_MAX_PORTS];
+	uint64_t next_ns_ms[DUET_CONF_MAX_PORTS];
 	const char *config_path;
 	struct duet_metrics *metrics;
 	uint64_t started_ms;
@@ -281,8 +282,9 @@ setup_dataplane(struct duetd *d)
 	return 0;
 }
 
-/* Ask each port's gateway for its MAC: every second until it answers, then
- * once a minute. The frame goes out through worker 0's tx queue. */
+/* Ask each port's gateways for their MACs, by ARP (IPv4) and neighbour
+ * solicitation (IPv6): every second until one answers, then once a minute.
+ * The frames go out through worker 0's tx queue. */
 static void
 gateway_arp(struct duetd *d, uint64_t now)
 {
@@ -292,11 +294,17 @@ gateway_arp(struct duetd *d, uint64_t now)
 	for (i = 0; i < d->n_ports; i++) {
 		struct duet_port *p = &d->ports[i];
 
-		if (p->gateway_be == 0 || p->n_addrs == 0 || now < d->next_arp_ms[i])
-			continue;
-		d->next_arp_ms[i] =
-			now + (duet_port_gateway_mac(p, mac) ? ARP_REFRESH_MS : ARP_RETRY_MS);
-		(void)duet_port_arp_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring);
+		if (p->gateway_be != 0 && p->n_addrs != 0 && now >= d->next_arp_ms[i]) {
+			d->next_arp_ms[i] = now + (duet_port_gateway_mac(p, mac) ? ARP_REFRESH_MS
+										 : ARP_RETRY_MS);
+			(void)duet_port_arp_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring);
+		}
+		if (p->has_gateway6 && p->n_addrs6 != 0 && now >= d->next_ns_ms[i]) {
+			d->next_ns_ms[i] =
+				now + (duet_port_gateway_mac_of(p, DUET_AF_INET6, mac) ? ARP_REFRESH_MS
+										      : ARP_RETRY_MS);
+			(void)duet_port_ns_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring);
+		}
 	}
 }
 

@@ -160,6 +160,10 @@ write_relay(FILE *f, const struct duet_lcore_stats *s)
 	one(f, "duet_arp_replies_total", "counter", "ARP replies sent for the service addresses.",
 	    s->arp_replies);
 	one(f, "duet_arp_learned_total", "counter", "Gateway ARP replies learnt.", s->arp_learned);
+	one(f, "duet_nd_replies_total", "counter",
+	    "Neighbour advertisements sent for the IPv6 service addresses.", s->nd_replies);
+	one(f, "duet_nd_learned_total", "counter",
+	    "IPv6 gateway neighbour advertisements learnt.", s->nd_learned);
 	one(f, "duet_icmp_replies_total", "counter", "ICMP echo replies sent.", s->icmp_replies);
 	one(f, "duet_srtp_streams_removed_total", "counter",
 	    "Silent SRTP streams removed to make room for a new SSRC.", s->srtp_streams_removed);

@@ -59,8 +59,8 @@ dq_free(void *p, void *e, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		memset(&t->legs[2 * ent[i].slot], 0, 2 * sizeof(struct duet_leg));
-		pair_crypto_free(t->crypto[ent[i].slot]);
-		t->crypto[ent[i].slot] = NULL;
+		pair_crypto_free(t->fast[ent[i].slot].crypto);
+		memset(&t->fast[ent[i].slot], 0, sizeof(t->fast[0]));
 		t->free_slots[t->n_free++] = ent[i].slot;
 	}
 }
@@ -74,6 +74,8 @@ _Static_assert(sizeof(struct duet_leg) == RTE_CACHE_LINE_SIZE,
 	       "a leg is one cache line: all a packet needs to leave");
 _Static_assert(DUET_PAIR_SPACE_ADDRS_MAX <= 256, "a leg's egress_addr is a byte");
 _Static_assert(RTE_MAX_ETHPORTS <= 256, "a leg's out_port is a byte");
+_Static_assert(sizeof(struct duet_pair_fast) == RTE_CACHE_LINE_SIZE,
+	       "a pair's fast line is one cache line");
 
 /* The space's addresses must be distinct, without port, and its range
  * ordered and without port 0. */
@@ -86,9 +88,8 @@ space_valid(const struct duet_pair_space *sp)
 	    sp->port_min == 0 || sp->port_min > sp->port_max)
 		return false;
 	for (i = 0; i < sp->n_addrs; i++) {
-		/* Legs hold IPv4 inline (the config refuses IPv6 service
-		 * addresses for now). */
-		if (sp->addrs[i].family != DUET_AF_INET4)
+		if (sp->addrs[i].family != DUET_AF_INET4 &&
+		    sp->addrs[i].family != DUET_AF_INET6)
 			return false;
 		for (j = 0; j < i; j++)
 			if (duet_addr_same_ip(&sp->addrs[i], &sp->addrs[j]))
@@ -123,7 +124,7 @@ duet_pair_table_bytes(uint32_t capacity, unsigned int n_workers,
 	size_t per_pair = 2 * sizeof(struct duet_leg) + 2 * stats_stride(n_workers) +
 			  (size_t)n_workers * 2 * sizeof(struct duet_leg_drops) +
 			  sizeof(struct duet_pair_ctl) + sizeof(uint32_t) +
-			  sizeof(struct duet_pair_crypto *) + sizeof(uint32_t) /* pos_slot */;
+			  sizeof(struct duet_pair_fast) + sizeof(uint32_t) /* pos_slot */;
 
 	return sizeof(struct duet_pair_table) + (size_t)capacity * per_pair +
 	       duet_pair_space_bytes(space);
@@ -168,7 +169,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->ep_ports = (uint32_t)space->port_max - space->port_min + 1;
 	t->port_min = space->port_min;
 	for (i = 0; i < t->space.n_addrs; i++)
-		memcpy(&t->egress_ip[i], t->space.addrs[i].ip, 4);
+		t->egress[i] = t->space.addrs[i];
 	if (stats_stride(n_workers) > UINT16_MAX) {
 		rte_errno = EINVAL;
 		rte_free(t);
@@ -179,7 +180,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	legs_b = (size_t)capacity * 2 * sizeof(struct duet_leg);
 	drops_b = (size_t)n_workers * 2 * capacity * sizeof(struct duet_leg_drops);
 	ctl_b = (size_t)capacity * sizeof(*t->ctl);
-	crypto_b = (size_t)capacity * sizeof(*t->crypto);
+	crypto_b = (size_t)capacity * sizeof(*t->fast);
 	stats_b = (size_t)capacity * 2 * t->stats_stride;
 	t->ep_leg = rte_zmalloc_socket("duet_ep_leg", ep_b, RTE_CACHE_LINE_SIZE, socket_id);
 	t->legs = rte_zmalloc_socket("duet_legs", legs_b, RTE_CACHE_LINE_SIZE, socket_id);
@@ -187,12 +188,11 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	t->ctl = rte_zmalloc_socket("duet_pair_ctl", ctl_b, 0, socket_id);
 	t->free_slots = rte_malloc_socket("duet_pair_free", (size_t)capacity * sizeof(uint32_t),
 					  0, socket_id);
-	t->crypto = rte_zmalloc_socket("duet_pair_crypto_ptr", crypto_b, RTE_CACHE_LINE_SIZE,
-				       socket_id);
+	t->fast = rte_zmalloc_socket("duet_pair_fast", crypto_b, RTE_CACHE_LINE_SIZE, socket_id);
 	t->retire = pair_retire_new();
 	t->stats = rte_zmalloc_socket("duet_leg_stats", stats_b, RTE_CACHE_LINE_SIZE, socket_id);
 	if (t->ep_leg == NULL || t->legs == NULL || t->drops == NULL || t->ctl == NULL ||
-	    t->free_slots == NULL || t->crypto == NULL || t->retire == NULL || t->stats == NULL) {
+	    t->free_slots == NULL || t->fast == NULL || t->retire == NULL || t->stats == NULL) {
 		rte_errno = ENOMEM; /* rte_malloc leaves it as it was */
 		goto err_free;
 	}
@@ -207,7 +207,7 @@ duet_pair_table_create(const char *name, uint32_t capacity, unsigned int n_worke
 	duet_prefault(t->legs, legs_b);
 	duet_prefault(t->drops, drops_b);
 	duet_prefault(t->ctl, ctl_b);
-	duet_prefault(t->crypto, crypto_b);
+	duet_prefault(t->fast, crypto_b);
 	duet_prefault(t->stats, stats_b);
 
 	memset(&hp, 0, sizeof(hp));
@@ -285,11 +285,11 @@ duet_pair_table_free(struct duet_pair_table *t)
 			duet_pair_worker_unregister(t, w);
 	if (t->dq != NULL)
 		rte_rcu_qsbr_dq_delete(t->dq);
-	if (t->crypto != NULL)
+	if (t->fast != NULL)
 		for (uint32_t i = 0; i < t->capacity; i++)
-			pair_crypto_free(t->crypto[i]);
+			pair_crypto_free(t->fast[i].crypto);
 	pair_retire_free(t->retire);
-	rte_free(t->crypto);
+	rte_free(t->fast);
 	rte_free(t->stats);
 	rte_hash_free(t->id_hash);
 	rte_free(t->pos_slot);
@@ -410,7 +410,7 @@ leg_set_pin(struct duet_pair_table *t, uint32_t slot, unsigned int k, const stru
 	struct duet_addr cur;
 
 	if (pin->family != DUET_AF_NONE) {
-		duet_addr_set4(&cur, l->client_ip, l->client_port);
+		duet_leg_addr_(&cur, (l->flags & DUET_LEG_F_V6) != 0, l->client_ip, l->client_port);
 		if (!(l->flags & DUET_LEG_F_LATCHED) || !duet_addr_equal(&cur, pin)) {
 			pseq = leg_write_wait(peer);
 			/* The next hop is learnt from the pinned client's first
@@ -430,29 +430,38 @@ leg_set_pin(struct duet_pair_table *t, uint32_t slot, unsigned int k, const stru
  * stores is policed by the old packet cost and the new byte cost, or the
  * reverse: both are limits the control plane asked for. */
 static void
-leg_update(struct duet_leg *l, const struct duet_pair_spec *spec)
+leg_update(struct duet_leg *l, struct duet_pair_fast *f, const struct duet_pair_spec *spec)
 {
 	struct duet_police_rate r;
 
 	duet_police_rate_set(&r, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
-	__atomic_store_n(&l->rate.pkt_cost, r.pkt_cost, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->rate.byte_cost, r.byte_cost, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->rate.pkt_cost, r.pkt_cost, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->rate.byte_cost, r.byte_cost, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&l->relatch, __ATOMIC_RELAXED) != spec->relatch)
 		__atomic_store_n(&l->relatch, spec->relatch, __ATOMIC_RELAXED);
 }
 
-/* Legs 2 * slot + 0/1 for a new pair, not yet reachable: plain stores. A
- * full bucket to start with: a TAT of 0 is in the past of any TSC below
- * 2^63 (a century of uptime at 3 GHz). */
+/* Legs 2 * slot + 0/1 for a new pair, and its fast line but the SRTP
+ * pointer, not yet reachable: plain stores. A full bucket to start with: a
+ * TAT of 0 is in the past of any TSC below 2^63 (a century of uptime at 3
+ * GHz). A leg's family is its endpoint's. */
 static void
 legs_init(struct duet_pair_table *t, uint32_t slot, const struct duet_pair_spec *spec)
 {
+	struct duet_pair_fast *f = &t->fast[slot];
 	unsigned int k;
 
+	memset(f->last_rx_tsc, 0, sizeof(f->last_rx_tsc));
+	memset(f->police_tat, 0, sizeof(f->police_tat));
+	duet_police_rate_set(&f->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
 	for (k = 0; k < 2; k++) {
 		struct duet_leg *l = &t->legs[2 * slot + k];
 
 		memset(l, 0, sizeof(*l));
+		if (spec->ep[k].family == DUET_AF_INET6)
+			l->flags |= DUET_LEG_F_V6;
+		if (spec->ep[k ^ 1].family == DUET_AF_INET6)
+			l->flags |= DUET_LEG_F_PEER_V6;
 		l->mode = spec->mode;
 		l->relatch = spec->relatch;
 		/* A packet arriving at leg k leaves from the other leg's
@@ -461,7 +470,6 @@ legs_init(struct duet_pair_table *t, uint32_t slot, const struct duet_pair_spec 
 		/* Inside the space: put checked it. */
 		l->egress_addr = (uint8_t)pair_space_index(t, &spec->ep[k ^ 1]);
 		l->egress_port = spec->ep[k ^ 1].port;
-		duet_police_rate_set(&l->rate, rte_get_tsc_hz(), spec->max_pps, spec->max_kbps);
 	}
 	for (k = 0; k < 2; k++) {
 		if (spec->pin[k].family != DUET_AF_NONE) {
@@ -553,7 +561,7 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, const str
 	c->created_tsc = rte_get_tsc_cycles();
 	c->created_mono_ms = duet_clock_ms(CLOCK_MONOTONIC);
 	/* Not yet reachable: the index entries are published below. */
-	t->crypto[slot] = crypto;
+	t->fast[slot].crypto = crypto;
 	legs_init(t, slot, spec);
 	for (k = 0; k < 2; k++) {
 		/* Every worker's counters of the leg start from zero. The slot
@@ -574,8 +582,8 @@ pair_add(struct duet_pair_table *t, const struct duet_pair_spec *spec, const str
 		pos = -ENOSPC;
 	}
 	if (pos < 0) {
-		pair_crypto_free(t->crypto[slot]);
-		t->crypto[slot] = NULL;
+		pair_crypto_free(t->fast[slot].crypto);
+		t->fast[slot].crypto = NULL;
 		t->free_slots[t->n_free++] = slot;
 		snprintf(why, whylen, "pair id hash full");
 		return -ENOSPC;
@@ -705,15 +713,15 @@ duet_pair_put_resume(struct duet_pair_table *t, const struct duet_pair_spec *spe
 	c = &t->ctl[slot];
 	duet_pair_spec_get(t, (uint32_t)slot, &old);
 	if (!spec_replaces(&old, spec)) {
-		if (t->crypto[slot] != NULL) {
-			rc = pair_crypto_rotate(t, t->crypto[slot], spec, why, whylen);
+		if (t->fast[slot].crypto != NULL) {
+			rc = pair_crypto_rotate(t, t->fast[slot].crypto, spec, why, whylen);
 			if (rc != 0)
 				return rc;
 		}
 		for (k = 0; k < 2; k++) {
 			if (!duet_addr_equal(&old.pin[k], &spec->pin[k]))
 				leg_set_pin(t, (uint32_t)slot, k, &spec->pin[k]);
-			leg_update(&t->legs[2 * slot + k], spec);
+			leg_update(&t->legs[2 * slot + k], &t->fast[slot], spec);
 		}
 		ctl_set(c, spec);
 		if (slot_out != NULL)

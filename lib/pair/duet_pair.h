@@ -14,13 +14,16 @@
  * A leg is one cache line (struct duet_leg) holding everything a packet
  * that arrives at it needs in order to leave: its own client (to check the
  * source), a copy of the peer leg's client and next hop (where to send),
- * the egress endpoint, the policer and the last-seen time. A worker
- * reads no other leg's line for a packet; a latch writes both lines.
+ * and the egress endpoint, with 16-byte addresses of either family. A
+ * worker reads no other leg's line for a packet; a latch writes both
+ * lines. What every packet writes (last-seen time, policer bucket) and
+ * the pair's limits and SRTP pointer are the pair's fast line (struct
+ * duet_pair_fast, duet_pair_fp.h), one per slot.
  * Ownership of a leg's fields:
- *  - mode, out_port, egress_addr, egress_port: written by the control
- *    thread while the leg is unreachable (before its index entry is
- *    published, after RCU); relatch and rate: also with relaxed stores
- *    when the record changes in place.
+ *  - mode, out_port, egress_addr, egress_port, the family flags: written by
+ *    the control thread while the leg is unreachable (before its index
+ *    entry is published, after RCU); relatch, and the pair's rate on its
+ *    fast line: also with relaxed stores when the record changes in place.
  *  - flags, client_*, hop_mac (the leg's own client) and peer_*, peer_mac
  *    (the copy of the peer leg's client): under the leg's seqlock, by
  *    whichever lcore latches this leg or the peer leg (a worker), or pins
@@ -31,10 +34,10 @@
  *  - ssrc, has_ssrc: relaxed stores by a worker that accepted a packet of
  *    the client with another SSRC than the last (the `ssrc` re-latch
  *    policy).
- *  - last_rx_tsc, police_tat: every accepted packet, by the worker that
- *    accepted it (relaxed store; compare-and-swap for the bucket); read by
- *    the control thread for idle timeouts. Only the workers that receive
- *    the leg's client read or write this line per packet.
+ *  - last_rx_tsc[k], police_tat[k] on the pair's fast line: every accepted
+ *    packet of leg k, by the worker that accepted it (relaxed store;
+ *    compare-and-swap for the bucket); read by the control thread for idle
+ *    timeouts.
  *  - RTP statistics and packet/byte counters: the leg's stats line
  *    (struct duet_leg_stats), one pkts/bytes block per worker, written
  *    only by that worker; drops in a cold per-worker array touched only
@@ -79,34 +82,37 @@ enum duet_leg_state {
 #define DUET_LEG_F_HOP_MAC 0x04	 /**< hop_mac: next hop toward the client, learnt */
 #define DUET_LEG_F_PEER 0x08	 /**< the peer leg has a client: peer_ip/port hold it */
 #define DUET_LEG_F_PEER_MAC 0x10 /**< peer_mac: next hop toward the peer's client */
+#define DUET_LEG_F_V6 0x20	 /**< the leg's endpoint, so its client, is IPv6 (fixed) */
+#define DUET_LEG_F_PEER_V6 0x40	 /**< the peer leg's endpoint and client are IPv6 (fixed) */
 
 /**
  * One leg, shared with the workers: exactly one cache line holding all a
- * packet arriving at the leg needs to be checked, policed and sent on (see
- * the ownership rules above). Addresses are IPv4, in network order; the
- * endpoint space is IPv4 only (the config refuses IPv6 service addresses).
- * The leg's own relay endpoint is not here: no packet needs it (the index
- * found the leg by it); it is the peer leg's egress.
+ * packet arriving at the leg needs to be checked and sent on (see the
+ * ownership rules above), and written only when a client latches, moves,
+ * is pinned, or changes SSRC. Addresses are 16 bytes whatever the family
+ * (an IPv4 address in the first 4, the rest zero; DUET_LEG_F_V6 and
+ * DUET_LEG_F_PEER_V6 say which), in network order. What is written for
+ * every packet (the last-heard time and the policer, with the pair's
+ * limits) is the pair's fast line (struct duet_pair_fast), so two 16-byte
+ * addresses fit here. The leg's own relay endpoint is not here: no packet
+ * needs it (the index found the leg by it); it is the peer leg's egress.
  */
 struct duet_leg {
-	uint32_t seq;		      /**< seqlock sequence; odd while a writer is inside */
-	uint8_t flags;		      /**< DUET_LEG_F_* (under seq) */
-	uint8_t mode;		      /**< enum duet_pair_mode */
-	uint8_t relatch;	      /**< enum duet_relatch */
-	uint8_t out_port;	      /**< duet port of the egress endpoint */
-	uint32_t client_ip;	      /**< the leg's client (under seq) */
-	uint16_t client_port;	      /**< its UDP port (under seq) */
-	uint16_t egress_port;	      /**< UDP port of the egress endpoint (the peer leg's) */
-	uint32_t peer_ip;	      /**< the peer leg's client (under seq) */
-	uint16_t peer_port;	      /**< its UDP port (under seq) */
-	uint8_t hop_mac[6];	      /**< next hop toward the client (under seq) */
-	uint8_t peer_mac[6];	      /**< next hop toward the peer's client (under seq) */
-	uint8_t egress_addr;	      /**< service address of the egress endpoint, by index */
-	uint8_t has_ssrc;	      /**< ssrc was seen */
-	uint32_t ssrc;		      /**< client's last SSRC (valid when has_ssrc) */
-	struct duet_police_rate rate; /**< the pair's limits as costs */
-	uint64_t last_rx_tsc;	      /**< TSC of the last packet accepted from the client */
-	uint64_t police_tat;	      /**< the leg's policer bucket (duet_police_fp.h) */
+	uint32_t seq;		 /**< seqlock sequence; odd while a writer is inside */
+	uint8_t flags;		 /**< DUET_LEG_F_* (under seq) */
+	uint8_t mode;		 /**< enum duet_pair_mode */
+	uint8_t relatch;	 /**< enum duet_relatch */
+	uint8_t out_port;	 /**< duet port of the egress endpoint */
+	uint8_t client_ip[16];	 /**< the leg's client (under seq) */
+	uint8_t peer_ip[16];	 /**< the peer leg's client (under seq) */
+	uint16_t client_port;	 /**< its UDP port (under seq) */
+	uint16_t peer_port;	 /**< its UDP port (under seq) */
+	uint16_t egress_port;	 /**< UDP port of the egress endpoint (the peer leg's) */
+	uint8_t egress_addr;	 /**< service address of the egress endpoint, by index */
+	uint8_t has_ssrc;	 /**< ssrc was seen */
+	uint32_t ssrc;		 /**< client's last SSRC (valid when has_ssrc) */
+	uint8_t hop_mac[6];	 /**< next hop toward the client (under seq) */
+	uint8_t peer_mac[6];	 /**< next hop toward the peer's client (under seq) */
 } __attribute__((aligned(64)));
 
 /** A leg's counters, summed over workers (duet_pair_counters()). */

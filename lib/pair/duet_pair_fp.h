@@ -49,6 +49,27 @@ struct duet_pair_crypto {
 };
 
 /**
+ * A pair's fast line, one per slot: what every packet of either leg
+ * writes (leg k's last-heard time and policer bucket, by the worker that
+ * accepted the packet), the pair's limits, and its SRTP state. Apart from
+ * the leg lines so that a leg's line holds two 16-byte addresses and is
+ * written only when a client changes. Both legs' packets write this line:
+ * with RSS the two callers' flows may be on two workers, and the line
+ * moves between them once per packet of each; at a caller's 50 packets a
+ * second that costs nothing measurable, and the alternative (a line per
+ * leg) costs 64 more bytes per pair.
+ */
+struct duet_pair_fast {
+	/** SRTP state of a keyed pair, NULL for passthrough: set before the
+	 * pair's endpoints are published, kept until the slot is reclaimed
+	 * after RCU. */
+	struct duet_pair_crypto *crypto;
+	struct duet_police_rate rate; /**< the pair's limits as costs (relaxed words) */
+	uint64_t last_rx_tsc[2];      /**< TSC of leg k's last packet from its client */
+	uint64_t police_tat[2];	      /**< leg k's policer bucket (duet_police_fp.h) */
+} __attribute__((aligned(64)));
+
+/**
  * A leg's stats line: the RTP statistics (see duet_rtp_leg_fp.h for who
  * writes them) and one packets/bytes block per worker, each written only
  * by its worker (a leg's packets may come from several queues: strangers
@@ -89,16 +110,15 @@ struct duet_pair_table {
 	struct duet_leg *legs;		  /**< 2 * capacity legs; pair slot s = legs 2s, 2s+1 */
 	uint8_t *stats;			  /**< per leg: struct duet_leg_stats, stats_stride apart */
 	struct duet_leg_drops *drops;	  /**< [worker][leg], written by that worker only */
-	struct duet_pair_crypto **crypto; /**< per slot; NULL for passthrough pairs */
+	struct duet_pair_fast *fast;	  /**< per slot: the pair's fast line */
 	struct rte_rcu_qsbr *qsbr;	  /**< one reader per worker */
 	uint32_t capacity;		  /**< pairs */
 	uint32_t ep_ports;		  /**< port_max - port_min + 1 */
 	uint32_t ep_addrs;		  /**< service addresses (space.n_addrs) */
 	uint16_t port_min;		  /**< first media port, host order */
 	uint16_t stats_stride;		  /**< bytes from one leg's stats line to the next */
-	/** IPv4 of each service address (network order), by index: a leg's
-	 * egress_addr. */
-	uint32_t egress_ip[DUET_PAIR_SPACE_ADDRS_MAX];
+	/** Each service address (port 0), by index: a leg's egress_addr. */
+	struct duet_addr egress[DUET_PAIR_SPACE_ADDRS_MAX];
 	/* Control thread only below. */
 	uint32_t n_workers;		  /**< RCU readers */
 	struct duet_pair_space space;	  /**< the endpoints ep_leg covers */
@@ -144,12 +164,27 @@ duet_pair_leg_at(const struct duet_pair_table *t, uint32_t leg_idx)
 	return &t->legs[leg_idx];
 }
 
+/** The fast line of the pair of leg leg_idx. Any thread. */
+static inline struct duet_pair_fast *
+duet_pair_fast_at(const struct duet_pair_table *t, uint32_t leg_idx)
+{
+	return &t->fast[leg_idx >> 1];
+}
+
+/** Where leg leg_idx's last-heard TSC is kept. Any thread. */
+static inline uint64_t *
+duet_pair_last_rx_at(const struct duet_pair_table *t, uint32_t leg_idx)
+{
+	return &t->fast[leg_idx >> 1].last_rx_tsc[leg_idx & 1];
+}
+
 /** The SRTP context for packets arriving at leg leg_idx, or NULL when the
  * pair is not keyed. Worker lcores (between quiescent states). */
 static inline struct duet_srtp_ctx *
 duet_pair_srtp_at(const struct duet_pair_table *t, uint32_t leg_idx)
 {
-	struct duet_pair_crypto *c = __atomic_load_n(&t->crypto[leg_idx >> 1], __ATOMIC_ACQUIRE);
+	struct duet_pair_crypto *c =
+		__atomic_load_n(&t->fast[leg_idx >> 1].crypto, __ATOMIC_ACQUIRE);
 
 	return c != NULL ? &c->dir[leg_idx & 1] : NULL;
 }
@@ -232,6 +267,16 @@ duet_pair_quiescent(struct duet_pair_table *t, unsigned int widx)
 	rte_rcu_qsbr_quiescent(t->qsbr, widx);
 }
 
+/* A leg's 16-byte address field and port as a struct duet_addr. */
+static inline void
+duet_leg_addr_(struct duet_addr *a, bool v6, const uint8_t ip[16], uint16_t port)
+{
+	a->family = v6 ? DUET_AF_INET6 : DUET_AF_INET4;
+	a->reserved = 0;
+	a->port = port;
+	memcpy(a->ip, ip, 16);
+}
+
 /**
  * Copy the leg's latch fields (its client, the peer's) consistently.
  * @return false only if a writer stayed inside for every retry (treat the
@@ -241,8 +286,9 @@ static inline bool
 duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 {
 	unsigned int tries;
-	uint32_t s, cip, pip;
+	uint8_t cip[16], pip[16];
 	uint16_t cport, pport;
+	uint32_t s;
 	uint8_t f;
 
 	for (tries = 0; tries < 64; tries++) {
@@ -252,9 +298,9 @@ duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 			continue;
 		}
 		f = l->flags;
-		cip = l->client_ip;
+		memcpy(cip, l->client_ip, 16);
 		cport = l->client_port;
-		pip = l->peer_ip;
+		memcpy(pip, l->peer_ip, 16);
 		pport = l->peer_port;
 		memcpy(v->hop_mac, l->hop_mac, sizeof(v->hop_mac));
 		memcpy(v->peer_mac, l->peer_mac, sizeof(v->peer_mac));
@@ -270,11 +316,11 @@ got:
 	v->peer_state = (f & DUET_LEG_F_PEER) ? DUET_LEG_LATCHED : DUET_LEG_WAITING;
 	v->has_peer_mac = (f & DUET_LEG_F_PEER_MAC) != 0;
 	if (f & DUET_LEG_F_LATCHED)
-		duet_addr_set4(&v->client, cip, cport);
+		duet_leg_addr_(&v->client, (f & DUET_LEG_F_V6) != 0, cip, cport);
 	else
 		memset(&v->client, 0, sizeof(v->client));
 	if (f & DUET_LEG_F_PEER)
-		duet_addr_set4(&v->peer, pip, pport);
+		duet_leg_addr_(&v->peer, (f & DUET_LEG_F_PEER_V6) != 0, pip, pport);
 	else
 		memset(&v->peer, 0, sizeof(v->peer));
 	return true;
@@ -335,19 +381,20 @@ duet_latch_decide(const struct duet_leg_view *v, const struct duet_addr *src, ui
 
 /**
  * What duet_leg_rx() would decide for a packet from src, without changing
- * the leg: keyed modes ask this first and latch only once the packet has
- * authenticated. Worker lcores.
+ * the leg (last_rx: its last-heard time, duet_pair_last_rx_at()): keyed
+ * modes ask this first and latch only once the packet has authenticated.
+ * Worker lcores.
  */
 static inline enum duet_latch_verdict
-duet_leg_peek(const struct duet_leg *l, const struct duet_addr *src, uint64_t now,
-	      uint64_t silence)
+duet_leg_peek(const struct duet_leg *l, const uint64_t *last_rx, const struct duet_addr *src,
+	      uint64_t now, uint64_t silence)
 {
 	struct duet_leg_view v;
 
 	if (!duet_leg_read(l, &v))
 		return DUET_LATCH_BUSY;
-	return duet_latch_decide(&v, src, __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED),
-				 now, silence);
+	return duet_latch_decide(&v, src, __atomic_load_n(last_rx, __ATOMIC_RELAXED), now,
+				 silence);
 }
 
 /**
@@ -383,20 +430,18 @@ duet_leg_note_ssrc(struct duet_leg *l, uint32_t ssrc)
 }
 
 /**
- * Set leg l's client to the IPv4 address src (next hop mac, or unknown when
- * mac is NULL), and the peer leg's copy of it. The caller is inside both
- * legs' write sides. Any thread.
+ * Set leg l's client to src, of the leg's family (next hop mac, or unknown
+ * when mac is NULL), and the peer leg's copy of it. The caller is inside
+ * both legs' write sides. Any thread.
  */
 static inline void
 duet_leg_set_client(struct duet_leg *l, struct duet_leg *peer, const struct duet_addr *src,
 		    const uint8_t *mac)
 {
-	uint32_t ip;
-
-	memcpy(&ip, src->ip, 4);
-	l->client_ip = ip;
+	/* An IPv4 duet_addr has zeros past its 4 bytes: the field is whole. */
+	memcpy(l->client_ip, src->ip, 16);
 	l->client_port = src->port;
-	peer->peer_ip = ip;
+	memcpy(peer->peer_ip, src->ip, 16);
 	peer->peer_port = src->port;
 	if (mac != NULL) {
 		memcpy(l->hop_mac, mac, 6);
@@ -411,10 +456,10 @@ duet_leg_set_client(struct duet_leg *l, struct duet_leg *peer, const struct duet
 
 /**
  * Act on a verdict that duet_latch_decide() gave for a packet from src
- * (Ethernet source src_mac) on leg l (its pair's other leg: peer) at TSC
- * now, against the view `view` read with duet_leg_read(): latch or
- * re-latch the leg when the rule says so, or note the client's packet. On
- * accept the leg's last_rx_tsc is updated and a changed next-hop MAC is
+ * (Ethernet source src_mac) on leg l (its pair's other leg: peer; its
+ * last-heard time: *last_rx) at TSC now, against the view `view` read with
+ * duet_leg_read(): latch or re-latch the leg when the rule says so, or
+ * note the client's packet. On accept *last_rx is updated and a changed next-hop MAC is
  * learned. A latch, a re-latch and a new MAC are written to both legs'
  * lines (the peer keeps a copy: where its packets go), inside l's write
  * side and then the peer's. The rule is decided again under l's write
@@ -429,9 +474,10 @@ duet_leg_set_client(struct duet_leg *l, struct duet_leg *peer, const struct duet
  *         peer's: the packet latched nothing) mean drop.
  */
 static inline enum duet_latch_verdict
-duet_leg_commit(struct duet_leg *l, struct duet_leg *peer, const struct duet_addr *src,
-		const uint8_t src_mac[6], uint64_t now, uint64_t silence, bool may_move,
-		enum duet_latch_verdict d, struct duet_leg_view *view)
+duet_leg_commit(struct duet_leg *l, uint64_t *last_rx, struct duet_leg *peer,
+		const struct duet_addr *src, const uint8_t src_mac[6], uint64_t now,
+		uint64_t silence, bool may_move, enum duet_latch_verdict d,
+		struct duet_leg_view *view)
 {
 	uint64_t last;
 	uint32_t seq, pseq;
@@ -454,8 +500,9 @@ duet_leg_commit(struct duet_leg *l, struct duet_leg *peer, const struct duet_add
 	view->state = (l->flags & DUET_LEG_F_LATCHED) ? DUET_LEG_LATCHED : DUET_LEG_WAITING;
 	view->pinned = (l->flags & DUET_LEG_F_PINNED) != 0;
 	if (view->state == DUET_LEG_LATCHED)
-		duet_addr_set4(&view->client, l->client_ip, l->client_port);
-	last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+		duet_leg_addr_(&view->client, (l->flags & DUET_LEG_F_V6) != 0, l->client_ip,
+			       l->client_port);
+	last = __atomic_load_n(last_rx, __ATOMIC_RELAXED);
 	d = duet_latch_decide(view, src, last, now, silence);
 	if (!may_move && d != DUET_LATCH_ACCEPT)
 		d = DUET_LATCH_REJECT;
@@ -474,7 +521,7 @@ duet_leg_commit(struct duet_leg *l, struct duet_leg *peer, const struct duet_add
 	duet_leg_set_client(l, peer, src, src_mac);
 	/* Inside the write side, so no lcore sees the new client with the old
 	 * client's time and moves the leg again. */
-	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
+	__atomic_store_n(last_rx, now, __ATOMIC_RELAXED);
 	duet_leg_write_done(peer, pseq);
 	duet_leg_write_done(l, seq);
 	view->client = *src;
@@ -483,28 +530,29 @@ duet_leg_commit(struct duet_leg *l, struct duet_leg *peer, const struct duet_add
 	view->has_hop_mac = 1;
 	return d;
 accepted:
-	__atomic_store_n(&l->last_rx_tsc, now, __ATOMIC_RELAXED);
+	__atomic_store_n(last_rx, now, __ATOMIC_RELAXED);
 	return d;
 }
 
 /**
  * A packet from src (Ethernet source src_mac) arrived at leg l (whose
- * pair's other leg is peer) at TSC now: read the leg, decide, and latch or
+ * pair's other leg is peer, whose last-heard time is *last_rx) at TSC now: read the leg, decide, and latch or
  * re-latch it when the rule says so (duet_leg_commit()). Worker lcores.
  * @param view out: the leg as it is after this packet
  * @return the verdict, as duet_leg_commit()
  */
 static inline enum duet_latch_verdict
-duet_leg_rx(struct duet_leg *l, struct duet_leg *peer, const struct duet_addr *src,
-	    const uint8_t src_mac[6], uint64_t now, uint64_t silence, struct duet_leg_view *view)
+duet_leg_rx(struct duet_leg *l, uint64_t *last_rx, struct duet_leg *peer,
+	    const struct duet_addr *src, const uint8_t src_mac[6], uint64_t now, uint64_t silence,
+	    struct duet_leg_view *view)
 {
-	uint64_t last = __atomic_load_n(&l->last_rx_tsc, __ATOMIC_RELAXED);
+	uint64_t last = __atomic_load_n(last_rx, __ATOMIC_RELAXED);
 	enum duet_latch_verdict d;
 
 	if (!duet_leg_read(l, view))
 		return DUET_LATCH_BUSY;
 	d = duet_latch_decide(view, src, last, now, silence);
-	return duet_leg_commit(l, peer, src, src_mac, now, silence, true, d, view);
+	return duet_leg_commit(l, last_rx, peer, src, src_mac, now, silence, true, d, view);
 }
 
 #endif /* DUET_PAIR_FP_H */

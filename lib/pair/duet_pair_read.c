@@ -41,7 +41,7 @@ sum_counters(const struct duet_pair_table *t, uint32_t leg_idx, struct duet_leg_
 uint64_t
 duet_pair_last_rx_tsc(const struct duet_pair_table *t, uint32_t slot, unsigned int leg)
 {
-	return __atomic_load_n(&t->legs[2 * slot + (leg & 1)].last_rx_tsc, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->fast[slot].last_rx_tsc[leg & 1], __ATOMIC_RELAXED);
 }
 
 /* The figures of live slot as it ends now; its keys are already wiped. */

@@ -59,7 +59,7 @@ duet_pair_srtp_state(const struct duet_pair_table *t, uint32_t slot,
 		*gen = 0;
 	if (slot >= t->capacity || !t->ctl[slot].live)
 		return -ENOENT;
-	c = t->crypto[slot];
+	c = t->fast[slot].crypto;
 	if (c == NULL)
 		return 0;
 	for (k = 0; k < 2; k++) {
@@ -104,7 +104,7 @@ duet_pair_srtp_state(const struct duet_pair_table *t, uint32_t slot,
 uint32_t
 duet_pair_srtp_gen(const struct duet_pair_table *t, uint32_t slot)
 {
-	const struct duet_pair_crypto *c = slot < t->capacity ? t->crypto[slot] : NULL;
+	const struct duet_pair_crypto *c = slot < t->capacity ? t->fast[slot].crypto : NULL;
 
 	if (c == NULL)
 		return 0;
@@ -129,7 +129,7 @@ duet_pair_srtp_key_use(const struct duet_pair_table *t, uint32_t slot,
 	memset(out, 0, DUET_KEY_COUNT * sizeof(*out));
 	if (slot >= t->capacity || !t->ctl[slot].live)
 		return -ENOENT;
-	c = t->crypto[slot];
+	c = t->fast[slot].crypto;
 	if (c == NULL)
 		return 0;
 	/* This thread is the one that swaps and frees sessions. */

@@ -45,6 +45,15 @@
 #define DUET_PKT_ARP_TPA offsetof(struct rte_arp_hdr, arp_data.arp_tip) /**< ARP: target IP */
 #define DUET_PKT_REPLY_TTL 64	 /**< TTL of frames duet originates */
 #define DUET_PKT_ETH_MIN_FRAME (RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN) /**< 60: shortest frame, no FCS */
+#define DUET_PKT_IP6_PLEN 4	     /**< IPv6: payload length */
+#define DUET_PKT_IP6_HOPS 7	     /**< IPv6: hop limit */
+#define DUET_PKT_IP6_SRC 8	     /**< IPv6: source */
+#define DUET_PKT_IP6_DST 24	     /**< IPv6: destination */
+#define DUET_PKT_ICMP6_ECHO_REQUEST 128 /**< ICMPv6 echo request (RFC 4443) */
+#define DUET_PKT_ICMP6_ECHO_REPLY 129	/**< ICMPv6 echo reply */
+#define DUET_PKT_ICMP6_NS 135		/**< neighbour solicitation (RFC 4861) */
+#define DUET_PKT_ICMP6_NA 136		/**< neighbour advertisement */
+#define DUET_PKT_NA_LEN (14 + 40 + 24 + 8) /**< the advertisement duet answers with */
 
 /** Load a 16-bit word in host order from any address. */
 static inline uint16_t
@@ -141,145 +150,198 @@ struct duet_pkt_egress {
 #define DUET_PKT_IP4_DF RTE_IPV4_HDR_DF_FLAG
 
 /**
- * Rewrite a parsed IPv4/UDP frame to leave from relay endpoint `from`
- * toward client `to`, with a header of the relay's own, so the far side
- * learns nothing about the sender's host or path: a fresh 20-byte IPv4
- * header (IP options dropped) with the relay's TTL and DSCP, ECN 0, IP ID 0
- * and DF set (an atomic datagram, RFC 6864: its ID means nothing, and a
- * constant ID tells nothing about the relay's traffic), the total length
- * taken from the UDP length (bytes past the IP total length are not part
- * of the packet any more), and a fresh Ethernet header. The IPv4 checksum is
- * computed (left zero when ip_cksum_offload: the NIC fills it); the UDP
- * checksum is updated incrementally (RFC 1624) for the new addresses and
- * ports only, so a corrupted payload stays detectable end to end, and a
- * zero UDP checksum (none) stays zero.
- *
- * The new frame starts `shift` bytes into the old one (the IP options'
- * length): the caller drops that many bytes from the front and trims the
- * frame to DUET_PKT_ETH_HLEN + 20 + pi->l4_len bytes. pi is updated to the
- * new frame (l3_off, l4_off, ip_total).
- *
- * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_UDP
- * @param pi its parse result
- * @param from relay endpoint the datagram now leaves from (IPv4)
- * @param to client address it goes to (IPv4)
- * @param smac our port's MAC
- * @param dmac next hop's MAC
- * @param eg the relay's TTL and DSCP
- * @param ip_cksum_offload true when the NIC computes the IPv4 header checksum
- * @return shift, the bytes to drop from the front of the frame
- * Worker lcores.
- */
-static inline uint16_t
-duet_pkt_rewrite_udp4(uint8_t *frame, struct duet_pkt_info *pi, const struct duet_addr *from,
-		      const struct duet_addr *to, const uint8_t smac[6], const uint8_t dmac[6],
-		      const struct duet_pkt_egress *eg, bool ip_cksum_offload)
-{
-	/* A parsed IPv4/UDP frame has l4_off >= 14 + 20, so the new headers
-	 * start at or after frame. */
-	uint16_t shift = (uint16_t)(pi->l4_off - 20 - DUET_PKT_ETH_HLEN);
-	uint8_t *eth = frame + shift;
-	uint8_t *ip = eth + DUET_PKT_ETH_HLEN;
-	uint8_t *udp = frame + pi->l4_off;
-	uint8_t was[12], now[12];
-	uint8_t tos = eg->tos;
-	uint16_t hc, total = (uint16_t)(20 + pi->l4_len);
-
-	/* Addresses (8 bytes) then ports (4 bytes): everything the UDP
-	 * checksum covers that changes. Read before the new header (which
-	 * may overlap the old one) is written. */
-	memcpy(was, frame + pi->l3_off + DUET_PKT_IP4_SRC, 8);
-	memcpy(was + 8, udp, 4);
-	if (eg->keep_dscp)
-		tos = (uint8_t)(frame[pi->l3_off + 1] & 0xfc);
-	memcpy(now, from->ip, 4);
-	memcpy(now + 4, to->ip, 4);
-	memcpy(now + 8, &from->port, 2);
-	memcpy(now + 10, &to->port, 2);
-
-	ip[0] = 0x45;
-	ip[1] = tos;
-	duet_pkt_store16(ip + DUET_PKT_IP4_TOTLEN, htons(total));
-	duet_pkt_store16(ip + 4, 0);				  /* ID */
-	duet_pkt_store16(ip + 6, htons(DUET_PKT_IP4_DF));	  /* flags, offset */
-	ip[DUET_PKT_IP4_TTL] = eg->ttl;
-	ip[offsetof(struct rte_ipv4_hdr, next_proto_id)] = IPPROTO_UDP;
-	memcpy(ip + DUET_PKT_IP4_SRC, now, 8);
-	if (ip_cksum_offload)
-		duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
-	else
-		duet_pkt_ip4_cksum_set(ip, 20);
-
-	memcpy(eth, dmac, 6);
-	memcpy(eth + 6, smac, 6);
-	duet_pkt_store16(eth + offsetof(struct rte_ether_hdr, ether_type),
-			 RTE_BE16(RTE_ETHER_TYPE_IPV4));
-
-	memcpy(udp, now + 8, 4);
-	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
-	/* Zero means the sender sent no checksum (RFC 768); keep it that way. */
-	if (hc != 0) {
-		hc = (uint16_t)~duet_pkt_fold(duet_pkt_sum_change((uint16_t)~hc, was, now, 12));
-		/* A computed zero is sent as all ones, since zero means "none". */
-		duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
-	}
-	pi->l3_off = DUET_PKT_ETH_HLEN;
-	pi->l4_off = DUET_PKT_ETH_HLEN + 20;
-	pi->ip_total = total;
-	return shift;
-}
-
-/**
- * Set a parsed IPv4/UDP frame's UDP length (header + payload) after the
- * payload changed size (SRTP rekey: suites differ in tag length). Call
- * before duet_pkt_rewrite_udp4(), which writes the IP total length from it;
- * pi is updated. Worker lcores.
+ * Set a parsed UDP frame's UDP length (header + payload) after the payload
+ * changed size (SRTP rekey: suites differ in tag length). Call before
+ * duet_pkt_rewrite_udp(), which writes the IP length from it; pi is
+ * updated. Worker lcores.
  */
 static inline void
-duet_pkt_udp4_resize(uint8_t *frame, struct duet_pkt_info *pi, uint16_t udp_len)
+duet_pkt_udp_resize(uint8_t *frame, struct duet_pkt_info *pi, uint16_t udp_len)
 {
 	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_LEN, htons(udp_len));
 	pi->l4_len = udp_len;
 }
 
 /** The UDP pseudo-header's partial sum (addresses, protocol, length) of a
- * parsed IPv4/UDP frame, unfolded. */
+ * UDP frame as duet_pkt_rewrite_udp() left it (the IP version from the
+ * header), unfolded. */
 static inline uint64_t
-duet_pkt_udp4_phdr_sum(const uint8_t *frame, const struct duet_pkt_info *pi)
+duet_pkt_udp_phdr_sum(const uint8_t *frame, const struct duet_pkt_info *pi)
 {
+	const uint8_t *ip = frame + pi->l3_off;
 	uint8_t pseudo[4] = {0, IPPROTO_UDP, 0, 0};
 
 	duet_pkt_store16(pseudo + 2, htons(pi->l4_len));
-	return duet_pkt_sum(pseudo, 4, duet_pkt_sum(frame + pi->l3_off + DUET_PKT_IP4_SRC, 8, 0));
+	if ((ip[0] >> 4) == 6)
+		return duet_pkt_sum(pseudo, 4, duet_pkt_sum(ip + DUET_PKT_IP6_SRC, 32, 0));
+	return duet_pkt_sum(pseudo, 4, duet_pkt_sum(ip + DUET_PKT_IP4_SRC, 8, 0));
 }
-
 /**
- * Compute the UDP checksum of an IPv4/UDP frame from scratch (pseudo-header,
- * header, payload), for a payload the relay rewrote (SRTP rekey). Worker
- * lcores.
+ * Compute the UDP checksum of a UDP frame as duet_pkt_rewrite_udp() leaves
+ * it (pseudo-header, header, payload) from scratch, for a payload the relay
+ * rewrote (SRTP rekey). Worker lcores.
  */
 static inline void
-duet_pkt_udp4_cksum_full(uint8_t *frame, const struct duet_pkt_info *pi)
+duet_pkt_udp_cksum_full(uint8_t *frame, const struct duet_pkt_info *pi)
 {
 	uint8_t *udp = frame + pi->l4_off;
 	uint16_t c;
 
 	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, 0);
-	c = (uint16_t)~duet_pkt_fold(duet_pkt_sum(udp, pi->l4_len, duet_pkt_udp4_phdr_sum(frame, pi)));
+	c = (uint16_t)~duet_pkt_fold(duet_pkt_sum(udp, pi->l4_len, duet_pkt_udp_phdr_sum(frame, pi)));
 	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, c == 0 ? 0xffff : c);
 }
 
 /**
- * Prepare an IPv4/UDP frame whose payload the relay rewrote for the NIC to
+ * Prepare a UDP frame whose payload the relay rewrote for the NIC to
  * checksum (RTE_MBUF_F_TX_UDP_CKSUM): the UDP checksum field gets the
  * pseudo-header's sum, folded and not inverted, as DPDK's drivers expect.
  * Worker lcores.
  */
 static inline void
-duet_pkt_udp4_cksum_phdr(uint8_t *frame, const struct duet_pkt_info *pi)
+duet_pkt_udp_cksum_phdr(uint8_t *frame, const struct duet_pkt_info *pi)
 {
 	duet_pkt_store16(frame + pi->l4_off + DUET_PKT_UDP_CKSUM,
-			 duet_pkt_fold(duet_pkt_udp4_phdr_sum(frame, pi)));
+			 duet_pkt_fold(duet_pkt_udp_phdr_sum(frame, pi)));
+}
+
+/** Bytes of the IP header the relay writes for a family: 20 or 40. */
+static inline uint16_t
+duet_pkt_ip_hlen(uint8_t family)
+{
+	return family == DUET_AF_INET6 ? 40 : 20;
+}
+
+/**
+ * Where the rewrite of a parsed UDP frame toward family `out` starts,
+ * relative to the frame: duet_pkt_rewrite_udp()'s return value, known
+ * before it runs. Negative when the headers grow (IPv4 to IPv6: 20 bytes
+ * more): the caller must have that much headroom in front of the frame.
+ */
+static inline int
+duet_pkt_rewrite_shift(const struct duet_pkt_info *pi, uint8_t out)
+{
+	return (int)pi->l4_off - duet_pkt_ip_hlen(out) - DUET_PKT_ETH_HLEN;
+}
+
+/**
+ * Rewrite a parsed UDP frame (IPv4 or IPv6) to leave from relay endpoint
+ * `from` toward client `to` (both of one family, which may differ from
+ * the frame's: the relay bridges IPv4 and IPv6 legs), with a header of the
+ * relay's own, so the far side learns nothing about the sender's host or
+ * path, and a fresh Ethernet header.
+ *
+ * IPv4 out: a 20-byte header (options dropped), the relay's TTL and DSCP,
+ * ECN 0, ID 0 and DF set (an atomic datagram, RFC 6864: its ID means
+ * nothing, and a constant ID tells nothing about the relay's traffic); the
+ * header checksum is computed, or left zero when ip_cksum_offload (the NIC
+ * fills it). IPv6 out: a 40-byte header (extension headers dropped), the
+ * relay's hop limit and traffic class, flow label 0. Either way the length
+ * comes from the UDP length (bytes past the IP payload are gone).
+ *
+ * The UDP checksum is updated incrementally (RFC 1624) for what changed in
+ * the pseudo-header and the ports, whatever the families, so a corrupted
+ * payload stays detectable end to end. A zero UDP checksum (an IPv4 sender
+ * sent none) stays zero toward IPv4 and is computed in full toward IPv6,
+ * where it is mandatory.
+ *
+ * The new frame starts duet_pkt_rewrite_shift(pi, from->family) bytes into
+ * the old one (the returned value): the caller drops that many bytes from
+ * the front, or prepends -shift bytes when it is negative (it checked the
+ * headroom first), and trims the frame to DUET_PKT_ETH_HLEN + the new IP
+ * header + pi->l4_len bytes. pi is updated to the new frame (l3_off,
+ * l4_off, ip_total); its src and dst still describe the packet as it came.
+ *
+ * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_UDP
+ * @param pi its parse result
+ * @param from relay endpoint the datagram now leaves from
+ * @param to client address it goes to (from's family)
+ * @param smac our port's MAC
+ * @param dmac next hop's MAC
+ * @param eg the relay's TTL and DSCP
+ * @param ip_cksum_offload true when the NIC computes the IPv4 header checksum
+ * @return shift, the bytes to drop from the front of the frame (negative:
+ *         to add)
+ * Worker lcores.
+ */
+static inline int
+duet_pkt_rewrite_udp(uint8_t *frame, struct duet_pkt_info *pi, const struct duet_addr *from,
+		     const struct duet_addr *to, const uint8_t smac[6], const uint8_t dmac[6],
+		     const struct duet_pkt_egress *eg, bool ip_cksum_offload)
+{
+	bool out6 = from->family == DUET_AF_INET6;
+	size_t alen_in = pi->src.family == DUET_AF_INET6 ? 16 : 4, alen_out = out6 ? 16 : 4;
+	uint16_t hlen = duet_pkt_ip_hlen(from->family);
+	int shift = duet_pkt_rewrite_shift(pi, from->family);
+	uint8_t *eth = frame + shift;
+	uint8_t *ip = eth + DUET_PKT_ETH_HLEN;
+	uint8_t *udp = frame + pi->l4_off;
+	uint8_t was[36], now[36];
+	uint8_t tos = eg->tos;
+	uint16_t hc;
+
+	/* What the UDP checksum covers that changes: the addresses of the
+	 * pseudo-header, then the ports. Taken from the parse result, so the
+	 * new header may overwrite the old one freely. */
+	memcpy(was, pi->src.ip, alen_in);
+	memcpy(was + alen_in, pi->dst.ip, alen_in);
+	memcpy(was + 2 * alen_in, &pi->src.port, 2);
+	memcpy(was + 2 * alen_in + 2, &pi->dst.port, 2);
+	memcpy(now, from->ip, alen_out);
+	memcpy(now + alen_out, to->ip, alen_out);
+	memcpy(now + 2 * alen_out, &from->port, 2);
+	memcpy(now + 2 * alen_out + 2, &to->port, 2);
+	if (eg->keep_dscp)
+		tos = (uint8_t)(pi->tclass & 0xfc);
+
+	if (!out6) {
+		uint16_t total = (uint16_t)(20 + pi->l4_len);
+
+		ip[0] = 0x45;
+		ip[1] = tos;
+		duet_pkt_store16(ip + DUET_PKT_IP4_TOTLEN, htons(total));
+		duet_pkt_store16(ip + 4, 0);			     /* ID */
+		duet_pkt_store16(ip + 6, htons(DUET_PKT_IP4_DF)); /* flags, offset */
+		ip[DUET_PKT_IP4_TTL] = eg->ttl;
+		ip[offsetof(struct rte_ipv4_hdr, next_proto_id)] = IPPROTO_UDP;
+		memcpy(ip + DUET_PKT_IP4_SRC, now, 8);
+		if (ip_cksum_offload)
+			duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
+		else
+			duet_pkt_ip4_cksum_set(ip, 20);
+	} else {
+		ip[0] = (uint8_t)(0x60 | (tos >> 4));
+		ip[1] = (uint8_t)(tos << 4); /* flow label 0 */
+		ip[2] = 0;
+		ip[3] = 0;
+		duet_pkt_store16(ip + DUET_PKT_IP6_PLEN, htons(pi->l4_len));
+		ip[6] = IPPROTO_UDP;
+		ip[DUET_PKT_IP6_HOPS] = eg->ttl;
+		memcpy(ip + DUET_PKT_IP6_SRC, now, 32);
+	}
+	memcpy(eth, dmac, 6);
+	memcpy(eth + 6, smac, 6);
+	duet_pkt_store16(eth + offsetof(struct rte_ether_hdr, ether_type),
+			 out6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+
+	memcpy(udp, now + 2 * alen_out, 4);
+	pi->l3_off = DUET_PKT_ETH_HLEN;
+	pi->l4_off = (uint16_t)(DUET_PKT_ETH_HLEN + hlen);
+	pi->ip_total = (uint16_t)(hlen + pi->l4_len);
+	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
+	/* Zero means the IPv4 sender sent no checksum (RFC 768): kept toward
+	 * IPv4, computed toward IPv6 (RFC 8200 8.1). */
+	if (hc == 0) {
+		if (out6)
+			duet_pkt_udp_cksum_full(eth, pi);
+		return shift;
+	}
+	hc = (uint16_t)~duet_pkt_fold((uint16_t)~hc +
+				      (uint16_t)~duet_pkt_fold(duet_pkt_sum(was, 2 * alen_in + 4, 0)) +
+				      duet_pkt_sum(now, 2 * alen_out + 4, 0));
+	/* A computed zero is sent as all ones, since zero means "none". */
+	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
+	return shift;
 }
 
 /**
@@ -352,6 +414,110 @@ duet_pkt_icmp_to_reply(uint8_t *frame, const struct duet_pkt_info *pi)
 	 * some other word is non-zero: a reply of all zeros (id 0, seq 0, no
 	 * data) needs 0xffff. All ones checks out either way. */
 	duet_pkt_store16(icmp + DUET_PKT_ICMP_CKSUM, hc == 0 ? 0xffff : hc);
+}
+
+/** Store the ICMPv6 checksum of the n-byte message at icmp inside IPv6
+ * header ip (RFC 4443 2.3: over the pseudo-header too). */
+static inline void
+duet_pkt_icmp6_cksum_set(const uint8_t *ip, uint8_t *icmp, size_t n)
+{
+	uint8_t pseudo[4] = {0, 0, 0, IPPROTO_ICMPV6};
+	uint16_t c;
+
+	duet_pkt_store16(pseudo, htons((uint16_t)n));
+	duet_pkt_store16(icmp + 2, 0);
+	c = (uint16_t)~duet_pkt_fold(
+		duet_pkt_sum(icmp, n, duet_pkt_sum(pseudo, 4, duet_pkt_sum(ip + DUET_PKT_IP6_SRC, 32, 0))));
+	duet_pkt_store16(icmp + 2, c);
+}
+
+/**
+ * Turn an ICMPv6 echo request into the echo reply, in place: MACs and IPv6
+ * addresses swapped, type 129, hop limit 64, checksum updated for the
+ * type only (swapping the addresses leaves the sum as it was), so a
+ * corrupted request gives a reply that is still detectably corrupt. A
+ * hop-by-hop header the request had is kept.
+ * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_ICMP_ECHO, IPv6
+ * Worker lcores.
+ */
+static inline void
+duet_pkt_icmp6_to_reply(uint8_t *frame, const struct duet_pkt_info *pi)
+{
+	uint8_t *ip = frame + pi->l3_off;
+	uint8_t *icmp = frame + pi->l4_off;
+	uint8_t tmp[16], old_type[2];
+	uint16_t hc;
+
+	memcpy(tmp, frame, 6);
+	memcpy(frame, frame + 6, 6);
+	memcpy(frame + 6, tmp, 6);
+	memcpy(tmp, ip + DUET_PKT_IP6_SRC, 16);
+	memcpy(ip + DUET_PKT_IP6_SRC, ip + DUET_PKT_IP6_DST, 16);
+	memcpy(ip + DUET_PKT_IP6_DST, tmp, 16);
+	ip[DUET_PKT_IP6_HOPS] = DUET_PKT_REPLY_TTL;
+	memcpy(old_type, icmp, 2);
+	icmp[0] = DUET_PKT_ICMP6_ECHO_REPLY;
+	hc = duet_pkt_load16(icmp + 2);
+	hc = (uint16_t)~duet_pkt_fold(duet_pkt_sum_change((uint16_t)~hc, old_type, icmp, 2));
+	/* IPv6 has no "no checksum": zero is sent as all ones. */
+	duet_pkt_store16(icmp + 2, hc == 0 ? 0xffff : hc);
+}
+
+/**
+ * Turn a neighbour solicitation for one of our addresses (its target; the
+ * caller checked) into our advertisement, in place (RFC 4861 7.2.4): from
+ * the target to the soliciting node, solicited and override flags set,
+ * with our MAC as the target link-layer address; to all nodes (ff02::1,
+ * solicited flag clear) when the solicitation came from :: (duplicate
+ * address detection). The Ethernet destination is the MAC the
+ * solicitation gave in its source link-layer option, else its Ethernet
+ * source. The frame must have room for DUET_PKT_NA_LEN bytes.
+ * @param frame the frame duet_pkt_parse() accepted as DUET_PKT_NDP_NS
+ * @param mac our port's MAC
+ * @return DUET_PKT_NA_LEN, the new frame length. Worker lcores.
+ */
+static inline size_t
+duet_pkt_ns_to_na(uint8_t *frame, const struct duet_pkt_info *pi, const uint8_t mac[6])
+{
+	static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 0x01};
+	static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 0x01};
+	uint8_t target[16], to_ip[16], to_mac[6];
+	uint8_t *ip = frame + DUET_PKT_ETH_HLEN;
+	uint8_t *icmp = ip + 40;
+	bool dad = true;
+	unsigned int i;
+
+	memcpy(target, frame + pi->nd_target, 16);
+	for (i = 0; i < 16; i++)
+		dad = dad && pi->src.ip[i] == 0;
+	if (dad) {
+		memcpy(to_ip, all_nodes, 16);
+		memcpy(to_mac, all_nodes_mac, 6);
+	} else {
+		memcpy(to_ip, pi->src.ip, 16);
+		memcpy(to_mac, pi->nd_lladdr != 0 ? frame + pi->nd_lladdr : frame + 6, 6);
+	}
+	memcpy(frame, to_mac, 6);
+	memcpy(frame + 6, mac, 6);
+	duet_pkt_store16(frame + 12, RTE_BE16(RTE_ETHER_TYPE_IPV6));
+	ip[0] = 0x60;
+	ip[1] = 0;
+	ip[2] = 0;
+	ip[3] = 0;
+	duet_pkt_store16(ip + DUET_PKT_IP6_PLEN, htons(32));
+	ip[6] = IPPROTO_ICMPV6;
+	ip[DUET_PKT_IP6_HOPS] = 255;
+	memcpy(ip + DUET_PKT_IP6_SRC, target, 16);
+	memcpy(ip + DUET_PKT_IP6_DST, to_ip, 16);
+	memset(icmp, 0, 8);
+	icmp[0] = DUET_PKT_ICMP6_NA;
+	icmp[4] = dad ? 0x20 : 0x60; /* override; solicited unless to all nodes */
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = 2; /* target link-layer address */
+	icmp[25] = 1;
+	memcpy(icmp + 26, mac, 6);
+	duet_pkt_icmp6_cksum_set(ip, icmp, 32);
+	return DUET_PKT_NA_LEN;
 }
 
 #endif /* DUET_PKT_FP_H */

@@ -45,6 +45,22 @@
 #define DUET_PKT_IP6_HLEN sizeof(struct rte_ipv6_hdr)
 #define DUET_PKT_UDP_HLEN sizeof(struct rte_udp_hdr)
 #define DUET_PKT_ICMP_ECHO_HLEN sizeof(struct rte_icmp_hdr) /* type, code, cksum, id, seq */
+/* IPv6 next-header values: RFC 8200 4 and IANA's list of extension headers. */
+#define DUET_PKT_IP6_HOPOPTS 0
+#define DUET_PKT_IP6_ROUTING 43
+#define DUET_PKT_IP6_FRAGMENT 44
+#define DUET_PKT_IP6_DSTOPTS 60
+
+/* Every extension header IANA lists (but fragment, which has its own
+ * reason): a packet that carries one is not plain UDP. ESP (50) and "no
+ * next header" (59) are not relayable either, and count as protocol. */
+static inline bool
+duet_pkt_ip6_is_ext_(uint8_t nh)
+{
+	return nh == DUET_PKT_IP6_HOPOPTS || nh == DUET_PKT_IP6_ROUTING ||
+	       nh == DUET_PKT_IP6_DSTOPTS || nh == 51 /* AH */ || nh == 135 /* mobility */ ||
+	       nh == 139 /* HIP */ || nh == 140 /* shim6 */ || nh == 253 || nh == 254;
+}
 
 /* Record why the frame is dropped; the errno says how bad it is. */
 static inline int
@@ -94,6 +110,23 @@ duet_pkt_parse_arp_(const uint8_t *p, size_t len, struct duet_pkt_info *out)
 	out->ip_total = 0;
 	out->ttl = 0;
 	out->arp_op = (uint8_t)op;
+	out->tclass = 0;
+	out->nd_flags = 0;
+	out->nd_target = 0;
+	out->nd_lladdr = 0;
+	return 0;
+}
+
+/* The UDP header at l4, l4_bytes of IP payload: whole, and its length the
+ * payload's. Strict: a UDP length shorter than the IP payload would leave
+ * bytes we forward without knowing what they are. */
+static inline int
+duet_pkt_udp_check_(const uint8_t *l4, size_t l4_bytes, struct duet_pkt_info *out)
+{
+	if (l4_bytes < DUET_PKT_UDP_HLEN)
+		return duet_pkt_drop_(out, DUET_DROP_TOO_SHORT, -EINVAL);
+	if (rte_be_to_cpu_16(duet_pkt_load16(l4 + DUET_PKT_UDP_LEN)) != l4_bytes)
+		return duet_pkt_drop_(out, DUET_DROP_UDP_LEN, -EINVAL);
 	return 0;
 }
 
@@ -129,15 +162,10 @@ duet_pkt_parse_ipv4_(const uint8_t *p, size_t len, int ip_cksum_good, struct due
 	l4 = ip + hlen;
 	l4_bytes = total - hlen;
 	if (proto == IPPROTO_UDP) {
-		uint16_t ulen;
+		int rc = duet_pkt_udp_check_(l4, l4_bytes, out);
 
-		if (l4_bytes < DUET_PKT_UDP_HLEN)
-			return duet_pkt_drop_(out, DUET_DROP_TOO_SHORT, -EINVAL);
-		/* Strict: a UDP length shorter than the IP payload would leave
-		 * bytes we forward without knowing what they are. */
-		ulen = rte_be_to_cpu_16(duet_pkt_load16(l4 + DUET_PKT_UDP_LEN));
-		if (ulen != l4_bytes)
-			return duet_pkt_drop_(out, DUET_DROP_UDP_LEN, -EINVAL);
+		if (rc != 0)
+			return rc;
 		duet_pkt_addr4_(&out->src, ip + DUET_PKT_IP4_SRC, duet_pkt_load16(l4));
 		duet_pkt_addr4_(&out->dst, ip + DUET_PKT_IP4_DST, duet_pkt_load16(l4 + 2));
 		out->kind = DUET_PKT_UDP;
@@ -160,6 +188,189 @@ duet_pkt_parse_ipv4_(const uint8_t *p, size_t len, int ip_cksum_good, struct due
 	out->ip_total = (uint16_t)total;
 	out->ttl = ip[DUET_PKT_IP4_TTL];
 	out->arp_op = 0;
+	out->tclass = ip[1];
+	out->nd_flags = 0;
+	out->nd_target = 0;
+	out->nd_lladdr = 0;
+	return 0;
+}
+
+/* An IPv6 address (16 bytes at ip) and port into a. */
+static inline void
+duet_pkt_addr6_(struct duet_addr *a, const uint8_t *ip, uint16_t port_be)
+{
+	a->family = DUET_AF_INET6;
+	a->reserved = 0;
+	a->port = port_be;
+	memcpy(a->ip, ip, 16);
+}
+
+/* Is ip (16 bytes) the solicited-node multicast group ff02::1:ffXX:XXXX? */
+static inline bool
+duet_pkt_ip6_solicited_node_(const uint8_t *ip)
+{
+	static const uint8_t pfx[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+
+	return memcmp(ip, pfx, sizeof(pfx)) == 0;
+}
+
+/* Is ip (16 bytes) all zero (::)? */
+static inline bool
+duet_pkt_ip6_unspec_(const uint8_t *ip)
+{
+	uint64_t a, b;
+
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	return (a | b) == 0;
+}
+
+/*
+ * Neighbour solicitation or advertisement at icmp (n bytes, the IPv6
+ * payload after any skipped header), checked as RFC 4861 7.1.1 / 7.1.2 say
+ * a node must before it acts on one: hop limit 255 (it cannot have crossed
+ * a router), code 0, 24 bytes or more, checksum, a target that is not
+ * multicast, options each with a non-zero length inside the message; for a
+ * solicitation from :: (duplicate address detection), a solicited-node
+ * destination and no source link-layer option; for an advertisement to a
+ * multicast group, no solicited flag. Finds the link-layer option (NS:
+ * type 1, NA: type 2) for the caller.
+ */
+static inline int
+duet_pkt_parse_ndp_(const uint8_t *p, const uint8_t *ip, const uint8_t *icmp, size_t n,
+		    struct duet_pkt_info *out)
+{
+	uint8_t type = icmp[0], want = type == DUET_PKT_ICMP6_NS ? 1 : 2;
+	bool has_lladdr_opt = false;
+	uint16_t lladdr = 0;
+	uint64_t sum;
+	size_t off;
+
+	if (ip[7] != 255 || icmp[1] != 0 || n < 24 || icmp[8] == 0xff)
+		return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
+	/* Pseudo-header: addresses, upper-layer length, next header. */
+	sum = duet_pkt_sum(ip + 8, 32, 0);
+	sum += rte_cpu_to_be_16((uint16_t)n);
+	sum += rte_cpu_to_be_16(IPPROTO_ICMPV6);
+	if (duet_pkt_fold(duet_pkt_sum(icmp, n, sum)) != 0xffff)
+		return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
+	for (off = 24; off < n;) {
+		size_t olen;
+
+		if (n - off < 2 || icmp[off + 1] == 0)
+			return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
+		olen = (size_t)icmp[off + 1] * 8;
+		if (olen > n - off)
+			return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
+		/* An Ethernet link-layer address option is 8 bytes; one of
+		 * another length is not usable, but is one all the same for
+		 * the DAD rule below. */
+		if (icmp[off] == want) {
+			has_lladdr_opt = true;
+			if (olen == 8 && lladdr == 0)
+				lladdr = (uint16_t)(icmp + off + 2 - p);
+		}
+		off += olen;
+	}
+	if (type == DUET_PKT_ICMP6_NS) {
+		if (duet_pkt_ip6_unspec_(ip + 8) &&
+		    (!duet_pkt_ip6_solicited_node_(ip + 24) || has_lladdr_opt))
+			return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
+		out->kind = DUET_PKT_NDP_NS;
+		out->nd_flags = 0;
+	} else {
+		if (ip[24] == 0xff && (icmp[4] & 0x40) != 0)
+			return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
+		out->kind = DUET_PKT_NDP_NA;
+		out->nd_flags = icmp[4];
+	}
+	out->nd_target = (uint16_t)(icmp + 8 - p);
+	out->nd_lladdr = lladdr;
+	return 0;
+}
+
+/* IPv6, one hop-by-hop header skipped, and UDP, ICMPv6 echo or NDP behind. */
+static inline int
+duet_pkt_parse_ipv6_(const uint8_t *p, size_t len, struct duet_pkt_info *out)
+{
+	const uint8_t *ip = p + DUET_PKT_ETH_HLEN;
+	size_t avail = len - DUET_PKT_ETH_HLEN, plen, hlen = DUET_PKT_IP6_HLEN, l4_bytes;
+	const uint8_t *l4;
+	uint8_t nh;
+
+	if (avail < DUET_PKT_IP6_HLEN)
+		return duet_pkt_drop_(out, DUET_DROP_TOO_SHORT, -EINVAL);
+	if ((ip[0] >> 4) != 6)
+		return duet_pkt_drop_(out, DUET_DROP_IP_VERSION, -EINVAL);
+	/* Bytes past the payload length are Ethernet padding: allowed. A
+	 * zero length (a jumbogram's) leaves no room for any header below. */
+	plen = rte_be_to_cpu_16(duet_pkt_load16(ip + 4));
+	if (plen > avail - DUET_PKT_IP6_HLEN)
+		return duet_pkt_drop_(out, DUET_DROP_IP_LEN, -EINVAL);
+	nh = ip[6];
+	if (nh == DUET_PKT_IP6_HOPOPTS) {
+		/* Only first, as RFC 8200 4.1 says; its options mean nothing
+		 * to a relay (router alert, jumbo payload), so it is skipped. */
+		size_t ext;
+
+		if (plen < 8)
+			return duet_pkt_drop_(out, DUET_DROP_IP_LEN, -EINVAL);
+		ext = ((size_t)ip[DUET_PKT_IP6_HLEN + 1] + 1) * 8;
+		if (ext > plen)
+			return duet_pkt_drop_(out, DUET_DROP_IP_LEN, -EINVAL);
+		nh = ip[DUET_PKT_IP6_HLEN];
+		hlen += ext;
+	}
+	l4 = ip + hlen;
+	l4_bytes = plen - (hlen - DUET_PKT_IP6_HLEN);
+	if (nh == IPPROTO_UDP) {
+		int rc = duet_pkt_udp_check_(l4, l4_bytes, out);
+
+		if (rc != 0)
+			return rc;
+		if (duet_pkt_load16(l4 + DUET_PKT_UDP_CKSUM) == 0)
+			return duet_pkt_drop_(out, DUET_DROP_UDP_CKSUM, -EINVAL);
+		duet_pkt_addr6_(&out->src, ip + 8, duet_pkt_load16(l4));
+		duet_pkt_addr6_(&out->dst, ip + 24, duet_pkt_load16(l4 + 2));
+		out->kind = DUET_PKT_UDP;
+		out->nd_flags = 0;
+		out->nd_target = 0;
+		out->nd_lladdr = 0;
+	} else if (nh == IPPROTO_ICMPV6) {
+		int rc;
+
+		if (l4_bytes < DUET_PKT_ICMP_ECHO_HLEN)
+			return duet_pkt_drop_(out, DUET_DROP_ICMP_OTHER, -EINVAL);
+		if (l4[0] == DUET_PKT_ICMP6_NS || l4[0] == DUET_PKT_ICMP6_NA) {
+			rc = duet_pkt_parse_ndp_(p, ip, l4, l4_bytes, out);
+			if (rc != 0)
+				return rc;
+		} else if (l4[0] == DUET_PKT_ICMP6_ECHO_REQUEST && l4[1] == 0) {
+			out->kind = DUET_PKT_ICMP_ECHO;
+			out->nd_flags = 0;
+			out->nd_target = 0;
+			out->nd_lladdr = 0;
+		} else {
+			return duet_pkt_drop_(out, DUET_DROP_ICMP_OTHER, -ENOTSUP);
+		}
+		duet_pkt_addr6_(&out->src, ip + 8, 0);
+		duet_pkt_addr6_(&out->dst, ip + 24, 0);
+	} else if (nh == DUET_PKT_IP6_FRAGMENT) {
+		return duet_pkt_drop_(out, DUET_DROP_IP_FRAG, -ENOTSUP);
+	} else if (duet_pkt_ip6_is_ext_(nh)) {
+		return duet_pkt_drop_(out, DUET_DROP_IP6_EXT, -ENOTSUP);
+	} else {
+		return duet_pkt_drop_(out, DUET_DROP_PROTO, -ENOTSUP);
+	}
+	memcpy(out->src_mac, p + 6, 6);
+	out->drop = 0;
+	out->l3_off = DUET_PKT_ETH_HLEN;
+	out->l4_off = (uint16_t)(DUET_PKT_ETH_HLEN + hlen);
+	out->l4_len = (uint16_t)l4_bytes;
+	out->ip_total = (uint16_t)(DUET_PKT_IP6_HLEN + plen);
+	out->ttl = ip[7];
+	out->arp_op = 0;
+	out->tclass = (uint8_t)(((ip[0] & 0x0f) << 4) | (ip[1] >> 4));
 	return 0;
 }
 
@@ -179,13 +390,8 @@ duet_pkt_parse_fp(const uint8_t *p, size_t len, int ip_cksum_good, struct duet_p
 		return duet_pkt_parse_ipv4_(p, len, ip_cksum_good, out);
 	if (etype == DUET_PKT_ETHERTYPE_ARP)
 		return duet_pkt_parse_arp_(p, len, out);
-	if (etype == DUET_PKT_ETHERTYPE_IPV6) {
-		if (len < DUET_PKT_ETH_HLEN + DUET_PKT_IP6_HLEN)
-			return duet_pkt_drop_(out, DUET_DROP_TOO_SHORT, -EINVAL);
-		if ((p[DUET_PKT_ETH_HLEN] >> 4) != 6)
-			return duet_pkt_drop_(out, DUET_DROP_IP_VERSION, -EINVAL);
-		return duet_pkt_drop_(out, DUET_DROP_IPV6, -ENOTSUP);
-	}
+	if (etype == DUET_PKT_ETHERTYPE_IPV6)
+		return duet_pkt_parse_ipv6_(p, len, out);
 	/* Ports are untagged; a tagged frame reached us by mistake. */
 	if (etype == DUET_PKT_ETHERTYPE_VLAN || etype == DUET_PKT_ETHERTYPE_QINQ)
 		return duet_pkt_drop_(out, DUET_DROP_VLAN, -ENOTSUP);

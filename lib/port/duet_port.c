@@ -37,7 +37,6 @@ duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n
 	struct rte_eth_conf ec;
 	struct rte_ether_addr mac;
 	uint16_t pid, nrx, ntx, q;
-	unsigned int i;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -117,16 +116,22 @@ duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n
 		return rc;
 	}
 	memcpy(p->mac, mac.addr_bytes, 6);
-	for (i = 0; i < cp->n_addrs && i < DUET_CONF_MAX_ADDRS; i++) {
-		memcpy(&p->addrs_be[i], cp->addrs[i].ip, 4);
-		p->n_addrs++;
-	}
-	if (cp->gateway.family == DUET_AF_INET4)
-		memcpy(&p->gateway_be, cp->gateway.ip, 4);
+	duet_port_addrs_set(p, cp);
 	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: start failed: %s", cp->name, strerror(-rc));
 		return rc;
+	}
+	/* Neighbour solicitations for our IPv6 addresses come to their
+	 * solicited-node groups. A device without multicast filtering passes
+	 * them anyway; one that cannot take all multicast says so here. */
+	if (p->n_addrs6 != 0) {
+		rc = rte_eth_allmulticast_enable(pid);
+		if (rc != 0 && rc != -ENOTSUP)
+			PORT_LOG(WARNING,
+				 "port %s: cannot receive all multicast (%s): neighbour "
+				 "solicitations to solicited-node groups may not arrive\n",
+				 cp->name, strerror(-rc));
 	}
 	PORT_LOG(INFO,
 		 "port %s (ethdev %u, driver %s): %u queue pair(s), rx ring %u, tx ring %u "
@@ -225,6 +230,57 @@ duet_port_arp_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool
 				       rte_get_tsc_hz() / 1000 * DUET_PORT_ARP_WINDOW_MS);
 	if (rte_ring_enqueue(ring, m) != 0) {
 		duet_port_arp_asked(p, 0);
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+void
+duet_port_addrs_set(struct duet_port *p, const struct duet_conf_port *cp)
+{
+	unsigned int i;
+
+	/* Each family's addresses apart, for the worker's lookup; each keeps
+	 * its place in the config, which is its place in the endpoint space. */
+	p->n_addrs = 0;
+	p->n_addrs6 = 0;
+	for (i = 0; i < cp->n_addrs && i < DUET_CONF_MAX_ADDRS; i++) {
+		if (cp->addrs[i].family == DUET_AF_INET6) {
+			memcpy(p->addrs6[p->n_addrs6], cp->addrs[i].ip, 16);
+			p->addr6_at[p->n_addrs6++] = (uint8_t)i;
+		} else {
+			memcpy(&p->addrs_be[p->n_addrs], cp->addrs[i].ip, 4);
+			p->addr4_at[p->n_addrs++] = (uint8_t)i;
+		}
+	}
+	p->gateway_be = 0;
+	if (cp->gateway.family == DUET_AF_INET4)
+		memcpy(&p->gateway_be, cp->gateway.ip, 4);
+	p->has_gateway6 = cp->gateway6.family == DUET_AF_INET6;
+	if (p->has_gateway6)
+		memcpy(p->gateway6, cp->gateway6.ip, 16);
+}
+
+int
+duet_port_ns_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
+		     struct rte_ring *ring)
+{
+	struct rte_mbuf *m;
+
+	if (!p->has_gateway6 || p->n_addrs6 == 0)
+		return -ENOENT;
+	m = rte_pktmbuf_alloc(mp);
+	if (m == NULL)
+		return -ENOMEM;
+	m->data_len = (uint16_t)duet_pkt_build_ns(rte_pktmbuf_mtod(m, uint8_t *), p->mac,
+						  p->addrs6[0], p->gateway6);
+	m->pkt_len = m->data_len;
+	m->port = port_idx;
+	duet_port_nd_asked(p, rte_get_tsc_cycles() +
+				      rte_get_tsc_hz() / 1000 * DUET_PORT_ND_WINDOW_MS);
+	if (rte_ring_enqueue(ring, m) != 0) {
+		duet_port_nd_asked(p, 0);
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}

@@ -3,8 +3,9 @@
  * duet_port: ethdev and mempool setup for the ports duetd serves, and the
  * read-only view of a port that workers use (MAC, service addresses,
  * offloads, the gateway's MAC). Set up by the main thread before workers
- * start; afterwards workers only read it, except gateway_mac which a worker
- * stores atomically when the gateway answers ARP.
+ * start; afterwards workers only read it, except gateway_mac and
+ * gateway6_mac, which a worker stores atomically when a gateway answers
+ * ARP or neighbour discovery, and the windows those answers close.
  */
 #ifndef DUET_PORT_H
 #define DUET_PORT_H
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_mempool.h>
 
@@ -32,11 +34,21 @@ struct duet_port {
 						       the payload changed: SRTP rekey) */
 	uint32_t addrs_be[DUET_CONF_MAX_ADDRS];	  /**< IPv4 service addresses */
 	unsigned int n_addrs;			  /**< count of addrs_be */
-	uint32_t space_base;			  /**< index of addrs_be[0] in the pair
-						       table's endpoint space (set by
-						       the main thread, which builds both) */
+	uint8_t addr4_at[DUET_CONF_MAX_ADDRS];	  /**< addrs_be[i]'s place among the port's
+						       addresses in the config */
+	uint8_t addrs6[DUET_CONF_MAX_ADDRS][16];  /**< IPv6 service addresses */
+	unsigned int n_addrs6;			  /**< count of addrs6 */
+	uint8_t addr6_at[DUET_CONF_MAX_ADDRS];	  /**< addrs6[i]'s place in the config */
+	uint32_t space_base;			  /**< index of the port's first address in
+						       the pair table's endpoint space (set
+						       by the main thread, which builds both) */
 	uint32_t gateway_be;			  /**< gateway IPv4, 0 if none */
 	uint64_t gateway_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
+	uint8_t gateway6[16];			  /**< IPv6 gateway ([port] gateway6) */
+	uint8_t has_gateway6;			  /**< gateway6 is set */
+	uint64_t gateway6_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
+	uint64_t nd_wait_tsc;			  /**< a gateway6 advertisement is learnt until
+						       this TSC, 0 = none asked */
 	uint16_t rx_desc, tx_desc;		  /**< ring sizes the driver granted a queue */
 	uint8_t link_up;			  /**< link state last logged (control thread) */
 	uint64_t arp_wait_tsc;			  /**< a gateway reply is learnt until this TSC, 0 = none asked */
@@ -59,6 +71,13 @@ struct rte_mempool *duet_port_mempool_create(const char *name, unsigned int n_mb
  */
 int duet_port_setup(struct duet_port *p, const struct duet_conf_port *cp, uint16_t n_queues,
 		    struct rte_mempool *mp, char *err, size_t errlen);
+
+/**
+ * Fill p's service addresses (IPv4 and IPv6 lists, each address's place in
+ * the config) and gateways from cp; duet_port_setup() does this. Main
+ * thread.
+ */
+void duet_port_addrs_set(struct duet_port *p, const struct duet_conf_port *cp);
 
 /**
  * The pair table's endpoint space for conf: every port's service addresses,
@@ -108,7 +127,22 @@ duet_port_addr_index(const struct duet_port *p, uint32_t ip_be)
 
 	for (i = 0; i < p->n_addrs; i++)
 		if (p->addrs_be[i] == ip_be)
-			return (int)(p->space_base + i);
+			return (int)(p->space_base + p->addr4_at[i]);
+	return -1;
+}
+
+/**
+ * duet_port_addr_index() for IPv6 service address ip (16 bytes). Any
+ * thread.
+ */
+static inline int
+duet_port_addr6_index(const struct duet_port *p, const uint8_t *ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_addrs6; i++)
+		if (memcmp(p->addrs6[i], ip, 16) == 0)
+			return (int)(p->space_base + p->addr6_at[i]);
 	return -1;
 }
 
@@ -119,11 +153,10 @@ duet_port_owns(const struct duet_port *p, uint32_t ip_be)
 	return duet_port_addr_index(p, ip_be) >= 0;
 }
 
-/** Read the gateway MAC. @return true and mac set if known. Any thread. */
+/* A MAC word (DUET_PORT_MAC_VALID | MAC) into mac. */
 static inline bool
-duet_port_gateway_mac(const struct duet_port *p, uint8_t mac[6])
+duet_port_mac_word_(uint64_t w, uint8_t mac[6])
 {
-	uint64_t w = __atomic_load_n(&p->gateway_mac, __ATOMIC_RELAXED);
 	unsigned int i;
 
 	if (!(w & DUET_PORT_MAC_VALID))
@@ -131,6 +164,24 @@ duet_port_gateway_mac(const struct duet_port *p, uint8_t mac[6])
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(w >> (8 * (5 - i)));
 	return true;
+}
+
+/** Read the IPv4 gateway's MAC. @return true and mac set if known. Any thread. */
+static inline bool
+duet_port_gateway_mac(const struct duet_port *p, uint8_t mac[6])
+{
+	return duet_port_mac_word_(__atomic_load_n(&p->gateway_mac, __ATOMIC_RELAXED), mac);
+}
+
+/** Read the gateway MAC of a family (DUET_AF_INET4 or DUET_AF_INET6).
+ * @return true and mac set if known. Any thread. */
+static inline bool
+duet_port_gateway_mac_of(const struct duet_port *p, uint8_t family, uint8_t mac[6])
+{
+	return duet_port_mac_word_(__atomic_load_n(family == DUET_AF_INET6 ? &p->gateway6_mac
+									  : &p->gateway_mac,
+						   __ATOMIC_RELAXED),
+				   mac);
 }
 
 struct rte_ring;
@@ -157,6 +208,19 @@ duet_port_arp_asked(struct duet_port *p, uint64_t until)
 	__atomic_store_n(&p->arp_wait_tsc, until, __ATOMIC_RELEASE);
 }
 
+/* Take an answer window (a TSC it is open until, 0 for closed) at TSC now
+ * if it is open: one compare-and-swap, so one question teaches one answer. */
+static inline bool
+duet_port_window_take_(uint64_t *w, uint64_t now)
+{
+	uint64_t until = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+
+	if (until == 0 || (int64_t)(now - until) > 0)
+		return false;
+	return __atomic_compare_exchange_n(w, &until, 0, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
+}
+
 /**
  * A worker got an ARP reply from the gateway at TSC now: take the window if
  * one is open, so one request teaches one reply and a second (spoofed)
@@ -165,24 +229,61 @@ duet_port_arp_asked(struct duet_port *p, uint64_t until)
 static inline bool
 duet_port_arp_answered(struct duet_port *p, uint64_t now)
 {
-	uint64_t until = __atomic_load_n(&p->arp_wait_tsc, __ATOMIC_ACQUIRE);
-
-	if (until == 0 || (int64_t)(now - until) > 0)
-		return false;
-	return __atomic_compare_exchange_n(&p->arp_wait_tsc, &until, 0, false, __ATOMIC_ACQ_REL,
-					   __ATOMIC_RELAXED);
+	return duet_port_window_take_(&p->arp_wait_tsc, now);
 }
 
-/** Store the gateway MAC (a worker that saw the gateway's ARP). */
-static inline void
-duet_port_set_gateway_mac(struct duet_port *p, const uint8_t mac[6])
+/* mac as a MAC word. */
+static inline uint64_t
+duet_port_mac_to_word_(const uint8_t mac[6])
 {
 	uint64_t w = DUET_PORT_MAC_VALID;
 	unsigned int i;
 
 	for (i = 0; i < 6; i++)
 		w |= (uint64_t)mac[i] << (8 * (5 - i));
-	__atomic_store_n(&p->gateway_mac, w, __ATOMIC_RELAXED);
+	return w;
+}
+
+/** Store the gateway MAC (a worker that saw the gateway's ARP). */
+static inline void
+duet_port_set_gateway_mac(struct duet_port *p, const uint8_t mac[6])
+{
+	__atomic_store_n(&p->gateway_mac, duet_port_mac_to_word_(mac), __ATOMIC_RELAXED);
+}
+
+/** How long the IPv6 gateway's advertisement is learnt after duetd's
+ * solicitation (ms). */
+#define DUET_PORT_ND_WINDOW_MS DUET_PORT_ARP_WINDOW_MS
+
+/**
+ * Ask the IPv6 gateway of port p (index port_idx) for its MAC: a neighbour
+ * solicitation from the port's first IPv6 service address, the window
+ * opened (DUET_PORT_ND_WINDOW_MS), the frame handed to a worker through
+ * ring. Control thread.
+ * @return 0, -ENOENT (no gateway6 or IPv6 address), -ENOMEM, -ENOBUFS
+ */
+int duet_port_ns_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
+			 struct rte_ring *ring);
+
+/** Open (until a TSC) or close (0) the window for gateway6's advertisement. */
+static inline void
+duet_port_nd_asked(struct duet_port *p, uint64_t until)
+{
+	__atomic_store_n(&p->nd_wait_tsc, until, __ATOMIC_RELEASE);
+}
+
+/** duet_port_arp_answered() for gateway6's neighbour advertisement. */
+static inline bool
+duet_port_nd_answered(struct duet_port *p, uint64_t now)
+{
+	return duet_port_window_take_(&p->nd_wait_tsc, now);
+}
+
+/** Store the IPv6 gateway's MAC (a worker that saw its advertisement). */
+static inline void
+duet_port_set_gateway6_mac(struct duet_port *p, const uint8_t mac[6])
+{
+	__atomic_store_n(&p->gateway6_mac, duet_port_mac_to_word_(mac), __ATOMIC_RELAXED);
 }
 
 #endif /* DUET_PORT_H */

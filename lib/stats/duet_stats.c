@@ -48,6 +48,8 @@ duet_stats_sum(const struct duet_lcore_stats *per_lcore, unsigned int n,
 		out->icmp_replies += s->icmp_replies;
 		out->ctl_tx_pkts += s->ctl_tx_pkts;
 		out->arp_learned += s->arp_learned;
+		out->nd_replies += s->nd_replies;
+		out->nd_learned += s->nd_learned;
 		out->latched += s->latched;
 		out->relatched += s->relatched;
 		out->srtp_streams_removed += s->srtp_streams_removed;

@@ -27,6 +27,8 @@ struct duet_lcore_stats {
 	uint64_t icmp_replies;		   /**< ICMP echo replies sent */
 	uint64_t ctl_tx_pkts;		   /**< frames sent for the control thread (ARP requests) */
 	uint64_t arp_learned;		   /**< gateway ARP replies learnt */
+	uint64_t nd_replies;		   /**< neighbour advertisements sent for service addresses */
+	uint64_t nd_learned;		   /**< gateway6 neighbour advertisements learnt */
 	uint64_t latched;		   /**< legs latched on a first packet */
 	uint64_t relatched;		   /**< legs re-latched after silence */
 	uint64_t srtp_streams_removed;	   /**< silent SRTP streams removed for a new SSRC */

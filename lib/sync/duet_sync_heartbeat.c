@@ -142,6 +142,10 @@ sync_heartbeat(struct duet_sync *s, uint64_t now_ms)
 	sync_cmd_u64(&c, sum.arp_replies);
 	sync_cmd_str(&c, "arp_learned");
 	sync_cmd_u64(&c, sum.arp_learned);
+	sync_cmd_str(&c, "nd_replies");
+	sync_cmd_u64(&c, sum.nd_replies);
+	sync_cmd_str(&c, "nd_learned");
+	sync_cmd_u64(&c, sum.nd_learned);
 	sync_cmd_str(&c, "icmp_replies");
 	sync_cmd_u64(&c, sum.icmp_replies);
 	sync_cmd_str(&c, "latched");

@@ -52,7 +52,8 @@ relayed_payload(const struct rte_mbuf *m)
 
 	if (m->data_len < 14 + 20 + 8)
 		return 0;
-	l3 += (size_t)(f[14] & 0x0f) * 4;
+	/* A relayed frame's header is the relay's own: 20 or 40 bytes. */
+	l3 += (f[14] >> 4) == 6 ? 40 : (size_t)(f[14] & 0x0f) * 4;
 	if (m->data_len < l3 + 8)
 		return 0;
 	udp_len = (uint16_t)(f[l3 + 4] << 8 | f[l3 + 5]);
@@ -83,7 +84,11 @@ tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
 			break;
 		}
 		case DUET_TX_ARP:
-			w->stats->arp_replies--;
+			/* Above the kind: 1 for a neighbour advertisement. */
+			if (tag >> 2)
+				w->stats->nd_replies--;
+			else
+				w->stats->arp_replies--;
 			break;
 		case DUET_TX_ICMP:
 			w->stats->icmp_replies--;

@@ -5,7 +5,10 @@
  * pair table's direct index (the burst's entries prefetched together), apply
  * the latching rule to the receiving leg, read the peer leg,
  * rewrite and buffer for transmit on the peer's port. Every frame ends in
- * exactly one of: forwarded, answered, learnt, or a counted drop. Worker
+ * exactly one of: forwarded, answered, learnt, or a counted drop. IPv4 and
+ * IPv6 alike: the parser says which, the port finds the service address in
+ * its family's list, and the rewrite toward the peer writes the peer's
+ * family (a pair may bridge the two). Worker
  * lcores only: no locks, allocation, syscalls or logs.
  */
 #ifndef DUET_WORKER_FP_H
@@ -149,6 +152,57 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 }
 
 /*
+ * Neighbour discovery: answer solicitations for our IPv6 addresses (under
+ * the relay-wide budget ARP answers take too), and learn the IPv6
+ * gateway's MAC only from a solicited advertisement, to one of our
+ * addresses, that answers a solicitation the control thread sent, inside
+ * its window (duet_port_nd_answered), as ARP does. The parser checked
+ * RFC 4861's rules. An advertisement that claims the gateway otherwise
+ * moves nothing and is counted; duetd never learns from a solicitation.
+ */
+static inline void
+duet_worker_ndp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
+		const struct duet_pkt_info *pi, uint64_t now)
+{
+	struct duet_port *port = &w->ports[in];
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	const uint8_t *target = f + pi->nd_target;
+
+	if (pi->kind == DUET_PKT_NDP_NA) {
+		if (!port->has_gateway6 || memcmp(target, port->gateway6, 16) != 0) {
+			duet_worker_drop(w, m, DUET_DROP_NDP_OTHER);
+			return;
+		}
+		if ((pi->nd_flags & 0x40) == 0 || pi->nd_lladdr == 0 ||
+		    duet_port_addr6_index(port, pi->dst.ip) < 0 ||
+		    !duet_port_nd_answered(port, now)) {
+			duet_worker_drop(w, m, DUET_DROP_NDP_UNSOLICITED);
+			return;
+		}
+		duet_port_set_gateway6_mac(port, f + pi->nd_lladdr);
+		w->stats->nd_learned++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (duet_port_addr6_index(port, target) < 0) {
+		duet_worker_drop(w, m, DUET_DROP_NDP_OTHER);
+		return;
+	}
+	if (!duet_worker_budget(w, DUET_BUDGET_ARP, now)) {
+		duet_worker_drop(w, m, DUET_DROP_BUDGET_NDP);
+		return;
+	}
+	if (rte_pktmbuf_tailroom(m) + m->data_len < DUET_PKT_NA_LEN) {
+		duet_worker_drop(w, m, DUET_DROP_NO_HEADROOM);
+		return;
+	}
+	m->data_len = (uint16_t)duet_pkt_ns_to_na(f, pi, port->mac);
+	m->pkt_len = m->data_len;
+	w->stats->nd_replies++;
+	duet_worker_tx(w, in, m, (1u << 2) | DUET_TX_ARP);
+}
+
+/*
  * Send a packet that leg l accepted on to the peer leg's client, from the
  * leg's own line alone: its copy of the peer's client as read for this
  * packet (view v: the packet goes where the peer was when it was checked,
@@ -170,8 +224,8 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 	const uint8_t *dmac;
 	uint64_t bytes;
 	uint8_t gw[6];
-	uint16_t shift;
 	unsigned int out;
+	int shift;
 
 	if (v->peer_state != DUET_LEG_LATCHED) {
 		duet_pair_drops_at(w->pairs, w->widx, leg_idx)->drop_peer_unlatched++;
@@ -179,38 +233,52 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 		return 0;
 	}
 	out = l->out_port;
+	/* The egress endpoint, of the peer's family: a packet may cross from
+	 * IPv4 to IPv6 or back here. */
+	from = w->pairs->egress[l->egress_addr];
+	from.port = l->egress_port;
 	if (v->has_peer_mac) {
 		dmac = v->peer_mac;
-	} else if (duet_port_gateway_mac(&w->ports[out], gw)) {
+	} else if (duet_port_gateway_mac_of(&w->ports[out], from.family, gw)) {
 		dmac = gw;
 	} else {
 		duet_worker_drop(w, m, DUET_DROP_NO_NEXT_HOP);
 		return 0;
 	}
-	duet_addr_set4(&from, w->pairs->egress_ip[l->egress_addr], l->egress_port);
+	/* IPv4 to IPv6 grows the header by 20 bytes, into the headroom. */
+	shift = duet_pkt_rewrite_shift(pi, from.family);
+	if (shift < 0 && rte_pktmbuf_headroom(m) < (uint16_t)-shift) {
+		duet_worker_drop(w, m, DUET_DROP_NO_HEADROOM);
+		return 0;
+	}
 	if (new_len >= 0)
-		duet_pkt_udp4_resize(frame, pi, (uint16_t)(new_len + 8));
-	shift = duet_pkt_rewrite_udp4(frame, pi, &from, &v->peer, w->ports[out].mac, dmac,
-				      &w->egress, w->ports[out].ip_cksum_offload);
-	/* IP options gone from the front, bytes past the datagram from the
-	 * end: the frame is exactly Ethernet + 20 + UDP. */
-	if (shift != 0)
-		rte_pktmbuf_adj(m, shift);
+		duet_pkt_udp_resize(frame, pi, (uint16_t)(new_len + 8));
+	(void)duet_pkt_rewrite_udp(frame, pi, &from, &v->peer, w->ports[out].mac, dmac, &w->egress,
+				   w->ports[out].ip_cksum_offload);
+	/* Headers in front: IP options or extension headers gone, or room
+	 * for IPv6's; bytes past the datagram gone from the end: the frame is
+	 * exactly Ethernet + the relay's IP header + UDP. */
+	if (shift > 0)
+		rte_pktmbuf_adj(m, (uint16_t)shift);
+	else if (shift < 0)
+		rte_pktmbuf_prepend(m, (uint16_t)-shift);
 	m->data_len = (uint16_t)(pi->l4_off + pi->l4_len);
 	m->pkt_len = m->data_len;
 	/* A rewritten payload needs its UDP checksum over every byte: the
 	 * NIC's if it offers it, else ours. */
 	if (new_len >= 0) {
 		if (w->ports[out].udp_cksum_offload) {
-			duet_pkt_udp4_cksum_phdr(rte_pktmbuf_mtod(m, uint8_t *), pi);
-			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+			duet_pkt_udp_cksum_phdr(rte_pktmbuf_mtod(m, uint8_t *), pi);
+			m->ol_flags |= (from.family == DUET_AF_INET6 ? RTE_MBUF_F_TX_IPV6
+								     : RTE_MBUF_F_TX_IPV4) |
+				       RTE_MBUF_F_TX_UDP_CKSUM;
 		} else {
-			duet_pkt_udp4_cksum_full(rte_pktmbuf_mtod(m, uint8_t *), pi);
+			duet_pkt_udp_cksum_full(rte_pktmbuf_mtod(m, uint8_t *), pi);
 		}
 	}
-	if (w->ports[out].ip_cksum_offload)
+	if (w->ports[out].ip_cksum_offload && from.family == DUET_AF_INET4)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+	if (m->ol_flags & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6)) {
 		m->l2_len = pi->l3_off;
 		m->l3_len = (uint16_t)(pi->l4_off - pi->l3_off);
 	}
@@ -379,8 +447,9 @@ duet_worker_relay_tail(struct duet_worker *w, struct rte_mbuf *m, struct duet_pk
 	/* In keyed modes only an authentic packet gets here to (re-)latch. A
 	 * packet checked only as the client may not latch if the leg changed
 	 * meanwhile. */
-	d = duet_leg_commit(leg, duet_pair_leg_at(t, leg_idx ^ 1), &pi->src, pi->src_mac, now,
-			    w->silence_tsc, v != DUET_LATCH_ACCEPT, v, lv);
+	d = duet_leg_commit(leg, duet_pair_last_rx_at(t, leg_idx), duet_pair_leg_at(t, leg_idx ^ 1),
+			    &pi->src, pi->src_mac, now, w->silence_tsc, v != DUET_LATCH_ACCEPT, v,
+			    lv);
 	if (d == DUET_LATCH_REJECT) {
 		duet_pair_drops_at(t, w->widx, leg_idx)->drop_src++;
 		duet_worker_drop(w, m, DUET_DROP_SRC_REJECTED);
@@ -540,8 +609,9 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 {
 	struct duet_pair_table *t = w->pairs;
 	struct duet_leg *leg = duet_pair_leg_at(t, leg_idx);
+	struct duet_pair_fast *fast = duet_pair_fast_at(t, leg_idx);
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off + 8);
-	uint64_t last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
+	uint64_t last = __atomic_load_n(&fast->last_rx_tsc[leg_idx & 1], __ATOMIC_RELAXED);
 	struct duet_leg_view lv;
 	enum duet_latch_verdict v;
 	enum duet_rtp_kind kind;
@@ -566,7 +636,7 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 	 * so a stranger's packet does not split the batch.) */
 	if ((v == DUET_LATCH_NEW || v == DUET_LATCH_MOVED) && bt->n != 0) {
 		relayed = duet_worker_batch_flush(w, bt, now);
-		last = __atomic_load_n(&leg->last_rx_tsc, __ATOMIC_RELAXED);
+		last = __atomic_load_n(&fast->last_rx_tsc[leg_idx & 1], __ATOMIC_RELAXED);
 		if (!duet_leg_read(leg, &lv)) {
 			duet_worker_drop(w, m, DUET_DROP_LEG_BUSY);
 			return relayed;
@@ -588,8 +658,8 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 			return relayed;
 		}
 	}
-	if (!duet_police_take(&leg->police_tat, duet_police_cost(&leg->rate, pi->ip_total),
-			      w->police_tau, now)) {
+	if (!duet_police_take(&fast->police_tat[leg_idx & 1],
+			      duet_police_cost(&fast->rate, pi->ip_total), w->police_tau, now)) {
 		duet_pair_drops_at(t, w->widx, leg_idx)->drop_policed++;
 		duet_worker_drop(w, m, DUET_DROP_POLICED);
 		return relayed;
@@ -660,8 +730,16 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 			duet_worker_arp(w, in, m, pi, now);
 			continue;
 		}
-		memcpy(&dst, pi->dst.ip, 4);
-		addr_idx = duet_port_addr_index(port, dst);
+		if (pi->kind == DUET_PKT_NDP_NS || pi->kind == DUET_PKT_NDP_NA) {
+			duet_worker_ndp(w, in, m, pi, now);
+			continue;
+		}
+		if (pi->dst.family == DUET_AF_INET6) {
+			addr_idx = duet_port_addr6_index(port, pi->dst.ip);
+		} else {
+			memcpy(&dst, pi->dst.ip, 4);
+			addr_idx = duet_port_addr_index(port, dst);
+		}
 		if (addr_idx < 0) {
 			duet_worker_drop(w, m, DUET_DROP_NOT_FOR_US);
 			continue;
@@ -677,7 +755,10 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 				duet_worker_drop(w, m, DUET_DROP_BUDGET_ICMP);
 				continue;
 			}
-			duet_pkt_icmp_to_reply(f, pi);
+			if (pi->dst.family == DUET_AF_INET6)
+				duet_pkt_icmp6_to_reply(f, pi);
+			else
+				duet_pkt_icmp_to_reply(f, pi);
 			/* The request may have reached us flooded or broadcast: the
 			 * reply always leaves from our own MAC. */
 			memcpy(f + 6, port->mac, 6);
@@ -706,7 +787,7 @@ duet_worker_burst(struct duet_worker *w, unsigned int in, struct rte_mbuf **pkts
 		hits |= 1ULL << i;
 		rte_prefetch0(duet_pair_leg_at(w->pairs, leg_idx[i]));
 		rte_prefetch0(duet_pair_stats_at(w->pairs, leg_idx[i]));
-		rte_prefetch0(&w->pairs->crypto[leg_idx[i] >> 1]);
+		rte_prefetch0(duet_pair_fast_at(w->pairs, leg_idx[i]));
 	}
 	/* Keyed pairs: their direction's first line and SSRC table too. */
 	for (i = 0; i < nu; i++) {

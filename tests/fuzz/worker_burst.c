@@ -10,10 +10,15 @@
  * pair "rk" (20008/20010), put again before each input so no latch, replay
  * window or policer carries over from the last one.
  *
+ * The ports have an IPv4 and an IPv6 service address each and gateways of
+ * both families (whose MACs are forgotten before each input).
  * Input: one config byte, then frames, each [ctl][len hi][len lo][bytes].
  *   config: bits 0-1 the passthrough pair's relatch policy; bits 2-3 the
  *           keyed pairs' SRTP suite; bit 4 pins "pt" leg a to client A;
- *           bit 5 gives "pt" a policer of 2 packets/s.
+ *           bit 5 gives "pt" a policer of 2 packets/s; bit 6 puts every
+ *           pair's leg b on port 1's IPv6 address, bit 7 every leg a on
+ *           port 0's (so IPv4, IPv6 and both ways of the bridge), with
+ *           IPv6 clients on those legs.
  *   ctl:    bits 0-2 where to: 0-5 pair (pt, vf, rk) x leg (a, b), the
  *           bytes being the UDP payload from a client to that endpoint;
  *           6 and 7 a raw Ethernet frame on port 0 or 1.
@@ -57,6 +62,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_FRAME 1514
 #define RAW_PORT0 6
 #define RAW_PORT1 7
+/* The IPv6 clients (bits 6, 7 of the config byte): A, B, and strangers. */
+#define CLI_A6 "2001:db8:a::10"
+#define CLI_B6 "2001:db8:b::10"
+#define CLI_C6 "2001:db8:a::66"
+#define CLI_D6 "2001:db8:b::77"
 
 static const char *const pair_ids[N_PAIRS] = { "pt", "vf", "rk" };
 static const uint8_t pair_modes[N_PAIRS] = { DUET_MODE_PASSTHROUGH, DUET_MODE_VERIFY,
@@ -65,6 +75,7 @@ static const uint8_t relatch_of[4] = { DUET_RELATCH_SSRC, DUET_RELATCH_ANY, DUET
 				       DUET_RELATCH_ANY };
 
 static unsigned int pool_full; /* free mbufs with nothing in flight */
+static bool leg_v6[2];		/* this input: leg a's, leg b's family is IPv6 */
 static bool tracing;		/* DUET_FUZZ_TRACE is set */
 
 /* Endpoint port of pair p, leg l. */
@@ -93,19 +104,39 @@ pairs_reset(uint8_t config)
 	struct duet_sdes key[DUET_KEY_COUNT];
 	struct duet_pair_spec s;
 	char why[DUET_PAIR_REASON_MAX];
-	unsigned int p;
+	unsigned int p, l;
 	int rc;
 
+	leg_v6[0] = (config & 0x80) != 0;
+	leg_v6[1] = (config & 0x40) != 0;
+	for (p = 0; p < 2; p++) {
+		H.ports[p].gateway_mac = 0;
+		H.ports[p].gateway6_mac = 0;
+		duet_port_arp_asked(&H.ports[p], 0);
+		duet_port_nd_asked(&H.ports[p], 0);
+	}
 	for (p = 0; p < N_PAIRS; p++)
 		duet_pair_del(H.pairs, pair_ids[p], 0, NULL);
 	duet_pair_quiescent(H.pairs, 0);
 	duet_pair_reclaim(H.pairs);
 	for (p = 0; p < N_PAIRS; p++) {
 		pair_spec(&s, pair_ids[p], pair_modes[p], ep_port(p, 0), ep_port(p, 1));
+		for (l = 0; l < 2; l++) {
+			if (!leg_v6[l])
+				continue;
+			if (duet_addr_parse_ip(l == 0 ? SVC0_6 : SVC1_6, &s.ep[l]) != 0)
+				abort();
+			s.ep[l].port = htons(ep_port(p, l));
+		}
 		if (pair_modes[p] == DUET_MODE_PASSTHROUGH) {
 			s.relatch = relatch_of[config & 3];
-			if (config & 0x10)
+			if ((config & 0x10) && leg_v6[0]) {
+				if (duet_addr_parse_ip(CLI_A6, &s.pin[0]) != 0)
+					abort();
+				s.pin[0].port = htons(cli_a.port);
+			} else if (config & 0x10) {
 				duet_addr_set4(&s.pin[0], htonl(cli_a.ip), htons(cli_a.port));
+			}
 			if (config & 0x20)
 				s.max_pps = 2;
 		} else {
@@ -129,7 +160,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	one_worker();
+	one_worker_dual();
 	atexit(teardown);
 	pool_full = rte_mempool_avail_count(H.mp);
 	tracing = getenv("DUET_FUZZ_TRACE") != NULL;
@@ -275,6 +306,15 @@ make_frame(uint8_t *f, uint8_t ctl, const uint8_t *bytes, size_t n, struct input
 	}
 	dst.ip = l == 0 ? SVC0 : SVC1;
 	dst.port = ep_port(p, l);
+	if (leg_v6[l]) {
+		/* The same four senders, as IPv6 clients of the leg's side. */
+		static const char *const v6_of[4] = {CLI_A6, CLI_B6, CLI_C6, CLI_D6};
+		unsigned int k = src.ip == CLI_A ? 0 : src.ip == CLI_B ? 1 : src.ip == CLI_C ? 2 : 3;
+
+		return build_udp6(f, l == 0 ? MAC_A : MAC_B, l == 0 ? MAC_PORT0 : MAC_PORT1,
+				  ep6(v6_of[k], src.port), ep6(l == 0 ? SVC0_6 : SVC1_6, dst.port),
+				  64, 0, payload, n);
+	}
 	return build_udp(f, l == 0 ? MAC_A : MAC_B, l == 0 ? MAC_PORT0 : MAC_PORT1, src, dst, 64,
 			 payload, n);
 }
@@ -350,6 +390,26 @@ check_payload(struct input *in, uint16_t from, const uint8_t *b, size_t len)
 	CHECK(was_sent(in, p, 1 - l, buf, (size_t)n, true));
 }
 
+/* An IPv6 frame the worker sent on port `port` (parsed as pi, rc): from
+ * our IPv6 address there; relayed UDP with the relay's hop limit, a right
+ * checksum and a known payload when every frame was built here. */
+static void
+drain_check6(struct input *in, unsigned int port, const uint8_t *f, int rc,
+	     const struct duet_pkt_info *pi, bool known)
+{
+	struct ep6 svc = ep6(port == 0 ? SVC0_6 : SVC1_6, 0);
+	const uint8_t *ip = f + IP6_OFF;
+
+	CHECK(memcmp(ip + 8, svc.ip, 16) == 0);
+	if (rc != 0 || pi->kind != DUET_PKT_UDP)
+		return;
+	CHECK(ip[7] == H_TTL);
+	if (known) {
+		CHECK(sum6(ip, 17, f + UDP6_OFF, pi->l4_len) == 0xffff);
+		check_payload(in, get16(f + UDP6_OFF), f + UDP6_OFF + 8, pi->l4_len - 8u);
+	}
+}
+
 /* Check and free what the worker sent on port `port`. */
 static void
 drain_tx(unsigned int port, struct input *in)
@@ -375,6 +435,10 @@ drain_tx(unsigned int port, struct input *in)
 			/* A refused frame's result holds only the reason. */
 			if (rc == 0 && pi.kind == DUET_PKT_ARP)
 				continue;
+			if (get16(f + 12) == 0x86dd) {
+				drain_check6(in, port, f, rc, &pi, known);
+				continue;
+			}
 			CHECK(get32(f + IP_OFF + 12) == svc);
 			CHECK(ip_cksum_ok(f + IP_OFF));
 			if (rc != 0 || pi.kind != DUET_PKT_UDP)
@@ -444,6 +508,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      (st->fwd_pkts - before.fwd_pkts) + (st->arp_replies - before.arp_replies) +
 		      (st->icmp_replies - before.icmp_replies) +
 		      (st->arp_learned - before.arp_learned) +
+		      (st->nd_replies - before.nd_replies) + (st->nd_learned - before.nd_learned) +
 		      (total_drops(st) - total_drops(&before)));
 	if (tracing)
 		trace(&before, st);

@@ -32,6 +32,13 @@
 #include "pair_test.h"
 #include "../mem_resident.h"
 
+/* Where table leg l's last-heard time is (the pair's fast line). */
+static uint64_t *
+tlast(const struct duet_pair_table *t, const struct duet_leg *l)
+{
+	return duet_pair_last_rx_at(t, (uint32_t)(l - t->legs));
+}
+
 #define SILENCE 100
 
 static const uint8_t mac_x[6] = { 0x02, 0, 0, 0, 0, 0x0a };
@@ -184,7 +191,8 @@ leg_local_at(uint32_t leg_idx, struct duet_addr *out)
 {
 	const struct duet_leg *o = duet_pair_leg_at(t, leg_idx ^ 1);
 
-	duet_addr_set4(out, t->egress_ip[o->egress_addr], o->egress_port);
+	*out = t->egress[o->egress_addr];
+	out->port = o->egress_port;
 }
 
 /* The relay endpoint of leg `leg` of slot, as duet_pair_leg_local() says
@@ -207,7 +215,8 @@ latch(uint32_t slot, unsigned int leg, const struct duet_addr *c)
 {
 	struct duet_leg_view v;
 
-	cr_assert_eq(duet_leg_rx(duet_pair_leg_at(t, 2 * slot + leg), duet_pair_leg_at(t, (2 * slot + leg) ^ 1),
+	cr_assert_eq(duet_leg_rx(duet_pair_leg_at(t, 2 * slot + leg),
+				 duet_pair_last_rx_at(t, 2 * slot + leg), duet_pair_leg_at(t, (2 * slot + leg) ^ 1),
 				 c, mac_x, 1000, SILENCE, &v),
 		     DUET_LATCH_NEW);
 }
@@ -452,7 +461,7 @@ Test(pair, a_new_table_s_arrays_are_in_memory)
 					(size_t)2 * 2 * cap * sizeof(struct duet_leg_drops)),
 		     0);
 	cr_assert_eq(pages_not_resident(t->ctl, (size_t)cap * 56), 0);
-	cr_assert_eq(pages_not_resident(t->crypto, (size_t)cap * sizeof(*t->crypto)), 0);
+	cr_assert_eq(pages_not_resident(t->fast, (size_t)cap * sizeof(*t->fast)), 0);
 	cr_assert_eq(pages_not_resident(t->ep_leg, duet_pair_space_bytes(pair_test_space())), 0);
 }
 
@@ -672,8 +681,8 @@ Test(pair, pin_change_through_put_pins_the_leg)
 	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
 	cr_assert(duet_addr_equal(&cl, &pin));
 	/* The previously latched client is now a stranger, silent or not. */
-	cr_assert_eq(duet_leg_rx(lb, duet_pair_leg_at(t, 2 * (uint32_t)slot), &x, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_REJECT);
-	cr_assert_eq(duet_leg_rx(lb, duet_pair_leg_at(t, 2 * (uint32_t)slot), &pin, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_ACCEPT);
+	cr_assert_eq(duet_leg_rx(lb, tlast(t, lb), duet_pair_leg_at(t, 2 * (uint32_t)slot), &x, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_REJECT);
+	cr_assert_eq(duet_leg_rx(lb, tlast(t, lb), duet_pair_leg_at(t, 2 * (uint32_t)slot), &pin, mac_x, 1ULL << 40, SILENCE, &v), DUET_LATCH_ACCEPT);
 	cr_assert_not(duet_pair_leg(t, (uint32_t)slot, 0)->flags & DUET_LEG_F_PINNED,
 		      "leg a was not asked to pin");
 
@@ -683,7 +692,7 @@ Test(pair, pin_change_through_put_pins_the_leg)
 	cr_assert_not(lb->flags & DUET_LEG_F_PINNED);
 	cr_assert(duet_pair_leg_client(t, (uint32_t)slot, 1, &cl));
 	cr_assert(duet_addr_equal(&cl, &pin));
-	cr_assert_eq(duet_leg_rx(lb, duet_pair_leg_at(t, 2 * (uint32_t)slot), &x, mac_x, (1ULL << 40) + SILENCE, SILENCE, &v),
+	cr_assert_eq(duet_leg_rx(lb, tlast(t, lb), duet_pair_leg_at(t, 2 * (uint32_t)slot), &x, mac_x, (1ULL << 40) + SILENCE, SILENCE, &v),
 		     DUET_LATCH_MOVED);
 }
 
@@ -1280,7 +1289,7 @@ mt_reader(void *p)
 			src.ip[0] = 203;
 			src.ip[1] = 0;
 			src.ip[2] = 113;
-			d = duet_leg_rx(l, duet_pair_leg_at(t, idx[i] ^ 1), &src, mac_x, now++, 1000,
+			d = duet_leg_rx(l, tlast(t, l), duet_pair_leg_at(t, idx[i] ^ 1), &src, mac_x, now++, 1000,
 					&v);
 			/* The control thread is pinning or filling one of the two
 			 * legs this instant: this packet latched nothing (the next
@@ -1541,7 +1550,7 @@ Test(pair, key_rotation_swaps_in_place_and_keeps_the_old_sender_key_for_grace)
 	/* Deleting frees the SRTP state after the grace period. */
 	cr_assert_eq(duet_pair_del(t, "r", 2000, NULL), 0);
 	duet_pair_reclaim(t);
-	cr_assert_null(t->crypto[slot]);
+	cr_assert_null(t->fast[slot].crypto);
 }
 
 /* A put tells its caller the slot the id had before it (sync uses it to

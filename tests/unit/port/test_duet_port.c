@@ -249,11 +249,8 @@ Test(port, space_lists_every_port_s_addresses_and_each_port_its_base)
 	conf.ports[0].n_addrs = 2;
 	duet_addr_set4(&conf.ports[1].addrs[0], IP4(198, 51, 100, 1), 0);
 	conf.ports[1].n_addrs = 1;
-	ports[0].addrs_be[0] = IP4(192, 0, 2, 1);
-	ports[0].addrs_be[1] = IP4(192, 0, 2, 2);
-	ports[0].n_addrs = 2;
-	ports[1].addrs_be[0] = IP4(198, 51, 100, 1);
-	ports[1].n_addrs = 1;
+	duet_port_addrs_set(&ports[0], &conf.ports[0]);
+	duet_port_addrs_set(&ports[1], &conf.ports[1]);
 	ports[1].space_base = 99;
 
 	duet_port_space(&conf, ports, &sp);
@@ -276,6 +273,51 @@ Test(port, space_lists_every_port_s_addresses_and_each_port_its_base)
 	memset(&sp, 0xff, sizeof(sp));
 	duet_port_space(&conf, NULL, &sp);
 	cr_assert_eq(sp.n_addrs, 3);
+}
+
+/* A port with both families: each address is found in its family's list
+ * at its place in the config (its place in the endpoint space), and an
+ * address of one family never matches the other's list. */
+Test(port, mixed_family_addresses_keep_their_config_places)
+{
+	struct duet_conf conf;
+	struct duet_pair_space sp;
+	struct duet_port port;
+	struct duet_addr v6a, v6b;
+	uint8_t mac[6];
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&port, 0, sizeof(port));
+	conf.n_ports = 1;
+	conf.port_min = 20000;
+	conf.port_max = 20009;
+	cr_assert_eq(duet_addr_parse_ip("2001:db8::10", &v6a), 0);
+	cr_assert_eq(duet_addr_parse_ip("2001:db8::11", &v6b), 0);
+	conf.ports[0].addrs[0] = v6a;
+	duet_addr_set4(&conf.ports[0].addrs[1], IP4(192, 0, 2, 1), 0);
+	conf.ports[0].addrs[2] = v6b;
+	conf.ports[0].n_addrs = 3;
+	cr_assert_eq(duet_addr_parse_ip("fe80::1", &conf.ports[0].gateway6), 0);
+	duet_port_addrs_set(&port, &conf.ports[0]);
+	duet_port_space(&conf, &port, &sp);
+
+	cr_assert_eq(port.n_addrs, 1);
+	cr_assert_eq(port.n_addrs6, 2);
+	cr_assert_eq(sp.n_addrs, 3);
+	cr_assert_eq(duet_port_addr6_index(&port, v6a.ip), 0);
+	cr_assert_eq(duet_port_addr_index(&port, IP4(192, 0, 2, 1)), 1);
+	cr_assert_eq(duet_port_addr6_index(&port, v6b.ip), 2);
+	cr_assert(duet_addr_same_ip(&sp.addrs[2], &v6b));
+	/* 192.0.2.1 as the first 4 bytes of a v6 address is not ours. */
+	cr_assert_eq(duet_port_addr6_index(&port, conf.ports[0].addrs[1].ip), -1);
+	cr_assert_eq(port.has_gateway6, 1);
+	cr_assert_eq(port.gateway_be, 0);
+	cr_assert_not(duet_port_gateway_mac_of(&port, DUET_AF_INET6, mac));
+	duet_port_set_gateway6_mac(&port, (const uint8_t *)"\x02\x00\x00\x00\x00\x09");
+	cr_assert(duet_port_gateway_mac_of(&port, DUET_AF_INET6, mac));
+	cr_assert_eq(mac[5], 9);
+	cr_assert_not(duet_port_gateway_mac_of(&port, DUET_AF_INET4, mac),
+		      "the IPv6 gateway's MAC is not the IPv4 one's");
 }
 
 Test(port, gateway_mac_round_trips_through_the_atomic_word)

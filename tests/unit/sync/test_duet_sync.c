@@ -380,7 +380,8 @@ worker_rx(const char *id, unsigned int leg, const char *src, uint64_t bytes)
 
 	cr_assert_geq(slot, 0);
 	li = 2 * (uint32_t)slot + leg;
-	duet_leg_rx(duet_pair_leg_at(t, li), duet_pair_leg_at(t, (li) ^ 1), &a, mac, rte_get_tsc_cycles(),
+	duet_leg_rx(duet_pair_leg_at(t, li), duet_pair_last_rx_at(t, li), duet_pair_leg_at(t, (li) ^ 1), &a, mac,
+		    rte_get_tsc_cycles(),
 		    rte_get_tsc_hz(), &view);
 	c = duet_pair_hot_at(t, 0, li);
 	c->pkts++;

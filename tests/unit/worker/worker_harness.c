@@ -83,6 +83,14 @@ conf_port(struct duet_conf_port *cp, const char *name, uint32_t svc, uint32_t gw
 	cp->n_addrs = 1;
 	if (gw != 0)
 		duet_addr_set4(&cp->gateway, htonl(gw), 0);
+	if (H.dual) {
+		bool first = svc == SVC0;
+
+		cr_assert_eq(duet_addr_parse_ip(first ? SVC0_6 : SVC1_6, &cp->addrs[1]), 0);
+		cp->n_addrs = 2;
+		if (gw != 0)
+			cr_assert_eq(duet_addr_parse_ip(first ? GW0_6 : GW1_6, &cp->gateway6), 0);
+	}
 	cp->rx_desc = 1024;
 	cp->tx_desc = 1024;
 }
@@ -142,6 +150,12 @@ dataplane_start(unsigned int n_workers, bool gateways, unsigned int n_lcores)
 		cr_assert_eq(duet_policy_add_own(&H.conf.policy, &own), 0);
 		duet_addr_set4(&own, htonl(SVC1), 0);
 		cr_assert_eq(duet_policy_add_own(&H.conf.policy, &own), 0);
+		if (H.dual) {
+			cr_assert_eq(duet_addr_parse_ip(SVC0_6, &own), 0);
+			cr_assert_eq(duet_policy_add_own(&H.conf.policy, &own), 0);
+			cr_assert_eq(duet_addr_parse_ip(SVC1_6, &own), 0);
+			cr_assert_eq(duet_policy_add_own(&H.conf.policy, &own), 0);
+		}
 	}
 	H.conf.security.budget_no_pair_pps = 10000000;
 	H.conf.security.budget_unlatched_pps = 10000000;
@@ -195,6 +209,14 @@ void
 one_worker(void)
 {
 	dataplane_start(1, false, 1);
+	register_worker(0);
+}
+
+void
+one_worker_dual(void)
+{
+	H.dual = true;
+	dataplane_start(1, true, 1);
 	register_worker(0);
 }
 
@@ -509,6 +531,49 @@ build_udp(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], struct ep sr
 	return PAYLOAD_OFF + plen;
 }
 
+struct ep6
+ep6(const char *ip, uint16_t port)
+{
+	struct ep6 e;
+
+	cr_assert_eq(inet_pton(AF_INET6, ip, e.ip), 1, "%s", ip);
+	e.port = port;
+	return e;
+}
+
+uint16_t
+sum6(const uint8_t *ip6, uint8_t nh, const uint8_t *l4, size_t n)
+{
+	uint32_t s = sum16(ip6 + 8, 32, 0);
+
+	s += (uint32_t)(n >> 16) + (uint32_t)(n & 0xffff) + nh;
+	return fold16(sum16(l4, n, s));
+}
+
+size_t
+build_udp6(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], struct ep6 src,
+	   struct ep6 dst, uint8_t hops, uint8_t tc, const void *payload, size_t plen)
+{
+	uint8_t *ip = f + IP6_OFF, *udp = f + UDP6_OFF;
+
+	put_eth(f, dmac, smac, 0x86dd);
+	memset(ip, 0, 40);
+	ip[0] = (uint8_t)(0x60 | (tc >> 4));
+	ip[1] = (uint8_t)(tc << 4);
+	put16(ip + 4, (uint16_t)(8 + plen));
+	ip[6] = 17;
+	ip[7] = hops;
+	memcpy(ip + 8, src.ip, 16);
+	memcpy(ip + 24, dst.ip, 16);
+	put16(udp, src.port);
+	put16(udp + 2, dst.port);
+	put16(udp + 4, (uint16_t)(8 + plen));
+	put16(udp + 6, 0);
+	memcpy(udp + 8, payload, plen);
+	put16(udp + 6, (uint16_t)~sum6(ip, 17, udp, 8 + plen));
+	return UDP6_OFF + 8 + plen;
+}
+
 /* ARP for Ethernet/IPv4; op 1 request, 2 reply. @return 42. */
 size_t
 build_arp(uint8_t *f, const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6], uint32_t spa,
@@ -580,11 +645,14 @@ void
 assert_accounting(const struct duet_lcore_stats *s)
 {
 	cr_assert_eq(s->rx_pkts,
-		     s->fwd_pkts + s->arp_replies + s->icmp_replies + s->arp_learned + total_drops(s),
-		     "rx %lu != fwd %lu + arp %lu + icmp %lu + learnt %lu + drops %lu",
+		     s->fwd_pkts + s->arp_replies + s->icmp_replies + s->arp_learned +
+			     s->nd_replies + s->nd_learned + total_drops(s),
+		     "rx %lu != fwd %lu + arp %lu + icmp %lu + learnt %lu + nd %lu + nd learnt "
+		     "%lu + drops %lu",
 		     (unsigned long)s->rx_pkts, (unsigned long)s->fwd_pkts,
 		     (unsigned long)s->arp_replies, (unsigned long)s->icmp_replies,
-		     (unsigned long)s->arp_learned, (unsigned long)total_drops(s));
+		     (unsigned long)s->arp_learned, (unsigned long)s->nd_replies,
+		     (unsigned long)s->nd_learned, (unsigned long)total_drops(s));
 }
 
 /* Hand n frames to worker widx as received on port `in`, flush its tx

@@ -57,6 +57,13 @@
 #define CLI_D IP4(198, 51, 100, 77)
 #define CLI_D_PORT 7777
 
+/* With H.dual, each port's second service address (and gateway6 with
+ * gateways), as text for duet_addr_parse_ip(). */
+#define SVC0_6 "2001:db8:a::1"
+#define SVC1_6 "2001:db8:b::1"
+#define GW0_6 "2001:db8:a::fe"
+#define GW1_6 "fe80::fe"
+
 /* Re-latch silence in TSC cycles; tests choose every `now` themselves. */
 #define SILENCE 1000u
 #define T0 (1ULL << 40)
@@ -91,6 +98,7 @@ struct harness {
 	unsigned int n_sessions;
 	struct duet_conf conf;		     /* duetd's defaults + SVC0, SVC1 in the policy */
 	struct duet_police_budget budgets[DUET_BUDGET_MAX]; /* generous unless a test sets them */
+	bool dual; /* set before dataplane_start(): each port has an IPv6 address too */
 };
 
 /* Egress header the harness's workers write: duetd's defaults. */
@@ -124,6 +132,7 @@ void one_worker(void);	  /* worker 0, registered; no gateways */
 void one_worker_gw(void); /* same, with gateways GW0 and GW1 */
 void two_workers(void);	  /* workers 0 and 1 on queues 0 and 1, not registered */
 void one_worker_on_lcore1(void); /* worker 0, not registered, lcore 1 free to run it */
+void one_worker_dual(void);    /* worker 0, registered; IPv4 and IPv6 on each port, gateways */
 void teardown(void);
 
 /* Pair `id`: leg a = SVC0:ep_a_port (port 0), leg b = SVC1:ep_b_port
@@ -169,6 +178,20 @@ size_t build_arp(uint8_t *f, const uint8_t eth_dst[6], uint16_t op, const uint8_
 		 uint32_t spa, const uint8_t tha[6], uint32_t tpa);
 size_t build_echo(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], uint32_t src,
 		  uint32_t dst, uint16_t id, uint16_t seq, const void *data, size_t dlen);
+
+/* IPv6 (H.dual): a transport address, its frames' offsets, the
+ * pseudo-header sum (folded: 0xffff when the checksum in l4 is right) and
+ * a UDP/IPv6 frame with traffic class tc and its checksum. */
+struct ep6 {
+	uint8_t ip[16];
+	uint16_t port; /* host order */
+};
+#define IP6_OFF 14
+#define UDP6_OFF (14 + 40)
+struct ep6 ep6(const char *ip, uint16_t port);
+uint16_t sum6(const uint8_t *ip6, uint8_t nh, const uint8_t *l4, size_t n);
+size_t build_udp6(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], struct ep6 src,
+		  struct ep6 dst, uint8_t hops, uint8_t tc, const void *payload, size_t plen);
 
 struct rte_mbuf *mbuf_of(const uint8_t *f, size_t len);
 uint64_t total_drops(const struct duet_lcore_stats *s);
