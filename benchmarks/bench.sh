@@ -11,15 +11,17 @@
 #
 # usage: BENCH=quick|full bash benchmarks/bench.sh      (default quick)
 # Expected time on a 2-core VM with issue 11's additions (estimated from
-# each part's sizes, not yet timed as a whole): quick about 12 minutes
-# (fastpath 3.5, srtp 1, memif 2.5, peer 1, control 3, guard 1.5; it was
-# 8), full about 50 (fastpath 7, srtp 7.5, memif 22, peer 2.5, control
-# 6.5, guard 2; it was 40).
+# each part's sizes, not yet timed as a whole): quick about 14 minutes
+# (fastpath 5.5 with issue 14's IPv6 stage, srtp 1, memif 2.5, peer 1,
+# control 3, guard 1.5; it was 8), full about 54 (fastpath 10.5, srtp 7.5,
+# memif 22, peer 2.5, control 6.5, guard 2; it was 40).
 # environment: BENCH_ONLY="fastpath srtp" runs a subset; BENCH_BUILD (build
 # dir, default build-bench); BENCH_OUT (result dir); BENCH_HUGE=0 (DPDK on
 # --no-huge even where hugepages could be had), BENCH_HUGE_MB (3584: MiB of
 # 2 MiB pages to have free). Every part also takes knobs of its own for
-# short smoke runs (see each run.sh's header).
+# short smoke runs (see each run.sh's header); fastpath's FASTPATH_STAGES
+# picks its stages, e.g. FASTPATH_STAGES=ipv6 BENCH_ONLY=fastpath for issue
+# 14's V1, V2 alone.
 set -uo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$src"

@@ -10,7 +10,9 @@ Nothing here is a figure of its own: a goal whose inputs are missing says
 "not measured" and why. The goal table's first cell is the goal's id
 (issue 11: F1 F2 F3 M1 C1 C2 C3 L1, and F1v F1r I1 I2 LLC1 LLC2 W1 W2 for
 what it asks to be reported beside them; issue "SRTP engine": S1 .. S6, and
-SL1 .. SL4, the engine against libsrtp2, beside them), empty for earlier
+SL1 .. SL4, the engine against libsrtp2, beside them; issue 14, IPv6: V1
+V2, and VI, VM, instructions and the table's memory per pair with IPv6
+legs, beside them), empty for earlier
 goals, so a script can read it. Run by benchmarks/bench.sh."""
 
 import csv
@@ -389,6 +391,83 @@ def at_sessions(n):
     return "%s session%s" % (pairs_fmt(n), "" if int(n) == 1 else "s")
 
 
+# IPv6 and the bridge (issue 14; fastpath/run.sh's stage "ipv6"): passthrough
+# with both legs IPv4 (passthrough_ip4), both IPv6 (_ip6), and leg a IPv4 /
+# leg b IPv6 (_ip46, every packet bridged), one process per family per run,
+# the families taking turns run by run.
+V_CMD = "FASTPATH_STAGES=ipv6 benchmarks/fastpath/run.sh"
+V_PAIRS = (1, 1000000)
+
+
+def v_rows(add):
+    have = any(k[0] == "fastpath" and k[1] == "passthrough_ip4" for k in DATA)
+    for gid, fam, what, want in (("V1", "ip6", "IPv6 passthrough (both legs IPv6)", 1.1),
+                                 ("V2", "ip46", "the v4<->v6 bridge (leg a IPv4, leg b IPv6)",
+                                  1.2)):
+        name = ("%s ns/packet / IPv4 passthrough, at 1 and at 1,000,000 pairs, the families "
+                "taking turns run by run on one CPU; met when both are" % what)
+        variant = "passthrough_" + fam
+        if not have:
+            add(gid, name, "<= %gx" % want, "not measured: no IPv6 stage (passthrough_ip4 rows; "
+                "FASTPATH_STAGES ipv6 of benchmarks/fastpath/run.sh) in this run", None, V_CMD)
+            continue
+        cells, oks = [], []
+        for n in V_PAIRS:
+            a = fig("fastpath", variant, n, "ns_per_pkt")
+            b = fig("fastpath", "passthrough_ip4", n, "ns_per_pkt")
+            r = ratio(med(a), med(b))
+            if r is None:
+                ran = sorted({int(x) for (bb, v, x, m, _u) in DATA if bb == "fastpath" and
+                              v in (variant, "passthrough_ip4") and m == "ns_per_pkt"})
+                cells.append("%s: not measured (the stage ran at %s)" % (
+                    at_pairs(n), " and ".join(pairs_fmt(x) for x in ran) or "no pair count"))
+                oks.append(None)
+                continue
+            rs = paired(("fastpath", variant, n, "ns_per_pkt"),
+                        ("fastpath", "passthrough_ip4", n, "ns_per_pkt"))
+            cells.append("%s: %.2fx (%s vs %s ns, medians of %d and %d runs%s)" % (
+                at_pairs(n), r, fmt(med(a)), fmt(med(b)), len(a), len(b),
+                "; run by run %.2fx" % med(rs) if rs else ""))
+            oks.append(r <= want)
+        met = None if None in oks else all(oks)
+        add(gid, name, "<= %gx" % want, "; ".join(cells), met, V_CMD)
+    # VI: the same comparison in instructions (callgrind), which the
+    # machine's load does not move.
+    cells = []
+    for n in sorted({int(x) for (bb, v, x, m, _u) in DATA if bb == "fastpath" and
+                     v == "passthrough_ip4" and m == "instructions_per_pkt"}):
+        i4 = med(fig("fastpath", "passthrough_ip4", n, "instructions_per_pkt"))
+        parts = ["ip4 %s" % fmt(i4)]
+        for fam in ("ip6", "ip46"):
+            v = med(fig("fastpath", "passthrough_" + fam, n, "instructions_per_pkt"))
+            if v is not None:
+                parts.append("%s %s (%.2fx)" % (fam, fmt(v), v / i4))
+        cells.append("%s: %s" % (at_pairs(n), ", ".join(parts)))
+    add("VI", "instructions per packet, passthrough ip4 / ip6 / ip46 (callgrind, the timed "
+        "functions only), the ratio to ip4 beside each", "(reported)",
+        "; ".join(cells) if cells else "not measured: no callgrind run of the families "
+        "(stages ipv6 and callgrind of benchmarks/fastpath/run.sh) in this run", None,
+        "FASTPATH_STAGES='ipv6 callgrind' benchmarks/fastpath/run.sh")
+    # VM: what the table takes per pair, each family, at the largest table.
+    cells = []
+    for fam in ("ip4", "ip6", "ip46"):
+        variant = "passthrough_" + fam
+        n = largest_x("fastpath", variant, "table_bytes_per_pair")
+        if n is None:
+            continue
+        t = med(fig("fastpath", variant, n, "table_bytes_per_pair"))
+        each = med(fig("fastpath", variant, n, "table_bytes_each_pair"))
+        heap = med(fig("fastpath", variant, n, "heap_bytes_per_pair"))
+        cells.append("%s: %s B (%s B each pair, the rest the endpoint index; DPDK heap %s B) "
+                     "at %s" % (fam, fmt(t), fmt(each), fmt(heap), at_pairs(n)))
+    add("VM", "pair table memory per pair with IPv6 legs: duet_pair_table_bytes() / capacity, "
+        "and DPDK's heap in use against before the table (id hash and RCU queue too), "
+        "every pair live, passthrough", "(reported)",
+        "; ".join(cells) if cells else "not measured: no table_bytes_per_pair rows of "
+        "passthrough_ip4/ip6/ip46 (the IPv6 stage of benchmarks/fastpath/run.sh) in this run",
+        None, V_CMD)
+
+
 def goal_rows():
     rows = []
 
@@ -406,6 +485,8 @@ def goal_rows():
         add(gid, "passthrough ns/packet at %s / testpmd 5tswap, same run" % at_pairs(pairs),
             "<= %gx" % want, text,
             None if r is None else r <= want, fp)
+    # V1, V2, VM: IPv6 and the bridge against IPv4 (issue 14).
+    v_rows(add)
     # F3: memif zero-loss Mpps, duet / testpmd, the same repetitions.
     mf = "benchmarks/memif/run.sh"
     for gid, pairs in (("F3", 100000), ("", 1000)):

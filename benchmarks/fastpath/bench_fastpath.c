@@ -29,6 +29,15 @@
  * (instructions, LLC load misses) are read around each timed burst
  * (fastpath_perf.c): a separate, slower run, where the VM exposes them.
  *
+ * With --family 6 both legs' endpoints, service addresses and clients are
+ * IPv6; with --family 46 leg a is IPv4 and leg b IPv6, so every packet
+ * crosses families (the v4<->v6 bridge); the variants are then suffixed
+ * _ip4, _ip6 or _ip46. Once a table holds all its pairs, its bytes per pair
+ * are rows too (table_bytes_per_pair: duet_pair_table_bytes();
+ * table_bytes_each_pair: the same without the endpoint index, which the
+ * config fixes; heap_bytes_per_pair: DPDK's heap in use against before the
+ * table).
+ *
  * Output: CSV rows on stdout, `benchmark,variant,pairs,metric,value,unit,run`;
  * the machine line and progress on stderr. After each run, --between runs
  * a shell command (the run script's testpmd window) with the same stdout
@@ -106,6 +115,8 @@ struct opts {
 	uint64_t seed;
 	unsigned int workers; /* --workers: lcores measured at once (passthrough) */
 	bool perf;	      /* --perf-counters */
+	unsigned int family;  /* --family 4, 6 or 46; 0: IPv4, variant names unsuffixed */
+	unsigned int first_run; /* --first-run: the run column's first number */
 };
 
 /* Everything the benchmark sets up: the relay's side once per process,
@@ -120,6 +131,8 @@ struct bench {
 	struct fp_perf perf;		 /* --perf-counters: open, else fd -1 */
 	double ns_per_tsc;
 	struct duet_pair_table *pairs;
+	size_t heap0;	   /* DPDK heap bytes in use before the table was made */
+	const char *suffix; /* appended to every variant: "_ip6" for --family 6, ... */
 	uint32_t n_live;
 	uint8_t mode;
 	struct duet_sdes key[DUET_KEY_COUNT];
@@ -196,7 +209,7 @@ port_start(struct bench *b, unsigned int i)
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.name, sizeof(cp.name), "%s", name);
 	for (k = 0; k < FP_SVC_ADDRS; k++)
-		duet_addr_set4(&cp.addrs[k], htonl(fp_svc_ip(i, k)), 0);
+		fp_svc_addr(&b->traffic, i, k, 0, &cp.addrs[k]);
 	cp.n_addrs = FP_SVC_ADDRS;
 	cp.rx_desc = 1024;
 	cp.tx_desc = 1024;
@@ -234,10 +247,17 @@ dataplane_start(struct bench *b, unsigned int n_workers)
 	 * runs for each). */
 	b->conf.security.budget_unlatched_pps = 10000000;
 	for (i = 0; i < 2; i++) {
-		for (k = 0; k < b->ports[i].n_addrs; k++) {
-			struct duet_addr own;
+		struct duet_addr own;
 
+		for (k = 0; k < b->ports[i].n_addrs; k++) {
 			duet_addr_set4(&own, b->ports[i].addrs_be[k], 0);
+			if (duet_policy_add_own(&b->conf.policy, &own) != 0)
+				die("source policy: too many service addresses");
+		}
+		for (k = 0; k < b->ports[i].n_addrs6; k++) {
+			memset(&own, 0, sizeof(own));
+			own.family = DUET_AF_INET6;
+			memcpy(own.ip, b->ports[i].addrs6[k], 16);
 			if (duet_policy_add_own(&b->conf.policy, &own) != 0)
 				die("source policy: too many service addresses");
 		}
@@ -284,6 +304,17 @@ bench_key(enum duet_srtp_suite suite, uint8_t seed)
 	return k;
 }
 
+/* Bytes of DPDK's heap on this socket in use now. */
+static size_t
+heap_in_use(void)
+{
+	struct rte_malloc_socket_stats st;
+
+	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &st) != 0)
+		die("rte_malloc_get_socket_stats");
+	return st.heap_allocsz_bytes;
+}
+
 /* A table for up to capacity pairs in mode/suite; no pair in it yet. */
 static void
 table_open(struct bench *b, uint8_t mode, enum duet_srtp_suite suite, uint32_t capacity)
@@ -292,6 +323,7 @@ table_open(struct bench *b, uint8_t mode, enum duet_srtp_suite suite, uint32_t c
 	unsigned int k;
 
 	duet_port_space(&b->conf, b->ports, &space);
+	b->heap0 = heap_in_use();
 	b->pairs = duet_pair_table_create("fp_pairs", capacity, b->n_workers, (int)rte_socket_id(),
 					  &space);
 	if (b->pairs == NULL)
@@ -334,7 +366,7 @@ mbuf_frame(struct bench *b, uint32_t pair, unsigned int leg, const uint8_t *l7, 
 
 	if (m == NULL)
 		die("mbuf pool empty");
-	flen = fp_frame_build(rte_pktmbuf_mtod(m, uint8_t *), pair, leg, l7, len);
+	flen = fp_frame_build(&b->traffic, rte_pktmbuf_mtod(m, uint8_t *), pair, leg, l7, len);
 	m->data_len = flen;
 	m->pkt_len = flen;
 	return m;
@@ -412,7 +444,7 @@ table_grow(struct bench *b, uint32_t p)
 		s.max_pps = 10000000;
 		s.max_kbps = 100000000;
 		for (leg = 0; leg < 2; leg++) {
-			duet_addr_set4(&s.ep[leg], htonl(fp_svc_ip(leg, i)), htons(fp_ep_port(i)));
+			fp_svc_addr(&b->traffic, leg, i, htons(fp_ep_port(i)), &s.ep[leg]);
 			s.port_idx[leg] = (uint16_t)leg;
 		}
 		if (b->mode != DUET_MODE_PASSTHROUGH)
@@ -561,7 +593,8 @@ measure(struct bench *b, unsigned int widx, const struct fp_desc *d, uint64_t n)
 			die("mbuf pool empty");
 		for (j = 0; j < BURST; j++) {
 			const uint8_t *l7 = fp_payload(&b->traffic, d, i + j, pkt);
-			uint16_t flen = fp_frame_build(rte_pktmbuf_mtod(pkts[j], uint8_t *),
+			uint16_t flen = fp_frame_build(&b->traffic,
+						       rte_pktmbuf_mtod(pkts[j], uint8_t *),
 						       d[i + j].pair, leg, l7, d[i + j].len);
 
 			pkts[j]->data_len = flen;
@@ -738,7 +771,7 @@ static void
 run_scaling(struct bench *b, uint32_t p, uint64_t n, unsigned int run)
 {
 	struct result solo, all[MAX_WORKERS];
-	char v_all[48], v_scale[48], metric[32];
+	char v_solo[48], v_all[48], v_scale[48], metric[32];
 	double mpps = 0.0, ns_sum = 0.0, ns_solo;
 	uint64_t outliers = 0;
 	unsigned int k;
@@ -748,10 +781,11 @@ run_scaling(struct bench *b, uint32_t p, uint64_t n, unsigned int run)
 	measure_parallel(b, p, n, all);
 	if (run % 2 == 0)
 		solo = measure_solo(b, p, n);
-	report(b, "passthrough_1_worker", p, &solo, run);
+	snprintf(v_solo, sizeof(v_solo), "passthrough_1_worker%s", b->suffix);
+	report(b, v_solo, p, &solo, run);
 	ns_solo = solo.fp.mean / BURST * b->ns_per_tsc;
-	snprintf(v_all, sizeof(v_all), "passthrough_%u_workers", b->n_workers);
-	snprintf(v_scale, sizeof(v_scale), "scaling_%u_workers", b->n_workers);
+	snprintf(v_all, sizeof(v_all), "passthrough_%u_workers%s", b->n_workers, b->suffix);
+	snprintf(v_scale, sizeof(v_scale), "scaling_%u_workers%s", b->n_workers, b->suffix);
 	for (k = 0; k < b->n_workers; k++) {
 		double ns = all[k].fp.mean / BURST * b->ns_per_tsc;
 
@@ -770,6 +804,32 @@ run_scaling(struct bench *b, uint32_t p, uint64_t n, unsigned int run)
 		v_all, p, mpps, b->n_workers, 1e3 / ns_solo, mpps * ns_solo / 1e3);
 }
 
+/* What the table of cap pairs takes, every pair live, per pair at x = cap:
+ * duet_pair_table_bytes() (its arrays, the endpoint index included), the
+ * part of it that grows with the pairs (the index, fixed by the config's
+ * addresses and port range, left out), and DPDK's heap in use now against
+ * before the table was made (the arrays, the id hash, the RCU queue and,
+ * keyed, each pair's SRTP state where the engine puts it there). */
+static void
+memory_rows(struct bench *b, const char *variant, uint32_t cap, unsigned int run)
+{
+	struct duet_pair_space space;
+	size_t heap = heap_in_use();
+	double tb, each, hb;
+
+	duet_port_space(&b->conf, b->ports, &space);
+	tb = (double)duet_pair_table_bytes(cap, b->n_workers, &space) / cap;
+	each = (double)(duet_pair_table_bytes(cap, b->n_workers, &space) -
+			duet_pair_table_bytes(0, b->n_workers, &space)) / cap;
+	hb = heap >= b->heap0 ? (double)(heap - b->heap0) / cap : 0.0;
+	row(variant, cap, "table_bytes_per_pair", tb, "B", run);
+	row(variant, cap, "table_bytes_each_pair", each, "B", run);
+	row(variant, cap, "heap_bytes_per_pair", hb, "B", run);
+	fflush(stdout);
+	fprintf(stderr, "  %-40s P=%-8" PRIu32 " %8.1f B/pair (duet_pair_table_bytes), %.1f B/pair"
+		" of DPDK heap\n", variant, cap, tb, hb);
+}
+
 static void
 run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_suite suite)
 {
@@ -783,11 +843,12 @@ run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_sui
 	if (n_list == 0)
 		return;
 	if (mode == DUET_MODE_PASSTHROUGH)
-		snprintf(variant, sizeof(variant), "passthrough");
+		snprintf(variant, sizeof(variant), "passthrough%s", b->suffix);
 	else
-		snprintf(variant, sizeof(variant), "%s-%s%s", duet_mode_name(mode),
+		snprintf(variant, sizeof(variant), "%s-%s%s%s", duet_mode_name(mode),
 			 duet_srtp_suite_name(suite),
-			 duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST ? "-srtpe" : "");
+			 duet_srtp_engine_get() == DUET_SRTP_ENGINE_BURST ? "-srtpe" : "",
+			 b->suffix);
 	for (k = 0; k < n_list; k++)
 		cap = list[k] > cap ? list[k] : cap;
 	table_open(b, mode, suite, cap);
@@ -798,7 +859,9 @@ run_mode(struct bench *b, const struct opts *o, uint8_t mode, enum duet_srtp_sui
 		table_grow(b, list[k]);
 		fprintf(stderr, "  %s: %" PRIu32 " live pairs (capacity %" PRIu32
 			"), set-up %.2f s\n", variant, list[k], cap, now_s() - t);
-		for (run = 1; run <= o->runs; run++) {
+		if (list[k] == cap)
+			memory_rows(b, variant, cap, o->first_run);
+		for (run = o->first_run; run < o->first_run + o->runs; run++) {
 			char label[128];
 			struct result r;
 
@@ -848,11 +911,14 @@ machine_line(const struct opts *o)
 	fprintf(stderr,
 		"machine: %s; %ld cpus online; lcore on cpu %d; tsc %.3f GHz; kernel %s; %s; %s; "
 		"EAL %s; load average %s; packets per run %" PRIu64 " (passthrough), %" PRIu64
-		" (keyed)\n",
+		" (keyed); legs %s\n",
 		model, sysconf(_SC_NPROCESSORS_ONLN), sched_getcpu(),
 		(double)rte_get_tsc_hz() / 1e9, u.release, rte_version(), srtp_get_version_string(),
 		o->hugepages ? "on hugepages (--in-memory)" : "--no-huge", line, o->plain_pkts,
-		o->keyed_pkts);
+		o->keyed_pkts,
+		o->family == 6	  ? "IPv6 both"
+		: o->family == 46 ? "a IPv4, b IPv6 (bridged)"
+				  : "IPv4 both");
 }
 
 /* ---- options ------------------------------------------------------------------- */
@@ -890,12 +956,17 @@ usage(void)
 		"         [--keyed-pairs LIST] [--modes passthrough,verify,rekey] [--suites LIST]\n"
 		"         [--packets N] [--keyed-packets N] [--cpu C] [--mem MB] [--hugepages]\n"
 		"         [--seed S] [--workers N] [--perf-counters] [--srtp-engines libsrtp2,burst]\n"
+		"         [--family 4|6|46] [--first-run N]\n"
 		"  CSV on stdout: benchmark,variant,pairs,metric,value,unit,run\n"
 		"  --between CMD: /bin/sh -c CMD after each run of each measurement (the anchor)\n"
 		"  --workers N: N lcores on N CPUs (passthrough): one worker alone, then N at once\n"
 		"  --perf-counters: instructions and LLC load misses per packet (perf_event_open)\n"
 		"  --srtp-engines: keyed modes on libsrtp2, on the burst engine (variants\n"
-		"                  MODE-SUITE-srtpe), or both (the default where the CPU has AES-NI)\n");
+		"                  MODE-SUITE-srtpe), or both (the default where the CPU has AES-NI)\n"
+		"  --family: both legs IPv4 (4), both IPv6 (6), or leg a IPv4 and leg b\n"
+		"            IPv6 (46, the bridge); variants are then suffixed _ip4, _ip6,\n"
+		"            _ip46. Without it, IPv4 and no suffix\n"
+		"  --first-run N: number the runs N, N+1, ... (a script alternating processes)\n");
 	exit(2);
 }
 
@@ -916,6 +987,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "perf-counters", no_argument, NULL, 'P' },
 		{ "srtp-engines", required_argument, NULL, 'E' },
+		{ "family", required_argument, NULL, 'F' },
+		{ "first-run", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint32_t def_pairs[] = { 1, 10000, 100000, 1000000 };
@@ -942,6 +1015,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->mem_mb = 2048;
 	o->seed = 0x5eed;
 	o->workers = 1;
+	o->first_run = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': full = false; break;
@@ -958,6 +1032,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
 		case 'w': o->workers = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'P': o->perf = true; break;
+		case 'F':
+			if (strcmp(optarg, "4") == 0 || strcmp(optarg, "6") == 0 ||
+			    strcmp(optarg, "46") == 0)
+				o->family = (unsigned int)atoi(optarg);
+			else
+				die("--family: 4, 6 or 46, not '%s'", optarg);
+			break;
+		case 'R':
+			o->first_run = (unsigned int)strtoul(optarg, NULL, 10);
+			if (o->first_run == 0)
+				die("--first-run: 1 or more");
+			break;
 		case 'E':
 			o->engine_on[0] = strstr(optarg, "libsrtp2") != NULL;
 			o->engine_on[1] = strstr(optarg, "burst") != NULL;
@@ -1020,6 +1106,8 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	memset(&b, 0, sizeof(b));
 	fp_traffic_seed(&b.traffic, o.seed);
+	fp_traffic_family(&b.traffic, o.family == 6, o.family == 6 || o.family == 46);
+	b.suffix = o.family == 4 ? "_ip4" : o.family == 6 ? "_ip6" : o.family == 46 ? "_ip46" : "";
 	t = now_s();
 	eal_start(&o);
 	if (duet_srtp_init() != 0)

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
@@ -23,6 +24,18 @@
  * FP_MAX_PAIRS clients fit under port 65536. */
 #define CLI_IP 0xcb007101u /* 203.0.113.1 */
 #define CLI_ADDRS 250u
+/* IPv6 legs, from 2001:db8::/32 (RFC 3849), laid out as IPv4's: the
+ * relay's 2001:db8:a::1 + pair % FP_SVC_ADDRS on port 0, 2001:db8:b::1 +
+ * ... on port 1; clients 2001:db8:c::1 + pair % CLI_ADDRS, the same UDP
+ * ports. Only the last byte differs within each set. */
+static const uint8_t svc6[2][16] = {
+	{ 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 },
+	{ 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 },
+};
+static const uint8_t cli6[16] = {
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+};
+_Static_assert(FP_SVC_ADDRS < 255 && CLI_ADDRS < 255, "IPv6 addresses vary in their last byte");
 #define CLI_PORT_BASE 1024u
 _Static_assert(CLI_PORT_BASE + (FP_MAX_PAIRS / CLI_ADDRS) * 2 + 1 <= 65535u,
 	       "FP_MAX_PAIRS clients do not fit in the client ports");
@@ -77,10 +90,20 @@ rnd_below(struct fp_traffic *t, uint32_t n)
 	return (uint32_t)(((rnd(t) >> 32) * (uint64_t)n) >> 32);
 }
 
-uint32_t
-fp_svc_ip(unsigned int leg, uint32_t pair)
+void
+fp_svc_addr(const struct fp_traffic *t, unsigned int leg, uint32_t pair, uint16_t port_be,
+	    struct duet_addr *a)
 {
-	return (leg == 0 ? SVC_IP_A : SVC_IP_B) + pair % FP_SVC_ADDRS;
+	if (!t->v6[leg]) {
+		duet_addr_set4(a, htonl((leg == 0 ? SVC_IP_A : SVC_IP_B) + pair % FP_SVC_ADDRS),
+			       port_be);
+		return;
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = DUET_AF_INET6;
+	a->port = port_be;
+	memcpy(a->ip, svc6[leg], 16);
+	a->ip[15] = (uint8_t)(a->ip[15] + pair % FP_SVC_ADDRS);
 }
 
 uint16_t
@@ -104,6 +127,13 @@ fp_traffic_seed(struct fp_traffic *t, uint64_t seed)
 	t->rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	for (i = 0; i < sizeof(t->noise); i++)
 		t->noise[i] = (uint8_t)rnd(t);
+}
+
+void
+fp_traffic_family(struct fp_traffic *t, bool v6_a, bool v6_b)
+{
+	t->v6[0] = v6_a;
+	t->v6[1] = v6_b;
 }
 
 void
@@ -180,13 +210,52 @@ fp_packet_next(struct fp_traffic *t, uint8_t *p, uint32_t pair, unsigned int leg
 	return len;
 }
 
+/* The UDP header and payload at udp, ports and length set, checksum 0. */
+static void
+udp_fill(struct rte_udp_hdr *udp, uint32_t pair, unsigned int leg, const uint8_t *l7, uint16_t len)
+{
+	udp->src_port = htons((uint16_t)(CLI_PORT_BASE + (pair / CLI_ADDRS) * 2 + leg));
+	udp->dst_port = htons(fp_ep_port(pair));
+	udp->dgram_len = htons((uint16_t)(8 + len));
+	udp->dgram_cksum = 0;
+	memcpy(udp + 1, l7, len);
+}
+
+/* Ethernet/IPv6/UDP: traffic class EF as IPv4's TOS, no flow label, hop
+ * limit 64. */
+static uint16_t
+frame_build6(uint8_t *f, uint32_t pair, unsigned int leg, const uint8_t *l7, uint16_t len)
+{
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(f + 14);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(f + 54);
+	uint16_t etype = htons(RTE_ETHER_TYPE_IPV6);
+
+	memcpy(f, fp_mac_port[leg], 6);
+	memcpy(f + 6, mac_router[leg], 6);
+	memcpy(f + 12, &etype, 2);
+	ip->vtc_flow = htonl(6u << 28 | 0xb8u << RTE_IPV6_HDR_TC_SHIFT);
+	ip->payload_len = htons((uint16_t)(8 + len));
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, cli6, 16);
+	ip->src_addr[15] = (uint8_t)(ip->src_addr[15] + pair % CLI_ADDRS);
+	memcpy(ip->dst_addr, svc6[leg], 16);
+	ip->dst_addr[15] = (uint8_t)(ip->dst_addr[15] + pair % FP_SVC_ADDRS);
+	udp_fill(udp, pair, leg, l7, len);
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	return (uint16_t)(62 + len);
+}
+
 uint16_t
-fp_frame_build(uint8_t *f, uint32_t pair, unsigned int leg, const uint8_t *l7, uint16_t len)
+fp_frame_build(const struct fp_traffic *t, uint8_t *f, uint32_t pair, unsigned int leg,
+	       const uint8_t *l7, uint16_t len)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(f + 34);
-	uint16_t etype = htons(0x0800);
+	uint16_t etype = htons(RTE_ETHER_TYPE_IPV4);
 
+	if (t->v6[leg])
+		return frame_build6(f, pair, leg, l7, len);
 	memcpy(f, fp_mac_port[leg], 6);
 	memcpy(f + 6, mac_router[leg], 6);
 	memcpy(f + 12, &etype, 2);
@@ -199,12 +268,8 @@ fp_frame_build(uint8_t *f, uint32_t pair, unsigned int leg, const uint8_t *l7, u
 	ip->next_proto_id = IPPROTO_UDP;
 	ip->hdr_checksum = 0;
 	ip->src_addr = htonl(CLI_IP + pair % CLI_ADDRS);
-	ip->dst_addr = htonl(fp_svc_ip(leg, pair));
-	udp->src_port = htons((uint16_t)(CLI_PORT_BASE + (pair / CLI_ADDRS) * 2 + leg));
-	udp->dst_port = htons(fp_ep_port(pair));
-	udp->dgram_len = htons((uint16_t)(8 + len));
-	udp->dgram_cksum = 0;
-	memcpy(udp + 1, l7, len);
+	ip->dst_addr = htonl((leg == 0 ? SVC_IP_A : SVC_IP_B) + pair % FP_SVC_ADDRS);
+	udp_fill(udp, pair, leg, l7, len);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	return (uint16_t)(42 + len);

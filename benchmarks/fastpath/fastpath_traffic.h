@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "duet_addr.h"
 #include "duet_conf.h"
 #include "duet_sdes.h"
 #include "duet_srtp.h"
@@ -38,6 +39,7 @@ struct fp_traffic {
 	uint64_t rng;	    /**< xorshift64* state */
 	uint8_t noise[512]; /**< what Opus payload bytes are cut from */
 	bool keyed;	    /**< verify or rekey: packets are SRTP */
+	bool v6[2];	    /**< leg a's, leg b's endpoints and clients are IPv6 */
 	uint16_t *next_seq; /**< per leg (pair * 2 + leg): next RTP sequence number */
 	srtp_t client[2];   /**< leg a's and leg b's clients' outbound sessions */
 	uint8_t *store;	    /**< keyed: the run's protected payloads, FP_PKT_MAX each */
@@ -49,8 +51,14 @@ extern const uint8_t fp_mac_port[2][6];
 /** Print "bench_fastpath: <message>" and exit 1. */
 void fp_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/** The relay endpoint of leg `leg` of pair `pair`. */
-uint32_t fp_svc_ip(unsigned int leg, uint32_t pair);
+/**
+ * The relay endpoint of leg `leg` of pair `pair` (service address
+ * pair % FP_SVC_ADDRS of port `leg`, in the leg's family) with UDP port
+ * port_be (network order; 0 for the service address alone).
+ */
+void fp_svc_addr(const struct fp_traffic *t, unsigned int leg, uint32_t pair, uint16_t port_be,
+		 struct duet_addr *a);
+/** The UDP port, host order, of pair `pair`'s endpoints. */
 uint16_t fp_ep_port(uint32_t pair);
 
 /** The leg (0 = a, on port 0; 1 = b) packet i of a run goes to: bursts alternate. */
@@ -60,8 +68,12 @@ fp_leg_of(uint64_t i)
 	return (unsigned int)(i / FP_BURST) & 1;
 }
 
-/** Seed the generator (the same seed, the same traffic). */
+/** Seed the generator (the same seed, the same traffic); both legs IPv4. */
 void fp_traffic_seed(struct fp_traffic *t, uint64_t seed);
+
+/** Each leg's family: v6_a for leg a (port 0), v6_b for leg b (port 1).
+ * Before the ports are set up. */
+void fp_traffic_family(struct fp_traffic *t, bool v6_a, bool v6_b);
 
 /**
  * Clients for up to capacity pairs. key_a / key_b: the keys legs a's and
@@ -76,10 +88,11 @@ void fp_traffic_close(struct fp_traffic *t);
 uint16_t fp_packet_next(struct fp_traffic *t, uint8_t *p, uint32_t pair, unsigned int leg,
 			uint16_t opus);
 
-/** Ethernet/IPv4/UDP frame from the leg's client to its endpoint around the
- * UDP payload l7, both checksums right. @return the frame's length. */
-uint16_t fp_frame_build(uint8_t *f, uint32_t pair, unsigned int leg, const uint8_t *l7,
-			uint16_t len);
+/** Ethernet/IPv4/UDP (or, on an IPv6 leg, Ethernet/IPv6/UDP) frame from
+ * the leg's client to its endpoint around the UDP payload l7, checksums
+ * right. @return the frame's length. */
+uint16_t fp_frame_build(const struct fp_traffic *t, uint8_t *f, uint32_t pair, unsigned int leg,
+			const uint8_t *l7, uint16_t len);
 
 /**
  * A run: n packets (a multiple of FP_BURST) to uniformly random pairs among
