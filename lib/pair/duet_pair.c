@@ -352,6 +352,13 @@ check_spec(const struct duet_pair_spec *s, char *why, size_t whylen)
 			snprintf(why, whylen, "leg %c pinned client has no port", 'a' + k);
 			return -EINVAL;
 		}
+		/* A leg's family is its endpoint's: its client's 16 bytes are
+		 * read in that family. */
+		if (s->pin[k].family != DUET_AF_NONE && s->pin[k].family != s->ep[k].family) {
+			snprintf(why, whylen, "leg %c pinned client is not of its endpoint's family",
+				 'a' + k);
+			return -EINVAL;
+		}
 	}
 	if (duet_addr_equal(&s->ep[0], &s->ep[1])) {
 		snprintf(why, whylen, "legs a and b have the same endpoint");

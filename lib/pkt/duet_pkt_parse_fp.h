@@ -233,8 +233,10 @@ duet_pkt_ip6_unspec_(const uint8_t *ip)
  * multicast, options each with a non-zero length inside the message; for a
  * solicitation from :: (duplicate address detection), a solicited-node
  * destination and no source link-layer option; for an advertisement to a
- * multicast group, no solicited flag. Finds the link-layer option (NS:
- * type 1, NA: type 2) for the caller.
+ * multicast group, no solicited flag. On top of RFC 4861, for a relay that
+ * answers: a multicast source, or a link-layer option holding an Ethernet
+ * group address, is refused. Finds the link-layer option (NS: type 1, NA:
+ * type 2) for the caller.
  */
 static inline int
 duet_pkt_parse_ndp_(const uint8_t *p, const uint8_t *ip, const uint8_t *icmp, size_t n,
@@ -272,6 +274,10 @@ duet_pkt_parse_ndp_(const uint8_t *p, const uint8_t *ip, const uint8_t *icmp, si
 		}
 		off += olen;
 	}
+	/* RFC 4291 2.7: a multicast address is never a source; an Ethernet
+	 * group address is never a host's link-layer address. */
+	if (ip[8] == 0xff || (lladdr != 0 && (p[lladdr] & 0x01) != 0))
+		return duet_pkt_drop_(out, DUET_DROP_NDP_BAD, -EINVAL);
 	if (type == DUET_PKT_ICMP6_NS) {
 		if (duet_pkt_ip6_unspec_(ip + 8) &&
 		    (!duet_pkt_ip6_solicited_node_(ip + 24) || has_lladdr_opt))

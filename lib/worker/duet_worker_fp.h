@@ -96,6 +96,23 @@ duet_worker_budget(struct duet_worker *w, enum duet_budget b, uint64_t now)
 	return duet_police_budget_take(&w->budgets[b], now);
 }
 
+/* Is ip (16 bytes) link-local, fe80::/10? */
+static inline bool
+duet_worker_ip6_link_local(const uint8_t *ip)
+{
+	return ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80;
+}
+
+/* May mac be a next hop's: not a group address (multicast, broadcast), not
+ * all zero, not our own port's. */
+static inline bool
+duet_worker_mac_usable(const uint8_t *mac, const uint8_t own[6])
+{
+	static const uint8_t zero[6];
+
+	return (mac[0] & 0x01) == 0 && memcmp(mac, zero, 6) != 0 && memcmp(mac, own, 6) != 0;
+}
+
 /*
  * ARP: answer requests for our addresses (under the relay-wide ARP budget),
  * and learn the gateway's MAC only from a reply to a request the control
@@ -114,7 +131,9 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 	memcpy(&tip, pi->dst.ip, 4);
 	for_us = duet_port_owns(port, tip);
 	if (port->gateway_be != 0 && sip == port->gateway_be) {
-		if (pi->arp_op == RTE_ARP_OP_REPLY && for_us && duet_port_arp_answered(port, now)) {
+		if (pi->arp_op == RTE_ARP_OP_REPLY && for_us &&
+		    duet_worker_mac_usable(pi->src_mac, port->mac) &&
+		    duet_port_arp_answered(port, now)) {
 			duet_port_set_gateway_mac(port, pi->src_mac);
 			w->stats->arp_learned++;
 			rte_pktmbuf_free(m);
@@ -175,6 +194,7 @@ duet_worker_ndp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 		}
 		if ((pi->nd_flags & 0x40) == 0 || pi->nd_lladdr == 0 ||
 		    duet_port_addr6_index(port, pi->dst.ip) < 0 ||
+		    !duet_worker_mac_usable(f + pi->nd_lladdr, port->mac) ||
 		    !duet_port_nd_answered(port, now)) {
 			duet_worker_drop(w, m, DUET_DROP_NDP_UNSOLICITED);
 			return;
@@ -188,12 +208,21 @@ duet_worker_ndp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 		duet_worker_drop(w, m, DUET_DROP_NDP_OTHER);
 		return;
 	}
-	if (!duet_worker_budget(w, DUET_BUDGET_ARP, now)) {
-		duet_worker_drop(w, m, DUET_DROP_BUDGET_NDP);
+	/* The answer goes to the solicitation's source: on-link by rule
+	 * (:: and link-local are never routed), else only where the relay may
+	 * send at all, so that a host on the link cannot aim answers at a
+	 * remote address through the router. */
+	if (!duet_pkt_ip6_unspec_(pi->src.ip) && !duet_worker_ip6_link_local(pi->src.ip) &&
+	    duet_policy_check_ip(w->policy, &pi->src) != DUET_POLICY_OK) {
+		duet_worker_drop(w, m, DUET_DROP_SRC_DENIED);
 		return;
 	}
 	if (rte_pktmbuf_tailroom(m) + m->data_len < DUET_PKT_NA_LEN) {
 		duet_worker_drop(w, m, DUET_DROP_NO_HEADROOM);
+		return;
+	}
+	if (!duet_worker_budget(w, DUET_BUDGET_ARP, now)) {
+		duet_worker_drop(w, m, DUET_DROP_BUDGET_NDP);
 		return;
 	}
 	m->data_len = (uint16_t)duet_pkt_ns_to_na(f, pi, port->mac);
@@ -623,6 +652,15 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 
 	if (pi->ttl <= 1) {
 		duet_worker_drop(w, m, DUET_DROP_IP_TTL);
+		return 0;
+	}
+	/* Bridged toward IPv6: the header grows into the headroom. Known
+	 * before any latch or crypto, so a packet that cannot leave moves no
+	 * SRTP stream. (The family bits never change while the leg lives.) */
+	if ((__atomic_load_n(&leg->flags, __ATOMIC_RELAXED) & DUET_LEG_F_PEER_V6) &&
+	    duet_pkt_rewrite_shift(pi, DUET_AF_INET6) < 0 &&
+	    rte_pktmbuf_headroom(m) < (uint16_t)-duet_pkt_rewrite_shift(pi, DUET_AF_INET6)) {
+		duet_worker_drop(w, m, DUET_DROP_NO_HEADROOM);
 		return 0;
 	}
 	if (!duet_leg_read(leg, &lv)) {

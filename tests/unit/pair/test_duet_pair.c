@@ -488,6 +488,18 @@ Test(pair, put_with_a_pin_starts_the_leg_latched_and_pinned)
 	cr_assert_not(duet_pair_leg_client(t, (uint32_t)slot, 0, &cl));
 }
 
+Test(pair, a_pin_of_another_family_than_its_leg_is_refused)
+{
+	struct duet_pair_spec s = make_spec("fam", ep4(1, 20000), ep4(1, 20002));
+	char why[DUET_PAIR_REASON_MAX];
+
+	make_table(4, 1);
+	cr_assert_eq(duet_addr_parse("[2001:db8::7]:5004", &s.pin[1]), 0);
+	cr_assert_eq(put(&s, why), -EINVAL);
+	cr_assert(strstr(why, "family") != NULL, "%s", why);
+	cr_assert_lt(duet_pair_find(t, "fam"), 0, "nothing was put");
+}
+
 Test(pair, lookup_finds_leg_indexes_and_misses_unknown_endpoints)
 {
 	struct duet_pair_spec s1 = make_spec("one", ep4(1, 20000), ep4(1, 20002));

@@ -370,6 +370,55 @@ Test(worker_ipv6, solicitations_that_are_not_ours_or_not_valid_are_counted)
 	cr_assert_eq(H.workers[0].stats->nd_replies, 0);
 }
 
+Test(worker_ipv6, a_solicitation_cannot_aim_the_answer_off_the_link)
+{
+	static const uint8_t group[6] = {0x01, 0x00, 0x5e, 0, 0, 1};
+	uint8_t f[200];
+	struct rte_mbuf *m;
+	size_t len;
+
+	/* From one of the relay's own addresses: a loop. */
+	len = build_nd(f, 135, MAC_A6, MAC_SNM1, SVC1_6, "ff02::1:ff00:1", SVC0_6, 1, MAC_A6, 255,
+		       0);
+	expect_drop(0, f, len, T0, DUET_DROP_SRC_DENIED);
+	/* From a multicast source. */
+	len = build_nd(f, 135, MAC_A6, MAC_SNM1, "ff02::1", "ff02::1:ff00:1", SVC0_6, 1, MAC_A6,
+		       255, 0);
+	expect_drop(0, f, len, T0, DUET_DROP_NDP_BAD);
+	/* Asking for the answer to go to an Ethernet group address. */
+	len = build_nd(f, 135, MAC_A6, MAC_SNM1, CLI_A6, "ff02::1:ff00:1", SVC0_6, 1, group, 255,
+		       0);
+	expect_drop(0, f, len, T0, DUET_DROP_NDP_BAD);
+	cr_assert_eq(H.workers[0].stats->nd_replies, 0);
+	/* A host on the link asking from its link-local address is answered. */
+	len = build_nd(f, 135, MAC_A6, MAC_SNM1, "fe80::10", "ff02::1:ff00:1", SVC0_6, 1, MAC_A6,
+		       255, 0);
+	cr_assert_eq(send1(0, f, len, T0), 0);
+	cr_assert_eq(H.workers[0].stats->nd_replies, 1);
+	take1(0, &m);
+	rte_pktmbuf_free(m);
+}
+
+Test(worker_ipv6, a_gateway_answer_naming_an_unusable_mac_teaches_nothing)
+{
+	uint8_t f[200], mac[6];
+	size_t len;
+
+	duet_port_nd_asked(&H.ports[1], T0 + 1000000);
+	/* Our own MAC: traffic would loop back to us. */
+	len = build_nd(f, 136, MAC_GW6, MAC_PORT1, GW1_6, SVC1_6, GW1_6, 2, MAC_PORT1, 255, 0x60);
+	expect_drop(1, f, len, T0, DUET_DROP_NDP_UNSOLICITED);
+	/* Broadcast: every IPv6 packet flooded on the link. */
+	len = build_nd(f, 136, MAC_GW6, MAC_PORT1, GW1_6, SVC1_6, GW1_6, 2, MAC_BCAST, 255, 0x60);
+	expect_drop(1, f, len, T0, DUET_DROP_NDP_BAD);
+	cr_assert_not(duet_port_gateway_mac_of(&H.ports[1], DUET_AF_INET6, mac));
+	/* The window is still open for the real answer. */
+	len = build_nd(f, 136, MAC_GW6, MAC_PORT1, GW1_6, SVC1_6, GW1_6, 2, MAC_GW6, 255, 0x60);
+	cr_assert_eq(send1(1, f, len, T0 + 1), 0);
+	cr_assert(duet_port_gateway_mac_of(&H.ports[1], DUET_AF_INET6, mac));
+	cr_assert_arr_eq(mac, MAC_GW6, 6);
+}
+
 Test(worker_ipv6, the_ipv6_gateway_is_learnt_only_from_an_answer_to_our_solicitation)
 {
 	uint8_t f[200], mac[6];
