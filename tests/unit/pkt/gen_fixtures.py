@@ -12,9 +12,12 @@ vouch for the checksums:
     python3 tests/unit/pkt/gen_fixtures.py --pcap /tmp/pkt.pcap
     tshark -r /tmp/pkt.pcap -o ip.check_checksum:TRUE \
         -o udp.check_checksum:TRUE -V | grep -i -E 'checksum.*(bad|good)'
+
+(tshark checks ICMPv6 checksums, neighbour discovery's included, by default.)
 """
 import argparse
 import os
+import socket
 import struct
 import sys
 
@@ -61,6 +64,36 @@ def udp(src, dst, sport, dport, payload, with_cksum=True):
     return u
 
 
+def ip6(s):
+    return socket.inet_pton(socket.AF_INET6, s)
+
+
+def ipv6(src, dst, nh, payload, hops=64, tclass=0, flow=0):
+    # The fixed header alone; payload is whatever follows it (extension
+    # headers, then the upper layer).
+    return struct.pack("!IHBB16s16s", 6 << 28 | tclass << 20 | flow, len(payload), nh, hops,
+                       ip6(src), ip6(dst)) + payload
+
+
+def udp6(src, dst, sport, dport, payload, with_cksum=True):
+    # RFC 8200 8.1: pseudo-header of 16-byte addresses, 32-bit length,
+    # 24 zero bits and next header 17.
+    ulen = 8 + len(payload)
+    u = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    if with_cksum:
+        pseudo = ip6(src) + ip6(dst) + struct.pack("!IxxxB", ulen, 17)
+        c = cksum(pseudo + u) or 0xFFFF
+        u = u[:6] + struct.pack("!H", c) + u[8:]
+    return u
+
+
+def icmp6(src, dst, typ, code, body):
+    # RFC 4443 2.3: the checksum covers the same pseudo-header, next header 58.
+    m = struct.pack("!BBH", typ, code, 0) + body
+    pseudo = ip6(src) + ip6(dst) + struct.pack("!IxxxB", len(m), 58)
+    return m[:2] + struct.pack("!H", cksum(pseudo + m)) + m[4:]
+
+
 def icmp_echo(typ, ident, seq, payload):
     m = struct.pack("!BBHHH", typ, 0, 0, ident, seq) + payload
     return m[:2] + struct.pack("!H", cksum(m)) + m[4:]
@@ -88,6 +121,40 @@ LONG_OPTS = ROUTER_ALERT + bytes.fromhex("01010100")
 EGRESS_TTL = 57
 EGRESS_DSCP = 34  # AF41
 EGRESS_TOS = EGRESS_DSCP << 2
+
+
+GW6_MAC = "02:00:00:00:00:fe"
+US6 = "2001:db8:2::1"              # leg B's endpoint, and the address NDP asks for
+GW6 = "2001:db8:2::a:bcde:f012"    # the IPv6 gateway: low 24 bits de:f0:12
+SNM_US = "ff02::1:ff00:1"          # solicited-node group of US6
+SNM_GW = "ff02::1:ffde:f012"       # and of GW6
+
+
+def lladdr_opt(typ, m):
+    # Source (1) or target (2) link-layer address option, 8 bytes.
+    return bytes([typ, 1]) + mac(m)
+
+
+def udp6_frame(payload, with_cksum=True, ext=()):
+    # ext: (next header value, body) pairs, each an 8-byte extension header
+    # (a fragment header when the body is None), in order before UDP.
+    src, dst = "2001:db8:100::10", "2001:db8:113::5"
+    l4 = udp6(src, dst, 40000, 30000, payload, with_cksum)
+    nhs = [n for n, _ in ext] + [17]
+    hdrs = b""
+    for i, (_, body) in enumerate(ext):
+        if body is None:
+            body = struct.pack("!HI", 0x0001, 0xABCD)  # offset 0, M set; identification
+        hdrs += bytes([nhs[i + 1], 0]) + body
+    return eth(PORT_MAC, CLIENT_MAC, 0x86DD,
+               ipv6(src, dst, nhs[0], hdrs + l4, hops=64, tclass=0xB8, flow=0x12345))
+
+
+def relayed6(payload, with_cksum=True):
+    u = udp6("2001:db8:2::1", "2001:db8:100::20", 20002, 5004, payload, with_cksum)
+    return eth(GW_MAC, PORT_MAC, 0x86DD,
+               ipv6("2001:db8:2::1", "2001:db8:100::20", 17, u, hops=EGRESS_TTL,
+                    tclass=EGRESS_TOS), pad=False)
 
 
 def udp_frame(payload, opts=b"", ttl=64, with_cksum=True, tos=0xB8, ident=0x1234, flags=0x4000):
@@ -164,6 +231,65 @@ def build():
     plain = udp_frame(RTP)
     fx.append(("udp_vlan", plain[:12] + bytes.fromhex("81000064") + plain[12:]))
     fx.append(("ipv6_udp", eth(PORT_MAC, CLIENT_MAC, 0x86DD, v6)))
+
+    # IPv6. A client of leg A (2001:db8:100::10 port 40000) sends to leg A's
+    # endpoint ([2001:db8:113::5]:30000); duet relays it out of leg B's
+    # endpoint ([2001:db8:2::1]:20002) to leg B's client
+    # ([2001:db8:100::20]:5004): the IPv6 twin of the IPv4 addresses above,
+    # with the same ports and payload, so one relayed frame is the answer
+    # for an IPv4 and an IPv6 input alike.
+    fx.append(("udp6_plain", udp6_frame(RTP)))
+    # One hop-by-hop header (router alert, then PadN of 0 bytes): skipped.
+    fx.append(("udp6_hbh", udp6_frame(RTP, ext=[(0, bytes.fromhex("050200000100"))])))
+    # A sender that left the checksum zero: mandatory in IPv6.
+    fx.append(("udp6_nocksum", udp6_frame(RTP, with_cksum=False)))
+    # Fragment header (first fragment, more to come), routing header (type
+    # 0, no segments left), destination options (PadN): not relayed.
+    fx.append(("udp6_frag", udp6_frame(RTP, ext=[(44, None)])))
+    fx.append(("udp6_routing", udp6_frame(RTP, ext=[(43, bytes.fromhex("000000000000"))])))
+    fx.append(("udp6_dstopts", udp6_frame(RTP, ext=[(60, bytes.fromhex("010400000000"))])))
+    # Relayed toward IPv6, from an IPv4 or an IPv6 input: the relay's hop
+    # limit and traffic class, flow label 0.
+    fx.append(("udp6_relayed", relayed6(RTP)))
+    fx.append(("udp6_padded_relayed", relayed6(b"\x01\x02\x03\x04\x05")))
+
+    # Neighbour discovery: the gateway asks for our address, to its
+    # solicited-node group, with its link-layer address; we answer.
+    fx.append(("ndp_ns", eth("33:33:ff:00:00:01", GW6_MAC, 0x86DD,
+                             ipv6(GW6, SNM_US, 58, icmp6(GW6, SNM_US, 135, 0,
+                                  bytes(4) + ip6(US6) + lladdr_opt(1, GW6_MAC)), hops=255))))
+    fx.append(("ndp_ns_na", eth(GW6_MAC, PORT_MAC, 0x86DD,
+                                ipv6(US6, GW6, 58, icmp6(US6, GW6, 136, 0,
+                                     bytes.fromhex("60000000") + ip6(US6) +
+                                     lladdr_opt(2, PORT_MAC)), hops=255), pad=False)))
+    # Duplicate address detection: from ::, no link-layer option; the
+    # answer goes to all nodes with the solicited flag clear.
+    fx.append(("ndp_ns_dad", eth("33:33:ff:00:00:01", GW6_MAC, 0x86DD,
+                                 ipv6("::", SNM_US, 58, icmp6("::", SNM_US, 135, 0,
+                                      bytes(4) + ip6(US6)), hops=255))))
+    fx.append(("ndp_ns_dad_na", eth("33:33:00:00:00:01", PORT_MAC, 0x86DD,
+                                    ipv6(US6, "ff02::1", 58, icmp6(US6, "ff02::1", 136, 0,
+                                         bytes.fromhex("20000000") + ip6(US6) +
+                                         lladdr_opt(2, PORT_MAC)), hops=255), pad=False)))
+    # The gateway's answer to our solicitation: router, solicited, override.
+    fx.append(("ndp_na", eth(PORT_MAC, GW6_MAC, 0x86DD,
+                             ipv6(GW6, US6, 58, icmp6(GW6, US6, 136, 0,
+                                  bytes.fromhex("e0000000") + ip6(GW6) + lladdr_opt(2, GW6_MAC)),
+                                  hops=255))))
+    # Our solicitation of the gateway, as duet_pkt_build_ns() must build it.
+    fx.append(("ndp_gw_ns", eth("33:33:ff:de:f0:12", PORT_MAC, 0x86DD,
+                                ipv6(US6, SNM_GW, 58, icmp6(US6, SNM_GW, 135, 0,
+                                     bytes(4) + ip6(GW6) + lladdr_opt(1, PORT_MAC)), hops=255),
+                                pad=False)))
+    fx.append(("icmp6_echo", eth(PORT_MAC, CLIENT_MAC, 0x86DD,
+                                 ipv6("2001:db8:100::20", US6, 58,
+                                      icmp6("2001:db8:100::20", US6, 128, 0,
+                                            struct.pack("!HH", 0x4242, 1) + ping), hops=63))))
+    fx.append(("icmp6_echo_reply", eth(CLIENT_MAC, PORT_MAC, 0x86DD,
+                                       ipv6(US6, "2001:db8:100::20", 58,
+                                            icmp6(US6, "2001:db8:100::20", 129, 0,
+                                                  struct.pack("!HH", 0x4242, 1) + ping),
+                                            hops=64))))
     return fx
 
 
