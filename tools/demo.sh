@@ -15,6 +15,9 @@
 # second each way, default 50, 1..2000), DEMO_MODE (unset: kernel UDP test
 # clients; passthrough, verify or rekey: a real Opus/SRTP call between two
 # duet-callers, keys made by duetctl), DEMO_SUITE (SRTP suite for the keys),
+# DEMO_FAMILY (4, the default: both callers on IPv4; 6: both on IPv6,
+# 2001:db8:a::10 and 2001:db8:b::10 through 2001:db8:a::1 and
+# 2001:db8:b::1; 46: A on IPv4, B on IPv6, the relay bridging them),
 # DUET_BUILD_ROOT (default build/), DUETD, DUETCTL, DUET_CALLER, BENCH_HUGE=0
 # (duetd on --no-huge even where hugepages could be had).
 #
@@ -39,6 +42,14 @@ if (($# == 1)); then
 	export DUET_BUILD_ROOT
 fi
 DUET_TAP=0
+DEMO_FAMILY=${DEMO_FAMILY:-4}
+case $DEMO_FAMILY in
+4 | 6 | 46) DUET_FAMILY=$DEMO_FAMILY ;;
+*)
+	echo "demo: DEMO_FAMILY='$DEMO_FAMILY' is not 4, 6 or 46 (A on IPv4, B on IPv6)" >&2
+	exit 2
+	;;
+esac
 # Services and clients in sessions of their own: Ctrl-C at the terminal
 # reaches this script only, which stops the traffic, prints the summary
 # (with duetctl, so Redis and duetd must still run) and tears down.
@@ -105,6 +116,10 @@ bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else say "$*"; fi
 
 RELAY_ID=demo
 bold "duet demo: a call relayed between two network namespaces for ${DEMO_SECONDS}s (Ctrl-C stops)"
+case $DEMO_FAMILY in
+6) say "both callers on IPv6 (DEMO_FAMILY=6)" ;;
+46) say "caller A on IPv4, caller B on IPv6: duetd bridges the families (DEMO_FAMILY=46)" ;;
+esac
 say "setting up namespaces, redis-server and duetd (EAL memory: $HUGE_NOTE) ..."
 duet_topo_up
 duet_redis_start
@@ -126,8 +141,8 @@ duet_pair_create "$id" "${mode_args[@]}"
 aep=$PAIR_A bep=$PAIR_B
 say "created with: duetctl --redis unix:$DUET_REDIS_SOCK --relay $RELAY_ID create --id $id --a-ip $DUET_RELAY_IP_A --b-ip $DUET_RELAY_IP_B ${mode_args[*]}"
 say "  a=$aep b=$bep${DEMO_MODE:+ mode=$DEMO_MODE suite=$DEMO_SUITE (keys not shown)}"
-A=$DUET_A_IP:40000
-B=$DUET_B_IP:40000
+A=$(duet_hostport "$DUET_A_IP" 40000)
+B=$(duet_hostport "$DUET_B_IP" 40000)
 say ""
 say "  client A $A  (netns $NS_A)"
 say "     <-> relay $aep  [duetd, netns $NS_R]  $bep <->"

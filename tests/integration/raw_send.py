@@ -11,7 +11,11 @@ SSRC and sequence (with udp_peer.py's tag format after it, so a udp_peer
 receiver counts the packets by tag), an RTCP sender report, a STUN binding
 request (not RTP), an empty or short datagram, or any bytes in hex. It
 also makes ICMP echo requests and ARP requests and replies (unsolicited,
-gratuitous) with any sender and target.
+gratuitous) with any sender and target. IPv6 too: udp with [ADDR]:PORT
+addresses builds Ethernet/IPv6/UDP (--ttl is the hop limit, --tos the
+traffic class; the IPv4-only fields are refused), and ns / na build
+neighbour solicitations and advertisements (RFC 4861) with any source,
+target, hop limit and flags.
 
 Every run is bounded: at most 1,000,000 frames, at --rate frames per
 second, for at most --max-seconds seconds. Standard library only.
@@ -24,6 +28,11 @@ Kinds:
   icmp  --iface IF --dst-mac MAC --src IP --to IP --count N [--ident N]
   arp   --iface IF --op request|reply --sha MAC --spa IP --tpa IP [--tha MAC]
         [--eth-src MAC] [--eth-dst MAC] --count N
+  ns    --iface IF --src IP6 --target IP6 [--to IP6] [--eth-dst MAC] [--hlim N]
+        [--no-lladdr] [--code N] --count N   (--to: the target's solicited-node
+        group by default)
+  na    --iface IF --src IP6 --target IP6 [--to IP6] [--eth-dst MAC] [--hlim N]
+        [--flags RSO letters] [--tll MAC|none] --count N   (--to: ff02::1)
 """
 import argparse
 import json
@@ -50,12 +59,40 @@ def parse_ip(text):
         raise argparse.ArgumentTypeError(f"'{text}' is not an IPv4 address") from None
 
 
+def parse_ip6(text):
+    try:
+        return socket.inet_pton(socket.AF_INET6, text)
+    except OSError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an IPv6 address") from None
+
+
 def parse_ep(text):
-    """'a.b.c.d:port' with port 0..65535 (0 is a spoofer's choice too)."""
+    """'a.b.c.d:port' or '[v6]:port' with port 0..65535 (0 is a spoofer's
+    choice too): (4- or 16-byte address, port)."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an IPv4 address:port")
+        raise argparse.ArgumentTypeError(f"'{text}' is not an IPv4 address:port or [IPv6]:port")
+    if host.startswith("[") and host.endswith("]"):
+        return parse_ip6(host[1:-1]), int(port)
     return parse_ip(host), int(port)
+
+
+def solicited_node(ip6):
+    """ff02::1:ffXX:XXXX for a 16-byte address."""
+    return bytes.fromhex("ff02" + "00" * 9 + "01ff") + ip6[13:]
+
+
+def multicast_mac(ip6):
+    """The Ethernet group address of an IPv6 multicast group (RFC 2464)."""
+    return b"\x33\x33" + ip6[12:]
+
+
+def ip6_header(src, dst, nh, payload_len, hlim, tclass=0):
+    return struct.pack("!IHBB16s16s", (6 << 28) | (tclass << 20), payload_len, nh, hlim, src, dst)
+
+
+def l4_csum6(src, dst, nh, body):
+    return csum16(src + dst + struct.pack("!IxxxB", len(body), nh) + body)
 
 
 def parse_int(text):
@@ -119,6 +156,12 @@ def build_udp_frame(args, src_mac, i, payload):
     src_ip, src_port = args.src
     dst_ip, dst_port = args.to
     udp_len = 8 + len(payload)
+    if len(src_ip) == 16:
+        udp = struct.pack("!HHHH", src_port, dst_port, udp_len, 0) + payload
+        ucs = l4_csum6(src_ip, dst_ip, 17, udp) or 0xFFFF
+        udp = udp[:6] + struct.pack("!H", ucs) + udp[8:]
+        ip = ip6_header(src_ip, dst_ip, 17, udp_len, args.ttl, args.tos)
+        return args.dst_mac + src_mac + b"\x86\xdd" + ip + udp + args.trailer_bytes
     pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, 17, udp_len)
     udp = struct.pack("!HHHH", src_port, dst_port, udp_len, 0) + payload
     ucs = csum16(pseudo + udp) or 0xFFFF
@@ -151,6 +194,31 @@ def build_arp_frame(args, src_mac):
     arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, args.spa, tha, args.tpa)
     frame = eth_dst + eth_src + b"\x08\x06" + arp
     return frame + b"\0" * max(0, 60 - len(frame))
+
+
+def build_nd_frame(args, src_mac):
+    """A neighbour solicitation (ns) or advertisement (na), RFC 4861."""
+    if args.kind == "ns":
+        dst = args.to or solicited_node(args.target)
+        body = struct.pack("!BBHI16s", 135, args.code, 0, 0, args.target)
+        if not args.no_lladdr:
+            body += struct.pack("!BB6s", 1, 1, src_mac)
+    else:
+        dst = args.to or parse_ip6("ff02::1")
+        flags = 0
+        for c in args.flags.upper():
+            flags |= {"R": 0x80, "S": 0x40, "O": 0x20}[c]
+        body = struct.pack("!BBHB3x16s", 136, args.code, 0, flags, args.target)
+        if args.tll != "none":
+            body += struct.pack("!BB6s", 2, 1, mac_bytes(args.tll) if args.tll else src_mac)
+    body = body[:2] + struct.pack("!H", l4_csum6(args.src, dst, 58, body)) + body[4:]
+    if args.eth_dst is not None:
+        eth_dst = args.eth_dst
+    elif dst[0] == 0xFF:
+        eth_dst = multicast_mac(dst)
+    else:
+        raise SystemExit("raw_send: a unicast --to needs --eth-dst")
+    return eth_dst + src_mac + b"\x86\xdd" + ip6_header(args.src, dst, 58, len(body), args.hlim) + body
 
 
 def main():
@@ -212,18 +280,47 @@ def main():
     p.add_argument("--eth-src", type=mac_bytes, help="Ethernet source (default: --sha)")
     p.add_argument("--eth-dst", type=mac_bytes, help="Ethernet destination (default broadcast)")
 
+    for kind in ("ns", "na"):
+        p = sub.add_parser(kind, help="IPv6 neighbour " + (
+            "solicitations" if kind == "ns" else "advertisements"))
+        common(p)
+        p.add_argument("--src", type=parse_ip6, required=True, help="IPv6 source (:: allowed)")
+        p.add_argument("--target", type=parse_ip6, required=True, help="target address")
+        p.add_argument("--to", type=parse_ip6,
+                       help="IPv6 destination (ns: the target's solicited-node group; na: ff02::1)")
+        p.add_argument("--eth-dst", type=mac_bytes, help="Ethernet destination (default: the "
+                       "group address of a multicast --to; a unicast --to needs it)")
+        p.add_argument("--hlim", type=int, default=255, help="hop limit (RFC 4861 wants 255)")
+        p.add_argument("--code", type=int, default=0, help="ICMPv6 code (RFC 4861 wants 0)")
+        if kind == "ns":
+            p.add_argument("--no-lladdr", action="store_true",
+                           help="no source link-layer address option")
+        else:
+            p.add_argument("--flags", default="O", help="R, S and O letters (default O)")
+            p.add_argument("--tll", help="target link-layer address option: a MAC (default: "
+                           "the interface's) or none")
+
     args = ap.parse_args()
     if not 0 <= args.count <= MAX_FRAMES:
         ap.error(f"--count must be 0..{MAX_FRAMES}")
     if args.rate <= 0 or args.max_seconds <= 0:
         ap.error("--rate and --max-seconds must be positive")
-    if args.kind != "arp":
+    if args.kind in ("ns", "na"):
+        if not 0 <= args.hlim <= 255 or not 0 <= args.code <= 255:
+            ap.error("--hlim and --code must be 0..255")
+        if args.kind == "na" and args.flags.strip("RSOrso"):
+            ap.error("--flags takes the letters R, S and O")
+    elif args.kind != "arp":
         if not 1 <= args.ttl <= 255:
             ap.error("--ttl must be 1..255")
         if not 0 <= args.tos <= 255 or not 0 <= args.trailer <= 1000:
             ap.error("--tos must be 0..255 and --trailer 0..1000")
         args.trailer_bytes = bytes([args.trailer_byte & 0xFF]) * args.trailer
     if args.kind == "udp":
+        if len(args.src[0]) != len(args.to[0]):
+            ap.error("--src and --to must be of one family")
+        if len(args.src[0]) == 16 and (args.ip_options or args.df or args.ip_id_step):
+            ap.error("--ip-options, --df and --ip-id-step are IPv4 only")
         if len(args.ip_options) % 4 or len(args.ip_options) > 40:
             ap.error("--ip-options must be a multiple of 4 bytes, at most 40")
         if args.size is not None and not 0 <= args.size <= 1400:
@@ -257,6 +354,8 @@ def main():
                 log.write(payload.hex() + "\n")
         elif args.kind == "icmp":
             frame = build_icmp_frame(args, src_mac, sent)
+        elif args.kind in ("ns", "na"):
+            frame = build_nd_frame(args, src_mac)
         else:
             frame = build_arp_frame(args, src_mac)
         s.send(frame)

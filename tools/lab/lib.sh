@@ -20,6 +20,27 @@
 #       192.0.2.11/24            Pr1 | net_af_packet1 198.51.100.1 <-veth-> Pb0 198.51.100.10/24
 #                                                                              198.51.100.11/24
 #
+# DUET_FAMILY picks the address family of each side (default 4, the
+# picture above):
+#   4     both sides IPv4, as drawn.
+#   6     both sides IPv6: relay 2001:db8:a::1 facing client A 2001:db8:a::10
+#         (+ ::11), relay 2001:db8:b::1 facing client B 2001:db8:b::10
+#         (+ ::11), each a /64 on the link.
+#   46    A side IPv4 as drawn, B side IPv6 as in 6 (bridged calls).
+#   dual  both families on both sides: each port has its IPv4 and its IPv6
+#         address, each client both of its own; the DUET_*_IP names are the
+#         IPv4 ones, DUET_*_IP6 the IPv6 ones.
+# DUET_RELAY_IP_A/B, DUET_A_IP(2) and DUET_B_IP(2) are the addresses of the
+# chosen family of each side; DUET_*_IP4 and DUET_*_IP6 name each family's
+# addresses whichever is configured. IPv6 stays off in the relay namespace (duetd's
+# af_packet ports answer neighbour discovery there, nothing else may) and in
+# a client namespace without IPv6; a client namespace with IPv6 takes no
+# router advertisement, sends no router solicitation, autoconfigures nothing
+# and skips duplicate address detection, so only neighbour discovery for
+# the relay's address and the kernel's MLD reports (duetd counts those as
+# drop_icmp_other) reach duetd besides the tests' own packets. An endpoint
+# or a socket address of IPv6 is written [ADDR]:PORT (duet_hostport).
+#
 # Tests print TAP (ok / not ok lines, plan at the end); meson runs them with
 # protocol 'tap'. Environment: DUET_BUILD_ROOT (meson build dir, for the
 # binaries), DUETD, DUETCTL and DUET_CALLER (explicit binaries), DUET_KEEP=1
@@ -42,13 +63,42 @@ DUET_EAL_MEM=${DUET_EAL_MEM:---no-huge -m 512}
 # test's process group kills everything it started.
 DUET_DETACH=${DUET_DETACH:-}
 
-# Addresses of the topology (documentation ranges only).
-DUET_RELAY_IP_A=192.0.2.1
-DUET_RELAY_IP_B=198.51.100.1
-DUET_A_IP=192.0.2.10
-DUET_A_IP2=192.0.2.11
-DUET_B_IP=198.51.100.10
-DUET_B_IP2=198.51.100.11
+# Addresses of the topology (documentation ranges only), both families;
+# DUET_FAMILY (above) picks which ones a side has.
+DUET_RELAY_IP4_A=192.0.2.1
+DUET_RELAY_IP4_B=198.51.100.1
+DUET_A_IP4=192.0.2.10
+DUET_A_IP4_2=192.0.2.11
+DUET_B_IP4=198.51.100.10
+DUET_B_IP4_2=198.51.100.11
+DUET_RELAY_IP6_A=2001:db8:a::1
+DUET_RELAY_IP6_B=2001:db8:b::1
+DUET_A_IP6=2001:db8:a::10
+DUET_A_IP6_2=2001:db8:a::11
+DUET_B_IP6=2001:db8:b::10
+DUET_B_IP6_2=2001:db8:b::11
+DUET_FAMILY=${DUET_FAMILY:-4}
+# DUET_FAMILY_A / DUET_FAMILY_B: "4", "6" or "46" (dual stack) per side.
+case $DUET_FAMILY in
+4) DUET_FAMILY_A=4 DUET_FAMILY_B=4 ;;
+6) DUET_FAMILY_A=6 DUET_FAMILY_B=6 ;;
+46) DUET_FAMILY_A=4 DUET_FAMILY_B=6 ;;
+dual) DUET_FAMILY_A=46 DUET_FAMILY_B=46 ;;
+*)
+	printf 'lib.sh: DUET_FAMILY=%s is not 4, 6, 46 or dual\n' "$DUET_FAMILY" >&2
+	exit 2
+	;;
+esac
+if [[ $DUET_FAMILY_A == 6 ]]; then
+	DUET_RELAY_IP_A=$DUET_RELAY_IP6_A DUET_A_IP=$DUET_A_IP6 DUET_A_IP2=$DUET_A_IP6_2
+else
+	DUET_RELAY_IP_A=$DUET_RELAY_IP4_A DUET_A_IP=$DUET_A_IP4 DUET_A_IP2=$DUET_A_IP4_2
+fi
+if [[ $DUET_FAMILY_B == 6 ]]; then
+	DUET_RELAY_IP_B=$DUET_RELAY_IP6_B DUET_B_IP=$DUET_B_IP6 DUET_B_IP2=$DUET_B_IP6_2
+else
+	DUET_RELAY_IP_B=$DUET_RELAY_IP4_B DUET_B_IP=$DUET_B_IP4 DUET_B_IP2=$DUET_B_IP4_2
+fi
 DUET_PORT_MIN=20000
 DUET_PORT_MAX=20099
 
@@ -281,6 +331,22 @@ duet_netns_add() {
 	done
 }
 
+# duet_netns_ipv6_on NS: IPv6 back on in a client namespace (before its
+# veth exists, so the veth takes these defaults), for addresses the test
+# adds itself: no router advertisement taken, no router solicitation sent,
+# no autoconfigured address, no duplicate address detection. The kernel
+# still makes its fe80:: address and sends MLD reports for the groups it
+# joins.
+duet_netns_ipv6_on() {
+	local c
+	for c in all default; do
+		ip netns exec "$1" sysctl -q -w "net.ipv6.conf.$c.disable_ipv6=0" \
+			"net.ipv6.conf.$c.accept_ra=0" "net.ipv6.conf.$c.autoconf=0" \
+			"net.ipv6.conf.$c.router_solicitations=0" "net.ipv6.conf.$c.accept_dad=0" \
+			>/dev/null || duet_bail "cannot turn IPv6 on in netns $1"
+	done
+}
+
 # duet_veth_add IF1 NS1 IF2 NS2: a veth pair, IF1 in NS1 and IF2 in NS2
 # (both down, no address).
 duet_veth_add() {
@@ -295,12 +361,26 @@ duet_topo_up() {
 	IF_R0=${DUET_P}r0 IF_R1=${DUET_P}r1 IF_A=${DUET_P}a0 IF_B=${DUET_P}b0
 	RELAY_ID=${RELAY_ID:-it_$DUET_P}
 	duet_netns_add "$NS_R" "$NS_A" "$NS_B"
+	[[ $DUET_FAMILY_A == *6* ]] && duet_netns_ipv6_on "$NS_A"
+	[[ $DUET_FAMILY_B == *6* ]] && duet_netns_ipv6_on "$NS_B"
 	duet_veth_add "$IF_R0" "$NS_R" "$IF_A" "$NS_A"
 	duet_veth_add "$IF_R1" "$NS_R" "$IF_B" "$NS_B"
-	ip -n "$NS_A" addr add "$DUET_A_IP/24" dev "$IF_A"
-	ip -n "$NS_A" addr add "$DUET_A_IP2/24" dev "$IF_A"
-	ip -n "$NS_B" addr add "$DUET_B_IP/24" dev "$IF_B"
-	ip -n "$NS_B" addr add "$DUET_B_IP2/24" dev "$IF_B"
+	if [[ $DUET_FAMILY_A == *4* ]]; then
+		ip -n "$NS_A" addr add "$DUET_A_IP4/24" dev "$IF_A"
+		ip -n "$NS_A" addr add "$DUET_A_IP4_2/24" dev "$IF_A"
+	fi
+	if [[ $DUET_FAMILY_B == *4* ]]; then
+		ip -n "$NS_B" addr add "$DUET_B_IP4/24" dev "$IF_B"
+		ip -n "$NS_B" addr add "$DUET_B_IP4_2/24" dev "$IF_B"
+	fi
+	if [[ $DUET_FAMILY_A == *6* ]]; then
+		ip -n "$NS_A" -6 addr add "$DUET_A_IP6/64" dev "$IF_A" nodad
+		ip -n "$NS_A" -6 addr add "$DUET_A_IP6_2/64" dev "$IF_A" nodad
+	fi
+	if [[ $DUET_FAMILY_B == *6* ]]; then
+		ip -n "$NS_B" -6 addr add "$DUET_B_IP6/64" dev "$IF_B" nodad
+		ip -n "$NS_B" -6 addr add "$DUET_B_IP6_2/64" dev "$IF_B" nodad
+	fi
 	# A kernel UDP socket on a veth leaves the checksum for an offload
 	# that never happens (CHECKSUM_PARTIAL); af_packet would hand duetd
 	# the unfinished sum. Checksum in software instead.
@@ -418,12 +498,28 @@ duet_conf_write() {
 			printf '%s' "${extra[$sec]}"
 		done
 		echo "[port net_af_packet0]"
-		echo "addresses = $DUET_RELAY_IP_A"
+		echo "addresses = $(duet_port_addresses a)"
 		printf '%s' "$port0"
 		echo "[port net_af_packet1]"
-		echo "addresses = $DUET_RELAY_IP_B"
+		echo "addresses = $(duet_port_addresses b)"
 		printf '%s' "$port1"
 	} >"$DUET_CONF"
+}
+
+# duet_port_addresses a|b: the service addresses of port 0 (facing A) or
+# port 1 (facing B) for DUET_FAMILY.
+duet_port_addresses() {
+	local fam v4 v6
+	if [[ $1 == a ]]; then
+		fam=$DUET_FAMILY_A v4=$DUET_RELAY_IP4_A v6=$DUET_RELAY_IP6_A
+	else
+		fam=$DUET_FAMILY_B v4=$DUET_RELAY_IP4_B v6=$DUET_RELAY_IP6_B
+	fi
+	case $fam in
+	4) echo "$v4" ;;
+	6) echo "$v6" ;;
+	*) echo "$v4, $v6" ;;
+	esac
 }
 
 # DUET_WORKERS=N (default 1) runs duetd with N worker lcores: EAL's
@@ -494,6 +590,12 @@ duetd_start() {
 		duet_diag "warning: duetd does not answer ping on $DUET_RELAY_IP_A yet"
 	duet_wait 10 duet_ping_quiet "$NS_B" "$DUET_B_IP" "$DUET_RELAY_IP_B" ||
 		duet_diag "warning: duetd does not answer ping on $DUET_RELAY_IP_B yet"
+	if [[ $DUET_FAMILY == dual ]]; then
+		duet_wait 10 duet_ping_quiet "$NS_A" "$DUET_A_IP6" "$DUET_RELAY_IP6_A" ||
+			duet_diag "warning: duetd does not answer ping on $DUET_RELAY_IP6_A yet"
+		duet_wait 10 duet_ping_quiet "$NS_B" "$DUET_B_IP6" "$DUET_RELAY_IP6_B" ||
+			duet_diag "warning: duetd does not answer ping on $DUET_RELAY_IP6_B yet"
+	fi
 	return 0
 }
 
@@ -567,7 +669,7 @@ duet_pair_create() {
 		--b-ip "$DUET_RELAY_IP_B" "$@") || duet_bail "duetctl create $id failed: $out"
 	PAIR_A=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["a"])' "$out")
 	PAIR_B=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["b"])' "$out")
-	[[ ${PAIR_A%:*} == "$DUET_RELAY_IP_A" && ${PAIR_B%:*} == "$DUET_RELAY_IP_B" ]] ||
+	[[ $(duet_ep_ip "$PAIR_A") == "$DUET_RELAY_IP_A" && $(duet_ep_ip "$PAIR_B") == "$DUET_RELAY_IP_B" ]] ||
 		duet_bail "duetctl create $id: endpoints $PAIR_A $PAIR_B are not on the asked addresses"
 }
 
@@ -613,9 +715,31 @@ duet_event() {
 	rcli XADD "$(duet_key events)" MAXLEN '~' 10000 '*' op "$1" id "$2" >/dev/null
 }
 
-# duet_ep SIDE PORT: relay endpoint on port 0 (a) or port 1 (b).
+# duet_ep SIDE PORT: relay endpoint on port 0 (a) or port 1 (b), on the
+# side's address of DUET_FAMILY (dual: IPv4); duet_ep6 SIDE PORT: on the
+# side's IPv6 address.
 duet_ep() {
-	if [[ $1 == a ]]; then echo "$DUET_RELAY_IP_A:$2"; else echo "$DUET_RELAY_IP_B:$2"; fi
+	if [[ $1 == a ]]; then duet_hostport "$DUET_RELAY_IP_A" "$2"; else duet_hostport "$DUET_RELAY_IP_B" "$2"; fi
+}
+duet_ep6() {
+	if [[ $1 == a ]]; then duet_hostport "$DUET_RELAY_IP6_A" "$2"; else duet_hostport "$DUET_RELAY_IP6_B" "$2"; fi
+}
+
+# duet_hostport IP PORT: an endpoint as duetd writes it: 192.0.2.1:20000,
+# [2001:db8:a::1]:20000.
+duet_hostport() {
+	if [[ $1 == *:* ]]; then echo "[$1]:$2"; else echo "$1:$2"; fi
+}
+
+# duet_ep_ip EP / duet_ep_port EP: the address (no brackets) and the port
+# of an endpoint.
+duet_ep_ip() {
+	local h=${1%:*}
+	h=${h#[}
+	echo "${h%]}"
+}
+duet_ep_port() {
+	echo "${1##*:}"
 }
 
 # duet_ctl ARGS...: duetctl against this run's Redis and relay.
@@ -931,4 +1055,16 @@ duet_capture_fields() {
 	tshark -r "$DUET_TMP/$1.pcap" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
 		-T fields -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e ip.ttl \
 		-e ip.checksum.status -e udp.checksum.status 2>/dev/null
+}
+
+# duet_capture_udp NAME [DISPLAY_FILTER]: like duet_capture_fields for
+# either family, UDP only: one line per packet, tab separated: source
+# address, UDP source port, destination address, UDP destination port,
+# TTL or hop limit, udp.checksum.status (1 good, 0 bad, 2 not checked;
+# in IPv6 a zero checksum is illegal, and tshark says bad).
+duet_capture_udp() {
+	tshark -r "$DUET_TMP/$1.pcap" -o udp.check_checksum:TRUE -Y "udp${2:+ && ($2)}" \
+		-T fields -E separator=/t -E occurrence=f -e ip.src -e ipv6.src -e udp.srcport \
+		-e ip.dst -e ipv6.dst -e udp.dstport -e ip.ttl -e ipv6.hlim -e udp.checksum.status \
+		2>/dev/null | awk -F'\t' -v OFS='\t' '{ print $1 $2, $3, $4 $5, $6, $7 $8, $9 }'
 }

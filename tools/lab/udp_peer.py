@@ -13,6 +13,10 @@ one defect each.
 Every loop is bounded in packets and in seconds, so a broken relay makes a
 test fail, never hang. Standard library only.
 
+IPv4 and IPv6 alike: an IPv6 socket address is written [ADDR]:PORT, as
+duetd writes endpoints, and the reports' "sources" are written the same
+way (ADDR in its shortest form). The frame mode is IPv4 only.
+
 Modes:
   send   --bind IP:PORT --to IP:PORT --count N --rate PPS --tag X
   recv   --bind IP:PORT --count N --timeout S [--tag X]
@@ -21,7 +25,7 @@ Modes:
   rawip  --bind IP --to IP --proto P --count N
   tcpsyn --bind IP --to IP:PORT --count N
   frame  --iface IF --dst-mac MAC --src IP:PORT --to IP:PORT --kind K --count N
-  ping   --bind IP --to IP --count N   (ICMP echo; no ping binary needed)
+  ping   --bind IP --to IP --count N   (ICMP or ICMPv6 echo; no ping binary needed)
 
 Starting and stopping together, however slowly each process starts:
 --ready-file (created once bound), --go-file (send/talk start sending only
@@ -55,28 +59,52 @@ def on_signal(signum, frame):
 
 
 def parse_ep(text, need_port=True):
-    """'a.b.c.d:port' -> (ip, port); refuses anything else by name."""
+    """'a.b.c.d:port' or '[v6]:port' -> (ip, port), the address in its
+    shortest form; refuses anything else by name."""
     host, sep, port = text.rpartition(":")
     if not need_port and not sep:
         host, port = text, "0"
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an IPv4 address:port")
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an IPv4 address:port or an [IPv6 address]:port")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return fmt_ip6(host[1:-1]), int(port)
+        except OSError:
+            raise argparse.ArgumentTypeError(f"'{text}' has no valid IPv6 address") from None
     try:
         socket.inet_aton(host)
     except OSError:
-        raise argparse.ArgumentTypeError(f"'{text}' has no valid IPv4 address") from None
+        raise argparse.ArgumentTypeError(
+            f"'{text}' has no valid IPv4 address (IPv6: [ADDR]:PORT)") from None
     return host, int(port)
 
 
+def fmt_ip6(text):
+    return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+
+
 def parse_ip(text):
+    """An IPv4 or IPv6 address (no brackets, no port)."""
     try:
         socket.inet_aton(text)
+        return text
     except OSError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an IPv4 address") from None
-    return text
+        pass
+    try:
+        return fmt_ip6(text)
+    except OSError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an IPv4 or IPv6 address") from None
+
+
+def family_of(ip):
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
 def fmt_ep(ep):
+    """(ip, port[, flow, scope]) as duetd writes an endpoint."""
+    if ":" in ep[0]:
+        return f"[{ep[0]}]:{ep[1]}"
     return f"{ep[0]}:{ep[1]}"
 
 
@@ -185,10 +213,14 @@ class Tally:
 
 
 def udp_socket(bind, ttl=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fam = family_of(bind[0])
+    s = socket.socket(fam, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     if ttl is not None:
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
     s.bind(bind)
     s.setblocking(False)
     return s
@@ -320,7 +352,7 @@ def cmd_talk(args):
 
 
 def cmd_rawip(args):
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, args.proto)
+    s = socket.socket(family_of(args.bind), socket.SOCK_RAW, args.proto)
     s.bind((args.bind, 0))
     sent = 0
     for i in range(min(args.count, 100000)):
@@ -335,7 +367,7 @@ def cmd_tcpsyn(args):
     # retransmission (1 s) puts exactly one SYN on the wire per attempt.
     attempts = answered = 0
     for _ in range(min(args.count, 1000)):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family_of(args.bind), socket.SOCK_STREAM)
         s.settimeout(args.syn_timeout)
         s.bind((args.bind, 0))
         attempts += 1
@@ -353,8 +385,16 @@ def cmd_tcpsyn(args):
 
 def cmd_ping(args):
     # A raw ICMP socket sees every echo reply to this host, so replies are
-    # matched by our identifier and sequence.
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    # matched by our identifier and sequence. ICMPv6: the kernel fills in
+    # the checksum (it covers a pseudo-header) and hands us no IP header.
+    v6 = family_of(args.bind) == socket.AF_INET6
+    if v6 != (family_of(args.to) == socket.AF_INET6):
+        raise SystemExit("udp_peer ping: --bind and --to are of different families")
+    if v6:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    req_type, reply_type = (128, 129) if v6 else (8, 0)
     s.bind((args.bind, 0))
     s.setblocking(False)
     ident = os.getpid() & 0xFFFF
@@ -363,8 +403,9 @@ def cmd_ping(args):
         if stop_requested:
             break
         body = struct.pack("!d", time.time()) + fill_bytes(seq, 48)
-        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-        hdr = hdr[:2] + struct.pack("!H", csum16(hdr + body)) + hdr[4:]
+        hdr = struct.pack("!BBHHH", req_type, 0, 0, ident, seq)
+        if not v6:
+            hdr = hdr[:2] + struct.pack("!H", csum16(hdr + body)) + hdr[4:]
         t0 = time.monotonic()
         s.sendto(hdr + body, (args.to, 0))
         deadline = t0 + args.wait
@@ -374,12 +415,11 @@ def cmd_ping(args):
             if not r:
                 break
             data, src = s.recvfrom(65535)
-            ihl = (data[0] & 0x0F) * 4
-            icmp = data[ihl:]
-            if len(icmp) < 8 or src[0] != args.to:
+            icmp = data if v6 else data[(data[0] & 0x0F) * 4:]
+            if len(icmp) < 8 or (parse_ip(src[0]) if v6 else src[0]) != args.to:
                 continue
             typ, _, _, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
-            if typ == 0 and rid == ident and rseq == seq and icmp[8:] == body:
+            if typ == reply_type and rid == ident and rseq == seq and icmp[8:] == body:
                 got = True
                 replies += 1
                 rtts.append(round((time.monotonic() - t0) * 1000.0, 3))
