@@ -286,11 +286,12 @@ static inline bool
 duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 {
 	unsigned int tries;
-	uint8_t cip[16], pip[16];
 	uint16_t cport, pport;
 	uint32_t s;
 	uint8_t f;
 
+	/* The addresses go straight into the view (a retry overwrites
+	 * them); family and port follow once the copy is known whole. */
 	for (tries = 0; tries < 64; tries++) {
 		s = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
 		if (s & 1) {
@@ -298,9 +299,9 @@ duet_leg_read(const struct duet_leg *l, struct duet_leg_view *v)
 			continue;
 		}
 		f = l->flags;
-		memcpy(cip, l->client_ip, 16);
+		memcpy(v->client.ip, l->client_ip, 16);
 		cport = l->client_port;
-		memcpy(pip, l->peer_ip, 16);
+		memcpy(v->peer.ip, l->peer_ip, 16);
 		pport = l->peer_port;
 		memcpy(v->hop_mac, l->hop_mac, sizeof(v->hop_mac));
 		memcpy(v->peer_mac, l->peer_mac, sizeof(v->peer_mac));
@@ -315,14 +316,20 @@ got:
 	v->has_hop_mac = (f & DUET_LEG_F_HOP_MAC) != 0;
 	v->peer_state = (f & DUET_LEG_F_PEER) ? DUET_LEG_LATCHED : DUET_LEG_WAITING;
 	v->has_peer_mac = (f & DUET_LEG_F_PEER_MAC) != 0;
-	if (f & DUET_LEG_F_LATCHED)
-		duet_leg_addr_(&v->client, (f & DUET_LEG_F_V6) != 0, cip, cport);
-	else
+	if (f & DUET_LEG_F_LATCHED) {
+		v->client.family = (f & DUET_LEG_F_V6) ? DUET_AF_INET6 : DUET_AF_INET4;
+		v->client.reserved = 0;
+		v->client.port = cport;
+	} else {
 		memset(&v->client, 0, sizeof(v->client));
-	if (f & DUET_LEG_F_PEER)
-		duet_leg_addr_(&v->peer, (f & DUET_LEG_F_PEER_V6) != 0, pip, pport);
-	else
+	}
+	if (f & DUET_LEG_F_PEER) {
+		v->peer.family = (f & DUET_LEG_F_PEER_V6) ? DUET_AF_INET6 : DUET_AF_INET4;
+		v->peer.reserved = 0;
+		v->peer.port = pport;
+	} else {
 		memset(&v->peer, 0, sizeof(v->peer));
+	}
 	return true;
 }
 

@@ -224,6 +224,86 @@ duet_pkt_rewrite_shift(const struct duet_pkt_info *pi, uint8_t out)
 	return (int)pi->l4_off - duet_pkt_ip_hlen(out) - DUET_PKT_ETH_HLEN;
 }
 
+/* duet_pkt_rewrite_udp() for one pair of families, given as constants so
+ * that each of the four bodies has no family test left in it. */
+static inline __attribute__((always_inline)) int
+duet_pkt_rewrite_udp_(uint8_t *frame, struct duet_pkt_info *pi, const struct duet_addr *from,
+		      const struct duet_addr *to, const uint8_t smac[6], const uint8_t dmac[6],
+		      const struct duet_pkt_egress *eg, bool ip_cksum_offload, const bool in6,
+		      const bool out6)
+{
+	uint16_t hlen = out6 ? 40 : 20;
+	int shift = (int)pi->l4_off - hlen - DUET_PKT_ETH_HLEN;
+	uint8_t *eth = frame + shift;
+	uint8_t *ip = eth + DUET_PKT_ETH_HLEN;
+	uint8_t *udp = frame + pi->l4_off;
+	uint8_t tos = eg->tos;
+	uint64_t was, now;
+	uint16_t hc;
+
+	/* What the UDP checksum covers that changes: the pseudo-header's
+	 * addresses and the ports, before (from the parse result, so the new
+	 * header may overwrite the old one freely) and after. Each address is
+	 * summed at its family's constant size, so the sums unroll. */
+	was = duet_pkt_sum(pi->src.ip, in6 ? 16 : 4, 0) + duet_pkt_sum(pi->dst.ip, in6 ? 16 : 4, 0) +
+	      pi->src.port + pi->dst.port;
+	now = duet_pkt_sum(from->ip, out6 ? 16 : 4, 0) + duet_pkt_sum(to->ip, out6 ? 16 : 4, 0) +
+	      from->port + to->port;
+	if (eg->keep_dscp)
+		tos = (uint8_t)(pi->tclass & 0xfc);
+
+	if (!out6) {
+		uint16_t total = (uint16_t)(20 + pi->l4_len);
+
+		ip[0] = 0x45;
+		ip[1] = tos;
+		duet_pkt_store16(ip + DUET_PKT_IP4_TOTLEN, htons(total));
+		duet_pkt_store16(ip + 4, 0);			     /* ID */
+		duet_pkt_store16(ip + 6, htons(DUET_PKT_IP4_DF)); /* flags, offset */
+		ip[DUET_PKT_IP4_TTL] = eg->ttl;
+		ip[offsetof(struct rte_ipv4_hdr, next_proto_id)] = IPPROTO_UDP;
+		memcpy(ip + DUET_PKT_IP4_SRC, from->ip, 4);
+		memcpy(ip + DUET_PKT_IP4_DST, to->ip, 4);
+		if (ip_cksum_offload)
+			duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
+		else
+			duet_pkt_ip4_cksum_set(ip, 20);
+	} else {
+		ip[0] = (uint8_t)(0x60 | (tos >> 4));
+		ip[1] = (uint8_t)(tos << 4); /* flow label 0 */
+		ip[2] = 0;
+		ip[3] = 0;
+		duet_pkt_store16(ip + DUET_PKT_IP6_PLEN, htons(pi->l4_len));
+		ip[6] = IPPROTO_UDP;
+		ip[DUET_PKT_IP6_HOPS] = eg->ttl;
+		memcpy(ip + DUET_PKT_IP6_SRC, from->ip, 16);
+		memcpy(ip + DUET_PKT_IP6_DST, to->ip, 16);
+	}
+	memcpy(eth, dmac, 6);
+	memcpy(eth + 6, smac, 6);
+	duet_pkt_store16(eth + offsetof(struct rte_ether_hdr, ether_type),
+			 out6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+
+	duet_pkt_store16(udp, from->port);
+	duet_pkt_store16(udp + 2, to->port);
+	pi->l3_off = DUET_PKT_ETH_HLEN;
+	pi->l4_off = (uint16_t)(DUET_PKT_ETH_HLEN + hlen);
+	pi->ip_total = (uint16_t)(hlen + pi->l4_len);
+	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
+	/* Zero means the IPv4 sender sent no checksum (RFC 768): kept toward
+	 * IPv4, computed toward IPv6 (RFC 8200 8.1). */
+	if (hc == 0) {
+		if (out6)
+			duet_pkt_udp_cksum_full(eth, pi);
+		return shift;
+	}
+	/* RFC 1624 eqn. 3 over all that changed at once. */
+	hc = (uint16_t)~duet_pkt_fold((uint16_t)~hc + (uint16_t)~duet_pkt_fold(was) + now);
+	/* A computed zero is sent as all ones, since zero means "none". */
+	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
+	return shift;
+}
+
 /**
  * Rewrite a parsed UDP frame (IPv4 or IPv6) to leave from relay endpoint
  * `from` toward client `to` (both of one family, which may differ from
@@ -269,79 +349,17 @@ duet_pkt_rewrite_udp(uint8_t *frame, struct duet_pkt_info *pi, const struct duet
 		     const struct duet_addr *to, const uint8_t smac[6], const uint8_t dmac[6],
 		     const struct duet_pkt_egress *eg, bool ip_cksum_offload)
 {
-	bool out6 = from->family == DUET_AF_INET6;
-	size_t alen_in = pi->src.family == DUET_AF_INET6 ? 16 : 4, alen_out = out6 ? 16 : 4;
-	uint16_t hlen = duet_pkt_ip_hlen(from->family);
-	int shift = duet_pkt_rewrite_shift(pi, from->family);
-	uint8_t *eth = frame + shift;
-	uint8_t *ip = eth + DUET_PKT_ETH_HLEN;
-	uint8_t *udp = frame + pi->l4_off;
-	uint8_t was[36], now[36];
-	uint8_t tos = eg->tos;
-	uint16_t hc;
+	bool in6 = pi->src.family == DUET_AF_INET6;
 
-	/* What the UDP checksum covers that changes: the addresses of the
-	 * pseudo-header, then the ports. Taken from the parse result, so the
-	 * new header may overwrite the old one freely. */
-	memcpy(was, pi->src.ip, alen_in);
-	memcpy(was + alen_in, pi->dst.ip, alen_in);
-	memcpy(was + 2 * alen_in, &pi->src.port, 2);
-	memcpy(was + 2 * alen_in + 2, &pi->dst.port, 2);
-	memcpy(now, from->ip, alen_out);
-	memcpy(now + alen_out, to->ip, alen_out);
-	memcpy(now + 2 * alen_out, &from->port, 2);
-	memcpy(now + 2 * alen_out + 2, &to->port, 2);
-	if (eg->keep_dscp)
-		tos = (uint8_t)(pi->tclass & 0xfc);
-
-	if (!out6) {
-		uint16_t total = (uint16_t)(20 + pi->l4_len);
-
-		ip[0] = 0x45;
-		ip[1] = tos;
-		duet_pkt_store16(ip + DUET_PKT_IP4_TOTLEN, htons(total));
-		duet_pkt_store16(ip + 4, 0);			     /* ID */
-		duet_pkt_store16(ip + 6, htons(DUET_PKT_IP4_DF)); /* flags, offset */
-		ip[DUET_PKT_IP4_TTL] = eg->ttl;
-		ip[offsetof(struct rte_ipv4_hdr, next_proto_id)] = IPPROTO_UDP;
-		memcpy(ip + DUET_PKT_IP4_SRC, now, 8);
-		if (ip_cksum_offload)
-			duet_pkt_store16(ip + DUET_PKT_IP4_CKSUM, 0);
-		else
-			duet_pkt_ip4_cksum_set(ip, 20);
-	} else {
-		ip[0] = (uint8_t)(0x60 | (tos >> 4));
-		ip[1] = (uint8_t)(tos << 4); /* flow label 0 */
-		ip[2] = 0;
-		ip[3] = 0;
-		duet_pkt_store16(ip + DUET_PKT_IP6_PLEN, htons(pi->l4_len));
-		ip[6] = IPPROTO_UDP;
-		ip[DUET_PKT_IP6_HOPS] = eg->ttl;
-		memcpy(ip + DUET_PKT_IP6_SRC, now, 32);
-	}
-	memcpy(eth, dmac, 6);
-	memcpy(eth + 6, smac, 6);
-	duet_pkt_store16(eth + offsetof(struct rte_ether_hdr, ether_type),
-			 out6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
-
-	memcpy(udp, now + 2 * alen_out, 4);
-	pi->l3_off = DUET_PKT_ETH_HLEN;
-	pi->l4_off = (uint16_t)(DUET_PKT_ETH_HLEN + hlen);
-	pi->ip_total = (uint16_t)(hlen + pi->l4_len);
-	hc = duet_pkt_load16(udp + DUET_PKT_UDP_CKSUM);
-	/* Zero means the IPv4 sender sent no checksum (RFC 768): kept toward
-	 * IPv4, computed toward IPv6 (RFC 8200 8.1). */
-	if (hc == 0) {
-		if (out6)
-			duet_pkt_udp_cksum_full(eth, pi);
-		return shift;
-	}
-	hc = (uint16_t)~duet_pkt_fold((uint16_t)~hc +
-				      (uint16_t)~duet_pkt_fold(duet_pkt_sum(was, 2 * alen_in + 4, 0)) +
-				      duet_pkt_sum(now, 2 * alen_out + 4, 0));
-	/* A computed zero is sent as all ones, since zero means "none". */
-	duet_pkt_store16(udp + DUET_PKT_UDP_CKSUM, hc == 0 ? 0xffff : hc);
-	return shift;
+	if (from->family != DUET_AF_INET6)
+		return in6 ? duet_pkt_rewrite_udp_(frame, pi, from, to, smac, dmac, eg,
+						   ip_cksum_offload, true, false)
+			   : duet_pkt_rewrite_udp_(frame, pi, from, to, smac, dmac, eg,
+						   ip_cksum_offload, false, false);
+	return in6 ? duet_pkt_rewrite_udp_(frame, pi, from, to, smac, dmac, eg, ip_cksum_offload,
+					   true, true)
+		   : duet_pkt_rewrite_udp_(frame, pi, from, to, smac, dmac, eg, ip_cksum_offload,
+					   false, true);
 }
 
 /**
