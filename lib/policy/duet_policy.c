@@ -135,9 +135,22 @@ duet_policy_explain(const struct duet_policy *p, const struct duet_addr *a, char
 	char net[DUET_CIDR_STRLEN];
 	unsigned int i;
 
+	struct duet_addr v4;
+
 	if (why == NULL || whylen == 0)
 		return v;
 	snprintf(why, whylen, "%s", duet_policy_verdict_name(v));
+	/* Refused for the IPv4 address it carries: say so, and why that one. */
+	if (v != DUET_POLICY_OK && v != DUET_POLICY_PORT0 && duet_policy_embedded_v4(a, &v4) &&
+	    duet_policy_check_one_(p, a) == DUET_POLICY_OK) {
+		char inner[96];
+		const char *pfx = a->ip[0] == 0x20 ? "2002::/16" : "64:ff9b::/96";
+
+		v4.port = 1;
+		(void)duet_policy_explain(p, &v4, inner, sizeof(inner));
+		snprintf(why, whylen, "carries an IPv4 address (%s) that is %s", pfx, inner);
+		return v;
+	}
 	if (v == DUET_POLICY_BUILTIN) {
 		for (i = 0; i < p->n_builtin; i++) {
 			if (!duet_cidr_match(&p->builtin[i], a))

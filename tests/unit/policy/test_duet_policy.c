@@ -216,3 +216,43 @@ Test(policy, denied_peers_in_ipv6_cidr_are_refused)
 	cr_assert_eq(duet_policy_check(&p, &out), DUET_POLICY_OK);
 	cr_assert_eq(duet_policy_check(&p, &v4), DUET_POLICY_OK, "a v6 CIDR never matches IPv4");
 }
+
+Test(policy, an_ipv4_address_carried_in_nat64_or_6to4_is_checked_as_ipv4)
+{
+	struct duet_policy p;
+	struct duet_cidr c = cidr("198.51.100.0/24");
+	struct duet_addr own;
+	static const struct {
+		const char *ip;
+		enum duet_policy_verdict v;
+	} cases[] = {
+		{"64:ff9b::7f00:1", DUET_POLICY_BUILTIN},	 /* 127.0.0.1 */
+		{"64:ff9b::e000:1", DUET_POLICY_BUILTIN},	 /* 224.0.0.1 */
+		{"64:ff9b::c633:6405", DUET_POLICY_DENIED},	 /* 198.51.100.5 */
+		{"64:ff9b::c000:201", DUET_POLICY_OWN},	 /* 192.0.2.1, ours */
+		{"64:ff9b::cb00:710a", DUET_POLICY_OK},	 /* 203.0.113.10 */
+		{"2002:7f00:1::1", DUET_POLICY_BUILTIN},	 /* 6to4 of 127.0.0.1 */
+		{"2002:cb00:710a::1", DUET_POLICY_OK},	 /* 6to4 of 203.0.113.10 */
+		{"64:ff9c::7f00:1", DUET_POLICY_OK},	 /* not the prefix */
+	};
+	size_t i;
+
+	duet_policy_init(&p);
+	cr_assert_eq(duet_policy_add_cidr(&p, &c, false), 0);
+	own = addr("192.0.2.1", 0);
+	cr_assert_eq(duet_policy_add_own(&p, &own), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct duet_addr a = addr(cases[i].ip, 4000);
+		char why[160];
+
+		cr_assert_eq(duet_policy_check(&p, &a), cases[i].v, "%s: %d, want %d", cases[i].ip,
+			     duet_policy_check(&p, &a), cases[i].v);
+		if (cases[i].v == DUET_POLICY_BUILTIN) {
+			duet_policy_explain(&p, &a, why, sizeof(why));
+			cr_assert(strstr(why, "carries an IPv4 address") != NULL &&
+					  (strstr(why, "127.0.0.0/8") != NULL ||
+					   strstr(why, "224.0.0.0/4") != NULL),
+				  "%s: '%s'", cases[i].ip, why);
+		}
+	}
+}
