@@ -90,6 +90,10 @@ struct duetd {
 	uint64_t print_stats_ms;
 	uint64_t next_arp_ms[DUET_CONF_MAX_PORTS];
 	uint64_t next_ns_ms[DUET_CONF_MAX_PORTS];
+	/* Per port and family (0 IPv4, 1 IPv6): questions asked of the gateway
+	 * so far, and whether its answer, or its silence, was logged. */
+	unsigned int gw_asked[DUET_CONF_MAX_PORTS][2];
+	uint8_t gw_logged[DUET_CONF_MAX_PORTS][2];
 	const char *config_path;
 	struct duet_metrics *metrics;
 	uint64_t started_ms;
@@ -282,6 +286,31 @@ setup_dataplane(struct duetd *d)
 	return 0;
 }
 
+/* Questions a gateway may leave unanswered before duetd says so. */
+#define GATEWAY_QUIET_WARN 5
+
+/* Say once that port i's gateway of family f (0 IPv4, 1 IPv6) answered,
+ * with its MAC, or, after GATEWAY_QUIET_WARN questions, that it does not. */
+static void
+gateway_log(struct duetd *d, unsigned int i, unsigned int f, bool known, const uint8_t mac[6])
+{
+	static const char *const how[2] = {"ARP", "neighbour discovery"};
+	static const char *const key[2] = {"gateway", "gateway6"};
+	const char *port = d->conf.ports[i].name;
+
+	if (known && d->gw_logged[i][f] != 1) {
+		LOG(INFO, "port %s: %s answered %s: %02x:%02x:%02x:%02x:%02x:%02x\n", port, key[f],
+		    how[f], mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		d->gw_logged[i][f] = 1;
+	} else if (!known && d->gw_logged[i][f] == 0 && d->gw_asked[i][f] >= GATEWAY_QUIET_WARN) {
+		LOG(WARNING,
+		    "port %s: %s does not answer %s (%u questions): packets to callers "
+		    "behind it are dropped as no_next_hop\n",
+		    port, key[f], how[f], d->gw_asked[i][f]);
+		d->gw_logged[i][f] = 2;
+	}
+}
+
 /* Ask each port's gateways for their MACs, by ARP (IPv4) and neighbour
  * solicitation (IPv6): every second until one answers, then once a minute.
  * The frames go out through worker 0's tx queue. */
@@ -290,20 +319,24 @@ gateway_arp(struct duetd *d, uint64_t now)
 {
 	unsigned int i;
 	uint8_t mac[6];
+	bool known;
 
 	for (i = 0; i < d->n_ports; i++) {
 		struct duet_port *p = &d->ports[i];
 
 		if (p->gateway_be != 0 && p->n_addrs != 0 && now >= d->next_arp_ms[i]) {
-			d->next_arp_ms[i] = now + (duet_port_gateway_mac(p, mac) ? ARP_REFRESH_MS
-										 : ARP_RETRY_MS);
-			(void)duet_port_arp_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring);
+			known = duet_port_gateway_mac(p, mac);
+			gateway_log(d, i, 0, known, mac);
+			d->next_arp_ms[i] = now + (known ? ARP_REFRESH_MS : ARP_RETRY_MS);
+			if (duet_port_arp_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring) == 0)
+				d->gw_asked[i][0]++;
 		}
 		if (p->has_gateway6 && p->n_addrs6 != 0 && now >= d->next_ns_ms[i]) {
-			d->next_ns_ms[i] =
-				now + (duet_port_gateway_mac_of(p, DUET_AF_INET6, mac) ? ARP_REFRESH_MS
-										      : ARP_RETRY_MS);
-			(void)duet_port_ns_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring);
+			known = duet_port_gateway_mac_of(p, DUET_AF_INET6, mac);
+			gateway_log(d, i, 1, known, mac);
+			d->next_ns_ms[i] = now + (known ? ARP_REFRESH_MS : ARP_RETRY_MS);
+			if (duet_port_ns_request(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring) == 0)
+				d->gw_asked[i][1]++;
 		}
 	}
 }
