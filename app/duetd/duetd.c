@@ -311,6 +311,63 @@ gateway_log(struct duetd *d, unsigned int i, unsigned int f, bool known, const u
 	}
 }
 
+/* Solicitations a pinned on-link client gets before duetd waits for its
+ * first packet instead. */
+#define CLIENT_ND_TRIES 3
+
+/*
+ * Pinned IPv6 clients on a port's link (the /64 of one of its IPv6
+ * service addresses): a pin gives an address, not a MAC, so ask the link
+ * at once rather than wait for the client's first packet (which would
+ * teach it too). A worker takes the answer (duet_port_nd_wanted); here it
+ * goes into the leg. Every second without an answer asks again, up to
+ * CLIENT_ND_TRIES times.
+ */
+static void
+clients_nd(struct duetd *d)
+{
+	struct duet_pair_pin_ref pins[32];
+	uint64_t now = rte_get_tsc_cycles();
+	unsigned int n, i, k;
+
+	n = duet_pair_pins_take(d->pairs, pins, 32);
+	for (i = 0; i < n; i++) {
+		struct duet_port *p = &d->ports[pins[i].port_idx];
+
+		if (pins[i].client.family != DUET_AF_INET6 ||
+		    !duet_port_onlink6(p, pins[i].client.ip))
+			continue;
+		(void)duet_port_nd_want(p, pins[i].port_idx, d->mp, d->workers[0].ctl_ring,
+					pins[i].client.ip, pins[i].slot, pins[i].leg);
+	}
+	for (i = 0; i < d->n_ports; i++) {
+		struct duet_port *p = &d->ports[i];
+
+		for (k = 0; k < DUET_PORT_ND_WANTS; k++) {
+			struct duet_port_nd_want *e = &p->nd_wants[k];
+			uint64_t until = __atomic_load_n(&e->until, __ATOMIC_ACQUIRE);
+			struct duet_addr client;
+			uint8_t mac[6];
+
+			if (until == 0)
+				continue;
+			if (duet_port_mac_word_(__atomic_load_n(&e->mac_word, __ATOMIC_ACQUIRE),
+						mac)) {
+				memset(&client, 0, sizeof(client));
+				client.family = DUET_AF_INET6;
+				memcpy(client.ip, e->ip, 16);
+				(void)duet_pair_learn_hop(d->pairs, e->slot, e->leg, &client, mac);
+				__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
+			} else if ((int64_t)(now - until) > 0) {
+				if (e->tries >= CLIENT_ND_TRIES ||
+				    duet_port_nd_want(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring,
+						      e->ip, e->slot, e->leg) < 0)
+					__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
+			}
+		}
+	}
+}
+
 /* Ask each port's gateways for their MACs, by ARP (IPv4) and neighbour
  * solicitation (IPv6): every second until one answers, then once a minute.
  * The frames go out through worker 0's tx queue. */
@@ -810,6 +867,7 @@ main(int argc, char **argv)
 			rte_delay_us_sleep(10000);
 		duet_pair_reclaim(d.pairs);
 		gateway_arp(&d, now);
+		clients_nd(&d);
 		duet_metrics_serve(d.metrics);
 		/* A tick as soon as the table is loaded: READY=1 without
 		 * waiting for the next second. */

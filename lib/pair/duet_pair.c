@@ -406,6 +406,39 @@ leg_write_wait(struct duet_leg *l)
 	return seq;
 }
 
+/* A pin was set on leg k of slot: queue it for duet_pair_pins_take(). A
+ * full queue forgets its oldest (that client's first packet teaches its
+ * MAC all the same). */
+static void
+pin_note(struct duet_pair_table *t, uint32_t slot, unsigned int k, const struct duet_addr *pin)
+{
+	struct duet_pair_pin_ref *r;
+
+	if (t->pins_n == DUET_PAIR_PINS_QUEUE) {
+		t->pins_head = (t->pins_head + 1) % DUET_PAIR_PINS_QUEUE;
+		t->pins_n--;
+	}
+	r = &t->pins[(t->pins_head + t->pins_n) % DUET_PAIR_PINS_QUEUE];
+	r->slot = slot;
+	r->leg = (uint8_t)k;
+	r->port_idx = t->legs[2 * slot + (k ^ 1)].out_port;
+	r->client = *pin;
+	t->pins_n++;
+}
+
+unsigned int
+duet_pair_pins_take(struct duet_pair_table *t, struct duet_pair_pin_ref *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max && t->pins_n > 0) {
+		out[n++] = t->pins[t->pins_head];
+		t->pins_head = (t->pins_head + 1) % DUET_PAIR_PINS_QUEUE;
+		t->pins_n--;
+	}
+	return n;
+}
+
 /* Set or clear the pin of leg k of slot from the control thread: a new
  * pinned client is written to the leg and to the peer leg's copy, inside
  * both write sides (the leg's first, as workers take them). */
@@ -424,12 +457,43 @@ leg_set_pin(struct duet_pair_table *t, uint32_t slot, unsigned int k, const stru
 			 * packet. */
 			duet_leg_set_client(l, peer, pin, NULL);
 			duet_leg_write_done(peer, pseq);
+			pin_note(t, slot, k, pin);
 		}
 		l->flags |= DUET_LEG_F_PINNED | DUET_LEG_F_LATCHED;
 	} else {
 		l->flags &= (uint8_t)~DUET_LEG_F_PINNED; /* a latched client stays latched */
 	}
 	duet_leg_write_done(l, seq);
+}
+
+int
+duet_pair_learn_hop(struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+		    const struct duet_addr *client, const uint8_t mac[6])
+{
+	struct duet_leg *l, *peer;
+	struct duet_addr cur;
+	uint32_t seq, pseq;
+
+	if (slot >= t->capacity || !t->ctl[slot].live || leg > 1)
+		return -ENOENT;
+	l = &t->legs[2 * slot + leg];
+	peer = &t->legs[2 * slot + (leg ^ 1)];
+	seq = leg_write_wait(l);
+	duet_leg_addr_(&cur, (l->flags & DUET_LEG_F_V6) != 0, l->client_ip, l->client_port);
+	if ((l->flags & (DUET_LEG_F_PINNED | DUET_LEG_F_LATCHED)) !=
+		    (DUET_LEG_F_PINNED | DUET_LEG_F_LATCHED) ||
+	    (l->flags & DUET_LEG_F_HOP_MAC) || !duet_addr_same_ip(&cur, client)) {
+		duet_leg_write_done(l, seq);
+		return -ESTALE;
+	}
+	pseq = leg_write_wait(peer);
+	memcpy(l->hop_mac, mac, 6);
+	l->flags |= DUET_LEG_F_HOP_MAC;
+	memcpy(peer->peer_mac, mac, 6);
+	peer->flags |= DUET_LEG_F_PEER_MAC;
+	duet_leg_write_done(peer, pseq);
+	duet_leg_write_done(l, seq);
+	return 0;
 }
 
 /* A record changed limits or policy in place: workers read these fields
@@ -483,6 +547,7 @@ legs_init(struct duet_pair_table *t, uint32_t slot, const struct duet_pair_spec 
 			duet_leg_set_client(&t->legs[2 * slot + k], &t->legs[2 * slot + (k ^ 1)],
 					    &spec->pin[k], NULL);
 			t->legs[2 * slot + k].flags |= DUET_LEG_F_PINNED;
+			pin_note(t, slot, k, &spec->pin[k]);
 		}
 	}
 }

@@ -320,6 +320,44 @@ int duet_pair_srtp_state(const struct duet_pair_table *t, uint32_t slot,
  * a passthrough pair). Control thread, while the slot is live. */
 uint32_t duet_pair_srtp_gen(const struct duet_pair_table *t, uint32_t slot);
 
+/**
+ * A pinned client whose next hop is not known (a pin gives the address,
+ * not the MAC): duet_pair_pins_take() hands them out so the control thread
+ * can ask the link (neighbour discovery) before the client's first packet,
+ * which would teach it anyway.
+ */
+struct duet_pair_pin_ref {
+	uint32_t slot;		   /**< the pair's slot */
+	uint8_t leg;		   /**< 0 = a, 1 = b */
+	uint8_t port_idx;	   /**< duet port that reaches the client (the leg's endpoint's) */
+	struct duet_addr client;   /**< the pin */
+};
+
+/** Pins duet_pair_pins_take() can hold before the oldest are forgotten. */
+#define DUET_PAIR_PINS_QUEUE 256
+
+/**
+ * Take up to max pins set since the last call (a new pair's, or a pin a
+ * record changed), oldest first. A pin that no longer holds when the
+ * answer comes is caught by duet_pair_learn_hop(). Control thread.
+ * @return how many were written to out
+ */
+unsigned int duet_pair_pins_take(struct duet_pair_table *t, struct duet_pair_pin_ref *out,
+				 unsigned int max);
+
+/**
+ * The link answered where pinned client `client` (its address; the port is
+ * not looked at) of leg `leg` of `slot` is: MAC mac. Written to the leg
+ * (its next hop) and the peer leg's copy, inside both write sides, if the
+ * leg is still pinned to that address and learnt no
+ * MAC meanwhile (a packet from the client teaches the same, and wins).
+ * Control thread.
+ * @return 0, -ENOENT (slot not live), -ESTALE (pinned elsewhere now, or a
+ *         MAC already known)
+ */
+int duet_pair_learn_hop(struct duet_pair_table *t, uint32_t slot, unsigned int leg,
+			const struct duet_addr *client, const uint8_t mac[6]);
+
 /** How one SRTP key of a keyed pair is used (its current session). */
 struct duet_pair_key_use {
 	uint64_t left;	  /**< packets it may still take before it expires: the lesser of

@@ -132,6 +132,9 @@ struct duet_pair_table {
 	uint32_t *free_slots;		  /**< stack of free slots */
 	uint32_t n_free;		  /**< entries in free_slots */
 	uint32_t n_live;		  /**< live pairs */
+	struct duet_pair_pin_ref pins[DUET_PAIR_PINS_QUEUE]; /**< pins set, for duet_pair_pins_take() */
+	uint32_t pins_head;		  /**< oldest entry of pins */
+	uint32_t pins_n;		  /**< entries in pins */
 	char name[32];			  /**< prefix of the DPDK object names */
 };
 

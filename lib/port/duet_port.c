@@ -287,6 +287,74 @@ duet_port_ns_request(struct duet_port *p, uint16_t port_idx, struct rte_mempool 
 	return 0;
 }
 
+/* A neighbour solicitation for target from the port's service address on
+ * its /64 (else the first), through ring. */
+static int
+ns_send(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp, struct rte_ring *ring,
+	const uint8_t *target)
+{
+	const uint8_t *src = p->addrs6[0];
+	struct rte_mbuf *m;
+	unsigned int i;
+
+	for (i = 0; i < p->n_addrs6; i++)
+		if (memcmp(p->addrs6[i], target, 8) == 0)
+			src = p->addrs6[i];
+	m = rte_pktmbuf_alloc(mp);
+	if (m == NULL)
+		return -ENOMEM;
+	m->data_len = (uint16_t)duet_pkt_build_ns(rte_pktmbuf_mtod(m, uint8_t *), p->mac, src, target);
+	m->pkt_len = m->data_len;
+	m->port = port_idx;
+	if (rte_ring_enqueue(ring, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int
+duet_port_nd_want(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
+		  struct rte_ring *ring, const uint8_t *ip, uint32_t slot, uint8_t leg)
+{
+	struct duet_port_nd_want *e = NULL;
+	uint64_t now = rte_get_tsc_cycles();
+	unsigned int i;
+	int rc;
+
+	if (p->n_addrs6 == 0)
+		return -ENOENT;
+	for (i = 0; i < DUET_PORT_ND_WANTS; i++) {
+		struct duet_port_nd_want *c = &p->nd_wants[i];
+
+		if (c->until != 0 && memcmp(c->ip, ip, 16) == 0) {
+			e = c;
+			break;
+		}
+		if (e == NULL && c->until == 0)
+			e = c;
+	}
+	if (e == NULL)
+		return -ENOSPC;
+	if (e->until == 0) {
+		memcpy(e->ip, ip, 16);
+		e->tries = 0;
+		__atomic_store_n(&e->mac_word, 0, __ATOMIC_RELAXED);
+	}
+	e->slot = slot;
+	e->leg = leg;
+	/* Open before the question can leave, as for the gateway. */
+	__atomic_store_n(&e->until, now + rte_get_tsc_hz() / 1000 * DUET_PORT_ND_WINDOW_MS,
+			 __ATOMIC_RELEASE);
+	rc = ns_send(p, port_idx, mp, ring, ip);
+	if (rc != 0) {
+		__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
+		return rc;
+	}
+	e->tries++;
+	return (int)(e - p->nd_wants);
+}
+
 /* Every service address a config can list has its place in the space. */
 _Static_assert(DUET_CONF_MAX_PORTS * DUET_CONF_MAX_ADDRS <= DUET_PAIR_SPACE_ADDRS_MAX,
 	       "the endpoint space must hold every port's service addresses");

@@ -23,6 +23,23 @@
 /** gateway_mac word: valid bit, MAC in the low 48 bits. */
 #define DUET_PORT_MAC_VALID (1ULL << 63)
 
+/** Neighbour solicitations for on-link clients a port can have open. */
+#define DUET_PORT_ND_WANTS 16
+
+/**
+ * An on-link client duetd asked the link about (duet_port_nd_want()). The
+ * control thread owns the entry but mac_word and until, which the worker
+ * that sees the answer takes with a compare-and-swap.
+ */
+struct duet_port_nd_want {
+	uint8_t ip[16];	   /**< the client asked for */
+	uint64_t until;	   /**< an answer counts until this TSC; 0: the entry is free */
+	uint64_t mac_word; /**< DUET_PORT_MAC_VALID | MAC once answered, else 0 */
+	uint32_t slot;	   /**< control thread: the pair and leg the client is pinned to */
+	uint8_t leg;
+	uint8_t tries;	   /**< control thread: solicitations sent */
+};
+
 /** One served port. */
 struct duet_port {
 	uint16_t port_id;			  /**< ethdev port id */
@@ -49,6 +66,7 @@ struct duet_port {
 	uint64_t gateway6_mac;			  /**< DUET_PORT_MAC_VALID | MAC, or 0 */
 	uint64_t nd_wait_tsc;			  /**< a gateway6 advertisement is learnt until
 						       this TSC, 0 = none asked */
+	struct duet_port_nd_want nd_wants[DUET_PORT_ND_WANTS]; /**< on-link clients asked for */
 	uint16_t rx_desc, tx_desc;		  /**< ring sizes the driver granted a queue */
 	uint8_t link_up;			  /**< link state last logged (control thread) */
 	uint64_t arp_wait_tsc;			  /**< a gateway reply is learnt until this TSC, 0 = none asked */
@@ -277,6 +295,57 @@ static inline bool
 duet_port_nd_answered(struct duet_port *p, uint64_t now)
 {
 	return duet_port_window_take_(&p->nd_wait_tsc, now);
+}
+
+/**
+ * Is IPv6 address ip (16 bytes) on port p's link: inside the /64 of one of
+ * its IPv6 service addresses (RFC 4291's subnet size)? Any thread.
+ */
+static inline bool
+duet_port_onlink6(const struct duet_port *p, const uint8_t *ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_addrs6; i++)
+		if (memcmp(p->addrs6[i], ip, 8) == 0)
+			return true;
+	return false;
+}
+
+/**
+ * Ask the link where pinned client ip (IPv6, on-link) of leg `leg` of pair
+ * `slot` is: a neighbour solicitation from the port's service address on
+ * the client's /64, an entry in p->nd_wants whose answer a worker takes
+ * (duet_port_nd_wanted()) within DUET_PORT_ND_WINDOW_MS. A client already
+ * asked for gets the same entry again. Control thread.
+ * @return the entry's index, -ENOSPC (all entries waiting), -ENOMEM,
+ *         -ENOBUFS (no mbuf or ring full; nothing was opened)
+ */
+int duet_port_nd_want(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
+		      struct rte_ring *ring, const uint8_t *ip, uint32_t slot, uint8_t leg);
+
+/**
+ * A worker got a solicited advertisement for target (16 bytes) naming MAC
+ * mac at TSC now: if an open entry asked for that target, it takes the
+ * answer (once). @return true when it did. Worker lcores.
+ */
+static inline bool
+duet_port_nd_wanted(struct duet_port *p, const uint8_t *target, const uint8_t mac[6],
+		    uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < DUET_PORT_ND_WANTS; i++) {
+		struct duet_port_nd_want *e = &p->nd_wants[i];
+		uint64_t until = __atomic_load_n(&e->until, __ATOMIC_ACQUIRE), none = 0;
+
+		if (until == 0 || (int64_t)(now - until) > 0 || memcmp(e->ip, target, 16) != 0)
+			continue;
+		return __atomic_compare_exchange_n(&e->mac_word, &none,
+						   duet_port_mac_to_word_(mac), false,
+						   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	}
+	return false;
 }
 
 /** Store the IPv6 gateway's MAC (a worker that saw its advertisement). */

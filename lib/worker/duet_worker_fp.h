@@ -173,9 +173,11 @@ duet_worker_arp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 /*
  * Neighbour discovery: answer solicitations for our IPv6 addresses (under
  * the relay-wide budget ARP answers take too), and learn the IPv6
- * gateway's MAC only from a solicited advertisement, to one of our
- * addresses, that answers a solicitation the control thread sent, inside
- * its window (duet_port_nd_answered), as ARP does. The parser checked
+ * gateway's MAC, or a pinned on-link client's, only from a solicited
+ * advertisement, to one of our addresses, that answers a solicitation the
+ * control thread sent, inside its window (duet_port_nd_answered,
+ * duet_port_nd_wanted), as ARP does; the control thread writes a client's
+ * into its leg. The parser checked
  * RFC 4861's rules. An advertisement that claims the gateway otherwise
  * moves nothing and is counted; duetd never learns from a solicitation.
  */
@@ -189,6 +191,16 @@ duet_worker_ndp(struct duet_worker *w, unsigned int in, struct rte_mbuf *m,
 
 	if (pi->kind == DUET_PKT_NDP_NA) {
 		if (!port->has_gateway6 || memcmp(target, port->gateway6, 16) != 0) {
+			/* An on-link client the control thread asked for: the
+			 * same rules as the gateway's answer. */
+			if ((pi->nd_flags & 0x40) != 0 && pi->nd_lladdr != 0 &&
+			    duet_port_addr6_index(port, pi->dst.ip) >= 0 &&
+			    duet_worker_mac_usable(f + pi->nd_lladdr, port->mac) &&
+			    duet_port_nd_wanted(port, target, f + pi->nd_lladdr, now)) {
+				w->stats->nd_learned++;
+				rte_pktmbuf_free(m);
+				return;
+			}
 			duet_worker_drop(w, m, DUET_DROP_NDP_OTHER);
 			return;
 		}

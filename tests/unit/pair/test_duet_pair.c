@@ -660,6 +660,38 @@ Test(pair, put_same_endpoints_updates_in_place_and_keeps_the_latched_client)
 	cr_assert_eq(duet_pair_find_endpoint(t, &s.ep[0], NULL), slot);
 }
 
+Test(pair, a_pin_change_is_handed_out_and_only_the_current_pin_learns_a_mac)
+{
+	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));
+	struct duet_addr p1 = client4(6, 5004), p2 = client4(7, 5004);
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x42};
+	struct duet_pair_pin_ref pins[4];
+	char why[DUET_PAIR_REASON_MAX];
+	struct duet_leg_view av;
+	int slot;
+
+	make_table(4, 1);
+	cr_assert_eq(put(&s, why), 0, "%s", why);
+	cr_assert_eq(duet_pair_pins_take(t, pins, 4), 0, "no pin, nothing to ask");
+	s.pin[1] = p1;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	s.pin[1] = p2;
+	cr_assert_eq(put(&s, why), 1, "%s", why);
+	slot = duet_pair_find(t, "call");
+	cr_assert_eq(duet_pair_pins_take(t, pins, 4), 2);
+	cr_assert(duet_addr_equal(&pins[0].client, &p1));
+	cr_assert(duet_addr_equal(&pins[1].client, &p2));
+	cr_assert_eq(pins[1].slot, (uint32_t)slot);
+	cr_assert_eq(pins[1].leg, 1);
+	/* An answer for the old pin arrives late: it teaches nothing. */
+	cr_assert_eq(duet_pair_learn_hop(t, (uint32_t)slot, 1, &p1, mac), -ESTALE);
+	cr_assert_eq(duet_pair_learn_hop(t, (uint32_t)slot, 1, &p2, mac), 0);
+	cr_assert(duet_leg_read(duet_pair_leg(t, (uint32_t)slot, 0), &av));
+	cr_assert(av.has_peer_mac, "leg a now sends to the pin's MAC");
+	cr_assert_arr_eq(av.peer_mac, mac, 6);
+	cr_assert_eq(duet_pair_learn_hop(t, 3, 1, &p2, mac), -ENOENT);
+}
+
 Test(pair, pin_change_through_put_pins_the_leg)
 {
 	struct duet_pair_spec s = make_spec("call", ep4(1, 20000), ep4(1, 20002));

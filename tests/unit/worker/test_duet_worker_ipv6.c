@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "worker_harness.h"
 
@@ -537,4 +538,88 @@ Test(worker_ipv6, ipv6_extension_headers_are_dropped_by_reason)
 	/* A payload length past the frame. */
 	put16(f + IP6_OFF + 4, (uint16_t)(get16(f + IP6_OFF + 4) + 1));
 	expect_drop(0, f, len, T0 + 5, DUET_DROP_IP_LEN);
+}
+
+Test(worker_ipv6, a_pinned_on_link_client_is_asked_for_and_reached_before_it_speaks)
+{
+	struct ep6 a = ep6(CLI_A6, 4000), epa = ep6(SVC0_6, EP_A_PORT);
+	struct ep6 b = ep6(CLI_B6, 5000), epb = ep6(SVC1_6, EP_B_PORT);
+	struct duet_pair_pin_ref pins[4];
+	struct rte_ring *ring = rte_ring_create("wt_nd", 64, (int)rte_socket_id(), 0);
+	struct duet_pkt_info pi;
+	struct rte_mbuf *m;
+	uint8_t f[200], body[1500];
+	size_t len, blen = rtp6(body, "before b spoke");
+	int slot, e;
+
+	cr_assert_not_null(ring);
+	slot = put_pair_eps("onlink", "[" SVC0_6 "]:20000", "[" SVC1_6 "]:20002",
+			    "[" CLI_B6 "]:5000");
+	/* The pin is handed out once, with the port that reaches it. */
+	cr_assert_eq(duet_pair_pins_take(H.pairs, pins, 4), 1);
+	cr_assert_eq(pins[0].slot, (uint32_t)slot);
+	cr_assert_eq(pins[0].leg, 1);
+	cr_assert_eq(pins[0].port_idx, 1);
+	cr_assert_eq(duet_pair_pins_take(H.pairs, pins, 4), 0);
+	cr_assert(duet_port_onlink6(&H.ports[1], b.ip));
+	cr_assert_not(duet_port_onlink6(&H.ports[1], ep6("2001:db8:ffff::5", 1).ip));
+	/* The control thread's question: a solicitation for B from our
+	 * address on B's /64. */
+	e = duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip, pins[0].slot, pins[0].leg);
+	cr_assert_geq(e, 0);
+	cr_assert_eq(rte_ring_dequeue(ring, (void **)&m), 0);
+	cr_assert_eq(duet_pkt_parse(data_of(m), m->data_len, 0, &pi), 0);
+	cr_assert_eq(pi.kind, DUET_PKT_NDP_NS);
+	cr_assert_arr_eq(data_of(m) + pi.nd_target, b.ip, 16);
+	cr_assert_arr_eq(pi.src.ip, epb.ip, 16);
+	rte_pktmbuf_free(m);
+	/* Before the answer, A's packet has nowhere to go (no gateway6 MAC). */
+	cr_assert_eq(send_udp6(0, MAC_A6, a, epa, "before b spoke", T0), 0);
+	cr_assert_eq(H.workers[0].stats->drops[DUET_DROP_NO_NEXT_HOP], 1);
+	/* B's answer is taken once... */
+	len = build_nd(f, 136, MAC_B6, MAC_PORT1, CLI_B6, SVC1_6, CLI_B6, 2, MAC_B6, 255, 0x60);
+	cr_assert_eq(send1(1, f, len, T0 + 1), 0);
+	cr_assert_eq(H.workers[0].stats->nd_learned, 1);
+	cr_assert_neq(H.ports[1].nd_wants[e].mac_word, 0);
+	expect_drop(1, f, len, T0 + 2, DUET_DROP_NDP_OTHER);
+	/* ...and the control thread writes it into the leg. */
+	{
+		struct duet_addr c;
+
+		cr_assert_eq(duet_addr_parse("[" CLI_B6 "]:1", &c), 0);
+		cr_assert_eq(duet_pair_learn_hop(H.pairs, pins[0].slot, 1, &c, MAC_B6), 0);
+		cr_assert_eq(duet_pair_learn_hop(H.pairs, pins[0].slot, 1, &c, MAC_B6), -ESTALE,
+			     "a MAC already known is kept");
+	}
+	cr_assert_eq(send_udp6(0, MAC_A6, a, epa, "before b spoke", T0 + 3), 1);
+	take1(1, &m);
+	assert_relayed6(m, MAC_PORT1, MAC_B6, epb, b, body, blen);
+	rte_pktmbuf_free(m);
+	rte_ring_free(ring);
+}
+
+Test(worker_ipv6, an_unasked_or_late_client_advertisement_teaches_nothing)
+{
+	struct ep6 b = ep6(CLI_B6, 5000);
+	struct rte_ring *ring = rte_ring_create("wt_nd2", 64, (int)rte_socket_id(), 0);
+	struct rte_mbuf *m;
+	uint8_t f[200];
+	size_t len;
+	int e;
+
+	cr_assert_not_null(ring);
+	len = build_nd(f, 136, MAC_B6, MAC_PORT1, CLI_B6, SVC1_6, CLI_B6, 2, MAC_B6, 255, 0x60);
+	expect_drop(1, f, len, T0, DUET_DROP_NDP_OTHER);
+	e = duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip, 0, 1);
+	cr_assert_geq(e, 0);
+	while (rte_ring_dequeue(ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	/* Past the window (the entry's deadline is a real TSC). */
+	expect_drop(1, f, len, H.ports[1].nd_wants[e].until + 1, DUET_DROP_NDP_OTHER);
+	/* Unsolicited (no S flag) inside it. */
+	len = build_nd(f, 136, MAC_B6, MAC_PORT1, CLI_B6, SVC1_6, CLI_B6, 2, MAC_B6, 255, 0x20);
+	expect_drop(1, f, len, H.ports[1].nd_wants[e].until - 1, DUET_DROP_NDP_OTHER);
+	cr_assert_eq(H.ports[1].nd_wants[e].mac_word, 0);
+	cr_assert_eq(H.workers[0].stats->nd_learned, 0);
+	rte_ring_free(ring);
 }
