@@ -76,6 +76,18 @@ on_signal(int sig)
 		quit = true;
 }
 
+/* A pinned leg waiting for its on-link client's MAC (clients_nd()). */
+struct nd_waiter {
+	uint8_t ip[16];
+	uint32_t slot;
+	uint8_t leg;
+	uint8_t port_idx;
+	uint8_t used;
+};
+
+/* Pinned legs that may wait for their clients' MACs at once. */
+#define CLIENT_ND_WAITERS 256
+
 struct duetd {
 	struct duet_conf conf;
 	struct duet_port ports[DUET_CONF_MAX_PORTS];
@@ -94,6 +106,11 @@ struct duetd {
 	 * so far, and whether its answer, or its silence, was logged. */
 	unsigned int gw_asked[DUET_CONF_MAX_PORTS][2];
 	uint8_t gw_logged[DUET_CONF_MAX_PORTS][2];
+	uint64_t gw_mac_logged[DUET_CONF_MAX_PORTS][2]; /* the MAC word last logged */
+	/* Pinned legs waiting for an on-link client's MAC (clients_nd). */
+	struct nd_waiter nd_waiters[CLIENT_ND_WAITERS];
+	uint64_t nd_forgotten; /* pins not asked for since the last notice */
+	uint64_t next_nd_ms;
 	const char *config_path;
 	struct duet_metrics *metrics;
 	uint64_t started_ms;
@@ -298,10 +315,22 @@ gateway_log(struct duetd *d, unsigned int i, unsigned int f, bool known, const u
 	static const char *const key[2] = {"gateway", "gateway6"};
 	const char *port = d->conf.ports[i].name;
 
-	if (known && d->gw_logged[i][f] != 1) {
+	uint64_t word = 0;
+	unsigned int k;
+
+	for (k = 0; known && k < 6; k++)
+		word = word << 8 | mac[k];
+	if (known && d->gw_logged[i][f] == 1 && word != d->gw_mac_logged[i][f]) {
+		/* A failover, or someone on the link who won a refresh's window. */
+		LOG(WARNING, "port %s: %s now answers %s with another MAC: "
+		    "%02x:%02x:%02x:%02x:%02x:%02x\n", port, key[f], how[f], mac[0], mac[1],
+		    mac[2], mac[3], mac[4], mac[5]);
+		d->gw_mac_logged[i][f] = word;
+	} else if (known && d->gw_logged[i][f] != 1) {
 		LOG(INFO, "port %s: %s answered %s: %02x:%02x:%02x:%02x:%02x:%02x\n", port, key[f],
 		    how[f], mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 		d->gw_logged[i][f] = 1;
+		d->gw_mac_logged[i][f] = word;
 	} else if (!known && d->gw_logged[i][f] == 0 && d->gw_asked[i][f] >= GATEWAY_QUIET_WARN) {
 		LOG(WARNING,
 		    "port %s: %s does not answer %s (%u questions): packets to callers "
@@ -311,24 +340,72 @@ gateway_log(struct duetd *d, unsigned int i, unsigned int f, bool known, const u
 	}
 }
 
-/* Solicitations a pinned on-link client gets before duetd waits for its
- * first packet instead. */
+/* Solicitations an on-link address gets before duetd waits for the
+ * client's first packet instead. */
 #define CLIENT_ND_TRIES 3
+
+/* Add a waiter; a full list forgets the oldest pin's question (that
+ * client's first packet teaches its MAC all the same) and counts it. */
+static void
+nd_waiter_add(struct duetd *d, const struct duet_pair_pin_ref *pin)
+{
+	struct nd_waiter *w = NULL;
+	unsigned int i;
+
+	for (i = 0; i < CLIENT_ND_WAITERS && w == NULL; i++)
+		if (!d->nd_waiters[i].used)
+			w = &d->nd_waiters[i];
+	if (w == NULL) {
+		d->nd_forgotten++;
+		return;
+	}
+	memcpy(w->ip, pin->client.ip, 16);
+	w->slot = pin->slot;
+	w->leg = pin->leg;
+	w->port_idx = pin->port_idx;
+	w->used = 1;
+}
+
+/* Entry k of port i closed: answered with mac (learn it for every leg
+ * waiting on that address), or given up (mac NULL: they wait for their
+ * clients' first packets). */
+static void
+nd_waiters_done(struct duetd *d, unsigned int i, const uint8_t *ip, const uint8_t *mac)
+{
+	struct duet_addr client;
+	unsigned int k;
+
+	memset(&client, 0, sizeof(client));
+	client.family = DUET_AF_INET6;
+	memcpy(client.ip, ip, 16);
+	for (k = 0; k < CLIENT_ND_WAITERS; k++) {
+		struct nd_waiter *w = &d->nd_waiters[k];
+
+		if (!w->used || w->port_idx != i || memcmp(w->ip, ip, 16) != 0)
+			continue;
+		if (mac != NULL)
+			(void)duet_pair_learn_hop(d->pairs, w->slot, w->leg, &client, mac);
+		w->used = 0;
+	}
+}
 
 /*
  * Pinned IPv6 clients on a port's link (the /64 of one of its IPv6
  * service addresses): a pin gives an address, not a MAC, so ask the link
  * at once rather than wait for the client's first packet (which would
- * teach it too). A worker takes the answer (duet_port_nd_wanted); here it
- * goes into the leg. Every second without an answer asks again, up to
- * CLIENT_ND_TRIES times.
+ * teach it too). One question per address, however many legs are pinned
+ * to it; a worker takes the answer (duet_port_nd_wanted), and here it goes
+ * into every leg waiting on it. A window closed unanswered asks again, up
+ * to CLIENT_ND_TRIES times; a waiter whose address found no free entry
+ * asks again once a second.
  */
 static void
-clients_nd(struct duetd *d)
+clients_nd(struct duetd *d, uint64_t now_ms)
 {
 	struct duet_pair_pin_ref pins[32];
 	uint64_t now = rte_get_tsc_cycles();
 	unsigned int n, i, k;
+	bool retry = now_ms >= d->next_nd_ms;
 
 	n = duet_pair_pins_take(d->pairs, pins, 32);
 	for (i = 0; i < n; i++) {
@@ -337,8 +414,9 @@ clients_nd(struct duetd *d)
 		if (pins[i].client.family != DUET_AF_INET6 ||
 		    !duet_port_onlink6(p, pins[i].client.ip))
 			continue;
+		nd_waiter_add(d, &pins[i]);
 		(void)duet_port_nd_want(p, pins[i].port_idx, d->mp, d->workers[0].ctl_ring,
-					pins[i].client.ip, pins[i].slot, pins[i].leg);
+					pins[i].client.ip);
 	}
 	for (i = 0; i < d->n_ports; i++) {
 		struct duet_port *p = &d->ports[i];
@@ -346,25 +424,41 @@ clients_nd(struct duetd *d)
 		for (k = 0; k < DUET_PORT_ND_WANTS; k++) {
 			struct duet_port_nd_want *e = &p->nd_wants[k];
 			uint64_t until = __atomic_load_n(&e->until, __ATOMIC_ACQUIRE);
-			struct duet_addr client;
 			uint8_t mac[6];
 
 			if (until == 0)
 				continue;
 			if (duet_port_mac_word_(__atomic_load_n(&e->mac_word, __ATOMIC_ACQUIRE),
 						mac)) {
-				memset(&client, 0, sizeof(client));
-				client.family = DUET_AF_INET6;
-				memcpy(client.ip, e->ip, 16);
-				(void)duet_pair_learn_hop(d->pairs, e->slot, e->leg, &client, mac);
+				nd_waiters_done(d, i, e->ip, mac);
 				__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
 			} else if ((int64_t)(now - until) > 0) {
 				if (e->tries >= CLIENT_ND_TRIES ||
-				    duet_port_nd_want(p, (uint16_t)i, d->mp, d->workers[0].ctl_ring,
-						      e->ip, e->slot, e->leg) < 0)
+				    duet_port_nd_again(p, k, (uint16_t)i, d->mp,
+						       d->workers[0].ctl_ring) != 0) {
+					nd_waiters_done(d, i, e->ip, NULL);
 					__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
+				}
 			}
 		}
+	}
+	if (!retry)
+		return;
+	d->next_nd_ms = now_ms + 1000;
+	/* Waiters whose address found every entry in use: ask now. */
+	for (k = 0; k < CLIENT_ND_WAITERS; k++) {
+		struct nd_waiter *w = &d->nd_waiters[k];
+
+		if (w->used)
+			(void)duet_port_nd_want(&d->ports[w->port_idx], w->port_idx, d->mp,
+						d->workers[0].ctl_ring, w->ip);
+	}
+	if (d->nd_forgotten != 0) {
+		LOG(NOTICE,
+		    "%" PRIu64 " pinned on-link IPv6 client(s) not asked for (more than %u "
+		    "waiting): each gets its MAC from its own first packet\n",
+		    d->nd_forgotten, CLIENT_ND_WAITERS);
+		d->nd_forgotten = 0;
 	}
 }
 
@@ -867,7 +961,7 @@ main(int argc, char **argv)
 			rte_delay_us_sleep(10000);
 		duet_pair_reclaim(d.pairs);
 		gateway_arp(&d, now);
-		clients_nd(&d);
+		clients_nd(&d, now);
 		duet_metrics_serve(d.metrics);
 		/* A tick as soon as the table is loaded: READY=1 without
 		 * waiting for the next second. */

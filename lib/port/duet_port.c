@@ -313,12 +313,32 @@ ns_send(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp, struct r
 	return 0;
 }
 
+/* Open entry e's window and send its solicitation; closed again if the
+ * frame cannot go. */
+static int
+nd_ask(struct duet_port *p, struct duet_port_nd_want *e, uint16_t port_idx,
+       struct rte_mempool *mp, struct rte_ring *ring)
+{
+	int rc;
+
+	/* Open before the question can leave, as for the gateway. */
+	__atomic_store_n(&e->until,
+			 rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * DUET_PORT_ND_WINDOW_MS,
+			 __ATOMIC_RELEASE);
+	rc = ns_send(p, port_idx, mp, ring, e->ip);
+	if (rc != 0) {
+		__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
+		return rc;
+	}
+	e->tries++;
+	return 0;
+}
+
 int
 duet_port_nd_want(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
-		  struct rte_ring *ring, const uint8_t *ip, uint32_t slot, uint8_t leg)
+		  struct rte_ring *ring, const uint8_t *ip)
 {
 	struct duet_port_nd_want *e = NULL;
-	uint64_t now = rte_get_tsc_cycles();
 	unsigned int i;
 	int rc;
 
@@ -327,32 +347,25 @@ duet_port_nd_want(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp
 	for (i = 0; i < DUET_PORT_ND_WANTS; i++) {
 		struct duet_port_nd_want *c = &p->nd_wants[i];
 
-		if (c->until != 0 && memcmp(c->ip, ip, 16) == 0) {
-			e = c;
-			break;
-		}
+		if (c->until != 0 && memcmp(c->ip, ip, 16) == 0)
+			return (int)i;
 		if (e == NULL && c->until == 0)
 			e = c;
 	}
 	if (e == NULL)
 		return -ENOSPC;
-	if (e->until == 0) {
-		memcpy(e->ip, ip, 16);
-		e->tries = 0;
-		__atomic_store_n(&e->mac_word, 0, __ATOMIC_RELAXED);
-	}
-	e->slot = slot;
-	e->leg = leg;
-	/* Open before the question can leave, as for the gateway. */
-	__atomic_store_n(&e->until, now + rte_get_tsc_hz() / 1000 * DUET_PORT_ND_WINDOW_MS,
-			 __ATOMIC_RELEASE);
-	rc = ns_send(p, port_idx, mp, ring, ip);
-	if (rc != 0) {
-		__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
-		return rc;
-	}
-	e->tries++;
-	return (int)(e - p->nd_wants);
+	memcpy(e->ip, ip, 16);
+	e->tries = 0;
+	__atomic_store_n(&e->mac_word, 0, __ATOMIC_RELAXED);
+	rc = nd_ask(p, e, port_idx, mp, ring);
+	return rc != 0 ? rc : (int)(e - p->nd_wants);
+}
+
+int
+duet_port_nd_again(struct duet_port *p, unsigned int k, uint16_t port_idx,
+		   struct rte_mempool *mp, struct rte_ring *ring)
+{
+	return nd_ask(p, &p->nd_wants[k], port_idx, mp, ring);
 }
 
 /* Every service address a config can list has its place in the space. */

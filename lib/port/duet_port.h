@@ -27,16 +27,16 @@
 #define DUET_PORT_ND_WANTS 16
 
 /**
- * An on-link client duetd asked the link about (duet_port_nd_want()). The
- * control thread owns the entry but mac_word and until, which the worker
- * that sees the answer takes with a compare-and-swap.
+ * An on-link address duetd asked the link about (duet_port_nd_want()), for
+ * however many pinned legs wait on it (the control thread keeps those).
+ * The control thread owns the entry but mac_word, which the worker that
+ * sees the answer takes with a compare-and-swap; until is stored by the
+ * control thread alone, after ip (release), and read by workers (acquire).
  */
 struct duet_port_nd_want {
-	uint8_t ip[16];	   /**< the client asked for */
+	uint8_t ip[16];	   /**< the address asked for */
 	uint64_t until;	   /**< an answer counts until this TSC; 0: the entry is free */
 	uint64_t mac_word; /**< DUET_PORT_MAC_VALID | MAC once answered, else 0 */
-	uint32_t slot;	   /**< control thread: the pair and leg the client is pinned to */
-	uint8_t leg;
 	uint8_t tries;	   /**< control thread: solicitations sent */
 };
 
@@ -313,16 +313,26 @@ duet_port_onlink6(const struct duet_port *p, const uint8_t *ip)
 }
 
 /**
- * Ask the link where pinned client ip (IPv6, on-link) of leg `leg` of pair
- * `slot` is: a neighbour solicitation from the port's service address on
- * the client's /64, an entry in p->nd_wants whose answer a worker takes
- * (duet_port_nd_wanted()) within DUET_PORT_ND_WINDOW_MS. A client already
- * asked for gets the same entry again. Control thread.
- * @return the entry's index, -ENOSPC (all entries waiting), -ENOMEM,
- *         -ENOBUFS (no mbuf or ring full; nothing was opened)
+ * Ask the link where on-link IPv6 address ip is: a neighbour solicitation
+ * from the port's service address on its /64, in an entry of p->nd_wants
+ * whose answer a worker takes (duet_port_nd_wanted()) within
+ * DUET_PORT_ND_WINDOW_MS. An address with an entry already (asked, or
+ * answered and not yet read) gets that entry, and no new question.
+ * Control thread.
+ * @return the entry's index, -ENOENT (the port has no IPv6 address),
+ *         -ENOSPC (every entry in use), -ENOMEM, -ENOBUFS (no mbuf, ring
+ *         full: nothing was opened)
  */
 int duet_port_nd_want(struct duet_port *p, uint16_t port_idx, struct rte_mempool *mp,
-		      struct rte_ring *ring, const uint8_t *ip, uint32_t slot, uint8_t leg);
+		      struct rte_ring *ring, const uint8_t *ip);
+
+/**
+ * Ask again for entry k, whose window closed unanswered: a new window and
+ * solicitation, tries + 1. Control thread.
+ * @return 0, or -ENOMEM / -ENOBUFS (the entry is left closed)
+ */
+int duet_port_nd_again(struct duet_port *p, unsigned int k, uint16_t port_idx,
+		       struct rte_mempool *mp, struct rte_ring *ring);
 
 /**
  * A worker got a solicited advertisement for target (16 bytes) naming MAC
@@ -340,6 +350,11 @@ duet_port_nd_wanted(struct duet_port *p, const uint8_t *target, const uint8_t ma
 		uint64_t until = __atomic_load_n(&e->until, __ATOMIC_ACQUIRE), none = 0;
 
 		if (until == 0 || (int64_t)(now - until) > 0 || memcmp(e->ip, target, 16) != 0)
+			continue;
+		/* The entry may have been freed and reused for another address
+		 * while ip was compared: a window is a deadline, never stored
+		 * twice, so an unchanged one means an unchanged entry. */
+		if (__atomic_load_n(&e->until, __ATOMIC_ACQUIRE) != until)
 			continue;
 		return __atomic_compare_exchange_n(&e->mac_word, &none,
 						   duet_port_mac_to_word_(mac), false,

@@ -24,10 +24,11 @@
 #    does not move, and the off-link peer's media still goes to A's real
 #    MAC (no frame to the claimed one). An NA for an address that is neither
 #    the gateway nor ours counts as ndp_other.
-# 5. A leg pinned to an on-link client that has not sent anything (B, on
-#    port 1's /64, which has no gateway6): duetd asks the link for it with
-#    its own NS, learns B's MAC from B's kernel's answer (nd_learned), and
-#    A's packets reach B before B ever speaks, none dropped as no_next_hop.
+# 5. Two pairs whose leg b is pinned to an on-link client that has not
+#    sent anything (B, on port 1's /64, which has no gateway6): duetd asks
+#    the link for it with its own NS, learns B's MAC from B's kernel's
+#    answer (nd_learned) into both legs, and A's packets reach B on both
+#    pairs before B ever speaks, none dropped as no_next_hop.
 set -u
 export DUET_FAMILY=6
 source "$(dirname "$0")/../../tools/lab/lib.sh"
@@ -122,19 +123,28 @@ duet_check_eq "after them, B's media to the off-link peer still goes to A's real
 	"$N $AMAC 2001:db8:ff::5" "$(abuse_tshark off2 udp eth.dst ipv6.dst | sort | uniq -c | sed 's/^ *//' | tr '\t' ' ')"
 duet_check_eq "no frame to the claimed MAC $FAKE" 0 "$(abuse_count off2 "eth.dst == $FAKE")"
 
-# --- 5. A pinned on-link client that has not spoken: duetd asks the link.
+# --- 5. Pinned on-link clients that have not spoken: duetd asks the link.
+# Two pairs pin leg b to B at once (one question, both legs learn).
 learned1=$(duet_relay_stat nd_learned) nnh0=$(abuse_drop no_next_hop)
-PINB=$(duet_hostport "$DUET_B_IP" 40001)
 A1=$(duet_hostport "$DUET_A_IP" 40001)
-duet_pair_create ol --b-src "$PINB"
-duet_require "pair ol: leg b pinned to B's on-link address" duet_wait 5 duet_stat_is ol b_state latched
-duet_check "duetd learnt the pinned client's MAC from the answer to its own NS (nd_learned +1)" \
+for k in 1 2; do
+	PINB[k]=$(duet_hostport "$DUET_B_IP" $((40000 + k)))
+	duet_pair_create "ol$k" --b-src "${PINB[k]}"
+	OLA[k]=$PAIR_A
+done
+for k in 1 2; do
+	duet_require "pair ol$k: leg b pinned to B's on-link address" \
+		duet_wait 5 duet_stat_is "ol$k" b_state latched
+done
+duet_check "duetd learnt B's MAC from the answer to its own NS (nd_learned +1)" \
 	duet_wait 5 duet_relay_ge nd_learned $((learned1 + 1))
-duet_peer_bg olb "$NS_B" recv --bind "$PINB" --count $N --timeout 10 --tag ol
-duet_peer "$NS_A" send --bind "$A1" --to "$PAIR_A" --count $N --rate 100 --tag ol >/dev/null
-duet_peer_wait olb
-duet_check_eq "B, pinned and silent, receives all $N of A's packets" "$N" \
-	"$(duet_json olb 'd["recv"]["matched"]')"
+for k in 1 2; do
+	duet_peer_bg "olb$k" "$NS_B" recv --bind "${PINB[k]}" --count $N --timeout 10 --tag "ol$k"
+	duet_peer "$NS_A" send --bind "$A1" --to "${OLA[k]}" --count $N --rate 100 --tag "ol$k" >/dev/null
+	duet_peer_wait "olb$k"
+	duet_check_eq "pair ol$k: B, pinned and silent, receives all $N of A's packets" "$N" \
+		"$(duet_json "olb$k" 'd["recv"]["matched"]')"
+done
 duet_check_eq "none dropped for want of a next hop" 0 $(($(abuse_drop no_next_hop) - nnh0))
 
 duet_check_stop TERM

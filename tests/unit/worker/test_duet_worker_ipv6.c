@@ -565,8 +565,11 @@ Test(worker_ipv6, a_pinned_on_link_client_is_asked_for_and_reached_before_it_spe
 	cr_assert_not(duet_port_onlink6(&H.ports[1], ep6("2001:db8:ffff::5", 1).ip));
 	/* The control thread's question: a solicitation for B from our
 	 * address on B's /64. */
-	e = duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip, pins[0].slot, pins[0].leg);
+	e = duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip);
 	cr_assert_geq(e, 0);
+	/* A second leg pinned to B shares the question: no second one. */
+	cr_assert_eq(duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip), e);
+	cr_assert_eq(rte_ring_count(ring), 1);
 	cr_assert_eq(rte_ring_dequeue(ring, (void **)&m), 0);
 	cr_assert_eq(duet_pkt_parse(data_of(m), m->data_len, 0, &pi), 0);
 	cr_assert_eq(pi.kind, DUET_PKT_NDP_NS);
@@ -610,7 +613,7 @@ Test(worker_ipv6, an_unasked_or_late_client_advertisement_teaches_nothing)
 	cr_assert_not_null(ring);
 	len = build_nd(f, 136, MAC_B6, MAC_PORT1, CLI_B6, SVC1_6, CLI_B6, 2, MAC_B6, 255, 0x60);
 	expect_drop(1, f, len, T0, DUET_DROP_NDP_OTHER);
-	e = duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip, 0, 1);
+	e = duet_port_nd_want(&H.ports[1], 1, H.mp, ring, b.ip);
 	cr_assert_geq(e, 0);
 	while (rte_ring_dequeue(ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
@@ -621,5 +624,11 @@ Test(worker_ipv6, an_unasked_or_late_client_advertisement_teaches_nothing)
 	expect_drop(1, f, len, H.ports[1].nd_wants[e].until - 1, DUET_DROP_NDP_OTHER);
 	cr_assert_eq(H.ports[1].nd_wants[e].mac_word, 0);
 	cr_assert_eq(H.workers[0].stats->nd_learned, 0);
+	/* Asked again: a new window, a new question, one more try. */
+	cr_assert_eq(duet_port_nd_again(&H.ports[1], (unsigned int)e, 1, H.mp, ring), 0);
+	cr_assert_eq(H.ports[1].nd_wants[e].tries, 2);
+	cr_assert_eq(rte_ring_count(ring), 1);
+	while (rte_ring_dequeue(ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
 	rte_ring_free(ring);
 }
