@@ -354,6 +354,30 @@ duet_veth_add() {
 		duet_bail "cannot create veth $1/$3"
 }
 
+# duet_side_ip SIDE FAMILY [2] / duet_side_relay_ip SIDE FAMILY: side a's
+# or b's client address (its second with 2) or relay address of a family.
+# The side's main family takes DUET_A_IP, DUET_A_IP2, DUET_RELAY_IP_A (and
+# B's), which a script may set after sourcing this file.
+duet_side_ip() {
+	local s=${1^^} fam=DUET_FAMILY_${1^^} main=DUET_${1^^}_IP${3:-} v
+	[[ ${3:-} == 2 ]] && main=DUET_${s}_IP2
+	if [[ $2 == 4 && ${!fam} != 6 ]] || [[ $2 == 6 && ${!fam} == 6 ]]; then
+		echo "${!main}"
+		return
+	fi
+	v=DUET_${s}_IP$2${3:+_$3}
+	echo "${!v}"
+}
+duet_side_relay_ip() {
+	local s=${1^^} fam=DUET_FAMILY_${1^^} main=DUET_RELAY_IP_${1^^} v
+	if [[ $2 == 4 && ${!fam} != 6 ]] || [[ $2 == 6 && ${!fam} == 6 ]]; then
+		echo "${!main}"
+		return
+	fi
+	v=DUET_RELAY_IP$2_$s
+	echo "${!v}"
+}
+
 # duet_topo_up: namespaces, veths and addresses. Sets DUET_P, NS_*, IF_*.
 duet_topo_up() {
 	duet_prefix_pick
@@ -365,21 +389,24 @@ duet_topo_up() {
 	[[ $DUET_FAMILY_B == *6* ]] && duet_netns_ipv6_on "$NS_B"
 	duet_veth_add "$IF_R0" "$NS_R" "$IF_A" "$NS_A"
 	duet_veth_add "$IF_R1" "$NS_R" "$IF_B" "$NS_B"
+	# A side's main address is DUET_A_IP / DUET_B_IP (a script may have
+	# set its own after sourcing this file); a dual side adds the other
+	# family's.
 	if [[ $DUET_FAMILY_A == *4* ]]; then
-		ip -n "$NS_A" addr add "$DUET_A_IP4/24" dev "$IF_A"
-		ip -n "$NS_A" addr add "$DUET_A_IP4_2/24" dev "$IF_A"
+		ip -n "$NS_A" addr add "$(duet_side_ip a 4)/24" dev "$IF_A"
+		ip -n "$NS_A" addr add "$(duet_side_ip a 4 2)/24" dev "$IF_A"
 	fi
 	if [[ $DUET_FAMILY_B == *4* ]]; then
-		ip -n "$NS_B" addr add "$DUET_B_IP4/24" dev "$IF_B"
-		ip -n "$NS_B" addr add "$DUET_B_IP4_2/24" dev "$IF_B"
+		ip -n "$NS_B" addr add "$(duet_side_ip b 4)/24" dev "$IF_B"
+		ip -n "$NS_B" addr add "$(duet_side_ip b 4 2)/24" dev "$IF_B"
 	fi
 	if [[ $DUET_FAMILY_A == *6* ]]; then
-		ip -n "$NS_A" -6 addr add "$DUET_A_IP6/64" dev "$IF_A" nodad
-		ip -n "$NS_A" -6 addr add "$DUET_A_IP6_2/64" dev "$IF_A" nodad
+		ip -n "$NS_A" -6 addr add "$(duet_side_ip a 6)/64" dev "$IF_A" nodad
+		ip -n "$NS_A" -6 addr add "$(duet_side_ip a 6 2)/64" dev "$IF_A" nodad
 	fi
 	if [[ $DUET_FAMILY_B == *6* ]]; then
-		ip -n "$NS_B" -6 addr add "$DUET_B_IP6/64" dev "$IF_B" nodad
-		ip -n "$NS_B" -6 addr add "$DUET_B_IP6_2/64" dev "$IF_B" nodad
+		ip -n "$NS_B" -6 addr add "$(duet_side_ip b 6)/64" dev "$IF_B" nodad
+		ip -n "$NS_B" -6 addr add "$(duet_side_ip b 6 2)/64" dev "$IF_B" nodad
 	fi
 	# A kernel UDP socket on a veth leaves the checksum for an offload
 	# that never happens (CHECKSUM_PARTIAL); af_packet would hand duetd
@@ -510,10 +537,11 @@ duet_conf_write() {
 # port 1 (facing B) for DUET_FAMILY.
 duet_port_addresses() {
 	local fam v4 v6
+	v4=$(duet_side_relay_ip "$1" 4) v6=$(duet_side_relay_ip "$1" 6)
 	if [[ $1 == a ]]; then
-		fam=$DUET_FAMILY_A v4=$DUET_RELAY_IP4_A v6=$DUET_RELAY_IP6_A
+		fam=$DUET_FAMILY_A
 	else
-		fam=$DUET_FAMILY_B v4=$DUET_RELAY_IP4_B v6=$DUET_RELAY_IP6_B
+		fam=$DUET_FAMILY_B
 	fi
 	case $fam in
 	4) echo "$v4" ;;
