@@ -286,12 +286,9 @@ duet_worker_to_peer(struct duet_worker *w, struct rte_mbuf *m, struct duet_pkt_i
 		duet_worker_drop(w, m, DUET_DROP_NO_NEXT_HOP);
 		return 0;
 	}
-	/* IPv4 to IPv6 grows the header by 20 bytes, into the headroom. */
+	/* IPv4 to IPv6 grows the header by 20 bytes, into the headroom:
+	 * duet_worker_relay() checked there is room before anything else. */
 	shift = duet_pkt_rewrite_shift(pi, from.family);
-	if (shift < 0 && rte_pktmbuf_headroom(m) < (uint16_t)-shift) {
-		duet_worker_drop(w, m, DUET_DROP_NO_HEADROOM);
-		return 0;
-	}
 	if (new_len >= 0)
 		duet_pkt_udp_resize(frame, pi, (uint16_t)(new_len + 8));
 	(void)duet_pkt_rewrite_udp(frame, pi, &from, &v->peer, w->ports[out].mac, dmac, &w->egress,
@@ -670,8 +667,7 @@ duet_worker_relay(struct duet_worker *w, struct duet_worker_batch *bt, struct rt
 	 * before any latch or crypto, so a packet that cannot leave moves no
 	 * SRTP stream. (The family bits never change while the leg lives.) */
 	if ((__atomic_load_n(&leg->flags, __ATOMIC_RELAXED) & DUET_LEG_F_PEER_V6) &&
-	    duet_pkt_rewrite_shift(pi, DUET_AF_INET6) < 0 &&
-	    rte_pktmbuf_headroom(m) < (uint16_t)-duet_pkt_rewrite_shift(pi, DUET_AF_INET6)) {
+	    (int)rte_pktmbuf_headroom(m) + duet_pkt_rewrite_shift(pi, DUET_AF_INET6) < 0) {
 		duet_worker_drop(w, m, DUET_DROP_NO_HEADROOM);
 		return 0;
 	}
